@@ -1,0 +1,193 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/kefu-im/kefu/kb"
+	"github.com/rs/zerolog"
+)
+
+// Searcher finds articles; *kb.Index is one.
+type Searcher interface {
+	Search(ctx context.Context, text string, k int) ([]kb.Hit, error)
+	Article(id string) (kb.Article, error)
+}
+
+var _ Searcher = (*kb.Index)(nil)
+
+// Config configures a Bot.
+type Config struct {
+	// Searcher is required.
+	Searcher Searcher
+	// AnswerThreshold is the confidence from which the bot answers; 0 means 0.55.
+	AnswerThreshold float64
+	// ClarifyThreshold is the confidence from which the bot offers suggestions instead of
+	// handing off; 0 means 0.35.
+	ClarifyThreshold float64
+	// OutOfScopeThreshold is the confidence under which a miss counts as out of scope
+	// rather than low confidence; 0 means 0.2.
+	OutOfScopeThreshold float64
+	// ClarifyText is the prompt above the suggestions; empty means 「您想问的是以下哪个问题呢？」.
+	ClarifyText string
+	// TopK is the number of hits the bot looks at; 0 means 5.
+	TopK   int
+	Logger zerolog.Logger
+}
+
+// Bot decides on shoppers' messages. It is safe for concurrent use.
+type Bot struct {
+	cfg Config
+	log zerolog.Logger
+}
+
+// New returns a Bot.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Searcher == nil {
+		return nil, errors.New("bot: Config.Searcher is required")
+	}
+	if cfg.AnswerThreshold == 0 {
+		cfg.AnswerThreshold = 0.55
+	}
+	if cfg.ClarifyThreshold == 0 {
+		cfg.ClarifyThreshold = 0.35
+	}
+	if cfg.OutOfScopeThreshold == 0 {
+		cfg.OutOfScopeThreshold = 0.2
+	}
+	if cfg.ClarifyText == "" {
+		cfg.ClarifyText = "您想问的是以下哪个问题呢？"
+	}
+	if cfg.TopK == 0 {
+		cfg.TopK = 5
+	}
+	if cfg.ClarifyThreshold > cfg.AnswerThreshold {
+		return nil, fmt.Errorf("bot: clarify threshold %.2f is above the answer threshold %.2f", cfg.ClarifyThreshold, cfg.AnswerThreshold)
+	}
+	return &Bot{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Input is one shopper message.
+type Input struct {
+	Text string
+	// ArticleID is set when the shopper picked one of the bot's suggestions.
+	ArticleID string
+}
+
+// Decide returns the bot's decision on in. Errors come only from the search itself.
+func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
+	text := Normalize(in.Text)
+	if in.ArticleID != "" {
+		if a, err := b.cfg.Searcher.Article(in.ArticleID); err == nil {
+			d := Decision{Intent: intentOf(a.Category), Confidence: 1, Article: ref(a),
+				Hits: []ScoredHit{{ArticleRef: *ref(a), Score: 0, Coverage: 1}}}
+			return b.answerOrExplain(d, a), nil
+		}
+		// An unknown suggestion id is treated as free text.
+	}
+	hits, err := b.cfg.Searcher.Search(ctx, text, b.cfg.TopK)
+	if err != nil {
+		return Decision{}, fmt.Errorf("deciding: %w", err)
+	}
+	d := Decision{Intent: IntentOther, Hits: scored(hits)}
+	var top *kb.Article
+	if len(hits) > 0 {
+		top = &hits[0].Article
+		d.Article = ref(hits[0].Article)
+		d.Confidence = confidence(hits)
+		d.Intent = intentOf(top.Category)
+	}
+
+	// Rules come before retrieval: a shopper who asks for a person or complains gets one,
+	// and an after-sales case always goes to an after-sales agent.
+	switch {
+	case hasRequest(text):
+		return handoff(d, ReasonRequested), nil
+	case hasNegative(text):
+		return handoff(d, ReasonNegativeSentiment), nil
+	case hasAfterSales(text):
+		d.Intent = IntentAftersale
+		d = handoff(d, ReasonAfterSales)
+		if top != nil && top.AfterSales && d.Confidence >= b.cfg.AnswerThreshold {
+			d.Text = top.Answer // explain the procedure while the shopper waits
+		}
+		return d, nil
+	}
+
+	switch {
+	case top == nil || d.Confidence < b.cfg.OutOfScopeThreshold:
+		d.Intent = IntentOther // the top hit is too weak to say what the shopper wants
+		return handoff(d, ReasonOutOfScope), nil
+	case d.Confidence >= b.cfg.AnswerThreshold:
+		return b.answerOrExplain(d, *top), nil
+	case d.Confidence >= b.cfg.ClarifyThreshold && len(hits) > 1:
+		d.Action = ActionClarify
+		d.Text = b.cfg.ClarifyText
+		for i := 0; i < len(hits) && i < 3; i++ {
+			d.Suggestions = append(d.Suggestions, *ref(hits[i].Article))
+		}
+		return d, nil
+	default:
+		return handoff(d, ReasonLowConfidence), nil
+	}
+}
+
+// answerOrExplain answers with a's text; an after-sales procedure is explained and still
+// handed off.
+func (b *Bot) answerOrExplain(d Decision, a kb.Article) Decision {
+	d.Text = a.Answer
+	if a.AfterSales {
+		d.Intent = IntentAftersale
+		d.Action = ActionHandoff
+		d.Reason = ReasonAfterSales
+		return d
+	}
+	d.Action = ActionAnswer
+	return d
+}
+
+func handoff(d Decision, reason string) Decision {
+	d.Action = ActionHandoff
+	d.Reason = reason
+	d.Text = ""
+	return d
+}
+
+// confidence maps the raw hits to 0..1. Raw bleve scores depend on the query's length and
+// the index's statistics, so they are not comparable across questions; the share of the
+// question's terms that the top article's questions and title contain is. The margin to
+// the second hit lowers the confidence when two articles are equally likely.
+func confidence(hits []kb.Hit) float64 {
+	top := hits[0]
+	margin := 1.0
+	if len(hits) > 1 && top.Score > 0 {
+		margin = (top.Score - hits[1].Score) / top.Score
+	}
+	return top.Coverage * (0.75 + 0.25*margin)
+}
+
+func intentOf(category string) string {
+	switch category {
+	case kb.CategoryPresale:
+		return IntentPresale
+	case kb.CategoryInsale:
+		return IntentInsale
+	case kb.CategoryAftersale:
+		return IntentAftersale
+	}
+	return IntentOther
+}
+
+func ref(a kb.Article) *ArticleRef {
+	return &ArticleRef{ID: a.ID, Title: strings.TrimSpace(a.Title), Category: a.Category}
+}
+
+func scored(hits []kb.Hit) []ScoredHit {
+	out := make([]ScoredHit, len(hits))
+	for i, h := range hits {
+		out[i] = ScoredHit{ArticleRef: *ref(h.Article), Score: h.Score, Coverage: h.Coverage}
+	}
+	return out
+}

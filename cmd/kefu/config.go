@@ -1,0 +1,81 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// config is everything Kefu can be told. Each field has a flag and a KEFU_* variable;
+// a flag given on the command line wins over the variable.
+type config struct {
+	Addr             string
+	RedisURL         string
+	RedisPrefix      string
+	DataDir          string
+	Knowledge        string
+	AllowedOrigins   string
+	LogLevel         string
+	LogFormat        string
+	AnswerThreshold  float64
+	ClarifyThreshold float64
+	InsecureCookie   bool
+}
+
+// newFlagSet returns the flags of serve-like commands, with defaults from env.
+func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	str := func(p *string, flagName, env, def, usage string) {
+		if v, ok := os.LookupEnv(env); ok {
+			def = v
+		}
+		fs.StringVar(p, flagName, def, usage+" ($"+env+")")
+	}
+	num := func(p *float64, flagName, env string, def float64, usage string) {
+		if v, ok := os.LookupEnv(env); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				def = f
+			}
+		}
+		fs.Float64Var(p, flagName, def, usage+" ($"+env+")")
+	}
+	str(&c.Addr, "addr", "KEFU_ADDR", ":8080", "address to listen on")
+	str(&c.RedisURL, "redis", "KEFU_REDIS_URL", "", "Redis URL, e.g. redis://localhost:6379/0; empty keeps everything in memory")
+	str(&c.RedisPrefix, "redis-prefix", "KEFU_REDIS_PREFIX", "kefu:", "prefix of every Redis key")
+	str(&c.DataDir, "data", "KEFU_DATA_DIR", "", "data directory for the search index; empty keeps it in memory")
+	str(&c.Knowledge, "knowledge", "KEFU_KNOWLEDGE", "", "directory of Markdown articles to serve instead of the bundled ones")
+	str(&c.AllowedOrigins, "allowed-origins", "KEFU_ALLOWED_ORIGINS", "", "comma-separated origins of shop pages that may embed the widget (* for any); the server's own origin is always allowed")
+	str(&c.LogLevel, "log-level", "KEFU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	str(&c.LogFormat, "log-format", "KEFU_LOG_FORMAT", "", "log format: json or console; empty means console on a terminal, json otherwise")
+	num(&c.AnswerThreshold, "answer-threshold", "KEFU_BOT_ANSWER_THRESHOLD", 0.55, "confidence from which the bot answers")
+	num(&c.ClarifyThreshold, "clarify-threshold", "KEFU_BOT_CLARIFY_THRESHOLD", 0.35, "confidence from which the bot offers suggestions instead of handing off")
+	insecure := os.Getenv("KEFU_INSECURE_COOKIE") == "true" || os.Getenv("KEFU_INSECURE_COOKIE") == "1"
+	fs.BoolVar(&c.InsecureCookie, "insecure-cookie", insecure, "send the console cookie without the Secure flag, for plain HTTP off localhost ($KEFU_INSECURE_COOKIE)")
+	return fs
+}
+
+func (c *config) validate() error {
+	if c.AnswerThreshold <= 0 || c.AnswerThreshold > 1 || c.ClarifyThreshold <= 0 || c.ClarifyThreshold > c.AnswerThreshold {
+		return fmt.Errorf("thresholds must satisfy 0 < clarify (%.2f) <= answer (%.2f) <= 1", c.ClarifyThreshold, c.AnswerThreshold)
+	}
+	switch c.LogFormat {
+	case "", "json", "console":
+	default:
+		return fmt.Errorf("unknown log format %q", c.LogFormat)
+	}
+	return nil
+}
+
+func (c *config) origins() []string {
+	var out []string
+	for _, o := range strings.Split(c.AllowedOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}

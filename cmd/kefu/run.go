@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/kb"
+	"github.com/kefu-im/kefu/knowledge"
+	"github.com/kefu-im/kefu/widget"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+)
+
+// app is the wired product.
+type app struct {
+	index   *kb.Index
+	desk    *handoff.Desk
+	console *handoff.Console
+	gateway *widget.Gateway
+	store   handoff.Store
+	rdb     redis.UniversalClient
+}
+
+// build constructs kb → bot → handoff → widget from the config.
+func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
+	a := &app{}
+	idx, err := kb.New(kb.Config{Path: c.DataDir, Logger: log.With().Str("part", "kb").Logger()})
+	if err != nil {
+		return nil, err
+	}
+	a.index = idx
+	var arts []kb.Article
+	if c.Knowledge != "" {
+		arts, err = knowledge.LoadDir(c.Knowledge)
+	} else {
+		arts, err = knowledge.Bundled()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading knowledge: %w", err)
+	}
+	start := time.Now()
+	if err := idx.Put(ctx, arts...); err != nil {
+		return nil, fmt.Errorf("indexing knowledge: %w", err)
+	}
+	log.Info().Int("articles", len(arts)).Dur("took", time.Since(start)).Msg("knowledge indexed")
+
+	phrases, err := knowledge.Phrases()
+	if err != nil {
+		return nil, err
+	}
+	b, err := bot.New(bot.Config{
+		Searcher: idx, AnswerThreshold: c.AnswerThreshold, ClarifyThreshold: c.ClarifyThreshold,
+		ClarifyText: phrases["clarify"], Logger: log.With().Str("part", "bot").Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	if a.store, a.rdb, err = newStore(c, log); err != nil {
+		return nil, err
+	}
+	a.desk, err = handoff.NewDesk(handoff.DeskConfig{
+		Store: a.store,
+		Phrases: handoff.Phrases{
+			TransferPresale: phrases["transfer_presale"], TransferAftersale: phrases["transfer_aftersale"],
+			AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],
+		},
+		Logger: log.With().Str("part", "handoff").Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.console, err = handoff.NewConsole(handoff.ConsoleConfig{Desk: a.desk, InsecureCookie: c.InsecureCookie, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.gateway, err = widget.New(widget.Config{
+		Desk: a.desk, Bot: b, AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
+		Logger: log.With().Str("part", "widget").Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newStore returns the memory engine, or the Redis engine when a Redis URL is set.
+func newStore(c config, log zerolog.Logger) (handoff.Store, redis.UniversalClient, error) {
+	if c.RedisURL == "" {
+		return handoff.NewMemoryStore(nil), nil, nil
+	}
+	opts, err := redis.ParseURL(c.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis URL: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: c.RedisPrefix, Logger: log.With().Str("part", "redis").Logger()})
+	if err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
+	return st, rdb, nil
+}
+
+func (a *app) close() {
+	a.index.Close()
+	if a.rdb != nil {
+		a.rdb.Close()
+	}
+}
+
+// run serves until ctx ends, then shuts down gracefully.
+func run(ctx context.Context, c config, log zerolog.Logger) error {
+	a, err := build(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	// Wait for Redis at start rather than fail: in a deployment it may come up later.
+	for attempt := 0; ; attempt++ {
+		err := a.store.Ping(ctx)
+		if err == nil {
+			break
+		}
+		if attempt%10 == 0 {
+			log.Warn().Err(err).Msg("storage not reachable yet; retrying")
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	password, err := a.desk.EnsureAdmin(ctx)
+	if err != nil {
+		return fmt.Errorf("creating the admin user: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           routes(a, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	base := baseURL(ln.Addr())
+	engine := "memory"
+	if c.RedisURL != "" {
+		engine = "redis"
+	}
+	log.Info().Str("engine", engine).Str("shop_demo", base+"/").Str("console", base+"/console").
+		Str("widget", base+"/widget.js").Str("health", base+"/healthz").Msg("kefu is serving")
+	if password != "" {
+		log.Warn().Str("user", "admin").Str("password", password).
+			Msg("created the admin user with this one-time password; sign in at " + base + "/console and keep it safe")
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.store.Run(gctx) })
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info().Msg("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		// Websockets are hijacked connections that Shutdown does not wait for; they end
+		// when the process does, and their widgets resume on another node or after restart.
+		return srv.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+func baseURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

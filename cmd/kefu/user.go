@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kefu-im/kefu/handoff"
+)
+
+// userCmd runs "kefu user add --role R --group G NAME", reading the password from the
+// first line of stdin. It writes to the configured Redis, so a running server sees the
+// user at once.
+func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return errors.New("usage: kefu user add --role agent|editor|admin --group presale|aftersale NAME (password on stdin)")
+	}
+	var c config
+	fs := newFlagSet("user add", &c, stderr)
+	role := fs.String("role", handoff.RoleAgent, "role: agent, editor or admin")
+	group := fs.String("group", handoff.GroupPresale, "skill group: presale or aftersale")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: kefu user add --role agent|editor|admin --group presale|aftersale NAME (password on stdin)")
+	}
+	if c.RedisURL == "" {
+		return errors.New("no Redis configured (--redis or KEFU_REDIS_URL): on the memory engine the admin adds users in the console")
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("reading the password: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	log, err := newLogger(config{LogLevel: "warn", LogFormat: "console"}, stderr)
+	if err != nil {
+		return err
+	}
+	store, rdb, err := newStore(c, log)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	desk, err := handoff.NewDesk(handoff.DeskConfig{Store: store, Logger: log})
+	if err != nil {
+		return err
+	}
+	u, err := desk.AddUser(ctx, fs.Arg(0), password, *role, *group)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "added %s (role %s, group %s)\n", u.Name, u.Role, u.Group)
+	return nil
+}

@@ -1,0 +1,360 @@
+package handoff
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Phrases are the standard phrases (话术) the desk sends to shoppers.
+type Phrases struct {
+	// TransferPresale is sent when a chat goes to the pre-sale queue.
+	TransferPresale string
+	// TransferAftersale is sent when a chat goes to the after-sale queue.
+	TransferAftersale string
+	// AgentJoined is sent when an agent claims the chat; {agent} is the agent's name.
+	AgentJoined string
+	// Resolved is sent when the agent resolves the chat.
+	Resolved string
+}
+
+// DeskConfig configures a Desk.
+type DeskConfig struct {
+	// Store is required.
+	Store Store
+	// Phrases left empty get the defaults of DefaultPhrases.
+	Phrases Phrases
+	// SessionTTL is how long a login lasts; 0 means 12 hours.
+	SessionTTL time.Duration
+	// DefaultWait is the expected wait before any chat was claimed; 0 means one minute.
+	DefaultWait time.Duration
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger zerolog.Logger
+}
+
+// DefaultPhrases are the phrases used where DeskConfig.Phrases leaves one empty.
+var DefaultPhrases = Phrases{
+	TransferPresale:   "正在为您转接人工客服，请稍候",
+	TransferAftersale: "正在为您转接售后专员，请稍候",
+	AgentJoined:       "您好，客服{agent}为您服务，请问有什么可以帮到您？",
+	Resolved:          "感谢您的咨询，祝您购物愉快！如还有问题，欢迎随时联系我们。",
+}
+
+// Desk is the hand-off service: it starts conversations, queues them for people, and
+// lets agents claim, answer and resolve them. Every change is written to the Store first
+// and announced with an event after.
+type Desk struct {
+	store   Store
+	phrases Phrases
+	ttl     time.Duration
+	defWait time.Duration
+	now     func() time.Time
+	log     zerolog.Logger
+}
+
+// NewDesk returns a Desk.
+func NewDesk(cfg DeskConfig) (*Desk, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("handoff: DeskConfig.Store is required")
+	}
+	p := cfg.Phrases
+	def := DefaultPhrases
+	for _, f := range []struct {
+		v *string
+		d string
+	}{
+		{&p.TransferPresale, def.TransferPresale}, {&p.TransferAftersale, def.TransferAftersale},
+		{&p.AgentJoined, def.AgentJoined}, {&p.Resolved, def.Resolved},
+	} {
+		if strings.TrimSpace(*f.v) == "" {
+			*f.v = f.d
+		}
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.DefaultWait == 0 {
+		cfg.DefaultWait = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Desk{store: cfg.Store, phrases: p, ttl: cfg.SessionTTL, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger}, nil
+}
+
+// Store returns the desk's store.
+func (d *Desk) Store() Store { return d.store }
+
+// randomID returns a prefix and 16 random bytes in URL-safe base64.
+func randomID(prefix string) string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Start creates a conversation with the bot and returns it with the shopper's secret token.
+func (d *Desk) Start(ctx context.Context) (Conversation, string, error) {
+	token := randomID("t_")
+	c := Conversation{
+		ID: randomID("c_"), TokenHash: hashToken(token), Epoch: randomID("")[:12],
+		Status: StatusBot, CreatedAt: d.now(),
+	}
+	if err := d.store.Create(ctx, c); err != nil {
+		return Conversation{}, "", err
+	}
+	return c, token, nil
+}
+
+// Open returns the conversation if token is its token. An unknown conversation and a
+// wrong token give the same ErrBadToken, so guessing ids tells nothing.
+func (d *Desk) Open(ctx context.Context, id, token string) (Conversation, error) {
+	if id == "" || token == "" {
+		return Conversation{}, ErrBadToken
+	}
+	c, err := d.store.Conversation(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Conversation{}, ErrBadToken
+	}
+	if err != nil {
+		return Conversation{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(c.TokenHash), []byte(hashToken(token))) != 1 {
+		return Conversation{}, ErrBadToken
+	}
+	return c, nil
+}
+
+// Conversation returns the conversation or ErrNotFound.
+func (d *Desk) Conversation(ctx context.Context, id string) (Conversation, error) {
+	return d.store.Conversation(ctx, id)
+}
+
+// Messages returns up to limit records after seq.
+func (d *Desk) Messages(ctx context.Context, id string, after int64, limit int) ([]Message, error) {
+	return d.store.Messages(ctx, id, after, limit)
+}
+
+// Subscribe subscribes to the events of one conversation, or of all when conv is empty.
+func (d *Desk) Subscribe(conv string) *Subscription { return d.store.Subscribe(conv) }
+
+// Append stores a record in the conversation's log and announces it. A record whose ID
+// is already stored is returned with dup true and not announced again.
+func (d *Desk) Append(ctx context.Context, id string, m Message) (Message, bool, error) {
+	return d.apply(ctx, id, Transition{}, m)
+}
+
+// apply runs a transition with its record and announces the result.
+func (d *Desk) apply(ctx context.Context, id string, t Transition, m Message) (Message, bool, error) {
+	stored, dup, err := d.store.Apply(ctx, id, t, m)
+	if err != nil || dup {
+		return stored, dup, err
+	}
+	d.publish(ctx, Event{Type: EventMessage, Conv: id, Seq: stored.Seq})
+	if t.To != "" {
+		d.publish(ctx, Event{Type: EventStatus, Conv: id})
+	}
+	return stored, false, nil
+}
+
+// publish sends an event; a failure is logged and not returned, since the store already
+// holds the change and readers catch up from it.
+func (d *Desk) publish(ctx context.Context, e Event) {
+	if err := d.store.Publish(ctx, e); err != nil {
+		d.log.Warn().Err(err).Str("conv", e.Conv).Str("event", e.Type).Msg("publishing event")
+	}
+}
+
+// HandoffRequest says why and where a conversation goes to a person.
+type HandoffRequest struct {
+	// Key makes the hand-off idempotent: the id of the message or frame that caused it.
+	Key     string
+	Reason  string
+	Group   string
+	Intent  string
+	Context *Context
+}
+
+// Handoff moves a conversation from the bot to the queue of its group, and tells the
+// shopper with the group's transfer phrase. It returns ErrWrongStatus when the
+// conversation is already queued or with an agent.
+func (d *Desk) Handoff(ctx context.Context, id string, h HandoffRequest) error {
+	if h.Group != GroupAftersale {
+		h.Group = GroupPresale
+	}
+	// The index entry is written before the status, so a crash in between leaves an
+	// entry that Waiting drops, never a queued conversation that no index shows.
+	if err := d.store.MarkWaiting(ctx, id, d.now()); err != nil {
+		return err
+	}
+	t := Transition{From: []string{StatusBot}, To: StatusQueued, Group: h.Group, Reason: h.Reason, Intent: h.Intent, Context: h.Context}
+	rec := Message{ID: "handoff:" + h.Key, Kind: KindHandoff, From: FromSystem, Reason: h.Reason, Group: h.Group}
+	if _, _, err := d.apply(ctx, id, t, rec); err != nil {
+		return err
+	}
+	phrase := d.phrases.TransferPresale
+	if h.Group == GroupAftersale {
+		phrase = d.phrases.TransferAftersale
+	}
+	if _, _, err := d.apply(ctx, id, Transition{}, Message{ID: "transfer:" + h.Key, Kind: KindMessage, From: FromSystem, Text: phrase}); err != nil {
+		return err
+	}
+	d.publish(ctx, Event{Type: EventQueue})
+	return nil
+}
+
+// Claim gives a queued conversation to agent. Exactly one of several agents claiming at
+// once succeeds; the others get ErrAlreadyClaimed.
+func (d *Desk) Claim(ctx context.Context, id, agent string) (Conversation, error) {
+	c, err := d.store.Conversation(ctx, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	// The owner index is written first for the same reason as in Handoff.
+	if err := d.store.MarkOwned(ctx, agent, id); err != nil {
+		return Conversation{}, err
+	}
+	key := "claim:" + strconv.FormatInt(c.EnqueuedAt.UnixMilli(), 10) + ":" + agent
+	t := Transition{From: []string{StatusQueued}, To: StatusActive, Agent: agent}
+	_, dup, err := d.apply(ctx, id, t, Message{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: agent})
+	if err != nil {
+		if derr := d.store.Disown(ctx, agent, id); derr != nil {
+			d.log.Warn().Err(derr).Str("conv", id).Msg("clearing owner index")
+		}
+		return Conversation{}, fmt.Errorf("claiming conversation %q: %w", id, err)
+	}
+	if !dup {
+		if err := d.store.Unwait(ctx, id); err != nil {
+			d.log.Warn().Err(err).Str("conv", id).Msg("removing from the waiting index")
+		}
+		if err := d.store.RecordWait(ctx, d.now().Sub(c.EnqueuedAt)); err != nil {
+			d.log.Warn().Err(err).Msg("recording wait")
+		}
+		d.publish(ctx, Event{Type: EventQueue})
+	}
+	text := strings.ReplaceAll(d.phrases.AgentJoined, "{agent}", agent)
+	if _, _, err := d.apply(ctx, id, Transition{}, Message{ID: key + ":joined", Kind: KindMessage, From: FromSystem, Text: text}); err != nil {
+		return Conversation{}, err
+	}
+	return d.store.Conversation(ctx, id)
+}
+
+// Reply stores an agent's message. The agent must own the conversation. msgID makes a
+// retried request idempotent; empty means a fresh id.
+func (d *Desk) Reply(ctx context.Context, id, agent, msgID, text string) (Message, error) {
+	if msgID == "" {
+		msgID = randomID("")
+	}
+	t := Transition{From: []string{StatusActive}, Owner: agent}
+	m, _, err := d.apply(ctx, id, t, Message{ID: "agent:" + agent + ":" + msgID, Kind: KindMessage, From: FromAgent, Agent: agent, Text: text})
+	if err != nil {
+		return Message{}, fmt.Errorf("replying in %q: %w", id, err)
+	}
+	return m, nil
+}
+
+// Resolve closes a conversation the agent owns, with the closing phrase.
+func (d *Desk) Resolve(ctx context.Context, id, agent string) (Conversation, error) {
+	c, err := d.store.Conversation(ctx, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	key := "resolve:" + strconv.FormatInt(c.ClaimedAt.UnixMilli(), 10)
+	closing := Message{ID: key + ":closing", Kind: KindMessage, From: FromSystem, Text: d.phrases.Resolved}
+	if _, _, err := d.apply(ctx, id, Transition{From: []string{StatusActive}, Owner: agent}, closing); err != nil {
+		return Conversation{}, fmt.Errorf("resolving %q: %w", id, err)
+	}
+	t := Transition{From: []string{StatusActive}, To: StatusResolved, Owner: agent}
+	if _, _, err := d.apply(ctx, id, t, Message{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusResolved, Agent: agent}); err != nil {
+		return Conversation{}, fmt.Errorf("resolving %q: %w", id, err)
+	}
+	if err := d.store.Disown(ctx, agent, id); err != nil {
+		d.log.Warn().Err(err).Str("conv", id).Msg("clearing owner index")
+	}
+	return d.store.Conversation(ctx, id)
+}
+
+// Reopen gives a resolved conversation back to the bot when the shopper writes again.
+// key is the id of the shopper's message.
+func (d *Desk) Reopen(ctx context.Context, id, key string) error {
+	t := Transition{From: []string{StatusResolved}, To: StatusBot}
+	_, _, err := d.apply(ctx, id, t, Message{ID: "reopen:" + key, Kind: KindStatus, From: FromSystem, Status: StatusBot})
+	return err
+}
+
+// Position returns the conversation's place in its group's queue (1 is next) and the
+// expected wait, estimated from the waits of recently claimed chats.
+func (d *Desk) Position(ctx context.Context, id string) (int, time.Duration, error) {
+	c, err := d.store.Conversation(ctx, id)
+	if err != nil {
+		return 0, 0, err
+	}
+	if c.Status != StatusQueued {
+		return 0, 0, ErrNotQueued
+	}
+	waiting, err := d.store.Waiting(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	pos := 0
+	for _, w := range waiting {
+		if w.Group != c.Group {
+			continue
+		}
+		pos++
+		if w.ID == id {
+			break
+		}
+	}
+	waits, err := d.store.RecentWaits(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	per := d.defWait
+	if len(waits) > 0 {
+		var sum time.Duration
+		for _, w := range waits {
+			sum += w
+		}
+		per = max(sum/time.Duration(len(waits)), 10*time.Second)
+	}
+	return pos, per * time.Duration(pos), nil
+}
+
+// Waiting returns the queued conversations of group (all groups when group is empty).
+func (d *Desk) Waiting(ctx context.Context, group string) ([]Conversation, error) {
+	all, err := d.store.Waiting(ctx)
+	if err != nil || group == "" {
+		return all, err
+	}
+	var out []Conversation
+	for _, c := range all {
+		if c.Group == group {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Owned returns the active conversations of agent.
+func (d *Desk) Owned(ctx context.Context, agent string) ([]Conversation, error) {
+	return d.store.Owned(ctx, agent)
+}
+
+// Ping reports whether the storage answers.
+func (d *Desk) Ping(ctx context.Context) error { return d.store.Ping(ctx) }

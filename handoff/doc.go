@@ -1,0 +1,13 @@
+// Package handoff owns conversations and the live-agent side of Kefu: the transcript of
+// every conversation, the queue of conversations waiting for a person, the agents who
+// claim and answer them, and the console they do it in.
+//
+// Storage has two engines behind the Store interface: the memory engine, the zero-setup
+// default for one process, and the Redis engine for production and for several nodes
+// sharing one Redis. Both pass the same test suite. In Redis each conversation's
+// transcript is a Stream whose entry ids are the conversation's sequence numbers, every
+// change of a conversation is one Lua script on that conversation's keys (one cluster
+// slot), and a pub/sub channel carries wake-up signals to the other nodes after the
+// write. The stream, not the signal, is the truth: a reader that missed a signal reads
+// what is new from the stream.
+package handoff

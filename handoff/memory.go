@@ -1,0 +1,345 @@
+package handoff
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// MemoryStore is the in-process Store: everything lives in maps and is gone when the
+// process ends. It is the default for a single node.
+type MemoryStore struct {
+	*hub
+	now func() time.Time
+
+	mu       sync.Mutex // guards everything below
+	convs    map[string]*memConv
+	waiting  map[string]time.Time
+	owned    map[string]map[string]bool
+	waits    []time.Duration
+	users    map[string]User
+	sessions map[string]Session
+}
+
+type memConv struct {
+	c   Conversation
+	log []Message
+	ids map[string]int64
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// NewMemoryStore returns an empty MemoryStore. now is the clock; nil means time.Now.
+func NewMemoryStore(now func() time.Time) *MemoryStore {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryStore{
+		hub:      newHub(),
+		now:      now,
+		convs:    make(map[string]*memConv),
+		waiting:  make(map[string]time.Time),
+		owned:    make(map[string]map[string]bool),
+		users:    make(map[string]User),
+		sessions: make(map[string]Session),
+	}
+}
+
+// Create implements Store.
+func (s *MemoryStore) Create(_ context.Context, c Conversation) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.convs[c.ID]; ok {
+		return fmt.Errorf("creating conversation %q: already exists", c.ID)
+	}
+	c.Seq = 0
+	s.convs[c.ID] = &memConv{c: c, ids: make(map[string]int64)}
+	return nil
+}
+
+// Conversation implements Store.
+func (s *MemoryStore) Conversation(_ context.Context, id string) (Conversation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mc, ok := s.convs[id]
+	if !ok {
+		return Conversation{}, ErrNotFound
+	}
+	return mc.c, nil
+}
+
+// Append implements Store.
+func (s *MemoryStore) Append(ctx context.Context, id string, m Message) (Message, bool, error) {
+	return s.Apply(ctx, id, Transition{}, m)
+}
+
+// Apply implements Store.
+func (s *MemoryStore) Apply(_ context.Context, id string, t Transition, m Message) (Message, bool, error) {
+	if m.ID == "" {
+		return Message{}, false, fmt.Errorf("appending to %q: message without id", id)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mc, ok := s.convs[id]
+	if !ok {
+		return Message{}, false, ErrNotFound
+	}
+	if seq, ok := mc.ids[m.ID]; ok {
+		return mc.log[seq-1], true, nil
+	}
+	if err := checkTransition(mc.c.Status, mc.c.Agent, t); err != nil {
+		return Message{}, false, err
+	}
+	now := s.now()
+	applyTransition(&mc.c, t, now)
+	mc.c.Seq++
+	m.Seq = mc.c.Seq
+	m.TS = now.UnixMilli()
+	mc.log = append(mc.log, m)
+	mc.ids[m.ID] = m.Seq
+	return m, false, nil
+}
+
+// checkTransition is the rule both engines apply (the Redis engine in Lua).
+func checkTransition(status, agent string, t Transition) error {
+	if len(t.From) > 0 && !slices.Contains(t.From, status) {
+		switch status {
+		case StatusActive:
+			if t.To == StatusActive {
+				return ErrAlreadyClaimed
+			}
+		case StatusResolved:
+			return ErrResolved
+		case StatusBot:
+			if t.To == StatusActive {
+				return ErrNotQueued
+			}
+		}
+		return ErrWrongStatus
+	}
+	if t.Owner != "" && agent != t.Owner {
+		return ErrNotOwner
+	}
+	return nil
+}
+
+func applyTransition(c *Conversation, t Transition, now time.Time) {
+	if t.To == "" {
+		return
+	}
+	c.Status = t.To
+	switch t.To {
+	case StatusQueued:
+		c.Group, c.Reason, c.Intent, c.Context = t.Group, t.Reason, t.Intent, t.Context
+		c.EnqueuedAt = now
+		c.Agent = ""
+	case StatusActive:
+		c.Agent = t.Agent
+		c.ClaimedAt = now
+	}
+}
+
+// Messages implements Store.
+func (s *MemoryStore) Messages(_ context.Context, id string, after int64, limit int) ([]Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mc, ok := s.convs[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if after < 0 {
+		after = 0
+	}
+	if after >= int64(len(mc.log)) {
+		return nil, nil
+	}
+	out := mc.log[after:]
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return slices.Clone(out), nil
+}
+
+// MarkWaiting implements Store.
+func (s *MemoryStore) MarkWaiting(_ context.Context, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.waiting[id]; !ok {
+		s.waiting[id] = at
+	}
+	return nil
+}
+
+// Unwait implements Store.
+func (s *MemoryStore) Unwait(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.waiting, id)
+	return nil
+}
+
+// Waiting implements Store.
+func (s *MemoryStore) Waiting(_ context.Context) ([]Conversation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Conversation
+	for id := range s.waiting {
+		mc, ok := s.convs[id]
+		if !ok || mc.c.Status != StatusQueued {
+			delete(s.waiting, id)
+			continue
+		}
+		out = append(out, mc.c)
+	}
+	sortWaiting(out)
+	return out, nil
+}
+
+func sortWaiting(cs []Conversation) {
+	sort.Slice(cs, func(i, j int) bool {
+		if !cs[i].EnqueuedAt.Equal(cs[j].EnqueuedAt) {
+			return cs[i].EnqueuedAt.Before(cs[j].EnqueuedAt)
+		}
+		return cs[i].ID < cs[j].ID
+	})
+}
+
+// MarkOwned implements Store.
+func (s *MemoryStore) MarkOwned(_ context.Context, agent, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.owned[agent] == nil {
+		s.owned[agent] = make(map[string]bool)
+	}
+	s.owned[agent][id] = true
+	return nil
+}
+
+// Disown implements Store.
+func (s *MemoryStore) Disown(_ context.Context, agent, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.owned[agent], id)
+	return nil
+}
+
+// Owned implements Store.
+func (s *MemoryStore) Owned(_ context.Context, agent string) ([]Conversation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Conversation
+	for id := range s.owned[agent] {
+		mc, ok := s.convs[id]
+		if !ok || mc.c.Status != StatusActive || mc.c.Agent != agent {
+			delete(s.owned[agent], id)
+			continue
+		}
+		out = append(out, mc.c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ClaimedAt.Before(out[j].ClaimedAt) })
+	return out, nil
+}
+
+// RecordWait implements Store.
+func (s *MemoryStore) RecordWait(_ context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waits = append([]time.Duration{d}, s.waits...)
+	if len(s.waits) > maxRecentWaits {
+		s.waits = s.waits[:maxRecentWaits]
+	}
+	return nil
+}
+
+// RecentWaits implements Store.
+func (s *MemoryStore) RecentWaits(_ context.Context) ([]time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.waits), nil
+}
+
+// PutUser implements Store.
+func (s *MemoryStore) PutUser(_ context.Context, u User, create bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[u.Name]; ok && create {
+		return ErrUserExists
+	}
+	s.users[u.Name] = u
+	return nil
+}
+
+// User implements Store.
+func (s *MemoryStore) User(_ context.Context, name string) (User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[name]
+	if !ok {
+		return User{}, ErrNotFound
+	}
+	return u, nil
+}
+
+// Users implements Store.
+func (s *MemoryStore) Users(_ context.Context) ([]User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]User, 0, len(s.users))
+	for _, u := range s.users {
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// PutSession implements Store.
+func (s *MemoryStore) PutSession(_ context.Context, h string, sess Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessions[h] = sess
+	return nil
+}
+
+// Session implements Store.
+func (s *MemoryStore) Session(_ context.Context, h string) (Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[h]
+	if !ok || !s.now().Before(sess.Expires) {
+		delete(s.sessions, h)
+		return Session{}, ErrNotFound
+	}
+	return sess, nil
+}
+
+// DeleteSession implements Store.
+func (s *MemoryStore) DeleteSession(_ context.Context, h string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, h)
+	return nil
+}
+
+// Publish implements Store.
+func (s *MemoryStore) Publish(_ context.Context, e Event) error {
+	s.deliver(e)
+	return nil
+}
+
+// Subscribe implements Store.
+func (s *MemoryStore) Subscribe(conv string) *Subscription { return s.subscribe(conv) }
+
+// Run implements Store; the memory engine has no other nodes, so it only waits.
+func (s *MemoryStore) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+// Ping implements Store.
+func (s *MemoryStore) Ping(context.Context) error { return nil }
+
+// Close implements Store.
+func (s *MemoryStore) Close() error { return nil }

@@ -1,0 +1,520 @@
+package handoff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+)
+
+// RedisConfig configures a RedisStore.
+type RedisConfig struct {
+	// Client is required: a single node, Sentinel or Cluster client.
+	Client redis.UniversalClient
+	// Prefix starts every key and the event channel; empty means "kefu:".
+	Prefix string
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger zerolog.Logger
+}
+
+// RedisStore is the Store on Redis. Key layout (docs/handoff.md): each conversation's keys
+// share the hash tag {c:ID}; the queue's keys share {q}.
+type RedisStore struct {
+	*hub
+	rdb    redis.UniversalClient
+	prefix string
+	now    func() time.Time
+	log    zerolog.Logger
+}
+
+var _ Store = (*RedisStore)(nil)
+
+// NewRedisStore returns a RedisStore. It does not contact Redis; Ping does.
+func NewRedisStore(cfg RedisConfig) (*RedisStore, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("handoff: RedisConfig.Client is required")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "kefu:"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &RedisStore{hub: newHub(), rdb: cfg.Client, prefix: cfg.Prefix, now: cfg.Now, log: cfg.Logger}, nil
+}
+
+func (s *RedisStore) convKeys(id string) []string {
+	tag := s.prefix + "{c:" + id + "}:"
+	return []string{tag + "meta", tag + "log", tag + "ids"}
+}
+
+func (s *RedisStore) queueKey(name string) string { return s.prefix + "{q}:" + name }
+func (s *RedisStore) usersKey() string            { return s.prefix + "{u}:users" }
+func (s *RedisStore) sessionKey(h string) string  { return s.prefix + "{s}:" + h }
+func (s *RedisStore) channel() string             { return s.prefix + "events" }
+
+// Create implements Store.
+func (s *RedisStore) Create(ctx context.Context, c Conversation) error {
+	args := []any{
+		"id", c.ID, "token", c.TokenHash, "epoch", c.Epoch, "status", c.Status,
+		"seq", 0, "created", c.CreatedAt.UnixMilli(),
+	}
+	n, err := createScript.Run(ctx, s.rdb, s.convKeys(c.ID)[:1], args...).Int()
+	if err != nil {
+		return fmt.Errorf("creating conversation: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("creating conversation %q: already exists", c.ID)
+	}
+	return nil
+}
+
+// Conversation implements Store.
+func (s *RedisStore) Conversation(ctx context.Context, id string) (Conversation, error) {
+	m, err := s.rdb.HGetAll(ctx, s.convKeys(id)[0]).Result()
+	if err != nil {
+		return Conversation{}, fmt.Errorf("reading conversation: %w", err)
+	}
+	if len(m) == 0 {
+		return Conversation{}, ErrNotFound
+	}
+	return parseMeta(m)
+}
+
+func parseMeta(m map[string]string) (Conversation, error) {
+	ms := func(k string) time.Time {
+		v, _ := strconv.ParseInt(m[k], 10, 64)
+		if v == 0 {
+			return time.Time{}
+		}
+		return time.UnixMilli(v)
+	}
+	seq, _ := strconv.ParseInt(m["seq"], 10, 64)
+	c := Conversation{
+		ID: m["id"], TokenHash: m["token"], Epoch: m["epoch"], Status: m["status"],
+		Group: m["group"], Agent: m["agent"], Reason: m["reason"], Intent: m["intent"],
+		Seq: seq, CreatedAt: ms("created"), EnqueuedAt: ms("enqueued"), ClaimedAt: ms("claimed"),
+	}
+	if raw := m["context"]; raw != "" {
+		c.Context = new(Context)
+		if err := json.Unmarshal([]byte(raw), c.Context); err != nil {
+			return Conversation{}, fmt.Errorf("decoding context of %q: %w", c.ID, err)
+		}
+	}
+	return c, nil
+}
+
+// Append implements Store.
+func (s *RedisStore) Append(ctx context.Context, id string, m Message) (Message, bool, error) {
+	return s.Apply(ctx, id, Transition{}, m)
+}
+
+// Apply implements Store.
+func (s *RedisStore) Apply(ctx context.Context, id string, t Transition, m Message) (Message, bool, error) {
+	if m.ID == "" {
+		return Message{}, false, fmt.Errorf("appending to %q: message without id", id)
+	}
+	now := s.now()
+	m.Seq = 0
+	m.TS = now.UnixMilli()
+	body, err := json.Marshal(m)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("encoding message: %w", err)
+	}
+	args := []any{m.ID, body, strings.Join(t.From, ","), t.To, t.Owner}
+	switch t.To {
+	case StatusQueued:
+		ctxJSON := []byte("")
+		if t.Context != nil {
+			if ctxJSON, err = json.Marshal(t.Context); err != nil {
+				return Message{}, false, fmt.Errorf("encoding context: %w", err)
+			}
+		}
+		args = append(args, "group", t.Group, "reason", t.Reason, "intent", t.Intent,
+			"context", ctxJSON, "enqueued", now.UnixMilli(), "agent", "")
+	case StatusActive:
+		args = append(args, "agent", t.Agent, "claimed", now.UnixMilli())
+	}
+	res, err := applyScript.Run(ctx, s.rdb, s.convKeys(id), args...).Slice()
+	if err != nil {
+		return Message{}, false, fmt.Errorf("appending to conversation: %w", err)
+	}
+	code, _ := res[0].(int64)
+	switch code {
+	case 0:
+		m.Seq = res[1].(int64)
+		return m, false, nil
+	case 1:
+		seq := res[1].(int64)
+		got, err := s.Messages(ctx, id, seq-1, 1)
+		if err != nil {
+			return Message{}, false, err
+		}
+		if len(got) != 1 {
+			return Message{}, false, fmt.Errorf("record %d of %q missing from the log", seq, id)
+		}
+		return got[0], true, nil
+	case -1:
+		return Message{}, false, ErrNotFound
+	default:
+		status, _ := res[1].(string)
+		agent, _ := res[2].(string)
+		if err := checkTransition(status, agent, t); err != nil {
+			return Message{}, false, err
+		}
+		return Message{}, false, ErrWrongStatus
+	}
+}
+
+// Messages implements Store.
+func (s *RedisStore) Messages(ctx context.Context, id string, after int64, limit int) ([]Message, error) {
+	if after < 0 {
+		after = 0
+	}
+	key := s.convKeys(id)[1]
+	start := strconv.FormatInt(after+1, 10) + "-0"
+	var (
+		xs  []redis.XMessage
+		err error
+	)
+	if limit > 0 {
+		xs, err = s.rdb.XRangeN(ctx, key, start, "+", int64(limit)).Result()
+	} else {
+		xs, err = s.rdb.XRange(ctx, key, start, "+").Result()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading log: %w", err)
+	}
+	out := make([]Message, 0, len(xs))
+	for _, x := range xs {
+		var m Message
+		raw, _ := x.Values["m"].(string)
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			return nil, fmt.Errorf("decoding record %s of %q: %w", x.ID, id, err)
+		}
+		seqPart, _, _ := strings.Cut(x.ID, "-")
+		m.Seq, _ = strconv.ParseInt(seqPart, 10, 64)
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		if n, err := s.rdb.Exists(ctx, s.convKeys(id)[0]).Result(); err == nil && n == 0 {
+			return nil, ErrNotFound
+		}
+	}
+	return out, nil
+}
+
+// MarkWaiting implements Store.
+func (s *RedisStore) MarkWaiting(ctx context.Context, id string, at time.Time) error {
+	err := s.rdb.ZAddNX(ctx, s.queueKey("waiting"), redis.Z{Score: float64(at.UnixMilli()), Member: id}).Err()
+	if err != nil {
+		return fmt.Errorf("adding to the waiting queue: %w", err)
+	}
+	return nil
+}
+
+// Unwait implements Store.
+func (s *RedisStore) Unwait(ctx context.Context, id string) error {
+	if err := s.rdb.ZRem(ctx, s.queueKey("waiting"), id).Err(); err != nil {
+		return fmt.Errorf("removing from the waiting queue: %w", err)
+	}
+	return nil
+}
+
+// Waiting implements Store.
+func (s *RedisStore) Waiting(ctx context.Context) ([]Conversation, error) {
+	ids, err := s.rdb.ZRange(ctx, s.queueKey("waiting"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("reading the waiting queue: %w", err)
+	}
+	cs, stale, err := s.loadAll(ctx, ids, func(c Conversation) bool { return c.Status == StatusQueued })
+	if err != nil {
+		return nil, err
+	}
+	if len(stale) > 0 {
+		if err := s.rdb.ZRem(ctx, s.queueKey("waiting"), stale...).Err(); err != nil {
+			s.log.Warn().Err(err).Msg("dropping stale queue entries")
+		}
+	}
+	sortWaiting(cs)
+	return cs, nil
+}
+
+// loadAll reads the conversations of ids in one pipeline and splits them by keep.
+func (s *RedisStore) loadAll(ctx context.Context, ids []string, keep func(Conversation) bool) ([]Conversation, []any, error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGetAll(ctx, s.convKeys(id)[0])
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, nil, fmt.Errorf("reading conversations: %w", err)
+	}
+	var (
+		out   []Conversation
+		stale []any
+	)
+	for i, cmd := range cmds {
+		m := cmd.Val()
+		if len(m) == 0 {
+			stale = append(stale, ids[i])
+			continue
+		}
+		c, err := parseMeta(m)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !keep(c) {
+			stale = append(stale, ids[i])
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, stale, nil
+}
+
+// MarkOwned implements Store.
+func (s *RedisStore) MarkOwned(ctx context.Context, agent, id string) error {
+	if err := s.rdb.SAdd(ctx, s.queueKey("owned:"+agent), id).Err(); err != nil {
+		return fmt.Errorf("recording owner: %w", err)
+	}
+	return nil
+}
+
+// Disown implements Store.
+func (s *RedisStore) Disown(ctx context.Context, agent, id string) error {
+	if err := s.rdb.SRem(ctx, s.queueKey("owned:"+agent), id).Err(); err != nil {
+		return fmt.Errorf("clearing owner: %w", err)
+	}
+	return nil
+}
+
+// Owned implements Store.
+func (s *RedisStore) Owned(ctx context.Context, agent string) ([]Conversation, error) {
+	key := s.queueKey("owned:" + agent)
+	ids, err := s.rdb.SMembers(ctx, key).Result()
+	if err != nil {
+		return nil, fmt.Errorf("reading owned conversations: %w", err)
+	}
+	cs, stale, err := s.loadAll(ctx, ids, func(c Conversation) bool {
+		return c.Status == StatusActive && c.Agent == agent
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(stale) > 0 {
+		if err := s.rdb.SRem(ctx, key, stale...).Err(); err != nil {
+			s.log.Warn().Err(err).Msg("dropping stale owned entries")
+		}
+	}
+	sortByClaim(cs)
+	return cs, nil
+}
+
+func sortByClaim(cs []Conversation) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].ClaimedAt.Before(cs[j-1].ClaimedAt); j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+// RecordWait implements Store.
+func (s *RedisStore) RecordWait(ctx context.Context, d time.Duration) error {
+	key := s.queueKey("waits")
+	pipe := s.rdb.TxPipeline()
+	pipe.LPush(ctx, key, d.Milliseconds())
+	pipe.LTrim(ctx, key, 0, maxRecentWaits-1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("recording wait: %w", err)
+	}
+	return nil
+}
+
+// RecentWaits implements Store.
+func (s *RedisStore) RecentWaits(ctx context.Context) ([]time.Duration, error) {
+	vals, err := s.rdb.LRange(ctx, s.queueKey("waits"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("reading waits: %w", err)
+	}
+	out := make([]time.Duration, 0, len(vals))
+	for _, v := range vals {
+		ms, _ := strconv.ParseInt(v, 10, 64)
+		out = append(out, time.Duration(ms)*time.Millisecond)
+	}
+	return out, nil
+}
+
+// PutUser implements Store.
+func (s *RedisStore) PutUser(ctx context.Context, u User, create bool) error {
+	b, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("encoding user: %w", err)
+	}
+	if create {
+		ok, err := s.rdb.HSetNX(ctx, s.usersKey(), u.Name, b).Result()
+		if err != nil {
+			return fmt.Errorf("storing user: %w", err)
+		}
+		if !ok {
+			return ErrUserExists
+		}
+		return nil
+	}
+	if err := s.rdb.HSet(ctx, s.usersKey(), u.Name, b).Err(); err != nil {
+		return fmt.Errorf("storing user: %w", err)
+	}
+	return nil
+}
+
+// User implements Store.
+func (s *RedisStore) User(ctx context.Context, name string) (User, error) {
+	raw, err := s.rdb.HGet(ctx, s.usersKey(), name).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("reading user: %w", err)
+	}
+	var u User
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return User{}, fmt.Errorf("decoding user: %w", err)
+	}
+	return u, nil
+}
+
+// Users implements Store.
+func (s *RedisStore) Users(ctx context.Context) ([]User, error) {
+	m, err := s.rdb.HGetAll(ctx, s.usersKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("reading users: %w", err)
+	}
+	out := make([]User, 0, len(m))
+	for _, raw := range m {
+		var u User
+		if err := json.Unmarshal([]byte(raw), &u); err != nil {
+			return nil, fmt.Errorf("decoding user: %w", err)
+		}
+		out = append(out, u)
+	}
+	sortUsers(out)
+	return out, nil
+}
+
+func sortUsers(us []User) {
+	for i := 1; i < len(us); i++ {
+		for j := i; j > 0 && us[j].Name < us[j-1].Name; j-- {
+			us[j], us[j-1] = us[j-1], us[j]
+		}
+	}
+}
+
+// PutSession implements Store.
+func (s *RedisStore) PutSession(ctx context.Context, h string, sess Session) error {
+	b, err := json.Marshal(sess)
+	if err != nil {
+		return fmt.Errorf("encoding session: %w", err)
+	}
+	if err := s.rdb.Set(ctx, s.sessionKey(h), b, time.Until(sess.Expires)).Err(); err != nil {
+		return fmt.Errorf("storing session: %w", err)
+	}
+	return nil
+}
+
+// Session implements Store.
+func (s *RedisStore) Session(ctx context.Context, h string) (Session, error) {
+	raw, err := s.rdb.Get(ctx, s.sessionKey(h)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Session{}, ErrNotFound
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("reading session: %w", err)
+	}
+	var sess Session
+	if err := json.Unmarshal(raw, &sess); err != nil {
+		return Session{}, fmt.Errorf("decoding session: %w", err)
+	}
+	if !s.now().Before(sess.Expires) {
+		return Session{}, ErrNotFound
+	}
+	return sess, nil
+}
+
+// DeleteSession implements Store.
+func (s *RedisStore) DeleteSession(ctx context.Context, h string) error {
+	if err := s.rdb.Del(ctx, s.sessionKey(h)).Err(); err != nil {
+		return fmt.Errorf("deleting session: %w", err)
+	}
+	return nil
+}
+
+// Publish implements Store. The event reaches this node's subscribers through Redis too,
+// so there is one path for every event.
+func (s *RedisStore) Publish(ctx context.Context, e Event) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encoding event: %w", err)
+	}
+	if err := s.rdb.Publish(ctx, s.channel(), b).Err(); err != nil {
+		return fmt.Errorf("publishing event: %w", err)
+	}
+	return nil
+}
+
+// Subscribe implements Store.
+func (s *RedisStore) Subscribe(conv string) *Subscription { return s.subscribe(conv) }
+
+// Run implements Store: it subscribes to the event channel and hands each event to this
+// node's subscribers. Every (re)subscription is announced as a resync event, because
+// events published while the connection was down are lost.
+func (s *RedisStore) Run(ctx context.Context) error {
+	ps := s.rdb.Subscribe(ctx, s.channel())
+	defer ps.Close()
+	backoff := 50 * time.Millisecond
+	for {
+		msg, err := ps.Receive(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.log.Warn().Err(err).Msg("event subscription interrupted; reconnecting")
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 2*time.Second)
+			continue
+		}
+		backoff = 50 * time.Millisecond
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				s.deliver(Event{Type: EventResync})
+			}
+		case *redis.Message:
+			var e Event
+			if err := json.Unmarshal([]byte(m.Payload), &e); err != nil {
+				s.log.Warn().Err(err).Msg("ignoring malformed event")
+				continue
+			}
+			s.deliver(e)
+		}
+	}
+}
+
+// Ping implements Store.
+func (s *RedisStore) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// Close implements Store. It does not close the client, which the caller owns.
+func (s *RedisStore) Close() error { return nil }

@@ -1,0 +1,1467 @@
+/* Kefu 客服台 — agent console.
+ * Plain JS, no framework, no build step. Server text is only ever inserted with
+ * textContent / createElement, never innerHTML. */
+'use strict';
+
+(function () {
+  // ---------------------------------------------------------------------------
+  // Constants and labels
+
+  const BASE_TITLE = 'Kefu 客服台';
+  const POLL_MS = 15000;
+  const SLA_WARN_S = 30;
+  const SLA_LATE_S = 60;
+
+  const REASONS = {
+    requested: '顾客要求转人工',
+    after_sales: '售后问题',
+    low_confidence: '机器人无把握',
+    out_of_scope: '超出知识范围',
+    negative_sentiment: '顾客情绪不满',
+    repeated_miss: '多次未答上',
+  };
+  const GROUPS = { presale: '售前', aftersale: '售后' };
+  const ROLES = { agent: '客服', editor: '编辑', admin: '管理员' };
+  const STATUSES = { bot: '机器人接待', queued: '排队中', active: '服务中', resolved: '已结束' };
+  const INTENTS = {
+    presale: '售前咨询',
+    aftersale: '售后服务',
+    after_sales: '售后服务',
+    requested: '要求转人工',
+    human: '要求转人工',
+    greeting: '问候',
+    smalltalk: '闲聊',
+    chitchat: '闲聊',
+    complaint: '投诉',
+    unknown: '未识别',
+    none: '未识别',
+    other: '其他',
+  };
+  const DEFAULT_ERRORS = {
+    400: '请求有误',
+    401: '请先登录',
+    403: '没有权限执行此操作',
+    404: '会话不存在',
+    409: '操作冲突，请刷新后重试',
+    413: '内容过长',
+    429: '操作太频繁，请稍后再试',
+    500: '服务器内部错误',
+    502: '服务暂不可用，请稍后重试',
+    503: '服务暂不可用，请稍后重试',
+    504: '服务器响应超时，请稍后重试',
+  };
+
+  // ---------------------------------------------------------------------------
+  // Small DOM helpers
+
+  const $ = (id) => document.getElementById(id);
+
+  function h(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function show(node, visible) {
+    node.hidden = !visible;
+  }
+
+  function enc(s) {
+    return encodeURIComponent(String(s));
+  }
+
+  function pad2(n) {
+    return n < 10 ? '0' + n : String(n);
+  }
+
+  function randomId() {
+    const a = new Uint8Array(12);
+    if (window.crypto && window.crypto.getRandomValues) {
+      window.crypto.getRandomValues(a);
+    } else {
+      for (let i = 0; i < a.length; i++) a[i] = Math.floor(Math.random() * 256);
+    }
+    let s = 'a_';
+    for (const b of a) s += (b < 16 ? '0' : '') + b.toString(16);
+    return s;
+  }
+
+  function groupLabel(g) {
+    return GROUPS[g] || g || '—';
+  }
+  function roleLabel(r) {
+    return ROLES[r] || r || '—';
+  }
+  function reasonLabel(r) {
+    return REASONS[r] || r || '—';
+  }
+  function statusLabel(s) {
+    return STATUSES[s] || s || '—';
+  }
+
+  function groupBadge(g) {
+    const b = h('span', 'badge g-' + (g === 'aftersale' ? 'aftersale' : g === 'presale' ? 'presale' : 'other'), groupLabel(g));
+    b.setAttribute('data-group', g || '');
+    return b;
+  }
+
+  // Accepts ms or s since the epoch (number or numeric string) or an ISO string.
+  function toMs(v) {
+    if (v === null || v === undefined || v === '') return NaN;
+    if (typeof v === 'number') return v < 1e12 ? v * 1000 : v;
+    if (/^\d+(\.\d+)?$/.test(String(v))) return toMs(Number(v));
+    const t = Date.parse(String(v));
+    return isNaN(t) ? NaN : t;
+  }
+
+  function fmtTime(v) {
+    const ms = toMs(v);
+    if (isNaN(ms)) return '';
+    const d = new Date(ms);
+    const now = new Date();
+    const hm = pad2(d.getHours()) + ':' + pad2(d.getMinutes());
+    if (d.toDateString() === now.toDateString()) return hm;
+    return (d.getMonth() + 1) + '月' + d.getDate() + '日 ' + hm;
+  }
+
+  function fmtDuration(sec) {
+    const s = Math.max(0, Math.floor(sec));
+    if (s < 60) return s + '秒';
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + '分' + pad2(s % 60) + '秒';
+    const hr = Math.floor(m / 60);
+    return hr + '小时' + pad2(m % 60) + '分';
+  }
+
+  // ---------------------------------------------------------------------------
+  // State
+
+  const S = {
+    me: null,
+    session: 0, // bumped on login/logout; stale async results are dropped
+    waiting: [],
+    mine: [],
+    queueLoaded: false,
+    knownWaiting: new Set(),
+    sinceById: new Map(),
+    freshIds: new Set(), // newly arrived waiting chats, highlighted briefly
+    unread: new Set(),
+    cur: null, // open conversation: {id, conv, msgs: Map(seq→msg), lastSeq, loaded, needMore, error}
+    pending: [], // replies not yet in the transcript: {id, conv, text, seq, el}
+    drafts: new Map(),
+    lastFailed: null, // {conv, text, id}: a retry of the same text reuses the id (idempotent)
+    sendChain: Promise.resolve(),
+    es: null,
+    esRetryMs: 0,
+    esTimer: 0,
+    pollTimer: 0,
+    tickTimer: 0,
+    queueDebounce: 0,
+    newCount: 0,
+    flashTimer: 0,
+    flashOn: false,
+    claiming: false,
+    resolving: false,
+  };
+
+  class ApiError extends Error {
+    constructor(status, code, message, requestId) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.requestId = requestId;
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // HTTP
+
+  async function api(method, path, body, opts) {
+    opts = opts || {};
+    const init = {
+      method: method,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { Accept: 'application/json' },
+    };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (_) {
+      throw new ApiError(0, 'network', '网络连接失败，请检查网络后重试', '');
+    }
+    let data = null;
+    try {
+      const txt = await res.text();
+      if (txt) data = JSON.parse(txt);
+    } catch (_) {
+      data = null;
+    }
+    if (!res.ok) {
+      const e = (data && typeof data === 'object' && data.error) || {};
+      const rid = res.headers.get('X-Request-Id') || '';
+      let msg = (typeof e.message === 'string' && e.message) || DEFAULT_ERRORS[res.status] || '请求失败（HTTP ' + res.status + '）';
+      if (res.status >= 500 && rid) msg += '（请求编号 ' + rid + '）';
+      const err = new ApiError(res.status, e.code || '', msg, rid);
+      if (res.status === 401 && !opts.noAuthRedirect) onUnauthorized();
+      throw err;
+    }
+    return data && typeof data === 'object' ? data : {};
+  }
+
+  // Runs fn at most once at a time; calls made while it runs cause one more run.
+  function coalesce(fn) {
+    let running = null;
+    let again = false;
+    return function run() {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        try {
+          do {
+            again = false;
+            await fn();
+          } while (again);
+        } finally {
+          running = null;
+        }
+      })();
+      return running;
+    };
+  }
+
+  // ---------------------------------------------------------------------------
+  // Toasts
+
+  function toast(text, kind) {
+    const box = $('toasts');
+    const t = h('div', 'toast ' + (kind === 'ok' ? 'toast-ok' : kind === 'info' ? 'toast-info' : 'toast-error'), text);
+    t.setAttribute('role', kind === 'ok' || kind === 'info' ? 'status' : 'alert');
+    t.setAttribute('data-testid', 'toast');
+    box.appendChild(t);
+    while (box.children.length > 4) box.removeChild(box.firstChild);
+    setTimeout(() => {
+      t.classList.add('toast-out');
+      setTimeout(() => t.remove(), 300);
+    }, kind === 'error' || !kind ? 6000 : 3500);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Login / session
+
+  function showLogin(message) {
+    show($('boot'), false);
+    show($('app'), false);
+    show($('users-panel'), false);
+    show($('login-view'), true);
+    const err = $('login-error');
+    err.textContent = message || '';
+    show(err, !!message);
+    $('login-submit').disabled = false;
+    $('login-submit').textContent = '登录';
+    document.title = BASE_TITLE;
+    setTimeout(() => {
+      const u = $('login-username');
+      (u.value ? $('login-password') : u).focus();
+    }, 0);
+  }
+
+  function onUnauthorized() {
+    if (!S.me) return;
+    stopApp();
+    showLogin('登录已失效，请重新登录');
+  }
+
+  async function doLogin(ev) {
+    ev.preventDefault();
+    const username = $('login-username').value.trim();
+    const password = $('login-password').value;
+    const err = $('login-error');
+    if (!username || !password) {
+      err.textContent = '请输入用户名和密码';
+      show(err, true);
+      return;
+    }
+    show(err, false);
+    const btn = $('login-submit');
+    btn.disabled = true;
+    btn.textContent = '登录中…';
+    try {
+      const d = await api('POST', '/api/login', { username: username, password: password }, { noAuthRedirect: true });
+      // The session lives in an HttpOnly cookie; check that the browser kept it.
+      let me = null;
+      try {
+        me = await api('GET', '/api/me', undefined, { noAuthRedirect: true });
+      } catch (e) {
+        if (e.status === 401) {
+          throw new ApiError(401, 'no_cookie', '登录成功，但浏览器未保存会话 Cookie（请通过 HTTPS 或 localhost 访问）', '');
+        }
+        me = d.user || null;
+      }
+      $('login-password').value = '';
+      startApp(me || d.user || { name: username, role: 'agent', group: '' });
+    } catch (e) {
+      err.textContent = e.message;
+      show(err, true);
+      btn.disabled = false;
+      btn.textContent = '登录';
+      $('login-password').select();
+    }
+  }
+
+  async function doLogout() {
+    const btn = $('logout-btn');
+    btn.disabled = true;
+    try {
+      await api('POST', '/api/logout', undefined, { noAuthRedirect: true });
+    } catch (_) {
+      /* leave anyway */
+    }
+    btn.disabled = false;
+    stopApp();
+    showLogin('');
+  }
+
+  function isAgent() {
+    return !!S.me && (S.me.role === 'agent' || S.me.role === 'admin');
+  }
+
+  function startApp(me) {
+    if (me && !me.name && me.user) me = me.user; // tolerate a wrapped answer
+    me = me || {};
+    S.session++;
+    S.me = me;
+    show($('boot'), false);
+    show($('login-view'), false);
+    show($('app'), true);
+
+    $('me-name').textContent = me.name || '';
+    $('me-avatar').textContent = (me.name || '?').slice(0, 1).toUpperCase();
+    $('me-role').textContent = roleLabel(me.role);
+    $('me-role').setAttribute('data-role', me.role || '');
+    $('me-group').textContent = me.role === 'admin' ? (me.group ? groupLabel(me.group) + ' · 全部组可见' : '全部组') : groupLabel(me.group);
+    show($('users-btn'), me.role === 'admin');
+
+    S.waiting = [];
+    S.mine = [];
+    S.queueLoaded = false;
+    S.knownWaiting = new Set();
+    S.sinceById = new Map();
+    S.freshIds = new Set();
+    S.unread = new Set();
+    S.cur = null;
+    S.pending = [];
+    S.drafts = new Map();
+    S.lastFailed = null;
+    renderQueues();
+    renderChat();
+
+    if (!isAgent()) {
+      setConn('off', '未连接');
+      $('chat-empty-text').textContent = '当前账号（' + roleLabel(me.role) + '）没有客服台权限。';
+      const qe = $('queue-error');
+      qe.textContent = '仅客服和管理员可以接待会话。';
+      show(qe, true);
+      return;
+    }
+    $('chat-empty-text').textContent = '从左侧选择一个会话';
+    show($('queue-error'), false);
+
+    refreshQueue();
+    connectEvents();
+    S.pollTimer = setInterval(() => refreshQueue(), POLL_MS);
+    S.tickTimer = setInterval(tick, 1000);
+
+    const m = /^#c=(.+)$/.exec(location.hash || '');
+    if (m) {
+      let id = '';
+      try {
+        id = decodeURIComponent(m[1]);
+      } catch (_) {
+        id = '';
+      }
+      if (id) openConversation(id);
+    }
+  }
+
+  function stopApp() {
+    S.session++;
+    S.me = null;
+    closeEvents();
+    clearInterval(S.pollTimer);
+    clearInterval(S.tickTimer);
+    clearTimeout(S.queueDebounce);
+    S.pollTimer = S.tickTimer = S.queueDebounce = 0;
+    S.cur = null;
+    S.pending = [];
+    stopFlash();
+    closeUsers();
+    if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Live events
+
+  function setConn(state, text) {
+    const c = $('conn');
+    c.setAttribute('data-state', state);
+    $('conn-text').textContent = text;
+  }
+
+  function closeEvents() {
+    clearTimeout(S.esTimer);
+    S.esTimer = 0;
+    if (S.es) {
+      const es = S.es;
+      S.es = null;
+      es.close();
+    }
+  }
+
+  function connectEvents() {
+    closeEvents();
+    if (!isAgent() || typeof EventSource === 'undefined') {
+      if (typeof EventSource === 'undefined') setConn('off', '轮询模式');
+      return;
+    }
+    const sess = S.session;
+    setConn('connecting', '连接中…');
+    const es = new EventSource('/api/events');
+    S.es = es;
+    es.addEventListener('open', () => {
+      if (S.es !== es) return;
+      S.esRetryMs = 0;
+      setConn('ok', '实时更新');
+      refreshAll(); // anything may have changed while we were disconnected
+    });
+    es.addEventListener('message', (ev) => {
+      if (S.es !== es) return;
+      handleEvent(ev.data);
+    });
+    es.addEventListener('error', () => {
+      if (S.es !== es) return;
+      if (es.readyState === EventSource.CLOSED) {
+        // The browser gave up (e.g. a non-200 answer). Check the session, retry with backoff.
+        es.close();
+        S.es = null;
+        setConn('down', '已断开，重连中…');
+        S.esRetryMs = Math.min(S.esRetryMs ? S.esRetryMs * 2 : 2000, 30000);
+        api('GET', '/api/me').catch(() => {});
+        S.esTimer = setTimeout(() => {
+          if (sess === S.session) connectEvents();
+        }, S.esRetryMs);
+      } else {
+        setConn('down', '重连中…');
+      }
+    });
+  }
+
+  function handleEvent(raw) {
+    let ev;
+    try {
+      ev = JSON.parse(raw);
+    } catch (_) {
+      return;
+    }
+    if (!ev || typeof ev !== 'object') return;
+    const conv = ev.conversation !== undefined && ev.conversation !== null ? String(ev.conversation) : '';
+    switch (ev.type) {
+      case 'queue':
+        refreshQueue();
+        break;
+      case 'message': {
+        scheduleQueueRefresh();
+        const cur = S.cur;
+        if (cur && conv === cur.id) {
+          const seq = Number(ev.seq);
+          if (!(Number.isFinite(seq) && seq > 0 && cur.msgs.has(seq))) fetchNewMessages();
+        } else if (conv && S.mine.some((e) => String(e.conversation) === conv)) {
+          S.unread.add(conv);
+          renderQueues();
+        }
+        break;
+      }
+      case 'status':
+        refreshQueue();
+        if (S.cur && (!conv || conv === S.cur.id)) refreshOpen();
+        break;
+      case 'resync':
+        // Events may have been lost (the server's subscription reconnected): refetch.
+        refreshQueue();
+        if (S.cur) refreshOpen();
+        break;
+      default:
+        break;
+    }
+  }
+
+  function refreshAll() {
+    refreshQueue();
+    if (S.cur) refreshOpen();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Queue
+
+  function scheduleQueueRefresh() {
+    if (S.queueDebounce) return;
+    S.queueDebounce = setTimeout(() => {
+      S.queueDebounce = 0;
+      refreshQueue();
+    }, 150);
+  }
+
+  const refreshQueue = coalesce(async () => {
+    if (!isAgent()) return;
+    const sess = S.session;
+    try {
+      const d = await api('GET', '/api/queue');
+      if (sess !== S.session) return;
+      show($('queue-error'), false);
+      applyQueue(d);
+    } catch (e) {
+      if (sess !== S.session || e.status === 401) return;
+      const qe = $('queue-error');
+      qe.textContent = '队列刷新失败：' + e.message;
+      show(qe, true);
+    }
+  });
+
+  function applyQueue(d) {
+    const now = Date.now();
+    const waiting = Array.isArray(d.waiting) ? d.waiting.filter(Boolean) : [];
+    const mine = Array.isArray(d.mine) ? d.mine.filter(Boolean) : [];
+    const since = new Map();
+    for (const e of waiting) {
+      const id = String(e.conversation);
+      let t = now - (Number(e.waiting_s) || 0) * 1000;
+      if (!Number(e.waiting_s) && e.enqueued_at) {
+        const q = toMs(e.enqueued_at);
+        if (!isNaN(q)) t = Math.min(q, now);
+      }
+      const prev = S.sinceById.get(id);
+      if (prev !== undefined && Math.abs(prev - t) < 2500) t = prev; // avoid jitter
+      since.set(id, t);
+    }
+    S.sinceById = since;
+
+    const fresh = [];
+    if (S.queueLoaded) {
+      for (const e of waiting) {
+        const id = String(e.conversation);
+        if (!S.knownWaiting.has(id)) fresh.push(id);
+      }
+    }
+    S.knownWaiting = new Set(waiting.map((e) => String(e.conversation)));
+    S.queueLoaded = true;
+    S.waiting = waiting;
+    S.mine = mine;
+
+    const mineIds = new Set(mine.map((e) => String(e.conversation)));
+    for (const id of Array.from(S.unread)) if (!mineIds.has(id)) S.unread.delete(id);
+
+    if (fresh.length) {
+      for (const id of fresh) S.freshIds.add(id);
+      setTimeout(() => {
+        for (const id of fresh) S.freshIds.delete(id);
+        document.querySelectorAll('.qitem.is-new').forEach((b) => {
+          if (!S.freshIds.has(b.getAttribute('data-conversation'))) b.classList.remove('is-new');
+        });
+      }, 5000);
+      notifyNew(fresh.length);
+    }
+    renderQueues();
+    if (S.cur && S.cur.loaded) renderChatChrome();
+  }
+
+  function renderQueues() {
+    renderList($('waiting-list'), S.waiting, true);
+    renderList($('mine-list'), S.mine, false);
+    $('waiting-count').textContent = String(S.waiting.length);
+    $('mine-count').textContent = String(S.mine.length);
+    show($('waiting-empty'), S.waiting.length === 0);
+    show($('mine-empty'), S.mine.length === 0);
+  }
+
+  function renderList(ul, entries, isWaiting) {
+    const frag = document.createDocumentFragment();
+    const openId = S.cur ? S.cur.id : '';
+    for (const e of entries) {
+      const id = String(e.conversation);
+      const li = h('li');
+      const b = h('button', 'qitem');
+      b.type = 'button';
+      b.setAttribute('data-testid', isWaiting ? 'queue-item' : 'mine-item');
+      b.setAttribute('data-conversation', id);
+      if (id === openId) {
+        b.classList.add('is-open');
+        b.setAttribute('aria-current', 'true');
+      }
+      const top = h('span', 'qitem-top');
+      top.appendChild(groupBadge(e.group));
+      top.appendChild(h('span', 'qitem-reason', reasonLabel(e.reason)));
+      if (isWaiting) {
+        if (S.freshIds.has(id)) b.classList.add('is-new');
+        const w = h('span', 'qitem-wait');
+        w.setAttribute('data-testid', 'queue-wait');
+        w.setAttribute('data-since', String(S.sinceById.get(id) || Date.now()));
+        updateWait(w);
+        top.appendChild(w);
+      } else {
+        if (S.unread.has(id)) {
+          b.classList.add('is-unread');
+          const dot = h('span', 'unread-dot');
+          dot.title = '有新消息';
+          dot.setAttribute('aria-label', '有新消息');
+          top.appendChild(dot);
+        }
+        top.appendChild(h('span', 'qitem-status s-' + (e.status || ''), statusLabel(e.status)));
+      }
+      b.appendChild(top);
+      const pv = h('span', 'qitem-preview', e.preview ? e.preview : '（暂无消息）');
+      pv.setAttribute('data-testid', 'queue-preview');
+      b.appendChild(pv);
+      b.title = e.preview || '';
+      b.addEventListener('click', () => openConversation(id));
+      li.appendChild(b);
+      frag.appendChild(li);
+    }
+    ul.replaceChildren(frag);
+  }
+
+  function updateWait(w) {
+    const since = Number(w.getAttribute('data-since'));
+    const s = Math.max(0, (Date.now() - since) / 1000);
+    const txt = fmtDuration(s);
+    if (w.textContent !== txt) w.textContent = txt;
+    w.classList.toggle('sla-warn', s > SLA_WARN_S && s <= SLA_LATE_S);
+    w.classList.toggle('sla-late', s > SLA_LATE_S);
+    w.title = '已等待 ' + txt;
+  }
+
+  function tick() {
+    document.querySelectorAll('[data-since]').forEach(updateWait);
+  }
+
+  // ---------------------------------------------------------------------------
+  // New-chat notice: title flash + beep
+
+  let audioCtx = null;
+  let gestured = false;
+
+  function onGesture() {
+    gestured = true;
+    try {
+      if (!audioCtx) {
+        const AC = window.AudioContext || window.webkitAudioContext;
+        if (AC) audioCtx = new AC();
+      }
+      if (audioCtx && audioCtx.state === 'suspended') audioCtx.resume().catch(() => {});
+    } catch (_) {
+      audioCtx = null;
+    }
+  }
+
+  function beep() {
+    if (!gestured || !audioCtx) return;
+    try {
+      if (audioCtx.state === 'suspended') audioCtx.resume().catch(() => {});
+      const t = audioCtx.currentTime + 0.01;
+      const o = audioCtx.createOscillator();
+      const g = audioCtx.createGain();
+      o.type = 'sine';
+      o.frequency.setValueAtTime(880, t);
+      o.frequency.setValueAtTime(1320, t + 0.11);
+      g.gain.setValueAtTime(0.0001, t);
+      g.gain.exponentialRampToValueAtTime(0.18, t + 0.015);
+      g.gain.setValueAtTime(0.18, t + 0.1);
+      g.gain.exponentialRampToValueAtTime(0.0001, t + 0.26);
+      o.connect(g);
+      g.connect(audioCtx.destination);
+      o.start(t);
+      o.stop(t + 0.28);
+    } catch (_) {
+      /* sound is best effort */
+    }
+  }
+
+  function notifyNew(n) {
+    beep();
+    if (document.hasFocus()) return;
+    S.newCount += n;
+    startFlash();
+  }
+
+  function flashTitle() {
+    return '(' + S.newCount + ') 新会话 - ' + BASE_TITLE;
+  }
+
+  function startFlash() {
+    S.flashOn = true;
+    document.title = flashTitle();
+    if (S.flashTimer) return;
+    S.flashTimer = setInterval(() => {
+      S.flashOn = !S.flashOn;
+      document.title = S.flashOn ? flashTitle() : BASE_TITLE;
+    }, 1000);
+  }
+
+  function stopFlash() {
+    clearInterval(S.flashTimer);
+    S.flashTimer = 0;
+    S.newCount = 0;
+    S.flashOn = false;
+    document.title = BASE_TITLE;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Conversation
+
+  function openConversation(id) {
+    if (!isAgent()) return;
+    id = String(id);
+    if (S.cur && S.cur.id === id) {
+      refreshOpen();
+      return;
+    }
+    if (S.cur) S.drafts.set(S.cur.id, $('reply-input').value);
+    const cur = { id: id, conv: null, msgs: new Map(), lastSeq: 0, loaded: false, needMore: false, error: '' };
+    S.cur = cur;
+    S.unread.delete(id);
+    history.replaceState(null, '', '#c=' + enc(id));
+    $('reply-input').value = S.drafts.get(id) || '';
+    show($('reply-error'), false);
+    renderQueues();
+    renderChat();
+    loadConversation(cur);
+  }
+
+  function closeConversation() {
+    S.cur = null;
+    if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+    renderQueues();
+    renderChat();
+  }
+
+  async function loadConversation(cur) {
+    const sess = S.session;
+    try {
+      const d = await api('GET', '/api/conversations/' + enc(cur.id));
+      if (sess !== S.session || S.cur !== cur) return;
+      applySnapshot(cur, d.conversation || null, Array.isArray(d.messages) ? d.messages : []);
+      cur.loaded = true;
+      cur.error = '';
+      renderChatChrome();
+      if (cur.needMore) {
+        cur.needMore = false;
+        fetchNewMessages();
+      }
+    } catch (e) {
+      if (sess !== S.session || S.cur !== cur || e.status === 401) return;
+      if (!cur.loaded) {
+        cur.error = e.message;
+        renderChat();
+        if (e.status === 404 || e.status === 403) {
+          if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+        }
+      } else {
+        toast('会话刷新失败：' + e.message);
+      }
+    }
+  }
+
+  const refreshOpen = coalesce(async () => {
+    const cur = S.cur;
+    if (cur) await loadConversation(cur);
+  });
+
+  const fetchNewMessages = coalesce(async () => {
+    const cur = S.cur;
+    if (!cur) return;
+    if (!cur.loaded) {
+      cur.needMore = true;
+      return;
+    }
+    const sess = S.session;
+    try {
+      const d = await api('GET', '/api/conversations/' + enc(cur.id) + '/messages?after=' + enc(cur.lastSeq));
+      if (sess !== S.session || S.cur !== cur) return;
+      mergeMessages(cur, Array.isArray(d.messages) ? d.messages : []);
+    } catch (e) {
+      if (sess !== S.session || S.cur !== cur || e.status === 401) return;
+      toast('消息刷新失败：' + e.message);
+    }
+  });
+
+  function seqOf(m) {
+    if (!m || typeof m !== 'object') return NaN;
+    const n = Number(m.seq);
+    return Number.isFinite(n) ? n : NaN;
+  }
+
+  // A full snapshot: merge when it agrees with what we show, rebuild if history changed.
+  function applySnapshot(cur, conv, messages) {
+    cur.conv = conv;
+    const incoming = new Map();
+    let maxSeq = 0;
+    for (const m of messages) {
+      const s = seqOf(m);
+      if (isNaN(s)) continue;
+      incoming.set(s, m);
+      if (s > maxSeq) maxSeq = s;
+    }
+    let reset = false;
+    for (const [s, old] of cur.msgs) {
+      if (s > maxSeq) continue; // fetched after the snapshot was taken
+      const n = incoming.get(s);
+      if (!n || n.ts !== old.ts || n.kind !== old.kind || n.text !== old.text) {
+        reset = true;
+        break;
+      }
+    }
+    if (reset) {
+      cur.msgs = new Map();
+      cur.lastSeq = 0;
+      if (S.cur === cur) $('msg-box').replaceChildren();
+    }
+    mergeMessages(cur, messages, !cur.loaded || reset);
+  }
+
+  function mergeMessages(cur, list, forceScroll) {
+    const isOpen = S.cur === cur;
+    const stick = forceScroll || (isOpen && nearBottom());
+    let added = 0;
+    const sorted = list.filter((m) => !isNaN(seqOf(m))).sort((a, b) => seqOf(a) - seqOf(b));
+    for (const m of sorted) {
+      const s = seqOf(m);
+      if (cur.msgs.has(s)) continue; // dedup by seq
+      cur.msgs.set(s, m);
+      if (s > cur.lastSeq) cur.lastSeq = s;
+      if (isOpen) insertMessage(s, m);
+      settlePending(cur.id, m);
+      added++;
+    }
+    if (isOpen) {
+      renderTranscriptNote();
+      if (added && stick) scrollToBottom();
+    }
+  }
+
+  function insertMessage(seq, m) {
+    const box = $('msg-box');
+    const node = messageEl(m);
+    let ref = box.lastElementChild;
+    while (ref && Number(ref.getAttribute('data-seq')) > seq) ref = ref.previousElementSibling;
+    box.insertBefore(node, ref ? ref.nextSibling : box.firstChild);
+  }
+
+  function statusLine(m) {
+    switch (m.status) {
+      case 'queued':
+        return '会话进入排队' + (m.group ? '（' + groupLabel(m.group) + '组）' : '');
+      case 'active':
+        return (m.agent ? '客服 ' + m.agent : '客服') + ' 已接入会话';
+      case 'resolved':
+        return '会话已结束' + (m.agent ? '（' + m.agent + '）' : '');
+      case 'bot':
+        return '会话已交回机器人';
+      default:
+        return '状态变更：' + statusLabel(m.status);
+    }
+  }
+
+  function messageEl(m) {
+    const seq = seqOf(m);
+    const kind = m.kind || 'message';
+    const from = kind === 'message' ? m.from || 'system' : m.from || 'system';
+    const time = fmtTime(m.ts);
+
+    if (kind !== 'message' || from === 'system' || (from !== 'shopper' && from !== 'bot' && from !== 'agent')) {
+      const row = h('div', 'msg msg-sys kind-' + kind);
+      row.setAttribute('data-testid', 'chat-msg');
+      row.setAttribute('data-from', from);
+      row.setAttribute('data-seq', String(seq));
+      row.setAttribute('data-kind', kind);
+      let text;
+      if (kind === 'handoff') {
+        text = '转人工：' + reasonLabel(m.reason) + (m.group ? ' · ' + groupLabel(m.group) + '组' : '');
+      } else if (kind === 'status') {
+        text = statusLine(m);
+      } else {
+        text = m.text || '';
+      }
+      const line = h('span', 'sys-line');
+      if (kind === 'message') line.appendChild(h('span', 'sys-label', '系统'));
+      line.appendChild(h('span', 'sys-text', text));
+      if (time) line.appendChild(h('span', 'sys-time', time));
+      row.appendChild(line);
+      return row;
+    }
+
+    const row = h('div', 'msg from-' + from + (from === 'shopper' ? ' side-left' : ' side-right'));
+    row.setAttribute('data-testid', 'chat-msg');
+    row.setAttribute('data-from', from);
+    row.setAttribute('data-seq', String(seq));
+    row.setAttribute('data-kind', kind);
+    if (m.id) row.setAttribute('data-id', String(m.id));
+
+    let label = '顾客';
+    if (from === 'bot') label = '机器人';
+    else if (from === 'agent') label = m.agent ? '客服 ' + m.agent : '客服';
+    const meta = h('div', 'msg-meta');
+    meta.appendChild(h('span', 'msg-who', label));
+    if (time) meta.appendChild(h('span', 'msg-time', time));
+    row.appendChild(meta);
+
+    const bubble = h('div', 'bubble', m.text || '');
+    row.appendChild(bubble);
+
+    if (from === 'bot' && m.article && typeof m.article === 'object' && m.article.title) {
+      const src = h('div', 'msg-extra');
+      src.appendChild(h('span', 'extra-label', '来源文章'));
+      src.appendChild(h('span', 'extra-text', m.article.title));
+      row.appendChild(src);
+    }
+    if (Array.isArray(m.suggestions) && m.suggestions.length) {
+      const sg = h('div', 'msg-extra');
+      sg.appendChild(h('span', 'extra-label', '候选问题'));
+      const list = h('span', 'extra-chips');
+      for (const s of m.suggestions) {
+        if (s && s.title) list.appendChild(h('span', 'chip', s.title));
+      }
+      sg.appendChild(list);
+      row.appendChild(sg);
+    }
+    return row;
+  }
+
+  function nearBottom() {
+    const t = $('transcript');
+    return t.scrollHeight - t.scrollTop - t.clientHeight < 80;
+  }
+
+  function scrollToBottom() {
+    const t = $('transcript');
+    t.scrollTop = t.scrollHeight;
+  }
+
+  function renderTranscriptNote() {
+    const note = $('transcript-note');
+    const cur = S.cur;
+    if (!cur) return;
+    let text = '';
+    if (cur.error) text = cur.error;
+    else if (!cur.loaded) text = '正在加载会话…';
+    else if (cur.msgs.size === 0 && !S.pending.some((p) => p.conv === cur.id)) text = '暂无消息';
+    note.textContent = text;
+    note.classList.toggle('is-error', !!cur.error);
+    show(note, !!text);
+  }
+
+  // Whole chat column (on open / close).
+  function renderChat() {
+    const cur = S.cur;
+    show($('chat-empty'), !cur);
+    show($('chat-pane'), !!cur);
+    $('msg-box').replaceChildren();
+    if (cur) {
+      const sorted = Array.from(cur.msgs.keys()).sort((a, b) => a - b);
+      for (const s of sorted) $('msg-box').appendChild(messageEl(cur.msgs.get(s)));
+      renderPending();
+      renderTranscriptNote();
+      scrollToBottom();
+    } else {
+      $('pending-box').replaceChildren();
+    }
+    renderChatChrome();
+  }
+
+  function ownsOpen() {
+    const cur = S.cur;
+    if (!cur || !cur.conv || !S.me) return false;
+    const c = cur.conv;
+    if (c.status !== 'active') return false;
+    if (c.agent && c.agent === S.me.name) return true;
+    return S.mine.some((e) => String(e.conversation) === cur.id && e.status === 'active');
+  }
+
+  // Header, buttons, composer and context sidebar of the open conversation.
+  function renderChatChrome() {
+    const cur = S.cur;
+    renderContext();
+    if (!cur) return;
+    const c = cur.conv;
+    const grp = $('chat-group');
+    grp.replaceChildren();
+    if (c && c.group) grp.appendChild(groupBadge(c.group));
+    $('chat-name').textContent = '顾客会话 #' + shortId(cur.id);
+    $('chat-name').title = cur.id;
+    const st = $('chat-status');
+    st.textContent = c ? statusLabel(c.status) + (c.status === 'active' && c.agent ? ' · ' + c.agent : '') : '';
+    st.className = 'pill s-' + (c ? c.status || '' : '');
+    show(st, !!c);
+
+    const mine = ownsOpen();
+    const queued = !!c && c.status === 'queued';
+    show($('claim-btn'), queued);
+    $('claim-btn').disabled = S.claiming;
+    $('claim-btn').textContent = S.claiming ? '接入中…' : '接入';
+    show($('resolve-btn'), mine);
+    $('resolve-btn').disabled = S.resolving;
+    $('resolve-btn').textContent = S.resolving ? '结束中…' : '结束会话';
+
+    let banner = '';
+    let placeholder = '输入回复…';
+    if (!c) {
+      placeholder = cur.error ? '无法打开该会话' : '正在加载…';
+    } else if (queued) {
+      banner = '该会话正在排队，点击「接入」后即可回复。';
+      placeholder = '接入后可回复';
+    } else if (c.status === 'resolved') {
+      banner = '会话已结束。';
+      placeholder = '会话已结束';
+    } else if (c.status === 'bot') {
+      banner = '该会话由机器人接待中。';
+      placeholder = '机器人接待中';
+    } else if (!mine) {
+      banner = '该会话由 ' + (c.agent || '其他客服') + ' 接待，您只能查看。';
+      placeholder = '仅接待客服可回复';
+    }
+    const b = $('chat-banner');
+    b.textContent = banner;
+    b.className = 'chat-banner' + (c && c.status === 'resolved' ? ' is-done' : '');
+    show(b, !!banner);
+    const input = $('reply-input');
+    input.disabled = !mine;
+    input.placeholder = mine ? '输入回复…（Enter 发送，Shift+Enter 换行）' : placeholder;
+    $('reply-send').disabled = !mine;
+    $('composer').classList.toggle('is-disabled', !mine);
+  }
+
+  function shortId(id) {
+    return id.length > 8 ? id.slice(-8) : id;
+  }
+
+  function setText(id, text) {
+    $(id).textContent = text;
+  }
+
+  function renderContext() {
+    const cur = S.cur;
+    const c = cur && cur.conv;
+    show($('ctx-empty'), !c);
+    show($('ctx-body'), !!c);
+    $('ctx-empty').textContent = cur ? (cur.error ? '无法加载会话信息' : '正在加载…') : '未选择会话';
+    if (!c) return;
+    const ctx = c.context && typeof c.context === 'object' ? c.context : {};
+
+    setText('ctx-status', statusLabel(c.status) + (c.agent ? ' · ' + c.agent : ''));
+    setText('ctx-group', groupLabel(c.group));
+
+    const reason = ctx.reason || c.reason || '';
+    const r = $('ctx-reason');
+    r.textContent = reason ? reasonLabel(reason) : '—';
+    r.title = reason;
+    r.setAttribute('data-reason', reason);
+
+    const intent = ctx.intent || c.intent || '';
+    const it = $('ctx-intent');
+    it.replaceChildren();
+    it.setAttribute('data-intent', intent);
+    if (!intent) {
+      it.textContent = '—';
+    } else if (INTENTS[intent]) {
+      it.appendChild(h('span', '', INTENTS[intent]));
+      it.appendChild(h('span', 'code', intent));
+    } else {
+      it.appendChild(h('span', 'code plain', intent));
+    }
+
+    const cf = $('ctx-confidence');
+    cf.replaceChildren();
+    const conf = Number(ctx.confidence);
+    if (ctx.confidence === undefined || ctx.confidence === null || !Number.isFinite(conf)) {
+      cf.textContent = '—';
+    } else {
+      const pct = Math.max(0, Math.min(100, Math.round(conf <= 1 ? conf * 100 : conf)));
+      const meter = h('span', 'meter' + (pct < 40 ? ' low' : pct < 70 ? ' mid' : ' high'));
+      const fill = h('span', 'meter-fill');
+      fill.style.width = pct + '%';
+      meter.appendChild(fill);
+      cf.appendChild(h('span', 'meter-num', pct + '%'));
+      cf.appendChild(meter);
+    }
+
+    const entry = S.waiting.find((e) => String(e.conversation) === cur.id);
+    const wl = $('ctx-wait-label');
+    const wd = $('ctx-wait');
+    const waitingNow = c.status === 'queued' && entry;
+    show(wl, !!waitingNow);
+    show(wd, !!waitingNow);
+    if (waitingNow) {
+      wd.replaceChildren();
+      const w = h('span', 'qitem-wait');
+      w.setAttribute('data-since', String(S.sinceById.get(cur.id) || Date.now()));
+      updateWait(w);
+      wd.appendChild(w);
+    } else {
+      wd.replaceChildren();
+    }
+    setText('ctx-id', c.id || cur.id);
+
+    const q = $('ctx-question');
+    q.textContent = ctx.question || '—';
+    q.classList.toggle('is-empty', !ctx.question);
+
+    const body = $('ctx-hits');
+    body.replaceChildren();
+    const hits = Array.isArray(ctx.hits) ? ctx.hits.filter(Boolean) : [];
+    for (const hit of hits) {
+      const tr = h('tr');
+      tr.setAttribute('data-testid', 'context-hit');
+      const t = h('td', 'hit-title', hit.title || hit.id || '—');
+      t.title = hit.id ? '文章编号：' + hit.id : '';
+      tr.appendChild(t);
+      tr.appendChild(h('td', 'hit-cat', GROUPS[hit.category] || hit.category || '—'));
+      const sc = Number(hit.score);
+      tr.appendChild(h('td', 'num', Number.isFinite(sc) ? sc.toFixed(2) : '—'));
+      body.appendChild(tr);
+    }
+    show($('ctx-hits-empty'), hits.length === 0);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Actions: claim, reply, resolve
+
+  async function doClaim() {
+    const cur = S.cur;
+    if (!cur || S.claiming) return;
+    const sess = S.session;
+    S.claiming = true;
+    renderChatChrome();
+    try {
+      const d = await api('POST', '/api/conversations/' + enc(cur.id) + '/claim');
+      if (sess !== S.session) return;
+      if (S.cur === cur && d.conversation) cur.conv = d.conversation;
+      toast('已接入会话', 'ok');
+      if (S.cur === cur) setTimeout(() => $('reply-input').focus(), 0);
+    } catch (e) {
+      if (sess !== S.session || e.status === 401) return;
+      toast(e.message);
+    } finally {
+      if (sess === S.session) {
+        S.claiming = false;
+        renderChatChrome();
+        refreshQueue();
+        if (S.cur === cur) refreshOpen();
+      }
+    }
+  }
+
+  async function doResolve() {
+    const cur = S.cur;
+    if (!cur || S.resolving) return;
+    const sess = S.session;
+    S.resolving = true;
+    renderChatChrome();
+    try {
+      const d = await api('POST', '/api/conversations/' + enc(cur.id) + '/resolve');
+      if (sess !== S.session) return;
+      if (S.cur === cur && d.conversation) cur.conv = d.conversation;
+      S.drafts.delete(cur.id);
+      toast('会话已结束', 'ok');
+    } catch (e) {
+      if (sess !== S.session || e.status === 401) return;
+      toast(e.message);
+    } finally {
+      if (sess === S.session) {
+        S.resolving = false;
+        renderChatChrome();
+        refreshQueue();
+        if (S.cur === cur) refreshOpen();
+      }
+    }
+  }
+
+  function pendingEl(p) {
+    const row = h('div', 'msg from-agent side-right is-pending');
+    row.setAttribute('data-testid', 'chat-msg-pending');
+    row.setAttribute('data-id', p.id);
+    const meta = h('div', 'msg-meta');
+    meta.appendChild(h('span', 'msg-who', '客服 ' + (S.me ? S.me.name : '')));
+    p.stateEl = h('span', 'msg-state', '发送中…');
+    meta.appendChild(p.stateEl);
+    row.appendChild(meta);
+    row.appendChild(h('div', 'bubble', p.text));
+    return row;
+  }
+
+  function renderPending() {
+    const cur = S.cur;
+    const box = $('pending-box');
+    box.replaceChildren();
+    if (!cur) return;
+    for (const p of S.pending) if (p.conv === cur.id) box.appendChild(p.el);
+  }
+
+  function removePending(p) {
+    const i = S.pending.indexOf(p);
+    if (i >= 0) S.pending.splice(i, 1);
+    p.el.remove();
+  }
+
+  function settlePending(convId, m) {
+    if (m.from !== 'agent' || !S.pending.length) return;
+    const s = seqOf(m);
+    for (const p of S.pending.slice()) {
+      if (p.conv !== convId) continue;
+      if ((m.id && String(m.id) === p.id) || (p.seq !== null && p.seq === s)) removePending(p);
+    }
+  }
+
+  function doSend(ev) {
+    if (ev) ev.preventDefault();
+    const cur = S.cur;
+    const input = $('reply-input');
+    if (!cur || input.disabled) return;
+    const text = input.value.replace(/\s+$/, '');
+    if (!text.trim()) return;
+    show($('reply-error'), false);
+
+    const lf = S.lastFailed;
+    const id = lf && lf.conv === cur.id && lf.text === text ? lf.id : randomId();
+    S.lastFailed = null;
+    const p = { id: id, conv: cur.id, text: text, seq: null, el: null, stateEl: null };
+    p.el = pendingEl(p);
+    S.pending.push(p);
+    $('pending-box').appendChild(p.el);
+    renderTranscriptNote();
+    scrollToBottom();
+    input.value = '';
+    S.drafts.delete(cur.id);
+
+    // Replies go out one at a time so they keep their order.
+    S.sendChain = S.sendChain.then(() => postReply(p)).catch(() => {});
+  }
+
+  async function postReply(p) {
+    const sess = S.session;
+    try {
+      const d = await api('POST', '/api/conversations/' + enc(p.conv) + '/messages', { text: p.text, id: p.id });
+      if (sess !== S.session) return;
+      const s = Number(d.seq);
+      p.seq = Number.isFinite(s) ? s : null;
+      const cur = S.cur;
+      if (cur && cur.id === p.conv && p.seq !== null && cur.msgs.has(p.seq)) {
+        removePending(p);
+        renderTranscriptNote();
+      } else {
+        if (p.stateEl) p.stateEl.textContent = '已发送';
+        p.el.classList.remove('is-pending');
+        if (cur && cur.id === p.conv) fetchNewMessages();
+        else removePending(p); // it will come with the conversation's history
+      }
+    } catch (e) {
+      if (sess !== S.session) return;
+      removePending(p);
+      S.lastFailed = { conv: p.conv, text: p.text, id: p.id };
+      if (e.status === 401) return;
+      const cur = S.cur;
+      if (cur && cur.id === p.conv) {
+        const input = $('reply-input');
+        input.value = input.value ? p.text + '\n' + input.value : p.text;
+        const re = $('reply-error');
+        re.textContent = '发送失败：' + e.message;
+        show(re, true);
+        renderTranscriptNote();
+        if (e.code === 'not_owner' || e.code === 'conversation_resolved' || e.status === 403 || e.status === 409) {
+          refreshOpen();
+          refreshQueue();
+        }
+      } else {
+        const prev = S.drafts.get(p.conv) || '';
+        S.drafts.set(p.conv, prev ? p.text + '\n' + prev : p.text);
+        toast('回复发送失败（已保留在该会话的输入框中）：' + e.message);
+      }
+    }
+  }
+
+  function onReplyKey(ev) {
+    if (ev.key !== 'Enter' || ev.shiftKey || ev.altKey) return;
+    if (ev.isComposing || ev.keyCode === 229) return; // IME candidate selection
+    ev.preventDefault();
+    doSend();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Users (admin)
+
+  let usersReturnFocus = null;
+
+  function openUsers() {
+    if (!S.me || S.me.role !== 'admin') return;
+    usersReturnFocus = document.activeElement;
+    show($('users-panel'), true);
+    show($('user-form-error'), false);
+    show($('user-form-ok'), false);
+    loadUsers();
+    setTimeout(() => $('user-username').focus(), 0);
+  }
+
+  function closeUsers() {
+    if ($('users-panel').hidden) return;
+    show($('users-panel'), false);
+    if (usersReturnFocus && usersReturnFocus.focus) usersReturnFocus.focus();
+    usersReturnFocus = null;
+  }
+
+  async function loadUsers() {
+    const sess = S.session;
+    const body = $('users-body');
+    const err = $('users-load-error');
+    show(err, false);
+    if (!body.children.length) {
+      const tr = h('tr');
+      const td = h('td', 'muted', '正在加载…');
+      td.colSpan = 3;
+      tr.appendChild(td);
+      body.replaceChildren(tr);
+    }
+    try {
+      const d = await api('GET', '/api/users');
+      if (sess !== S.session) return;
+      const users = Array.isArray(d.users) ? d.users.filter(Boolean) : [];
+      users.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+      body.replaceChildren();
+      for (const u of users) {
+        const tr = h('tr');
+        tr.setAttribute('data-testid', 'user-row');
+        tr.setAttribute('data-user', u.name || '');
+        tr.appendChild(h('td', '', u.name || ''));
+        tr.appendChild(h('td', '', roleLabel(u.role)));
+        tr.appendChild(h('td', '', u.role === 'admin' && !u.group ? '全部' : groupLabel(u.group)));
+        body.appendChild(tr);
+      }
+      if (!users.length) {
+        const tr = h('tr');
+        const td = h('td', 'muted', '暂无用户');
+        td.colSpan = 3;
+        tr.appendChild(td);
+        body.appendChild(tr);
+      }
+    } catch (e) {
+      if (sess !== S.session || e.status === 401) return;
+      body.replaceChildren();
+      err.textContent = '无法加载用户列表：' + e.message;
+      show(err, true);
+    }
+  }
+
+  async function addUser(ev) {
+    ev.preventDefault();
+    const err = $('user-form-error');
+    const ok = $('user-form-ok');
+    show(err, false);
+    show(ok, false);
+    const username = $('user-username').value.trim();
+    const password = $('user-password').value;
+    const role = $('user-role').value;
+    const group = $('user-group').value;
+    let problem = '';
+    if (!username) problem = '请输入用户名';
+    else if (password.length < 8) problem = '密码至少 8 位';
+    if (problem) {
+      err.textContent = problem;
+      show(err, true);
+      (username ? $('user-password') : $('user-username')).focus();
+      return;
+    }
+    const btn = $('user-submit');
+    btn.disabled = true;
+    btn.textContent = '添加中…';
+    const sess = S.session;
+    try {
+      const d = await api('POST', '/api/users', { username: username, password: password, role: role, group: group });
+      if (sess !== S.session) return;
+      ok.textContent = '已添加用户 ' + (d.name || username) + '（' + roleLabel(d.role || role) + ' · ' + groupLabel(d.group || group) + '）';
+      show(ok, true);
+      $('user-username').value = '';
+      $('user-password').value = '';
+      $('user-username').focus();
+      loadUsers();
+    } catch (e) {
+      if (sess !== S.session || e.status === 401) return;
+      err.textContent = e.message;
+      show(err, true);
+    } finally {
+      btn.disabled = false;
+      btn.textContent = '添加用户';
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Boot
+
+  async function boot() {
+    try {
+      const me = await api('GET', '/api/me', undefined, { noAuthRedirect: true });
+      startApp(me);
+    } catch (e) {
+      showLogin(e.status === 401 ? '' : '无法获取登录状态：' + e.message);
+    }
+  }
+
+  function wire() {
+    $('login-form').addEventListener('submit', doLogin);
+    $('logout-btn').addEventListener('click', doLogout);
+    $('users-btn').addEventListener('click', openUsers);
+    $('users-close').addEventListener('click', closeUsers);
+    $('users-panel').addEventListener('mousedown', (ev) => {
+      if (ev.target === $('users-panel')) closeUsers();
+    });
+    $('user-form').addEventListener('submit', addUser);
+    $('claim-btn').addEventListener('click', doClaim);
+    $('resolve-btn').addEventListener('click', doResolve);
+    $('composer').addEventListener('submit', doSend);
+    $('reply-input').addEventListener('keydown', onReplyKey);
+    $('reply-input').addEventListener('input', () => show($('reply-error'), false));
+
+    document.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Escape') return;
+      if (!$('users-panel').hidden) closeUsers();
+      else if (S.cur && !$('app').hidden && document.activeElement !== $('reply-input')) closeConversation();
+    });
+
+    for (const t of ['pointerdown', 'keydown', 'touchstart']) {
+      window.addEventListener(t, onGesture, { capture: true, passive: true });
+    }
+    window.addEventListener('focus', stopFlash);
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && isAgent()) {
+        if (document.hasFocus()) stopFlash();
+        refreshQueue();
+        if (S.cur) fetchNewMessages();
+      }
+    });
+    window.addEventListener('online', () => {
+      if (!isAgent()) return;
+      if (!S.es) connectEvents();
+      refreshAll();
+    });
+  }
+
+  function init() {
+    wire();
+    boot();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

@@ -1,0 +1,79 @@
+// Package knowledge serves knowledge editors and holds the bundled knowledge: the
+// articles under articles/ (Markdown with YAML front matter) and the standard phrases
+// (话术) in phrases.yaml, both embedded in the binary.
+package knowledge
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kefu-im/kefu/kb"
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed articles/*.md phrases.yaml
+var bundled embed.FS
+
+// Bundled returns the articles that ship with Kefu.
+func Bundled() ([]kb.Article, error) {
+	sub, err := fs.Sub(bundled, "articles")
+	if err != nil {
+		return nil, err
+	}
+	return LoadFS(sub)
+}
+
+// LoadDir reads every *.md article of a directory on disk.
+func LoadDir(dir string) ([]kb.Article, error) {
+	return LoadFS(os.DirFS(filepath.Clean(dir)))
+}
+
+// LoadFS reads every *.md article at the top of fsys, sorted by file name. Duplicate ids
+// are an error.
+func LoadFS(fsys fs.FS) ([]kb.Article, error) {
+	names, err := fs.Glob(fsys, "*.md")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	seen := make(map[string]string)
+	var out []kb.Article
+	for _, name := range names {
+		if strings.EqualFold(path.Base(name), "README.md") {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		a, err := kb.ParseMarkdown(name, b)
+		if err != nil {
+			return nil, err
+		}
+		if prev, ok := seen[a.ID]; ok {
+			return nil, fmt.Errorf("%w: %s and %s share the id %q", kb.ErrInvalid, prev, name, a.ID)
+		}
+		seen[a.ID] = name
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// Phrases returns the bundled standard phrases by key (greeting, transfer_presale, …).
+func Phrases() (map[string]string, error) {
+	b, err := bundled.ReadFile("phrases.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var p map[string]string
+	if err := yaml.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("parsing phrases.yaml: %w", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,90 @@
+package widget
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kefu-im/kefu/bot"
+	"github.com/rs/zerolog"
+)
+
+// Ask handles POST /api/bot/ask {text}: the bot's decision as JSON. Like the widget it is
+// open to the shop's pages without login.
+func (g *Gateway) Ask(w http.ResponseWriter, r *http.Request) {
+	if !g.cors(w, r) {
+		writeAPIError(w, http.StatusForbidden, "forbidden", "origin not allowed")
+		return
+	}
+	var req struct {
+		Text    string `json:"text"`
+		Article string `json:"article"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxFrameBytes))
+	if err := dec.Decode(&req); err != nil {
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			writeAPIError(w, http.StatusRequestEntityTooLarge, "too_large", "request body over 8 KiB")
+		case errors.Is(err, io.EOF):
+			writeAPIError(w, http.StatusBadRequest, "bad_json", "empty body")
+		default:
+			writeAPIError(w, http.StatusBadRequest, "bad_json", "body is not valid JSON")
+		}
+		return
+	}
+	text := strings.TrimSpace(req.Text)
+	if text == "" || utf8.RuneCountInString(text) > MaxTextRunes {
+		writeAPIError(w, http.StatusBadRequest, "bad_request", "text must be 1-1000 characters")
+		return
+	}
+	d, err := g.bot.Decide(r.Context(), bot.Input{Text: text, ArticleID: req.Article})
+	if err != nil {
+		zerolog.Ctx(r.Context()).Error().Err(err).Msg("bot decision")
+		writeAPIError(w, http.StatusServiceUnavailable, "unavailable", "the bot is unavailable")
+		return
+	}
+	if d.Suggestions == nil {
+		d.Suggestions = []bot.ArticleRef{}
+	}
+	if d.Hits == nil {
+		d.Hits = []bot.ScoredHit{}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(d)
+}
+
+// AskPreflight handles OPTIONS /api/bot/ask.
+func (g *Gateway) AskPreflight(w http.ResponseWriter, r *http.Request) {
+	if !g.cors(w, r) {
+		w.WriteHeader(http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Access-Control-Allow-Methods", "POST")
+	w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+	w.Header().Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// cors sets the CORS headers for an allowed origin and reports whether it is allowed.
+// No credentials are ever allowed: the widget uses none.
+func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) bool {
+	if !g.originAllowed(r) {
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		w.Header().Set("Access-Control-Allow-Origin", o)
+		w.Header().Add("Vary", "Origin")
+	}
+	return true
+}
+
+func writeAPIError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]map[string]string{"error": {"code": code, "message": message}})
+}

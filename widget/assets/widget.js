@@ -1,0 +1,936 @@
+/*
+ * Kefu shopper chat widget.
+ *
+ * A shop embeds it with one tag:
+ *   <script src="https://kefu.example.com/widget.js" async></script>
+ *
+ * It finds its server from its own script URL and talks to ws(s)://<host>/ws/shopper
+ * using the contract in docs/protocol.md. No cookies; the conversation state lives in
+ * the shop page's localStorage under a key that includes the Kefu server origin.
+ * The UI lives in a Shadow DOM so the shop's CSS cannot break it.
+ *
+ * Server text is only ever rendered with textContent.
+ */
+(function () {
+  'use strict';
+
+  if (window.Kefu && window.Kefu.__kefu) return; // included twice
+
+  var MAX_LEN = 1000;
+  var BACKOFF_MIN = 500;
+  var BACKOFF_MAX = 10000;
+
+  // ---------------------------------------------------------------- server origin
+
+  function findScript() {
+    var cur = document.currentScript;
+    if (cur && cur.src) return cur;
+    var list = document.getElementsByTagName('script');
+    for (var i = list.length - 1; i >= 0; i--) {
+      var src = (list[i].src || '').split('#')[0].split('?')[0];
+      if (/\/widget\.js$/.test(src)) return list[i];
+    }
+    return null;
+  }
+
+  var scriptEl = findScript();
+  var base;
+  try {
+    base = new URL(scriptEl ? scriptEl.src : location.href, location.href);
+  } catch (e) {
+    base = new URL(location.href);
+  }
+  var ORIGIN = base.origin;
+  var WS_URL = (base.protocol === 'https:' ? 'wss://' : 'ws://') + base.host + '/ws/shopper';
+  var STORE_KEY = 'kefu:' + ORIGIN;
+  var READ_KEY = 'kefu-read:' + ORIGIN; // sessionStorage: last seq the shopper has seen
+
+  // ---------------------------------------------------------------- storage
+
+  function loadState() {
+    try {
+      var raw = window.localStorage.getItem(STORE_KEY);
+      if (!raw) return null;
+      var v = JSON.parse(raw);
+      if (v && typeof v.conversation === 'string' && v.conversation &&
+          typeof v.token === 'string' && v.token) {
+        return {
+          conversation: v.conversation,
+          token: v.token,
+          seq: typeof v.seq === 'number' ? v.seq : 0,
+          epoch: v.epoch == null ? '' : String(v.epoch)
+        };
+      }
+    } catch (e) { /* storage blocked or corrupt */ }
+    return null;
+  }
+
+  function clearState() {
+    try { window.localStorage.removeItem(STORE_KEY); } catch (e) { /* ignore */ }
+    try { window.sessionStorage.removeItem(READ_KEY); } catch (e) { /* ignore */ }
+  }
+
+  function loadReadSeq(conv, fallback) {
+    try {
+      var v = JSON.parse(window.sessionStorage.getItem(READ_KEY) || 'null');
+      if (v && v.conversation === conv && typeof v.seq === 'number') return v.seq;
+    } catch (e) { /* ignore */ }
+    return fallback;
+  }
+
+  // ---------------------------------------------------------------- state
+
+  var session = loadState();  // {conversation, token, seq, epoch} or null
+  var shownConv = null;       // conversation whose frames the list shows
+  var lastSeq = 0;            // last seq shown in this page
+  var liveFrom = 0;           // welcome.seq: frames at or below it are history
+  var readSeq = session ? loadReadSeq(session.conversation, session.seq) : 0;
+  var unread = 0;
+
+  var ws = null;
+  var ready = false;          // welcome received on the current socket
+  var wanted = false;         // we want to be connected
+  var connLost = false;       // a connection attempt failed or dropped
+  var attempt = 0;
+  var reconnectTimer = 0;
+  var handoffWanted = false;
+  var handoffTimer = 0;
+
+  var status = 'bot';         // bot | queued | active | resolved
+  var agentName = '';
+  var queueInfo = null;       // {position, eta_s}
+
+  var panelOpen = false;
+  var pending = new Map();    // id -> {id, text, article, state, seq, el}
+
+  // ---------------------------------------------------------------- helpers
+
+  function newId() {
+    var bytes = new Uint8Array(12);
+    var c = window.crypto || window.msCrypto;
+    if (c && c.getRandomValues) {
+      c.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+    }
+    var s = 'm_';
+    for (var j = 0; j < bytes.length; j++) s += (bytes[j] < 16 ? '0' : '') + bytes[j].toString(16);
+    return s;
+  }
+
+  function charCount(s) {
+    var n = 0;
+    for (var ch of s) { n++; } // code points, not UTF-16 units
+    return n;
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = String(text);
+    return e;
+  }
+
+  function fmtTime(ts) {
+    if (typeof ts !== 'number') return '';
+    var d = new Date(ts);
+    if (isNaN(d.getTime())) return '';
+    var p = function (n) { return (n < 10 ? '0' : '') + n; };
+    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' +
+      p(d.getHours()) + ':' + p(d.getMinutes());
+  }
+
+  // ---------------------------------------------------------------- UI
+
+  var CSS = [
+    ':host{all:initial;}',
+    '*,*::before,*::after{box-sizing:border-box;}',
+    '[hidden]{display:none!important;}',
+    '.root{--kf:#ff5a1f;--kf-dark:#e8430a;--kf-soft:#fff2ec;',
+    'font-family:-apple-system,BlinkMacSystemFont,"PingFang SC","Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC","Helvetica Neue",Arial,sans-serif;',
+    'font-size:14px;line-height:1.5;color:#1f2329;-webkit-font-smoothing:antialiased;}',
+    'button{font:inherit;}',
+
+    '.launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:60px;height:60px;border-radius:50%;border:0;',
+    'background:var(--kf);color:#fff;cursor:pointer;display:flex;flex-direction:column;align-items:center;justify-content:center;',
+    'gap:1px;font-size:12px;line-height:1;box-shadow:0 6px 20px rgba(255,90,31,.35),0 2px 6px rgba(0,0,0,.12);',
+    'transition:transform .18s ease,box-shadow .18s ease,background .18s ease;-webkit-tap-highlight-color:transparent;}',
+    '.launcher:hover{transform:translateY(-2px);background:var(--kf-dark);}',
+    '.launcher:focus-visible{outline:3px solid rgba(255,90,31,.45);outline-offset:3px;}',
+    '.launcher svg{width:24px;height:24px;display:block;}',
+    '.launcher .x{display:none;}',
+    '.root.open .launcher .chat,.root.open .launcher .lbl{display:none;}',
+    '.root.open .launcher .x{display:block;}',
+    '.badge{position:absolute;top:-3px;right:-3px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#f5222d;',
+    'color:#fff;font-size:12px;font-weight:600;line-height:16px;text-align:center;border:2px solid #fff;}',
+
+    '.panel{position:fixed;right:20px;bottom:92px;z-index:2147483001;width:360px;height:520px;max-height:calc(100vh - 112px);',
+    'max-width:calc(100vw - 24px);background:#fff;border-radius:14px;overflow:hidden;display:flex;flex-direction:column;',
+    'box-shadow:0 16px 48px rgba(0,0,0,.18),0 2px 8px rgba(0,0,0,.08);animation:kf-in .2s ease-out;}',
+    '@keyframes kf-in{from{opacity:0;transform:translateY(12px) scale(.98);}to{opacity:1;transform:none;}}',
+
+    '.head{display:flex;align-items:center;gap:10px;padding:12px 12px 12px 16px;color:#fff;',
+    'background:linear-gradient(135deg,var(--kf),#ff8a3d);flex:none;}',
+    '.avatar{width:36px;height:36px;border-radius:50%;background:rgba(255,255,255,.22);display:flex;align-items:center;justify-content:center;flex:none;}',
+    '.avatar svg{width:20px;height:20px;}',
+    '.titles{flex:1;min-width:0;}',
+    '.title{font-size:16px;font-weight:600;line-height:1.3;}',
+    '.status{font-size:12px;opacity:.92;line-height:1.4;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;display:flex;align-items:center;gap:6px;}',
+    '.status::before{content:"";width:7px;height:7px;border-radius:50%;background:#52c41a;flex:none;box-shadow:0 0 0 2px rgba(255,255,255,.35);}',
+    '.status[data-state="queued"]::before{background:#fadb14;}',
+    '.status[data-state="resolved"]::before,.status[data-state="offline"]::before,.status[data-state="connecting"]::before{background:#d9d9d9;}',
+    '.close{width:32px;height:32px;border:0;border-radius:8px;background:transparent;color:#fff;cursor:pointer;display:flex;align-items:center;justify-content:center;flex:none;}',
+    '.close:hover{background:rgba(255,255,255,.18);}',
+    '.close svg{width:18px;height:18px;}',
+
+    '.msgs{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:14px 12px;background:#f5f6f8;display:flex;flex-direction:column;gap:10px;}',
+    '.msg{display:flex;flex-direction:column;align-items:flex-start;max-width:100%;animation:kf-msg .18s ease-out;}',
+    '@keyframes kf-msg{from{opacity:0;transform:translateY(4px);}to{opacity:1;transform:none;}}',
+    '.who{font-size:12px;color:#8a9099;margin:0 0 3px 4px;}',
+    '.bubble{max-width:84%;padding:9px 12px;border-radius:4px 14px 14px 14px;background:#fff;color:#1f2329;',
+    'white-space:pre-wrap;word-break:break-word;overflow-wrap:anywhere;box-shadow:0 1px 2px rgba(0,0,0,.05);}',
+    '.msg.shopper{align-items:flex-end;}',
+    '.msg.shopper .bubble{background:var(--kf);color:#fff;border-radius:14px 4px 14px 14px;}',
+    '.msg.shopper[data-state="pending"] .bubble{background:#c5c9d0;color:#fff;}',
+    '.msg.shopper[data-state="failed"] .bubble{background:#c5c9d0;color:#fff;cursor:pointer;}',
+    '.meta{font-size:12px;color:#a0a6ae;margin:3px 4px 0;}',
+    '.msg[data-state="failed"] .meta{color:#f5222d;cursor:pointer;}',
+    '.src{font-size:12px;color:#8a9099;margin:4px 4px 0;}',
+    '.sugs{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;max-width:90%;}',
+    '.sug{border:1px solid var(--kf);background:#fff;color:var(--kf);border-radius:16px;padding:5px 12px;font-size:13px;line-height:1.4;',
+    'cursor:pointer;text-align:left;transition:background .15s ease;}',
+    '.sug:hover:not(:disabled){background:var(--kf-soft);}',
+    '.sug:disabled{border-color:#d9d9d9;color:#a0a6ae;cursor:default;}',
+    '.sug.chosen{border-color:var(--kf);background:var(--kf-soft);color:var(--kf);}',
+    '.msg.system{align-items:center;}',
+    '.sys{font-size:12px;color:#8a9099;background:rgba(0,0,0,.04);border-radius:10px;padding:3px 10px;max-width:90%;',
+    'text-align:center;white-space:pre-wrap;word-break:break-word;}',
+    '.msg.system.error .sys{color:#cf1322;background:#fff1f0;}',
+
+    '.bar{display:flex;align-items:center;justify-content:space-between;padding:8px 12px 0;background:#fff;flex:none;border-top:1px solid #eef0f3;}',
+    '.handoff{border:1px solid #e3e5e8;background:#fff;color:#4e5969;border-radius:14px;padding:3px 12px;font-size:12px;cursor:pointer;}',
+    '.handoff:hover:not(:disabled){border-color:var(--kf);color:var(--kf);}',
+    '.handoff:disabled{color:#c0c4cc;cursor:default;}',
+    '.count{font-size:12px;color:#a0a6ae;}',
+    '.count.full{color:#f5222d;}',
+    '.composer{display:flex;align-items:flex-end;gap:8px;padding:8px 12px 12px;background:#fff;flex:none;margin:0;}',
+    '.input{flex:1;resize:none;border:1px solid #e3e5e8;border-radius:10px;padding:8px 10px;font:inherit;font-size:14px;line-height:1.5;',
+    'color:#1f2329;background:#fafbfc;min-height:38px;max-height:120px;outline:none;transition:border-color .15s ease;}',
+    '.input:focus{border-color:var(--kf);background:#fff;}',
+    '.send{flex:none;height:38px;padding:0 16px;border:0;border-radius:10px;background:var(--kf);color:#fff;cursor:pointer;font-size:14px;}',
+    '.send:hover{background:var(--kf-dark);}',
+    '.send.empty{opacity:.55;}',
+
+    '@media (max-width:480px){',
+    '.panel{top:0;right:0;bottom:0;left:0;width:100%;height:100%;max-width:none;max-height:none;border-radius:0;}',
+    '.root.open .launcher{display:none;}',
+    '.input{font-size:16px;}', // no zoom-on-focus on iOS
+    '}',
+    '@media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important;}}'
+  ].join('\n');
+
+  var ICON_CHAT = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 11.5a8.4 8.4 0 0 1-9 8.4 9.6 9.6 0 0 1-3.9-.8L3 20.5l1.4-4.2A8 8 0 0 1 3 11.5 8.6 8.6 0 0 1 12 3a8.6 8.6 0 0 1 9 8.5z"/><path d="M8 11.5h.01M12 11.5h.01M16 11.5h.01"/></svg>';
+  var ICON_X = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+  var ICON_AGENT = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M4 14v-2a8 8 0 0 1 16 0v2"/><rect x="3" y="13" width="4" height="6" rx="1.5"/><rect x="17" y="13" width="4" height="6" rx="1.5"/><path d="M19 19a4 4 0 0 1-4 3h-2"/></svg>';
+
+  // Static markup only: no server text ever goes through innerHTML.
+  var TEMPLATE =
+    '<div class="root">' +
+      '<section class="panel" data-testid="kefu-panel" role="dialog" aria-label="在线客服" hidden>' +
+        '<div class="head">' +
+          '<div class="avatar">' + ICON_AGENT + '</div>' +
+          '<div class="titles"><div class="title">在线客服</div>' +
+          '<div class="status" data-testid="kefu-status" data-state="bot" aria-live="polite">机器人客服</div></div>' +
+          '<button class="close" type="button" aria-label="关闭">' + ICON_X + '</button>' +
+        '</div>' +
+        '<div class="msgs" data-testid="kefu-messages" role="log" aria-live="polite" aria-relevant="additions"></div>' +
+        '<div class="bar">' +
+          '<button class="handoff" data-testid="kefu-handoff" type="button">转人工</button>' +
+          '<span class="count" hidden></span>' +
+        '</div>' +
+        '<form class="composer" novalidate>' +
+          '<textarea class="input" data-testid="kefu-input" rows="1" maxlength="1000" placeholder="请输入您的问题，Enter 发送" aria-label="输入消息"></textarea>' +
+          '<button class="send empty" data-testid="kefu-send" type="submit">发送</button>' +
+        '</form>' +
+      '</section>' +
+      '<button class="launcher" data-testid="kefu-launcher" type="button" aria-label="在线客服" aria-expanded="false">' +
+        '<span class="chat">' + ICON_CHAT + '</span><span class="lbl">客服</span>' +
+        '<span class="x">' + ICON_X + '</span>' +
+        '<span class="badge" hidden></span>' +
+      '</button>' +
+    '</div>';
+
+  var host = document.createElement('kefu-widget');
+  host.setAttribute('style', 'all:initial;');
+  var shadow = host.attachShadow({ mode: 'open' });
+  var sheetDone = false;
+  try {
+    if ('adoptedStyleSheets' in shadow && typeof CSSStyleSheet === 'function') {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [sheet];
+      sheetDone = true;
+    }
+  } catch (e) { /* fall back to a <style> element */ }
+  if (!sheetDone) {
+    var styleEl = document.createElement('style');
+    styleEl.textContent = CSS;
+    shadow.appendChild(styleEl);
+  }
+  var wrap = document.createElement('div');
+  wrap.innerHTML = TEMPLATE;
+  var rootEl = wrap.firstChild;
+  shadow.appendChild(rootEl);
+
+  var $ = function (sel) { return rootEl.querySelector(sel); };
+  var panel = $('.panel');
+  var statusEl = $('.status');
+  var list = $('.msgs');
+  var handoffBtn = $('.handoff');
+  var counter = $('.count');
+  var form = $('.composer');
+  var input = $('.input');
+  var sendBtn = $('.send');
+  var launcher = $('.launcher');
+  var badge = $('.badge');
+  var closeBtn = $('.close');
+
+  if (scriptEl && scriptEl.getAttribute('data-color')) {
+    var color = scriptEl.getAttribute('data-color');
+    if (/^#[0-9a-fA-F]{3,8}$/.test(color)) {
+      rootEl.style.setProperty('--kf', color);
+      rootEl.style.setProperty('--kf-dark', color);
+    }
+  }
+
+  function mount() {
+    if (host.parentNode) return;
+    (document.body || document.documentElement).appendChild(host);
+  }
+
+  // ---------------------------------------------------------------- list rendering
+
+  function nearBottom() {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  }
+
+  function scrollDown() {
+    list.scrollTop = list.scrollHeight;
+  }
+
+  // Rendered items go before the first still-unconfirmed shopper message, so pending
+  // messages stay at the bottom until the server echoes them in their place.
+  function insertRendered(node) {
+    var stick = nearBottom();
+    list.insertBefore(node, list.querySelector('.tail'));
+    if (stick) scrollDown();
+  }
+
+  function clearList() {
+    var kids = Array.prototype.slice.call(list.children);
+    for (var i = 0; i < kids.length; i++) {
+      if (!kids[i].classList.contains('tail')) list.removeChild(kids[i]);
+    }
+  }
+
+  function msgShell(from, seq, ts) {
+    var m = el('div', 'msg ' + from);
+    m.setAttribute('data-testid', 'kefu-msg');
+    m.setAttribute('data-from', from);
+    if (typeof seq === 'number') m.setAttribute('data-seq', String(seq));
+    var t = fmtTime(ts);
+    if (t) m.title = t;
+    return m;
+  }
+
+  function systemNote(text, isError, seq, ts) {
+    var m = msgShell('system', seq, ts);
+    if (isError) m.classList.add('error');
+    if (typeof seq !== 'number') m.setAttribute('data-local', '1');
+    m.appendChild(el('div', 'sys', text));
+    return m;
+  }
+
+  function addNote(text, isError) {
+    insertRendered(systemNote(text, isError));
+  }
+
+  function buildMessage(f) {
+    var from = f.from === 'shopper' || f.from === 'agent' || f.from === 'system' ? f.from : 'bot';
+    if (from === 'system') return systemNote(f.text || '', false, f.seq, f.ts);
+    var m = msgShell(from, f.seq, f.ts);
+    if (from === 'agent') m.appendChild(el('div', 'who', f.agent || agentName ? '客服 ' + (f.agent || agentName) : '人工客服'));
+    if (from === 'shopper' && f.id) m.setAttribute('data-id', String(f.id));
+    if (f.text) m.appendChild(el('div', 'bubble', f.text));
+    if (from === 'bot' && f.article && f.article.title) {
+      m.appendChild(el('div', 'src', '来自：' + f.article.title));
+    }
+    if (Array.isArray(f.suggestions) && f.suggestions.length) {
+      var box = el('div', 'sugs');
+      f.suggestions.forEach(function (s) {
+        if (!s || !s.title) return;
+        var b = el('button', 'sug', s.title);
+        b.type = 'button';
+        b.setAttribute('data-testid', 'kefu-suggestion');
+        if (s.id != null) b.setAttribute('data-article', String(s.id));
+        b.addEventListener('click', function () {
+          if (send(String(s.title), s.id != null ? String(s.id) : undefined)) {
+            var all = box.querySelectorAll('button');
+            for (var i = 0; i < all.length; i++) all[i].disabled = true;
+            b.classList.add('chosen');
+          }
+        });
+        box.appendChild(b);
+      });
+      m.appendChild(box);
+    }
+    return m;
+  }
+
+  // ---------------------------------------------------------------- pending shopper messages
+
+  function setItemState(item, st) {
+    item.state = st;
+    item.el.setAttribute('data-state', st);
+    var meta = item.el.querySelector('.meta');
+    meta.textContent = st === 'failed' ? '发送失败，点击重试' : '';
+    meta.hidden = st !== 'failed';
+    item.el.title = st === 'pending' ? '发送中…' : '';
+  }
+
+  function buildPending(item) {
+    var m = msgShell('shopper');
+    m.classList.add('tail');
+    m.setAttribute('data-id', item.id);
+    m.appendChild(el('div', 'bubble', item.text));
+    m.appendChild(el('div', 'meta'));
+    m.addEventListener('click', function () {
+      if (item.state === 'failed' && pending.get(item.id) === item) retry(item);
+    });
+    return m;
+  }
+
+  function frameFor(item) {
+    var f = { type: 'message', id: item.id, text: item.text };
+    if (item.article) f.article = item.article;
+    return f;
+  }
+
+  function transmit(obj) {
+    if (!ws || !ready || ws.readyState !== 1) return false;
+    try {
+      ws.send(JSON.stringify(obj));
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function retry(item) {
+    setItemState(item, 'pending');
+    if (!transmit(frameFor(item))) connect();
+  }
+
+  function flushPending() {
+    pending.forEach(function (item) {
+      if (item.state === 'pending') transmit(frameFor(item));
+    });
+  }
+
+  // The server confirmed the message in the log as seq: it becomes an ordinary message.
+  function confirmItem(item, seq) {
+    pending.delete(item.id);
+    item.el.classList.remove('tail');
+    if (typeof seq === 'number') item.el.setAttribute('data-seq', String(seq));
+    setItemState(item, 'sent');
+    insertRendered(item.el); // moves it into transcript order
+  }
+
+  function send(text, article) {
+    text = String(text == null ? '' : text).trim();
+    if (!text) return null;
+    if (charCount(text) > MAX_LEN) {
+      addNote('消息太长了，最多 ' + MAX_LEN + ' 个字', true);
+      return null;
+    }
+    mount();
+    var item = { id: newId(), text: text, article: article, state: 'pending', seq: null, el: null };
+    item.el = buildPending(item);
+    setItemState(item, 'pending');
+    pending.set(item.id, item);
+    list.appendChild(item.el);
+    scrollDown();
+    if (!transmit(frameFor(item))) connect();
+    return item.id;
+  }
+
+  // ---------------------------------------------------------------- status line, badge
+
+  function statusLine() {
+    if (wanted && !ready) {
+      return connLost ? ['offline', '连接中断，正在重连…'] : ['connecting', '正在连接…'];
+    }
+    switch (status) {
+      case 'queued':
+        if (queueInfo && queueInfo.position > 0) {
+          var s = '排队中：第 ' + queueInfo.position + ' 位';
+          var eta = queueInfo.eta_s;
+          if (typeof eta === 'number' && eta >= 0) {
+            s += '，预计等待' + (eta < 60 ? '不到 1 分钟' : ' ' + Math.ceil(eta / 60) + ' 分钟');
+          }
+          return ['queued', s];
+        }
+        return ['queued', '排队中，请稍候…'];
+      case 'active':
+        return ['active', agentName ? '客服 ' + agentName + ' 为您服务' : '人工客服为您服务'];
+      case 'resolved':
+        return ['resolved', '会话已结束'];
+      default:
+        return ['bot', '机器人客服'];
+    }
+  }
+
+  function updateStatus() {
+    var s = statusLine();
+    statusEl.setAttribute('data-state', s[0]);
+    if (statusEl.textContent !== s[1]) statusEl.textContent = s[1];
+    var busy = status === 'queued' || status === 'active' || handoffTimer !== 0;
+    handoffBtn.disabled = busy;
+    handoffBtn.title = status === 'queued' ? '正在为您排队' : status === 'active' ? '人工客服正在为您服务' : '';
+  }
+
+  function setStatus(s, agent) {
+    if (s !== 'bot' && s !== 'queued' && s !== 'active' && s !== 'resolved') return;
+    status = s;
+    if (agent) agentName = String(agent);
+    if (s !== 'queued') queueInfo = null;
+    if (s !== 'bot' && s !== 'resolved') clearHandoffTimer();
+    updateStatus();
+  }
+
+  function updateBadge() {
+    if (unread > 0 && !panelOpen) {
+      badge.textContent = unread > 99 ? '99+' : String(unread);
+      badge.hidden = false;
+      launcher.setAttribute('aria-label', '在线客服（' + unread + ' 条未读）');
+    } else {
+      badge.hidden = true;
+      launcher.setAttribute('aria-label', '在线客服');
+    }
+  }
+
+  function markRead() {
+    unread = 0;
+    readSeq = Math.max(readSeq, lastSeq);
+    if (session) {
+      try {
+        window.sessionStorage.setItem(READ_KEY, JSON.stringify({ conversation: session.conversation, seq: readSeq }));
+      } catch (e) { /* ignore */ }
+    }
+    updateBadge();
+  }
+
+  function saveState() {
+    if (!session) return;
+    session.seq = lastSeq;
+    try {
+      window.localStorage.setItem(STORE_KEY, JSON.stringify({
+        conversation: session.conversation,
+        token: session.token,
+        seq: session.seq,
+        epoch: session.epoch
+      }));
+    } catch (e) { /* storage blocked: keep going in memory */ }
+  }
+
+  // ---------------------------------------------------------------- frames
+
+  function onWelcome(f) {
+    if (!f.conversation || !f.token) return;
+    if ((shownConv && shownConv !== f.conversation) || f.reset) {
+      clearList();
+      lastSeq = 0;
+      // History was rebuilt: resend acknowledged-but-unseen messages too. The server
+      // dedups by id, so one it still has is only acknowledged again.
+      pending.forEach(function (item) {
+        if (item.state === 'sent') setItemState(item, 'pending');
+      });
+    }
+    var isNew = !session || session.conversation !== f.conversation;
+    if (isNew) {
+      readSeq = 0;
+      agentName = '';
+    }
+    shownConv = f.conversation;
+    session = {
+      conversation: String(f.conversation),
+      token: String(f.token),
+      seq: lastSeq,
+      epoch: f.epoch == null ? '' : String(f.epoch)
+    };
+    saveState();
+    ready = true;
+    connLost = false;
+    attempt = 0;
+    liveFrom = typeof f.seq === 'number' ? f.seq : 0;
+    queueInfo = null;
+    setStatus(f.status || 'bot', f.agent);
+    if (isNew && f.greeting) {
+      var g = msgShell('bot');
+      g.setAttribute('data-greeting', '1');
+      g.appendChild(el('div', 'bubble', f.greeting));
+      insertRendered(g);
+    }
+    if (panelOpen) markRead();
+    flushPending();
+    if (handoffWanted) {
+      handoffWanted = false;
+      transmit({ type: 'handoff', id: newId() });
+    }
+    updateStatus();
+  }
+
+  function onAck(f) {
+    var item = pending.get(f.id);
+    if (!item) return;
+    item.seq = typeof f.seq === 'number' ? f.seq : null;
+    if (item.seq != null) item.el.setAttribute('data-seq', String(item.seq));
+    setItemState(item, 'sent');
+    if (item.seq != null && item.seq <= lastSeq) {
+      // The echo has already gone by (without a matching id): do not show it twice.
+      var shown = list.querySelector('.msg:not(.tail)[data-seq="' + item.seq + '"]');
+      if (shown) {
+        pending.delete(item.id);
+        item.el.parentNode.removeChild(item.el);
+      } else {
+        confirmItem(item, item.seq);
+      }
+    }
+  }
+
+  function onLogFrame(f) {
+    var hasSeq = typeof f.seq === 'number';
+    if (hasSeq && f.seq <= lastSeq) return; // already shown
+    var history = hasSeq && f.seq <= liveFrom;
+
+    if (f.type === 'message') {
+      var item = f.from === 'shopper' && f.id ? pending.get(String(f.id)) : null;
+      if (item) {
+        confirmItem(item, f.seq);
+      } else {
+        if (f.from === 'agent' && f.agent && (!agentName || !history)) agentName = String(f.agent);
+        insertRendered(buildMessage(f));
+        if (f.from !== 'shopper' && hasSeq && f.seq > readSeq && !panelOpen) {
+          unread++;
+          updateBadge();
+        }
+      }
+    } else if (f.type === 'handoff') {
+      var group = f.group === 'aftersale' ? '（售后）' : f.group === 'presale' ? '（售前）' : '';
+      var note = systemNote('已为您转接人工客服' + group, false, f.seq, f.ts);
+      note.setAttribute('data-kind', 'handoff');
+      insertRendered(note);
+      clearHandoffTimer();
+    } else if (f.type === 'status') {
+      if (history) {
+        // welcome.status is the current status; history only tells who the agent is.
+        if (f.status === 'active' && f.agent) agentName = String(f.agent);
+      } else {
+        setStatus(f.status, f.agent);
+      }
+    }
+
+    if (hasSeq) {
+      lastSeq = f.seq;
+      saveState();
+      if (panelOpen) markRead();
+    }
+    updateStatus();
+  }
+
+  function onQueue(f) {
+    if (status === 'active') return; // stale
+    queueInfo = { position: Number(f.position) || 0, eta_s: typeof f.eta_s === 'number' ? f.eta_s : null };
+    status = 'queued';
+    updateStatus();
+  }
+
+  var ERRORS = {
+    bad_json: '消息格式错误',
+    unknown_type: '不支持的操作',
+    bad_message: '消息无效：内容不能为空，且不超过 1000 个字',
+    too_large: '消息过长，发送失败',
+    rate_limited: '发送太频繁了，请稍后再试',
+    unavailable: '服务暂时不可用，请稍后重试',
+    internal: '服务出错了，请稍后重试'
+  };
+
+  function onError(f) {
+    if (f.code === 'bad_token') {
+      // The stored conversation is unknown or expired: forget it and start afresh.
+      clearState();
+      session = null;
+      shownConv = null;
+      lastSeq = 0;
+      liveFrom = 0;
+      readSeq = 0;
+      unread = 0;
+      agentName = '';
+      queueInfo = null;
+      status = 'bot';
+      ready = false;
+      clearList();
+      // Messages the old conversation had stored go with it; unsent ones are kept and
+      // sent to the new conversation.
+      pending.forEach(function (item) {
+        if (item.state === 'sent') {
+          pending.delete(item.id);
+          if (item.el.parentNode) item.el.parentNode.removeChild(item.el);
+        }
+      });
+      addNote('之前的会话已失效，已为您开始新的会话', false);
+      wanted = panelOpen || pending.size > 0 || handoffWanted;
+      updateBadge();
+      updateStatus();
+      return; // the server closes the socket; onclose reconnects if wanted
+    }
+    addNote(f.message ? String(f.message) : (ERRORS[f.code] || '出错了，请稍后再试'), true);
+    var item = f.id != null ? pending.get(String(f.id)) : null;
+    if (item) setItemState(item, 'failed');
+    if (!item && handoffTimer) {
+      clearHandoffTimer();
+      updateStatus();
+    }
+  }
+
+  function dispatch(f) {
+    switch (f.type) {
+      case 'welcome': onWelcome(f); break;
+      case 'ack': onAck(f); break;
+      case 'message':
+      case 'handoff':
+      case 'status': onLogFrame(f); break;
+      case 'queue': onQueue(f); break;
+      case 'error': onError(f); break;
+      default: break; // unknown frame types are ignored
+    }
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  function buildUrl() {
+    if (!session) return WS_URL;
+    var q = '?conversation=' + encodeURIComponent(session.conversation) +
+      '&token=' + encodeURIComponent(session.token) +
+      '&after=' + lastSeq;
+    if (session.epoch) q += '&epoch=' + encodeURIComponent(session.epoch);
+    return WS_URL + q;
+  }
+
+  function connect() {
+    wanted = true;
+    if (ws) return;
+    if (reconnectTimer) {
+      clearTimeout(reconnectTimer);
+      reconnectTimer = 0;
+    }
+    if (typeof WebSocket !== 'function') return;
+    var sock;
+    try {
+      sock = new WebSocket(buildUrl());
+    } catch (e) {
+      connLost = true;
+      scheduleReconnect();
+      updateStatus();
+      return;
+    }
+    ws = sock;
+    ready = false;
+    sock.onmessage = function (ev) {
+      if (ws !== sock) return;
+      var f;
+      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      if (f && typeof f === 'object' && !Array.isArray(f)) dispatch(f);
+    };
+    sock.onclose = function () {
+      if (ws !== sock) return;
+      ws = null;
+      ready = false;
+      if (wanted) {
+        if (session) connLost = true; // after bad_token we just start a new conversation
+        scheduleReconnect();
+      }
+      updateStatus();
+    };
+    sock.onerror = function () { /* onclose follows */ };
+    updateStatus();
+  }
+
+  function scheduleReconnect() {
+    if (reconnectTimer) return;
+    var delay = Math.min(BACKOFF_MAX, BACKOFF_MIN * Math.pow(2, attempt));
+    delay = Math.min(BACKOFF_MAX, delay * (0.75 + Math.random() * 0.5)); // jitter
+    attempt++;
+    reconnectTimer = setTimeout(function () {
+      reconnectTimer = 0;
+      if (wanted) connect();
+    }, delay);
+  }
+
+  function reconnectNow() {
+    if (!wanted || ws) return;
+    attempt = 0;
+    connect();
+  }
+
+  window.addEventListener('online', reconnectNow);
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'visible') reconnectNow();
+  });
+
+  // ---------------------------------------------------------------- handoff
+
+  function clearHandoffTimer() {
+    if (handoffTimer) {
+      clearTimeout(handoffTimer);
+      handoffTimer = 0;
+    }
+  }
+
+  function requestHandoff() {
+    if (status === 'queued' || status === 'active') return;
+    clearHandoffTimer();
+    // Block double clicks until the server answers (or for a few seconds).
+    handoffTimer = setTimeout(function () {
+      handoffTimer = 0;
+      updateStatus();
+    }, 8000);
+    if (!transmit({ type: 'handoff', id: newId() })) {
+      handoffWanted = true;
+      connect();
+    }
+    updateStatus();
+  }
+
+  // ---------------------------------------------------------------- panel
+
+  function open() {
+    mount();
+    panelOpen = true;
+    panel.hidden = false;
+    rootEl.classList.add('open');
+    launcher.setAttribute('aria-expanded', 'true');
+    markRead();
+    connect();
+    updateStatus();
+    scrollDown();
+    var coarse = window.matchMedia && window.matchMedia('(pointer: coarse)').matches;
+    if (!coarse) {
+      setTimeout(function () { try { input.focus(); } catch (e) { /* ignore */ } }, 0);
+    }
+  }
+
+  function close() {
+    panelOpen = false;
+    panel.hidden = true;
+    rootEl.classList.remove('open');
+    launcher.setAttribute('aria-expanded', 'false');
+    updateBadge();
+  }
+
+  function autosize() {
+    input.style.height = 'auto';
+    input.style.height = Math.min(input.scrollHeight + 2, 120) + 'px';
+  }
+
+  function updateComposer() {
+    var n = charCount(input.value);
+    sendBtn.classList.toggle('empty', !input.value.trim());
+    if (n >= MAX_LEN - 100) {
+      counter.hidden = false;
+      counter.textContent = n + '/' + MAX_LEN;
+      counter.classList.toggle('full', n >= MAX_LEN);
+    } else {
+      counter.hidden = true;
+    }
+  }
+
+  function submit() {
+    if (!input.value.trim()) return;
+    if (send(input.value)) {
+      input.value = '';
+      autosize();
+      updateComposer();
+    }
+    input.focus();
+  }
+
+  launcher.addEventListener('click', function () {
+    if (panelOpen) close(); else open();
+  });
+  closeBtn.addEventListener('click', function () {
+    close();
+    launcher.focus();
+  });
+  panel.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape') {
+      close();
+      launcher.focus();
+    }
+  });
+  handoffBtn.addEventListener('click', requestHandoff);
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    submit();
+  });
+  input.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener('input', function () {
+    autosize();
+    updateComposer();
+  });
+
+  // ---------------------------------------------------------------- public API
+
+  window.Kefu = {
+    __kefu: true,
+    open: open,
+    close: close,
+    send: function (text) { return send(text); },
+    state: function () {
+      var p = [];
+      pending.forEach(function (item) { p.push({ id: item.id, text: item.text, state: item.state }); });
+      return {
+        server: ORIGIN,
+        open: panelOpen,
+        connected: ready,
+        status: status,
+        agent: agentName || null,
+        queue: queueInfo ? { position: queueInfo.position, eta_s: queueInfo.eta_s } : null,
+        conversation: session ? session.conversation : null,
+        epoch: session ? session.epoch : null,
+        seq: lastSeq,
+        unread: unread,
+        pending: p
+      };
+    }
+  };
+
+  // ---------------------------------------------------------------- start
+
+  function start() {
+    mount();
+    updateStatus();
+    updateBadge();
+    // A stored conversation connects at once so agent replies arrive while the panel is
+    // closed; otherwise we wait until the shopper opens the panel or sends something.
+    if (session) connect();
+  }
+
+  if (document.body) start();
+  else document.addEventListener('DOMContentLoaded', start);
+})();

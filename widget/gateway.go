@@ -1,0 +1,138 @@
+package widget
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/handoff"
+	"github.com/rs/zerolog"
+)
+
+// Decider is the bot as the gateway needs it.
+type Decider interface {
+	Decide(ctx context.Context, in bot.Input) (bot.Decision, error)
+}
+
+var _ Decider = (*bot.Bot)(nil)
+
+// Config configures a Gateway.
+type Config struct {
+	// Desk and Bot are required.
+	Desk *handoff.Desk
+	Bot  Decider
+	// AllowedOrigins lists the origins (scheme://host[:port]) of the shop pages that may
+	// embed the widget; "*" allows any. The server's own origin is always allowed.
+	AllowedOrigins []string
+	// Greeting is sent to a new conversation; empty means no greeting.
+	Greeting string
+	// PingInterval is how often the server pings; 0 means 25 s.
+	PingInterval time.Duration
+	// PongWait is how long the server waits for any frame or pong; 0 means 60 s.
+	PongWait time.Duration
+	// WriteWait bounds one write; 0 means 10 s.
+	WriteWait time.Duration
+	// SendQueue is the number of frames queued for a socket before it counts as a slow
+	// consumer and is dropped; 0 means 256.
+	SendQueue int
+	// RateBurst and RateEvery limit a socket's messages: a burst of RateBurst, then one
+	// per RateEvery; 0 means 10 and 1 s.
+	RateBurst int
+	RateEvery time.Duration
+	// PollInterval is how often a socket re-reads its log even without a wake-up signal,
+	// in case one was lost; 0 means 15 s.
+	PollInterval time.Duration
+	Logger       zerolog.Logger
+}
+
+// Gateway serves the shopper websocket and the bot API.
+type Gateway struct {
+	cfg      Config
+	desk     *handoff.Desk
+	bot      Decider
+	log      zerolog.Logger
+	origins  map[string]bool
+	any      bool
+	upgrader websocket.Upgrader
+}
+
+var _ http.Handler = (*Gateway)(nil)
+
+// New returns a Gateway.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Desk == nil || cfg.Bot == nil {
+		return nil, errors.New("widget: Config.Desk and Config.Bot are required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&cfg.PingInterval, 25*time.Second)
+	def(&cfg.PongWait, 60*time.Second)
+	def(&cfg.WriteWait, 10*time.Second)
+	def(&cfg.RateEvery, time.Second)
+	def(&cfg.PollInterval, 15*time.Second)
+	if cfg.SendQueue == 0 {
+		cfg.SendQueue = 256
+	}
+	if cfg.RateBurst == 0 {
+		cfg.RateBurst = 10
+	}
+	g := &Gateway{cfg: cfg, desk: cfg.Desk, bot: cfg.Bot, log: cfg.Logger, origins: make(map[string]bool)}
+	for _, o := range cfg.AllowedOrigins {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		switch {
+		case o == "*":
+			g.any = true
+		case o != "":
+			g.origins[strings.ToLower(o)] = true
+		}
+	}
+	g.upgrader = websocket.Upgrader{
+		ReadBufferSize:    4096,
+		WriteBufferSize:   4096,
+		EnableCompression: false,
+		// The origin is checked before the upgrade, in ServeHTTP.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	return g, nil
+}
+
+// originAllowed reports whether a page of origin may use the widget. A request without
+// an Origin header does not come from a browser page, so no page's shopper can be
+// tricked by it.
+func (g *Gateway) originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || g.any {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	return g.origins[strings.ToLower(u.Scheme+"://"+u.Host)]
+}
+
+// ServeHTTP upgrades GET /ws/shopper to a websocket and runs the shopper's session.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !g.originAllowed(r) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	ws, err := g.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered the client
+	}
+	c := newConn(ws, g.cfg)
+	s := &session{g: g, c: c, log: zerolog.Ctx(r.Context()).With().Logger()}
+	s.run(r.Context(), r.URL.Query())
+}

@@ -1,0 +1,113 @@
+package widget
+
+import (
+	"regexp"
+
+	"github.com/kefu-im/kefu/handoff"
+)
+
+// Limits of the shopper protocol.
+const (
+	// MaxFrameBytes bounds a client frame. Compression is off, so it bounds the memory
+	// a frame can take too.
+	MaxFrameBytes = 8 << 10
+	// MaxTextRunes bounds a shopper's message.
+	MaxTextRunes = 1000
+)
+
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Error codes of error frames (docs/protocol.md).
+const (
+	codeBadJSON     = "bad_json"
+	codeUnknownType = "unknown_type"
+	codeBadMessage  = "bad_message"
+	codeBadToken    = "bad_token"
+	codeRateLimited = "rate_limited"
+	codeUnavailable = "unavailable"
+)
+
+// clientFrame is any frame a shopper's client sends.
+type clientFrame struct {
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	Text    string `json:"text"`
+	Article string `json:"article"`
+}
+
+type welcomeFrame struct {
+	Type         string `json:"type"`
+	Conversation string `json:"conversation"`
+	Token        string `json:"token"`
+	Seq          int64  `json:"seq"`
+	Epoch        string `json:"epoch"`
+	Status       string `json:"status"`
+	Agent        string `json:"agent,omitempty"`
+	Reset        bool   `json:"reset,omitempty"`
+	Greeting     string `json:"greeting,omitempty"`
+}
+
+type ackFrame struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Seq  int64  `json:"seq"`
+}
+
+type queueFrame struct {
+	Type     string `json:"type"`
+	Position int    `json:"position"`
+	ETA      int64  `json:"eta_s"`
+}
+
+type errorFrame struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	ID      string `json:"id,omitempty"`
+}
+
+// errorMessages are the texts of the error codes, shown to shoppers.
+var errorMessages = map[string]string{
+	codeBadJSON:     "消息格式有误",
+	codeUnknownType: "不支持的消息类型",
+	codeBadMessage:  "消息不能为空，且不超过 1000 字",
+	codeBadToken:    "会话不存在或已失效",
+	codeRateLimited: "发送太快了，请稍后再试",
+	codeUnavailable: "服务暂时不可用，消息未发送，请稍后重试",
+}
+
+func errFrame(code, id string) errorFrame {
+	return errorFrame{Type: "error", Code: code, Message: errorMessages[code], ID: id}
+}
+
+// logFrame is a record of the conversation's log as the shopper sees it. The record's
+// server-side idempotency key is only shown for the shopper's own messages, where it is
+// the client's id.
+type logFrame struct {
+	Type        string               `json:"type"`
+	Seq         int64                `json:"seq"`
+	From        string               `json:"from,omitempty"`
+	ID          string               `json:"id,omitempty"`
+	Text        string               `json:"text,omitempty"`
+	Agent       string               `json:"agent,omitempty"`
+	Article     *handoff.ArticleRef  `json:"article,omitempty"`
+	Suggestions []handoff.ArticleRef `json:"suggestions,omitempty"`
+	Reason      string               `json:"reason,omitempty"`
+	Group       string               `json:"group,omitempty"`
+	Status      string               `json:"status,omitempty"`
+	TS          int64                `json:"ts"`
+}
+
+func toFrame(m handoff.Message) logFrame {
+	f := logFrame{
+		Type: m.Kind, Seq: m.Seq, From: m.From, Text: m.Text, Agent: m.Agent, Article: m.Article,
+		Suggestions: m.Suggestions, Reason: m.Reason, Group: m.Group, Status: m.Status, TS: m.TS,
+	}
+	if m.From == handoff.FromShopper {
+		f.ID = m.ID
+	}
+	if m.Kind != handoff.KindMessage {
+		f.From = ""
+	}
+	return f
+}
