@@ -106,6 +106,9 @@ func (s *MemoryStore) Apply(_ context.Context, id string, t Transition, m Messag
 // checkTransition is the rule both engines apply (the Redis engine in Lua).
 func checkTransition(status, agent string, t Transition) error {
 	if len(t.From) > 0 && !slices.Contains(t.From, status) {
+		if t.Owner != "" && status != StatusResolved {
+			return ErrNotOwner // an agent acting on a chat that is not theirs
+		}
 		switch status {
 		case StatusActive:
 			if t.To == StatusActive {

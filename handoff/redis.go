@@ -479,6 +479,9 @@ func (s *RedisStore) Subscribe(conv string) *Subscription { return s.subscribe(c
 // events published while the connection was down are lost.
 func (s *RedisStore) Run(ctx context.Context) error {
 	ps := s.rdb.Subscribe(ctx, s.channel())
+	// Receive blocks in a read that ignores ctx; closing the subscription ends it.
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
 	defer ps.Close()
 	backoff := 50 * time.Millisecond
 	for {

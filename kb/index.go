@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 
@@ -25,7 +27,8 @@ const analyzerName = "kefu_text"
 // Config configures an Index. The zero value is an in-memory index that logs nothing.
 type Config struct {
 	// Path is the directory of an on-disk index; empty keeps the index in memory. An
-	// existing index at Path is rebuilt, since the articles are loaded at start.
+	// existing index at Path is rebuilt, since the articles are loaded at start; a
+	// non-empty directory that holds no index is an error, never deleted.
 	Path   string
 	Logger zerolog.Logger
 }
@@ -51,7 +54,7 @@ func New(cfg Config) (*Index, error) {
 	if cfg.Path == "" {
 		idx, err = bleve.NewMemOnly(m)
 	} else {
-		if err := os.RemoveAll(cfg.Path); err != nil {
+		if err := clearIndexDir(cfg.Path); err != nil {
 			return nil, fmt.Errorf("clearing index directory: %w", err)
 		}
 		idx, err = bleve.New(cfg.Path, m)
@@ -70,6 +73,24 @@ func New(cfg Config) (*Index, error) {
 		articles: make(map[string]Article),
 		terms:    make(map[string]map[string]bool),
 	}, nil
+}
+
+// clearIndexDir removes the index at dir. It refuses to remove a directory that holds
+// anything but a bleve index, so that a data directory given by mistake is not wiped.
+func clearIndexDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err != nil {
+			return fmt.Errorf("%s is not empty and holds no index", dir)
+		}
+	}
+	return os.RemoveAll(dir)
 }
 
 func buildMapping() (*mapping.IndexMappingImpl, error) {

@@ -29,8 +29,13 @@ func Bundled() ([]kb.Article, error) {
 	return LoadFS(sub)
 }
 
-// LoadDir reads every *.md article of a directory on disk.
+// LoadDir reads every *.md article of a directory on disk. A missing directory is an
+// error, not an empty knowledge base.
 func LoadDir(dir string) ([]kb.Article, error) {
+	// fs.Glob ignores the error of reading the directory, so read it here first.
+	if _, err := os.ReadDir(dir); err != nil {
+		return nil, fmt.Errorf("reading knowledge directory: %w", err)
+	}
 	return LoadFS(os.DirFS(filepath.Clean(dir)))
 }
 

@@ -148,7 +148,12 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Requests' contexts derive from reqCtx, which ends when shutdown begins, so that
+	// event streams and websockets end instead of holding the shutdown up.
+	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer endRequests()
 	srv := &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 		Handler:           routes(a, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -176,10 +181,11 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info().Msg("shutting down")
+		endRequests()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		// Websockets are hijacked connections that Shutdown does not wait for; they end
-		// when the process does, and their widgets resume on another node or after restart.
+		// with reqCtx, and their widgets resume on another node or after the restart.
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()

@@ -21,6 +21,8 @@
     repeated_miss: '多次未答上',
   };
   const GROUPS = { presale: '售前', aftersale: '售后' };
+  // Knowledge-article categories (the hits table); a superset of the groups.
+  const CATEGORIES = { presale: '售前', insale: '售中', aftersale: '售后', policy: '政策' };
   const ROLES = { agent: '客服', editor: '编辑', admin: '管理员' };
   const STATUSES = { bot: '机器人接待', queued: '排队中', active: '服务中', resolved: '已结束' };
   const INTENTS = {
@@ -758,6 +760,7 @@
       applySnapshot(cur, d.conversation || null, Array.isArray(d.messages) ? d.messages : []);
       cur.loaded = true;
       cur.error = '';
+      renderTranscriptNote(); // drop the "正在加载会话…" note shown before the first load
       renderChatChrome();
       if (cur.needMore) {
         cur.needMore = false;
@@ -1129,7 +1132,7 @@
       const t = h('td', 'hit-title', hit.title || hit.id || '—');
       t.title = hit.id ? '文章编号：' + hit.id : '';
       tr.appendChild(t);
-      tr.appendChild(h('td', 'hit-cat', GROUPS[hit.category] || hit.category || '—'));
+      tr.appendChild(h('td', 'hit-cat', CATEGORIES[hit.category] || hit.category || '—'));
       const sc = Number(hit.score);
       tr.appendChild(h('td', 'num', Number.isFinite(sc) ? sc.toFixed(2) : '—'));
       body.appendChild(tr);

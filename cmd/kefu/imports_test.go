@@ -1,0 +1,58 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImports enforces the dependency rules of ../../docs and STYLE.md: project
+// packages import only the packages their row allows, bleve is imported by kb alone,
+// and the websocket library only by the package that serves shopper sockets.
+func TestImports(t *testing.T) {
+	const mod = "github.com/kefu-im/kefu/"
+	allowed := map[string][]string{
+		"kb":                {},
+		"bot":               {"kb"},
+		"handoff":           {},
+		"handoff/redistest": {},
+		"widget":            {"bot", "handoff"},
+		"knowledge":         {"kb", "bot"},
+	}
+	only := map[string][]string{ // third-party import → the packages that may use it
+		"github.com/blevesearch/bleve": {"kb"},
+		"github.com/gorilla/websocket": {"widget"},
+		"github.com/redis/go-redis":    {"handoff", "cmd/kefu"},
+	}
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, "github.com/kefu-im/kefu/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, ":")
+		short := strings.TrimPrefix(pkg, mod)
+		for _, imp := range strings.Fields(imports) {
+			if dep, ok := strings.CutPrefix(imp, mod); ok {
+				rule, known := allowed[short]
+				if known && !contains(rule, dep) {
+					t.Errorf("%s imports %s; allowed: %v", short, dep, rule)
+				}
+				continue
+			}
+			for prefix, users := range only {
+				if strings.HasPrefix(imp, prefix) && !contains(users, short) {
+					t.Errorf("%s imports %s; only %v may", short, imp, users)
+				}
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

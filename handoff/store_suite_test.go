@@ -1,0 +1,327 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// engine makes a fresh, empty Store for one test.
+type engine struct {
+	name string
+	new  func(t *testing.T) Store
+}
+
+// engines returns both storage engines; every Store test runs on each.
+func engines() []engine {
+	return []engine{
+		{"memory", func(t *testing.T) Store { return NewMemoryStore(nil) }},
+		{"redis", func(t *testing.T) Store {
+			srv := redistest.Start(t)
+			return newRedisTestStore(t, srv.Addr(), srv.Prefix(t))
+		}},
+	}
+}
+
+func newRedisTestStore(t *testing.T, addr, prefix string) *RedisStore {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { rdb.Close() })
+	s, err := NewRedisStore(RedisConfig{Client: rdb, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runStore starts the store's event loop for the test's lifetime.
+func runStore(t *testing.T, s Store) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func newConv(t *testing.T, s Store, id string) Conversation {
+	t.Helper()
+	c := Conversation{ID: id, TokenHash: hashToken("tok-" + id), Epoch: "e1", Status: StatusBot, CreatedAt: time.UnixMilli(1_700_000_000_000)}
+	if err := s.Create(context.Background(), c); err != nil {
+		t.Fatalf("Create(%q): %v", id, err)
+	}
+	return c
+}
+
+func msg(id, text string) Message {
+	return Message{ID: id, Kind: KindMessage, From: FromShopper, Text: text}
+}
+
+func TestStore(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			t.Run("create and read", func(t *testing.T) { testCreate(t, e.new(t)) })
+			t.Run("append and dedup", func(t *testing.T) { testAppend(t, e.new(t)) })
+			t.Run("transitions", func(t *testing.T) { testTransitions(t, e.new(t)) })
+			t.Run("waiting and owned", func(t *testing.T) { testIndexes(t, e.new(t)) })
+			t.Run("users and sessions", func(t *testing.T) { testUsers(t, e.new(t)) })
+			t.Run("events", func(t *testing.T) { testEvents(t, e.new(t)) })
+		})
+	}
+}
+
+func testCreate(t *testing.T, s Store) {
+	ctx := context.Background()
+	want := newConv(t, s, "c1")
+	got, err := s.Conversation(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != want.ID || got.TokenHash != want.TokenHash || got.Epoch != "e1" || got.Status != StatusBot || got.Seq != 0 || !got.CreatedAt.Equal(want.CreatedAt) {
+		t.Errorf("Conversation = %+v, want %+v", got, want)
+	}
+	if err := s.Create(ctx, want); err == nil {
+		t.Error("Create of an existing id succeeded")
+	}
+	if _, err := s.Conversation(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Conversation(unknown) error = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Messages(ctx, "nope", 0, 0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Messages(unknown) error = %v, want ErrNotFound", err)
+	}
+	if _, _, err := s.Append(ctx, "nope", msg("m", "x")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Append(unknown) error = %v, want ErrNotFound", err)
+	}
+}
+
+func testAppend(t *testing.T, s Store) {
+	ctx := context.Background()
+	newConv(t, s, "c1")
+	for i := 1; i <= 5; i++ {
+		m, dup, err := s.Append(ctx, "c1", msg(fmt.Sprint("m", i), fmt.Sprint("text ", i)))
+		if err != nil || dup || m.Seq != int64(i) || m.TS == 0 {
+			t.Fatalf("Append #%d = %+v, dup %v, err %v", i, m, dup, err)
+		}
+	}
+	again, dup, err := s.Append(ctx, "c1", msg("m3", "changed"))
+	if err != nil || !dup || again.Seq != 3 || again.Text != "text 3" {
+		t.Fatalf("re-Append(m3) = %+v, dup %v, err %v; want the first record, dup", again, dup, err)
+	}
+	all, err := s.Messages(ctx, "c1", 0, 0)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("Messages = %d records, err %v; want 5", len(all), err)
+	}
+	for i, m := range all {
+		if m.Seq != int64(i+1) || m.ID != fmt.Sprint("m", i+1) || m.From != FromShopper {
+			t.Errorf("record %d = %+v", i, m)
+		}
+	}
+	page, _ := s.Messages(ctx, "c1", 2, 2)
+	if len(page) != 2 || page[0].Seq != 3 || page[1].Seq != 4 {
+		t.Errorf("Messages(after 2, limit 2) = %+v, want seq 3 and 4", page)
+	}
+	if rest, _ := s.Messages(ctx, "c1", 5, 0); len(rest) != 0 {
+		t.Errorf("Messages(after last) = %+v, want none", rest)
+	}
+	c, _ := s.Conversation(ctx, "c1")
+	if c.Seq != 5 {
+		t.Errorf("Seq = %d, want 5", c.Seq)
+	}
+	if _, _, err := s.Append(ctx, "c1", Message{Kind: KindMessage, Text: "no id"}); err == nil {
+		t.Error("Append without an id succeeded")
+	}
+}
+
+func testTransitions(t *testing.T, s Store) {
+	ctx := context.Background()
+	newConv(t, s, "c1")
+	hand := Transition{From: []string{StatusBot}, To: StatusQueued, Group: GroupAftersale, Reason: "after_sales", Intent: "aftersale",
+		Context: &Context{Reason: "after_sales", Intent: "aftersale", Confidence: 0.8, Hits: []Candidate{{ID: "a", Title: "A", Category: "aftersale", Score: 1.5}}}}
+	if _, _, err := s.Apply(ctx, "c1", hand, Message{ID: "h1", Kind: KindHandoff, Reason: "after_sales", Group: GroupAftersale}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := s.Conversation(ctx, "c1")
+	if c.Status != StatusQueued || c.Group != GroupAftersale || c.Reason != "after_sales" || c.EnqueuedAt.IsZero() ||
+		c.Context == nil || len(c.Context.Hits) != 1 || c.Context.Hits[0].Score != 1.5 {
+		t.Fatalf("after hand-off: %+v (context %+v)", c, c.Context)
+	}
+	if _, _, err := s.Apply(ctx, "c1", hand, Message{ID: "h2", Kind: KindHandoff}); !errors.Is(err, ErrWrongStatus) {
+		t.Errorf("second hand-off error = %v, want ErrWrongStatus", err)
+	}
+
+	claim := func(agent, key string) error {
+		_, _, err := s.Apply(ctx, "c1", Transition{From: []string{StatusQueued}, To: StatusActive, Agent: agent}, Message{ID: key, Kind: KindStatus, Status: StatusActive})
+		return err
+	}
+	if err := claim("alice", "claim-a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := claim("bob", "claim-b"); !errors.Is(err, ErrAlreadyClaimed) {
+		t.Errorf("second claim error = %v, want ErrAlreadyClaimed", err)
+	}
+	if err := claim("alice", "claim-a"); err != nil {
+		t.Errorf("retried claim (same record id) error = %v, want success", err)
+	}
+	c, _ = s.Conversation(ctx, "c1")
+	if c.Status != StatusActive || c.Agent != "alice" || c.ClaimedAt.IsZero() {
+		t.Fatalf("after claim: %+v", c)
+	}
+	guard := Transition{From: []string{StatusActive}, Owner: "bob"}
+	if _, _, err := s.Apply(ctx, "c1", guard, Message{ID: "r-bob", Kind: KindMessage, From: FromAgent}); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("non-owner reply error = %v, want ErrNotOwner", err)
+	}
+	resolve := Transition{From: []string{StatusActive}, To: StatusResolved, Owner: "alice"}
+	if _, _, err := s.Apply(ctx, "c1", resolve, Message{ID: "res", Kind: KindStatus, Status: StatusResolved}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Conversation(ctx, "c1")
+	reply := Transition{From: []string{StatusActive}, Owner: "alice"}
+	if _, _, err := s.Apply(ctx, "c1", reply, Message{ID: "late", Kind: KindMessage, From: FromAgent, Text: "hi"}); !errors.Is(err, ErrResolved) {
+		t.Errorf("reply to resolved error = %v, want ErrResolved", err)
+	}
+	after, _ := s.Conversation(ctx, "c1")
+	if after.Seq != before.Seq || after.Status != StatusResolved {
+		t.Errorf("refused reply changed the conversation: seq %d → %d, status %s", before.Seq, after.Seq, after.Status)
+	}
+	newConv(t, s, "c2")
+	if _, _, err := s.Apply(ctx, "c2", Transition{From: []string{StatusQueued}, To: StatusActive, Agent: "x"}, Message{ID: "k", Kind: KindStatus}); !errors.Is(err, ErrNotQueued) {
+		t.Errorf("claim of a bot conversation error = %v, want ErrNotQueued", err)
+	}
+}
+
+func queue(t *testing.T, s Store, id string, group string) {
+	t.Helper()
+	ctx := context.Background()
+	newConv(t, s, id)
+	if err := s.MarkWaiting(ctx, id, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Apply(ctx, id, Transition{From: []string{StatusBot}, To: StatusQueued, Group: group}, Message{ID: "h", Kind: KindHandoff}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testIndexes(t *testing.T, s Store) {
+	ctx := context.Background()
+	queue(t, s, "a", GroupPresale)
+	queue(t, s, "b", GroupAftersale)
+	newConv(t, s, "stale")
+	s.MarkWaiting(ctx, "stale", time.Now()) // indexed, but still the bot's
+	s.MarkWaiting(ctx, "gone", time.Now())  // indexed, never created
+	w, err := s.Waiting(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w) != 2 || w[0].ID != "a" || w[1].ID != "b" {
+		t.Fatalf("Waiting = %v, want a, b", ids(w))
+	}
+	s.MarkOwned(ctx, "alice", "a")
+	s.Apply(ctx, "a", Transition{From: []string{StatusQueued}, To: StatusActive, Agent: "alice"}, Message{ID: "c", Kind: KindStatus})
+	s.MarkOwned(ctx, "alice", "b") // index says alice, the conversation does not
+	own, err := s.Owned(ctx, "alice")
+	if err != nil || len(own) != 1 || own[0].ID != "a" {
+		t.Fatalf("Owned = %v, err %v; want a", ids(own), err)
+	}
+	w, _ = s.Waiting(ctx)
+	if len(w) != 1 || w[0].ID != "b" {
+		t.Errorf("Waiting after claim = %v, want b", ids(w))
+	}
+	s.Unwait(ctx, "b")
+	if w, _ = s.Waiting(ctx); len(w) != 0 {
+		t.Errorf("Waiting after Unwait = %v, want none", ids(w))
+	}
+	for i := range maxRecentWaits + 5 {
+		s.RecordWait(ctx, time.Duration(i)*time.Second)
+	}
+	waits, err := s.RecentWaits(ctx)
+	if err != nil || len(waits) != maxRecentWaits || waits[0] != time.Duration(maxRecentWaits+4)*time.Second {
+		t.Errorf("RecentWaits = %d entries starting %v, err %v", len(waits), waits[:1], err)
+	}
+}
+
+func ids(cs []Conversation) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func testUsers(t *testing.T, s Store) {
+	ctx := context.Background()
+	u := User{Name: "alice", Role: RoleAgent, Group: GroupPresale, PassHash: "h"}
+	if err := s.PutUser(ctx, u, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutUser(ctx, u, true); !errors.Is(err, ErrUserExists) {
+		t.Errorf("second create error = %v, want ErrUserExists", err)
+	}
+	got, err := s.User(ctx, "alice")
+	if err != nil || got != u {
+		t.Errorf("User = %+v, %v", got, err)
+	}
+	if _, err := s.User(ctx, "bob"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("User(unknown) error = %v", err)
+	}
+	s.PutUser(ctx, User{Name: "bob", Role: RoleAdmin, Group: GroupAftersale}, false)
+	if us, _ := s.Users(ctx); len(us) != 2 || us[0].Name != "alice" || us[1].Name != "bob" {
+		t.Errorf("Users = %+v", us)
+	}
+	s.PutSession(ctx, "h1", Session{User: "alice", Expires: time.Now().Add(time.Hour)})
+	if sess, err := s.Session(ctx, "h1"); err != nil || sess.User != "alice" {
+		t.Errorf("Session = %+v, %v", sess, err)
+	}
+	s.PutSession(ctx, "h2", Session{User: "alice", Expires: time.Now().Add(-time.Second)})
+	if _, err := s.Session(ctx, "h2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("expired Session error = %v, want ErrNotFound", err)
+	}
+	s.DeleteSession(ctx, "h1")
+	if _, err := s.Session(ctx, "h1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted Session error = %v, want ErrNotFound", err)
+	}
+}
+
+func testEvents(t *testing.T, s Store) {
+	runStore(t, s)
+	one := s.Subscribe("c1")
+	defer one.Close()
+	all := s.Subscribe("")
+	defer all.Close()
+	// The Redis engine announces its subscription with a resync; wait for it so the
+	// publishes below are not lost before the subscription is live.
+	if _, ok := s.(*RedisStore); ok {
+		waitEvent(t, all, func(e Event) bool { return e.Type == EventResync })
+		waitEvent(t, one, func(e Event) bool { return e.Type == EventResync })
+	}
+	ctx := context.Background()
+	s.Publish(ctx, Event{Type: EventMessage, Conv: "c2", Seq: 7})
+	s.Publish(ctx, Event{Type: EventMessage, Conv: "c1", Seq: 3})
+	s.Publish(ctx, Event{Type: EventQueue})
+	got := waitEvent(t, one, func(Event) bool { return true })
+	if got != (Event{Type: EventMessage, Conv: "c1", Seq: 3}) {
+		t.Errorf("conversation subscriber got %+v first, want c1's message (c2's is not for it)", got)
+	}
+	waitEvent(t, one, func(e Event) bool { return e.Type == EventQueue })
+	waitEvent(t, all, func(e Event) bool { return e.Conv == "c2" && e.Seq == 7 })
+	waitEvent(t, all, func(e Event) bool { return e.Conv == "c1" })
+}
+
+func waitEvent(t *testing.T, s *Subscription, ok func(Event) bool) Event {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-s.C:
+			if ok(e) {
+				return e
+			}
+		case <-deadline:
+			t.Fatal("no matching event within 5 s")
+			return Event{}
+		}
+	}
+}

@@ -1,0 +1,229 @@
+package knowledge_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/kb"
+	"github.com/kefu-im/kefu/knowledge"
+)
+
+func bundled(t *testing.T) []kb.Article {
+	t.Helper()
+	arts, err := knowledge.Bundled()
+	if err != nil {
+		t.Fatalf("Bundled: %v", err)
+	}
+	return arts
+}
+
+func TestBundled(t *testing.T) {
+	arts := bundled(t)
+	if len(arts) < 30 {
+		t.Errorf("Bundled has %d articles, want at least 30", len(arts))
+	}
+	byID := make(map[string]kb.Article)
+	perCategory := make(map[string]int)
+	for _, a := range arts {
+		if _, dup := byID[a.ID]; dup {
+			t.Errorf("id %q is used twice", a.ID)
+		}
+		byID[a.ID] = a
+		perCategory[a.Category]++
+		if err := a.Validate(); err != nil {
+			t.Errorf("%s: %v", a.ID, err)
+		}
+		if len(a.Questions) < 3 {
+			t.Errorf("%s has %d questions, want at least 3", a.ID, len(a.Questions))
+		}
+	}
+	for _, c := range []string{kb.CategoryPresale, kb.CategoryInsale, kb.CategoryAftersale} {
+		if perCategory[c] == 0 {
+			t.Errorf("no article in category %s", c)
+		}
+	}
+	for c := range perCategory {
+		switch c {
+		case kb.CategoryPresale, kb.CategoryInsale, kb.CategoryAftersale, kb.CategoryPolicy:
+		default:
+			t.Errorf("unknown category %q", c)
+		}
+	}
+
+	// After-sales procedures are explained by the bot and still handed to an agent.
+	for _, id := range []string{"return-procedure", "exchange-procedure", "refund-procedure", "repair-warranty", "damaged-item", "wrong-item"} {
+		a, ok := byID[id]
+		switch {
+		case !ok:
+			t.Errorf("no article %s", id)
+		case !a.AfterSales:
+			t.Errorf("%s: AfterSales = false, want true", id)
+		case a.Category != kb.CategoryAftersale:
+			t.Errorf("%s: category %q, want %q", id, a.Category, kb.CategoryAftersale)
+		}
+	}
+}
+
+func TestBundledAnswers(t *testing.T) {
+	phone := regexp.MustCompile(`\d{7,}`)
+	for _, a := range bundled(t) {
+		if n := utf8.RuneCountInString(a.Answer); n <= 10 {
+			t.Errorf("%s: answer %q has %d characters, want more than 10", a.ID, a.Answer, n)
+		}
+		if m := phone.FindString(a.Answer); m != "" {
+			t.Errorf("%s: answer contains a phone number %q", a.ID, m)
+		}
+		// Shoppers are served in the chat window only; an answer never points elsewhere.
+		for _, w := range []string{"微信", "QQ", "http"} {
+			if strings.Contains(strings.ToLower(a.Answer), strings.ToLower(w)) {
+				t.Errorf("%s: answer mentions %q", a.ID, w)
+			}
+		}
+	}
+}
+
+func TestPhrases(t *testing.T) {
+	p, err := knowledge.Phrases()
+	if err != nil {
+		t.Fatalf("Phrases: %v", err)
+	}
+	for _, key := range []string{"greeting", "transfer_presale", "transfer_aftersale", "agent_joined", "closing", "clarify"} {
+		if strings.TrimSpace(p[key]) == "" {
+			t.Errorf("phrase %q is missing or empty", key)
+		}
+	}
+	if !strings.Contains(p["agent_joined"], "{agent}") {
+		t.Errorf("agent_joined %q has no {agent} placeholder", p["agent_joined"])
+	}
+}
+
+// writeFiles writes files (name → content) into a new temporary directory.
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const (
+	invoiceMD  = "---\nid: invoice\ntitle: 可以开发票吗？\ncategory: presale\nquestions: [能开发票不]\n---\n可以的亲，本店所有商品都可以开具发票。\n"
+	trackingMD = "---\nid: tracking\ntitle: 我的快递到哪了？\ncategory: insale\nquestions: [物流到哪了]\n---\n亲，您可以在订单详情中查看物流信息。\n"
+)
+
+func TestLoadDir(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"b-tracking.md": trackingMD,
+		"a-invoice.md":  invoiceMD,
+		"README.md":     "# Knowledge\n\nOne article per file, with front matter.\n",
+		"notes.txt":     "not an article",
+	})
+	arts, err := knowledge.LoadDir(dir)
+	if err != nil {
+		t.Fatalf("LoadDir: %v", err)
+	}
+	var got []string
+	for _, a := range arts {
+		got = append(got, a.ID)
+	}
+	if strings.Join(got, ",") != "invoice,tracking" {
+		t.Errorf("LoadDir loaded %v, want [invoice tracking] in file name order", got)
+	}
+}
+
+func TestLoadDirDuplicateID(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"invoice.md":  invoiceMD,
+		"invoice2.md": strings.Replace(invoiceMD, "title: 可以开发票吗？", "title: 能开票吗？", 1),
+	})
+	arts, err := knowledge.LoadDir(dir)
+	if !errors.Is(err, kb.ErrInvalid) {
+		t.Fatalf("LoadDir = %d articles, %v; want an error wrapping ErrInvalid", len(arts), err)
+	}
+	if !strings.Contains(err.Error(), "invoice.md") || !strings.Contains(err.Error(), "invoice2.md") {
+		t.Errorf("error %q does not name both files", err)
+	}
+}
+
+func TestLoadDirInvalidArticle(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"invoice.md": invoiceMD,
+		"broken.md":  "no front matter here\n",
+	})
+	if _, err := knowledge.LoadDir(dir); !errors.Is(err, kb.ErrInvalid) || !strings.Contains(err.Error(), "broken.md") {
+		t.Errorf("LoadDir = %v, want an error wrapping ErrInvalid that names broken.md", err)
+	}
+}
+
+func TestLoadDirMissing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "no-such-dir")
+	if arts, err := knowledge.LoadDir(dir); err == nil {
+		t.Errorf("LoadDir(%s) = %d articles, nil; want an error", dir, len(arts))
+	}
+}
+
+// TestBundledBot runs the bot over the bundled knowledge: the promise of the product is
+// that a shopper's common questions are answered and after-sales cases reach an agent.
+func TestBundledBot(t *testing.T) {
+	ctx := context.Background()
+	x, err := kb.New(kb.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	arts := bundled(t)
+	if err := x.Put(ctx, arts...); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if x.Len() != len(arts) {
+		t.Fatalf("index holds %d articles, want %d", x.Len(), len(arts))
+	}
+	phrases, err := knowledge.Phrases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(bot.Config{Searcher: x, ClarifyText: phrases["clarify"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		text            string
+		action, reason  string
+		article, intent string
+	}{
+		{text: "可以开发票吗？", action: bot.ActionAnswer, article: "invoice-available", intent: bot.IntentPresale},
+		{text: "我要退货", action: bot.ActionHandoff, reason: bot.ReasonAfterSales, intent: bot.IntentAftersale},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			d, err := b.Decide(ctx, bot.Input{Text: tt.text})
+			if err != nil {
+				t.Fatalf("Decide: %v", err)
+			}
+			if d.Action != tt.action || d.Reason != tt.reason || d.Intent != tt.intent {
+				t.Errorf("Decide(%q) = %s/%s intent %s (confidence %.2f, hits %v), want %s/%s intent %s",
+					tt.text, d.Action, d.Reason, d.Intent, d.Confidence, d.Hits, tt.action, tt.reason, tt.intent)
+			}
+			if tt.article != "" {
+				a, err := x.Article(tt.article)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Article == nil || d.Article.ID != tt.article || d.Text != a.Answer {
+					t.Errorf("Decide(%q): article %+v text %q, want %s and its answer", tt.text, d.Article, d.Text, tt.article)
+				}
+			}
+		})
+	}
+}
