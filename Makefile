@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: deps test build run bench eval fmt clean
+.PHONY: deps test build run bench fmt clean
 
 # Install redis-server (and chromium for browser tests) when missing and possible.
 deps:
@@ -25,10 +25,6 @@ run:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
-
-# Evaluate the bot on labelled questions; pass flags with EVAL_ARGS="...".
-eval:
-	$(GO) run ./cmd/kefu eval $(EVAL_ARGS)
 
 fmt:
 	gofmt -w .
