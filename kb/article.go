@@ -26,7 +26,7 @@ var categories = map[string]bool{
 const (
 	MaxTitleRunes    = 200
 	MaxAnswerBytes   = 64 << 10
-	MaxQuestions     = 100
+	MaxQuestions     = 1000
 	MaxQuestionRunes = 300
 )
 

@@ -82,3 +82,17 @@ func Phrases() (map[string]string, error) {
 	}
 	return p, nil
 }
+
+// Load reads articles from a directory of Markdown files or from a JSON Lines file
+// (name ending in .jsonl).
+func Load(path string) ([]kb.Article, error) {
+	if strings.HasSuffix(path, ".jsonl") {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return kb.ReadJSONL(f)
+	}
+	return LoadDir(path)
+}

@@ -3,6 +3,8 @@
 //	kefu [serve] [flags]          run the server (the default)
 //	kefu user add --role R --group G NAME
 //	                              add a user to the configured Redis; password from stdin
+//	kefu eval [--kb PATH] --questions FILE[,FILE…]
+//	                              measure the bot on labelled questions
 package main
 
 import (
@@ -37,6 +39,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return serveCmd(ctx, args, stderr)
 	case "user":
 		return userCmd(ctx, args, stdin, stdout, stderr)
+	case "eval":
+		return evalCmd(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprintln(stdout, "usage: kefu [serve] [flags] | kefu user add --role agent|editor|admin --group presale|aftersale NAME")
 		return nil

@@ -38,7 +38,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	a.index = idx
 	var arts []kb.Article
 	if c.Knowledge != "" {
-		arts, err = knowledge.LoadDir(c.Knowledge)
+		arts, err = knowledge.Load(c.Knowledge)
 	} else {
 		arts, err = knowledge.Bundled()
 	}
