@@ -22,7 +22,7 @@ var _ Searcher = (*kb.Index)(nil)
 type Config struct {
 	// Searcher is required.
 	Searcher Searcher
-	// AnswerThreshold is the confidence from which the bot answers; 0 means 0.55.
+	// AnswerThreshold is the confidence from which the bot answers; 0 means 0.5.
 	AnswerThreshold float64
 	// ClarifyThreshold is the confidence from which the bot offers suggestions instead of
 	// handing off; 0 means 0.35.
@@ -49,7 +49,7 @@ func New(cfg Config) (*Bot, error) {
 		return nil, errors.New("bot: Config.Searcher is required")
 	}
 	if cfg.AnswerThreshold == 0 {
-		cfg.AnswerThreshold = 0.55
+		cfg.AnswerThreshold = 0.5
 	}
 	if cfg.ClarifyThreshold == 0 {
 		cfg.ClarifyThreshold = 0.35
@@ -155,17 +155,19 @@ func handoff(d Decision, reason string) Decision {
 	return d
 }
 
-// confidence maps the raw hits to 0..1. Raw bleve scores depend on the query's length and
-// the index's statistics, so they are not comparable across questions; the share of the
-// question's terms that the top article's questions and title contain is. The margin to
-// the second hit lowers the confidence when two articles are equally likely.
+// confidence maps the raw hits to 0..1. Raw bleve scores depend on the question's
+// length and the index's statistics, so they mean nothing across questions. What does:
+// how much of the question the top article's title and questions cover (Coverage), how
+// closely it matches one of them as a whole (Overlap: a three-word question that hits
+// one word of a long question is no match), and the margin to the second hit, which
+// lowers the confidence when two articles are about equally likely.
 func confidence(hits []kb.Hit) float64 {
 	top := hits[0]
 	margin := 1.0
 	if len(hits) > 1 && top.Score > 0 {
 		margin = (top.Score - hits[1].Score) / top.Score
 	}
-	return top.Coverage * (0.75 + 0.25*margin)
+	return (0.5*top.Coverage + 0.5*top.Overlap) * (0.75 + 0.25*margin)
 }
 
 func intentOf(category string) string {

@@ -4,36 +4,35 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
-	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
-	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/rs/zerolog"
 )
 
-// analyzerName is the analyzer of every text field: unicode words, full-width folded to
-// half-width, lower case, Han runs as bigrams.
+// analyzerName is the analyzer of every text field (analysis.go).
 const analyzerName = "kefu_text"
 
 // Config configures an Index. The zero value is an in-memory index that logs nothing.
 type Config struct {
 	// Path is the directory of an on-disk index; empty keeps the index in memory. An
-	// existing index at Path is rebuilt, since the articles are loaded at start; a
-	// non-empty directory that holds no index is an error, never deleted.
+	// existing index at Path is rebuilt, since the articles are loaded at start. A
+	// non-empty directory that holds no bleve index is refused, never cleared.
 	Path   string
 	Logger zerolog.Logger
 }
 
 // Index is the bleve index of the articles, safe for concurrent use.
+//
+// Each article is indexed as one article document (title, answer, tags) and one
+// document per question, so that an article is ranked by the evidence of all its
+// questions (search.go) rather than by one long field where a lucky word dominates.
 type Index struct {
 	log      zerolog.Logger
 	idx      bleve.Index
@@ -41,7 +40,13 @@ type Index struct {
 
 	mu       sync.RWMutex // guards articles and terms
 	articles map[string]Article
-	terms    map[string]map[string]bool // article id → tokens of its title and questions
+	terms    map[string]articleTerms
+}
+
+// articleTerms are the analysed terms of an article, for coverage and overlap.
+type articleTerms struct {
+	all       map[string]bool   // title and every question
+	questions []map[string]bool // title first, then each question
 }
 
 // New builds an empty index.
@@ -55,7 +60,7 @@ func New(cfg Config) (*Index, error) {
 		idx, err = bleve.NewMemOnly(m)
 	} else {
 		if err := clearIndexDir(cfg.Path); err != nil {
-			return nil, fmt.Errorf("clearing index directory: %w", err)
+			return nil, err
 		}
 		idx, err = bleve.New(cfg.Path, m)
 	}
@@ -71,64 +76,73 @@ func New(cfg Config) (*Index, error) {
 		idx:      idx,
 		analyzer: an,
 		articles: make(map[string]Article),
-		terms:    make(map[string]map[string]bool),
+		terms:    make(map[string]articleTerms),
 	}, nil
 }
 
-// clearIndexDir removes the index at dir. It refuses to remove a directory that holds
-// anything but a bleve index, so that a data directory given by mistake is not wiped.
-func clearIndexDir(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
+// clearIndexDir removes an earlier bleve index at path so it can be rebuilt. It refuses
+// a non-empty directory that does not hold a bleve index, so that a mistyped path can
+// never delete someone's data.
+func clearIndexDir(path string) error {
+	entries, err := os.ReadDir(path)
+	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("reading index directory: %w", err)
 	}
-	if len(entries) > 0 {
-		if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err != nil {
-			return fmt.Errorf("%s is not empty and holds no index", dir)
-		}
+	if len(entries) == 0 {
+		return os.Remove(path)
 	}
-	return os.RemoveAll(dir)
+	if _, err := os.Stat(filepath.Join(path, "index_meta.json")); err != nil {
+		return fmt.Errorf("index directory %s is not empty and holds no bleve index; refusing to clear it", path)
+	}
+	if err := os.RemoveAll(path); err != nil {
+		return fmt.Errorf("clearing index directory: %w", err)
+	}
+	return nil
 }
 
 func buildMapping() (*mapping.IndexMappingImpl, error) {
 	m := bleve.NewIndexMapping()
-	err := m.AddCustomAnalyzer(analyzerName, map[string]any{
-		"type":          custom.Name,
-		"tokenizer":     unicode.Name,
-		"token_filters": []string{cjk.WidthName, lowercase.Name, cjk.BigramName},
-	})
-	if err != nil {
+	if err := addAnalyzer(m); err != nil {
 		return nil, err
 	}
 	text := func() *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = analyzerName
 		f.IncludeTermVectors = true
+		f.Store = false
 		return f
 	}
 	keyword := bleve.NewKeywordFieldMapping()
+	keyword.Store = false
 	doc := bleve.NewDocumentMapping()
 	doc.AddFieldMappingsAt("title", text())
 	doc.AddFieldMappingsAt("questions", text())
 	doc.AddFieldMappingsAt("answer", text())
 	doc.AddFieldMappingsAt("tags", text())
-	doc.AddFieldMappingsAt("category", keyword)
+	doc.AddFieldMappingsAt("article", keyword)
 	m.DefaultMapping = doc
 	m.DefaultAnalyzer = analyzerName
 	return m, nil
 }
 
-// indexDoc is what bleve stores for an article.
-type indexDoc struct {
-	Title     string   `json:"title"`
-	Questions []string `json:"questions"`
-	Answer    string   `json:"answer"`
-	Tags      []string `json:"tags"`
-	Category  string   `json:"category"`
+// articleDoc and questionDoc are what bleve indexes.
+type articleDoc struct {
+	Title   string   `json:"title"`
+	Answer  string   `json:"answer"`
+	Tags    []string `json:"tags"`
+	Article string   `json:"article"`
 }
+
+type questionDoc struct {
+	Question string `json:"questions"`
+	Article  string `json:"article"`
+}
+
+func articleDocID(id string) string         { return "a/" + id }
+func questionDocID(id string, i int) string { return "q/" + id + "/" + strconv.Itoa(i) }
 
 // Put adds or replaces articles. Each is validated first; none is indexed if one is invalid.
 func (x *Index) Put(ctx context.Context, arts ...Article) error {
@@ -140,40 +154,69 @@ func (x *Index) Put(ctx context.Context, arts ...Article) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	x.mu.RLock()
+	old := make(map[string]int, len(arts))
+	for _, a := range arts {
+		if prev, ok := x.articles[a.ID]; ok {
+			old[a.ID] = len(prev.Questions)
+		}
+	}
+	x.mu.RUnlock()
 	b := x.idx.NewBatch()
 	for _, a := range arts {
-		doc := indexDoc{Title: a.Title, Questions: a.Questions, Answer: a.Answer, Tags: a.Tags, Category: a.Category}
-		if err := b.Index(a.ID, doc); err != nil {
+		for i := len(a.Questions); i < old[a.ID]; i++ {
+			b.Delete(questionDocID(a.ID, i))
+		}
+		if err := b.Index(articleDocID(a.ID), articleDoc{Title: a.Title, Answer: a.Answer, Tags: a.Tags, Article: a.ID}); err != nil {
 			return fmt.Errorf("indexing article %q: %w", a.ID, err)
+		}
+		for i, q := range a.Questions {
+			if err := b.Index(questionDocID(a.ID, i), questionDoc{Question: q, Article: a.ID}); err != nil {
+				return fmt.Errorf("indexing article %q: %w", a.ID, err)
+			}
 		}
 	}
 	if err := x.idx.Batch(b); err != nil {
 		return fmt.Errorf("indexing %d articles: %w", len(arts), err)
 	}
+	terms := make(map[string]articleTerms, len(arts))
+	for _, a := range arts {
+		terms[a.ID] = x.articleTerms(a)
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, a := range arts {
 		x.articles[a.ID] = a
-		set := make(map[string]bool)
-		for _, t := range x.Tokens(a.Title) {
-			set[t] = true
-		}
-		for _, q := range a.Questions {
-			for _, t := range x.Tokens(q) {
-				set[t] = true
-			}
-		}
-		x.terms[a.ID] = set
+		x.terms[a.ID] = terms[a.ID]
 	}
 	return nil
 }
 
+func (x *Index) articleTerms(a Article) articleTerms {
+	t := articleTerms{all: make(map[string]bool)}
+	for _, text := range append([]string{a.Title}, a.Questions...) {
+		set := make(map[string]bool)
+		for _, term := range x.Tokens(text) {
+			set[term] = true
+			t.all[term] = true
+		}
+		t.questions = append(t.questions, set)
+	}
+	return t
+}
+
 // Delete removes an article; it returns ErrNotFound for an unknown id.
 func (x *Index) Delete(ctx context.Context, id string) error {
-	if _, err := x.Article(id); err != nil {
+	a, err := x.Article(id)
+	if err != nil {
 		return err
 	}
-	if err := x.idx.Delete(id); err != nil {
+	b := x.idx.NewBatch()
+	b.Delete(articleDocID(id))
+	for i := range a.Questions {
+		b.Delete(questionDocID(id, i))
+	}
+	if err := x.idx.Batch(b); err != nil {
 		return fmt.Errorf("deleting article %q: %w", id, err)
 	}
 	x.mu.Lock()

@@ -51,7 +51,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	str(&c.AllowedOrigins, "allowed-origins", "KEFU_ALLOWED_ORIGINS", "", "comma-separated origins of shop pages that may embed the widget (* for any); the server's own origin is always allowed")
 	str(&c.LogLevel, "log-level", "KEFU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	str(&c.LogFormat, "log-format", "KEFU_LOG_FORMAT", "", "log format: json or console; empty means console on a terminal, json otherwise")
-	num(&c.AnswerThreshold, "answer-threshold", "KEFU_BOT_ANSWER_THRESHOLD", 0.55, "confidence from which the bot answers")
+	num(&c.AnswerThreshold, "answer-threshold", "KEFU_BOT_ANSWER_THRESHOLD", 0.5, "confidence from which the bot answers")
 	num(&c.ClarifyThreshold, "clarify-threshold", "KEFU_BOT_CLARIFY_THRESHOLD", 0.35, "confidence from which the bot offers suggestions instead of handing off")
 	insecure := os.Getenv("KEFU_INSECURE_COOKIE") == "true" || os.Getenv("KEFU_INSECURE_COOKIE") == "1"
 	fs.BoolVar(&c.InsecureCookie, "insecure-cookie", insecure, "send the console cookie without the Secure flag, for plain HTTP off localhost ($KEFU_INSECURE_COOKIE)")
