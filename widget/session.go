@@ -1,6 +1,7 @@
 package widget
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,9 +28,19 @@ type session struct {
 	// waiting for the round trip of the event.
 	poke chan struct{}
 
+	// order makes a shopper's ack go out before the message it acknowledges: onMessage
+	// holds it from storing the message to queueing the ack, flush while it reads and
+	// queues records, so flush cannot queue a stored message whose ack is not queued.
+	// Taken before mu.
+	order sync.Mutex
+
 	mu       sync.Mutex // guards status
 	status   string
 	lastSent int64 // owned by the pump goroutine
+	// handedOff is set by flush when it sent a hand-off record, so that the pump tells
+	// the new queue position even if it equals the one of an earlier hand-off. Owned
+	// by the pump goroutine.
+	handedOff bool
 }
 
 // run serves the connection until it ends.
@@ -132,15 +143,24 @@ func (s *session) pump(ctx context.Context, sub *handoff.Subscription) {
 				s.log.Warn().Err(err).Msg("reading the log")
 			}
 		}
+		if s.handedOff {
+			s.handedOff = false
+			lastPos, lastETA = -1, -1
+			queueDirty = true
+		}
 		if s.getStatus() == handoff.StatusQueued && queueDirty {
 			pos, eta, err := s.g.desk.Position(ctx, s.id)
-			if err == nil && (pos != lastPos || int64(eta/time.Second) != lastETA) {
+			// Position reads the status and the queue one after the other: a hand-off
+			// or claim in between leaves the conversation out of the queue it counts
+			// (position 0). That is no place to show; the change's events wake us again.
+			known := err == nil && pos >= 1
+			if known && (pos != lastPos || int64(eta/time.Second) != lastETA) {
 				lastPos, lastETA = pos, int64(eta/time.Second)
 				if !s.c.enqueue(queueFrame{Type: "queue", Position: pos, ETA: lastETA}) {
 					return
 				}
 			}
-			queueDirty = err != nil
+			queueDirty = !known
 		}
 		select {
 		case <-ctx.Done():
@@ -163,6 +183,8 @@ func (s *session) pump(ctx context.Context, sub *handoff.Subscription) {
 
 // flush sends every record after lastSent.
 func (s *session) flush(ctx context.Context) error {
+	s.order.Lock()
+	defer s.order.Unlock()
 	for {
 		msgs, err := s.g.desk.Messages(ctx, s.id, s.lastSent, 100)
 		if err != nil {
@@ -172,6 +194,7 @@ func (s *session) flush(ctx context.Context) error {
 			switch {
 			case m.Kind == handoff.KindHandoff:
 				s.setStatus(handoff.StatusQueued)
+				s.handedOff = true
 			case m.Kind == handoff.KindStatus && m.Status != "":
 				s.setStatus(m.Status)
 			}
@@ -215,7 +238,8 @@ func (s *session) readLoop(ctx context.Context) {
 			continue
 		}
 		var f clientFrame
-		if err := json.Unmarshal(data, &f); err != nil {
+		// Unmarshal accepts null into a struct; only an object is a frame.
+		if err := json.Unmarshal(data, &f); err != nil || !isObject(data) {
 			s.c.enqueue(errFrame(codeBadJSON, ""))
 			continue
 		}
@@ -259,12 +283,15 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 		}
 		conv.Status = handoff.StatusBot
 	}
+	s.order.Lock()
 	stored, dup, err := s.g.desk.Append(ctx, s.id, handoff.Message{ID: f.ID, Kind: handoff.KindMessage, From: handoff.FromShopper, Text: text})
 	if err != nil {
+		s.order.Unlock()
 		s.fault(err, f.ID)
 		return
 	}
 	s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: stored.Seq})
+	s.order.Unlock()
 	s.wake()
 	if dup {
 		// A resend. The bot answers it again only if its first answer never got stored
@@ -317,4 +344,10 @@ func (s *session) onHandoff(ctx context.Context, f clientFrame) {
 	}
 	s.log.Info().Str("reason", req.Reason).Str("group", req.Group).Msg("handed off")
 	s.wake()
+}
+
+// isObject reports whether the JSON text data is an object.
+func isObject(data []byte) bool {
+	data = bytes.TrimLeft(data, " \t\r\n")
+	return len(data) > 0 && data[0] == '{'
 }
