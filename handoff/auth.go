@@ -16,21 +16,21 @@ const MinPasswordLen = 8
 var userNamePattern = regexp.MustCompile(`^[\p{L}\p{N}_.-]{1,32}$`)
 
 // ErrBadUser wraps every reason a new user is refused.
-var ErrBadUser = errors.New("invalid user")
+var ErrBadUser = errors.New("用户信息无效")
 
 // NewUser checks the fields and returns a User with the password hashed.
 func NewUser(name, password, role, group string) (User, error) {
 	switch {
 	case !userNamePattern.MatchString(name):
-		return User{}, fmt.Errorf("%w: the name must be 1-32 letters, digits, '_', '.' or '-'", ErrBadUser)
+		return User{}, fmt.Errorf("%w: 用户名须为 1-32 个字母、数字或 _ . -", ErrBadUser)
 	case utf8.RuneCountInString(password) < MinPasswordLen:
-		return User{}, fmt.Errorf("%w: the password must have at least %d characters", ErrBadUser, MinPasswordLen)
+		return User{}, fmt.Errorf("%w: 密码至少 %d 个字符", ErrBadUser, MinPasswordLen)
 	case len(password) > 72:
-		return User{}, fmt.Errorf("%w: the password must be at most 72 bytes", ErrBadUser)
+		return User{}, fmt.Errorf("%w: 密码过长（最多 72 字节）", ErrBadUser)
 	case role != RoleAgent && role != RoleEditor && role != RoleAdmin:
-		return User{}, fmt.Errorf("%w: unknown role %q", ErrBadUser, role)
+		return User{}, fmt.Errorf("%w: 未知角色 %q", ErrBadUser, role)
 	case group != GroupPresale && group != GroupAftersale:
-		return User{}, fmt.Errorf("%w: unknown group %q", ErrBadUser, group)
+		return User{}, fmt.Errorf("%w: 未知技能组 %q", ErrBadUser, group)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {

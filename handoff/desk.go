@@ -162,14 +162,17 @@ func (d *Desk) Append(ctx context.Context, id string, m Message) (Message, bool,
 // apply runs a transition with its record and announces the result.
 func (d *Desk) apply(ctx context.Context, id string, t Transition, m Message) (Message, bool, error) {
 	stored, dup, err := d.store.Apply(ctx, id, t, m)
-	if err != nil || dup {
+	if err != nil {
 		return stored, dup, err
 	}
+	// A duplicate is announced too: the first attempt may have been stored by a write
+	// whose reply was lost, before it could announce anything. Events are only wake-ups,
+	// so a second one is harmless.
 	d.publish(ctx, Event{Type: EventMessage, Conv: id, Seq: stored.Seq})
 	if t.To != "" {
 		d.publish(ctx, Event{Type: EventStatus, Conv: id})
 	}
-	return stored, false, nil
+	return stored, dup, nil
 }
 
 // publish sends an event; a failure is logged and not returned, since the store already
@@ -207,6 +210,11 @@ func (d *Desk) Handoff(ctx context.Context, id string, h HandoffRequest) error {
 	if _, _, err := d.apply(ctx, id, t, rec); err != nil {
 		return err
 	}
+	// A Waiting call that ran between the two writes saw the conversation still with
+	// the bot and dropped its entry; write it again now that the status is queued.
+	if err := d.store.MarkWaiting(ctx, id, d.now()); err != nil {
+		return err
+	}
 	phrase := d.phrases.TransferPresale
 	if h.Group == GroupAftersale {
 		phrase = d.phrases.TransferAftersale
@@ -237,6 +245,10 @@ func (d *Desk) Claim(ctx context.Context, id, agent string) (Conversation, error
 			d.log.Warn().Err(derr).Str("conv", id).Msg("clearing owner index")
 		}
 		return Conversation{}, fmt.Errorf("claiming conversation %q: %w", id, err)
+	}
+	// As in Handoff: an Owned call between the two writes may have dropped the entry.
+	if err := d.store.MarkOwned(ctx, agent, id); err != nil {
+		return Conversation{}, err
 	}
 	if !dup {
 		if err := d.store.Unwait(ctx, id); err != nil {
@@ -273,6 +285,11 @@ func (d *Desk) Resolve(ctx context.Context, id, agent string) (Conversation, err
 	c, err := d.store.Conversation(ctx, id)
 	if err != nil {
 		return Conversation{}, err
+	}
+	// The records below are keyed by the claim, so without this check resolving a
+	// resolved conversation would pass as a retry of its resolution.
+	if c.Status == StatusResolved {
+		return Conversation{}, fmt.Errorf("resolving %q: %w", id, ErrResolved)
 	}
 	key := "resolve:" + strconv.FormatInt(c.ClaimedAt.UnixMilli(), 10)
 	closing := Message{ID: key + ":closing", Kind: KindMessage, From: FromSystem, Text: d.phrases.Resolved}
@@ -311,15 +328,20 @@ func (d *Desk) Position(ctx context.Context, id string) (int, time.Duration, err
 	if err != nil {
 		return 0, 0, err
 	}
-	pos := 0
+	pos, found := 0, false
 	for _, w := range waiting {
 		if w.Group != c.Group {
 			continue
 		}
 		pos++
 		if w.ID == id {
+			found = true
 			break
 		}
+	}
+	if !found {
+		// Claimed between the two reads: it is no longer waiting.
+		return 0, 0, ErrNotQueued
 	}
 	waits, err := d.store.RecentWaits(ctx)
 	if err != nil {

@@ -189,10 +189,12 @@ func (s *MemoryStore) Waiting(_ context.Context) ([]Conversation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Conversation
-	for id := range s.waiting {
+	for id, at := range s.waiting {
 		mc, ok := s.convs[id]
 		if !ok || mc.c.Status != StatusQueued {
-			delete(s.waiting, id)
+			if s.now().Sub(at) > staleAfter {
+				delete(s.waiting, id)
+			}
 			continue
 		}
 		out = append(out, mc.c)
@@ -237,8 +239,7 @@ func (s *MemoryStore) Owned(_ context.Context, agent string) ([]Conversation, er
 	for id := range s.owned[agent] {
 		mc, ok := s.convs[id]
 		if !ok || mc.c.Status != StatusActive || mc.c.Agent != agent {
-			delete(s.owned[agent], id)
-			continue
+			continue // see RedisStore.Owned
 		}
 		out = append(out, mc.c)
 	}

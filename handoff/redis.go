@@ -230,16 +230,30 @@ func (s *RedisStore) Unwait(ctx context.Context, id string) error {
 
 // Waiting implements Store.
 func (s *RedisStore) Waiting(ctx context.Context) ([]Conversation, error) {
-	ids, err := s.rdb.ZRange(ctx, s.queueKey("waiting"), 0, -1).Result()
+	zs, err := s.rdb.ZRangeWithScores(ctx, s.queueKey("waiting"), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("reading the waiting queue: %w", err)
+	}
+	ids := make([]string, len(zs))
+	marked := make(map[string]time.Time, len(zs))
+	for i, z := range zs {
+		ids[i], _ = z.Member.(string)
+		marked[ids[i]] = time.UnixMilli(int64(z.Score))
 	}
 	cs, stale, err := s.loadAll(ctx, ids, func(c Conversation) bool { return c.Status == StatusQueued })
 	if err != nil {
 		return nil, err
 	}
-	if len(stale) > 0 {
-		if err := s.rdb.ZRem(ctx, s.queueKey("waiting"), stale...).Err(); err != nil {
+	// An entry whose conversation is not queued may belong to a hand-off between its
+	// two writes; only entries older than staleAfter are surely left over.
+	var old []any
+	for _, id := range stale {
+		if s.now().Sub(marked[id.(string)]) > staleAfter {
+			old = append(old, id)
+		}
+	}
+	if len(old) > 0 {
+		if err := s.rdb.ZRem(ctx, s.queueKey("waiting"), old...).Err(); err != nil {
 			s.log.Warn().Err(err).Msg("dropping stale queue entries")
 		}
 	}
@@ -306,16 +320,13 @@ func (s *RedisStore) Owned(ctx context.Context, agent string) ([]Conversation, e
 	if err != nil {
 		return nil, fmt.Errorf("reading owned conversations: %w", err)
 	}
-	cs, stale, err := s.loadAll(ctx, ids, func(c Conversation) bool {
+	// Entries that do not fit are skipped, not removed: one may belong to a claim
+	// between its two writes. Resolve and a failed claim remove their own entries.
+	cs, _, err := s.loadAll(ctx, ids, func(c Conversation) bool {
 		return c.Status == StatusActive && c.Agent == agent
 	})
 	if err != nil {
 		return nil, err
-	}
-	if len(stale) > 0 {
-		if err := s.rdb.SRem(ctx, key, stale...).Err(); err != nil {
-			s.log.Warn().Err(err).Msg("dropping stale owned entries")
-		}
 	}
 	sortByClaim(cs)
 	return cs, nil
@@ -425,7 +436,7 @@ func (s *RedisStore) PutSession(ctx context.Context, h string, sess Session) err
 	if err != nil {
 		return fmt.Errorf("encoding session: %w", err)
 	}
-	if err := s.rdb.Set(ctx, s.sessionKey(h), b, time.Until(sess.Expires)).Err(); err != nil {
+	if err := s.rdb.Set(ctx, s.sessionKey(h), b, max(sess.Expires.Sub(s.now()), time.Millisecond)).Err(); err != nil {
 		return fmt.Errorf("storing session: %w", err)
 	}
 	return nil

@@ -29,8 +29,9 @@ type Store interface {
 	// idempotent. Unwait removes it.
 	MarkWaiting(ctx context.Context, id string, at time.Time) error
 	Unwait(ctx context.Context, id string) error
-	// Waiting returns the queued conversations, longest waiting first. Entries whose
-	// conversation is no longer queued are dropped from the index on the way.
+	// Waiting returns the queued conversations, longest waiting first. Index entries
+	// whose conversation is not queued are skipped, and removed once older than
+	// staleAfter.
 	Waiting(ctx context.Context) ([]Conversation, error)
 	// MarkOwned and Disown keep the index of an agent's conversations; Owned returns the
 	// active conversations the agent owns.
@@ -65,6 +66,11 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// staleAfter is how old a waiting-index entry of a conversation that is not queued
+// must be before a reader removes it. Younger ones may belong to a hand-off between its
+// index write and its status change.
+const staleAfter = time.Minute
 
 // maxRecentWaits is how many recent waiting times the stores keep for the wait estimate.
 const maxRecentWaits = 50

@@ -1,0 +1,638 @@
+package handoff
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// ctPassword is the password of the fixture's agents.
+const ctPassword = "kefu-test-pass"
+
+// ctConsole is a console on one engine, served by a real HTTP server, with four users:
+// "admin" (made by EnsureAdmin), "alice" and "bob" (agents of the after-sale group) and
+// "pete" (an agent of the pre-sale group). Hashing passwords is slow under the race
+// detector, so the subtests of one engine share it and each makes its own conversations.
+type ctConsole struct {
+	desk    *Desk
+	clock   *ctClock
+	srv     *httptest.Server
+	adminPW string
+	token   map[string]string // bearer token of each user
+}
+
+func ctNewConsole(t *testing.T, open func(t *testing.T, now func() time.Time) Store) *ctConsole {
+	t.Helper()
+	ctx := context.Background()
+	clock := ctNewClock()
+	d := ctNewDesk(t, open(t, clock.Now), clock)
+	c, err := NewConsole(ConsoleConfig{Desk: d})
+	if err != nil {
+		t.Fatalf("NewConsole: %v", err)
+	}
+	f := &ctConsole{desk: d, clock: clock, token: make(map[string]string)}
+
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		pw, err := d.EnsureAdmin(ctx)
+		if err != nil || pw == "" {
+			t.Errorf("EnsureAdmin on an empty store = %q, %v; want a password", pw, err)
+		}
+		f.adminPW = pw
+	})
+	for _, u := range []struct{ name, group string }{{"alice", GroupAftersale}, {"bob", GroupAftersale}, {"pete", GroupPresale}} {
+		wg.Go(func() {
+			if _, err := d.AddUser(ctx, u.name, ctPassword, RoleAgent, u.group); err != nil {
+				t.Errorf("AddUser(%s): %v", u.name, err)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	// Sessions are stored directly: logging in through the API is tested by itself.
+	for _, name := range []string{"admin", "alice", "bob", "pete"} {
+		f.token[name] = ctSession(t, d, name)
+	}
+
+	// The agent routes of cmd/kefu/routes.go.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /console", c.Page)
+	mux.HandleFunc("GET /console/static/{file}", c.Static)
+	mux.HandleFunc("POST /api/login", c.Login)
+	mux.HandleFunc("POST /api/logout", c.Logout)
+	mux.HandleFunc("GET /api/me", c.Me())
+	mux.HandleFunc("GET /api/queue", c.Queue())
+	mux.HandleFunc("GET /api/events", c.Events())
+	mux.HandleFunc("GET /api/conversations/{id}", c.Conversation())
+	mux.HandleFunc("GET /api/conversations/{id}/messages", c.Messages())
+	mux.HandleFunc("POST /api/conversations/{id}/claim", c.Claim())
+	mux.HandleFunc("POST /api/conversations/{id}/messages", c.Reply())
+	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
+	mux.HandleFunc("GET /api/users", c.Users())
+	mux.HandleFunc("POST /api/users", c.AddUser())
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// ctSession stores a session for user and returns its token.
+func ctSession(t *testing.T, d *Desk, user string) string {
+	t.Helper()
+	token := randomID("s_")
+	if err := d.store.PutSession(context.Background(), hashToken(token), Session{User: user, Expires: d.now().Add(time.Hour)}); err != nil {
+		t.Fatalf("PutSession: %v", err)
+	}
+	return token
+}
+
+// newRequest makes a request to the console; body is sent as is when it is a string,
+// as JSON otherwise, and not at all when nil.
+func (f *ctConsole) newRequest(t *testing.T, method, path string, body any) *http.Request {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, f.srv.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
+}
+
+// send sends req and returns the response with its whole body.
+func (f *ctConsole) send(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	res, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the body: %v", req.Method, req.URL.Path, err)
+	}
+	return res, b
+}
+
+// call sends a request as the user of token ("" for none) and returns the status and body.
+func (f *ctConsole) call(t *testing.T, method, path, token string, body any) (int, []byte) {
+	t.Helper()
+	req := f.newRequest(t, method, path, body)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, b := f.send(t, req)
+	return res.StatusCode, b
+}
+
+// ctDecode decodes a JSON body into v.
+func ctDecode(t *testing.T, body []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("decoding %s: %v", body, err)
+	}
+}
+
+// ctWant checks the status of a successful response.
+func ctWant(t *testing.T, what string, status int, body []byte, want int) {
+	t.Helper()
+	if status != want {
+		t.Fatalf("%s: status %d (%s), want %d", what, status, bytes.TrimSpace(body), want)
+	}
+}
+
+// ctWantError checks the status and error code of a failed response.
+func ctWantError(t *testing.T, what string, status int, body []byte, want int, code string) {
+	t.Helper()
+	var e struct {
+		Error apiError `json:"error"`
+	}
+	json.Unmarshal(body, &e)
+	if status != want || e.Error.Code != code || e.Error.Message == "" {
+		t.Errorf("%s: %d %s, want %d with code %q", what, status, bytes.TrimSpace(body), want, code)
+	}
+}
+
+func TestConsole(t *testing.T) {
+	for _, e := range ctEngines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			f := ctNewConsole(t, e.open)
+			for _, tc := range []struct {
+				name string
+				test func(*testing.T, *ctConsole)
+			}{
+				{"login", ctTestLogin},
+				{"cookie_origin", ctTestCookieOrigin},
+				{"queue", ctTestQueue},
+				{"conversation", ctTestConversation},
+				{"claim", ctTestClaim},
+				{"reply", ctTestReply},
+				{"resolve", ctTestResolve},
+				{"users", ctTestUsers},
+				{"events", ctTestEvents},
+			} {
+				t.Run(tc.name, func(t *testing.T) { tc.test(t, f) })
+			}
+		})
+	}
+}
+
+// ctTestLogin logs in, uses the token and logs out.
+func ctTestLogin(t *testing.T, f *ctConsole) {
+	status, body := f.call(t, "POST", "/api/login", "", map[string]string{"username": "bob", "password": "wrong-password"})
+	ctWantError(t, "wrong password", status, body, http.StatusUnauthorized, "bad_credentials")
+	status, unknown := f.call(t, "POST", "/api/login", "", map[string]string{"username": "nobody", "password": "wrong-password"})
+	ctWantError(t, "unknown user", status, unknown, http.StatusUnauthorized, "bad_credentials")
+	if !bytes.Equal(body, unknown) {
+		t.Errorf("a wrong password answers %s, an unknown user %s; want the same", body, unknown)
+	}
+	status, body = f.call(t, "POST", "/api/login", "", `{"username": "bob", "password":`)
+	ctWantError(t, "malformed JSON", status, body, http.StatusBadRequest, "bad_json")
+	huge := `{"username": "bob", "password": "` + strings.Repeat("a", 65<<10) + `"}`
+	status, body = f.call(t, "POST", "/api/login", "", huge)
+	ctWantError(t, "body over 64 KiB", status, body, http.StatusRequestEntityTooLarge, "too_large")
+
+	res, body := f.send(t, f.newRequest(t, "POST", "/api/login", map[string]string{"username": "bob", "password": ctPassword}))
+	ctWant(t, "login", res.StatusCode, body, http.StatusOK)
+	var login struct {
+		Token string
+		User  map[string]string
+	}
+	ctDecode(t, body, &login)
+	if want := map[string]string{"name": "bob", "role": RoleAgent, "group": GroupAftersale}; login.Token == "" || !reflect.DeepEqual(login.User, want) {
+		t.Errorf("login answered token %q, user %v; want a token and %v", login.Token, login.User, want)
+	}
+	i := slices.IndexFunc(res.Cookies(), func(c *http.Cookie) bool { return c.Name == SessionCookie })
+	if i < 0 {
+		t.Fatalf("login set no %s cookie: %q", SessionCookie, res.Header.Values("Set-Cookie"))
+	}
+	if ck := res.Cookies()[i]; ck.Value != login.Token || !ck.HttpOnly || !ck.Secure || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" {
+		t.Errorf("session cookie %q, want the token, HttpOnly, Secure, SameSite=Strict, Path=/", ck.String())
+	}
+
+	status, body = f.call(t, "GET", "/api/me", login.Token, nil)
+	ctWant(t, "GET /api/me with the token", status, body, http.StatusOK)
+	var me map[string]string
+	ctDecode(t, body, &me)
+	if want := map[string]string{"name": "bob", "role": RoleAgent, "group": GroupAftersale}; !reflect.DeepEqual(me, want) {
+		t.Errorf("GET /api/me = %v, want %v", me, want)
+	}
+	status, body = f.call(t, "GET", "/api/me", "", nil)
+	ctWantError(t, "GET /api/me without a token", status, body, http.StatusUnauthorized, "unauthorized")
+	status, body = f.call(t, "GET", "/api/me", "s_madeup", nil)
+	ctWantError(t, "GET /api/me with a made-up token", status, body, http.StatusUnauthorized, "unauthorized")
+
+	status, body = f.call(t, "POST", "/api/logout", login.Token, nil)
+	ctWant(t, "logout", status, body, http.StatusOK)
+	status, body = f.call(t, "GET", "/api/me", login.Token, nil)
+	ctWantError(t, "GET /api/me after logout", status, body, http.StatusUnauthorized, "unauthorized")
+}
+
+// ctTestCookieOrigin claims with the session cookie from other origins and then from the
+// console's own.
+func ctTestCookieOrigin(t *testing.T, f *ctConsole) {
+	c := ctQueue(t, f.desk, GroupAftersale)
+	claim := func(header map[string]string) (int, []byte) {
+		req := f.newRequest(t, "POST", "/api/conversations/"+c.ID+"/claim", nil)
+		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: f.token["alice"]})
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, body := f.send(t, req)
+		return res.StatusCode, body
+	}
+	for _, h := range []map[string]string{
+		{"Origin": "https://evil.example"},
+		{"Origin": "http://" + strings.Replace(f.srv.Listener.Addr().String(), "127.0.0.1", "localhost", 1)},
+		{"Sec-Fetch-Site": "cross-site"},
+	} {
+		status, body := claim(h)
+		ctWantError(t, "claim with the cookie and "+ctHeaderString(h), status, body, http.StatusForbidden, "forbidden")
+	}
+	if got, _ := f.desk.Conversation(context.Background(), c.ID); got.Status != StatusQueued {
+		t.Fatalf("after cross-site claims the conversation is %s, want queued", got.Status)
+	}
+
+	req := f.newRequest(t, "GET", "/api/me", nil)
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: f.token["alice"]})
+	req.Header.Set("Origin", "https://evil.example")
+	res, body := f.send(t, req)
+	ctWant(t, "GET /api/me with the cookie from another origin", res.StatusCode, body, http.StatusOK)
+
+	status, body := claim(map[string]string{"Origin": f.srv.URL, "Sec-Fetch-Site": "same-origin"})
+	ctWant(t, "claim with the cookie from the console's origin", status, body, http.StatusOK)
+	if got, _ := f.desk.Conversation(context.Background(), c.ID); got.Status != StatusActive || got.Agent != "alice" {
+		t.Errorf("after the claim the conversation is %s with %q, want active with alice", got.Status, got.Agent)
+	}
+}
+
+func ctHeaderString(h map[string]string) string {
+	var parts []string
+	for k, v := range h {
+		parts = append(parts, k+": "+v)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+// ctQueueView is the body of GET /api/queue.
+type ctQueueView struct {
+	Waiting []entry
+	Mine    []entry
+}
+
+func (f *ctConsole) queue(t *testing.T, user string) ctQueueView {
+	t.Helper()
+	status, body := f.call(t, "GET", "/api/queue", f.token[user], nil)
+	ctWant(t, "GET /api/queue as "+user, status, body, http.StatusOK)
+	var q ctQueueView
+	ctDecode(t, body, &q)
+	if q.Waiting == nil || q.Mine == nil {
+		t.Errorf("GET /api/queue as %s = %s, want both lists, empty or not", user, body)
+	}
+	return q
+}
+
+func ctFind(es []entry, id string) (entry, bool) {
+	i := slices.IndexFunc(es, func(e entry) bool { return e.Conversation == id })
+	if i < 0 {
+		return entry{}, false
+	}
+	return es[i], true
+}
+
+func ctTestQueue(t *testing.T, f *ctConsole) {
+	c := ctQueue(t, f.desk, GroupAftersale)
+	f.clock.Advance(90 * time.Second)
+
+	got, ok := ctFind(f.queue(t, "alice").Waiting, c.ID)
+	if !ok {
+		t.Fatalf("the after-sale agent's queue does not list %s", c.ID)
+	}
+	want := entry{
+		Conversation: c.ID, Status: StatusQueued, Group: GroupAftersale, Reason: "after_sales",
+		Intent: "aftersale", WaitingS: 90, EnqueuedAt: c.EnqueuedAt.UnixMilli(), Preview: "我要退货",
+	}
+	if got != want {
+		t.Errorf("queue entry = %+v\nwant %+v", got, want)
+	}
+	if _, ok := ctFind(f.queue(t, "pete").Waiting, c.ID); ok {
+		t.Errorf("the pre-sale agent's queue lists the after-sale %s", c.ID)
+	}
+	if _, ok := ctFind(f.queue(t, "admin").Waiting, c.ID); !ok {
+		t.Errorf("the admin's queue does not list %s", c.ID)
+	}
+}
+
+func ctTestConversation(t *testing.T, f *ctConsole) {
+	c := ctQueue(t, f.desk, GroupAftersale)
+	status, body := f.call(t, "GET", "/api/conversations/"+c.ID, f.token["alice"], nil)
+	ctWant(t, "GET conversation", status, body, http.StatusOK)
+	var got struct {
+		Conversation Conversation
+		Messages     []Message
+	}
+	ctDecode(t, body, &got)
+	cv := got.Conversation
+	if cv.ID != c.ID || cv.Status != StatusQueued || cv.Group != GroupAftersale || cv.Reason != "after_sales" || cv.Intent != "aftersale" {
+		t.Errorf("conversation = %+v", cv)
+	}
+	if !reflect.DeepEqual(cv.Context, ctContext()) {
+		t.Errorf("context = %+v, want %+v", cv.Context, ctContext())
+	}
+	if bytes.Contains(body, []byte(c.TokenHash)) {
+		t.Errorf("the answer shows the conversation's token hash: %s", body)
+	}
+	type rec struct {
+		Seq                             int64
+		Kind, From, Text, Reason, Group string
+	}
+	var recs []rec
+	for _, m := range got.Messages {
+		recs = append(recs, rec{m.Seq, m.Kind, m.From, m.Text, m.Reason, m.Group})
+	}
+	wantRecs := []rec{
+		{1, KindMessage, FromShopper, "我要退货", "", ""},
+		{2, KindHandoff, FromSystem, "", "after_sales", GroupAftersale},
+		{3, KindMessage, FromSystem, DefaultPhrases.TransferAftersale, "", ""},
+	}
+	if !reflect.DeepEqual(recs, wantRecs) {
+		t.Errorf("transcript = %+v\nwant %+v", recs, wantRecs)
+	}
+
+	status, body = f.call(t, "GET", "/api/conversations/"+c.ID+"/messages?after=2", f.token["alice"], nil)
+	ctWant(t, "GET messages after 2", status, body, http.StatusOK)
+	var after struct{ Messages []Message }
+	ctDecode(t, body, &after)
+	if len(after.Messages) != 1 || after.Messages[0].Seq != 3 {
+		t.Errorf("messages after 2 = %+v, want record 3", after.Messages)
+	}
+
+	status, body = f.call(t, "GET", "/api/conversations/c_unknown", f.token["alice"], nil)
+	ctWantError(t, "GET unknown conversation", status, body, http.StatusNotFound, "not_found")
+}
+
+func ctTestClaim(t *testing.T, f *ctConsole) {
+	ctx := context.Background()
+	c := ctQueue(t, f.desk, GroupAftersale)
+	path := "/api/conversations/" + c.ID + "/claim"
+
+	status, body := f.call(t, "POST", path, f.token["alice"], nil)
+	ctWant(t, "alice's claim", status, body, http.StatusOK)
+	var got struct{ Conversation Conversation }
+	ctDecode(t, body, &got)
+	if got.Conversation.Status != StatusActive || got.Conversation.Agent != "alice" {
+		t.Errorf("claim answered %s with %q, want active with alice", got.Conversation.Status, got.Conversation.Agent)
+	}
+	status, body = f.call(t, "POST", path, f.token["bob"], nil)
+	ctWantError(t, "bob's claim of alice's chat", status, body, http.StatusConflict, "already_claimed")
+	if cv, _ := f.desk.Conversation(ctx, c.ID); cv.Agent != "alice" {
+		t.Errorf("after bob's claim the owner is %q, want alice", cv.Agent)
+	}
+
+	other := ctQueue(t, f.desk, GroupAftersale)
+	status, body = f.call(t, "POST", "/api/conversations/"+other.ID+"/claim", f.token["pete"], nil)
+	ctWantError(t, "claim by an agent of another group", status, body, http.StatusForbidden, "forbidden")
+	if cv, _ := f.desk.Conversation(ctx, other.ID); cv.Status != StatusQueued {
+		t.Errorf("after pete's claim the conversation is %s, want queued", cv.Status)
+	}
+	status, body = f.call(t, "POST", "/api/conversations/"+other.ID+"/claim", f.token["admin"], nil)
+	ctWant(t, "the admin's claim of an after-sale chat", status, body, http.StatusOK)
+
+	bot, _, err := f.desk.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body = f.call(t, "POST", "/api/conversations/"+bot.ID+"/claim", f.token["alice"], nil)
+	ctWantError(t, "claim of a chat with the bot", status, body, http.StatusConflict, "not_queued")
+	status, body = f.call(t, "POST", "/api/conversations/c_unknown/claim", f.token["alice"], nil)
+	ctWantError(t, "claim of an unknown chat", status, body, http.StatusNotFound, "not_found")
+}
+
+func ctTestReply(t *testing.T, f *ctConsole) {
+	ctx := context.Background()
+	c := ctQueue(t, f.desk, GroupAftersale)
+	if _, err := f.desk.Claim(ctx, c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	path := "/api/conversations/" + c.ID + "/messages"
+	reply := map[string]string{"text": "您好，请提供订单号", "id": "r1"}
+
+	status, body := f.call(t, "POST", path, f.token["alice"], reply)
+	ctWant(t, "the owner's reply", status, body, http.StatusCreated)
+	var got struct{ Seq int64 }
+	ctDecode(t, body, &got)
+	log := ctLog(t, f.desk, c.ID)
+	if got.Seq != int64(len(log)) {
+		t.Fatalf("reply answered seq %d, the log has %d records", got.Seq, len(log))
+	}
+	if m := log[len(log)-1]; m.Kind != KindMessage || m.From != FromAgent || m.Agent != "alice" || m.Text != reply["text"] {
+		t.Errorf("stored reply = %+v", m)
+	}
+
+	status, body = f.call(t, "POST", path, f.token["alice"], reply)
+	ctWant(t, "the same reply again", status, body, http.StatusCreated)
+	var again struct{ Seq int64 }
+	ctDecode(t, body, &again)
+	if again.Seq != got.Seq {
+		t.Errorf("the retried reply answered seq %d, the first %d", again.Seq, got.Seq)
+	}
+	if n := len(ctLog(t, f.desk, c.ID)); n != len(log) {
+		t.Errorf("the retried reply grew the log from %d to %d records", len(log), n)
+	}
+
+	status, body = f.call(t, "POST", path, f.token["bob"], map[string]string{"text": "我来"})
+	ctWantError(t, "reply by someone else", status, body, http.StatusForbidden, "not_owner")
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": "  "})
+	ctWantError(t, "empty reply", status, body, http.StatusBadRequest, "bad_request")
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": strings.Repeat("好", MaxReplyRunes+1)})
+	ctWantError(t, "reply too long", status, body, http.StatusBadRequest, "bad_request")
+	if n := len(ctLog(t, f.desk, c.ID)); n != len(log) {
+		t.Errorf("refused replies grew the log from %d to %d records", len(log), n)
+	}
+
+	if _, err := f.desk.Resolve(ctx, c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	resolved := len(ctLog(t, f.desk, c.ID))
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": "还在吗？", "id": "r2"})
+	ctWantError(t, "reply to a resolved chat", status, body, http.StatusConflict, "conversation_resolved")
+	if n := len(ctLog(t, f.desk, c.ID)); n != resolved {
+		t.Errorf("the reply to a resolved chat grew the log from %d to %d records", resolved, n)
+	}
+}
+
+func ctTestResolve(t *testing.T, f *ctConsole) {
+	ctx := context.Background()
+	c := ctQueue(t, f.desk, GroupAftersale)
+	if _, err := f.desk.Claim(ctx, c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ctFind(f.queue(t, "alice").Mine, c.ID); !ok {
+		t.Fatalf("alice's chats do not list the claimed %s", c.ID)
+	}
+	path := "/api/conversations/" + c.ID + "/resolve"
+
+	status, body := f.call(t, "POST", path, f.token["bob"], nil)
+	ctWantError(t, "resolve by someone else", status, body, http.StatusForbidden, "not_owner")
+	status, body = f.call(t, "POST", path, f.token["alice"], nil)
+	ctWant(t, "the owner's resolve", status, body, http.StatusOK)
+	var got struct{ Conversation Conversation }
+	ctDecode(t, body, &got)
+	if got.Conversation.Status != StatusResolved {
+		t.Errorf("resolve answered status %s, want resolved", got.Conversation.Status)
+	}
+	log := ctLog(t, f.desk, c.ID)
+	status, body = f.call(t, "POST", path, f.token["alice"], nil)
+	ctWantError(t, "second resolve", status, body, http.StatusConflict, "conversation_resolved")
+	if after := ctLog(t, f.desk, c.ID); len(after) != len(log) || ctCount(after, StatusResolved) != 1 {
+		t.Errorf("after the second resolve the log has %d records (%d before), %d resolutions",
+			len(after), len(log), ctCount(after, StatusResolved))
+	}
+	owned, err := f.desk.Owned(ctx, "alice")
+	if err != nil || slices.Contains(ctIDs(owned), c.ID) {
+		t.Errorf("Owned(alice) = %v, %v; want it without the resolved %s", ctIDs(owned), err, c.ID)
+	}
+	if _, ok := ctFind(f.queue(t, "alice").Mine, c.ID); ok {
+		t.Errorf("alice's chats still list the resolved %s", c.ID)
+	}
+}
+
+func ctTestUsers(t *testing.T, f *ctConsole) {
+	admin := f.token["admin"]
+	carol := map[string]string{"username": "carol", "password": "carol-pass-1", "role": RoleAgent, "group": GroupPresale}
+	status, body := f.call(t, "POST", "/api/users", admin, carol)
+	ctWant(t, "creating carol", status, body, http.StatusCreated)
+	var created map[string]string
+	ctDecode(t, body, &created)
+	if want := map[string]string{"name": "carol", "role": RoleAgent, "group": GroupPresale}; !reflect.DeepEqual(created, want) {
+		t.Errorf("created %v, want %v", created, want)
+	}
+	status, body = f.call(t, "POST", "/api/users", admin, carol)
+	ctWantError(t, "creating carol again", status, body, http.StatusConflict, "user_exists")
+	for _, tc := range []struct{ name, password, role, group string }{
+		{"short password", "short", RoleAgent, GroupPresale},
+		{"unknown role", "dave-pass-1", "boss", GroupPresale},
+		{"unknown group", "dave-pass-1", RoleAgent, "vip"},
+	} {
+		req := map[string]string{"username": "dave", "password": tc.password, "role": tc.role, "group": tc.group}
+		status, body = f.call(t, "POST", "/api/users", admin, req)
+		ctWantError(t, tc.name, status, body, http.StatusBadRequest, "bad_request")
+	}
+	status, body = f.call(t, "POST", "/api/users", f.token["alice"], map[string]string{"username": "eve", "password": "eve-pass-1", "role": RoleAdmin, "group": GroupPresale})
+	ctWantError(t, "an agent creating a user", status, body, http.StatusForbidden, "forbidden")
+	status, body = f.call(t, "GET", "/api/users", f.token["alice"], nil)
+	ctWantError(t, "an agent listing users", status, body, http.StatusForbidden, "forbidden")
+
+	status, body = f.call(t, "GET", "/api/users", admin, nil)
+	ctWant(t, "listing users", status, body, http.StatusOK)
+	var list struct{ Users []map[string]string }
+	ctDecode(t, body, &list)
+	var names []string
+	for _, u := range list.Users {
+		names = append(names, u["name"])
+	}
+	if want := []string{"admin", "alice", "bob", "carol", "pete"}; !slices.Equal(names, want) {
+		t.Errorf("users = %v, want %v", names, want)
+	}
+	if bytes.Contains(body, []byte("$2a$")) || bytes.Contains(body, []byte("pass_hash")) {
+		t.Errorf("the user list shows password hashes: %s", body)
+	}
+
+	if pw, err := f.desk.EnsureAdmin(context.Background()); err != nil || pw != "" {
+		t.Errorf("EnsureAdmin with an admin = %q, %v; want \"\", nil", pw, err)
+	}
+	status, body = f.call(t, "POST", "/api/login", "", map[string]string{"username": "admin", "password": f.adminPW})
+	ctWant(t, "the admin's login with EnsureAdmin's password", status, body, http.StatusOK)
+	var login struct{ User map[string]string }
+	ctDecode(t, body, &login)
+	if login.User["role"] != RoleAdmin {
+		t.Errorf("the admin logged in as %v", login.User)
+	}
+}
+
+// ctTestEvents reads the event stream while a chat is handed off and answered.
+func ctTestEvents(t *testing.T, f *ctConsole) {
+	status, body := f.call(t, "GET", "/api/events", "", nil)
+	ctWantError(t, "events without a token", status, body, http.StatusUnauthorized, "unauthorized")
+
+	// The deadline of the whole stream: a read blocked past it fails.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := f.newRequest(t, "GET", "/api/events", nil).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+f.token["alice"])
+	res, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("GET /api/events: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	rd := bufio.NewReader(res.Body)
+	// next returns the next event of the stream, skipping comments and other fields.
+	next := func() Event {
+		t.Helper()
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading the event stream: %v", err)
+			}
+			data, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "data: ")
+			if !ok {
+				continue
+			}
+			var e Event
+			if err := json.Unmarshal([]byte(data), &e); err != nil {
+				t.Fatalf("event %q: %v", data, err)
+			}
+			return e
+		}
+	}
+	// The handler subscribes before it answers; "retry:" comes right after the headers.
+	if line, err := rd.ReadString('\n'); err != nil || !strings.HasPrefix(line, "retry: ") {
+		t.Fatalf("first line of the stream = %q, %v", line, err)
+	}
+
+	c := ctQueue(t, f.desk, GroupAftersale)
+	for e := next(); e.Type != EventQueue; e = next() {
+	}
+	if _, err := f.desk.Claim(context.Background(), c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.desk.Reply(context.Background(), c.ID, "alice", "", "您好")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		e := next()
+		if e.Type == EventMessage && e.Conv == c.ID && e.Seq == m.Seq {
+			break
+		}
+	}
+}
