@@ -74,7 +74,23 @@ type Input struct {
 	Text string
 	// ArticleID is set when the shopper picked one of the bot's suggestions.
 	ArticleID string
+	// Previous is the conversation's previous turn with the bot, if any.
+	Previous *Turn
 }
+
+// Turn is an earlier exchange of the conversation: what the shopper asked and what the
+// bot did with it.
+type Turn struct {
+	Text string
+	// Article is the article the bot answered with; empty when it did not answer.
+	Article string
+	// Weak is true when the bot was unsure: it offered suggestions instead of answering.
+	Weak bool
+}
+
+// followUpRunes is the length up to which an unclear message is read as a follow-up of
+// the previous question (「那要多久？」「运费呢」).
+const followUpRunes = 10
 
 // Decide returns the bot's decision on in. Errors come only from the search itself.
 func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
@@ -110,10 +126,17 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 	case hasAfterSales(text):
 		d.Intent = IntentAftersale
 		d = handoff(d, ReasonAfterSales)
-		if top != nil && top.AfterSales && d.Confidence >= b.cfg.AnswerThreshold {
-			d.Text = top.Answer // explain the procedure while the shopper waits
+		if top != nil && d.Confidence >= b.cfg.AnswerThreshold {
+			// Explain the procedure or the policy while the shopper waits for a person.
+			d.Text = top.Answer
 		}
 		return d, nil
+	}
+
+	if d.Confidence < b.cfg.AnswerThreshold {
+		if f, ok := b.followUp(ctx, text, in.Previous); ok {
+			return f, nil
+		}
 	}
 
 	switch {
@@ -123,6 +146,10 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 	case d.Confidence >= b.cfg.AnswerThreshold:
 		return b.answerOrExplain(d, *top), nil
 	case d.Confidence >= b.cfg.ClarifyThreshold && len(hits) > 1:
+		if in.Previous != nil && in.Previous.Weak {
+			// Two unsure turns in a row: offering more suggestions would go in circles.
+			return handoff(d, ReasonRepeatedMiss), nil
+		}
 		d.Action = ActionClarify
 		d.Text = b.cfg.ClarifyText
 		for i := 0; i < len(hits) && i < 3; i++ {
@@ -132,6 +159,26 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 	default:
 		return handoff(d, ReasonLowConfidence), nil
 	}
+}
+
+// followUp reads a short, unclear message as a follow-up of the previous question that
+// the bot answered: 「那要多久？」 after an answer about refunds is a question about
+// refunds. It searches the two questions together and answers only when that is
+// confident.
+func (b *Bot) followUp(ctx context.Context, text string, prev *Turn) (Decision, bool) {
+	if prev == nil || prev.Article == "" || prev.Text == "" || len([]rune(text)) > followUpRunes {
+		return Decision{}, false
+	}
+	hits, err := b.cfg.Searcher.Search(ctx, Normalize(prev.Text)+" "+text, b.cfg.TopK)
+	if err != nil || len(hits) == 0 {
+		return Decision{}, false
+	}
+	d := Decision{Intent: intentOf(hits[0].Article.Category), Hits: scored(hits), Article: ref(hits[0].Article), Confidence: confidence(hits)}
+	if d.Confidence < b.cfg.AnswerThreshold || hits[0].Article.ID == prev.Article {
+		// Repeating the answer just given helps no one.
+		return Decision{}, false
+	}
+	return b.answerOrExplain(d, hits[0].Article), true
 }
 
 // answerOrExplain answers with a's text; an after-sales procedure is explained and still

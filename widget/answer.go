@@ -10,8 +10,8 @@ import (
 // answer runs the bot on the shopper's message key and stores what it says; a hand-off
 // puts the conversation in the queue with the bot's context. Every record is keyed by
 // the shopper's message id, so a resend never answers twice.
-func (s *session) answer(ctx context.Context, key, text, articleID string) {
-	d, err := s.g.bot.Decide(ctx, bot.Input{Text: text, ArticleID: articleID})
+func (s *session) answer(ctx context.Context, key, text, articleID string, seq int64) {
+	d, err := s.g.bot.Decide(ctx, bot.Input{Text: text, ArticleID: articleID, Previous: s.previousTurn(ctx, seq)})
 	if err != nil {
 		// Without a working search, a person is the honest answer.
 		s.log.Error().Err(err).Msg("bot decision")
@@ -45,6 +45,42 @@ func (s *session) answer(ctx context.Context, key, text, articleID string) {
 		s.log.Error().Err(err).Msg("handing off")
 		s.c.enqueue(errFrame(codeUnavailable, ""))
 	}
+}
+
+// previousTurnWindow is how many records before a message are read for its context.
+const previousTurnWindow = 12
+
+// previousTurn finds, in the log before seq, the bot's last reply and the shopper's
+// question it answered. The log, not the socket, is the memory, so a shopper who
+// reconnects to another node keeps the context. A hand-off or status change in between
+// starts a new round without one.
+func (s *session) previousTurn(ctx context.Context, seq int64) *bot.Turn {
+	msgs, err := s.g.desk.Messages(ctx, s.id, max(seq-1-previousTurnWindow, 0), previousTurnWindow)
+	if err != nil {
+		return nil
+	}
+	var t *bot.Turn
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Seq >= seq {
+			continue
+		}
+		switch {
+		case m.Kind != handoff.KindMessage:
+			return nil
+		case t == nil && m.From == handoff.FromBot:
+			t = &bot.Turn{Weak: len(m.Suggestions) > 0}
+			if m.Article != nil && !t.Weak {
+				t.Article = m.Article.ID
+			}
+		case t != nil && m.From == handoff.FromShopper:
+			t.Text = m.Text
+			return t
+		case t == nil && m.From == handoff.FromShopper:
+			return nil // the last shopper message got no bot reply
+		}
+	}
+	return nil
 }
 
 func articleIDOf(d bot.Decision) string {

@@ -302,7 +302,7 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 	} else if conv.Status != handoff.StatusBot {
 		return // a person has the conversation
 	}
-	s.answer(ctx, f.ID, stored.Text, f.Article)
+	s.answer(ctx, f.ID, stored.Text, f.Article, stored.Seq)
 	s.wake()
 }
 

@@ -1,0 +1,122 @@
+package bot_test
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/kb"
+	"github.com/kefu-im/kefu/knowledge"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/dialogs.golden")
+
+// TestDialogs runs the dialogs of testdata/dialogs.txt through the real bot on the
+// bundled knowledge, carrying each turn into the next as the widget does, and compares
+// what the bot did with testdata/dialogs.golden.
+func TestDialogs(t *testing.T) {
+	arts, err := knowledge.Bundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := kb.New(kb.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	if err := idx.Put(context.Background(), arts...); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(bot.Config{Searcher: idx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("testdata/dialogs.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out strings.Builder
+	var prev *bot.Turn
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+			continue
+		case strings.HasPrefix(line, "== "):
+			fmt.Fprintf(&out, "\n%s\n", line)
+			prev = nil
+			continue
+		}
+		d, err := b.Decide(context.Background(), bot.Input{Text: line, Previous: prev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&out, "%s\n  -> %s\n", line, describe(d))
+		if d.Action == bot.ActionHandoff {
+			prev = nil // a person takes over
+			continue
+		}
+		prev = &bot.Turn{Text: line, Weak: d.Action == bot.ActionClarify}
+		if d.Action == bot.ActionAnswer {
+			prev.Article = d.Article.ID
+		}
+	}
+	got := strings.TrimLeft(out.String(), "\n")
+	if *update {
+		if err := os.WriteFile("testdata/dialogs.golden", []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile("testdata/dialogs.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("dialogs differ from testdata/dialogs.golden (run with -update and review the diff):\n%s", lineDiff(got, string(want)))
+	}
+}
+
+func describe(d bot.Decision) string {
+	s := d.Action
+	if d.Reason != "" {
+		s += " " + d.Reason
+	}
+	if d.Action == bot.ActionClarify {
+		var ids []string
+		for _, sug := range d.Suggestions {
+			ids = append(ids, sug.ID)
+		}
+		return s + " [" + strings.Join(ids, " ") + "]"
+	}
+	if d.Article != nil && (d.Action == bot.ActionAnswer || d.Text != "") {
+		s += " " + d.Article.ID
+	}
+	return s + " intent=" + d.Intent
+}
+
+// lineDiff lists the lines that differ, as -got +want.
+func lineDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(g), len(w)); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			fmt.Fprintf(&b, "line %d:\n- %s\n+ %s\n", i+1, gl, wl)
+		}
+	}
+	return b.String()
+}
