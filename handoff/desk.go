@@ -26,6 +26,9 @@ type Phrases struct {
 	AgentJoined string
 	// Resolved is sent when the agent resolves the chat.
 	Resolved string
+	// Fallback replaces the transfer phrase when the bot could not answer (low
+	// confidence, out of scope, repeated misses): it apologises before transferring.
+	Fallback string
 }
 
 // DeskConfig configures a Desk.
@@ -49,6 +52,7 @@ var DefaultPhrases = Phrases{
 	TransferAftersale: "正在为您转接售后专员，请稍候",
 	AgentJoined:       "您好，客服{agent}为您服务，请问有什么可以帮到您？",
 	Resolved:          "感谢您的咨询，祝您购物愉快！如还有问题，欢迎随时联系我们。",
+	Fallback:          "抱歉，这个问题我暂时无法准确回答，正在为您转接人工客服，请稍候。",
 }
 
 // Desk is the hand-off service: it starts conversations, queues them for people, and
@@ -75,7 +79,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		d string
 	}{
 		{&p.TransferPresale, def.TransferPresale}, {&p.TransferAftersale, def.TransferAftersale},
-		{&p.AgentJoined, def.AgentJoined}, {&p.Resolved, def.Resolved},
+		{&p.AgentJoined, def.AgentJoined}, {&p.Resolved, def.Resolved}, {&p.Fallback, def.Fallback},
 	} {
 		if strings.TrimSpace(*f.v) == "" {
 			*f.v = f.d
@@ -216,8 +220,11 @@ func (d *Desk) Handoff(ctx context.Context, id string, h HandoffRequest) error {
 		return err
 	}
 	phrase := d.phrases.TransferPresale
-	if h.Group == GroupAftersale {
+	switch {
+	case h.Group == GroupAftersale:
 		phrase = d.phrases.TransferAftersale
+	case h.Reason == "low_confidence" || h.Reason == "out_of_scope" || h.Reason == "repeated_miss":
+		phrase = d.phrases.Fallback
 	}
 	if _, _, err := d.apply(ctx, id, Transition{}, Message{ID: "transfer:" + h.Key, Kind: KindMessage, From: FromSystem, Text: phrase}); err != nil {
 		return err

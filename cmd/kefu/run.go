@@ -71,6 +71,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		Phrases: handoff.Phrases{
 			TransferPresale: phrases["transfer_presale"], TransferAftersale: phrases["transfer_aftersale"],
 			AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],
+			Fallback: phrases["fallback_handoff"],
 		},
 		Logger: log.With().Str("part", "handoff").Logger(),
 	})
