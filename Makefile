@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: deps test build run bench fmt clean
+.PHONY: deps test build run bench eval fmt clean
 
 # Install redis-server (and chromium for browser tests) when missing and possible.
 deps:
@@ -25,6 +25,19 @@ run:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Measure the bot: the project's labelled set on the bundled knowledge, then the public
+# sets of ../shared/eval (HINT3's two shops, Bitext with CLINC150's out-of-scope
+# questions), each beside plain bleve as the baseline.
+SHARED_EVAL ?= ../shared/eval
+eval:
+	$(GO) build -o bin/kefu ./cmd/kefu
+	bin/kefu eval --baseline --title "Kefu's own set" --questions knowledge/eval/questions.jsonl
+	@if [ -d "$(SHARED_EVAL)" ]; then \
+	  bin/kefu eval --baseline --misses 0 --title "HINT3 SOFMattress" --kb $(SHARED_EVAL)/hint3/sofmattress.articles.jsonl --questions $(SHARED_EVAL)/hint3/sofmattress.questions.jsonl && \
+	  bin/kefu eval --baseline --misses 0 --title "HINT3 Curekart" --kb $(SHARED_EVAL)/hint3/curekart.articles.jsonl --questions $(SHARED_EVAL)/hint3/curekart.questions.jsonl && \
+	  bin/kefu eval --baseline --misses 0 --title "Bitext + CLINC150 out of scope" --kb $(SHARED_EVAL)/bitext/bitext.articles.jsonl --questions $(SHARED_EVAL)/bitext/bitext.questions.jsonl,$(SHARED_EVAL)/clinc150/clinc150-oos.questions.jsonl; \
+	else echo "$(SHARED_EVAL) not found: public sets skipped"; fi
 
 fmt:
 	gofmt -w .

@@ -26,6 +26,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	misses := fs.Int("misses", 20, "how many misses to list")
 	answer := fs.Float64("answer-threshold", 0, "answer threshold (default: the bot's)")
 	clarify := fs.Float64("clarify-threshold", 0, "clarify threshold (default: the bot's)")
+	baseline := fs.Bool("baseline", false, "also report plain bleve (standard analyzer, one document per question, top hit, best threshold in hindsight)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,5 +76,31 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		*title = *questions
 	}
 	rep.Write(stdout, fmt.Sprintf("%s (%d articles)", *title, len(arts)), *misses)
+	if *baseline {
+		return writeBaseline(ctx, stdout, arts, qs)
+	}
+	return nil
+}
+
+// writeBaseline reports plain bleve's HINT3 accuracy with its best threshold in hindsight.
+func writeBaseline(ctx context.Context, w io.Writer, arts []kb.Article, qs []bot.Question) error {
+	base, err := kb.NewBaseline(arts)
+	if err != nil {
+		return err
+	}
+	defer base.Close()
+	preds, scores, labels := make([]string, len(qs)), make([]float64, len(qs)), make([]string, len(qs))
+	p1 := 0
+	for i, q := range qs {
+		if preds[i], scores[i], err = base.Top(ctx, q.Text); err != nil {
+			return err
+		}
+		labels[i] = q.Article
+		if q.Article != "" && preds[i] == q.Article {
+			p1++
+		}
+	}
+	acc, t := kb.BestThresholdAccuracy(preds, scores, labels)
+	fmt.Fprintf(w, "baseline (plain bleve)  HINT3 accuracy %.3f at threshold %.3f chosen in hindsight; top-1 right %d\n", acc, t, p1)
 	return nil
 }

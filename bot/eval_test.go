@@ -1,0 +1,85 @@
+package bot
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+)
+
+// fixedDecider answers each text with a prepared decision.
+type fixedDecider map[string]Decision
+
+func (f fixedDecider) Decide(_ context.Context, in Input) (Decision, error) { return f[in.Text], nil }
+
+func hitsOf(ids ...string) []ScoredHit {
+	out := make([]ScoredHit, len(ids))
+	for i, id := range ids {
+		out[i] = ScoredHit{ArticleRef: ArticleRef{ID: id}}
+	}
+	return out
+}
+
+func TestEvaluateMetrics(t *testing.T) {
+	a, b := &ArticleRef{ID: "a"}, &ArticleRef{ID: "b"}
+	dec := fixedDecider{
+		"right":   {Action: ActionAnswer, Article: a, Hits: hitsOf("a", "b")},
+		"second":  {Action: ActionAnswer, Article: b, Hits: hitsOf("b", "a")},
+		"unsure":  {Action: ActionClarify, Article: b, Suggestions: []ArticleRef{*b, *a}, Hits: hitsOf("b", "a")},
+		"gaveup":  {Action: ActionHandoff, Reason: ReasonLowConfidence, Article: a, Hits: hitsOf("a")},
+		"return":  {Action: ActionHandoff, Reason: ReasonAfterSales, Article: a, Hits: hitsOf("a")},
+		"weather": {Action: ActionHandoff, Reason: ReasonOutOfScope, Hits: hitsOf("b")},
+		"chat":    {Action: ActionAnswer, Article: b, Hits: hitsOf("b")},
+	}
+	qs := []Question{
+		{Text: "right", Expect: ActionAnswer, Article: "a"},                             // p@1, answered right
+		{Text: "second", Expect: ActionAnswer, Article: "a"},                            // rank 2
+		{Text: "unsure", Expect: ActionAnswer, Article: "b"},                            // rank 1, clarify
+		{Text: "gaveup", Expect: ActionAnswer, Article: "a"},                            // rank 1, wrongly handed off
+		{Text: "return", Expect: ActionHandoff, Reason: ReasonAfterSales, Article: "a"}, // recall hit
+		{Text: "weather", Expect: ActionHandoff, Reason: ReasonOutOfScope},              // recall hit
+		{Text: "chat", Expect: ActionHandoff, Reason: ReasonOutOfScope},                 // recall miss
+	}
+	rep, err := Evaluate(context.Background(), dec, qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rep.Metrics()
+	near := func(name string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	near("precision@1", m.PrecisionAt1, 4.0/5)            // right, unsure, gaveup, return of 5 with an article
+	near("MRR", m.MRR, (1+0.5+1+1+1)/5.0)                 //
+	near("answered right", m.AnsweredRight, 1.0/4)        // only "right"
+	near("wrongly handed off", m.WronglyHandedOff, 1.0/4) // "gaveup"
+	near("after-sales recall", m.AfterSalesRecall, 1)     //
+	near("out-of-scope recall", m.OutOfScopeRecall, 0.5)  // weather yes, chat no
+	near("HINT3 accuracy", m.HINT3Accuracy, 4.0/7)        // right, unsure(b), return(a), weather(oos)
+	var out strings.Builder
+	rep.Write(&out, "test", 10)
+	for _, want := range []string{"precision@1            0.800", `"second"`, `"gaveup"`, `"chat"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), `"right"`) {
+		t.Errorf("report lists a question the bot got right:\n%s", out.String())
+	}
+}
+
+func TestReadQuestions(t *testing.T) {
+	qs, err := ReadQuestions(strings.NewReader(`{"text":"a","expect":"answer","article":"x"}
+
+{"text":"b","expect":"handoff","reason":"out_of_scope"}`))
+	if err != nil || len(qs) != 2 || qs[1].Reason != ReasonOutOfScope {
+		t.Fatalf("ReadQuestions = %+v, %v", qs, err)
+	}
+	for _, bad := range []string{`{"text":"a","expect":"maybe"}`, `{"expect":"answer"}`, `not json`} {
+		if _, err := ReadQuestions(strings.NewReader(bad)); err == nil {
+			t.Errorf("ReadQuestions(%s) succeeded", bad)
+		}
+	}
+}
