@@ -35,6 +35,28 @@ func (synonymFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
 	return in
 }
 
+// unigramAnalyzerName also indexes each Han character alone, beside the bigrams: a
+// weaker field that still matches when a shopper's wording shares single characters
+// with a question (券 and 优惠券, or a typo inside a word).
+const unigramAnalyzerName = "kefu_unigram"
+
+// addUnigramAnalyzer registers unigramAnalyzerName.
+func addUnigramAnalyzer(m *mapping.IndexMappingImpl) error {
+	if err := m.AddCustomTokenFilter("kefu_bigram_unigram", map[string]any{
+		"type": cjk.BigramName, "output_unigram": true,
+	}); err != nil {
+		return err
+	}
+	return m.AddCustomAnalyzer(unigramAnalyzerName, map[string]any{
+		"type":      custom.Name,
+		"tokenizer": unicode.Name,
+		"token_filters": []string{
+			cjk.WidthName, lowercase.Name, en.PossessiveName, en.StopName, porter.Name,
+			"kefu_bigram_unigram", synonymFilterName,
+		},
+	})
+}
+
 // addAnalyzer registers the analyzer of every text field: unicode words; full-width
 // folded to half-width; lower case; English possessives, stop words and Porter stems
 // (which leave Han text alone); Han runs as overlapping bigrams; synonyms.

@@ -108,6 +108,9 @@ func buildMapping() (*mapping.IndexMappingImpl, error) {
 	if err := addAnalyzer(m); err != nil {
 		return nil, err
 	}
+	if err := addUnigramAnalyzer(m); err != nil {
+		return nil, err
+	}
 	text := func() *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = analyzerName
@@ -120,6 +123,9 @@ func buildMapping() (*mapping.IndexMappingImpl, error) {
 	doc := bleve.NewDocumentMapping()
 	doc.AddFieldMappingsAt("title", text())
 	doc.AddFieldMappingsAt("questions", text())
+	uni := text()
+	uni.Analyzer = unigramAnalyzerName
+	doc.AddFieldMappingsAt("chars", uni)
 	doc.AddFieldMappingsAt("answer", text())
 	doc.AddFieldMappingsAt("tags", text())
 	doc.AddFieldMappingsAt("article", keyword)
@@ -138,6 +144,7 @@ type articleDoc struct {
 
 type questionDoc struct {
 	Question string `json:"questions"`
+	Chars    string `json:"chars"`
 	Article  string `json:"article"`
 }
 
@@ -171,7 +178,7 @@ func (x *Index) Put(ctx context.Context, arts ...Article) error {
 			return fmt.Errorf("indexing article %q: %w", a.ID, err)
 		}
 		for i, q := range a.Questions {
-			if err := b.Index(questionDocID(a.ID, i), questionDoc{Question: q, Article: a.ID}); err != nil {
+			if err := b.Index(questionDocID(a.ID, i), questionDoc{Question: q, Chars: q, Article: a.ID}); err != nil {
 				return fmt.Errorf("indexing article %q: %w", a.ID, err)
 			}
 		}

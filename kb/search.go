@@ -17,6 +17,7 @@ const (
 	boostTitle    = 0.8
 	boostTags     = 0.4
 	boostAnswer   = 0.15
+	boostChars    = 0.3
 )
 
 // evidence weighs an article's matching questions, best first: the best match counts
@@ -63,6 +64,7 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		field("title", boostTitle),
 		field("tags", boostTags),
 		field("answer", boostAnswer),
+		charField(text),
 	)
 	req := bleve.NewSearchRequestOptions(q, max(60, 12*k), 0, false)
 	req.IncludeLocations = true
@@ -94,6 +96,9 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 			a.article = h.Score
 		}
 		for f := range h.Locations {
+			if f == "chars" {
+				continue
+			}
 			a.fields[f] = true
 		}
 	}
@@ -105,6 +110,11 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		art, ok := x.articles[id]
 		if !ok {
 			continue // deleted between the search and now
+		}
+		if len(a.fields) == 0 {
+			// Only single characters matched: that ranks an article that matches
+			// otherwise, but is no evidence of its own.
+			continue
 		}
 		sort.Sort(sort.Reverse(sort.Float64Slice(a.qs)))
 		score := a.article
@@ -137,6 +147,14 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		hits = hits[:k]
 	}
 	return hits, nil
+}
+
+func charField(text string) query.Query {
+	q := bleve.NewMatchQuery(text)
+	q.SetField("chars")
+	q.Analyzer = unigramAnalyzerName
+	q.SetBoost(boostChars)
+	return q
 }
 
 func coverage(q []string, set map[string]bool) float64 {
