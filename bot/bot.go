@@ -33,9 +33,20 @@ type Config struct {
 	// ClarifyText is the prompt above the suggestions; empty means 「您想问的是以下哪个问题呢？」.
 	ClarifyText string
 	// TopK is the number of hits the bot looks at; 0 means 5.
-	TopK   int
-	Logger zerolog.Logger
+	TopK int
+	// Phraser, when set, phrases answers from the top articles (an *LLM). On its
+	// error the article's own answer is given; when it says the articles do not cover
+	// the question, the bot hands off.
+	Phraser Phraser
+	Logger  zerolog.Logger
 }
+
+// Phraser phrases an answer to a question from articles only; *LLM is one.
+type Phraser interface {
+	Phrase(ctx context.Context, question string, articles []kb.Article) (Phrasing, error)
+}
+
+var _ Phraser = (*LLM)(nil)
 
 // Bot decides on shoppers' messages. It is safe for concurrent use.
 type Bot struct {
@@ -144,7 +155,11 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 		d.Intent = IntentOther // the top hit is too weak to say what the shopper wants
 		return handoff(d, ReasonOutOfScope), nil
 	case d.Confidence >= b.cfg.AnswerThreshold:
-		return b.answerOrExplain(d, *top), nil
+		d = b.answerOrExplain(d, *top)
+		if d.Action == ActionAnswer && b.cfg.Phraser != nil {
+			d = b.phrase(ctx, d, in.Text, hits)
+		}
+		return d, nil
 	case d.Confidence >= b.cfg.ClarifyThreshold && len(hits) > 1:
 		if in.Previous != nil && in.Previous.Weak {
 			// Two unsure turns in a row: offering more suggestions would go in circles.
@@ -159,6 +174,31 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 	default:
 		return handoff(d, ReasonLowConfidence), nil
 	}
+}
+
+// phrase lets the Phraser word the answer from the top articles. The decision keeps
+// the article's own answer when the Phraser fails, and becomes a hand-off when it says
+// the articles do not cover the question.
+func (b *Bot) phrase(ctx context.Context, d Decision, question string, hits []kb.Hit) Decision {
+	arts := make([]kb.Article, 0, 3)
+	for i := 0; i < len(hits) && i < 3; i++ {
+		arts = append(arts, hits[i].Article)
+	}
+	p, err := b.cfg.Phraser.Phrase(ctx, question, arts)
+	if err != nil {
+		b.log.Warn().Err(err).Msg("llm phrasing failed; answering with the article")
+		return d
+	}
+	if !p.Covered {
+		return handoff(d, ReasonOutOfScope)
+	}
+	for _, a := range arts {
+		if a.ID == p.ArticleID {
+			d.Article, d.Text, d.Phrased = ref(a), p.Text, true
+			return d
+		}
+	}
+	return d
 }
 
 // followUp reads a short, unclear message as a follow-up of the previous question that

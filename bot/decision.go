@@ -55,4 +55,6 @@ type Decision struct {
 	Text        string       `json:"text"`
 	Suggestions []ArticleRef `json:"suggestions"`
 	Hits        []ScoredHit  `json:"hits"`
+	// Phrased is true when a language model worded Text from Article.
+	Phrased bool `json:"phrased,omitempty"`
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // config is everything Kefu can be told. Each field has a flag and a KEFU_* variable;
@@ -23,6 +24,10 @@ type config struct {
 	AnswerThreshold  float64
 	ClarifyThreshold float64
 	InsecureCookie   bool
+	LLMBaseURL       string
+	LLMModel         string
+	LLMAPIKey        string
+	LLMTimeout       time.Duration
 }
 
 // newFlagSet returns the flags of serve-like commands, with defaults from env.
@@ -53,6 +58,14 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	str(&c.LogFormat, "log-format", "KEFU_LOG_FORMAT", "", "log format: json or console; empty means console on a terminal, json otherwise")
 	num(&c.AnswerThreshold, "answer-threshold", "KEFU_BOT_ANSWER_THRESHOLD", 0.5, "confidence from which the bot answers")
 	num(&c.ClarifyThreshold, "clarify-threshold", "KEFU_BOT_CLARIFY_THRESHOLD", 0.35, "confidence from which the bot offers suggestions instead of handing off")
+	str(&c.LLMBaseURL, "llm-base-url", "KEFU_LLM_BASE_URL", "", "OpenAI-compatible API base URL; when set with a model, a language model words the bot's answers from the articles")
+	str(&c.LLMModel, "llm-model", "KEFU_LLM_MODEL", "", "model name for the LLM")
+	str(&c.LLMAPIKey, "llm-api-key", "KEFU_LLM_API_KEY", "", "API key for the LLM (prefer the variable to the flag)")
+	llmTimeout := 8 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("KEFU_LLM_TIMEOUT")); err == nil {
+		llmTimeout = v
+	}
+	fs.DurationVar(&c.LLMTimeout, "llm-timeout", llmTimeout, "timeout of one LLM call; on timeout the article's own answer is given ($KEFU_LLM_TIMEOUT)")
 	insecure := os.Getenv("KEFU_INSECURE_COOKIE") == "true" || os.Getenv("KEFU_INSECURE_COOKIE") == "1"
 	fs.BoolVar(&c.InsecureCookie, "insecure-cookie", insecure, "send the console cookie without the Secure flag, for plain HTTP off localhost ($KEFU_INSECURE_COOKIE)")
 	return fs
@@ -61,6 +74,9 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 func (c *config) validate() error {
 	if c.AnswerThreshold <= 0 || c.AnswerThreshold > 1 || c.ClarifyThreshold <= 0 || c.ClarifyThreshold > c.AnswerThreshold {
 		return fmt.Errorf("thresholds must satisfy 0 < clarify (%.2f) <= answer (%.2f) <= 1", c.ClarifyThreshold, c.AnswerThreshold)
+	}
+	if (c.LLMBaseURL == "") != (c.LLMModel == "") {
+		return fmt.Errorf("the LLM needs both a base URL and a model")
 	}
 	switch c.LogFormat {
 	case "", "json", "console":

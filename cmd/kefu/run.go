@@ -55,10 +55,19 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := bot.New(bot.Config{
+	bc := bot.Config{
 		Searcher: idx, AnswerThreshold: c.AnswerThreshold, ClarifyThreshold: c.ClarifyThreshold,
 		ClarifyText: phrases["clarify"], Logger: log.With().Str("part", "bot").Logger(),
-	})
+	}
+	if c.LLMBaseURL != "" {
+		llm, err := bot.NewLLM(bot.LLMConfig{BaseURL: c.LLMBaseURL, Model: c.LLMModel, APIKey: c.LLMAPIKey, Timeout: c.LLMTimeout})
+		if err != nil {
+			return nil, fmt.Errorf("configuring the LLM: %w", err)
+		}
+		bc.Phraser = llm
+		log.Info().Str("model", c.LLMModel).Msg("answers are worded by a language model")
+	}
+	b, err := bot.New(bc)
 	if err != nil {
 		return nil, err
 	}

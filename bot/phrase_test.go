@@ -1,0 +1,70 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/kefu-im/kefu/kb"
+)
+
+// fakePhraser is a Phraser with a fixed reply; it records the articles it was given.
+type fakePhraser struct {
+	reply Phrasing
+	err   error
+	got   []kb.Article
+}
+
+func (f *fakePhraser) Phrase(_ context.Context, _ string, arts []kb.Article) (Phrasing, error) {
+	f.got = arts
+	return f.reply, f.err
+}
+
+func TestPhrasedAnswers(t *testing.T) {
+	idx, err := kb.New(kb.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	inv := kb.Article{ID: "invoice", Title: "可以开发票吗", Category: kb.CategoryPresale, Questions: []string{"能开发票吗", "发票怎么开"}, Answer: "可以的，下单时填写发票信息即可。"}
+	ship := kb.Article{ID: "shipping", Title: "多久发货", Category: kb.CategoryPresale, Questions: []string{"什么时候发货"}, Answer: "付款后48小时内发货。"}
+	if err := idx.Put(context.Background(), inv, ship); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		phraser    *fakePhraser
+		wantAction string
+		wantText   string
+		wantPhrase bool
+	}{
+		{"worded", &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "invoice", Text: "亲，可以开发票的，下单时填写发票信息就好。"}}, ActionAnswer, "亲，可以开发票的，下单时填写发票信息就好。", true},
+		{"not covered", &fakePhraser{reply: Phrasing{Covered: false}}, ActionHandoff, "", false},
+		{"model fails", &fakePhraser{err: errors.New("timeout")}, ActionAnswer, inv.Answer, false},
+		{"cites an article it was not given", &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "nope", Text: "编造的答案"}}, ActionAnswer, inv.Answer, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := New(Config{Searcher: idx, Phraser: tt.phraser})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := b.Decide(context.Background(), Input{Text: "可以开发票吗？"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Action != tt.wantAction || d.Text != tt.wantText || d.Phrased != tt.wantPhrase {
+				t.Errorf("decision %s %q phrased=%v, want %s %q phrased=%v", d.Action, d.Text, d.Phrased, tt.wantAction, tt.wantText, tt.wantPhrase)
+			}
+			if len(tt.phraser.got) == 0 || tt.phraser.got[0].ID != "invoice" {
+				t.Errorf("phraser got %v, want the ranked articles, invoice first", tt.phraser.got)
+			}
+		})
+	}
+	// After-sales cases never reach the model: the rules hand them off first.
+	p := &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "invoice", Text: "x"}}
+	b, _ := New(Config{Searcher: idx, Phraser: p})
+	if d, _ := b.Decide(context.Background(), Input{Text: "我要退货"}); d.Action != ActionHandoff || p.got != nil {
+		t.Errorf("after-sales: %s, phraser called with %v; want a hand-off without the model", d.Action, p.got)
+	}
+}
