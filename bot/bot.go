@@ -24,6 +24,10 @@ type Config struct {
 	Searcher Searcher
 	// AnswerThreshold is the confidence from which the bot answers; 0 means 0.5.
 	AnswerThreshold float64
+	// CategoryThresholds overrides AnswerThreshold for the articles of a category
+	// (presale, insale, aftersale, policy): a shop may want more certainty before the bot
+	// answers a policy question than a pre-sale one.
+	CategoryThresholds map[string]float64
 	// ClarifyThreshold is the confidence from which the bot offers suggestions instead of
 	// handing off; 0 means 0.35.
 	ClarifyThreshold float64
@@ -76,6 +80,11 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.ClarifyThreshold > cfg.AnswerThreshold {
 		return nil, fmt.Errorf("bot: clarify threshold %.2f is above the answer threshold %.2f", cfg.ClarifyThreshold, cfg.AnswerThreshold)
+	}
+	for cat, t := range cfg.CategoryThresholds {
+		if t < cfg.ClarifyThreshold || t > 1 {
+			return nil, fmt.Errorf("bot: answer threshold %.2f of category %q is outside [clarify threshold %.2f, 1]", t, cat, cfg.ClarifyThreshold)
+		}
 	}
 	return &Bot{cfg: cfg, log: cfg.Logger}, nil
 }
@@ -144,7 +153,11 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 		return d, nil
 	}
 
-	if d.Confidence < b.cfg.AnswerThreshold {
+	answerAt := b.cfg.AnswerThreshold
+	if top != nil {
+		answerAt = b.answerThreshold(top.Category)
+	}
+	if d.Confidence < answerAt {
 		if f, ok := b.followUp(ctx, text, in.Previous); ok {
 			return f, nil
 		}
@@ -154,7 +167,7 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 	case top == nil || d.Confidence < b.cfg.OutOfScopeThreshold:
 		d.Intent = IntentOther // the top hit is too weak to say what the shopper wants
 		return handoff(d, ReasonOutOfScope), nil
-	case d.Confidence >= b.cfg.AnswerThreshold:
+	case d.Confidence >= answerAt:
 		d = b.answerOrExplain(d, *top)
 		if d.Action == ActionAnswer && b.cfg.Phraser != nil {
 			d = b.phrase(ctx, d, in.Text, hits)
@@ -174,6 +187,15 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 	default:
 		return handoff(d, ReasonLowConfidence), nil
 	}
+}
+
+// answerThreshold is the confidence from which an article of category is given as the
+// answer.
+func (b *Bot) answerThreshold(category string) float64 {
+	if t, ok := b.cfg.CategoryThresholds[category]; ok {
+		return t
+	}
+	return b.cfg.AnswerThreshold
 }
 
 // phrase lets the Phraser word the answer from the top articles. The decision keeps
@@ -214,7 +236,7 @@ func (b *Bot) followUp(ctx context.Context, text string, prev *Turn) (Decision, 
 		return Decision{}, false
 	}
 	d := Decision{Intent: intentOf(hits[0].Article.Category), Hits: scored(hits), Article: ref(hits[0].Article), Confidence: confidence(hits)}
-	if d.Confidence < b.cfg.AnswerThreshold || hits[0].Article.ID == prev.Article {
+	if d.Confidence < b.answerThreshold(hits[0].Article.Category) || hits[0].Article.ID == prev.Article {
 		// Repeating the answer just given helps no one.
 		return Decision{}, false
 	}

@@ -68,3 +68,30 @@ func TestPhrasedAnswers(t *testing.T) {
 		t.Errorf("after-sales: %s, phraser called with %v; want a hand-off without the model", d.Action, p.got)
 	}
 }
+
+func TestCategoryThresholds(t *testing.T) {
+	idx, err := kb.New(kb.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	inv := kb.Article{ID: "invoice", Title: "可以开发票吗", Category: kb.CategoryPresale, Questions: []string{"能开发票吗"}, Answer: "可以的，下单时填写发票信息即可。"}
+	if err := idx.Put(context.Background(), inv); err != nil {
+		t.Fatal(err)
+	}
+	strict, err := New(Config{Searcher: idx, CategoryThresholds: map[string]float64{kb.CategoryPresale: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loose, _ := New(Config{Searcher: idx})
+	q := Input{Text: "开发票"}
+	if d, _ := loose.Decide(context.Background(), q); d.Action != ActionAnswer || d.Confidence >= 1 {
+		t.Fatalf("default threshold: %s at %.2f, want an answer below confidence 1", d.Action, d.Confidence)
+	}
+	if d, _ := strict.Decide(context.Background(), q); d.Action == ActionAnswer {
+		t.Errorf("presale threshold 1: the bot answered at %.2f", d.Confidence)
+	}
+	if _, err := New(Config{Searcher: idx, CategoryThresholds: map[string]float64{"policy": 0.1}}); err == nil {
+		t.Error("a category threshold below the clarify threshold was accepted")
+	}
+}

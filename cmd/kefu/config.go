@@ -13,21 +13,22 @@ import (
 // config is everything Kefu can be told. Each field has a flag and a KEFU_* variable;
 // a flag given on the command line wins over the variable.
 type config struct {
-	Addr             string
-	RedisURL         string
-	RedisPrefix      string
-	DataDir          string
-	Knowledge        string
-	AllowedOrigins   string
-	LogLevel         string
-	LogFormat        string
-	AnswerThreshold  float64
-	ClarifyThreshold float64
-	InsecureCookie   bool
-	LLMBaseURL       string
-	LLMModel         string
-	LLMAPIKey        string
-	LLMTimeout       time.Duration
+	Addr               string
+	RedisURL           string
+	RedisPrefix        string
+	DataDir            string
+	Knowledge          string
+	AllowedOrigins     string
+	LogLevel           string
+	LogFormat          string
+	AnswerThreshold    float64
+	ClarifyThreshold   float64
+	InsecureCookie     bool
+	CategoryThresholds string
+	LLMBaseURL         string
+	LLMModel           string
+	LLMAPIKey          string
+	LLMTimeout         time.Duration
 }
 
 // newFlagSet returns the flags of serve-like commands, with defaults from env.
@@ -57,6 +58,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	str(&c.LogLevel, "log-level", "KEFU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	str(&c.LogFormat, "log-format", "KEFU_LOG_FORMAT", "", "log format: json or console; empty means console on a terminal, json otherwise")
 	num(&c.AnswerThreshold, "answer-threshold", "KEFU_BOT_ANSWER_THRESHOLD", 0.5, "confidence from which the bot answers")
+	str(&c.CategoryThresholds, "category-thresholds", "KEFU_BOT_CATEGORY_THRESHOLDS", "", "answer thresholds per article category, e.g. policy=0.6,presale=0.45")
 	num(&c.ClarifyThreshold, "clarify-threshold", "KEFU_BOT_CLARIFY_THRESHOLD", 0.35, "confidence from which the bot offers suggestions instead of handing off")
 	str(&c.LLMBaseURL, "llm-base-url", "KEFU_LLM_BASE_URL", "", "OpenAI-compatible API base URL; when set with a model, a language model words the bot's answers from the articles")
 	str(&c.LLMModel, "llm-model", "KEFU_LLM_MODEL", "", "model name for the LLM")
@@ -75,6 +77,9 @@ func (c *config) validate() error {
 	if c.AnswerThreshold <= 0 || c.AnswerThreshold > 1 || c.ClarifyThreshold <= 0 || c.ClarifyThreshold > c.AnswerThreshold {
 		return fmt.Errorf("thresholds must satisfy 0 < clarify (%.2f) <= answer (%.2f) <= 1", c.ClarifyThreshold, c.AnswerThreshold)
 	}
+	if _, err := c.categoryThresholds(); err != nil {
+		return err
+	}
 	if (c.LLMBaseURL == "") != (c.LLMModel == "") {
 		return fmt.Errorf("the LLM needs both a base URL and a model")
 	}
@@ -84,6 +89,28 @@ func (c *config) validate() error {
 		return fmt.Errorf("unknown log format %q", c.LogFormat)
 	}
 	return nil
+}
+
+// categoryThresholds parses "category=threshold,…".
+func (c *config) categoryThresholds() (map[string]float64, error) {
+	out := make(map[string]float64)
+	for _, part := range strings.Split(c.CategoryThresholds, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		cat, v, ok := strings.Cut(part, "=")
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("category threshold %q: want category=number", part)
+		}
+		switch cat = strings.TrimSpace(cat); cat {
+		case "presale", "insale", "aftersale", "policy":
+		default:
+			return nil, fmt.Errorf("category threshold %q: unknown category %q", part, cat)
+		}
+		out[cat] = f
+	}
+	return out, nil
 }
 
 func (c *config) origins() []string {

@@ -55,9 +55,14 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	cats, err := c.categoryThresholds()
+	if err != nil {
+		return nil, err
+	}
 	bc := bot.Config{
 		Searcher: idx, AnswerThreshold: c.AnswerThreshold, ClarifyThreshold: c.ClarifyThreshold,
-		ClarifyText: phrases["clarify"], Logger: log.With().Str("part", "bot").Logger(),
+		CategoryThresholds: cats,
+		ClarifyText:        phrases["clarify"], Logger: log.With().Str("part", "bot").Logger(),
 	}
 	if c.LLMBaseURL != "" {
 		llm, err := bot.NewLLM(bot.LLMConfig{BaseURL: c.LLMBaseURL, Model: c.LLMModel, APIKey: c.LLMAPIKey, Timeout: c.LLMTimeout})
