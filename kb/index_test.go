@@ -463,3 +463,17 @@ func TestConcurrentSearchAndPut(t *testing.T) {
 		t.Errorf("Search after concurrent Puts = %v, want invoice first", ids(hits))
 	}
 }
+
+func TestSearchToleratesTypos(t *testing.T) {
+	x := newIndex(t, kb.Config{}, kb.Article{
+		ID: "mattress-size", Title: "Mattress sizes", Category: kb.CategoryPresale, Answer: "We make single, double, queen and king sizes.",
+		Questions: []string{"what sizes does the mattress come in", "available mattress dimensions"},
+	}, kb.Article{
+		ID: "delivery", Title: "Delivery time", Category: kb.CategoryInsale, Answer: "Orders ship within 48 hours.",
+		Questions: []string{"when will my order arrive"},
+	})
+	hits := search(t, x, "matress dimensons")
+	if len(hits) == 0 || hits[0].Article.ID != "mattress-size" {
+		t.Fatalf("Search with two typos = %v, want mattress-size first", ids(hits))
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -18,7 +19,26 @@ const (
 	boostTags     = 0.4
 	boostAnswer   = 0.15
 	boostChars    = 0.3
+	boostFuzzy    = 0.3
 )
+
+// typoWords returns the Latin words of text that are long enough to carry a typo.
+func typoWords(text string) string {
+	// Fold full-width letters first, as the analyzer does, so ｉｎｖｏｉｃｅ counts too.
+	text = strings.Map(func(r rune) rune {
+		if r >= '\uFF01' && r <= '\uFF5E' {
+			return r - 0xFEE0
+		}
+		return r
+	}, text)
+	var out []string
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !(r < 128 && unicode.IsLetter(r)) }) {
+		if len(w) >= 5 {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, " ")
+}
 
 // evidence weighs an article's matching questions, best first: the best match counts
 // fully, further matches add evidence with falling weight, so an article whose several
@@ -66,6 +86,16 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		field("answer", boostAnswer),
 		charField(text),
 	)
+	if words := typoWords(text); words != "" {
+		// Latin words of five letters or more also match with one typo. Han text is
+		// left out: one edit of a two-character term matches almost anything.
+		fz := bleve.NewMatchQuery(words)
+		fz.SetField("questions")
+		fz.Analyzer = analyzerName
+		fz.SetFuzziness(1)
+		fz.SetBoost(boostFuzzy)
+		q.AddQuery(fz)
+	}
 	req := bleve.NewSearchRequestOptions(q, max(60, 12*k), 0, false)
 	req.IncludeLocations = true
 	res, err := x.idx.SearchInContext(ctx, req)
