@@ -1,6 +1,8 @@
 package kb
 
 import (
+	"strings"
+
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
@@ -12,14 +14,33 @@ import (
 	"github.com/blevesearch/bleve/v2/registry"
 )
 
-// synonymFilterName is the token filter that maps synonyms to one term.
-const synonymFilterName = "kefu_synonyms"
+// Names of the analysis parts registered here.
+const (
+	synonymFilterName    = "kefu_synonyms"
+	colloquialFilterName = "kefu_colloquial"
+)
 
 func init() {
 	registry.RegisterTokenFilter(synonymFilterName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
 		return synonymFilter{}, nil
 	})
+	registry.RegisterCharFilter(colloquialFilterName, func(map[string]any, *registry.Cache) (analysis.CharFilter, error) {
+		return colloquialFilter{}, nil
+	})
 }
+
+// colloquial rewrites chat spellings to the standard words before analysis, so that
+// 「咋退」 and 「怎么退」 share their terms. Only whole, unambiguous forms are listed.
+var colloquial = strings.NewReplacer(
+	"肿么", "怎么", "咋样", "怎样", "咋", "怎么", "啥时候", "什么时候", "啥", "什么", "神马", "什么",
+	"木有", "没有", "莫有", "没有", "米有", "没有", "木事", "没事", "俺", "我", "偶们", "我们",
+	"滴", "的", "嘛时候", "什么时候", "多久能", "多久",
+)
+
+// colloquialFilter applies colloquial.
+type colloquialFilter struct{}
+
+func (colloquialFilter) Filter(in []byte) []byte { return []byte(colloquial.Replace(string(in))) }
 
 // synonymFilter replaces each term that has a canonical synonym by it, so that 开票 and
 // 发票, or 物流, 快递 and 包裹, are one term in the index and in queries. It runs after
@@ -48,8 +69,9 @@ func addUnigramAnalyzer(m *mapping.IndexMappingImpl) error {
 		return err
 	}
 	return m.AddCustomAnalyzer(unigramAnalyzerName, map[string]any{
-		"type":      custom.Name,
-		"tokenizer": unicode.Name,
+		"type":         custom.Name,
+		"char_filters": []string{colloquialFilterName},
+		"tokenizer":    unicode.Name,
 		"token_filters": []string{
 			cjk.WidthName, lowercase.Name, en.PossessiveName, en.StopName, porter.Name,
 			"kefu_bigram_unigram", synonymFilterName,
@@ -62,8 +84,9 @@ func addUnigramAnalyzer(m *mapping.IndexMappingImpl) error {
 // (which leave Han text alone); Han runs as overlapping bigrams; synonyms.
 func addAnalyzer(m *mapping.IndexMappingImpl) error {
 	return m.AddCustomAnalyzer(analyzerName, map[string]any{
-		"type":      custom.Name,
-		"tokenizer": unicode.Name,
+		"type":         custom.Name,
+		"char_filters": []string{colloquialFilterName},
+		"tokenizer":    unicode.Name,
 		"token_filters": []string{
 			cjk.WidthName, lowercase.Name, en.PossessiveName, en.StopName, porter.Name,
 			cjk.BigramName, synonymFilterName,
