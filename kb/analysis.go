@@ -61,35 +61,29 @@ func (synonymFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
 // with a question (券 and 优惠券, or a typo inside a word).
 const unigramAnalyzerName = "kefu_unigram"
 
-// addUnigramAnalyzer registers unigramAnalyzerName.
-func addUnigramAnalyzer(m *mapping.IndexMappingImpl) error {
+// addAnalyzers registers the analyzer of every text field and its unigram twin: chat
+// spellings normalised; unicode words; full-width folded to half-width; lower case;
+// English possessives, stop words and Porter stems (which leave Han text alone); Han runs
+// as overlapping bigrams (and, in the twin, single characters too); synonyms.
+func addAnalyzers(m *mapping.IndexMappingImpl) error {
 	if err := m.AddCustomTokenFilter("kefu_bigram_unigram", map[string]any{
 		"type": cjk.BigramName, "output_unigram": true,
 	}); err != nil {
 		return err
 	}
-	return m.AddCustomAnalyzer(unigramAnalyzerName, map[string]any{
-		"type":         custom.Name,
-		"char_filters": []string{colloquialFilterName},
-		"tokenizer":    unicode.Name,
-		"token_filters": []string{
-			cjk.WidthName, lowercase.Name, en.PossessiveName, en.StopName, porter.Name,
-			"kefu_bigram_unigram", synonymFilterName,
-		},
-	})
-}
-
-// addAnalyzer registers the analyzer of every text field: unicode words; full-width
-// folded to half-width; lower case; English possessives, stop words and Porter stems
-// (which leave Han text alone); Han runs as overlapping bigrams; synonyms.
-func addAnalyzer(m *mapping.IndexMappingImpl) error {
-	return m.AddCustomAnalyzer(analyzerName, map[string]any{
-		"type":         custom.Name,
-		"char_filters": []string{colloquialFilterName},
-		"tokenizer":    unicode.Name,
-		"token_filters": []string{
-			cjk.WidthName, lowercase.Name, en.PossessiveName, en.StopName, porter.Name,
-			cjk.BigramName, synonymFilterName,
-		},
-	})
+	for name, han := range map[string]string{analyzerName: cjk.BigramName, unigramAnalyzerName: "kefu_bigram_unigram"} {
+		err := m.AddCustomAnalyzer(name, map[string]any{
+			"type":         custom.Name,
+			"char_filters": []string{colloquialFilterName},
+			"tokenizer":    unicode.Name,
+			"token_filters": []string{
+				cjk.WidthName, lowercase.Name, en.PossessiveName, en.StopName, porter.Name,
+				han, synonymFilterName,
+			},
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

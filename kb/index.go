@@ -16,7 +16,7 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// analyzerName is the analyzer of every text field (analysis.go).
+// analyzerName is the analyzer of every text field but the character field (analysis.go).
 const analyzerName = "kefu_text"
 
 // Config configures an Index. The zero value is an in-memory index that logs nothing.
@@ -105,10 +105,7 @@ func clearIndexDir(path string) error {
 
 func buildMapping() (*mapping.IndexMappingImpl, error) {
 	m := bleve.NewIndexMapping()
-	if err := addAnalyzer(m); err != nil {
-		return nil, err
-	}
-	if err := addUnigramAnalyzer(m); err != nil {
+	if err := addAnalyzers(m); err != nil {
 		return nil, err
 	}
 	text := func() *mapping.FieldMapping {
