@@ -17,6 +17,7 @@ func (s *session) answer(ctx context.Context, key, text, articleID string, seq i
 		s.log.Error().Err(err).Msg("bot decision")
 		d = bot.Decision{Action: bot.ActionHandoff, Reason: bot.ReasonLowConfidence, Intent: bot.IntentOther}
 	}
+	s.g.stats.decided(d.Action, d.Reason)
 	s.log.Info().Str("action", d.Action).Str("reason", d.Reason).Str("intent", d.Intent).
 		Float64("confidence", d.Confidence).Str("article", articleIDOf(d)).Msg("bot decided")
 

@@ -59,6 +59,7 @@ type Gateway struct {
 	origins  map[string]bool
 	any      bool
 	upgrader websocket.Upgrader
+	stats    Stats
 }
 
 var _ http.Handler = (*Gateway)(nil)
@@ -132,6 +133,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered the client
 	}
+	g.stats.connections.Add(1)
+	defer g.stats.connections.Add(-1)
 	c := newConn(ws, g.cfg)
 	s := &session{g: g, c: c, log: zerolog.Ctx(r.Context()).With().Logger()}
 	s.run(r.Context(), r.URL.Query())

@@ -112,6 +112,7 @@ func (s *session) open(ctx context.Context, q url.Values) (handoff.Conversation,
 	}
 	c, token, err := s.g.desk.Start(ctx)
 	if err == nil {
+		s.g.stats.conversations.Add(1)
 		s.log.Info().Str("conv", c.ID).Msg("conversation started")
 	}
 	return c, token, true, err
@@ -292,6 +293,9 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 	}
 	s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: stored.Seq})
 	s.order.Unlock()
+	if !dup {
+		s.g.stats.messages.Add(1)
+	}
 	s.wake()
 	if dup {
 		// A resend. The bot answers it again only if its first answer never got stored

@@ -169,6 +169,24 @@ func TestMemoryDefaults(t *testing.T) {
 		}
 	}
 	login(t, k, "admin", pw)
+	s, _ := dialShopper(t, k, "")
+	s.send(map[string]any{"type": "message", "id": "m1", "text": "可以开发票吗？"})
+	s.until("bot answer", isFrom("bot"))
+	resp, err := http.Get(k.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m strings.Builder
+	bufio.NewReader(resp.Body).WriteTo(&m)
+	resp.Body.Close()
+	for _, want := range []string{
+		"kefu_shopper_connections 1", "kefu_conversations_started_total 1", "kefu_shopper_messages_total 1",
+		`kefu_bot_decisions_total{action="answer",reason=""} 1`, `kefu_queue_waiting{group="presale"} 0`,
+	} {
+		if !strings.Contains(m.String(), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, m.String())
+		}
+	}
 	if strings.Contains(k.logText(), "可以开发票") {
 		t.Error("the log holds a message body")
 	}

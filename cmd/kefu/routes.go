@@ -41,6 +41,7 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("POST /api/users", c.AddUser())
 
 	// Operations.
+	mux.HandleFunc("GET /metrics", metrics(a))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.desk.Ping(r.Context()); err != nil {
