@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/kefu-im/kefu/bot"
@@ -225,5 +226,56 @@ func TestBundledBot(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEvalSetNotCopied keeps the project's labelled set honest: no question of it may be
+// one of the bundled articles' own questions, or that question with a word or two added
+// or left out (one contains the other and is at most a fifth longer), after the bot's
+// normalisation (full-width, case, punctuation).
+func TestEvalSetNotCopied(t *testing.T) {
+	f, err := os.Open(filepath.Join("eval", "questions.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	qs, err := bot.ReadQuestions(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) < 300 {
+		t.Errorf("eval set has %d questions, want at least 300", len(qs))
+	}
+	strip := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				return r
+			}
+			return -1
+		}, bot.Normalize(s))
+	}
+	var own []string
+	for _, a := range bundled(t) {
+		for _, q := range append([]string{a.Title}, a.Questions...) {
+			if s := strip(q); utf8.RuneCountInString(s) >= 4 {
+				own = append(own, s)
+			}
+		}
+	}
+	for _, q := range qs {
+		e := strip(q.Text)
+		if e == "" {
+			continue // "？？？", "👍": nothing to copy
+		}
+		for _, o := range own {
+			short, long := e, o
+			if len(short) > len(long) {
+				short, long = long, short
+			}
+			if strings.Contains(long, short) && utf8.RuneCountInString(long)*4 <= utf8.RuneCountInString(short)*5 {
+				t.Errorf("eval question %q copies article question %q", q.Text, o)
+				break
+			}
+		}
 	}
 }
