@@ -1,0 +1,75 @@
+// Package kbtest generates large knowledge bases from the bundled articles, for the
+// benchmarks of kb and bot: the latency target is set at 10,000 articles.
+package kbtest
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/kefu-im/kefu/kb"
+	"github.com/kefu-im/kefu/knowledge"
+)
+
+// benchNouns are products a shopper names in a question, by language; with benchShapes
+// they vary the generated copies of an article so that no two documents are identical.
+var benchNouns = map[string][]string{
+	"zh": {
+		"羽绒服", "运动鞋", "连衣裙", "手机壳", "保温杯", "牛仔裤", "背包", "床单", "耳机", "台灯",
+		"卫衣", "衬衫", "毛衣", "风衣", "围巾", "帽子", "袜子", "拖鞋", "行李箱", "钱包",
+		"手表", "项链", "口红", "面霜", "洗发水", "牙刷", "毛巾", "枕头", "被子", "窗帘",
+		"电饭煲", "吹风机", "充电宝", "数据线", "键盘", "鼠标", "水杯", "玩具", "奶粉", "茶叶",
+	},
+	"en": {
+		"down jacket", "sneakers", "dress", "phone case", "thermos", "jeans", "backpack", "bed sheet", "earbuds", "desk lamp",
+		"hoodie", "shirt", "sweater", "trench coat", "scarf", "hat", "socks", "slippers", "suitcase", "wallet",
+		"watch", "necklace", "lipstick", "face cream", "shampoo", "toothbrush", "towel", "pillow", "duvet", "curtains",
+		"rice cooker", "hair dryer", "power bank", "usb cable", "keyboard", "mouse", "water bottle", "toy", "baby formula", "tea",
+	},
+}
+
+// benchShapes are the ways a product word goes before the question, by language.
+var benchShapes = map[string][]string{
+	"zh": {"%s", "这件%s", "买的%s", "%s订单", "那个%s", "%s的订单"},
+	"en": {"%s: ", "my %s: ", "the %s - ", "%s order: ", "about the %s: ", "re my %s order, "},
+}
+
+// benchPhrase is the k-th product phrase of a language ("" is zh); the first
+// len(nouns)*len(shapes) are all different.
+func benchPhrase(lang string, k int) string {
+	if lang != "en" {
+		lang = "zh"
+	}
+	nouns, shapes := benchNouns[lang], benchShapes[lang]
+	return fmt.Sprintf(shapes[(k/len(nouns))%len(shapes)], nouns[k%len(nouns)])
+}
+
+// Articles returns n articles: the bundled ones as they are, then copies of them
+// (id "<id>-<i>") whose title and questions name a product in the article's language,
+// category and answer kept. The result is the same on every call.
+func Articles(n int) ([]kb.Article, error) {
+	bundled, err := knowledge.Bundled()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]kb.Article, 0, n)
+	for i := 0; len(out) < n; i++ {
+		for _, a := range bundled {
+			if len(out) == n {
+				break
+			}
+			if i == 0 {
+				out = append(out, a)
+				continue
+			}
+			c := a
+			c.ID = a.ID + "-" + strconv.Itoa(i)
+			c.Title = benchPhrase(a.Lang, i) + c.Title
+			c.Questions = make([]string, len(a.Questions))
+			for j, q := range a.Questions {
+				c.Questions[j] = benchPhrase(a.Lang, i+7*(j+1)) + q
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
