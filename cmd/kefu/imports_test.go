@@ -22,7 +22,7 @@ func TestImports(t *testing.T) {
 	only := map[string][]string{ // third-party import → the packages that may use it
 		"github.com/blevesearch/bleve": {"kb"},
 		"github.com/gorilla/websocket": {"widget"},
-		"github.com/redis/go-redis":    {"handoff", "cmd/kefu"},
+		"github.com/redis/go-redis":    {"handoff", "kb", "cmd/kefu"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, "github.com/kefu-im/kefu/...").CombinedOutput()
 	if err != nil {
