@@ -10,7 +10,7 @@ deps:
 
 # What CI runs: vet, formatting, and every test with the race detector.
 test:
-	bash .ci/deps redis
+	bash .ci/deps
 	$(GO) vet ./...
 	@files="$$(gofmt -l .)"; if [ -n "$$files" ]; then \
 		echo "gofmt needed (run make fmt):"; echo "$$files"; exit 1; \

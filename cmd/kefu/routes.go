@@ -40,6 +40,27 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("GET /api/users", c.Users())
 	mux.HandleFunc("POST /api/users", c.AddUser())
 
+	// Knowledge editors (package knowledge).
+	k := a.knowledge
+	mux.HandleFunc("GET /editor", k.Page)
+	mux.HandleFunc("GET /editor/static/{file}", k.Static)
+	mux.HandleFunc("GET /api/articles", k.List())
+	mux.HandleFunc("POST /api/articles", k.Create())
+	mux.HandleFunc("POST /api/articles/import", k.Import())
+	mux.HandleFunc("GET /api/articles/export", k.Export())
+	mux.HandleFunc("GET /api/articles/{id}", k.Get())
+	mux.HandleFunc("PUT /api/articles/{id}", k.Update())
+	mux.HandleFunc("DELETE /api/articles/{id}", k.Delete())
+	mux.HandleFunc("GET /api/articles/{id}/versions", k.Versions())
+	mux.HandleFunc("GET /api/articles/{id}/versions/{n}", k.Version())
+	mux.HandleFunc("POST /api/articles/{id}/restore", k.Restore())
+	mux.HandleFunc("POST /api/proposals", k.Propose())
+	mux.HandleFunc("POST /api/editor/preview", k.Preview())
+	mux.HandleFunc("POST /api/editor/ask", k.Ask())
+	mux.HandleFunc("GET /api/unanswered", k.Unanswered())
+	mux.HandleFunc("POST /api/unanswered/dismiss", k.DismissUnanswered())
+	mux.HandleFunc("POST /api/unanswered/attach", k.AttachUnanswered())
+
 	// Operations.
 	mux.HandleFunc("GET /metrics", metrics(a))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
@@ -47,6 +68,10 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 		if err := a.desk.Ping(r.Context()); err != nil {
 			zerolog.Ctx(r.Context()).Warn().Err(err).Msg("not ready")
 			http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if !a.knowledge.Ready() {
+			http.Error(w, "knowledge index not built or not following the article store", http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ready\n"))

@@ -20,12 +20,14 @@ import (
 
 // app is the wired product.
 type app struct {
-	index   *kb.Index
-	desk    *handoff.Desk
-	console *handoff.Console
-	gateway *widget.Gateway
-	store   handoff.Store
-	rdb     redis.UniversalClient
+	index     *kb.Index
+	articles  kb.Store
+	knowledge *knowledge.Service
+	desk      *handoff.Desk
+	console   *handoff.Console
+	gateway   *widget.Gateway
+	store     handoff.Store
+	rdb       redis.UniversalClient
 }
 
 // build constructs kb → bot → handoff → widget from the config.
@@ -36,20 +38,18 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.index = idx
-	var arts []kb.Article
+	// The articles to import on the first start: the bundled ones, or those of
+	// KEFU_KNOWLEDGE in their place.
+	seed, source := []kb.Article(nil), "bundled"
 	if c.Knowledge != "" {
-		arts, err = knowledge.Load(c.Knowledge)
+		seed, err = knowledge.Load(c.Knowledge)
+		source = "knowledge:" + c.Knowledge
 	} else {
-		arts, err = knowledge.Bundled()
+		seed, err = knowledge.Bundled()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loading knowledge: %w", err)
 	}
-	start := time.Now()
-	if err := idx.Put(ctx, arts...); err != nil {
-		return nil, fmt.Errorf("indexing knowledge: %w", err)
-	}
-	log.Info().Int("articles", len(arts)).Dur("took", time.Since(start)).Msg("knowledge indexed")
 
 	phrases, err := knowledge.Phrases()
 	if err != nil {
@@ -72,12 +72,17 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		bc.Phraser = llm
 		log.Info().Str("model", c.LLMModel).Msg("answers are worded by a language model")
 	}
+	newBot := func(s bot.Searcher) (*bot.Bot, error) {
+		cfg := bc
+		cfg.Searcher = s
+		return bot.New(cfg)
+	}
 	b, err := bot.New(bc)
 	if err != nil {
 		return nil, err
 	}
 
-	if a.store, a.rdb, err = newStore(c, log); err != nil {
+	if a.store, a.articles, a.rdb, err = newStores(c, log); err != nil {
 		return nil, err
 	}
 	a.desk, err = handoff.NewDesk(handoff.DeskConfig{
@@ -96,8 +101,16 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.knowledge, err = knowledge.New(knowledge.Config{
+		Store: a.articles, Index: idx, NewBot: newBot, Auth: deskAuth{a.desk},
+		SessionCookie: handoff.SessionCookie, Seed: seed, SeedSource: source,
+		Logger: log.With().Str("part", "knowledge").Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.gateway, err = widget.New(widget.Config{
-		Desk: a.desk, Bot: b, AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
+		Desk: a.desk, Bot: a.knowledge.Watch(b), AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
 		Logger: log.With().Str("part", "widget").Logger(),
 	})
 	if err != nil {
@@ -106,22 +119,43 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	return a, nil
 }
 
-// newStore returns the memory engine, or the Redis engine when a Redis URL is set.
-func newStore(c config, log zerolog.Logger) (handoff.Store, redis.UniversalClient, error) {
+// newStores returns the memory engines, or the Redis engines when a Redis URL is set:
+// the conversations' and the articles'.
+func newStores(c config, log zerolog.Logger) (handoff.Store, kb.Store, redis.UniversalClient, error) {
 	if c.RedisURL == "" {
-		return handoff.NewMemoryStore(nil), nil, nil
+		return handoff.NewMemoryStore(nil), kb.NewMemoryStore(nil), nil, nil
 	}
 	opts, err := redis.ParseURL(c.RedisURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("redis URL: %w", err)
+		return nil, nil, nil, fmt.Errorf("redis URL: %w", err)
 	}
 	rdb := redis.NewClient(opts)
-	st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: c.RedisPrefix, Logger: log.With().Str("part", "redis").Logger()})
+	rlog := log.With().Str("part", "redis").Logger()
+	st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: c.RedisPrefix, Logger: rlog})
 	if err != nil {
 		rdb.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return st, rdb, nil
+	arts, err := kb.NewRedisStore(kb.RedisConfig{Client: rdb, Prefix: c.RedisPrefix, Logger: rlog})
+	if err != nil {
+		rdb.Close()
+		return nil, nil, nil, err
+	}
+	return st, arts, rdb, nil
+}
+
+// deskAuth lets the knowledge editor check the console's sessions and tokens.
+type deskAuth struct{ desk *handoff.Desk }
+
+func (d deskAuth) Authenticate(ctx context.Context, token string) (knowledge.User, bool, error) {
+	u, err := d.desk.Authenticate(ctx, token)
+	if errors.Is(err, handoff.ErrBadCredentials) {
+		return knowledge.User{}, false, nil
+	}
+	if err != nil {
+		return knowledge.User{}, false, err
+	}
+	return knowledge.User{Name: u.Name, Role: u.Role}, true, nil
 }
 
 func (a *app) close() {
@@ -154,6 +188,24 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+	// The index is built from the article store before the first shopper is served.
+	for attempt := 0; ; attempt++ {
+		err := a.knowledge.Start(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if attempt%10 == 0 {
+			log.Warn().Err(err).Msg("building the index from the article store; retrying")
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 	password, err := a.desk.EnsureAdmin(ctx)
 	if err != nil {
 		return fmt.Errorf("creating the admin user: %w", err)
@@ -178,7 +230,7 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	if c.RedisURL != "" {
 		engine = "redis"
 	}
-	log.Info().Str("engine", engine).Str("shop_demo", base+"/").Str("console", base+"/console").
+	log.Info().Str("engine", engine).Str("shop_demo", base+"/").Str("console", base+"/console").Str("editor", base+"/editor").
 		Str("widget", base+"/widget.js").Str("health", base+"/healthz").Msg("kefu is serving")
 	if password != "" {
 		log.Warn().Str("user", "admin").Str("password", password).
@@ -187,6 +239,7 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.store.Run(gctx) })
+	g.Go(func() error { return a.knowledge.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

@@ -40,7 +40,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	store, rdb, err := newStore(c, log)
+	store, _, rdb, err := newStores(c, log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,441 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The article the editor writes in TestEditorBrowser: trade-in of an old phone, a topic
+// the bundled knowledge does not cover.
+const (
+	tradeInID    = "trade-in-old-phone"
+	tradeInTitle = "以旧换新：旧手机折价抵扣新机"
+	// tradeInAsk is a shopper's paraphrase, none of the article's questions.
+	tradeInAsk = "以旧换新怎么算钱"
+	// tradeInAnswer is typed line by line; its bold and list show in the preview.
+	tradeInAnswer = "可以的！本店支持**以旧换新**，旧手机估价后直接抵扣新机货款：\n\n" +
+		"- 在商品页点击「以旧换新」，选择旧机型号和成色，系统会给出预估价\n" +
+		"- 下单后快递员上门取旧机，免费包邮\n" +
+		"- 旧机验机通过后，抵扣金额原路退回\n\n" +
+		"估价以验机结果为准，屏幕碎裂或进水的机器会折价。"
+	// tradeInSeen is plain text of the answer that the widget shows.
+	tradeInSeen = "旧机验机通过后，抵扣金额原路退回"
+	// tradeInEdited replaces the last line in the second version.
+	tradeInOldLine = "估价以验机结果为准，屏幕碎裂或进水的机器会折价。"
+	tradeInNewLine = "估价以验机结果为准；本月旧机额外加价 100 元。"
+)
+
+var tradeInQuestions = []string{"旧手机可以抵钱吗", "能以旧换新吗", "旧手机回收怎么算价格", "以旧换新怎么操作"}
+
+// chromiumPath returns the browser for the browser tests, or skips the test (fails it
+// in CI, where a skipped browser test would hide a broken editor).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("KEFU_BROWSER_TESTS") == "0" {
+		t.Skip("browser tests turned off (KEFU_BROWSER_TESTS=0)")
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	const msg = "chromium not found: install it with `bash .ci/deps browser` (Debian's chromium package)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// browserTab starts a headless chromium with a fresh profile and returns its first
+// tab. The browser is stopped, and waited for, when the test ends.
+func browserTab(t *testing.T) context.Context {
+	t.Helper()
+	exe := chromiumPath(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 960),
+	)
+	// Registered after TempDir, so it runs first: the browser has exited before its
+	// profile directory is removed.
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	tab, cancelTab := chromedp.NewContext(alloc)
+	t.Cleanup(cancelTab)
+	// The first Do binds the browser to tab, which has no deadline; a browser that does
+	// not start within 20 s is stopped instead.
+	start, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go func() {
+		<-start.Done()
+		if errors.Is(start.Err(), context.DeadlineExceeded) {
+			cancelAlloc()
+		}
+	}()
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("starting %s: %v", exe, err)
+	}
+	return tab
+}
+
+// screenshotDir is $KEFU_SCREENSHOTS, or a temporary directory.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("KEFU_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browserSteps runs steps in a tab with a deadline per step, and fails the test
+// with what the page shows when one fails.
+type browserSteps struct {
+	t     *testing.T
+	shots string
+}
+
+func (b browserSteps) do(tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.fail(tab, what, err)
+	}
+}
+
+// fail saves a screenshot and the page's visible error messages, then fails.
+func (b browserSteps) fail(tab context.Context, what string, err error) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	if png, serr := chromedp.Run(ctx, chromedp.CaptureScreenshot()); serr == nil {
+		p := filepath.Join(b.shots, "editor-failure.png")
+		if os.WriteFile(p, png, 0o644) == nil {
+			b.t.Logf("screenshot of the failure: %s", p)
+		}
+	}
+	msgs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll('.form-error:not([hidden]), .toast')].map(e => (e.id || 'toast') + ': ' + e.textContent)`))
+	b.t.Fatalf("%s: %v\nmessages on the page: %q", what, err, msgs)
+}
+
+// newTab opens another tab in the browser of tab, in front, closed when the test ends.
+func (b browserSteps) newTab(tab context.Context, opts ...chromedp.ContextOption) context.Context {
+	b.t.Helper()
+	next, cancel := chromedp.NewContext(tab, opts...)
+	b.t.Cleanup(cancel)
+	// The first Run binds the tab's life to its context: this one, not a step's.
+	if err := chromedp.Do(next); err != nil {
+		b.t.Fatalf("opening a tab: %v", err)
+	}
+	b.front(next)
+	return next
+}
+
+// front brings a tab to the front: a tab in the background draws no frames, so it
+// cannot be captured.
+func (b browserSteps) front(tab context.Context) {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.within(tab), page.BringToFront, cdp.Empty{}); err != nil {
+		b.t.Fatalf("bringing a tab to the front: %v", err)
+	}
+}
+
+// within is tab with a deadline for one call; the deadline is cancelled when the
+// test ends.
+func (b browserSteps) within(tab context.Context) context.Context {
+	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
+	b.t.Cleanup(cancel)
+	return ctx
+}
+
+func (b browserSteps) screenshot(tab context.Context, name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.within(tab), chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	p := filepath.Join(b.shots, name)
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", p)
+}
+
+func (b browserSteps) attr(tab context.Context, sel, name string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
+	if err != nil {
+		b.fail(tab, "reading "+sel+"@"+name, err)
+	}
+	return v.Value
+}
+
+// selectAll selects the text of a field, as Ctrl+A does, so that typing replaces it.
+// (chromedp.SetValue cannot set an empty value, and Clear empties only a textarea's
+// initial text.)
+func selectAll(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`document.getElementById(` + quoteJS(id) + `).select()`)
+}
+
+// shadow is a JS path to an element of the shop widget, which lives in a shadow root.
+func shadow(testid string) chromedp.JSPath {
+	return chromedp.JSPath(`document.querySelector("kefu-widget").shadowRoot.querySelector('[data-testid="` + testid + `"]')`)
+}
+
+type savedArticle struct {
+	Version   int
+	Status    string
+	Answer    string
+	Questions []string
+}
+
+// TestEditorBrowser drives the knowledge editor in a real browser as an editor would:
+// write a draft with a live preview, check the bot tester, publish and see a shopper
+// get the answer in the shop's widget, edit, read the diff, restore, and be refused an
+// answer with a script in it.
+func TestEditorBrowser(t *testing.T) {
+	tab := browserTab(t)
+	b := browserSteps{t: t, shots: screenshotDir(t)}
+	k := startKefu(t, "")
+	pw := k.adminPassword()
+	if pw == "" {
+		t.Fatalf("no admin password in the log:\n%s", k.logText())
+	}
+	admin := login(t, k, "admin", pw)
+
+	// A page that opens a dialog (say an alert from an injected script) fails the test.
+	var dialogMu sync.Mutex
+	var dialogs []string
+	if err := chromedp.Listen(tab, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			dialogMu.Lock()
+			dialogs = append(dialogs, d.Message)
+			dialogMu.Unlock()
+			go func() { // no command may run in a listener
+				ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+				defer cancel()
+				chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+			}()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// 1. Sign in and write the article as a draft.
+	b.do(tab, "signing in",
+		chromedp.Navigate(k.url("/editor")),
+		chromedp.WaitVisible(chromedp.ID("login-username")),
+		chromedp.SendKeys(chromedp.ID("login-username"), "admin"),
+		chromedp.SendKeys(chromedp.ID("login-password"), pw),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("new-article-btn")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="article-item"]`)),
+	)
+	writeDraft := []chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.ID("new-article-btn")),
+		chromedp.WaitVisible(chromedp.ID("art-title")),
+		chromedp.SendKeys(chromedp.ID("art-title"), tradeInTitle),
+		chromedp.SendKeys(chromedp.ID("art-id"), tradeInID),
+		chromedp.SetValue(chromedp.ID("art-category"), "presale"),
+	}
+	for i, q := range tradeInQuestions {
+		row := chromedp.CSS(`#question-list li:nth-child(` + strconv.Itoa(i+1) + `) input`)
+		if i < len(tradeInQuestions)-1 {
+			q += kb.Enter // Enter adds the next row
+		}
+		writeDraft = append(writeDraft, chromedp.SendKeys(row, q))
+	}
+	writeDraft = append(writeDraft,
+		chromedp.SendKeys(chromedp.ID("art-answer"), tradeInAnswer),
+		chromedp.SendKeys(chromedp.ID("art-tags"), "以旧换新, 手机"),
+		chromedp.WaitVisible(chromedp.CSS(`#answer-preview strong`)),
+		chromedp.WaitVisible(chromedp.CSS(`#answer-preview li`)),
+		chromedp.Click(chromedp.ID("save-draft-btn")),
+		chromedp.WaitVisible(chromedp.CSS(`#ed-status[data-status="draft"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#ed-version[data-version="1"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#article-list [data-id="`+tradeInID+`"]`)),
+	)
+	b.do(tab, "writing the draft", writeDraft...)
+	strong, err := chromedp.Run(b.within(tab), chromedp.Text(chromedp.CSS(`#answer-preview strong`)))
+	if err != nil || strong != "以旧换新" {
+		t.Errorf("preview's bold = %q (%v), want 以旧换新", strong, err)
+	}
+	var saved savedArticle
+	if code := admin.do("GET", "/api/articles/"+tradeInID, nil, &saved); code != 200 ||
+		saved.Status != "draft" || saved.Version != 1 || len(saved.Questions) != len(tradeInQuestions) || saved.Answer != tradeInAnswer {
+		t.Fatalf("saved draft = %d %+v, want version 1, draft, %d questions, the answer typed", code, saved, len(tradeInQuestions))
+	}
+	b.screenshot(tab, "editor-1-draft.png")
+
+	// 2. The tester: with the draft the bot answers with it; published, it does not.
+	b.do(tab, "asking the tester",
+		chromedp.SendKeys(chromedp.ID("tester-input"), tradeInAsk),
+		chromedp.Click(chromedp.ID("tester-ask")),
+		chromedp.WaitVisible(chromedp.CSS(`#tester-draft[data-action] [data-testid="tester-action"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tester-published[data-action] [data-testid="tester-action"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tester-draft [data-testid="tester-hit"]`)),
+	)
+	if a, art := b.attr(tab, "#tester-draft", "data-action"), b.attr(tab, "#tester-draft", "data-article"); a != "answer" || art != tradeInID {
+		t.Errorf("with the draft the bot would %s with %q, want answer with %s", a, art, tradeInID)
+	}
+	if a, art := b.attr(tab, "#tester-published", "data-action"), b.attr(tab, "#tester-published", "data-article"); a == "answer" && art == tradeInID {
+		t.Errorf("the published knowledge already answers with the draft")
+	}
+	b.screenshot(tab, "editor-2-tester.png")
+
+	// 3. Publish; a shopper asks in the shop's widget and gets the answer.
+	b.do(tab, "publishing",
+		chromedp.Click(chromedp.ID("publish-btn")),
+		chromedp.WaitVisible(chromedp.CSS(`#ed-status[data-status="published"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#ed-version[data-version="2"]`)),
+	)
+	waitBotAnswers(t, admin, tradeInAsk, tradeInID)
+	shop := b.newTab(tab)
+	b.do(shop, "asking in the shop's widget",
+		chromedp.Navigate(k.url("/")),
+		chromedp.WaitVisible(shadow("kefu-launcher")),
+		chromedp.Click(shadow("kefu-launcher")),
+		chromedp.WaitVisible(shadow("kefu-input")),
+		chromedp.SendKeys(shadow("kefu-input"), tradeInAsk+kb.Enter),
+		chromedp.Poll[chromedp.Void](`[...(document.querySelector("kefu-widget")?.shadowRoot?.querySelectorAll('[data-testid="kefu-msg"][data-from="bot"]') || [])]
+			.some(m => m.textContent.includes(`+quoteJS(tradeInSeen)+`))`, chromedp.WithPollingTimeout(10*time.Second)),
+	)
+	b.screenshot(shop, "shop-widget-answer.png")
+	b.front(tab)
+
+	// 4. Edit the answer, read the diff, restore the published version.
+	edited := strings.Replace(tradeInAnswer, tradeInOldLine, tradeInNewLine, 1)
+	b.do(tab, "editing the answer",
+		selectAll("art-answer"),
+		chromedp.SendKeys(chromedp.ID("art-answer"), edited),
+		chromedp.WaitVisible(chromedp.ID("ed-dirty")),
+		chromedp.Click(chromedp.ID("publish-btn")),
+		chromedp.WaitVisible(chromedp.CSS(`#ed-version[data-version="3"]`)),
+		chromedp.Click(chromedp.ID("tab-history")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="history-item"][data-version="3"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#history-detail[data-version="3"] .diff-line.op-add`)),
+	)
+	type diffLine struct{ Op, Text string }
+	diff, err := chromedp.Run(b.within(tab), chromedp.Evaluate[[]diffLine](
+		`[...document.querySelectorAll('#history-detail .diff-line')].map(e => ({op: e.dataset.op, text: e.textContent}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var added, removed bool
+	for _, l := range diff {
+		added = added || (l.Op == "add" && strings.Contains(l.Text, tradeInNewLine))
+		removed = removed || (l.Op == "del" && strings.Contains(l.Text, tradeInOldLine))
+	}
+	if !added || !removed {
+		t.Errorf("diff of version 3 = %+v, want %q removed and %q added", diff, tradeInOldLine, tradeInNewLine)
+	}
+	b.do(tab, "restoring version 2",
+		chromedp.Click(chromedp.CSS(`[data-testid="history-item"][data-version="2"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#restore-btn[data-version="2"]`)),
+		chromedp.Click(chromedp.ID("restore-btn")),
+		chromedp.WaitVisible(chromedp.ID("confirm-ok")),
+		chromedp.Click(chromedp.ID("confirm-ok")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="history-item"][data-version="4"][data-action="restore"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#ed-version[data-version="4"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#history-detail[data-version="4"] .diff-line.op-add`)),
+	)
+	if v, err := chromedp.Run(b.within(tab), chromedp.Value(chromedp.ID("art-answer"))); err != nil || v != tradeInAnswer {
+		t.Errorf("the form's answer after the restore = %q (%v), want the published one", v, err)
+	}
+	saved = savedArticle{}
+	if code := admin.do("GET", "/api/articles/"+tradeInID, nil, &saved); code != 200 || saved.Version != 4 || saved.Answer != tradeInAnswer || saved.Status != "published" {
+		t.Fatalf("restored article = %d %+v, want version 4 with the answer of version 2", code, saved)
+	}
+	b.screenshot(tab, "editor-4-history.png")
+
+	// 5. An answer with a script is refused, and nothing is saved.
+	b.do(tab, "saving a script",
+		chromedp.Click(chromedp.ID("tab-edit")),
+		chromedp.WaitVisible(chromedp.ID("art-answer")),
+		selectAll("art-answer"),
+		chromedp.SendKeys(chromedp.ID("art-answer"), `<script>alert(1)</script>`),
+		chromedp.WaitVisible(chromedp.ID("preview-problem")),
+		chromedp.Click(chromedp.ID("publish-btn")),
+		chromedp.WaitVisible(chromedp.CSS(`#editor-error[data-code="unsafe_content"]`)),
+	)
+	saved = savedArticle{}
+	if admin.do("GET", "/api/articles/"+tradeInID, nil, &saved); saved.Version != 4 || saved.Answer != tradeInAnswer {
+		t.Errorf("after the refused save the article = %+v, want version 4 unchanged", saved)
+	}
+	dialogMu.Lock()
+	if len(dialogs) > 0 {
+		t.Errorf("the page opened dialogs %q", dialogs)
+	}
+	dialogMu.Unlock()
+
+	// An agent may sign in but not edit: the page says so.
+	if code := admin.do("POST", "/api/users", map[string]string{"username": "li.na", "password": "agent-secret", "role": "agent", "group": "presale"}, nil); code/100 != 2 {
+		t.Fatalf("adding an agent: status %d", code)
+	}
+	other := b.newTab(tab, chromedp.WithNewBrowserContext()) // its own cookies
+	b.do(other, "signing in as an agent",
+		chromedp.Navigate(k.url("/editor")),
+		chromedp.WaitVisible(chromedp.ID("login-username")),
+		chromedp.SendKeys(chromedp.ID("login-username"), "li.na"),
+		chromedp.SendKeys(chromedp.ID("login-password"), "agent-secret"),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("role-denied")),
+		chromedp.WaitNotVisible(chromedp.ID("view-articles")),
+	)
+}
+
+// waitBotAnswers polls the tester's published column until the bot answers text with
+// article id: a published change reaches the index within a second.
+func waitBotAnswers(t *testing.T, a *agent, text, id string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var out struct {
+			Published struct {
+				Action  string
+				Article *struct{ ID string }
+			}
+		}
+		a.do("POST", "/api/editor/ask", map[string]string{"text": text}, &out)
+		d := out.Published
+		if d.Action == "answer" && d.Article != nil && d.Article.ID == id {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the published knowledge does not answer %q with %s: %+v", text, id, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// quoteJS quotes s as a JavaScript string literal.
+func quoteJS(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
