@@ -9,7 +9,8 @@
  * the shop page's localStorage under a key that includes the Kefu server origin.
  * The UI lives in a Shadow DOM so the shop's CSS cannot break it.
  *
- * Server text is only ever rendered with textContent.
+ * Server text is only ever rendered with textContent: bot and agent Markdown is built
+ * from DOM nodes (renderMarkdown), never parsed as HTML.
  */
 (function () {
   'use strict';
@@ -140,6 +141,106 @@
       p(d.getHours()) + ':' + p(d.getMinutes());
   }
 
+  // ---------------------------------------------------------------- Markdown subset
+
+  // Bot and agent text is Markdown (knowledge answers are written in it). A small subset
+  // is built from DOM nodes and textContent, so server text is never parsed as HTML:
+  // paragraphs, line breaks, # headings as bold lines, - and 1. lists, **bold**, *italic*,
+  // `code`, \-escapes and links to http(s) URLs only. Anything else stays plain text.
+  var INLINE = [
+    '\\\\([!-/:-@[-`{-~])',                             // 1: escaped punctuation
+    '`([^`]+)`',                                        // 2: code
+    '\\[([^\\]]+)\\]\\(([^()\\s]+)\\)',                 // 3 text, 4 URL: link
+    '(https?://[^\\s<>()\\[\\]{}"\'`，。！？；：、（）【】《》「」]+)', // 5: bare URL
+    '\\*\\*(?=\\S)(.*?\\S)\\*\\*(?!\\*)',               // 6: strong
+    '__(?=\\S)(.*?\\S)__(?!_)',                         // 7: strong
+    '\\*([^\\s*](?:[^*]*[^\\s*])?)\\*',                 // 8: em
+    '_([^\\s_](?:[^_]*[^\\s_])?)_'                      // 9: em
+  ].join('|');
+  var WORD = /[A-Za-z0-9_*]/; // * and _ between these are text: snake_case, 2*3*4
+
+  function safeUrl(s) {
+    var u;
+    try { u = new URL(s); } catch (e) { return ''; } // relative URLs too
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : '';
+  }
+
+  function link(href) {
+    var a = el('a');
+    a.href = href;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer nofollow';
+    return a;
+  }
+
+  function inline(parent, text, inLink) {
+    var re = new RegExp(INLINE, 'g'), done = 0, m;
+    var put = function (s) { if (s) parent.appendChild(document.createTextNode(s)); };
+    while ((m = re.exec(text))) {
+      var node = null, end = re.lastIndex, url;
+      var flanked = !WORD.test(text.charAt(m.index - 1)) && !WORD.test(text.charAt(end));
+      if (m[1]) {
+        node = document.createTextNode(m[1]);
+      } else if (m[2]) {
+        node = el('code', null, m[2]);
+      } else if (m[3] && !inLink && (url = safeUrl(m[4]))) {
+        node = link(url);
+        inline(node, m[3], true);
+      } else if (m[5] && !inLink) {
+        var raw = m[5].replace(/[.,;:!?'"]+$/, ''); // trailing punctuation is text
+        if ((url = safeUrl(raw))) {
+          node = link(url);
+          node.textContent = raw;
+          end = m.index + raw.length;
+        }
+      } else if ((m[6] || m[7]) && flanked) {
+        node = el('strong');
+        inline(node, m[6] || m[7], inLink);
+      } else if ((m[8] || m[9]) && flanked) {
+        node = el('em');
+        inline(node, m[8] || m[9], inLink);
+      }
+      if (!node) { // not markup here: read on from the next character
+        re.lastIndex = m.index + 1;
+        continue;
+      }
+      put(text.slice(done, m.index));
+      parent.appendChild(node);
+      done = re.lastIndex = end;
+    }
+    put(text.slice(done));
+  }
+
+  function renderMarkdown(box, src) {
+    var block = null, lst = null, m;
+    String(src).replace(/\r\n?/g, '\n').split('\n').forEach(function (line) {
+      line = line.trim();
+      if (!line) { // a blank line ends the paragraph or list
+        block = lst = null;
+      } else if ((m = /^#{1,6}\s+(.*?)(?:\s+#+)?$/.exec(line))) {
+        block = lst = null;
+        inline(box.appendChild(el('p')).appendChild(el('strong')), m[1]);
+      } else if ((m = /^([-*+]|(\d{1,9})[.)])\s+(.*)$/.exec(line))) {
+        var tag = m[2] ? 'ol' : 'ul';
+        if (!lst || lst.tagName.toLowerCase() !== tag) {
+          lst = box.appendChild(el(tag));
+          if (m[2] && +m[2] !== 1) lst.start = +m[2];
+        }
+        block = lst.appendChild(el('li'));
+        inline(block, m[3]);
+      } else { // a new paragraph, or one more line of this paragraph or list item
+        if (block) block.appendChild(el('br'));
+        else block = box.appendChild(el('p'));
+        inline(block, line);
+      }
+    });
+    return box;
+  }
+
+  function mdBubble(text) {
+    return renderMarkdown(el('div', 'bubble md'), text);
+  }
+
   // ---------------------------------------------------------------- UI
 
   var CSS = [
@@ -202,6 +303,12 @@
     '.sug:hover:not(:disabled){background:var(--kf-soft);}',
     '.sug:disabled{border-color:#d9d9d9;color:#a0a6ae;cursor:default;}',
     '.sug.chosen{border-color:var(--kf);background:var(--kf-soft);color:var(--kf);}',
+    '.md>*{margin:0;}',
+    '.md>*+*{margin-top:6px;}',
+    '.md ul,.md ol{padding-left:20px;}',
+    '.md li+li{margin-top:2px;}',
+    '.md code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;background:rgba(0,0,0,.06);border-radius:4px;padding:1px 4px;}',
+    '.md a{color:var(--kf-dark);text-decoration:underline;}',
     '.msg.system{align-items:center;}',
     '.sys{font-size:12px;color:#8a9099;background:rgba(0,0,0,.04);border-radius:10px;padding:3px 10px;max-width:90%;',
     'text-align:center;white-space:pre-wrap;word-break:break-word;}',
@@ -282,6 +389,9 @@
   var rootEl = wrap.firstChild;
   shadow.appendChild(rootEl);
 
+  // For tests: a page whose script tag has data-test can call the Markdown renderer.
+  if (scriptEl && scriptEl.hasAttribute('data-test')) window.__kefuRenderMarkdown = mdBubble;
+
   var $ = function (sel) { return rootEl.querySelector(sel); };
   var panel = $('.panel');
   var statusEl = $('.status');
@@ -361,7 +471,7 @@
     var m = msgShell(from, f.seq, f.ts);
     if (from === 'agent') m.appendChild(el('div', 'who', f.agent || agentName ? '客服 ' + (f.agent || agentName) : '人工客服'));
     if (from === 'shopper' && f.id) m.setAttribute('data-id', String(f.id));
-    if (f.text) m.appendChild(el('div', 'bubble', f.text));
+    if (f.text) m.appendChild(from === 'shopper' ? el('div', 'bubble', f.text) : mdBubble(f.text));
     if (from === 'bot' && f.article && f.article.title) {
       m.appendChild(el('div', 'src', '来自：' + f.article.title));
     }
@@ -578,7 +688,7 @@
     if (isNew && f.greeting) {
       var g = msgShell('bot');
       g.setAttribute('data-greeting', '1');
-      g.appendChild(el('div', 'bubble', f.greeting));
+      g.appendChild(mdBubble(f.greeting));
       insertRendered(g);
     }
     if (panelOpen) markRead();
