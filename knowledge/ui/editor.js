@@ -1167,7 +1167,7 @@
       if (reasons.length) meta.appendChild(h('span', '', reasons.map((r) => REASONS[r] || r).join('、')));
       if (g.article) {
         const near = h('span', '', '最接近的文章：');
-        const link = h('button', 'link', g.article);
+        const link = h('button', 'link', g.article_title || g.article);
         link.type = 'button';
         link.addEventListener('click', () => openArticle(g.article));
         near.appendChild(link);
