@@ -249,19 +249,9 @@ func (s *Service) Import() http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "invalid", "无法读取导入文件: "+err.Error())
 			return
 		}
-		current, err := s.store.List(r.Context())
-		if err != nil {
-			writeStoreError(w, r, err)
-			return
-		}
-		plan := PlanImport(current, arts)
-		out := map[string]any{"dry_run": q.Get("dry_run") == "1", "plan": plan, "problems": problems}
-		if q.Get("dry_run") == "1" {
-			writeJSON(w, http.StatusOK, out)
-			return
-		}
-		n, err := s.applyImport(r.Context(), current, arts, plan, status, userFrom(r.Context()).Name)
-		out["applied"] = n
+		dry := q.Get("dry_run") == "1"
+		plan, n, err := Import(r.Context(), s.store, arts, status, userFrom(r.Context()).Name, dry)
+		out := map[string]any{"dry_run": dry, "plan": plan, "problems": problems, "applied": n}
 		if err != nil {
 			s.log.Warn().Err(err).Int("applied", n).Msg("import stopped")
 			writeStoreError(w, r, err)
@@ -271,7 +261,19 @@ func (s *Service) Import() http.HandlerFunc {
 	}, RoleEditor, RoleAdmin)
 }
 
-func (s *Service) applyImport(ctx context.Context, current []kb.Entry, arts []kb.Article, plan ImportPlan, status, by string) (int, error) {
+// Import plans the import of arts into store and, unless dryRun, carries it out: new
+// ids are created (status, or published when empty), changed articles updated (status,
+// or their own when empty); nothing is deleted. It returns the plan and how many
+// articles it saved; on an error, those saved before it stay.
+func Import(ctx context.Context, store kb.Store, arts []kb.Article, status, by string, dryRun bool) (ImportPlan, int, error) {
+	current, err := store.List(ctx)
+	if err != nil {
+		return ImportPlan{}, 0, err
+	}
+	plan := PlanImport(current, arts)
+	if dryRun {
+		return plan, 0, nil
+	}
 	byID := make(map[string]kb.Entry, len(current))
 	for _, e := range current {
 		byID[e.ID] = e
@@ -291,24 +293,26 @@ func (s *Service) applyImport(ctx context.Context, current []kb.Entry, arts []kb
 			if st == "" {
 				st = kb.StatusPublished
 			}
-			if _, err := s.store.Create(ctx, kb.Entry{Article: a, Status: st}, by, kb.ActionImport); err != nil {
-				return n, fmt.Errorf("importing %q: %w", a.ID, err)
+			if _, err := store.Create(ctx, kb.Entry{Article: a, Status: st}, by, kb.ActionImport); err != nil {
+				return plan, n, fmt.Errorf("importing %q: %w", a.ID, err)
 			}
+			delete(create, a.ID)
 		case update[a.ID]:
 			cur := byID[a.ID]
 			e := kb.Entry{Article: a, Status: cur.Status, Review: cur.Review}
 			if status != "" {
 				e.Status = status
 			}
-			if _, err := s.store.Update(ctx, e, cur.Version, by, kb.ActionImport, 0); err != nil {
-				return n, fmt.Errorf("importing %q: %w", a.ID, err)
+			if _, err := store.Update(ctx, e, cur.Version, by, kb.ActionImport, 0); err != nil {
+				return plan, n, fmt.Errorf("importing %q: %w", a.ID, err)
 			}
+			delete(update, a.ID)
 		default:
 			continue
 		}
 		n++
 	}
-	return n, nil
+	return plan, n, nil
 }
 
 // Export handles GET /api/articles/export?format=zip|jsonl[&status=S]: the articles in

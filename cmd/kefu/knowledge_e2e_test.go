@@ -1,6 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,4 +118,59 @@ func TestKnowledgeTwoNodes(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	waitAnswers(t, onB, question, "trade-in", false, 10*time.Second)
+}
+
+// TestArticlesImportExport imports a directory of Markdown articles into Redis from the
+// command line, dry run first, while a server runs, and exports them again.
+func TestArticlesImportExport(t *testing.T) {
+	rs := redistest.Start(t)
+	prefix := rs.Prefix(t)
+	env := []string{"KEFU_REDIS_URL=" + rs.URL(), "KEFU_REDIS_PREFIX=" + prefix}
+	node := startKefu(t, "", env...)
+	ask := &agent{t: t, p: node}
+
+	dir := t.TempDir()
+	md := "---\nid: trade-in\ntitle: 旧手机可以以旧换新吗？\ncategory: presale\nquestions:\n  - 以旧换新怎么弄\n  - 旧手机能抵钱吗\n  - 支持以旧换新不\ntags: [以旧换新]\n---\n支持的亲，下单时选择「以旧换新」，旧机寄回评估后按评估价抵扣货款。\n"
+	os.WriteFile(filepath.Join(dir, "trade-in.md"), []byte(md), 0o644)
+	bad := "---\nid: Bad Id\ntitle: x\ncategory: presale\n---\n回答\n"
+	os.WriteFile(filepath.Join(dir, "bad.md"), []byte(bad), 0o644)
+	// A changed bundled article is an update.
+	inv, err := os.ReadFile("../../knowledge/articles/invoice-available.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "invoice-available.md"), bytes.Replace(inv, []byte("tags: [发票, 开票]"), []byte("tags: [发票, 开票, 专票]"), 1), 0o644)
+
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(kefuBin, args...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("kefu %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	out := run("articles", "import", "--dry-run", dir)
+	for _, want := range []string{"would create 1: trade-in", "would update invoice-available (tags)", "skipped bad.md"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("dry run output lacks %q:\n%s", want, out)
+		}
+	}
+	if answers(ask, "旧手机可以抵钱吗？", "trade-in") {
+		t.Fatal("the dry run imported the article")
+	}
+	out = run("articles", "import", dir)
+	if !strings.Contains(out, "created 1: trade-in") || !strings.Contains(out, "saved 2") {
+		t.Fatalf("import output:\n%s", out)
+	}
+	waitAnswers(t, ask, "旧手机可以抵钱吗？", "trade-in", true, 5*time.Second)
+	if out := run("articles", "import", dir); !strings.Contains(out, "created 0") || !strings.Contains(out, "saved 0") {
+		t.Fatalf("a second import changed something:\n%s", out)
+	}
+
+	jsonl := run("articles", "export", "--format", "jsonl", "-")
+	if n := strings.Count(jsonl, "\n"); n < 100 || !strings.Contains(jsonl, `"id":"trade-in"`) || !strings.Contains(jsonl, "专票") {
+		t.Fatalf("export: %d lines, trade-in or the new tag missing", n)
+	}
 }

@@ -5,6 +5,8 @@
 //	                              add a user to the configured Redis; password from stdin
 //	kefu eval [--kb PATH] --questions FILE[,FILE…]
 //	                              measure the bot on labelled questions
+//	kefu articles import [--dry-run] PATH | export [--format zip|jsonl] FILE
+//	                              move articles in and out of the configured Redis
 package main
 
 import (
@@ -41,11 +43,13 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return userCmd(ctx, args, stdin, stdout, stderr)
 	case "eval":
 		return evalCmd(ctx, args, stdout, stderr)
+	case "articles":
+		return articlesCmd(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: kefu [serve] [flags] | kefu user add --role agent|editor|admin --group presale|aftersale NAME")
+		fmt.Fprintln(stdout, "usage: kefu [serve] [flags] | kefu user add --role agent|editor|admin --group presale|aftersale NAME | kefu eval [flags] | kefu articles import|export [flags] PATH")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, user add, help)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, user add, eval, articles, help)", cmd)
 }
 
 func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
