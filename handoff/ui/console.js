@@ -1017,6 +1017,7 @@
     $('claim-btn').disabled = S.claiming;
     $('claim-btn').textContent = S.claiming ? '接入中…' : '接入';
     show($('resolve-btn'), mine);
+    show($('propose-btn'), !!c && c.status !== 'bot');
     $('resolve-btn').disabled = S.resolving;
     $('resolve-btn').textContent = S.resolving ? '结束中…' : '结束会话';
 
@@ -1190,6 +1191,56 @@
         refreshQueue();
         if (S.cur === cur) refreshOpen();
       }
+    }
+  }
+
+  // Propose an article: the shopper's last question and the agent's last reply, as a
+  // draft for the knowledge editors (POST /api/proposals).
+
+  function lastText(cur, from) {
+    const seqs = Array.from(cur.msgs.keys()).sort((a, b) => b - a);
+    for (const s of seqs) {
+      const m = cur.msgs.get(s);
+      if ((m.kind || 'message') === 'message' && m.from === from && m.text) return m.text;
+    }
+    return '';
+  }
+
+  function openPropose() {
+    const cur = S.cur;
+    if (!cur) return;
+    $('propose-question').value = lastText(cur, 'shopper').slice(0, 200);
+    $('propose-answer').value = lastText(cur, 'agent');
+    $('propose-category').value = cur.conv && cur.conv.group === 'aftersale' ? 'aftersale' : 'presale';
+    show($('propose-error'), false);
+    show($('propose-panel'), true);
+    $('propose-question').focus();
+  }
+
+  function closePropose() {
+    show($('propose-panel'), false);
+  }
+
+  async function submitPropose(ev) {
+    ev.preventDefault();
+    const q = $('propose-question').value.trim();
+    const answer = $('propose-answer').value.trim();
+    const err = $('propose-error');
+    if (!q || !answer) {
+      err.textContent = '请填写问题和回答';
+      show(err, true);
+      return;
+    }
+    $('propose-submit').disabled = true;
+    try {
+      await api('POST', '/api/proposals', { title: q, questions: [q], answer: answer, category: $('propose-category').value });
+      closePropose();
+      toast('已提交给知识库编辑审核', 'ok');
+    } catch (e) {
+      err.textContent = e.message;
+      show(err, true);
+    } finally {
+      $('propose-submit').disabled = false;
     }
   }
 
@@ -1432,6 +1483,12 @@
     $('user-form').addEventListener('submit', addUser);
     $('claim-btn').addEventListener('click', doClaim);
     $('resolve-btn').addEventListener('click', doResolve);
+    $('propose-btn').addEventListener('click', openPropose);
+    $('propose-close').addEventListener('click', closePropose);
+    $('propose-form').addEventListener('submit', submitPropose);
+    $('propose-panel').addEventListener('mousedown', (ev) => {
+      if (ev.target === $('propose-panel')) closePropose();
+    });
     $('composer').addEventListener('submit', doSend);
     $('reply-input').addEventListener('keydown', onReplyKey);
     $('reply-input').addEventListener('input', () => show($('reply-error'), false));
