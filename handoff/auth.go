@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -18,8 +19,13 @@ var userNamePattern = regexp.MustCompile(`^[\p{L}\p{N}_.-]{1,32}$`)
 // ErrBadUser wraps every reason a new user is refused.
 var ErrBadUser = errors.New("用户信息无效")
 
-// NewUser checks the fields and returns a User with the password hashed.
+// NewUser checks the fields and returns a User of one of DefaultGroups with the password
+// hashed.
 func NewUser(name, password, role, group string) (User, error) {
+	return newUser(name, password, role, group, DefaultGroups)
+}
+
+func newUser(name, password, role, group string, groups []string) (User, error) {
 	switch {
 	case !userNamePattern.MatchString(name):
 		return User{}, fmt.Errorf("%w: 用户名须为 1-32 个字母、数字或 _ . -", ErrBadUser)
@@ -29,7 +35,7 @@ func NewUser(name, password, role, group string) (User, error) {
 		return User{}, fmt.Errorf("%w: 密码过长（最多 72 字节）", ErrBadUser)
 	case role != RoleAgent && role != RoleEditor && role != RoleAdmin:
 		return User{}, fmt.Errorf("%w: 未知角色 %q", ErrBadUser, role)
-	case group != GroupPresale && group != GroupAftersale:
+	case !slices.Contains(groups, group):
 		return User{}, fmt.Errorf("%w: 未知技能组 %q", ErrBadUser, group)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
@@ -41,7 +47,7 @@ func NewUser(name, password, role, group string) (User, error) {
 
 // AddUser creates a user; ErrUserExists if the name is taken.
 func (d *Desk) AddUser(ctx context.Context, name, password, role, group string) (User, error) {
-	u, err := NewUser(name, password, role, group)
+	u, err := newUser(name, password, role, group, d.groups)
 	if err != nil {
 		return User{}, err
 	}
@@ -64,7 +70,7 @@ func (d *Desk) EnsureAdmin(ctx context.Context) (string, error) {
 		}
 	}
 	password := randomID("")[:16]
-	u, err := NewUser("admin", password, RoleAdmin, GroupPresale)
+	u, err := newUser("admin", password, RoleAdmin, d.groups[0], d.groups)
 	if err != nil {
 		return "", err
 	}

@@ -170,6 +170,7 @@ type entry struct {
 	Group        string `json:"group"`
 	Reason       string `json:"reason"`
 	Intent       string `json:"intent"`
+	VIP          int    `json:"vip,omitempty"`
 	Agent        string `json:"agent,omitempty"`
 	WaitingS     int64  `json:"waiting_s"`
 	EnqueuedAt   int64  `json:"enqueued_at"`
@@ -205,7 +206,7 @@ func (c *Console) entries(ctx context.Context, cs []Conversation) []entry {
 	for _, cv := range cs {
 		e := entry{
 			Conversation: cv.ID, Status: cv.Status, Group: cv.Group, Reason: cv.Reason,
-			Intent: cv.Intent, Agent: cv.Agent, EnqueuedAt: cv.EnqueuedAt.UnixMilli(),
+			Intent: cv.Intent, VIP: cv.VIP, Agent: cv.Agent, EnqueuedAt: cv.EnqueuedAt.UnixMilli(),
 			WaitingS: int64(now.Sub(cv.EnqueuedAt) / time.Second),
 		}
 		e.Preview = c.preview(ctx, cv)

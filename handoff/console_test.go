@@ -82,6 +82,12 @@ func ctNewConsole(t *testing.T, open func(t *testing.T, now func() time.Time) St
 	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
 	mux.HandleFunc("GET /api/users", c.Users())
 	mux.HandleFunc("POST /api/users", c.AddUser())
+	mux.HandleFunc("POST /api/presence", c.Presence())
+	mux.HandleFunc("GET /api/presence", c.Agents())
+	mux.HandleFunc("GET /api/me/load", c.Load())
+	mux.HandleFunc("POST /api/conversations/{id}/transfer", c.Transfer())
+	mux.HandleFunc("POST /api/conversations/{id}/bot", c.BackToBot())
+	mux.HandleFunc("PUT /api/users/{name}/max_chats", c.SetMaxChats())
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f

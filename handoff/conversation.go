@@ -43,9 +43,12 @@ type Conversation struct {
 	Agent  string `json:"agent,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	Intent string `json:"intent,omitempty"`
+	// VIP is the shopper's VIP level, 0 for none; it raises the chat's priority.
+	VIP int `json:"vip,omitempty"`
 	// Seq is the last sequence number stored in the conversation's log.
-	Seq        int64     `json:"seq"`
-	CreatedAt  time.Time `json:"created_at"`
+	Seq       int64     `json:"seq"`
+	CreatedAt time.Time `json:"created_at"`
+	// EnqueuedAt is when the chat started waiting; a transfer to another group keeps it.
 	EnqueuedAt time.Time `json:"enqueued_at,omitzero"`
 	ClaimedAt  time.Time `json:"claimed_at,omitzero"`
 	Context    *Context  `json:"context,omitempty"`
@@ -109,4 +112,8 @@ type Transition struct {
 	Reason  string
 	Intent  string
 	Context *Context
+	// Since is the new EnqueuedAt, for To == StatusQueued; zero means now.
+	Since time.Time
+	// VIP is the new VIP level, for To == StatusQueued.
+	VIP int
 }

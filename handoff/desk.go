@@ -9,7 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,11 @@ type Phrases struct {
 	// Fallback replaces the transfer phrase when the bot could not answer (low
 	// confidence, out of scope, repeated misses): it apologises before transferring.
 	Fallback string
+	// AgentOffline is sent when the chat's agent went offline and the chat goes back to
+	// the front of the queue.
+	AgentOffline string
+	// BackToBot is sent when the agent hands the chat back to the bot.
+	BackToBot string
 }
 
 // DeskConfig configures a Desk.
@@ -41,6 +47,31 @@ type DeskConfig struct {
 	SessionTTL time.Duration
 	// DefaultWait is the expected wait before any chat was claimed; 0 means one minute.
 	DefaultWait time.Duration
+
+	// Groups are the skill groups, each with its own queue; empty means presale and
+	// aftersale. A name is 1-32 lowercase letters, digits, _ or -. A hand-off to a group
+	// not listed goes to the first.
+	Groups []string
+	// MaxChats is how many chats an agent owns at once unless their User.MaxChats says
+	// otherwise; 0 means 20.
+	MaxChats int
+	// Grace is how old an agent's last heartbeat may be before the agent counts as
+	// offline and their chats go back to the queue; 0 means 60 s.
+	Grace time.Duration
+	// SweepInterval is how often Run looks for offline agents, unfinished routing changes
+	// and chats to assign; 0 means 5 s.
+	SweepInterval time.Duration
+	// ManualOnly turns automatic assignment off: agents only claim.
+	ManualOnly bool
+	// ComplaintBoost, AftersaleBoost and VIPBoost (per VIP level) move a waiting chat
+	// ahead as if it had waited that much longer (see Desk.score). 0 means 10 minutes,
+	// 5 minutes and 2 minutes; a negative value means none.
+	ComplaintBoost time.Duration
+	AftersaleBoost time.Duration
+	VIPBoost       time.Duration
+	// MaxVIP is the highest VIP level that counts; 0 means 5.
+	MaxVIP int
+
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger zerolog.Logger
@@ -53,6 +84,8 @@ var DefaultPhrases = Phrases{
 	AgentJoined:       "您好，客服{agent}为您服务，请问有什么可以帮到您？",
 	Resolved:          "感谢您的咨询，祝您购物愉快！如还有问题，欢迎随时联系我们。",
 	Fallback:          "抱歉，这个问题我暂时无法准确回答，正在为您转接人工客服，请稍候。",
+	AgentOffline:      "客服已离线，正在为您重新安排",
+	BackToBot:         "已为您转回智能助手，如需人工服务，请随时告诉我。",
 }
 
 // Desk is the hand-off service: it starts conversations, queues them for people, and
@@ -65,6 +98,16 @@ type Desk struct {
 	defWait time.Duration
 	now     func() time.Time
 	log     zerolog.Logger
+
+	groups     []string
+	maxChats   int
+	grace      time.Duration
+	sweepEvery time.Duration
+	auto       bool
+	complaint  time.Duration
+	aftersale  time.Duration
+	vipBoost   time.Duration
+	maxVIP     int
 }
 
 // NewDesk returns a Desk.
@@ -80,6 +123,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	}{
 		{&p.TransferPresale, def.TransferPresale}, {&p.TransferAftersale, def.TransferAftersale},
 		{&p.AgentJoined, def.AgentJoined}, {&p.Resolved, def.Resolved}, {&p.Fallback, def.Fallback},
+		{&p.AgentOffline, def.AgentOffline}, {&p.BackToBot, def.BackToBot},
 	} {
 		if strings.TrimSpace(*f.v) == "" {
 			*f.v = f.d
@@ -94,8 +138,63 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Desk{store: cfg.Store, phrases: p, ttl: cfg.SessionTTL, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger}, nil
+	d := &Desk{
+		store: cfg.Store, phrases: p, ttl: cfg.SessionTTL, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
+		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
+		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP,
+		complaint: boost(cfg.ComplaintBoost, 10*time.Minute), aftersale: boost(cfg.AftersaleBoost, 5*time.Minute),
+		vipBoost: boost(cfg.VIPBoost, 2*time.Minute),
+	}
+	if len(d.groups) == 0 {
+		d.groups = DefaultGroups
+	}
+	for _, g := range d.groups {
+		if !groupPattern.MatchString(g) {
+			return nil, fmt.Errorf("handoff: DeskConfig.Groups: bad group name %q", g)
+		}
+	}
+	if d.maxChats == 0 {
+		d.maxChats = 20
+	}
+	if d.grace == 0 {
+		d.grace = 60 * time.Second
+	}
+	if d.sweepEvery == 0 {
+		d.sweepEvery = 5 * time.Second
+	}
+	if d.maxVIP == 0 {
+		d.maxVIP = 5
+	}
+	if d.maxChats < 0 || d.grace < 0 || d.sweepEvery < 0 || d.maxVIP < 0 {
+		return nil, errors.New("handoff: DeskConfig: MaxChats, Grace, SweepInterval and MaxVIP must not be negative")
+	}
+	return d, nil
 }
+
+// DefaultGroups are the skill groups of a desk whose DeskConfig.Groups is empty.
+var DefaultGroups = []string{GroupPresale, GroupAftersale}
+
+var groupPattern = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+
+// boost returns v, def for 0, and 0 for a negative v.
+func boost(v, def time.Duration) time.Duration {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
+// Groups returns the desk's skill groups.
+func (d *Desk) Groups() []string { return slices.Clone(d.groups) }
+
+// hasGroup reports whether g is one of the desk's groups.
+func (d *Desk) hasGroup(g string) bool { return slices.Contains(d.groups, g) }
+
+// nowMS is the clock at the millisecond, the precision the stores keep.
+func (d *Desk) nowMS() time.Time { return time.UnixMilli(d.now().UnixMilli()) }
 
 // Store returns the desk's store.
 func (d *Desk) Store() Store { return d.store }
@@ -195,82 +294,9 @@ type HandoffRequest struct {
 	Group   string
 	Intent  string
 	Context *Context
-}
-
-// Handoff moves a conversation from the bot to the queue of its group, and tells the
-// shopper with the group's transfer phrase. It returns ErrWrongStatus when the
-// conversation is already queued or with an agent.
-func (d *Desk) Handoff(ctx context.Context, id string, h HandoffRequest) error {
-	if h.Group != GroupAftersale {
-		h.Group = GroupPresale
-	}
-	// The index entry is written before the status, so a crash in between leaves an
-	// entry that Waiting drops, never a queued conversation that no index shows.
-	if err := d.store.MarkWaiting(ctx, id, d.now()); err != nil {
-		return err
-	}
-	t := Transition{From: []string{StatusBot}, To: StatusQueued, Group: h.Group, Reason: h.Reason, Intent: h.Intent, Context: h.Context}
-	rec := Message{ID: "handoff:" + h.Key, Kind: KindHandoff, From: FromSystem, Reason: h.Reason, Group: h.Group}
-	if _, _, err := d.apply(ctx, id, t, rec); err != nil {
-		return err
-	}
-	// A Waiting call that ran between the two writes saw the conversation still with
-	// the bot and dropped its entry; write it again now that the status is queued.
-	if err := d.store.MarkWaiting(ctx, id, d.now()); err != nil {
-		return err
-	}
-	phrase := d.phrases.TransferPresale
-	switch {
-	case h.Group == GroupAftersale:
-		phrase = d.phrases.TransferAftersale
-	case h.Reason == "low_confidence" || h.Reason == "out_of_scope" || h.Reason == "repeated_miss":
-		phrase = d.phrases.Fallback
-	}
-	if _, _, err := d.apply(ctx, id, Transition{}, Message{ID: "transfer:" + h.Key, Kind: KindMessage, From: FromSystem, Text: phrase}); err != nil {
-		return err
-	}
-	d.publish(ctx, Event{Type: EventQueue})
-	return nil
-}
-
-// Claim gives a queued conversation to agent. Exactly one of several agents claiming at
-// once succeeds; the others get ErrAlreadyClaimed.
-func (d *Desk) Claim(ctx context.Context, id, agent string) (Conversation, error) {
-	c, err := d.store.Conversation(ctx, id)
-	if err != nil {
-		return Conversation{}, err
-	}
-	// The owner index is written first for the same reason as in Handoff.
-	if err := d.store.MarkOwned(ctx, agent, id); err != nil {
-		return Conversation{}, err
-	}
-	key := "claim:" + strconv.FormatInt(c.EnqueuedAt.UnixMilli(), 10) + ":" + agent
-	t := Transition{From: []string{StatusQueued}, To: StatusActive, Agent: agent}
-	_, dup, err := d.apply(ctx, id, t, Message{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: agent})
-	if err != nil {
-		if derr := d.store.Disown(ctx, agent, id); derr != nil {
-			d.log.Warn().Err(derr).Str("conv", id).Msg("clearing owner index")
-		}
-		return Conversation{}, fmt.Errorf("claiming conversation %q: %w", id, err)
-	}
-	// As in Handoff: an Owned call between the two writes may have dropped the entry.
-	if err := d.store.MarkOwned(ctx, agent, id); err != nil {
-		return Conversation{}, err
-	}
-	if !dup {
-		if err := d.store.Unwait(ctx, id); err != nil {
-			d.log.Warn().Err(err).Str("conv", id).Msg("removing from the waiting index")
-		}
-		if err := d.store.RecordWait(ctx, d.now().Sub(c.EnqueuedAt)); err != nil {
-			d.log.Warn().Err(err).Msg("recording wait")
-		}
-		d.publish(ctx, Event{Type: EventQueue})
-	}
-	text := strings.ReplaceAll(d.phrases.AgentJoined, "{agent}", agent)
-	if _, _, err := d.apply(ctx, id, Transition{}, Message{ID: key + ":joined", Kind: KindMessage, From: FromSystem, Text: text}); err != nil {
-		return Conversation{}, err
-	}
-	return d.store.Conversation(ctx, id)
+	// VIP is the shopper's VIP level (0 for none, capped at DeskConfig.MaxVIP); it
+	// raises the chat's priority.
+	VIP int
 }
 
 // Reply stores an agent's message. The agent must own the conversation. msgID makes a
@@ -285,32 +311,6 @@ func (d *Desk) Reply(ctx context.Context, id, agent, msgID, text string) (Messag
 		return Message{}, fmt.Errorf("replying in %q: %w", id, err)
 	}
 	return m, nil
-}
-
-// Resolve closes a conversation the agent owns, with the closing phrase.
-func (d *Desk) Resolve(ctx context.Context, id, agent string) (Conversation, error) {
-	c, err := d.store.Conversation(ctx, id)
-	if err != nil {
-		return Conversation{}, err
-	}
-	// The records below are keyed by the claim, so without this check resolving a
-	// resolved conversation would pass as a retry of its resolution.
-	if c.Status == StatusResolved {
-		return Conversation{}, fmt.Errorf("resolving %q: %w", id, ErrResolved)
-	}
-	key := "resolve:" + strconv.FormatInt(c.ClaimedAt.UnixMilli(), 10)
-	closing := Message{ID: key + ":closing", Kind: KindMessage, From: FromSystem, Text: d.phrases.Resolved}
-	if _, _, err := d.apply(ctx, id, Transition{From: []string{StatusActive}, Owner: agent}, closing); err != nil {
-		return Conversation{}, fmt.Errorf("resolving %q: %w", id, err)
-	}
-	t := Transition{From: []string{StatusActive}, To: StatusResolved, Owner: agent}
-	if _, _, err := d.apply(ctx, id, t, Message{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusResolved, Agent: agent}); err != nil {
-		return Conversation{}, fmt.Errorf("resolving %q: %w", id, err)
-	}
-	if err := d.store.Disown(ctx, agent, id); err != nil {
-		d.log.Warn().Err(err).Str("conv", id).Msg("clearing owner index")
-	}
-	return d.store.Conversation(ctx, id)
 }
 
 // Reopen gives a resolved conversation back to the bot when the shopper writes again.

@@ -14,4 +14,24 @@ var (
 	ErrBadCredentials = errors.New("wrong username or password")
 	// ErrWrongStatus is returned when a change does not fit the conversation's status.
 	ErrWrongStatus = errors.New("conversation status does not allow this")
+	// ErrAtCapacity is returned when an agent already owns as many chats as they may.
+	ErrAtCapacity = errors.New("agent is at their concurrency limit")
+	// ErrAgentUnavailable is returned for a transfer to an agent who is not online.
+	ErrAgentUnavailable = errors.New("agent is not online")
+	// ErrAftersaleStays is returned for handing an after-sales chat back to the bot:
+	// after-sales is always a person's (DOMAIN rule 7).
+	ErrAftersaleStays = errors.New("after-sales chats stay with people")
+	// ErrUnknownGroup is returned for a skill group the desk does not have.
+	ErrUnknownGroup = errors.New("unknown skill group")
+	// ErrBusy is returned when another change of the conversation is being written;
+	// trying again shortly succeeds or gives the real answer.
+	ErrBusy = errors.New("conversation is changing, try again")
+)
+
+// Errors of the Store's routing changes, handled inside the desk.
+var (
+	// errConflict: the routing state changed since it was read.
+	errConflict = errors.New("routing state changed")
+	// errBusy: another routing change of the conversation is pending.
+	errBusy = errors.New("another routing change is pending")
 )

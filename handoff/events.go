@@ -7,10 +7,11 @@ import (
 
 // Event kinds.
 const (
-	EventMessage = "message" // a record was appended to Conv's log, Seq is its number
-	EventStatus  = "status"  // Conv's status changed
-	EventQueue   = "queue"   // the waiting queue changed
-	EventResync  = "resync"  // events may have been lost: re-read everything
+	EventMessage  = "message"  // a record was appended to Conv's log, Seq is its number
+	EventStatus   = "status"   // Conv's status changed
+	EventQueue    = "queue"    // the waiting queue changed
+	EventPresence = "presence" // an agent's presence changed
+	EventResync   = "resync"   // events may have been lost: re-read everything
 )
 
 // Event is a wake-up signal. It says that something changed, not what: the store is the

@@ -73,6 +73,16 @@ func writeDeskError(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusConflict, "conversation_resolved", "该会话已结束")
 	case errors.Is(err, ErrNotOwner):
 		writeError(w, http.StatusForbidden, "not_owner", "您没有接入该会话")
+	case errors.Is(err, ErrAtCapacity):
+		writeError(w, http.StatusConflict, "at_capacity", "您的同时接待数已达上限")
+	case errors.Is(err, ErrAgentUnavailable):
+		writeError(w, http.StatusConflict, "agent_unavailable", "对方客服不在线")
+	case errors.Is(err, ErrAftersaleStays):
+		writeError(w, http.StatusConflict, "aftersale_stays", "售后会话须由人工处理，不能转回机器人")
+	case errors.Is(err, ErrUnknownGroup):
+		writeError(w, http.StatusBadRequest, "bad_request", "未知技能组")
+	case errors.Is(err, ErrBusy):
+		writeError(w, http.StatusConflict, "busy", "会话正在变更，请稍后重试")
 	case errors.Is(err, ErrWrongStatus):
 		writeError(w, http.StatusConflict, "not_queued", "该会话当前状态不允许此操作")
 	default:

@@ -17,11 +17,18 @@ type MemoryStore struct {
 
 	mu       sync.Mutex // guards everything below
 	convs    map[string]*memConv
-	waiting  map[string]time.Time
-	owned    map[string]map[string]bool
 	waits    []time.Duration
 	users    map[string]User
 	sessions map[string]Session
+
+	// Routing state, as the Redis engine keeps it under {q} (memory_route.go).
+	routes   map[string]*Route           // conversation → route
+	revs     map[string]int64            // conversation → routing revision
+	pending  map[string]RouteOp          // conversation → pending change
+	queues   map[string]map[string]int64 // group → conversation → queue score
+	owned    map[string]map[string]bool  // agent → conversations
+	presence map[string]Presence         // agent → last heartbeat
+	seen     map[string]int64            // tracked agent → last heartbeat, ms; 0 once offline
 }
 
 type memConv struct {
@@ -41,10 +48,15 @@ func NewMemoryStore(now func() time.Time) *MemoryStore {
 		hub:      newHub(),
 		now:      now,
 		convs:    make(map[string]*memConv),
-		waiting:  make(map[string]time.Time),
-		owned:    make(map[string]map[string]bool),
 		users:    make(map[string]User),
 		sessions: make(map[string]Session),
+		routes:   make(map[string]*Route),
+		revs:     make(map[string]int64),
+		pending:  make(map[string]RouteOp),
+		queues:   make(map[string]map[string]int64),
+		owned:    make(map[string]map[string]bool),
+		presence: make(map[string]Presence),
+		seen:     make(map[string]int64),
 	}
 }
 
@@ -136,8 +148,11 @@ func applyTransition(c *Conversation, t Transition, now time.Time) {
 	c.Status = t.To
 	switch t.To {
 	case StatusQueued:
-		c.Group, c.Reason, c.Intent, c.Context = t.Group, t.Reason, t.Intent, t.Context
+		c.Group, c.Reason, c.Intent, c.Context, c.VIP = t.Group, t.Reason, t.Intent, t.Context, t.VIP
 		c.EnqueuedAt = now
+		if !t.Since.IsZero() {
+			c.EnqueuedAt = t.Since
+		}
 		c.Agent = ""
 	case StatusActive:
 		c.Agent = t.Agent
@@ -164,87 +179,6 @@ func (s *MemoryStore) Messages(_ context.Context, id string, after int64, limit 
 		out = out[:limit]
 	}
 	return slices.Clone(out), nil
-}
-
-// MarkWaiting implements Store.
-func (s *MemoryStore) MarkWaiting(_ context.Context, id string, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.waiting[id]; !ok {
-		s.waiting[id] = at
-	}
-	return nil
-}
-
-// Unwait implements Store.
-func (s *MemoryStore) Unwait(_ context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.waiting, id)
-	return nil
-}
-
-// Waiting implements Store.
-func (s *MemoryStore) Waiting(_ context.Context) ([]Conversation, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Conversation
-	for id, at := range s.waiting {
-		mc, ok := s.convs[id]
-		if !ok || mc.c.Status != StatusQueued {
-			if s.now().Sub(at) > staleAfter {
-				delete(s.waiting, id)
-			}
-			continue
-		}
-		out = append(out, mc.c)
-	}
-	sortWaiting(out)
-	return out, nil
-}
-
-func sortWaiting(cs []Conversation) {
-	sort.Slice(cs, func(i, j int) bool {
-		if !cs[i].EnqueuedAt.Equal(cs[j].EnqueuedAt) {
-			return cs[i].EnqueuedAt.Before(cs[j].EnqueuedAt)
-		}
-		return cs[i].ID < cs[j].ID
-	})
-}
-
-// MarkOwned implements Store.
-func (s *MemoryStore) MarkOwned(_ context.Context, agent, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.owned[agent] == nil {
-		s.owned[agent] = make(map[string]bool)
-	}
-	s.owned[agent][id] = true
-	return nil
-}
-
-// Disown implements Store.
-func (s *MemoryStore) Disown(_ context.Context, agent, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.owned[agent], id)
-	return nil
-}
-
-// Owned implements Store.
-func (s *MemoryStore) Owned(_ context.Context, agent string) ([]Conversation, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Conversation
-	for id := range s.owned[agent] {
-		mc, ok := s.convs[id]
-		if !ok || mc.c.Status != StatusActive || mc.c.Agent != agent {
-			continue // see RedisStore.Owned
-		}
-		out = append(out, mc.c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ClaimedAt.Before(out[j].ClaimedAt) })
-	return out, nil
 }
 
 // RecordWait implements Store.

@@ -25,7 +25,8 @@ type RedisConfig struct {
 }
 
 // RedisStore is the Store on Redis. Key layout (docs/handoff.md): each conversation's keys
-// share the hash tag {c:ID}; the queue's keys share {q}.
+// share the hash tag {c:ID}; the routing state (queues, owners, agents' presence and the
+// pending routing changes) shares {q}.
 type RedisStore struct {
 	*hub
 	rdb    redis.UniversalClient
@@ -97,10 +98,11 @@ func parseMeta(m map[string]string) (Conversation, error) {
 		return time.UnixMilli(v)
 	}
 	seq, _ := strconv.ParseInt(m["seq"], 10, 64)
+	vip, _ := strconv.Atoi(m["vip"])
 	c := Conversation{
 		ID: m["id"], TokenHash: m["token"], Epoch: m["epoch"], Status: m["status"],
 		Group: m["group"], Agent: m["agent"], Reason: m["reason"], Intent: m["intent"],
-		Seq: seq, CreatedAt: ms("created"), EnqueuedAt: ms("enqueued"), ClaimedAt: ms("claimed"),
+		VIP: vip, Seq: seq, CreatedAt: ms("created"), EnqueuedAt: ms("enqueued"), ClaimedAt: ms("claimed"),
 	}
 	if raw := m["context"]; raw != "" {
 		c.Context = new(Context)
@@ -137,8 +139,12 @@ func (s *RedisStore) Apply(ctx context.Context, id string, t Transition, m Messa
 				return Message{}, false, fmt.Errorf("encoding context: %w", err)
 			}
 		}
+		since := now
+		if !t.Since.IsZero() {
+			since = t.Since
+		}
 		args = append(args, "group", t.Group, "reason", t.Reason, "intent", t.Intent,
-			"context", ctxJSON, "enqueued", now.UnixMilli(), "agent", "")
+			"context", ctxJSON, "enqueued", since.UnixMilli(), "vip", t.VIP, "agent", "")
 	case StatusActive:
 		args = append(args, "agent", t.Agent, "claimed", now.UnixMilli())
 	}
@@ -211,56 +217,6 @@ func (s *RedisStore) Messages(ctx context.Context, id string, after int64, limit
 	return out, nil
 }
 
-// MarkWaiting implements Store.
-func (s *RedisStore) MarkWaiting(ctx context.Context, id string, at time.Time) error {
-	err := s.rdb.ZAddNX(ctx, s.queueKey("waiting"), redis.Z{Score: float64(at.UnixMilli()), Member: id}).Err()
-	if err != nil {
-		return fmt.Errorf("adding to the waiting queue: %w", err)
-	}
-	return nil
-}
-
-// Unwait implements Store.
-func (s *RedisStore) Unwait(ctx context.Context, id string) error {
-	if err := s.rdb.ZRem(ctx, s.queueKey("waiting"), id).Err(); err != nil {
-		return fmt.Errorf("removing from the waiting queue: %w", err)
-	}
-	return nil
-}
-
-// Waiting implements Store.
-func (s *RedisStore) Waiting(ctx context.Context) ([]Conversation, error) {
-	zs, err := s.rdb.ZRangeWithScores(ctx, s.queueKey("waiting"), 0, -1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("reading the waiting queue: %w", err)
-	}
-	ids := make([]string, len(zs))
-	marked := make(map[string]time.Time, len(zs))
-	for i, z := range zs {
-		ids[i], _ = z.Member.(string)
-		marked[ids[i]] = time.UnixMilli(int64(z.Score))
-	}
-	cs, stale, err := s.loadAll(ctx, ids, func(c Conversation) bool { return c.Status == StatusQueued })
-	if err != nil {
-		return nil, err
-	}
-	// An entry whose conversation is not queued may belong to a hand-off between its
-	// two writes; only entries older than staleAfter are surely left over.
-	var old []any
-	for _, id := range stale {
-		if s.now().Sub(marked[id.(string)]) > staleAfter {
-			old = append(old, id)
-		}
-	}
-	if len(old) > 0 {
-		if err := s.rdb.ZRem(ctx, s.queueKey("waiting"), old...).Err(); err != nil {
-			s.log.Warn().Err(err).Msg("dropping stale queue entries")
-		}
-	}
-	sortWaiting(cs)
-	return cs, nil
-}
-
 // loadAll reads the conversations of ids in one pipeline and splits them by keep.
 func (s *RedisStore) loadAll(ctx context.Context, ids []string, keep func(Conversation) bool) ([]Conversation, []any, error) {
 	if len(ids) == 0 {
@@ -295,41 +251,6 @@ func (s *RedisStore) loadAll(ctx context.Context, ids []string, keep func(Conver
 		out = append(out, c)
 	}
 	return out, stale, nil
-}
-
-// MarkOwned implements Store.
-func (s *RedisStore) MarkOwned(ctx context.Context, agent, id string) error {
-	if err := s.rdb.SAdd(ctx, s.queueKey("owned:"+agent), id).Err(); err != nil {
-		return fmt.Errorf("recording owner: %w", err)
-	}
-	return nil
-}
-
-// Disown implements Store.
-func (s *RedisStore) Disown(ctx context.Context, agent, id string) error {
-	if err := s.rdb.SRem(ctx, s.queueKey("owned:"+agent), id).Err(); err != nil {
-		return fmt.Errorf("clearing owner: %w", err)
-	}
-	return nil
-}
-
-// Owned implements Store.
-func (s *RedisStore) Owned(ctx context.Context, agent string) ([]Conversation, error) {
-	key := s.queueKey("owned:" + agent)
-	ids, err := s.rdb.SMembers(ctx, key).Result()
-	if err != nil {
-		return nil, fmt.Errorf("reading owned conversations: %w", err)
-	}
-	// Entries that do not fit are skipped, not removed: one may belong to a claim
-	// between its two writes. Resolve and a failed claim remove their own entries.
-	cs, _, err := s.loadAll(ctx, ids, func(c Conversation) bool {
-		return c.Status == StatusActive && c.Agent == agent
-	})
-	if err != nil {
-		return nil, err
-	}
-	sortByClaim(cs)
-	return cs, nil
 }
 
 func sortByClaim(cs []Conversation) {

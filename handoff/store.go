@@ -25,19 +25,54 @@ type Store interface {
 	// Messages returns up to limit records with Seq > after, in order.
 	Messages(ctx context.Context, id string, after int64, limit int) ([]Message, error)
 
-	// MarkWaiting adds the conversation to the waiting index at the given time; it is
-	// idempotent. Unwait removes it.
-	MarkWaiting(ctx context.Context, id string, at time.Time) error
-	Unwait(ctx context.Context, id string) error
-	// Waiting returns the queued conversations, longest waiting first. Index entries
-	// whose conversation is not queued are skipped, and removed once older than
-	// staleAfter.
+	// Waiting returns the conversations waiting in every group's queue, in queue order
+	// (Route.Score, lowest first, the front first).
 	Waiting(ctx context.Context) ([]Conversation, error)
-	// MarkOwned and Disown keep the index of an agent's conversations; Owned returns the
-	// active conversations the agent owns.
-	MarkOwned(ctx context.Context, agent, id string) error
-	Disown(ctx context.Context, agent, id string) error
+	// Owned returns the active conversations the agent owns.
 	Owned(ctx context.Context, agent string) ([]Conversation, error)
+	// Load returns how many conversations the agent owns in routing.
+	Load(ctx context.Context, agent string) (int, error)
+
+	// RouteState returns the conversation's routing state; an unknown conversation has
+	// none (nil Route, Rev 0).
+	RouteState(ctx context.Context, conv string) (RouteState, error)
+	// Reroute applies ch atomically and records it as pending: it fails with
+	// errConflict when the state is no longer ch.Rev and ch.Prev, errBusy when another
+	// change is pending, and ErrAtCapacity when a new owner already owns ch.Cap
+	// conversations. A conversation leaves its queue here but joins one (Op.Enter) only
+	// at FinishRoute, once its own record says it is queued.
+	Reroute(ctx context.Context, ch RouteChange) (RouteOp, error)
+	// Assign gives the first conversation of group's queue to the least loaded of the
+	// candidates that are online in group, have a heartbeat at or after cutoff and own
+	// fewer conversations than their Cap (ties go to the first in the list), atomically.
+	// ok is false when there is no conversation or no such agent.
+	Assign(ctx context.Context, group string, candidates []string, cutoff, at time.Time) (op RouteOp, ok bool, err error)
+	// FinishRoute ends the pending change op: the conversation joins its queue if
+	// op.Enter. UndoRoute reverts it instead. Both do nothing unless op is pending.
+	FinishRoute(ctx context.Context, op RouteOp) error
+	UndoRoute(ctx context.Context, op RouteOp) error
+	// PendingRoutes returns the pending changes made before before.
+	PendingRoutes(ctx context.Context, before time.Time) ([]RouteOp, error)
+
+	// Heartbeat records an agent's presence. An offline agent is expired at once.
+	Heartbeat(ctx context.Context, p Presence) error
+	// Presences returns every agent's last presence, by name.
+	Presences(ctx context.Context) ([]Presence, error)
+	// Expired returns the agents whose last heartbeat was before cutoff, or who said
+	// they went offline, and who may still own conversations.
+	Expired(ctx context.Context, cutoff time.Time) ([]string, error)
+	// Expire takes back the conversations of an agent whose last heartbeat was before
+	// cutoff, or who said they went offline, as pending requeue changes to the front
+	// of their queues, and marks the agent offline. It does nothing for an agent who
+	// has sent a heartbeat since. Conversations with another pending change stay with
+	// the agent until a later Expire.
+	Expire(ctx context.Context, agent string, cutoff, at time.Time) ([]RouteOp, error)
+
+	// LegacyWaiting returns the conversations of the waiting index of Kefu before
+	// routing state (Redis: the sorted set P{q}:waiting); ForgetLegacy removes one.
+	LegacyWaiting(ctx context.Context) ([]string, error)
+	ForgetLegacy(ctx context.Context, id string) error
+
 	// RecordWait remembers how long a claimed conversation waited; RecentWaits returns
 	// the most recent ones, newest first.
 	RecordWait(ctx context.Context, d time.Duration) error
@@ -66,11 +101,6 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
-
-// staleAfter is how old a waiting-index entry of a conversation that is not queued
-// must be before a reader removes it. Younger ones may belong to a hand-off between its
-// index write and its status change.
-const staleAfter = time.Minute
 
 // maxRecentWaits is how many recent waiting times the stores keep for the wait estimate.
 const maxRecentWaits = 50

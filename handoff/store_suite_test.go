@@ -193,25 +193,50 @@ func testTransitions(t *testing.T, s Store) {
 	}
 }
 
-func queue(t *testing.T, s Store, id string, group string) {
+// queue creates a conversation and queues it in group the way the desk does: the routing
+// change, the conversation's status, then FinishRoute. since orders the queue.
+func queue(t *testing.T, s Store, id string, group string, since time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	newConv(t, s, id)
-	if err := s.MarkWaiting(ctx, id, time.Now()); err != nil {
+	r := &Route{Group: group, Score: since.UnixMilli(), Since: since, Key: "handoff:" + id}
+	op, err := s.Reroute(ctx, RouteChange{Conv: id, Next: r, Op: RouteOp{Kind: opHandoff, Enter: true, At: since}})
+	if err != nil {
+		t.Fatalf("Reroute(%s into %s): %v", id, group, err)
+	}
+	if _, _, err := s.Apply(ctx, id, Transition{From: []string{StatusBot}, To: StatusQueued, Group: group, Since: since}, Message{ID: "h", Kind: KindHandoff}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Apply(ctx, id, Transition{From: []string{StatusBot}, To: StatusQueued, Group: group}, Message{ID: "h", Kind: KindHandoff}); err != nil {
+	if err := s.FinishRoute(ctx, op); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// claimIn gives a waiting conversation to agent the way the desk does.
+func claimIn(t *testing.T, s Store, id, agent string, limit int) error {
+	t.Helper()
+	ctx := context.Background()
+	st, err := s.RouteState(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := *st.Route
+	next.Agent = agent
+	op, err := s.Reroute(ctx, RouteChange{Conv: id, Rev: st.Rev, Prev: st.Route, Next: &next, Cap: limit, Op: RouteOp{Kind: opClaim, Agent: agent, To: agent, At: time.Now()}})
+	if err != nil {
+		return err
+	}
+	if _, _, err := s.Apply(ctx, id, Transition{From: []string{StatusQueued}, To: StatusActive, Agent: agent}, Message{ID: fmt.Sprint("claim:", op.Rev), Kind: KindStatus}); err != nil {
+		t.Fatal(err)
+	}
+	return s.FinishRoute(ctx, op)
+}
+
 func testIndexes(t *testing.T, s Store) {
 	ctx := context.Background()
-	queue(t, s, "a", GroupPresale)
-	queue(t, s, "b", GroupAftersale)
-	newConv(t, s, "stale")
-	s.MarkWaiting(ctx, "stale", time.Now()) // indexed, but still the bot's
-	s.MarkWaiting(ctx, "gone", time.Now())  // indexed, never created
+	t0 := time.UnixMilli(1_700_000_000_000)
+	queue(t, s, "a", GroupPresale, t0)
+	queue(t, s, "b", GroupAftersale, t0.Add(time.Second))
 	w, err := s.Waiting(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -219,20 +244,19 @@ func testIndexes(t *testing.T, s Store) {
 	if len(w) != 2 || w[0].ID != "a" || w[1].ID != "b" {
 		t.Fatalf("Waiting = %v, want a, b", ids(w))
 	}
-	s.MarkOwned(ctx, "alice", "a")
-	s.Apply(ctx, "a", Transition{From: []string{StatusQueued}, To: StatusActive, Agent: "alice"}, Message{ID: "c", Kind: KindStatus})
-	s.MarkOwned(ctx, "alice", "b") // index says alice, the conversation does not
+	if err := claimIn(t, s, "a", "alice", 20); err != nil {
+		t.Fatal(err)
+	}
 	own, err := s.Owned(ctx, "alice")
 	if err != nil || len(own) != 1 || own[0].ID != "a" {
 		t.Fatalf("Owned = %v, err %v; want a", ids(own), err)
 	}
+	if n, err := s.Load(ctx, "alice"); err != nil || n != 1 {
+		t.Errorf("Load(alice) = %d, %v; want 1", n, err)
+	}
 	w, _ = s.Waiting(ctx)
 	if len(w) != 1 || w[0].ID != "b" {
 		t.Errorf("Waiting after claim = %v, want b", ids(w))
-	}
-	s.Unwait(ctx, "b")
-	if w, _ = s.Waiting(ctx); len(w) != 0 {
-		t.Errorf("Waiting after Unwait = %v, want none", ids(w))
 	}
 	for i := range maxRecentWaits + 5 {
 		s.RecordWait(ctx, time.Duration(i)*time.Second)

@@ -14,6 +14,8 @@ type User struct {
 	Name  string `json:"name"`
 	Role  string `json:"role"`
 	Group string `json:"group"`
+	// MaxChats is how many chats the agent owns at once; 0 means DeskConfig.MaxChats.
+	MaxChats int `json:"max_chats,omitempty"`
 	// PassHash is the bcrypt hash of the password.
 	PassHash string `json:"pass_hash,omitempty"`
 }

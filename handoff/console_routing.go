@@ -1,0 +1,144 @@
+package handoff
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/rs/zerolog"
+)
+
+// The console's routing API: presence and load, transfers, hand-back to the bot and
+// agents' limits.
+
+// Presence handles POST /api/presence, the console's heartbeat:
+// {"status": "online" | "away" | "offline"}. It answers the agent's AgentLoad. The
+// console sends it every few seconds (well within DeskConfig.Grace) and says offline when
+// the agent leaves.
+func (c *Console) Presence() http.HandlerFunc {
+	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Status string }
+		if !readJSON(w, r, &req) {
+			return
+		}
+		switch req.Status {
+		case PresenceOnline, PresenceAway, PresenceOffline:
+		default:
+			writeError(w, http.StatusBadRequest, "bad_request", "状态须为 online、away 或 offline")
+			return
+		}
+		a, err := c.desk.Heartbeat(r.Context(), userFrom(r).Name, req.Status)
+		if err != nil {
+			writeFault(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, a)
+	}, RoleAgent, RoleAdmin)
+}
+
+// Agents handles GET /api/presence: the presence and load of the agents of the user's
+// group, or of every group for an admin.
+func (c *Console) Agents() http.HandlerFunc {
+	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+		u := userFrom(r)
+		group := u.Group
+		if u.Role == RoleAdmin {
+			group = ""
+		}
+		as, err := c.desk.Agents(r.Context(), group)
+		if err != nil {
+			writeFault(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"agents": as})
+	}, RoleAgent, RoleAdmin)
+}
+
+// Load handles GET /api/me/load: the user's presence, how many chats they own and how
+// many they may.
+func (c *Console) Load() http.HandlerFunc {
+	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+		a, err := c.desk.AgentLoad(r.Context(), userFrom(r).Name)
+		if err != nil {
+			writeFault(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, a)
+	}, RoleAgent, RoleAdmin)
+}
+
+// Transfer handles POST /api/conversations/{id}/transfer: {"agent": NAME} gives the chat
+// to another agent, who must be online and below their limit; {"group": GROUP} sends it
+// to that group's queue, keeping its waiting time.
+func (c *Console) Transfer() http.HandlerFunc {
+	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Agent, Group string }
+		if !readJSON(w, r, &req) {
+			return
+		}
+		if (req.Agent == "") == (req.Group == "") {
+			writeError(w, http.StatusBadRequest, "bad_request", "须指定 agent 或 group 之一")
+			return
+		}
+		me := userFrom(r).Name
+		var (
+			cv  Conversation
+			err error
+		)
+		if req.Agent != "" {
+			cv, err = c.desk.Transfer(r.Context(), r.PathValue("id"), me, req.Agent)
+		} else {
+			cv, err = c.desk.TransferGroup(r.Context(), r.PathValue("id"), me, req.Group)
+		}
+		switch {
+		case errors.Is(err, ErrAtCapacity):
+			writeError(w, http.StatusConflict, "at_capacity", "对方客服的同时接待数已达上限")
+			return
+		case errors.Is(err, ErrWrongStatus) && req.Agent == me:
+			writeError(w, http.StatusBadRequest, "bad_request", "不能转接给自己")
+			return
+		case err != nil:
+			writeDeskError(w, r, err)
+			return
+		}
+		zerolog.Ctx(r.Context()).Info().Str("conv", cv.ID).Str("from", me).Str("to_agent", req.Agent).Str("to_group", req.Group).Msg("transferred")
+		writeJSON(w, http.StatusOK, map[string]any{"conversation": cv})
+	}, RoleAgent, RoleAdmin)
+}
+
+// BackToBot handles POST /api/conversations/{id}/bot: the owner hands the chat back to
+// the bot. After-sales chats stay with people (409 aftersale_stays).
+func (c *Console) BackToBot() http.HandlerFunc {
+	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+		cv, err := c.desk.BackToBot(r.Context(), r.PathValue("id"), userFrom(r).Name)
+		if err != nil {
+			writeDeskError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"conversation": cv})
+	}, RoleAgent, RoleAdmin)
+}
+
+// SetMaxChats handles PUT /api/users/{name}/max_chats: {"max_chats": N} sets how many
+// chats the user may own at once; 0 means the desk's default.
+func (c *Console) SetMaxChats() http.HandlerFunc {
+	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			MaxChats int `json:"max_chats"`
+		}
+		if !readJSON(w, r, &req) {
+			return
+		}
+		u, err := c.desk.SetMaxChats(r.Context(), r.PathValue("name"), req.MaxChats)
+		switch {
+		case errors.Is(err, ErrBadUser):
+			writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		case errors.Is(err, ErrNotFound):
+			writeError(w, http.StatusNotFound, "not_found", "用户不存在")
+		case err != nil:
+			writeFault(w, r, err)
+		default:
+			zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Int("max_chats", u.MaxChats).Str("by", userFrom(r).Name).Msg("limit set")
+			writeJSON(w, http.StatusOK, map[string]any{"name": u.Name, "max_chats": u.MaxChats})
+		}
+	}, RoleAdmin)
+}
