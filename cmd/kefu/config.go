@@ -29,6 +29,9 @@ type config struct {
 	LLMModel           string
 	LLMAPIKey          string
 	LLMTimeout         time.Duration
+	MaxChats           int
+	AgentGrace         time.Duration
+	Assign             string
 }
 
 // newFlagSet returns the flags of serve-like commands, with defaults from env.
@@ -68,6 +71,17 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 		llmTimeout = v
 	}
 	fs.DurationVar(&c.LLMTimeout, "llm-timeout", llmTimeout, "timeout of one LLM call; on timeout the article's own answer is given ($KEFU_LLM_TIMEOUT)")
+	maxChats := 20
+	if v, err := strconv.Atoi(os.Getenv("KEFU_MAX_CHATS")); err == nil {
+		maxChats = v
+	}
+	fs.IntVar(&c.MaxChats, "max-chats", maxChats, "chats an agent may have at once, unless set for the agent ($KEFU_MAX_CHATS)")
+	grace := 60 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("KEFU_AGENT_GRACE")); err == nil {
+		grace = v
+	}
+	fs.DurationVar(&c.AgentGrace, "agent-grace", grace, "how long an agent's console may go silent before their chats go back to the queue ($KEFU_AGENT_GRACE)")
+	str(&c.Assign, "assign", "KEFU_ASSIGN", "auto", "auto: waiting chats go to the least-loaded online agent of the group; manual: agents claim from the queue")
 	insecure := os.Getenv("KEFU_INSECURE_COOKIE") == "true" || os.Getenv("KEFU_INSECURE_COOKIE") == "1"
 	fs.BoolVar(&c.InsecureCookie, "insecure-cookie", insecure, "send the console cookie without the Secure flag, for plain HTTP off localhost ($KEFU_INSECURE_COOKIE)")
 	return fs
@@ -82,6 +96,15 @@ func (c *config) validate() error {
 	}
 	if (c.LLMBaseURL == "") != (c.LLMModel == "") {
 		return fmt.Errorf("the LLM needs both a base URL and a model")
+	}
+	if c.MaxChats < 1 {
+		return fmt.Errorf("max chats per agent must be at least 1, not %d", c.MaxChats)
+	}
+	if c.AgentGrace < 5*time.Second {
+		return fmt.Errorf("agent grace %v is too short (at least 5s)", c.AgentGrace)
+	}
+	if c.Assign != "auto" && c.Assign != "manual" {
+		return fmt.Errorf("assign %q: want auto or manual", c.Assign)
 	}
 	switch c.LogFormat {
 	case "", "json", "console":

@@ -37,7 +37,13 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("POST /api/conversations/{id}/claim", c.Claim())
 	mux.HandleFunc("POST /api/conversations/{id}/messages", c.Reply())
 	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
+	mux.HandleFunc("POST /api/conversations/{id}/transfer", c.Transfer())
+	mux.HandleFunc("POST /api/conversations/{id}/bot", c.BackToBot())
+	mux.HandleFunc("POST /api/presence", c.Presence())
+	mux.HandleFunc("GET /api/presence", c.Agents())
+	mux.HandleFunc("GET /api/me/load", c.Load())
 	mux.HandleFunc("GET /api/users", c.Users())
+	mux.HandleFunc("PUT /api/users/{name}/max_chats", c.SetMaxChats())
 	mux.HandleFunc("POST /api/users", c.AddUser())
 
 	// Knowledge editors (package knowledge).

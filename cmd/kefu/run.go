@@ -90,8 +90,10 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		Phrases: handoff.Phrases{
 			TransferPresale: phrases["transfer_presale"], TransferAftersale: phrases["transfer_aftersale"],
 			AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],
-			Fallback: phrases["fallback_handoff"],
+			Fallback: phrases["fallback_handoff"], AgentOffline: phrases["agent_offline"],
+			BackToBot: phrases["back_to_bot"],
 		},
+		MaxChats: c.MaxChats, Grace: c.AgentGrace, ManualOnly: c.Assign == "manual",
 		Logger: log.With().Str("part", "handoff").Logger(),
 	})
 	if err != nil {
@@ -240,6 +242,7 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.store.Run(gctx) })
 	g.Go(func() error { return a.knowledge.Run(gctx) })
+	g.Go(func() error { return a.desk.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

@@ -9,6 +9,8 @@
 
   const BASE_TITLE = 'Kefu 客服台';
   const POLL_MS = 15000;
+  // HEARTBEAT_MS keeps the agent online: well inside the server's grace period (60 s by default).
+  const HEARTBEAT_MS = 15000;
   const SLA_WARN_S = 30;
   const SLA_LATE_S = 60;
 
@@ -318,9 +320,44 @@
     }
   }
 
+  // Presence: a heartbeat while the console is open keeps the agent online (or away);
+  // when the console goes silent past the server's grace period, the agent's chats go
+  // back to the queue. The answer carries the agent's load and cap.
+
+  async function heartbeat(status) {
+    if (!isAgent()) return;
+    const sess = S.session;
+    try {
+      const d = await api('POST', '/api/presence', { status: status || (S.away ? 'away' : 'online') });
+      if (sess !== S.session || !d) return;
+      S.maxChats = d.max_chats || 0;
+      renderQueues();
+    } catch (_) {
+      /* the next beat retries; a 401 has already signed out */
+    }
+  }
+
+  function renderPresence() {
+    const b = $('presence-btn');
+    b.setAttribute('data-status', S.away ? 'away' : 'online');
+    b.textContent = S.away ? '◐ 离开' : '● 在线';
+  }
+
+  function togglePresence() {
+    S.away = !S.away;
+    renderPresence();
+    heartbeat();
+    toast(S.away ? '已设为离开：保留现有会话，不再分配新会话' : '已上线：系统会为您分配会话', 'ok');
+  }
+
   async function doLogout() {
     const btn = $('logout-btn');
     btn.disabled = true;
+    try {
+      await heartbeat('offline');
+    } catch (_) {
+      /* leave anyway */
+    }
     try {
       await api('POST', '/api/logout', undefined, { noAuthRedirect: true });
     } catch (_) {
@@ -378,6 +415,11 @@
 
     refreshQueue();
     connectEvents();
+    S.away = false;
+    show($('presence-btn'), true);
+    renderPresence();
+    heartbeat();
+    S.beatTimer = setInterval(heartbeat, HEARTBEAT_MS);
     S.pollTimer = setInterval(() => refreshQueue(), POLL_MS);
     S.tickTimer = setInterval(tick, 1000);
 
@@ -396,6 +438,8 @@
   function stopApp() {
     S.session++;
     S.me = null;
+    clearInterval(S.beatTimer);
+    show($('presence-btn'), false);
     closeEvents();
     clearInterval(S.pollTimer);
     clearInterval(S.tickTimer);
@@ -587,7 +631,7 @@
     renderList($('waiting-list'), S.waiting, true);
     renderList($('mine-list'), S.mine, false);
     $('waiting-count').textContent = String(S.waiting.length);
-    $('mine-count').textContent = String(S.mine.length);
+    $('mine-count').textContent = S.maxChats ? S.mine.length + '/' + S.maxChats : String(S.mine.length);
     show($('waiting-empty'), S.waiting.length === 0);
     show($('mine-empty'), S.mine.length === 0);
   }
@@ -1484,6 +1528,7 @@
     $('claim-btn').addEventListener('click', doClaim);
     $('resolve-btn').addEventListener('click', doResolve);
     $('propose-btn').addEventListener('click', openPropose);
+    $('presence-btn').addEventListener('click', togglePresence);
     $('propose-close').addEventListener('click', closePropose);
     $('propose-form').addEventListener('submit', submitPropose);
     $('propose-panel').addEventListener('mousedown', (ev) => {
