@@ -175,6 +175,9 @@ type entry struct {
 	WaitingS     int64  `json:"waiting_s"`
 	EnqueuedAt   int64  `json:"enqueued_at"`
 	Preview      string `json:"preview"`
+	// AwaitingReply marks an active chat in which no agent has answered since its last
+	// hand-off: its first-reply time runs from EnqueuedAt.
+	AwaitingReply bool `json:"awaiting_reply,omitempty"`
 }
 
 // Queue handles GET /api/queue.
@@ -210,6 +213,9 @@ func (c *Console) entries(ctx context.Context, cs []Conversation) []entry {
 			WaitingS: int64(now.Sub(cv.EnqueuedAt) / time.Second),
 		}
 		e.Preview = c.preview(ctx, cv)
+		if cv.Status == StatusActive {
+			e.AwaitingReply = c.awaitingReply(ctx, cv)
+		}
 		out = append(out, e)
 	}
 	return out
@@ -246,7 +252,12 @@ func (c *Console) Conversation() http.HandlerFunc {
 			writeDeskError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"conversation": cv, "messages": nonNil(msgs)})
+		packet, err := c.desk.Packet(r.Context(), cv.ID)
+		if err != nil {
+			writeDeskError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"conversation": cv, "messages": nonNil(msgs), "packet": packet})
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -300,26 +311,8 @@ func (c *Console) Claim() http.HandlerFunc {
 	}, RoleAgent, RoleAdmin)
 }
 
-// Reply handles POST /api/conversations/{id}/messages.
-func (c *Console) Reply() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		var req struct{ Text, ID string }
-		if !readJSON(w, r, &req) {
-			return
-		}
-		text := strings.TrimSpace(req.Text)
-		if text == "" || utf8.RuneCountInString(text) > MaxReplyRunes || len(req.ID) > 64 {
-			writeError(w, http.StatusBadRequest, "bad_request", "消息不能为空，且不超过 2000 字")
-			return
-		}
-		m, err := c.desk.Reply(r.Context(), r.PathValue("id"), userFrom(r).Name, req.ID, text)
-		if err != nil {
-			writeDeskError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, map[string]int64{"seq": m.Seq})
-	}, RoleAgent, RoleAdmin)
-}
+// Reply handles POST /api/conversations/{id}/messages (console_reply.go).
+func (c *Console) Reply() http.HandlerFunc { return c.authed(c.reply, RoleAgent, RoleAdmin) }
 
 // Resolve handles POST /api/conversations/{id}/resolve.
 func (c *Console) Resolve() http.HandlerFunc {

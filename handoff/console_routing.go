@@ -36,7 +36,7 @@ func (c *Console) Presence() http.HandlerFunc {
 }
 
 // Agents handles GET /api/presence: the presence and load of the agents of the user's
-// group, or of every group for an admin.
+// group, or of every group for an admin, and the desk's groups (for transfers).
 func (c *Console) Agents() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
 		u := userFrom(r)
@@ -49,7 +49,7 @@ func (c *Console) Agents() http.HandlerFunc {
 			writeFault(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"agents": as})
+		writeJSON(w, http.StatusOK, map[string]any{"agents": as, "groups": c.desk.Groups()})
 	}, RoleAgent, RoleAdmin)
 }
 

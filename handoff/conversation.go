@@ -52,6 +52,9 @@ type Conversation struct {
 	EnqueuedAt time.Time `json:"enqueued_at,omitzero"`
 	ClaimedAt  time.Time `json:"claimed_at,omitzero"`
 	Context    *Context  `json:"context,omitempty"`
+	// Shopper is who the conversation belongs to, set when it starts; nil for
+	// conversations started before shopper identities.
+	Shopper *Shopper `json:"shopper,omitempty"`
 }
 
 // Context is the packet a hand-off carries to the agent: what the bot saw and decided.

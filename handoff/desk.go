@@ -72,6 +72,17 @@ type DeskConfig struct {
 	// MaxVIP is the highest VIP level that counts; 0 means 5.
 	MaxVIP int
 
+	// CannedReplies are the standard replies (话术) agents insert from the console's
+	// composer by typing "/" (GET /api/canned), in the order listed. Each needs a unique
+	// Key and a Text; {agent} in a Text is replaced with the agent's name. Empty means
+	// none. A Text that the reply guard would refuse (a one-word reply or an outside
+	// contact) is an error.
+	CannedReplies []CannedReply
+	// AllowedLinkHosts are the hosts, with their subdomains, that agents may link to in a
+	// reply; a link to any other host is refused as outside contact unless the agent
+	// overrides it with a reason. Empty means no host is allowed.
+	AllowedLinkHosts []string
+
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger zerolog.Logger
@@ -108,6 +119,9 @@ type Desk struct {
 	aftersale  time.Duration
 	vipBoost   time.Duration
 	maxVIP     int
+
+	canned []CannedReply
+	guard  *ReplyGuard
 }
 
 // NewDesk returns a Desk.
@@ -148,6 +162,12 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	if len(d.groups) == 0 {
 		d.groups = DefaultGroups
 	}
+	d.guard = NewReplyGuard(cfg.AllowedLinkHosts)
+	canned, err := checkCanned(cfg.CannedReplies, d.guard)
+	if err != nil {
+		return nil, err
+	}
+	d.canned = canned
 	for _, g := range d.groups {
 		if !groupPattern.MatchString(g) {
 			return nil, fmt.Errorf("handoff: DeskConfig.Groups: bad group name %q", g)
@@ -213,15 +233,7 @@ func hashToken(token string) string {
 
 // Start creates a conversation with the bot and returns it with the shopper's secret token.
 func (d *Desk) Start(ctx context.Context) (Conversation, string, error) {
-	token := randomID("t_")
-	c := Conversation{
-		ID: randomID("c_"), TokenHash: hashToken(token), Epoch: randomID("")[:12],
-		Status: StatusBot, CreatedAt: d.now(),
-	}
-	if err := d.store.Create(ctx, c); err != nil {
-		return Conversation{}, "", err
-	}
-	return c, token, nil
+	return d.StartAs(ctx, nil)
 }
 
 // Open returns the conversation if token is its token. An unknown conversation and a

@@ -29,12 +29,16 @@ type MemoryStore struct {
 	owned    map[string]map[string]bool  // agent → conversations
 	presence map[string]Presence         // agent → last heartbeat
 	seen     map[string]int64            // tracked agent → last heartbeat, ms; 0 once offline
+
+	shoppers map[string][]string // verified shopper → conversations, newest first (memory_shopper.go)
 }
 
 type memConv struct {
-	c   Conversation
-	log []Message
-	ids map[string]int64
+	c         Conversation
+	log       []Message
+	ids       map[string]int64
+	decisions []Decision // the last maxDecisions, oldest first
+	notes     []Note     // agents-only notes, oldest first (memory_notes.go)
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -57,6 +61,7 @@ func NewMemoryStore(now func() time.Time) *MemoryStore {
 		owned:    make(map[string]map[string]bool),
 		presence: make(map[string]Presence),
 		seen:     make(map[string]int64),
+		shoppers: make(map[string][]string),
 	}
 }
 

@@ -67,6 +67,13 @@ func (s *RedisStore) Create(ctx context.Context, c Conversation) error {
 		"id", c.ID, "token", c.TokenHash, "epoch", c.Epoch, "status", c.Status,
 		"seq", 0, "created", c.CreatedAt.UnixMilli(),
 	}
+	if c.Shopper != nil {
+		b, err := json.Marshal(c.Shopper)
+		if err != nil {
+			return fmt.Errorf("encoding shopper: %w", err)
+		}
+		args = append(args, "shopper", b)
+	}
 	n, err := createScript.Run(ctx, s.rdb, s.convKeys(c.ID)[:1], args...).Int()
 	if err != nil {
 		return fmt.Errorf("creating conversation: %w", err)
@@ -108,6 +115,12 @@ func parseMeta(m map[string]string) (Conversation, error) {
 		c.Context = new(Context)
 		if err := json.Unmarshal([]byte(raw), c.Context); err != nil {
 			return Conversation{}, fmt.Errorf("decoding context of %q: %w", c.ID, err)
+		}
+	}
+	if raw := m["shopper"]; raw != "" {
+		c.Shopper = new(Shopper)
+		if err := json.Unmarshal([]byte(raw), c.Shopper); err != nil {
+			return Conversation{}, fmt.Errorf("decoding shopper of %q: %w", c.ID, err)
 		}
 	}
 	return c, nil

@@ -90,6 +90,23 @@ type Store interface {
 	Session(ctx context.Context, tokenHash string) (Session, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 
+	// AddShopperConversation puts conv first in the verified shopper's index of
+	// conversations (newest first, at most maxShopperHistory, each once);
+	// ShopperConversations returns the index.
+	AddShopperConversation(ctx context.Context, shopper, conv string) error
+	ShopperConversations(ctx context.Context, shopper string) ([]string, error)
+	// AddDecision keeps a bot decision of the conversation (at most maxDecisions, the
+	// newest; a decision whose Key is kept already is not added again); Decisions
+	// returns them, oldest first.
+	AddDecision(ctx context.Context, conv string, d Decision) error
+	Decisions(ctx context.Context, conv string) ([]Decision, error)
+	// AddNote keeps an agents-only note of the conversation, apart from its log: it
+	// returns ErrNotFound for an unknown conversation and ErrNoteLimit when maxNotes are
+	// kept; a note whose ID is kept already is returned with dup true and not added
+	// again. Notes returns them, oldest first.
+	AddNote(ctx context.Context, conv string, n Note) (stored Note, dup bool, err error)
+	Notes(ctx context.Context, conv string) ([]Note, error)
+
 	// Publish sends a wake-up event to the subscribers of every node, this one included.
 	Publish(ctx context.Context, e Event) error
 	// Subscribe returns a subscription to the events of one conversation (and queue

@@ -76,11 +76,45 @@ func Phrases() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var p map[string]string
-	if err := yaml.Unmarshal(b, &p); err != nil {
+	var raw map[string]yaml.Node
+	if err := yaml.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("parsing phrases.yaml: %w", err)
 	}
+	p := make(map[string]string, len(raw))
+	for k, n := range raw {
+		if k == "canned" {
+			continue
+		}
+		var s string
+		if err := n.Decode(&s); err != nil {
+			return nil, fmt.Errorf("parsing phrases.yaml: %s: %w", k, err)
+		}
+		p[k] = s
+	}
 	return p, nil
+}
+
+// CannedReply is one entry of the canned section of phrases.yaml: a reply an agent
+// picks with "/" in the console.
+type CannedReply struct {
+	Key   string `yaml:"key"`
+	Title string `yaml:"title"`
+	Text  string `yaml:"text"`
+}
+
+// Canned returns the canned replies of phrases.yaml, in order.
+func Canned() ([]CannedReply, error) {
+	b, err := bundled.ReadFile("phrases.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Canned []CannedReply `yaml:"canned"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("parsing phrases.yaml: %w", err)
+	}
+	return doc.Canned, nil
 }
 
 // Load reads articles from a directory of Markdown files or from a JSON Lines file

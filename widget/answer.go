@@ -20,6 +20,10 @@ func (s *session) answer(ctx context.Context, key, text, articleID string, seq i
 	s.g.stats.decided(d.Action, d.Reason)
 	s.log.Info().Str("action", d.Action).Str("reason", d.Reason).Str("intent", d.Intent).
 		Float64("confidence", d.Confidence).Str("article", articleIDOf(d)).Msg("bot decided")
+	if err := s.g.desk.RecordDecision(ctx, s.id, decisionOf(d, key, seq)); err != nil {
+		// The decision only informs agents; the answer goes on without it.
+		s.log.Warn().Err(err).Msg("keeping the bot decision")
+	}
 
 	if d.Text != "" {
 		m := handoff.Message{ID: "bot:" + key, Kind: handoff.KindMessage, From: handoff.FromBot, Text: d.Text}
@@ -38,7 +42,7 @@ func (s *session) answer(ctx context.Context, key, text, articleID string, seq i
 	if d.Action != bot.ActionHandoff {
 		return
 	}
-	req := handoff.HandoffRequest{Key: key, Reason: d.Reason, Intent: d.Intent, Group: handoff.GroupPresale, Context: contextOf(d, text)}
+	req := handoff.HandoffRequest{Key: key, Reason: d.Reason, Intent: d.Intent, Group: handoff.GroupPresale, Context: contextOf(d, text), VIP: s.vip()}
 	if d.Reason == bot.ReasonAfterSales || d.Intent == bot.IntentAftersale {
 		req.Group = handoff.GroupAftersale
 	}
@@ -89,6 +93,31 @@ func articleIDOf(d bot.Decision) string {
 		return ""
 	}
 	return d.Article.ID
+}
+
+// decisionOf is the bot's decision on the shopper's message key (stored as seq) as
+// agents see it in the context packet.
+func decisionOf(d bot.Decision, key string, seq int64) handoff.Decision {
+	out := handoff.Decision{Key: key, Seq: seq, Action: d.Action, Reason: d.Reason, Intent: d.Intent, Confidence: d.Confidence}
+	if d.Article != nil {
+		out.Article, out.Category = d.Article.ID, d.Article.Category
+	}
+	for i, h := range d.Hits {
+		if i == 5 {
+			break
+		}
+		out.Hits = append(out.Hits, handoff.Candidate{ID: h.ID, Title: h.Title, Category: h.Category, Score: h.Score})
+	}
+	return out
+}
+
+// vip is the shopper's VIP level for the hand-off priority: a verified shopper's
+// signed level, 0 for anyone else.
+func (s *session) vip() int {
+	if s.shopper == nil || !s.shopper.Verified {
+		return 0
+	}
+	return s.shopper.VIP
 }
 
 // contextOf turns the bot's decision into the hand-off packet agents see.

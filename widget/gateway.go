@@ -47,7 +47,18 @@ type Config struct {
 	// PollInterval is how often a socket re-reads its log even without a wake-up signal,
 	// in case one was lost; 0 means 15 s.
 	PollInterval time.Duration
-	Logger       zerolog.Logger
+	// IdentitySecret is the shop's secret for signed shopper identities
+	// (KEFU_SHOP_SECRET); empty means no identity is accepted and every shopper is an
+	// anonymous visitor.
+	IdentitySecret []byte
+	// IdentityMaxAge is how old a signed identity may be; 0 means 24 hours.
+	IdentityMaxAge time.Duration
+	// HelloWait bounds the wait for the hello frame of a client that announced one;
+	// 0 means 10 s.
+	HelloWait time.Duration
+	// Now is the clock for identities; nil means time.Now.
+	Now    func() time.Time
+	Logger zerolog.Logger
 }
 
 // Gateway serves the shopper websocket and the bot API.
@@ -79,6 +90,11 @@ func New(cfg Config) (*Gateway, error) {
 	def(&cfg.WriteWait, 10*time.Second)
 	def(&cfg.RateEvery, time.Second)
 	def(&cfg.PollInterval, 15*time.Second)
+	def(&cfg.IdentityMaxAge, 24*time.Hour)
+	def(&cfg.HelloWait, 10*time.Second)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.SendQueue == 0 {
 		cfg.SendQueue = 256
 	}

@@ -25,6 +25,7 @@ const (
 	codeBadToken    = "bad_token"
 	codeRateLimited = "rate_limited"
 	codeUnavailable = "unavailable"
+	codeBadIdentity = "bad_identity"
 )
 
 // clientFrame is any frame a shopper's client sends.
@@ -33,6 +34,8 @@ type clientFrame struct {
 	ID      string `json:"id"`
 	Text    string `json:"text"`
 	Article string `json:"article"`
+	// Identity is the shop-signed shopper identity of a hello frame.
+	Identity *identityFrame `json:"identity"`
 }
 
 type welcomeFrame struct {
@@ -45,6 +48,8 @@ type welcomeFrame struct {
 	Agent        string `json:"agent,omitempty"`
 	Reset        bool   `json:"reset,omitempty"`
 	Greeting     string `json:"greeting,omitempty"`
+	// Verified is true when the conversation belongs to a shop-verified shopper.
+	Verified bool `json:"verified,omitempty"`
 }
 
 type ackFrame struct {
@@ -74,6 +79,7 @@ var errorMessages = map[string]string{
 	codeBadToken:    "会话不存在或已失效",
 	codeRateLimited: "发送太快了，请稍后再试",
 	codeUnavailable: "服务暂时不可用，消息未发送，请稍后重试",
+	codeBadIdentity: "身份验证未通过，将以访客身份继续",
 }
 
 func errFrame(code, id string) errorFrame {

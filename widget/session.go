@@ -34,6 +34,10 @@ type session struct {
 	// Taken before mu.
 	order sync.Mutex
 
+	// shopper is the conversation's shopper (nil for a conversation from before
+	// identities); set before the read and pump loops start, read-only after.
+	shopper *handoff.Shopper
+
 	mu       sync.Mutex // guards status
 	status   string
 	lastSent int64 // owned by the pump goroutine
@@ -50,7 +54,11 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	go s.c.writeLoop()
 	defer s.c.stop()
 
-	conv, token, isNew, err := s.open(ctx, q)
+	sh, refused, ok := s.identify(q)
+	if !ok {
+		return // the socket broke before its hello frame
+	}
+	conv, token, isNew, err := s.open(ctx, q, sh)
 	if err != nil {
 		if errors.Is(err, handoff.ErrBadToken) {
 			s.c.enqueue(errFrame(codeBadToken, ""))
@@ -66,6 +74,7 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	s.id = conv.ID
 	s.log = s.log.With().Str("conv", conv.ID).Logger()
 	s.status = conv.Status
+	s.shopper = conv.Shopper
 
 	after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
 	reset := false
@@ -80,7 +89,11 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	if isNew {
 		w.Greeting = s.g.cfg.Greeting
 	}
+	w.Verified = conv.Shopper != nil && conv.Shopper.Verified
 	s.c.enqueue(w)
+	if refused {
+		s.c.enqueue(errFrame(codeBadIdentity, ""))
+	}
 
 	// Subscribe before reading the backlog, so nothing appended in between is missed.
 	sub := s.g.desk.Subscribe(conv.ID)
@@ -105,12 +118,22 @@ func (s *session) drain() {
 	}
 }
 
-func (s *session) open(ctx context.Context, q url.Values) (handoff.Conversation, string, bool, error) {
+// open resumes the conversation the query names or starts one. sh is the verified
+// shopper, nil for an anonymous visitor: a verified shopper's conversation opens only for
+// that shopper, and a new conversation belongs to sh or to a new random visitor id.
+func (s *session) open(ctx context.Context, q url.Values, sh *handoff.Shopper) (handoff.Conversation, string, bool, error) {
 	if id := q.Get("conversation"); id != "" || q.Get("token") != "" {
-		c, err := s.g.desk.Open(ctx, id, q.Get("token"))
+		verified := ""
+		if sh != nil {
+			verified = sh.ID
+		}
+		c, err := s.g.desk.OpenAs(ctx, id, q.Get("token"), verified)
 		return c, q.Get("token"), false, err
 	}
-	c, token, err := s.g.desk.Start(ctx)
+	if sh == nil {
+		sh = &handoff.Shopper{ID: visitorID()}
+	}
+	c, token, err := s.g.desk.StartAs(ctx, sh)
 	if err == nil {
 		s.g.stats.conversations.Add(1)
 		s.log.Info().Str("conv", c.ID).Msg("conversation started")
@@ -295,6 +318,7 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 	s.order.Unlock()
 	if !dup {
 		s.g.stats.messages.Add(1)
+		s.logDetected(text)
 	}
 	s.wake()
 	if dup {
@@ -338,7 +362,7 @@ func (s *session) onHandoff(ctx context.Context, f clientFrame) {
 			return
 		}
 	}
-	req := handoff.HandoffRequest{Key: key, Reason: "requested", Group: handoff.GroupPresale, Intent: conv.Intent}
+	req := handoff.HandoffRequest{Key: key, Reason: "requested", Group: handoff.GroupPresale, Intent: conv.Intent, VIP: s.vip()}
 	if conv.Intent == "aftersale" {
 		req.Group = handoff.GroupAftersale
 	}

@@ -32,6 +32,11 @@ type config struct {
 	MaxChats           int
 	AgentGrace         time.Duration
 	Assign             string
+	// ShopSecret signs shopper identities (KEFU_SHOP_SECRET only: a flag would show
+	// in the process list).
+	ShopSecret string
+	// AllowedLinkHosts are the hosts agents may link to (comma-separated).
+	AllowedLinkHosts string
 }
 
 // newFlagSet returns the flags of serve-like commands, with defaults from env.
@@ -82,6 +87,8 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	}
 	fs.DurationVar(&c.AgentGrace, "agent-grace", grace, "how long an agent's console may go silent before their chats go back to the queue ($KEFU_AGENT_GRACE)")
 	str(&c.Assign, "assign", "KEFU_ASSIGN", "auto", "auto: waiting chats go to the least-loaded online agent of the group; manual: agents claim from the queue")
+	c.ShopSecret = os.Getenv("KEFU_SHOP_SECRET")
+	str(&c.AllowedLinkHosts, "allowed-link-hosts", "KEFU_ALLOWED_LINK_HOSTS", "", "comma-separated hosts (and their subdomains) agents may send links to; other links need an override")
 	insecure := os.Getenv("KEFU_INSECURE_COOKIE") == "true" || os.Getenv("KEFU_INSECURE_COOKIE") == "1"
 	fs.BoolVar(&c.InsecureCookie, "insecure-cookie", insecure, "send the console cookie without the Secure flag, for plain HTTP off localhost ($KEFU_INSECURE_COOKIE)")
 	return fs
@@ -141,6 +148,17 @@ func (c *config) origins() []string {
 	for _, o := range strings.Split(c.AllowedOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// linkHosts returns AllowedLinkHosts as a list.
+func (c *config) linkHosts() []string {
+	var out []string
+	for _, h := range strings.Split(c.AllowedLinkHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
 		}
 	}
 	return out

@@ -85,6 +85,18 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	if a.store, a.articles, a.rdb, err = newStores(c, log); err != nil {
 		return nil, err
 	}
+	cannedYAML, err := knowledge.Canned()
+	if err != nil {
+		return nil, err
+	}
+	canned := []handoff.CannedReply{
+		{Key: "greeting", Title: "问候", Text: phrases["greeting"]},
+		{Key: "waiting", Title: "请稍等", Text: phrases["waiting"]},
+		{Key: "closing", Title: "结束语", Text: phrases["closing"]},
+	}
+	for _, r := range cannedYAML {
+		canned = append(canned, handoff.CannedReply{Key: r.Key, Title: r.Title, Text: r.Text})
+	}
 	a.desk, err = handoff.NewDesk(handoff.DeskConfig{
 		Store: a.store,
 		Phrases: handoff.Phrases{
@@ -94,6 +106,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 			BackToBot: phrases["back_to_bot"],
 		},
 		MaxChats: c.MaxChats, Grace: c.AgentGrace, ManualOnly: c.Assign == "manual",
+		CannedReplies: canned, AllowedLinkHosts: c.linkHosts(),
 		Logger: log.With().Str("part", "handoff").Logger(),
 	})
 	if err != nil {
@@ -112,7 +125,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.gateway, err = widget.New(widget.Config{
-		Desk: a.desk, Bot: a.knowledge.Watch(b), AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
+		Desk: a.desk, Bot: a.knowledge.Watch(b), IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
 		Logger: log.With().Str("part", "widget").Logger(),
 	})
 	if err != nil {

@@ -11,8 +11,13 @@
   const POLL_MS = 15000;
   // HEARTBEAT_MS keeps the agent online: well inside the server's grace period (60 s by default).
   const HEARTBEAT_MS = 15000;
-  const SLA_WARN_S = 30;
-  const SLA_LATE_S = 60;
+  // First-reply target (DOMAIN rule 1): a wait turns amber at two thirds of it and red
+  // once it is missed. Queue entries count from when the chat started waiting; owned chats
+  // without an agent reply yet (awaiting_reply) count the same way.
+  const SLA_TARGET_S = 30;
+  const SLA_WARN_S = 20;
+  const SLA_LATE_S = SLA_TARGET_S;
+  const SOUND_KEY = 'kefu.console.sound';
 
   const REASONS = {
     requested: '顾客要求转人工',
@@ -167,6 +172,17 @@
     flashOn: false,
     claiming: false,
     resolving: false,
+    knownMine: new Set(),
+    claimedByMe: new Set(), // claimed from this console: no "new chat" sound for them
+    firstSince: new Map(), // owned chat → when its first-reply wait started (ms)
+    muted: false,
+    mode: 'reply', // composer: 'reply' to the shopper or 'note' (agents only)
+    canned: [],
+    cannedOpen: false,
+    cannedIdx: 0,
+    cannedShown: [],
+    guard: null, // {conv, text, kind: 'short'|'contact', message}: a refused reply awaiting confirmation
+    transferring: false,
   };
 
   class ApiError extends Error {
@@ -399,6 +415,15 @@
     S.pending = [];
     S.drafts = new Map();
     S.lastFailed = null;
+    S.knownMine = new Set();
+    S.queueLoadedMine = false;
+    S.claimedByMe = new Set();
+    S.firstSince = new Map();
+    S.mode = 'reply';
+    S.canned = [];
+    S.guard = null;
+    closeCanned();
+    hideGuard();
     renderQueues();
     renderChat();
 
@@ -414,6 +439,7 @@
     show($('queue-error'), false);
 
     refreshQueue();
+    loadCanned();
     connectEvents();
     S.away = false;
     show($('presence-btn'), true);
@@ -449,6 +475,8 @@
     S.pending = [];
     stopFlash();
     closeUsers();
+    closeTransfer();
+    closeConfirm();
     if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   }
 
@@ -538,10 +566,16 @@
         refreshQueue();
         if (S.cur && (!conv || conv === S.cur.id)) refreshOpen();
         break;
+      case 'note':
+        if (S.cur && conv === S.cur.id) loadNotes(S.cur);
+        break;
       case 'resync':
         // Events may have been lost (the server's subscription reconnected): refetch.
         refreshQueue();
-        if (S.cur) refreshOpen();
+        if (S.cur) {
+          refreshOpen();
+          loadNotes(S.cur);
+        }
         break;
       default:
         break;
@@ -612,6 +646,25 @@
 
     const mineIds = new Set(mine.map((e) => String(e.conversation)));
     for (const id of Array.from(S.unread)) if (!mineIds.has(id)) S.unread.delete(id);
+    // Chats given to me (auto-assigned or transferred) ring like new waiting ones; the
+    // ones I claimed myself do not.
+    let assigned = 0;
+    if (S.queueLoadedMine) {
+      for (const id of mineIds) if (!S.knownMine.has(id) && !S.claimedByMe.has(id)) assigned++;
+    }
+    S.knownMine = mineIds;
+    S.queueLoadedMine = true;
+    const firstSince = new Map();
+    for (const e of mine) {
+      if (!e.awaiting_reply || e.status !== 'active') continue;
+      const id = String(e.conversation);
+      let t = e.enqueued_at ? toMs(e.enqueued_at) : NaN;
+      if (isNaN(t)) t = now - (Number(e.waiting_s) || 0) * 1000;
+      const prev = S.firstSince.get(id);
+      if (prev !== undefined && Math.abs(prev - t) < 2500) t = prev;
+      firstSince.set(id, Math.min(t, now));
+    }
+    S.firstSince = firstSince;
 
     if (fresh.length) {
       for (const id of fresh) S.freshIds.add(id);
@@ -621,8 +674,8 @@
           if (!S.freshIds.has(b.getAttribute('data-conversation'))) b.classList.remove('is-new');
         });
       }, 5000);
-      notifyNew(fresh.length);
     }
+    if (fresh.length + assigned) notifyNew(fresh.length + assigned);
     renderQueues();
     if (S.cur && S.cur.loaded) renderChatChrome();
   }
@@ -669,6 +722,13 @@
           top.appendChild(dot);
         }
         top.appendChild(h('span', 'qitem-status s-' + (e.status || ''), statusLabel(e.status)));
+        if (S.firstSince.has(id)) {
+          const w = h('span', 'qitem-wait is-first-reply');
+          w.setAttribute('data-testid', 'first-reply-wait');
+          w.setAttribute('data-since', String(S.firstSince.get(id)));
+          updateWait(w);
+          top.appendChild(w);
+        }
       }
       b.appendChild(top);
       const pv = h('span', 'qitem-preview', e.preview ? e.preview : '（暂无消息）');
@@ -689,7 +749,7 @@
     if (w.textContent !== txt) w.textContent = txt;
     w.classList.toggle('sla-warn', s > SLA_WARN_S && s <= SLA_LATE_S);
     w.classList.toggle('sla-late', s > SLA_LATE_S);
-    w.title = '已等待 ' + txt;
+    w.title = (w.classList.contains('is-first-reply') ? '尚未回复，顾客已等待 ' : '已等待 ') + txt + '（首次响应目标 ' + SLA_TARGET_S + ' 秒）';
   }
 
   function tick() {
@@ -716,7 +776,7 @@
   }
 
   function beep() {
-    if (!gestured || !audioCtx) return;
+    if (S.muted || !gestured || !audioCtx) return;
     try {
       if (audioCtx.state === 'suspended') audioCtx.resume().catch(() => {});
       const t = audioCtx.currentTime + 0.01;
@@ -736,6 +796,33 @@
     } catch (_) {
       /* sound is best effort */
     }
+  }
+
+  function renderSound() {
+    const b = $('sound-btn');
+    b.setAttribute('aria-pressed', S.muted ? 'true' : 'false');
+    b.textContent = S.muted ? '🔕 静音' : '🔔 提示音';
+    b.title = S.muted ? '新会话提示音已关闭，点击开启' : '新会话会响提示音，点击静音';
+  }
+
+  function toggleSound() {
+    S.muted = !S.muted;
+    try {
+      localStorage.setItem(SOUND_KEY, S.muted ? 'off' : 'on');
+    } catch (_) {
+      /* private mode: the choice lasts for this page */
+    }
+    renderSound();
+    if (!S.muted) beep();
+  }
+
+  function loadSound() {
+    try {
+      S.muted = localStorage.getItem(SOUND_KEY) === 'off';
+    } catch (_) {
+      S.muted = false;
+    }
+    renderSound();
   }
 
   function notifyNew(n) {
@@ -778,15 +865,18 @@
       return;
     }
     if (S.cur) S.drafts.set(S.cur.id, $('reply-input').value);
-    const cur = { id: id, conv: null, msgs: new Map(), lastSeq: 0, loaded: false, needMore: false, error: '' };
+    const cur = { id: id, conv: null, msgs: new Map(), notes: [], lastSeq: 0, loaded: false, needMore: false, error: '' };
     S.cur = cur;
     S.unread.delete(id);
     history.replaceState(null, '', '#c=' + enc(id));
     $('reply-input').value = S.drafts.get(id) || '';
     show($('reply-error'), false);
+    hideGuard();
+    closeCanned();
     renderQueues();
     renderChat();
     loadConversation(cur);
+    loadNotes(cur);
   }
 
   function closeConversation() {
@@ -802,6 +892,7 @@
       const d = await api('GET', '/api/conversations/' + enc(cur.id));
       if (sess !== S.session || S.cur !== cur) return;
       applySnapshot(cur, d.conversation || null, Array.isArray(d.messages) ? d.messages : []);
+      cur.packet = d.packet && typeof d.packet === 'object' ? d.packet : null; // context sidebar
       cur.loaded = true;
       cur.error = '';
       renderTranscriptNote(); // drop the "正在加载会话…" note shown before the first load
@@ -879,6 +970,7 @@
       if (S.cur === cur) $('msg-box').replaceChildren();
     }
     mergeMessages(cur, messages, !cur.loaded || reset);
+    if (reset && S.cur === cur) renderNotes(cur);
   }
 
   function mergeMessages(cur, list, forceScroll) {
@@ -902,8 +994,13 @@
   }
 
   function insertMessage(seq, m) {
+    insertRow(messageEl(m), seq);
+  }
+
+  // insertRow puts a transcript row in data-seq order (a note sits after the record it
+  // was written after: after_seq + 0.5).
+  function insertRow(node, seq) {
     const box = $('msg-box');
-    const node = messageEl(m);
     let ref = box.lastElementChild;
     while (ref && Number(ref.getAttribute('data-seq')) > seq) ref = ref.previousElementSibling;
     box.insertBefore(node, ref ? ref.nextSibling : box.firstChild);
@@ -1021,6 +1118,7 @@
     if (cur) {
       const sorted = Array.from(cur.msgs.keys()).sort((a, b) => a - b);
       for (const s of sorted) $('msg-box').appendChild(messageEl(cur.msgs.get(s)));
+      renderNotes(cur);
       renderPending();
       renderTranscriptNote();
       scrollToBottom();
@@ -1061,6 +1159,8 @@
     $('claim-btn').disabled = S.claiming;
     $('claim-btn').textContent = S.claiming ? '接入中…' : '接入';
     show($('resolve-btn'), mine);
+    show($('transfer-btn'), mine);
+    show($('bot-btn'), mine);
     show($('propose-btn'), !!c && c.status !== 'bot');
     $('resolve-btn').disabled = S.resolving;
     $('resolve-btn').textContent = S.resolving ? '结束中…' : '结束会话';
@@ -1087,10 +1187,32 @@
     b.className = 'chat-banner' + (c && c.status === 'resolved' ? ' is-done' : '');
     show(b, !!banner);
     const input = $('reply-input');
-    input.disabled = !mine;
-    input.placeholder = mine ? '输入回复…（Enter 发送，Shift+Enter 换行）' : placeholder;
-    $('reply-send').disabled = !mine;
-    $('composer').classList.toggle('is-disabled', !mine);
+    const noteMode = S.mode === 'note';
+    const can = noteMode ? canNote() : mine;
+    input.disabled = !can;
+    if (noteMode) {
+      input.placeholder = can ? '写一条内部备注（仅客服可见，不会发给顾客）…' : '只有接待客服和本组客服可以写备注';
+    } else {
+      input.placeholder = mine ? '输入回复…（Enter 发送，Shift+Enter 换行，/ 搜索话术）' : placeholder;
+    }
+    $('reply-send').disabled = !can;
+    $('reply-send').textContent = noteMode ? '添加备注' : '发送';
+    $('composer').classList.toggle('is-disabled', !can);
+    $('composer').classList.toggle('is-note', noteMode);
+    $('composer-tip').textContent = noteMode ? '内部备注：仅客服可见' : '输入 / 搜索快捷话术';
+    for (const [id, m] of [['mode-reply', 'reply'], ['mode-note', 'note']]) {
+      $(id).classList.toggle('is-on', S.mode === m);
+      $(id).setAttribute('aria-selected', S.mode === m ? 'true' : 'false');
+    }
+    if (!can) closeCanned();
+  }
+
+  // canNote: the owner, an agent of the chat's group or an admin may write notes.
+  function canNote() {
+    const cur = S.cur;
+    if (!cur || !cur.conv || !S.me) return false;
+    const c = cur.conv;
+    return S.me.role === 'admin' || (!!c.agent && c.agent === S.me.name) || (!!c.group && c.group === S.me.group);
   }
 
   function shortId(id) {
@@ -1161,7 +1283,15 @@
       wd.appendChild(w);
     } else {
       wd.replaceChildren();
+      const ws = cur.packet ? Number(cur.packet.waiting_s) : 0;
+      if (ws > 0) {
+        wl.textContent = '等待了';
+        wd.textContent = fmtDuration(ws);
+        show(wl, true);
+        show(wd, true);
+      }
     }
+    if (waitingNow) wl.textContent = '已等待';
     setText('ctx-id', c.id || cur.id);
 
     const q = $('ctx-question');
@@ -1183,6 +1313,101 @@
       body.appendChild(tr);
     }
     show($('ctx-hits-empty'), hits.length === 0);
+    renderPacket(cur.packet || {}, c);
+  }
+
+  // The context packet (GET /api/conversations/{id} "packet"): the customer, their
+  // orders, numbers found in their messages, every bot decision and earlier chats.
+  // Orders are shown only for a shop-verified shopper (DOMAIN rule 5).
+  function renderPacket(p, c) {
+    const sh = p.shopper && typeof p.shopper === 'object' ? p.shopper : (c.shopper || null);
+    const verified = !!(sh && sh.verified);
+    setText('ctx-cust-name', verified ? (sh.name || sh.id) : '访客');
+    const vip = $('ctx-cust-vip');
+    const level = verified ? Number(sh.vip) || 0 : 0;
+    vip.textContent = 'VIP' + level;
+    show(vip, level > 0);
+    const vm = $('ctx-cust-verified');
+    vm.textContent = verified ? '✓ 已验证' : '未验证';
+    vm.title = verified ? '身份由店铺签名验证' : '匿名访客，身份未经店铺验证';
+    vm.className = 'verify-mark' + (verified ? ' is-verified' : '');
+    vm.setAttribute('data-verified', verified ? 'true' : 'false');
+    setText('ctx-cust-id', sh && sh.id ? (verified ? '买家ID：' : '访客ID：') + sh.id : '');
+
+    const cat = p.category || '';
+    setText('ctx-category', cat ? (CATEGORIES[cat] || cat) : '—');
+
+    const orders = $('ctx-orders');
+    orders.replaceChildren();
+    const os = verified && Array.isArray(sh.orders) ? sh.orders.filter(Boolean) : [];
+    for (const o of os) {
+      const li = h('li');
+      li.setAttribute('data-testid', 'context-order');
+      li.appendChild(h('span', 'mono', o.id || '—'));
+      if (o.status) li.appendChild(h('span', 'meta', ' · ' + o.status));
+      const items = Array.isArray(o.items) ? o.items.join('、') : '';
+      if (items) li.appendChild(h('div', 'meta', items));
+      orders.appendChild(li);
+    }
+    const oe = $('ctx-orders-empty');
+    oe.textContent = verified ? '无最近订单' : '访客身份未验证，不显示订单';
+    show(oe, os.length === 0);
+
+    const det = $('ctx-detected');
+    det.replaceChildren();
+    const ds = Array.isArray(p.detected) ? p.detected.filter(Boolean) : [];
+    for (const d of ds) {
+      const li = h('li');
+      li.setAttribute('data-testid', 'context-detected-item');
+      li.setAttribute('data-kind', d.kind || '');
+      li.appendChild(h('span', 'meta', (d.kind === 'phone' ? '手机号 ' : '订单号 ')));
+      li.appendChild(h('span', 'mono', d.value || ''));
+      if (d.kind === 'order' && !d.verified) {
+        li.appendChild(h('span', 'warn', '未验证 — 请顾客在自己的账号中确认订单'));
+      }
+      det.appendChild(li);
+    }
+    show($('ctx-detected-empty'), ds.length === 0);
+
+    const dec = $('ctx-decisions');
+    dec.replaceChildren();
+    const decs = Array.isArray(p.decisions) ? p.decisions.filter(Boolean) : [];
+    for (const d of decs) {
+      const li = h('li');
+      li.setAttribute('data-testid', 'context-decision');
+      const conf = Number(d.confidence);
+      let head = (d.action === 'answer' ? '回答' : d.action === 'clarify' ? '澄清' : d.action === 'handoff' ? '转人工' : d.action || '—');
+      if (d.reason) head += ' · ' + reasonLabel(d.reason);
+      if (d.intent) head += ' · ' + (INTENTS[d.intent] || d.intent);
+      li.appendChild(h('div', '', head));
+      const meta = (Number.isFinite(conf) ? '置信度 ' + Math.round(conf * 100) + '%' : '') + (d.ts ? ' · ' + fmtTime(d.ts) : '');
+      li.appendChild(h('div', 'meta', meta));
+      const hs = Array.isArray(d.hits) ? d.hits.filter(Boolean).slice(0, 3) : [];
+      if (hs.length) {
+        li.appendChild(h('div', 'dec-hits', hs.map((x) => (x.title || x.id) + ' ' + (Number(x.score) || 0).toFixed(2)).join('；')));
+      }
+      dec.appendChild(li);
+    }
+    show($('ctx-decisions-empty'), decs.length === 0);
+
+    const prev = $('ctx-previous');
+    prev.replaceChildren();
+    const ps = Array.isArray(p.previous) ? p.previous.filter(Boolean) : [];
+    for (const pc of ps) {
+      const li = h('li');
+      li.setAttribute('data-testid', 'context-previous-item');
+      const b = h('button', 'link');
+      b.type = 'button';
+      b.title = '打开会话 ' + pc.id;
+      b.appendChild(h('div', 'meta', fmtTime(pc.created_at) + ' · ' + statusLabel(pc.status) + (pc.agent ? ' · ' + pc.agent : '')));
+      b.appendChild(h('div', 'first', pc.first || '（无顾客消息）'));
+      b.addEventListener('click', () => openConversation(pc.id));
+      li.appendChild(b);
+      prev.appendChild(li);
+    }
+    const pe = $('ctx-previous-empty');
+    pe.textContent = verified ? '无历史会话' : '访客身份未验证，无法关联历史会话';
+    show(pe, ps.length === 0);
   }
 
   // ---------------------------------------------------------------------------
@@ -1193,6 +1418,7 @@
     if (!cur || S.claiming) return;
     const sess = S.session;
     S.claiming = true;
+    S.claimedByMe.add(cur.id);
     renderChatChrome();
     try {
       const d = await api('POST', '/api/conversations/' + enc(cur.id) + '/claim');
@@ -1324,19 +1550,25 @@
     }
   }
 
-  function doSend(ev) {
-    if (ev) ev.preventDefault();
+  function doSend(ev, flags) {
+    if (ev && ev.preventDefault) ev.preventDefault();
     const cur = S.cur;
     const input = $('reply-input');
     if (!cur || input.disabled) return;
     const text = input.value.replace(/\s+$/, '');
     if (!text.trim()) return;
     show($('reply-error'), false);
+    closeCanned();
+    if (S.mode === 'note') {
+      postNote(cur, text);
+      return;
+    }
+    hideGuard();
 
     const lf = S.lastFailed;
     const id = lf && lf.conv === cur.id && lf.text === text ? lf.id : randomId();
     S.lastFailed = null;
-    const p = { id: id, conv: cur.id, text: text, seq: null, el: null, stateEl: null };
+    const p = { id: id, conv: cur.id, text: text, seq: null, el: null, stateEl: null, flags: flags || null };
     p.el = pendingEl(p);
     S.pending.push(p);
     $('pending-box').appendChild(p.el);
@@ -1352,7 +1584,9 @@
   async function postReply(p) {
     const sess = S.session;
     try {
-      const d = await api('POST', '/api/conversations/' + enc(p.conv) + '/messages', { text: p.text, id: p.id });
+      const body = { text: p.text, id: p.id };
+      if (p.flags) Object.assign(body, p.flags);
+      const d = await api('POST', '/api/conversations/' + enc(p.conv) + '/messages', body);
       if (sess !== S.session) return;
       const s = Number(d.seq);
       p.seq = Number.isFinite(s) ? s : null;
@@ -1375,10 +1609,15 @@
       if (cur && cur.id === p.conv) {
         const input = $('reply-input');
         input.value = input.value ? p.text + '\n' + input.value : p.text;
+        renderTranscriptNote();
+        if (e.code === 'confirm_short' || e.code === 'blocked_contact') {
+          // The guard refused it: the agent confirms (or gives a reason) or edits it.
+          showGuard({ conv: p.conv, text: input.value, kind: e.code === 'confirm_short' ? 'short' : 'contact', message: e.message, flags: p.flags });
+          return;
+        }
         const re = $('reply-error');
         re.textContent = '发送失败：' + e.message;
         show(re, true);
-        renderTranscriptNote();
         if (e.code === 'not_owner' || e.code === 'conversation_resolved' || e.status === 403 || e.status === 409) {
           refreshOpen();
           refreshQueue();
@@ -1392,10 +1631,415 @@
   }
 
   function onReplyKey(ev) {
-    if (ev.key !== 'Enter' || ev.shiftKey || ev.altKey) return;
     if (ev.isComposing || ev.keyCode === 229) return; // IME candidate selection
+    if (S.cannedOpen && cannedKey(ev)) return;
+    if (ev.key !== 'Enter' || ev.shiftKey || ev.altKey) return;
     ev.preventDefault();
     doSend();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Internal notes: agents only, stored apart from the transcript the shopper reads.
+
+  const loadNotes = (function () {
+    const running = new Map();
+    return function (cur) {
+      if (!cur || running.get(cur)) return;
+      const sess = S.session;
+      running.set(cur, true);
+      api('GET', '/api/conversations/' + enc(cur.id) + '/notes')
+        .then((d) => {
+          if (sess !== S.session) return;
+          cur.notes = Array.isArray(d.notes) ? d.notes.filter(Boolean) : [];
+          if (S.cur === cur) {
+            const stick = nearBottom();
+            renderNotes(cur);
+            if (stick) scrollToBottom();
+          }
+        })
+        .catch(() => {
+          /* 403 for a chat of another group: no notes to show */
+        })
+        .finally(() => running.delete(cur));
+    };
+  })();
+
+  function noteEl(n) {
+    const row = h('div', 'msg msg-note kind-' + (n.kind === 'override' ? 'override' : 'note'));
+    row.setAttribute('data-testid', 'chat-note');
+    row.setAttribute('data-note', String(n.id || ''));
+    row.setAttribute('data-seq', String((Number(n.after_seq) || 0) + 0.5));
+    const card = h('div', 'note-card');
+    const meta = h('div', 'note-meta');
+    meta.appendChild(h('span', 'note-label', n.kind === 'override' ? '内部备注 · 放行记录' : '内部备注'));
+    meta.appendChild(h('span', 'note-author', n.author || ''));
+    const t = fmtTime(n.ts);
+    if (t) meta.appendChild(h('span', 'note-time', t));
+    meta.appendChild(h('span', 'note-private', '仅客服可见'));
+    card.appendChild(meta);
+    card.appendChild(h('div', 'note-text', n.text || ''));
+    row.appendChild(card);
+    return row;
+  }
+
+  function renderNotes(cur) {
+    if (S.cur !== cur) return;
+    $('msg-box').querySelectorAll('.msg-note').forEach((e) => e.remove());
+    for (const n of cur.notes || []) insertRow(noteEl(n), (Number(n.after_seq) || 0) + 0.5);
+    renderTranscriptNote();
+  }
+
+  async function postNote(cur, text) {
+    const sess = S.session;
+    const input = $('reply-input');
+    const btn = $('reply-send');
+    btn.disabled = true;
+    try {
+      const d = await api('POST', '/api/conversations/' + enc(cur.id) + '/notes', { text: text, id: randomId() });
+      if (sess !== S.session) return;
+      if (d.note && !cur.notes.some((n) => n.id === d.note.id)) cur.notes.push(d.note);
+      if (S.cur === cur) {
+        if (input.value.replace(/\s+$/, '') === text) input.value = '';
+        renderNotes(cur);
+        scrollToBottom();
+      }
+      toast('已添加内部备注（顾客看不到）', 'ok');
+    } catch (e) {
+      if (sess !== S.session || e.status === 401) return;
+      const re = $('reply-error');
+      re.textContent = '备注添加失败：' + e.message;
+      show(re, true);
+    } finally {
+      if (sess === S.session) renderChatChrome();
+    }
+  }
+
+  function setMode(m) {
+    if (S.mode === m) return;
+    S.mode = m;
+    hideGuard();
+    closeCanned();
+    show($('reply-error'), false);
+    renderChatChrome();
+    const input = $('reply-input');
+    if (!input.disabled) input.focus();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Canned replies (话术): "/" or "/关键词" at the start of the composer.
+
+  async function loadCanned() {
+    const sess = S.session;
+    try {
+      const d = await api('GET', '/api/canned');
+      if (sess !== S.session) return;
+      S.canned = Array.isArray(d.canned) ? d.canned.filter((c) => c && c.text) : [];
+    } catch (_) {
+      S.canned = [];
+    }
+  }
+
+  function cannedQuery() {
+    if (S.mode !== 'reply') return null;
+    const m = /^[/／](\S*)$/.exec($('reply-input').value);
+    return m ? m[1].toLowerCase() : null;
+  }
+
+  function onComposerInput() {
+    show($('reply-error'), false);
+    if (S.guard && $('reply-input').value !== S.guard.text) hideGuard();
+    const q = cannedQuery();
+    if (q === null) {
+      closeCanned();
+      return;
+    }
+    const list = S.canned.filter((c) => !q || [c.key, c.title, c.text].some((v) => String(v || '').toLowerCase().includes(q)));
+    S.cannedShown = list;
+    S.cannedIdx = 0;
+    S.cannedOpen = true;
+    renderCanned();
+  }
+
+  function renderCanned() {
+    const ul = $('canned-list');
+    ul.replaceChildren();
+    if (!S.cannedShown.length) {
+      ul.appendChild(h('li', 'canned-empty', S.canned.length ? '没有匹配的话术' : '暂无快捷话术'));
+    }
+    S.cannedShown.forEach((c, i) => {
+      const li = h('li', 'canned-item' + (i === S.cannedIdx ? ' is-active' : ''));
+      li.setAttribute('role', 'option');
+      li.setAttribute('aria-selected', i === S.cannedIdx ? 'true' : 'false');
+      li.setAttribute('data-testid', 'canned-item');
+      li.setAttribute('data-key', c.key || '');
+      const head = h('div', 'canned-head');
+      head.appendChild(h('span', 'canned-title', c.title || c.key));
+      head.appendChild(h('span', 'canned-key', '/' + (c.key || '')));
+      li.appendChild(head);
+      li.appendChild(h('div', 'canned-text', c.text));
+      li.addEventListener('mousedown', (ev) => {
+        ev.preventDefault(); // keep the focus in the composer
+        pickCanned(i);
+      });
+      ul.appendChild(li);
+    });
+    show(ul, true);
+    const act = ul.querySelector('.is-active');
+    if (act && act.scrollIntoView) act.scrollIntoView({ block: 'nearest' });
+  }
+
+  function closeCanned() {
+    S.cannedOpen = false;
+    S.cannedShown = [];
+    const ul = $('canned-list');
+    if (ul) {
+      show(ul, false);
+      ul.replaceChildren();
+    }
+  }
+
+  function pickCanned(i) {
+    const c = S.cannedShown[i];
+    if (!c) return;
+    const input = $('reply-input');
+    input.value = c.text;
+    closeCanned();
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+  }
+
+  // cannedKey handles the list's keys; it reports whether it used the key.
+  function cannedKey(ev) {
+    const n = S.cannedShown.length;
+    switch (ev.key) {
+      case 'ArrowDown':
+        if (n) S.cannedIdx = (S.cannedIdx + 1) % n;
+        break;
+      case 'ArrowUp':
+        if (n) S.cannedIdx = (S.cannedIdx - 1 + n) % n;
+        break;
+      case 'Enter':
+      case 'Tab':
+        if (!n) {
+          if (ev.key === 'Tab') return false;
+          closeCanned();
+          break;
+        }
+        ev.preventDefault();
+        pickCanned(S.cannedIdx);
+        return true;
+      case 'Escape':
+        ev.stopPropagation();
+        closeCanned();
+        break;
+      default:
+        return false;
+    }
+    ev.preventDefault();
+    if (S.cannedOpen) renderCanned();
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------
+  // The reply guard: the server refused a one-word reply (confirm_short) or one with
+  // outside contact details (blocked_contact); the agent confirms, gives a reason, or edits.
+
+  function showGuard(g) {
+    S.guard = g;
+    const box = $('guard-box');
+    box.classList.toggle('is-block', g.kind === 'contact');
+    $('guard-text').textContent = g.kind === 'short' ? '这条回复过短，确认发送？（请尽量避免「嗯」「好」「哦」这类一字回复）' : g.message;
+    show($('guard-reason-row'), g.kind === 'contact');
+    $('guard-reason').value = '';
+    $('guard-confirm').textContent = g.kind === 'short' ? '确认发送' : '填写原因并放行';
+    show(box, true);
+    (g.kind === 'contact' ? $('guard-reason') : $('guard-confirm')).focus();
+  }
+
+  function hideGuard() {
+    S.guard = null;
+    const box = $('guard-box');
+    if (box) show(box, false);
+  }
+
+  function confirmGuard() {
+    const g = S.guard;
+    const cur = S.cur;
+    if (!g || !cur || cur.id !== g.conv) return hideGuard();
+    const flags = Object.assign({}, g.flags || {});
+    if (g.kind === 'short') flags.confirm = true;
+    else {
+      const reason = $('guard-reason').value.trim();
+      if (!reason) {
+        $('guard-reason').focus();
+        $('guard-text').textContent = g.message + '（请先填写放行原因）';
+        return;
+      }
+      flags.override = true;
+      flags.reason = reason;
+    }
+    hideGuard();
+    doSend(null, flags);
+  }
+
+  function cancelGuard() {
+    hideGuard();
+    $('reply-input').focus();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Transfer and back to the bot.
+
+  async function openTransfer() {
+    const cur = S.cur;
+    if (!cur || !ownsOpen()) return;
+    const sess = S.session;
+    show($('transfer-error'), false);
+    $('transfer-agents').replaceChildren(h('li', 'muted', '正在加载在线客服…'));
+    $('transfer-groups').replaceChildren();
+    show($('transfer-agents-empty'), false);
+    show($('transfer-panel'), true);
+    try {
+      const d = await api('GET', '/api/presence');
+      if (sess !== S.session || S.cur !== cur) return;
+      renderTransfer(cur, d);
+    } catch (e) {
+      if (sess !== S.session || e.status === 401) return;
+      $('transfer-agents').replaceChildren();
+      const te = $('transfer-error');
+      te.textContent = '无法加载客服列表：' + e.message;
+      show(te, true);
+      renderTransfer(cur, { agents: [], groups: Object.keys(GROUPS) });
+    }
+  }
+
+  function renderTransfer(cur, d) {
+    const group = cur.conv ? cur.conv.group : '';
+    const me = S.me ? S.me.name : '';
+    const agents = (Array.isArray(d.agents) ? d.agents.filter(Boolean) : []).filter((a) => a.agent !== me && (!group || a.group === group));
+    const order = { online: 0, away: 1, offline: 2 };
+    agents.sort((a, b) => (order[a.status] ?? 3) - (order[b.status] ?? 3) || (a.load || 0) - (b.load || 0) || String(a.agent).localeCompare(String(b.agent)));
+    const ul = $('transfer-agents');
+    ul.replaceChildren();
+    for (const a of agents) {
+      const max = Number(a.max_chats) || 0;
+      const load = Number(a.load) || 0;
+      const full = max > 0 && load >= max;
+      const b = h('button', 'pick-item');
+      b.type = 'button';
+      b.setAttribute('data-testid', 'transfer-agent');
+      b.setAttribute('data-agent', a.agent);
+      b.appendChild(h('span', 'pick-name', a.agent));
+      b.appendChild(h('span', 'pick-status st-' + (a.status || 'offline'), a.status === 'online' ? '在线' : a.status === 'away' ? '离开' : '离线'));
+      b.appendChild(h('span', 'pick-sub', '接待 ' + load + '/' + (max || '—') + (full ? ' · 已满' : '')));
+      b.disabled = a.status !== 'online' || full;
+      b.title = b.disabled ? (full ? '对方接待数已满' : '对方不在线') : '转给 ' + a.agent;
+      b.addEventListener('click', () => doTransfer(cur, { agent: a.agent }, '已转接给 ' + a.agent));
+      const li = h('li');
+      li.appendChild(b);
+      ul.appendChild(li);
+    }
+    show($('transfer-agents-empty'), agents.length === 0);
+    const groups = Array.isArray(d.groups) && d.groups.length ? d.groups : Object.keys(GROUPS);
+    const gl = $('transfer-groups');
+    gl.replaceChildren();
+    for (const g of groups) {
+      const b = h('button', 'pick-item');
+      b.type = 'button';
+      b.setAttribute('data-testid', 'transfer-group');
+      b.setAttribute('data-group', g);
+      b.appendChild(groupBadge(g));
+      b.appendChild(h('span', 'pick-name', groupLabel(g) + '组排队'));
+      if (g === group) b.appendChild(h('span', 'pick-sub', '当前组 · 放回队列'));
+      b.addEventListener('click', () => doTransfer(cur, { group: g }, '已转到' + groupLabel(g) + '组排队'));
+      const li = h('li');
+      li.appendChild(b);
+      gl.appendChild(li);
+    }
+  }
+
+  async function doTransfer(cur, body, okText) {
+    if (S.transferring) return;
+    const sess = S.session;
+    S.transferring = true;
+    $('transfer-panel').querySelectorAll('.pick-item').forEach((b) => b.setAttribute('aria-busy', 'true'));
+    try {
+      const d = await api('POST', '/api/conversations/' + enc(cur.id) + '/transfer', body);
+      if (sess !== S.session) return;
+      if (S.cur === cur && d.conversation) cur.conv = d.conversation;
+      closeTransfer();
+      toast(okText, 'ok');
+    } catch (e) {
+      if (sess !== S.session || e.status === 401) return;
+      const te = $('transfer-error');
+      te.textContent = '转接失败：' + e.message;
+      show(te, true);
+    } finally {
+      S.transferring = false;
+      $('transfer-panel').querySelectorAll('.pick-item').forEach((b) => b.removeAttribute('aria-busy'));
+      if (sess === S.session) {
+        refreshQueue();
+        if (S.cur === cur) refreshOpen();
+      }
+    }
+  }
+
+  function closeTransfer() {
+    show($('transfer-panel'), false);
+  }
+
+  // openConfirm shows a confirmation; run does the work and may throw: its message is
+  // shown in the dialog, which stays open.
+  let confirmRun = null;
+  function openConfirm(text, okText, run) {
+    confirmRun = run;
+    $('confirm-text').textContent = text;
+    $('confirm-ok').textContent = okText;
+    $('confirm-ok').disabled = false;
+    show($('confirm-error'), false);
+    show($('confirm-panel'), true);
+    $('confirm-ok').focus();
+  }
+
+  function closeConfirm() {
+    confirmRun = null;
+    show($('confirm-panel'), false);
+  }
+
+  async function onConfirmOk() {
+    if (!confirmRun) return;
+    const run = confirmRun;
+    $('confirm-ok').disabled = true;
+    try {
+      await run();
+      closeConfirm();
+    } catch (e) {
+      if (e.status === 401) return closeConfirm();
+      const ce = $('confirm-error');
+      ce.textContent = e.message;
+      show(ce, true);
+    } finally {
+      $('confirm-ok').disabled = false;
+    }
+  }
+
+  function askBackToBot() {
+    const cur = S.cur;
+    if (!cur || !ownsOpen()) return;
+    openConfirm('确认将此会话交回智能助手？顾客会收到提示，之后由机器人继续接待；如需人工可再次转人工。', '转回机器人', async () => {
+      const sess = S.session;
+      try {
+        const d = await api('POST', '/api/conversations/' + enc(cur.id) + '/bot');
+        if (sess !== S.session) return;
+        if (S.cur === cur && d.conversation) cur.conv = d.conversation;
+        toast('会话已交回机器人', 'ok');
+      } finally {
+        if (sess === S.session) {
+          refreshQueue();
+          if (S.cur === cur) refreshOpen();
+        }
+      }
+    });
   }
 
   // ---------------------------------------------------------------------------
@@ -1536,11 +2180,41 @@
     });
     $('composer').addEventListener('submit', doSend);
     $('reply-input').addEventListener('keydown', onReplyKey);
-    $('reply-input').addEventListener('input', () => show($('reply-error'), false));
+    $('reply-input').addEventListener('input', onComposerInput);
+    $('reply-input').addEventListener('blur', () => setTimeout(() => {
+      if (document.activeElement !== $('reply-input')) closeCanned();
+    }, 0));
+    $('mode-reply').addEventListener('click', () => setMode('reply'));
+    $('mode-note').addEventListener('click', () => setMode('note'));
+    $('guard-confirm').addEventListener('click', confirmGuard);
+    $('guard-cancel').addEventListener('click', cancelGuard);
+    $('guard-reason').addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && !ev.isComposing) {
+        ev.preventDefault();
+        confirmGuard();
+      }
+    });
+    $('transfer-btn').addEventListener('click', openTransfer);
+    $('transfer-close').addEventListener('click', closeTransfer);
+    $('transfer-panel').addEventListener('mousedown', (ev) => {
+      if (ev.target === $('transfer-panel')) closeTransfer();
+    });
+    $('bot-btn').addEventListener('click', askBackToBot);
+    $('confirm-ok').addEventListener('click', onConfirmOk);
+    $('confirm-cancel').addEventListener('click', closeConfirm);
+    $('confirm-close').addEventListener('click', closeConfirm);
+    $('confirm-panel').addEventListener('mousedown', (ev) => {
+      if (ev.target === $('confirm-panel')) closeConfirm();
+    });
+    $('sound-btn').addEventListener('click', toggleSound);
+    loadSound();
 
     document.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Escape') return;
-      if (!$('users-panel').hidden) closeUsers();
+      if (!$('confirm-panel').hidden) closeConfirm();
+      else if (!$('transfer-panel').hidden) closeTransfer();
+      else if (S.guard && document.activeElement !== $('reply-input')) cancelGuard();
+      else if (!$('users-panel').hidden) closeUsers();
       else if (S.cur && !$('app').hidden && document.activeElement !== $('reply-input')) closeConversation();
     });
 

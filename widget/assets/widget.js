@@ -46,6 +46,26 @@
   var STORE_KEY = 'kefu:' + ORIGIN;
   var READ_KEY = 'kefu-read:' + ORIGIN; // sessionStorage: last seq the shopper has seen
 
+  // ---------------------------------------------------------------- shopper identity
+
+  // A shop-signed identity (docs/protocol.md, "Shopper identity"): from the script tag's
+  // data-shopper-id, data-shopper-attrs, data-shopper-ts and data-signature, or from
+  // Kefu.identify({id, attrs, ts, sig}). attrs is the JSON text exactly as signed.
+  function normIdentity(v) {
+    if (!v || typeof v !== 'object' || !v.id || !v.sig) return null;
+    var attrs = v.attrs == null ? '' : (typeof v.attrs === 'string' ? v.attrs : JSON.stringify(v.attrs));
+    return { id: String(v.id), attrs: attrs, ts: Number(v.ts) || 0, sig: String(v.sig) };
+  }
+
+  var identity = scriptEl ? normIdentity({
+    id: scriptEl.getAttribute('data-shopper-id'),
+    attrs: scriptEl.getAttribute('data-shopper-attrs'),
+    ts: scriptEl.getAttribute('data-shopper-ts'),
+    sig: scriptEl.getAttribute('data-signature')
+  }) : null;
+
+  function shopperKey() { return identity ? identity.id : ''; }
+
   // ---------------------------------------------------------------- storage
 
   function loadState() {
@@ -59,7 +79,8 @@
           conversation: v.conversation,
           token: v.token,
           seq: typeof v.seq === 'number' ? v.seq : 0,
-          epoch: v.epoch == null ? '' : String(v.epoch)
+          epoch: v.epoch == null ? '' : String(v.epoch),
+          shopper: typeof v.shopper === 'string' ? v.shopper : ''
         };
       }
     } catch (e) { /* storage blocked or corrupt */ }
@@ -81,7 +102,13 @@
 
   // ---------------------------------------------------------------- state
 
-  var session = loadState();  // {conversation, token, seq, epoch} or null
+  var session = loadState();  // {conversation, token, seq, epoch, shopper} or null
+  if (session && session.shopper !== shopperKey()) {
+    // Another shopper (or none) is signed in now: their conversation is not this one's.
+    clearState();
+    session = null;
+  }
+  var connShopper = ''; // the shopper id the open socket identified as
   var shownConv = null;       // conversation whose frames the list shows
   var lastSeq = 0;            // last seq shown in this page
   var liveFrom = 0;           // welcome.seq: frames at or below it are history
@@ -648,7 +675,8 @@
         conversation: session.conversation,
         token: session.token,
         seq: session.seq,
-        epoch: session.epoch
+        epoch: session.epoch,
+        shopper: session.shopper || ''
       }));
     } catch (e) { /* storage blocked: keep going in memory */ }
   }
@@ -676,7 +704,8 @@
       conversation: String(f.conversation),
       token: String(f.token),
       seq: lastSeq,
-      epoch: f.epoch == null ? '' : String(f.epoch)
+      epoch: f.epoch == null ? '' : String(f.epoch),
+      shopper: connShopper
     };
     saveState();
     ready = true;
@@ -772,38 +801,17 @@
     too_large: '消息过长，发送失败',
     rate_limited: '发送太频繁了，请稍后再试',
     unavailable: '服务暂时不可用，请稍后重试',
-    internal: '服务出错了，请稍后重试'
+    internal: '服务出错了，请稍后重试',
+    bad_identity: '身份验证未通过，将以访客身份继续'
   };
 
   function onError(f) {
     if (f.code === 'bad_token') {
       // The stored conversation is unknown or expired: forget it and start afresh.
-      clearState();
-      session = null;
-      shownConv = null;
-      lastSeq = 0;
-      liveFrom = 0;
-      readSeq = 0;
-      unread = 0;
-      agentName = '';
-      queueInfo = null;
-      status = 'bot';
-      ready = false;
-      clearList();
-      // Messages the old conversation had stored go with it; unsent ones are kept and
-      // sent to the new conversation.
-      pending.forEach(function (item) {
-        if (item.state === 'sent') {
-          pending.delete(item.id);
-          if (item.el.parentNode) item.el.parentNode.removeChild(item.el);
-        }
-      });
-      addNote('之前的会话已失效，已为您开始新的会话', false);
-      wanted = panelOpen || pending.size > 0 || handoffWanted;
-      updateBadge();
-      updateStatus();
+      forgetConversation('之前的会话已失效，已为您开始新的会话');
       return; // the server closes the socket; onclose reconnects if wanted
     }
+    if (f.code === 'bad_identity') connShopper = ''; // the server goes on anonymous
     addNote(f.message ? String(f.message) : (ERRORS[f.code] || '出错了，请稍后再试'), true);
     var item = f.id != null ? pending.get(String(f.id)) : null;
     if (item) setItemState(item, 'failed');
@@ -811,6 +819,35 @@
       clearHandoffTimer();
       updateStatus();
     }
+  }
+
+  // forgetConversation drops the stored conversation and what is shown of it, so the
+  // next connection starts a new one; unsent messages are kept for it.
+  function forgetConversation(note) {
+    clearState();
+    session = null;
+    shownConv = null;
+    lastSeq = 0;
+    liveFrom = 0;
+    readSeq = 0;
+    unread = 0;
+    agentName = '';
+    queueInfo = null;
+    status = 'bot';
+    ready = false;
+    clearList();
+    // Messages the old conversation had stored go with it; unsent ones are kept and
+    // sent to the new conversation.
+    pending.forEach(function (item) {
+      if (item.state === 'sent') {
+        pending.delete(item.id);
+        if (item.el.parentNode) item.el.parentNode.removeChild(item.el);
+      }
+    });
+    if (note) addNote(note, false);
+    wanted = panelOpen || pending.size > 0 || handoffWanted;
+    updateBadge();
+    updateStatus();
   }
 
   function dispatch(f) {
@@ -829,11 +866,15 @@
   // ---------------------------------------------------------------- connection
 
   function buildUrl() {
-    if (!session) return WS_URL;
+    // hello=1: the first frame is a hello carrying the signed identity (not in the URL,
+    // which servers and proxies log).
+    var hello = identity ? 'hello=1' : '';
+    if (!session) return WS_URL + (hello ? '?' + hello : '');
     var q = '?conversation=' + encodeURIComponent(session.conversation) +
       '&token=' + encodeURIComponent(session.token) +
       '&after=' + lastSeq;
     if (session.epoch) q += '&epoch=' + encodeURIComponent(session.epoch);
+    if (hello) q += '&' + hello;
     return WS_URL + q;
   }
 
@@ -856,6 +897,12 @@
     }
     ws = sock;
     ready = false;
+    var hello = identity;
+    connShopper = hello ? hello.id : '';
+    sock.onopen = function () {
+      if (ws !== sock || !hello) return;
+      sock.send(JSON.stringify({ type: 'hello', identity: hello }));
+    };
     sock.onmessage = function (ev) {
       if (ws !== sock) return;
       var f;
@@ -1011,6 +1058,23 @@
     open: open,
     close: close,
     send: function (text) { return send(text); },
+    // identify sets the signed shopper identity ({id, attrs, ts, sig}, or null to go
+    // back to an anonymous visitor). Another shopper than the conversation's starts a
+    // new conversation.
+    identify: function (v) {
+      var next = normIdentity(v);
+      var changed = (next ? next.id : '') !== shopperKey();
+      identity = next;
+      if (!changed) return;
+      if (session) forgetConversation('');
+      if (ws) {
+        var old = ws;
+        ws = null;
+        ready = false;
+        try { old.close(); } catch (e) { /* ignore */ }
+        if (wanted) connect();
+      }
+    },
     state: function () {
       var p = [];
       pending.forEach(function (item) { p.push({ id: item.id, text: item.text, state: item.state }); });
