@@ -27,6 +27,9 @@ run:
 # bundled ones. The 10,000-article index is built once per package (over a minute on two
 # cores; kb's search reuses the timed build), so each step has its own benchtime: 10s
 # times one build while a build takes longer, Decide at 10k runs 300 times.
+# Hand-off routing (enqueue, claim, auto-assign; 1 and 16 callers) and the shopper's wait
+# from 「转人工」 to the queue-position frame run against a real redis-server that the
+# test helper starts (AOF, fsync always).
 bench:
 	@echo '== kb: index build and search, 10,000 articles'
 	$(GO) test -run='^$$' -benchmem -bench='^Benchmark(IndexBuild|Search)10k$$' -benchtime=10s ./kb
@@ -34,6 +37,10 @@ bench:
 	$(GO) test -run='^$$' -benchmem -bench='^BenchmarkDecideBundled$$' -benchtime=2000x ./bot
 	@echo '== bot: Decide, 10,000 articles'
 	$(GO) test -run='^$$' -benchmem -bench='^BenchmarkDecide10k$$' -benchtime=300x ./bot
+	@echo '== handoff: enqueue, claim and auto-assign on Redis (ops/s, p50, p99)'
+	$(GO) test -run='^$$' -bench='^BenchmarkRedisRouting$$' -benchtime=1000x ./handoff
+	@echo '== widget: hand-off to the queue-position frame over a websocket, Redis'
+	$(GO) test -run='^$$' -bench='^BenchmarkHandoffToQueueFrame$$' -benchtime=200x ./widget
 
 # Measure the bot: the project's labelled set on the bundled knowledge, then the public
 # sets of ../shared/eval (HINT3's two shops, Bitext with CLINC150's out-of-scope
