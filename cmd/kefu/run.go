@@ -140,11 +140,11 @@ func newStores(c config, log zerolog.Logger) (handoff.Store, kb.Store, redis.Uni
 	if c.RedisURL == "" {
 		return handoff.NewMemoryStore(nil), kb.NewMemoryStore(nil), nil, nil
 	}
-	opts, err := redis.ParseURL(c.RedisURL)
+	opts, err := redisOptions(c.RedisURL)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("redis URL: %w", err)
+		return nil, nil, nil, err
 	}
-	rdb := redis.NewClient(opts)
+	rdb := redis.NewUniversalClient(opts)
 	rlog := log.With().Str("part", "redis").Logger()
 	st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: c.RedisPrefix, Logger: rlog})
 	if err != nil {
