@@ -33,7 +33,7 @@ func newUser(name, password, role, group string, groups []string) (User, error) 
 		return User{}, fmt.Errorf("%w: 密码至少 %d 个字符", ErrBadUser, MinPasswordLen)
 	case len(password) > 72:
 		return User{}, fmt.Errorf("%w: 密码过长（最多 72 字节）", ErrBadUser)
-	case role != RoleAgent && role != RoleEditor && role != RoleAdmin:
+	case role != RoleAgent && role != RoleLead && role != RoleEditor && role != RoleAdmin:
 		return User{}, fmt.Errorf("%w: 未知角色 %q", ErrBadUser, role)
 	case !slices.Contains(groups, group):
 		return User{}, fmt.Errorf("%w: 未知技能组 %q", ErrBadUser, group)

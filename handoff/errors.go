@@ -35,3 +35,15 @@ var (
 	// errBusy: another routing change of the conversation is pending.
 	errBusy = errors.New("another routing change is pending")
 )
+
+// Errors of after-sales tickets (ticket.go).
+var (
+	// ErrBadTicket wraps every reason a ticket's fields are refused; its text after the
+	// sentinel is meant for the agent.
+	ErrBadTicket = errors.New("工单信息无效")
+	// ErrBadTransition is returned for a status change the ticket's status does not allow.
+	ErrBadTransition = errors.New("ticket status does not allow this change")
+	// ErrRoleNotAllowed is returned when the actor's role may not make a ticket change,
+	// such as an agent approving a refund.
+	ErrRoleNotAllowed = errors.New("role may not make this ticket change")
+)

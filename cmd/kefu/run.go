@@ -25,6 +25,7 @@ type app struct {
 	knowledge *knowledge.Service
 	desk      *handoff.Desk
 	console   *handoff.Console
+	tickets   *handoff.TicketAPI
 	gateway   *widget.Gateway
 	store     handoff.Store
 	rdb       redis.UniversalClient
@@ -108,6 +109,18 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		MaxChats: c.MaxChats, Grace: c.AgentGrace, ManualOnly: c.Assign == "manual",
 		CannedReplies: canned, AllowedLinkHosts: c.linkHosts(),
 		Logger: log.With().Str("part", "handoff").Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	ticketStore := handoff.TicketStore(handoff.NewMemoryTicketStore())
+	if a.rdb != nil {
+		if ticketStore, err = handoff.NewRedisTicketStore(a.rdb, c.RedisPrefix); err != nil {
+			return nil, err
+		}
+	}
+	a.tickets, err = handoff.NewTicketAPI(handoff.TicketAPIConfig{
+		Store: ticketStore, Authenticate: a.desk.Authenticate, Logger: log.With().Str("part", "tickets").Logger(),
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,428 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+	"unicode/utf8"
+)
+
+// RoleLead is the after-sales lead, who approves or rejects refunds and compensation
+// (DOMAIN rule 12).
+const RoleLead = "lead"
+
+// Ticket types (DOMAIN rule 9).
+const (
+	TicketReturn       = "return"
+	TicketExchange     = "exchange"
+	TicketRefund       = "refund"
+	TicketRepair       = "repair"
+	TicketResend       = "resend"
+	TicketCompensation = "compensation"
+	TicketInvoice      = "invoice"
+)
+
+// TicketTypes lists every ticket type.
+var TicketTypes = []string{TicketReturn, TicketExchange, TicketRefund, TicketRepair, TicketResend, TicketCompensation, TicketInvoice}
+
+// Ticket statuses. Resolved, rejected and cancelled are final.
+const (
+	TicketOpen                 = "open"
+	TicketAwaitingConfirmation = "awaiting_confirmation"
+	TicketAwaitingApproval     = "awaiting_approval"
+	TicketApproved             = "approved"
+	TicketInProgress           = "in_progress"
+	TicketResolved             = "resolved"
+	TicketRejected             = "rejected"
+	TicketCancelled            = "cancelled"
+)
+
+// TicketStatuses lists every ticket status.
+var TicketStatuses = []string{TicketOpen, TicketAwaitingConfirmation, TicketAwaitingApproval, TicketApproved, TicketInProgress, TicketResolved, TicketRejected, TicketCancelled}
+
+// Evidence a ticket asks the shopper for (DOMAIN rule 8).
+const (
+	EvidenceWaybill      = "waybill"
+	EvidenceProductPhoto = "product_photo"
+	EvidenceDefectPhoto  = "defect_photo"
+)
+
+// EvidenceKinds lists every kind of evidence, in the order a ticket keeps them.
+var EvidenceKinds = []string{EvidenceWaybill, EvidenceProductPhoto, EvidenceDefectPhoto}
+
+// RoleShopper is the Role of history events written by the shopper (Confirm, Decline).
+const RoleShopper = "shopper"
+
+// maxTicketList bounds what one listing of tickets returns.
+const maxTicketList = 200
+
+// Remedy is the solution proposed to the shopper.
+type Remedy struct {
+	Text string `json:"text"`
+	// AmountFen is the money in fen (0.01 yuan) for a refund or compensation; 0 otherwise.
+	AmountFen int64 `json:"amount_fen,omitempty"`
+}
+
+// Confirmation records the shopper's explicit consent to the proposed remedy.
+type Confirmation struct {
+	Shopper string    `json:"shopper"`
+	At      time.Time `json:"at"`
+}
+
+// TicketEvent is one entry of a ticket's status history.
+type TicketEvent struct {
+	From string    `json:"from,omitempty"` // "" for the creation
+	To   string    `json:"to"`
+	By   string    `json:"by"`
+	Role string    `json:"role"`
+	At   time.Time `json:"at"`
+	Note string    `json:"note,omitempty"`
+}
+
+// Ticket is an after-sales case (售后工单), opened by an agent from a chat.
+type Ticket struct {
+	// ID is AS-YYYYMMDD-NNNNNN: the day it was opened (China time) and that day's counter.
+	ID           string        `json:"id"`
+	Conversation string        `json:"conversation"`
+	Order        string        `json:"order"`
+	Type         string        `json:"type"`
+	Reason       string        `json:"reason"`
+	Evidence     []string      `json:"evidence"`
+	Remedy       Remedy        `json:"remedy"`
+	Status       string        `json:"status"`
+	Confirmation *Confirmation `json:"confirmation,omitempty"`
+	CreatedBy    string        `json:"created_by"`
+	CreatedAt    time.Time     `json:"created_at"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+	// Rev counts the ticket's changes; a change is stored only if Rev is still the one read.
+	Rev int64 `json:"rev"`
+	// History is every status change, oldest first; listings leave it out.
+	History []TicketEvent `json:"history,omitempty"`
+}
+
+// TicketFilter selects tickets; empty fields match any.
+type TicketFilter struct {
+	Status       string
+	Conversation string
+}
+
+// TicketStore keeps tickets. MemoryTicketStore and RedisTicketStore implement it.
+type TicketStore interface {
+	// CreateTicket stores t as a new ticket under the next id of day (YYYYMMDD) and
+	// returns it with its ID, Rev 1 and the creation event in its History.
+	CreateTicket(ctx context.Context, day string, t Ticket, created TicketEvent) (Ticket, error)
+	// Ticket returns the ticket with its history, or ErrNotFound.
+	Ticket(ctx context.Context, id string) (Ticket, error)
+	// Tickets returns up to maxTicketList tickets matching f, newest first, without history.
+	Tickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
+	// UpdateTicket replaces the ticket next.ID with next and appends ev to its history,
+	// atomically, if its status is still ev.From and its Rev still next.Rev; it returns
+	// the stored ticket (Rev bumped). A ticket that changed gives errTicketStale, and an
+	// unknown one ErrNotFound. A retry of an update that was stored (same last event)
+	// succeeds without storing it twice.
+	UpdateTicket(ctx context.Context, next Ticket, ev TicketEvent) (Ticket, error)
+}
+
+// errTicketStale: the ticket changed since it was read.
+var errTicketStale = errors.New("ticket changed since it was read")
+
+// ticketID formats the n-th ticket id of day.
+func ticketID(day string, n int64) (string, error) {
+	if n < 1 || n > 999999 {
+		return "", fmt.Errorf("ticket counter of %s at %d: out of ids", day, n)
+	}
+	return fmt.Sprintf("AS-%s-%06d", day, n), nil
+}
+
+// TicketsConfig configures Tickets.
+type TicketsConfig struct {
+	// Store is required.
+	Store TicketStore
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Location is the time zone of the day in ticket ids; nil means China Standard
+	// Time (UTC+8).
+	Location *time.Location
+}
+
+// Tickets opens after-sales tickets and changes their status by the rules of
+// ticketRules. It does not depend on the Desk, so the widget can confirm too.
+type Tickets struct {
+	store TicketStore
+	now   func() time.Time
+	loc   *time.Location
+}
+
+// NewTickets returns Tickets.
+func NewTickets(cfg TicketsConfig) (*Tickets, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("handoff: TicketsConfig.Store is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.FixedZone("CST", 8*60*60)
+	}
+	return &Tickets{store: cfg.Store, now: cfg.Now, loc: cfg.Location}, nil
+}
+
+// TicketDraft is what an agent fills in to open a ticket.
+type TicketDraft struct {
+	Conversation string   `json:"conversation"`
+	Order        string   `json:"order"`
+	Type         string   `json:"type"`
+	Reason       string   `json:"reason"`
+	Evidence     []string `json:"evidence"`
+	Remedy       Remedy   `json:"remedy"`
+}
+
+var (
+	orderPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	convPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+const maxTicketText = 500
+
+func badTicket(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrBadTicket}, args...)...)
+}
+
+// checkRemedy checks a remedy for a ticket of type typ; proposed means it is about to
+// be shown to the shopper, so it must be complete.
+func checkRemedy(typ string, r Remedy, proposed bool) error {
+	money := typ == TicketRefund || typ == TicketCompensation
+	switch {
+	case utf8.RuneCountInString(r.Text) > maxTicketText:
+		return badTicket("处理方案最多 %d 个字", maxTicketText)
+	case r.AmountFen < 0:
+		return badTicket("金额不能为负")
+	case r.AmountFen > 0 && !money:
+		return badTicket("只有退款和补偿可以填写金额")
+	case proposed && r.Text == "":
+		return badTicket("请先填写处理方案")
+	case proposed && money && r.AmountFen == 0:
+		return badTicket("退款和补偿须填写金额")
+	}
+	return nil
+}
+
+// Open opens a ticket from d on behalf of by.
+func (tk *Tickets) Open(ctx context.Context, d TicketDraft, by User) (Ticket, error) {
+	if !isStaff(by.Role) {
+		return Ticket{}, ErrRoleNotAllowed
+	}
+	switch {
+	case !convPattern.MatchString(d.Conversation):
+		return Ticket{}, badTicket("会话编号无效")
+	case !orderPattern.MatchString(d.Order):
+		return Ticket{}, badTicket("订单号须为 1-64 个字母、数字或 _ -")
+	case !slices.Contains(TicketTypes, d.Type):
+		return Ticket{}, badTicket("未知工单类型 %q", d.Type)
+	case d.Reason == "" || utf8.RuneCountInString(d.Reason) > maxTicketText:
+		return Ticket{}, badTicket("原因须为 1-%d 个字", maxTicketText)
+	}
+	if err := checkRemedy(d.Type, d.Remedy, false); err != nil {
+		return Ticket{}, err
+	}
+	evidence := []string{}
+	for _, e := range d.Evidence {
+		if !slices.Contains(EvidenceKinds, e) {
+			return Ticket{}, badTicket("未知凭证类型 %q", e)
+		}
+	}
+	for _, e := range EvidenceKinds {
+		if slices.Contains(d.Evidence, e) {
+			evidence = append(evidence, e)
+		}
+	}
+	now := tk.now()
+	t := Ticket{
+		Conversation: d.Conversation, Order: d.Order, Type: d.Type, Reason: d.Reason,
+		Evidence: evidence, Remedy: d.Remedy, Status: TicketOpen,
+		CreatedBy: by.Name, CreatedAt: now, UpdatedAt: now,
+	}
+	ev := TicketEvent{To: TicketOpen, By: by.Name, Role: by.Role, At: now}
+	t, err := tk.store.CreateTicket(ctx, now.In(tk.loc).Format("20060102"), t, ev)
+	if err != nil {
+		return Ticket{}, fmt.Errorf("creating ticket: %w", err)
+	}
+	return t, nil
+}
+
+// Ticket returns a ticket with its history, or ErrNotFound.
+func (tk *Tickets) Ticket(ctx context.Context, id string) (Ticket, error) {
+	return tk.store.Ticket(ctx, id)
+}
+
+// List returns the tickets matching f, newest first, without history.
+func (tk *Tickets) List(ctx context.Context, f TicketFilter) ([]Ticket, error) {
+	if f.Status != "" && !slices.Contains(TicketStatuses, f.Status) {
+		return nil, badTicket("未知工单状态 %q", f.Status)
+	}
+	return tk.store.Tickets(ctx, f)
+}
+
+// Who may make which change. Staff are agents, leads and admins; the shopper acts only
+// through Confirm and Decline.
+var (
+	staffRoles   = []string{RoleAgent, RoleLead, RoleAdmin}
+	leadRoles    = []string{RoleLead, RoleAdmin}
+	shopperRoles = []string{RoleShopper}
+)
+
+// ticketRules maps a status to the statuses it may change to and the roles that may
+// make each change. A ticket needs the shopper's confirmation before anything is done
+// (DOMAIN rule 9); a refund or compensation then needs the lead's approval; approving
+// and rejecting are the lead's (or an admin's) alone.
+var ticketRules = map[string]map[string][]string{
+	TicketOpen: {
+		TicketAwaitingConfirmation: staffRoles,
+		TicketCancelled:            staffRoles,
+	},
+	TicketAwaitingConfirmation: {
+		TicketOpen:             append(slices.Clip(staffRoles), RoleShopper), // withdrawn or declined
+		TicketAwaitingApproval: shopperRoles,                                 // confirmed: refund, compensation
+		TicketInProgress:       shopperRoles,                                 // confirmed: every other type
+		TicketCancelled:        staffRoles,
+	},
+	TicketAwaitingApproval: {
+		TicketApproved:  leadRoles,
+		TicketRejected:  leadRoles,
+		TicketCancelled: staffRoles,
+	},
+	TicketApproved: {
+		TicketInProgress: staffRoles,
+		TicketResolved:   staffRoles,
+		TicketCancelled:  staffRoles,
+	},
+	TicketInProgress: {
+		TicketResolved:  staffRoles,
+		TicketRejected:  leadRoles,
+		TicketCancelled: staffRoles,
+	},
+}
+
+func isStaff(role string) bool { return slices.Contains(staffRoles, role) }
+
+// needsApproval reports whether a ticket of type typ needs the lead's approval.
+func needsApproval(typ string) bool { return typ == TicketRefund || typ == TicketCompensation }
+
+// TicketChange is a status change asked for by staff.
+type TicketChange struct {
+	To   string `json:"to"`
+	Note string `json:"note"`
+	// Remedy, with To awaiting_confirmation, replaces the proposed remedy.
+	Remedy *Remedy `json:"remedy,omitempty"`
+}
+
+// maxTicketTries bounds how often a change is tried again after the ticket changed
+// under it; each try reads the ticket and checks the rules again.
+const maxTicketTries = 5
+
+// change moves ticket id to the status to(current ticket), as actor (name, role), if
+// the rules allow it, with edit applied to the stored ticket.
+func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string, name, role, note string, edit func(*Ticket) error) (Ticket, error) {
+	if utf8.RuneCountInString(note) > maxTicketText {
+		return Ticket{}, badTicket("备注最多 %d 个字", maxTicketText)
+	}
+	for range maxTicketTries {
+		cur, err := tk.store.Ticket(ctx, id)
+		if err != nil {
+			return Ticket{}, err
+		}
+		target := to(cur)
+		roles, ok := ticketRules[cur.Status][target]
+		if !ok {
+			return Ticket{}, fmt.Errorf("ticket %s from %s to %q: %w", id, cur.Status, target, ErrBadTransition)
+		}
+		if !slices.Contains(roles, role) {
+			return Ticket{}, fmt.Errorf("ticket %s from %s to %s as %q: %w", id, cur.Status, target, role, ErrRoleNotAllowed)
+		}
+		now := tk.now()
+		next := cur
+		next.History, next.Status, next.UpdatedAt = nil, target, now
+		if edit != nil {
+			if err := edit(&next); err != nil {
+				return Ticket{}, err
+			}
+		}
+		ev := TicketEvent{From: cur.Status, To: target, By: name, Role: role, At: now, Note: note}
+		t, err := tk.store.UpdateTicket(ctx, next, ev)
+		if errors.Is(err, errTicketStale) {
+			continue
+		}
+		if err != nil {
+			return Ticket{}, fmt.Errorf("updating ticket %s: %w", id, err)
+		}
+		return t, nil
+	}
+	return Ticket{}, ErrBusy
+}
+
+// Transition makes a change asked for by staff: any change of ticketRules but the
+// shopper's (use Confirm and Decline for those).
+func (tk *Tickets) Transition(ctx context.Context, id string, ch TicketChange, by User) (Ticket, error) {
+	if !isStaff(by.Role) {
+		return Ticket{}, ErrRoleNotAllowed
+	}
+	return tk.change(ctx, id, func(Ticket) string { return ch.To }, by.Name, by.Role, ch.Note, func(t *Ticket) error {
+		if ch.Remedy != nil {
+			if ch.To != TicketAwaitingConfirmation {
+				return badTicket("只有提交客户确认时可以修改处理方案")
+			}
+			t.Remedy = *ch.Remedy
+		}
+		if t.Status == TicketAwaitingConfirmation {
+			t.Confirmation = nil
+			return checkRemedy(t.Type, t.Remedy, true)
+		}
+		return nil
+	})
+}
+
+// Approve approves a refund or compensation waiting for approval; only a lead or an
+// admin may.
+func (tk *Tickets) Approve(ctx context.Context, id, note string, by User) (Ticket, error) {
+	return tk.Transition(ctx, id, TicketChange{To: TicketApproved, Note: note}, by)
+}
+
+// Reject rejects a ticket waiting for approval or in progress; only a lead or an admin
+// may.
+func (tk *Tickets) Reject(ctx context.Context, id, note string, by User) (Ticket, error) {
+	return tk.Transition(ctx, id, TicketChange{To: TicketRejected, Note: note}, by)
+}
+
+// Confirm records the shopper's explicit consent to the proposed remedy: the ticket
+// goes on to the lead's approval (refund, compensation) or into progress. The caller
+// (the widget) must have checked that shopperID is the shopper of t's conversation.
+func (tk *Tickets) Confirm(ctx context.Context, id, shopperID string) (Ticket, error) {
+	if shopperID == "" {
+		return Ticket{}, badTicket("缺少顾客身份")
+	}
+	to := func(t Ticket) string {
+		switch {
+		case t.Status != TicketAwaitingConfirmation:
+			return "confirmed" // no status: refused as a bad transition, whoever asks
+		case needsApproval(t.Type):
+			return TicketAwaitingApproval
+		}
+		return TicketInProgress
+	}
+	return tk.change(ctx, id, to, shopperID, RoleShopper, "", func(t *Ticket) error {
+		t.Confirmation = &Confirmation{Shopper: shopperID, At: t.UpdatedAt}
+		return nil
+	})
+}
+
+// Decline records that the shopper did not accept the proposed remedy: the ticket
+// goes back to open for the agent to propose another.
+func (tk *Tickets) Decline(ctx context.Context, id, shopperID string) (Ticket, error) {
+	if shopperID == "" {
+		return Ticket{}, badTicket("缺少顾客身份")
+	}
+	return tk.change(ctx, id, func(Ticket) string { return TicketOpen }, shopperID, RoleShopper, "顾客未接受处理方案", nil)
+}

@@ -1,0 +1,185 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// TicketAPIConfig configures a TicketAPI.
+type TicketAPIConfig struct {
+	// Store is required.
+	Store TicketStore
+	// Authenticate returns the user of a session token, or ErrBadCredentials; required.
+	// Desk.Authenticate is one.
+	Authenticate func(ctx context.Context, token string) (User, error)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Location is the time zone of the day in ticket ids; nil means UTC+8.
+	Location *time.Location
+	Logger   zerolog.Logger
+}
+
+// TicketAPI serves the console's after-sales ticket API.
+type TicketAPI struct {
+	tickets *Tickets
+	auth    func(ctx context.Context, token string) (User, error)
+	log     zerolog.Logger
+}
+
+// NewTicketAPI returns a TicketAPI.
+func NewTicketAPI(cfg TicketAPIConfig) (*TicketAPI, error) {
+	if cfg.Authenticate == nil {
+		return nil, errors.New("handoff: TicketAPIConfig.Authenticate is required")
+	}
+	tk, err := NewTickets(TicketsConfig{Store: cfg.Store, Now: cfg.Now, Location: cfg.Location})
+	if err != nil {
+		return nil, err
+	}
+	return &TicketAPI{tickets: tk, auth: cfg.Authenticate, log: cfg.Logger}, nil
+}
+
+// Tickets returns the Tickets the API changes, for the widget's Confirm and Decline.
+func (a *TicketAPI) Tickets() *Tickets { return a.tickets }
+
+// authed is Console.authed with the API's own authenticator: h runs only for a
+// logged-in user with one of roles, who is in the request's context (userFrom).
+func (a *TicketAPI) authed(h http.HandlerFunc, roles ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, fromCookie := bearer(r), false
+		if token == "" {
+			if ck, err := r.Cookie(SessionCookie); err == nil {
+				token, fromCookie = ck.Value, true
+			}
+		}
+		if token == "" {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "请先登录")
+			return
+		}
+		u, err := a.auth(r.Context(), token)
+		if errors.Is(err, ErrBadCredentials) {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "请先登录")
+			return
+		}
+		if err != nil {
+			writeFault(w, r, err)
+			return
+		}
+		if fromCookie && r.Method != http.MethodGet && !sameOrigin(r) {
+			writeError(w, http.StatusForbidden, "forbidden", "请求来源不被允许")
+			return
+		}
+		if len(roles) > 0 && !hasRole(u, roles) {
+			writeError(w, http.StatusForbidden, "forbidden", "您的角色无权执行此操作")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+	}
+}
+
+// writeTicketError maps the errors of Tickets to statuses and codes.
+func writeTicketError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "工单不存在")
+	case errors.Is(err, ErrBadTicket):
+		// The text after the sentinel is written for the agent (badTicket).
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+	case errors.Is(err, ErrBadTransition):
+		writeError(w, http.StatusConflict, "bad_transition", "工单当前状态不允许此操作")
+	case errors.Is(err, ErrRoleNotAllowed):
+		writeError(w, http.StatusForbidden, "forbidden", "您的角色无权执行此操作")
+	case errors.Is(err, ErrBusy):
+		writeError(w, http.StatusConflict, "busy", "工单正在变更，请稍后重试")
+	default:
+		writeFault(w, r, err)
+	}
+}
+
+// Create handles POST /api/tickets.
+func (a *TicketAPI) Create() http.HandlerFunc {
+	return a.authed(func(w http.ResponseWriter, r *http.Request) {
+		var d TicketDraft
+		if !readJSON(w, r, &d) {
+			return
+		}
+		u := userFrom(r)
+		t, err := a.tickets.Open(r.Context(), d, u)
+		if err != nil {
+			writeTicketError(w, r, err)
+			return
+		}
+		zerolog.Ctx(r.Context()).Info().Str("ticket", t.ID).Str("conv", t.Conversation).Str("type", t.Type).Str("by", u.Name).Msg("ticket opened")
+		writeJSON(w, http.StatusCreated, map[string]any{"ticket": t})
+	}, staffRoles...)
+}
+
+// List handles GET /api/tickets?status=&conversation=.
+func (a *TicketAPI) List() http.HandlerFunc {
+	return a.authed(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := TicketFilter{Status: strings.TrimSpace(q.Get("status")), Conversation: strings.TrimSpace(q.Get("conversation"))}
+		ts, err := a.tickets.List(r.Context(), f)
+		if err != nil {
+			writeTicketError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"tickets": ts})
+	}, staffRoles...)
+}
+
+// Get handles GET /api/tickets/{id}.
+func (a *TicketAPI) Get() http.HandlerFunc {
+	return a.authed(func(w http.ResponseWriter, r *http.Request) {
+		t, err := a.tickets.Ticket(r.Context(), r.PathValue("id"))
+		if err != nil {
+			writeTicketError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ticket": t})
+	}, staffRoles...)
+}
+
+// Transition handles POST /api/tickets/{id}/transition {to, note, remedy}.
+func (a *TicketAPI) Transition() http.HandlerFunc {
+	return a.authed(func(w http.ResponseWriter, r *http.Request) {
+		var ch TicketChange
+		if !readJSON(w, r, &ch) {
+			return
+		}
+		a.change(w, r, ch)
+	}, staffRoles...)
+}
+
+// Approve handles POST /api/tickets/{id}/approve {note}, for leads and admins.
+func (a *TicketAPI) Approve() http.HandlerFunc { return a.decide(TicketApproved) }
+
+// Reject handles POST /api/tickets/{id}/reject {note}, for leads and admins.
+func (a *TicketAPI) Reject() http.HandlerFunc { return a.decide(TicketRejected) }
+
+func (a *TicketAPI) decide(to string) http.HandlerFunc {
+	return a.authed(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Note string `json:"note"`
+		}
+		if r.ContentLength != 0 && !readJSON(w, r, &req) {
+			return
+		}
+		a.change(w, r, TicketChange{To: to, Note: req.Note})
+	}, leadRoles...)
+}
+
+func (a *TicketAPI) change(w http.ResponseWriter, r *http.Request, ch TicketChange) {
+	u := userFrom(r)
+	t, err := a.tickets.Transition(r.Context(), r.PathValue("id"), ch, u)
+	if err != nil {
+		writeTicketError(w, r, err)
+		return
+	}
+	zerolog.Ctx(r.Context()).Info().Str("ticket", t.ID).Str("to", t.Status).Str("by", u.Name).Msg("ticket changed")
+	writeJSON(w, http.StatusOK, map[string]any{"ticket": t})
+}
