@@ -21,6 +21,7 @@ const (
 	KindMessage = "message" // something someone said
 	KindHandoff = "handoff" // the conversation went to the queue
 	KindStatus  = "status"  // the conversation's status changed
+	KindTicket  = "ticket"  // an after-sales ticket's remedy was proposed or answered
 )
 
 // Senders of a message.
@@ -96,6 +97,8 @@ type Message struct {
 	Reason      string       `json:"reason,omitempty"`
 	Group       string       `json:"group,omitempty"`
 	Status      string       `json:"status,omitempty"`
+	// Ticket is the after-sales ticket of a KindTicket record.
+	Ticket *TicketCard `json:"ticket,omitempty"`
 	// TS is the time it was stored, in Unix milliseconds.
 	TS int64 `json:"ts"`
 }

@@ -3,6 +3,7 @@ package handoff
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -21,13 +22,17 @@ type TicketAPIConfig struct {
 	Now func() time.Time
 	// Location is the time zone of the day in ticket ids; nil means UTC+8.
 	Location *time.Location
-	Logger   zerolog.Logger
+	// Desk, when set, gets a KindTicket record in the ticket's conversation whenever a
+	// remedy is proposed to the shopper, which the widget shows for confirmation.
+	Desk   *Desk
+	Logger zerolog.Logger
 }
 
 // TicketAPI serves the console's after-sales ticket API.
 type TicketAPI struct {
 	tickets *Tickets
 	auth    func(ctx context.Context, token string) (User, error)
+	desk    *Desk
 	log     zerolog.Logger
 }
 
@@ -40,7 +45,7 @@ func NewTicketAPI(cfg TicketAPIConfig) (*TicketAPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TicketAPI{tickets: tk, auth: cfg.Authenticate, log: cfg.Logger}, nil
+	return &TicketAPI{tickets: tk, auth: cfg.Authenticate, desk: cfg.Desk, log: cfg.Logger}, nil
 }
 
 // Tickets returns the Tickets the API changes, for the widget's Confirm and Decline.
@@ -181,5 +186,50 @@ func (a *TicketAPI) change(w http.ResponseWriter, r *http.Request, ch TicketChan
 		return
 	}
 	zerolog.Ctx(r.Context()).Info().Str("ticket", t.ID).Str("to", t.Status).Str("by", u.Name).Msg("ticket changed")
+	if t.Status == TicketAwaitingConfirmation && a.desk != nil {
+		if err := AnnounceTicket(r.Context(), a.desk, t); err != nil {
+			// The ticket has moved; the shopper sees the proposal once it is announced
+			// again (the agent proposes again after withdrawing).
+			zerolog.Ctx(r.Context()).Error().Err(err).Str("ticket", t.ID).Msg("announcing ticket to the shopper")
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"ticket": t})
+}
+
+// TicketCard is a ticket as a conversation's KindTicket record shows it to the shopper.
+type TicketCard struct {
+	ID     string `json:"id"`
+	Type   string `json:"type"`
+	Status string `json:"status"`
+	Remedy Remedy `json:"remedy"`
+}
+
+var ticketTypeLabels = map[string]string{
+	TicketReturn: "退货", TicketExchange: "换货", TicketRefund: "退款", TicketRepair: "维修",
+	TicketResend: "补发", TicketCompensation: "补偿", TicketInvoice: "发票",
+}
+
+// AnnounceTicket appends a KindTicket record of t's current status to t's conversation.
+// The record's key is the ticket and its revision, so a retry stores it once.
+func AnnounceTicket(ctx context.Context, d *Desk, t Ticket) error {
+	text := "售后工单 " + t.ID + "（" + ticketTypeLabels[t.Type] + "）"
+	switch t.Status {
+	case TicketAwaitingConfirmation:
+		text += "：处理方案待顾客确认：" + t.Remedy.Text
+		if t.Remedy.AmountFen > 0 {
+			text += fmt.Sprintf("，金额 ¥%d.%02d", t.Remedy.AmountFen/100, t.Remedy.AmountFen%100)
+		}
+	case TicketOpen:
+		text += "：顾客未接受处理方案"
+	default:
+		text += "：顾客已确认处理方案"
+	}
+	m := Message{
+		ID: fmt.Sprintf("ticket:%s:%d", t.ID, t.Rev), Kind: KindTicket, From: FromSystem, Text: text,
+		Ticket: &TicketCard{ID: t.ID, Type: t.Type, Status: t.Status, Remedy: t.Remedy},
+	}
+	if _, _, err := d.Append(ctx, t.Conversation, m); err != nil {
+		return fmt.Errorf("announcing ticket %s: %w", t.ID, err)
+	}
+	return nil
 }

@@ -30,7 +30,7 @@
   const GROUPS = { presale: '售前', aftersale: '售后' };
   // Knowledge-article categories (the hits table); a superset of the groups.
   const CATEGORIES = { presale: '售前', insale: '售中', aftersale: '售后', policy: '政策' };
-  const ROLES = { agent: '客服', editor: '编辑', admin: '管理员' };
+  const ROLES = { agent: '客服', lead: '售后组长', editor: '编辑', admin: '管理员' };
   const STATUSES = { bot: '机器人接待', queued: '排队中', active: '服务中', resolved: '已结束' };
   const INTENTS = {
     presale: '售前咨询',
@@ -1162,6 +1162,7 @@
     show($('transfer-btn'), mine);
     show($('bot-btn'), mine);
     show($('propose-btn'), !!c && c.status !== 'bot');
+    show($('ticket-btn'), !!c && isStaffRole());
     $('resolve-btn').disabled = S.resolving;
     $('resolve-btn').textContent = S.resolving ? '结束中…' : '结束会话';
 
@@ -2149,6 +2150,238 @@
   }
 
   // ---------------------------------------------------------------------------
+  // After-sales tickets (售后工单): create one for the open conversation, list its
+  // tickets with their history, and make the moves the user's role may make.
+
+  const TICKET_TYPES = { return: '退货', exchange: '换货', refund: '退款', repair: '维修', resend: '补发', compensation: '补偿', invoice: '发票' };
+  const TICKET_STATUSES = {
+    open: '待处理',
+    awaiting_confirmation: '待顾客确认',
+    awaiting_approval: '待组长审批',
+    approved: '已审批',
+    in_progress: '处理中',
+    resolved: '已完成',
+    rejected: '已驳回',
+    cancelled: '已取消',
+  };
+  const EVIDENCE = { waybill: '运单', product_photo: '商品照片', defect_photo: '瑕疵照片' };
+
+  function isStaffRole() {
+    return !!S.me && ['agent', 'lead', 'admin'].includes(S.me.role);
+  }
+  function isLeadRole() {
+    return !!S.me && (S.me.role === 'lead' || S.me.role === 'admin');
+  }
+
+  function fmtFen(fen) {
+    const n = Number(fen) || 0;
+    return '¥' + (n / 100).toFixed(2);
+  }
+
+  // parseYuan turns "12.5" into 1250 fen; NaN for anything that is not an amount.
+  function parseYuan(s) {
+    s = String(s || '').trim();
+    if (!s) return 0;
+    if (!/^\d{1,9}(\.\d{1,2})?$/.test(s)) return NaN;
+    const [y, f] = s.split('.');
+    return Number(y) * 100 + Number(((f || '') + '00').slice(0, 2));
+  }
+
+  function detectedOrder(cur) {
+    const p = cur && cur.packet;
+    const ds = p && Array.isArray(p.detected) ? p.detected.filter(Boolean) : [];
+    const d = ds.find((x) => x.kind === 'order' && x.value);
+    return d ? String(d.value) : '';
+  }
+
+  function openTickets() {
+    const cur = S.cur;
+    if (!cur) return;
+    $('ticket-form').reset();
+    $('ticket-order').value = detectedOrder(cur);
+    show($('ticket-error'), false);
+    show($('ticket-panel'), true);
+    $('ticket-type').focus();
+    loadTickets();
+  }
+
+  function closeTickets() {
+    show($('ticket-panel'), false);
+  }
+
+  async function loadTickets() {
+    const cur = S.cur;
+    if (!cur) return;
+    const id = cur.id;
+    const err = $('ticket-list-error');
+    show(err, false);
+    try {
+      const res = await api('GET', '/api/tickets?conversation=' + enc(id));
+      const list = Array.isArray(res && res.tickets) ? res.tickets.filter(Boolean) : [];
+      // The listing leaves the history out; each ticket is read for it.
+      const full = await Promise.all(list.map((t) => api('GET', '/api/tickets/' + enc(t.id)).then((r) => (r && r.ticket) || t, () => t)));
+      if (!S.cur || S.cur.id !== id) return;
+      renderTickets(full);
+    } catch (e) {
+      if (!S.cur || S.cur.id !== id) return;
+      err.textContent = e.message;
+      show(err, true);
+    }
+  }
+
+  // ticketMoves lists the moves the user may make on t: [label, kind, to].
+  function ticketMoves(t) {
+    const lead = isLeadRole();
+    const m = [];
+    switch (t.status) {
+      case 'open':
+        m.push(['提交顾客确认', 'primary', 'awaiting_confirmation'], ['取消工单', 'danger-outline', 'cancelled']);
+        break;
+      case 'awaiting_confirmation':
+        m.push(['撤回方案', '', 'open'], ['取消工单', 'danger-outline', 'cancelled']);
+        break;
+      case 'awaiting_approval':
+        if (lead) m.push(['批准', 'primary', 'approve'], ['驳回', 'danger-outline', 'reject']);
+        m.push(['取消工单', 'danger-outline', 'cancelled']);
+        break;
+      case 'approved':
+        m.push(['开始处理', '', 'in_progress'], ['已解决', 'primary', 'resolved'], ['取消工单', 'danger-outline', 'cancelled']);
+        break;
+      case 'in_progress':
+        m.push(['已解决', 'primary', 'resolved']);
+        if (lead) m.push(['驳回', 'danger-outline', 'reject']);
+        m.push(['取消工单', 'danger-outline', 'cancelled']);
+        break;
+    }
+    return m;
+  }
+
+  function renderTickets(list) {
+    const ul = $('ticket-list');
+    ul.replaceChildren();
+    for (const t of list) ul.appendChild(ticketEl(t));
+    show($('ticket-list-empty'), list.length === 0);
+  }
+
+  function ticketEl(t) {
+    const li = h('li', 'ticket-item');
+    li.setAttribute('data-testid', 'ticket-item');
+    li.setAttribute('data-ticket', t.id || '');
+    li.setAttribute('data-status', t.status || '');
+    const head = h('div', 'ticket-head');
+    head.appendChild(h('span', 'mono', t.id || ''));
+    head.appendChild(h('span', '', TICKET_TYPES[t.type] || t.type || ''));
+    const badge = h('span', 'ticket-badge t-' + (t.status || ''), TICKET_STATUSES[t.status] || t.status || '');
+    badge.setAttribute('data-testid', 'ticket-status');
+    head.appendChild(badge);
+    head.appendChild(h('span', 'meta', '订单 ' + (t.order || '—')));
+    li.appendChild(head);
+    li.appendChild(h('div', '', '原因：' + (t.reason || '')));
+    const ev = Array.isArray(t.evidence) ? t.evidence.map((e) => EVIDENCE[e] || e).join('、') : '';
+    if (ev) li.appendChild(h('div', 'meta', '凭证：' + ev));
+    const r = t.remedy || {};
+    if (r.text || r.amount_fen) {
+      li.appendChild(h('div', '', '方案：' + (r.text || '') + (r.amount_fen ? '（' + fmtFen(r.amount_fen) + '）' : '')));
+    }
+    if (t.confirmation) li.appendChild(h('div', 'meta', '顾客已确认 · ' + fmtTime(t.confirmation.at)));
+    const hist = Array.isArray(t.history) ? t.history.filter(Boolean) : [];
+    if (hist.length) {
+      const ol = h('ol', 'ticket-history');
+      ol.setAttribute('data-testid', 'ticket-history');
+      for (const e of hist) {
+        const who = e.role === 'shopper' ? '顾客' : (e.by || '') + (e.role ? '（' + roleLabel(e.role) + '）' : '');
+        const line = fmtTime(e.at) + ' ' + who + '：' + (e.from ? (TICKET_STATUSES[e.from] || e.from) + ' → ' : '创建 ') + (TICKET_STATUSES[e.to] || e.to) + (e.note ? ' · ' + e.note : '');
+        ol.appendChild(h('li', '', line));
+      }
+      li.appendChild(ol);
+    }
+    const moves = ticketMoves(t);
+    if (moves.length) {
+      const bar = h('div', 'ticket-actions');
+      const note = h('input');
+      note.type = 'text';
+      note.maxLength = 500;
+      note.placeholder = '备注（可选）';
+      note.setAttribute('data-testid', 'ticket-note');
+      bar.appendChild(note);
+      for (const [label, kind, to] of moves) {
+        const b = h('button', 'btn' + (kind ? ' ' + kind : ''), label);
+        b.type = 'button';
+        b.setAttribute('data-testid', 'ticket-move');
+        b.setAttribute('data-to', to);
+        b.addEventListener('click', () => moveTicket(t, to, note.value.trim(), bar, li));
+        bar.appendChild(b);
+      }
+      li.appendChild(bar);
+    }
+    const err = h('p', 'form-error');
+    err.setAttribute('role', 'alert');
+    err.setAttribute('data-testid', 'ticket-move-error');
+    err.hidden = true;
+    li.appendChild(err);
+    return li;
+  }
+
+  async function moveTicket(t, to, note, bar, li) {
+    const err = li.querySelector('[data-testid="ticket-move-error"]');
+    show(err, false);
+    for (const b of bar.querySelectorAll('button')) b.disabled = true;
+    try {
+      let res;
+      if (to === 'approve' || to === 'reject') {
+        res = await api('POST', '/api/tickets/' + enc(t.id) + '/' + to, { note: note });
+      } else {
+        res = await api('POST', '/api/tickets/' + enc(t.id) + '/transition', { to: to, note: note });
+      }
+      toast('工单 ' + t.id + ' 已更新为「' + (TICKET_STATUSES[res.ticket.status] || res.ticket.status) + '」', 'ok');
+      loadTickets();
+    } catch (e) {
+      err.textContent = e.message;
+      show(err, true);
+      for (const b of bar.querySelectorAll('button')) b.disabled = false;
+    }
+  }
+
+  async function submitTicket(ev) {
+    ev.preventDefault();
+    const cur = S.cur;
+    if (!cur) return;
+    const err = $('ticket-error');
+    show(err, false);
+    const amount = parseYuan($('ticket-amount').value);
+    const fail = (msg) => {
+      err.textContent = msg;
+      show(err, true);
+    };
+    const order = $('ticket-order').value.trim();
+    const reason = $('ticket-reason').value.trim();
+    if (!order) return fail('请填写订单号');
+    if (!reason) return fail('请填写原因');
+    if (isNaN(amount)) return fail('金额须为最多两位小数的元数，例如 12.50');
+    const evidence = Array.from(document.querySelectorAll('input[name="ticket-evidence"]:checked')).map((x) => x.value);
+    const body = {
+      conversation: cur.id,
+      order: order,
+      type: $('ticket-type').value,
+      reason: reason,
+      evidence: evidence,
+      remedy: { text: $('ticket-remedy').value.trim(), amount_fen: amount },
+    };
+    $('ticket-submit').disabled = true;
+    try {
+      const res = await api('POST', '/api/tickets', body);
+      toast('已创建工单 ' + res.ticket.id, 'ok');
+      $('ticket-form').reset();
+      $('ticket-order').value = detectedOrder(cur);
+      loadTickets();
+    } catch (e) {
+      fail(e.message);
+    } finally {
+      $('ticket-submit').disabled = false;
+    }
+  }
+
+  // ---------------------------------------------------------------------------
   // Boot
 
   async function boot() {
@@ -2172,6 +2405,12 @@
     $('claim-btn').addEventListener('click', doClaim);
     $('resolve-btn').addEventListener('click', doResolve);
     $('propose-btn').addEventListener('click', openPropose);
+    $('ticket-btn').addEventListener('click', openTickets);
+    $('ticket-close').addEventListener('click', closeTickets);
+    $('ticket-form').addEventListener('submit', submitTicket);
+    $('ticket-panel').addEventListener('mousedown', (ev) => {
+      if (ev.target === $('ticket-panel')) closeTickets();
+    });
     $('presence-btn').addEventListener('click', togglePresence);
     $('propose-close').addEventListener('click', closePropose);
     $('propose-form').addEventListener('submit', submitPropose);
@@ -2212,6 +2451,7 @@
     document.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Escape') return;
       if (!$('confirm-panel').hidden) closeConfirm();
+      else if (!$('ticket-panel').hidden) closeTickets();
       else if (!$('transfer-panel').hidden) closeTransfer();
       else if (S.guard && document.activeElement !== $('reply-input')) cancelGuard();
       else if (!$('users-panel').hidden) closeUsers();
