@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/kefu-im/kefu/kb"
@@ -29,7 +30,7 @@ type Config struct {
 	// answers a policy question than a pre-sale one.
 	CategoryThresholds map[string]float64
 	// ClarifyThreshold is the confidence from which the bot offers suggestions instead of
-	// handing off; 0 means 0.35.
+	// handing off; 0 means 0.33.
 	ClarifyThreshold float64
 	// OutOfScopeThreshold is the confidence under which a miss counts as out of scope
 	// rather than low confidence; 0 means 0.2.
@@ -67,7 +68,7 @@ func New(cfg Config) (*Bot, error) {
 		cfg.AnswerThreshold = 0.5
 	}
 	if cfg.ClarifyThreshold == 0 {
-		cfg.ClarifyThreshold = 0.35
+		cfg.ClarifyThreshold = 0.33
 	}
 	if cfg.OutOfScopeThreshold == 0 {
 		cfg.OutOfScopeThreshold = 0.2
@@ -136,27 +137,35 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 		d.Intent = intentOf(top.Category)
 	}
 
-	// Rules come before retrieval: a shopper who asks for a person or complains gets one,
-	// and an after-sales case always goes to an after-sales agent.
-	switch {
-	case hasRequest(text):
-		return handoff(d, ReasonRequested), nil
-	case hasNegative(text):
-		return handoff(d, ReasonNegativeSentiment), nil
-	case hasAfterSales(text):
-		d.Intent = IntentAftersale
-		d = handoff(d, ReasonAfterSales)
-		if top != nil && d.Confidence >= b.cfg.AnswerThreshold {
-			// Explain the procedure or the policy while the shopper waits for a person.
-			d.Text = top.Answer
-		}
-		return d, nil
-	}
-
 	answerAt := b.cfg.AnswerThreshold
 	if top != nil {
 		answerAt = b.answerThreshold(top.Category)
 	}
+
+	// The word lists come before retrieval: a shopper who asks for a person or complains
+	// gets one, and an after-sales case goes to an after-sales agent. A question about
+	// an after-sales policy (「退货运费谁出」, 「退款几天到账」) is answered when an article
+	// that is not an after-sales procedure answers it with confidence and its own
+	// questions use the same word.
+	if rules := rulesOf(text); len(rules) > 0 {
+		answers := top != nil && !top.AfterSales && d.Confidence >= answerAt
+		for _, r := range rules {
+			answers = answers && r.reason == ReasonAfterSales && mentions(*top, r.word)
+		}
+		if !answers {
+			if r := rules[0]; r.reason != ReasonAfterSales {
+				return handoff(d, r.reason), nil
+			}
+			d.Intent = IntentAftersale
+			d = handoff(d, ReasonAfterSales)
+			if top != nil && d.Confidence >= answerAt {
+				// Explain the procedure or the policy while the shopper waits.
+				d.Text = top.Answer
+			}
+			return d, nil
+		}
+	}
+
 	if d.Confidence < answerAt {
 		if f, ok := b.followUp(ctx, text, in.Previous); ok {
 			return f, nil
@@ -173,6 +182,10 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 			d = b.phrase(ctx, d, in.Text, hits)
 		}
 		return d, nil
+	case d.Confidence >= b.cfg.ClarifyThreshold && top.AfterSales:
+		// Most likely an after-sales case: a person's job, whatever the shopper picks.
+		d.Intent = IntentAftersale
+		return handoff(d, ReasonAfterSales), nil
 	case d.Confidence >= b.cfg.ClarifyThreshold && len(hits) > 1:
 		if in.Previous != nil && in.Previous.Weak {
 			// Two unsure turns in a row: offering more suggestions would go in circles.
@@ -264,19 +277,21 @@ func handoff(d Decision, reason string) Decision {
 	return d
 }
 
-// confidence maps the raw hits to 0..1. Raw bleve scores depend on the question's
+// confidence maps the hits to 0..1. Raw retrieval scores depend on the question's
 // length and the index's statistics, so they mean nothing across questions. What does:
-// how much of the question the top article's title and questions cover (Coverage), how
-// closely it matches one of them as a whole (Overlap: a three-word question that hits
-// one word of a long question is no match), and the margin to the second hit, which
+// the top article's classifier's belief that the question is one of its own (Prob), how
+// much of the question the article's title and questions cover (Coverage), how closely
+// it matches one of them as a whole (Overlap: a three-word question that hits one word
+// of a long question is no match), and the margin to the second article's belief, which
 // lowers the confidence when two articles are about equally likely.
 func confidence(hits []kb.Hit) float64 {
 	top := hits[0]
 	margin := 1.0
-	if len(hits) > 1 && top.Score > 0 {
-		margin = (top.Score - hits[1].Score) / top.Score
+	if len(hits) > 1 && top.Prob > 0 {
+		margin = max(0, top.Prob-hits[1].Prob) / top.Prob
 	}
-	return (0.5*top.Coverage + 0.5*top.Overlap) * (0.75 + 0.25*margin)
+	lexical := (top.Coverage + top.Overlap) / 2
+	return math.Sqrt(top.Prob*lexical) * (0.75 + 0.25*margin)
 }
 
 func intentOf(category string) string {

@@ -376,3 +376,35 @@ func TestNew(t *testing.T) {
 		})
 	}
 }
+
+// An after-sales policy (who pays the return postage) is the bot's to answer when an
+// article that is not a procedure answers it with confidence in the shopper's own
+// words; a case, a complaint or a request for a person still goes to a person.
+func TestDecideAfterSalesPolicy(t *testing.T) {
+	returnFee := kb.Article{
+		ID: "return-shipping-fee", Title: "退货运费谁出？", Category: kb.CategoryAftersale,
+		Questions: []string{"退货运费谁承担", "退货邮费谁出", "七天无理由退货要我出运费吗", "退货的快递费谁付"},
+		Answer:    "亲，商品质量问题的退货运费由本店承担；七天无理由退货的寄回运费由您承担。",
+	}
+	b := newBot(t, bot.Config{Searcher: newIndex(t, invoice, shippingTime, coupon, returnProcedure, tracking, returnFee)})
+	for _, tt := range []struct {
+		text, action, reason, article string
+	}{
+		{"退货运费谁出？", bot.ActionAnswer, "", "return-shipping-fee"},
+		{"我要退货", bot.ActionHandoff, bot.ReasonAfterSales, "return-procedure"},
+		{"退货运费谁出 转人工", bot.ActionHandoff, bot.ReasonRequested, ""},
+		{"退货运费谁出 我要投诉", bot.ActionHandoff, bot.ReasonNegativeSentiment, ""},
+	} {
+		d, err := b.Decide(context.Background(), bot.Input{Text: tt.text})
+		if err != nil {
+			t.Fatalf("Decide(%q): %v", tt.text, err)
+		}
+		checkInvariants(t, bot.Input{Text: tt.text}, d)
+		if d.Action != tt.action || d.Reason != tt.reason || tt.article != "" && (d.Article == nil || d.Article.ID != tt.article) {
+			t.Errorf("Decide(%q) = %s %s %+v (confidence %.2f), want %s %s %s", tt.text, d.Action, d.Reason, d.Article, d.Confidence, tt.action, tt.reason, tt.article)
+		}
+		if d.Action == bot.ActionAnswer && d.Text != returnFee.Answer {
+			t.Errorf("Decide(%q) says %q, want the article's answer", tt.text, d.Text)
+		}
+	}
+}

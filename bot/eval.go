@@ -110,6 +110,11 @@ type Metrics struct {
 	Answerable       int
 	AnsweredRight    float64
 	WronglyHandedOff float64
+	// Answers is how many questions the bot answered; AnswerPrecision the share of
+	// them answered with the right article (an answer to a question that needs a
+	// person, or has no article, is wrong).
+	Answers         int
+	AnswerPrecision float64
 	// Recall of hand-offs by expected reason.
 	AfterSales, Requested, OutOfScope int
 	AfterSalesRecall                  float64
@@ -123,7 +128,7 @@ type Metrics struct {
 // Metrics computes the figures.
 func (r *Report) Metrics() Metrics {
 	var m Metrics
-	var p1, rr, ansRight, wrongHand, asHit, reqHit, oosHit, hint3 float64
+	var p1, rr, ansRight, wrongHand, asHit, reqHit, oosHit, hint3, rightAnswers float64
 	for _, x := range r.Results {
 		q, d := x.Question, x.Decision
 		m.Questions++
@@ -144,6 +149,12 @@ func (r *Report) Metrics() Metrics {
 			}
 		}
 		handed := d.Action == ActionHandoff
+		if d.Action == ActionAnswer {
+			m.Answers++
+			if q.Expect == ActionAnswer && d.Article != nil && d.Article.ID == q.Article {
+				rightAnswers++
+			}
+		}
 		switch {
 		case q.Expect == ActionAnswer:
 			m.Answerable++
@@ -180,6 +191,7 @@ func (r *Report) Metrics() Metrics {
 	m.AnsweredRight, m.WronglyHandedOff = div(ansRight, m.Answerable), div(wrongHand, m.Answerable)
 	m.AfterSalesRecall, m.RequestedRecall, m.OutOfScopeRecall = div(asHit, m.AfterSales), div(reqHit, m.Requested), div(oosHit, m.OutOfScope)
 	m.HINT3Accuracy = div(hint3, m.Questions)
+	m.AnswerPrecision = div(rightAnswers, m.Answers)
 	return m
 }
 
@@ -191,6 +203,7 @@ func (r *Report) Write(w io.Writer, title string, misses int) {
 	fmt.Fprintf(w, "MRR                    %.3f\n", m.MRR)
 	fmt.Fprintf(w, "answered right         %.3f  (of %d answerable)\n", m.AnsweredRight, m.Answerable)
 	fmt.Fprintf(w, "answerable handed off  %.3f\n", m.WronglyHandedOff)
+	fmt.Fprintf(w, "answers right          %.3f  (of %d answers)\n", m.AnswerPrecision, m.Answers)
 	fmt.Fprintf(w, "hand-off recall        after_sales %.3f (%d)  requested %.3f (%d)  out_of_scope %.3f (%d)\n",
 		m.AfterSalesRecall, m.AfterSales, m.RequestedRecall, m.Requested, m.OutOfScopeRecall, m.OutOfScope)
 	fmt.Fprintf(w, "HINT3 accuracy         %.3f\n", m.HINT3Accuracy)

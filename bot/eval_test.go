@@ -58,6 +58,10 @@ func TestEvaluateMetrics(t *testing.T) {
 	near("after-sales recall", m.AfterSalesRecall, 1)     //
 	near("out-of-scope recall", m.OutOfScopeRecall, 0.5)  // weather yes, chat no
 	near("HINT3 accuracy", m.HINT3Accuracy, 4.0/7)        // right, unsure(b), return(a), weather(oos)
+	near("answer precision", m.AnswerPrecision, 1.0/3)    // right of right, second, chat
+	if m.Answers != 3 {
+		t.Errorf("answers = %d, want 3", m.Answers)
+	}
 	var out strings.Builder
 	rep.Write(&out, "test", 10)
 	for _, want := range []string{"precision@1            0.800", `"second"`, `"gaveup"`, `"chat"`} {

@@ -31,24 +31,25 @@ func Normalize(s string) string {
 	return b.String()
 }
 
-// containsAny reports whether s contains one of the words.
-func containsAny(s string, words []string) bool {
+// firstAny returns the first of words that s contains, or "".
+func firstAny(s string, words []string) string {
 	for _, w := range words {
 		if strings.Contains(s, w) {
-			return true
+			return w
 		}
 	}
-	return false
+	return ""
 }
 
-// containsWord reports whether s contains one of the English words as a whole word.
-func containsWord(s string, words []string) bool {
+// firstWord returns the first of the English words (or phrases) that s contains as
+// whole words, or "".
+func firstWord(s string, words []string) string {
 	fields := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' })
 	joined := " " + strings.Join(fields, " ") + " "
 	for _, w := range words {
 		if strings.Contains(joined, " "+w+" ") {
-			return true
+			return w
 		}
 	}
-	return false
+	return ""
 }

@@ -43,7 +43,7 @@ type Article struct {
 	Tags      []string `json:"tags,omitempty" yaml:"tags"`
 	// AfterSales marks an article of an after-sales procedure: the bot explains it and
 	// still hands the conversation to an after-sales agent.
-	AfterSales bool `json:"after_sales,omitempty" yaml:"after_sales"`
+	AfterSales bool `json:"after_sales" yaml:"after_sales"`
 	// Lang is a BCP 47 language tag; empty means "zh".
 	Lang string `json:"lang,omitempty" yaml:"lang"`
 }

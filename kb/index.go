@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -38,6 +39,12 @@ type Index struct {
 	log      zerolog.Logger
 	idx      bleve.Index
 	analyzer analysis.Analyzer
+	unigram  analysis.Analyzer
+	cls      *classifier
+
+	// writeMu serialises Put and Delete, so that the classifier retrains one change at
+	// a time.
+	writeMu sync.Mutex
 
 	mu       sync.RWMutex // guards articles and terms
 	articles map[string]Article
@@ -70,14 +77,16 @@ func New(cfg Config) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating index: %w", err)
 	}
-	an := m.AnalyzerNamed(analyzerName)
-	if an == nil {
+	an, uni := m.AnalyzerNamed(analyzerName), m.AnalyzerNamed(unigramAnalyzerName)
+	if an == nil || uni == nil {
 		return nil, errors.New("analyzer missing from mapping")
 	}
 	return &Index{
 		log:      cfg.Logger,
 		idx:      idx,
 		analyzer: an,
+		unigram:  uni,
+		cls:      newClassifier(backgroundFeatures(uni)),
 		articles: make(map[string]Article),
 		terms:    make(map[string]articleTerms),
 	}, nil
@@ -161,6 +170,8 @@ func (x *Index) Put(ctx context.Context, arts ...Article) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
 	x.mu.RLock()
 	old := make(map[string]int, len(arts))
 	for _, a := range arts {
@@ -186,6 +197,9 @@ func (x *Index) Put(ctx context.Context, arts ...Article) error {
 	if err := x.idx.Batch(b); err != nil {
 		return fmt.Errorf("indexing %d articles: %w", len(arts), err)
 	}
+	// The models are trained before the articles are listed below, so a search never
+	// meets an article without its model.
+	x.cls.put(x.documents(arts))
 	terms := make(map[string]articleTerms, len(arts))
 	for _, a := range arts {
 		terms[a.ID] = x.articleTerms(a)
@@ -197,6 +211,31 @@ func (x *Index) Put(ctx context.Context, arts ...Article) error {
 		x.terms[a.ID] = terms[a.ID]
 	}
 	return nil
+}
+
+// documents returns the features of each article's title and questions, for the
+// classifier, analysed on all cores.
+func (x *Index) documents(arts []Article) map[string][][]string {
+	feats := make([][][]string, len(arts))
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), len(arts))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(arts); i += workers {
+				for _, q := range append([]string{arts[i].Title}, arts[i].Questions...) {
+					feats[i] = append(feats[i], x.features(q))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	docs := make(map[string][][]string, len(arts))
+	for i, a := range arts {
+		docs[a.ID] = feats[i]
+	}
+	return docs
 }
 
 func (x *Index) articleTerms(a Article) articleTerms {
@@ -214,6 +253,8 @@ func (x *Index) articleTerms(a Article) articleTerms {
 
 // Delete removes an article; it returns ErrNotFound for an unknown id.
 func (x *Index) Delete(ctx context.Context, id string) error {
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
 	a, err := x.Article(id)
 	if err != nil {
 		return err
@@ -230,6 +271,7 @@ func (x *Index) Delete(ctx context.Context, id string) error {
 	delete(x.articles, id)
 	delete(x.terms, id)
 	x.mu.Unlock()
+	x.cls.remove(id)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package kb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -48,10 +49,15 @@ var evidence = []float64{1, 0.35, 0.15, 0.05}
 // Hit is one ranked search result.
 type Hit struct {
 	Article Article
-	// Score is the article's relevance: its question documents' scores weighed by
-	// evidence, plus its article document's score. It is comparable only within one
-	// search.
+	// Score ranks the hits: the article's classifier logit (classifier.go). It is
+	// comparable only within one search.
 	Score float64
+	// Prob is the article's classifier's belief, 0 to 1, that the question is one of
+	// the article's rather than one of its most similar articles'.
+	Prob float64
+	// Lexical is the retrieval score: the article's question documents' bleve scores
+	// weighed by evidence, plus its article document's score.
+	Lexical float64
 	// Coverage is the share of the query's terms found in the article's title and
 	// questions, from 0 to 1.
 	Coverage float64
@@ -133,6 +139,7 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		}
 	}
 
+	qv := x.cls.vector(x.features(text))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	hits := make([]Hit, 0, len(byID))
@@ -159,14 +166,21 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		}
 		sort.Strings(fields)
 		t := x.terms[id]
+		logit, ok := x.cls.logit(qv, id)
+		if !ok {
+			logit = -10 // put by a concurrent Put whose models are not installed yet
+		}
 		hits = append(hits, Hit{
 			Article:  art,
-			Score:    score,
+			Score:    logit,
+			Prob:     sigmoid(logit),
+			Lexical:  score,
 			Coverage: coverage(qterms, t.all),
 			Overlap:  bestOverlap(qterms, t.questions),
 			Fields:   fields,
 		})
 	}
+	hits = sameLanguage(hits, langOf(text))
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].Score != hits[j].Score {
 			return hits[i].Score > hits[j].Score
@@ -177,6 +191,45 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		hits = hits[:k]
 	}
 	return hits, nil
+}
+
+// sameLanguage keeps the hits in the question's language, if there is any: a shopper
+// who writes Chinese reads the Chinese article on invoices, not its English twin, even
+// for 「能开invoice吗」.
+func sameLanguage(hits []Hit, lang string) []Hit {
+	if lang == "" || !slices.ContainsFunc(hits, func(h Hit) bool { return articleLang(h.Article) == lang }) {
+		return hits
+	}
+	return slices.DeleteFunc(hits, func(h Hit) bool { return articleLang(h.Article) != lang })
+}
+
+// langOf returns "zh" for a question with Han characters, "en" for one with Latin
+// letters and no Han, and "" for one with neither (digits, emoji).
+func langOf(text string) string {
+	latin := false
+	for _, r := range text {
+		if unicode.Is(unicode.Han, r) {
+			return "zh"
+		}
+		if r < 128 && unicode.IsLetter(r) || r >= '\uFF21' && r <= '\uFF5A' {
+			latin = true
+		}
+	}
+	if latin {
+		return "en"
+	}
+	return ""
+}
+
+// articleLang is an article's language as langOf names it.
+func articleLang(a Article) string {
+	if strings.HasPrefix(a.Lang, "en") {
+		return "en"
+	}
+	if a.Lang == "" || strings.HasPrefix(a.Lang, "zh") {
+		return "zh"
+	}
+	return a.Lang
 }
 
 func charField(text string) query.Query {

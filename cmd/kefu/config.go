@@ -67,7 +67,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	str(&c.LogFormat, "log-format", "KEFU_LOG_FORMAT", "", "log format: json or console; empty means console on a terminal, json otherwise")
 	num(&c.AnswerThreshold, "answer-threshold", "KEFU_BOT_ANSWER_THRESHOLD", 0.5, "confidence from which the bot answers")
 	str(&c.CategoryThresholds, "category-thresholds", "KEFU_BOT_CATEGORY_THRESHOLDS", "", "answer thresholds per article category, e.g. policy=0.6,presale=0.45")
-	num(&c.ClarifyThreshold, "clarify-threshold", "KEFU_BOT_CLARIFY_THRESHOLD", 0.35, "confidence from which the bot offers suggestions instead of handing off")
+	num(&c.ClarifyThreshold, "clarify-threshold", "KEFU_BOT_CLARIFY_THRESHOLD", 0.33, "confidence from which the bot offers suggestions instead of handing off")
 	str(&c.LLMBaseURL, "llm-base-url", "KEFU_LLM_BASE_URL", "", "OpenAI-compatible API base URL; when set with a model, a language model words the bot's answers from the articles")
 	str(&c.LLMModel, "llm-model", "KEFU_LLM_MODEL", "", "model name for the LLM")
 	str(&c.LLMAPIKey, "llm-api-key", "KEFU_LLM_API_KEY", "", "API key for the LLM (prefer the variable to the flag)")

@@ -1,0 +1,543 @@
+package kb
+
+import (
+	"cmp"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// The classifier learns, for each article, what tells its questions from those of the
+// articles most like it: one logistic model per article ("one against its neighbours"),
+// over the tf-idf vectors of the question's features (features.go). Retrieval finds
+// what shares words with a question; the classifier weighs which of those words matter
+// for which article. Measured on the project's labelled set and the public ones, it
+// lifts precision@1 by 5 to 9 points over the retrieval score alone (docs/bot.md).
+//
+// Each model depends only on its article's questions and those of its neighbours, so a
+// change retrains the changed articles and the articles whose neighbours they are, not
+// the whole knowledge base: an edit is answered at once even with 10,000 articles.
+const (
+	// clsNeighbours is how many of the most similar articles give an article's negative
+	// examples.
+	clsNeighbours = 24
+	// clsEpochs, clsRate and clsL2 are the passes of stochastic gradient descent, its
+	// step and the weight decay.
+	clsEpochs = 12
+	clsRate   = 0.5
+	clsL2     = 1e-4
+	// clsMaxWeights is how many weights, the largest in magnitude, a model keeps.
+	clsMaxWeights = 768
+	// clsMaxPosting is the longest list of articles sharing a term that the neighbour
+	// search walks; longer lists belong to terms too common to tell articles apart.
+	clsMaxPosting = 1024
+)
+
+// classifier holds the per-article models. It is safe for concurrent use; writers
+// (put, remove) are serialised by the caller (Index.writeMu).
+type classifier struct {
+	mu    sync.RWMutex // guards every field below
+	vocab map[string]int32
+	df    []int32 // per term: the documents (titles and questions) holding it
+	ndocs int
+	arts  map[string]*clsArticle
+	// post lists, per term, the articles whose centroid holds it (by slot), with its
+	// weight there.
+	post map[int32][]posting
+	// slots holds each article under its slot number; a deleted article leaves nil.
+	slots []*clsArticle
+	// sim is the neighbour search's scratch space, one entry per slot.
+	sim []float32
+	// background holds messages no article answers (background.txt), a negative of
+	// every model; they are not counted in the document frequencies.
+	background [][]termCount
+}
+
+type posting struct {
+	slot int32
+	w    float32
+}
+
+// clsArticle is one article's data and model.
+type clsArticle struct {
+	id       string
+	slot     int32
+	docs     [][]termCount // its title and each question
+	centroid []termWeight  // sum of its documents' vectors, normalised, by term id
+	neigh    []string      // the most similar articles, most similar first
+	model    []termWeight  // weights by term id
+	bias     float32
+}
+
+type termCount struct {
+	t int32
+	n float32
+}
+
+type termWeight struct {
+	t int32
+	w float32
+}
+
+// newClassifier returns a classifier whose models all learn the background messages,
+// given as lists of features, as negatives.
+func newClassifier(background [][]string) *classifier {
+	c := &classifier{vocab: make(map[string]int32), arts: make(map[string]*clsArticle), post: make(map[int32][]posting)}
+	for _, feats := range background {
+		c.background = append(c.background, c.termsLocked(feats, false))
+	}
+	return c
+}
+
+// put adds or replaces articles, given as id → documents (each a list of features), and
+// retrains what they affect.
+func (c *classifier) put(docs map[string][][]string) {
+	c.mu.Lock()
+	changed := make(map[string]bool, len(docs))
+	// In id order, so that the same articles give the same term ids and the same sums.
+	ids := make([]string, 0, len(docs))
+	for id := range docs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		ds := docs[id]
+		c.dropLocked(id)
+		a := &clsArticle{id: id, slot: int32(len(c.slots))}
+		c.slots = append(c.slots, a)
+		for _, d := range ds {
+			a.docs = append(a.docs, c.countLocked(d))
+		}
+		c.arts[id] = a
+		changed[id] = true
+	}
+	for _, id := range ids {
+		c.setCentroidLocked(id)
+	}
+	jobs := c.replanLocked(changed)
+	c.mu.Unlock()
+	c.train(jobs)
+}
+
+// remove drops articles and retrains those that had them as neighbours.
+func (c *classifier) remove(ids ...string) {
+	c.mu.Lock()
+	gone := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if c.arts[id] != nil {
+			c.dropLocked(id)
+			gone[id] = true
+		}
+	}
+	jobs := c.replanLocked(gone)
+	c.mu.Unlock()
+	c.train(jobs)
+}
+
+// countLocked turns features into term counts, adding new terms to the vocabulary and
+// counting the document in the terms' document frequencies.
+func (c *classifier) countLocked(feats []string) []termCount {
+	return c.termsLocked(feats, true)
+}
+
+// termsLocked turns features into term counts, adding new terms to the vocabulary, and
+// counts the document in the statistics if count is set.
+func (c *classifier) termsLocked(feats []string, count bool) []termCount {
+	m := make(map[int32]float32, len(feats))
+	for _, f := range feats {
+		t, ok := c.vocab[f]
+		if !ok {
+			t = int32(len(c.df))
+			c.vocab[f] = t
+			c.df = append(c.df, 0)
+		}
+		m[t]++
+	}
+	out := make([]termCount, 0, len(m))
+	for t, n := range m {
+		out = append(out, termCount{t, n})
+		if count {
+			c.df[t]++
+		}
+	}
+	slices.SortFunc(out, func(a, b termCount) int { return cmp.Compare(a.t, b.t) })
+	if count {
+		c.ndocs++
+	}
+	return out
+}
+
+// dropLocked removes an article's documents from the statistics and its centroid from
+// the postings.
+func (c *classifier) dropLocked(id string) {
+	a := c.arts[id]
+	if a == nil {
+		return
+	}
+	for _, d := range a.docs {
+		for _, tc := range d {
+			c.df[tc.t]--
+		}
+		c.ndocs--
+	}
+	c.unpostLocked(a)
+	c.slots[a.slot] = nil
+	delete(c.arts, id)
+}
+
+func (c *classifier) unpostLocked(a *clsArticle) {
+	for _, tw := range a.centroid {
+		p := c.post[tw.t]
+		if i := slices.IndexFunc(p, func(x posting) bool { return x.slot == a.slot }); i >= 0 {
+			p[i] = p[len(p)-1]
+			p = p[:len(p)-1]
+		}
+		if len(p) == 0 {
+			delete(c.post, tw.t)
+		} else {
+			c.post[tw.t] = p
+		}
+	}
+}
+
+func (c *classifier) idf(t int32) float64 {
+	df := 0
+	if t >= 0 && int(t) < len(c.df) {
+		df = int(c.df[t])
+	}
+	return math.Log(1 + float64(c.ndocs)/float64(1+df))
+}
+
+// vectorLocked is a document's tf-idf vector (sublinear term frequency), of unit length.
+func (c *classifier) vectorLocked(d []termCount) []termWeight {
+	out := make([]termWeight, len(d))
+	var norm float64
+	for i, tc := range d {
+		w := (1 + math.Log(float64(tc.n))) * c.idf(tc.t)
+		out[i] = termWeight{tc.t, float32(w)}
+		norm += w * w
+	}
+	scale(out, norm)
+	return out
+}
+
+func scale(v []termWeight, norm float64) {
+	if norm == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(norm))
+	for i := range v {
+		v[i].w *= inv
+	}
+}
+
+func (c *classifier) setCentroidLocked(id string) {
+	a := c.arts[id]
+	c.unpostLocked(a)
+	sum := make(map[int32]float64)
+	for _, d := range a.docs {
+		for _, tw := range c.vectorLocked(d) {
+			sum[tw.t] += float64(tw.w)
+		}
+	}
+	a.centroid = a.centroid[:0]
+	var norm float64
+	for t, w := range sum {
+		a.centroid = append(a.centroid, termWeight{t, float32(w)})
+		norm += w * w
+	}
+	scale(a.centroid, norm)
+	slices.SortFunc(a.centroid, func(x, y termWeight) int { return cmp.Compare(x.t, y.t) })
+	for _, tw := range a.centroid {
+		c.post[tw.t] = append(c.post[tw.t], posting{a.slot, tw.w})
+	}
+}
+
+// neighboursLocked returns the clsNeighbours articles whose centroids are most like
+// id's, most similar first (ties by id).
+func (c *classifier) neighboursLocked(id string) []string {
+	a := c.arts[id]
+	if len(c.sim) < len(c.slots) {
+		c.sim = make([]float32, len(c.slots)+len(c.slots)/4)
+	}
+	var touched []int32
+	for _, tw := range a.centroid {
+		p := c.post[tw.t]
+		if len(p) > clsMaxPosting {
+			continue
+		}
+		for _, x := range p {
+			if x.slot == a.slot {
+				continue
+			}
+			if c.sim[x.slot] == 0 {
+				touched = append(touched, x.slot)
+			}
+			c.sim[x.slot] += tw.w * x.w
+		}
+	}
+	// Keep the best clsNeighbours, best first, by insertion: the list is short.
+	type scored struct {
+		id string
+		s  float32
+	}
+	better := func(a, b scored) bool { return a.s > b.s || a.s == b.s && a.id < b.id }
+	best := make([]scored, 0, clsNeighbours+1)
+	for _, slot := range touched {
+		x := scored{c.slots[slot].id, c.sim[slot]}
+		c.sim[slot] = 0
+		if len(best) == clsNeighbours && !better(x, best[len(best)-1]) {
+			continue
+		}
+		i := sort.Search(len(best), func(i int) bool { return better(x, best[i]) })
+		best = slices.Insert(best, i, x)
+		if len(best) > clsNeighbours {
+			best = best[:clsNeighbours]
+		}
+	}
+	out := make([]string, len(best))
+	for i, x := range best {
+		out[i] = x.id
+	}
+	return out
+}
+
+// trainJob is one model to train: its positive and negative examples, as vectors.
+type trainJob struct {
+	id       string
+	pos, neg [][]termWeight
+}
+
+// replanLocked recomputes the neighbours of the changed articles and of every article
+// that had one of them as a neighbour or may have one now, and returns the jobs that
+// retrain all of those.
+func (c *classifier) replanLocked(changed map[string]bool) []trainJob {
+	affected := make(map[string]bool)
+	for id := range changed {
+		if c.arts[id] != nil {
+			affected[id] = true
+		}
+	}
+	for id, a := range c.arts {
+		for _, n := range a.neigh {
+			if changed[n] {
+				affected[id] = true
+				break
+			}
+		}
+	}
+	for id := range changed {
+		if c.arts[id] == nil || len(affected) == len(c.arts) {
+			continue
+		}
+		// An article may now have a changed one among its nearest: symmetry of the
+		// similarity makes the changed article's own neighbours the likely ones.
+		for _, n := range c.neighboursLocked(id) {
+			affected[n] = true
+		}
+	}
+	ids := make([]string, 0, len(affected))
+	for id := range affected {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	// Each article's vectors are made once and shared by the jobs that use them.
+	vecs := make(map[string][][]termWeight)
+	vectors := func(id string) [][]termWeight {
+		v, ok := vecs[id]
+		if !ok {
+			for _, d := range c.arts[id].docs {
+				v = append(v, c.vectorLocked(d))
+			}
+			vecs[id] = v
+		}
+		return v
+	}
+	var background [][]termWeight
+	for _, d := range c.background {
+		background = append(background, c.vectorLocked(d))
+	}
+	jobs := make([]trainJob, 0, len(ids))
+	for _, id := range ids {
+		a := c.arts[id]
+		a.neigh = c.neighboursLocked(id)
+		j := trainJob{id: id, pos: vectors(id)}
+		for _, n := range a.neigh {
+			j.neg = append(j.neg, vectors(n)...)
+		}
+		j.neg = append(j.neg, background...)
+		jobs = append(jobs, j)
+	}
+	return jobs
+}
+
+// train fits the jobs' models on all cores and installs them.
+func (c *classifier) train(jobs []trainJob) {
+	if len(jobs) == 0 {
+		return
+	}
+	type result struct {
+		model []termWeight
+		bias  float32
+	}
+	results := make([]result, len(jobs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i].model, results[i].bias = fit(jobs[i])
+			}
+		}()
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, j := range jobs {
+		if a := c.arts[j.id]; a != nil {
+			a.model, a.bias = results[i].model, results[i].bias
+		}
+	}
+}
+
+// fit trains one logistic model by stochastic gradient descent, the positives weighed
+// so that they count as much as all the negatives together. The order of the examples
+// is shuffled from the article's id, so the same knowledge gives the same model.
+func fit(j trainJob) ([]termWeight, float32) {
+	// Terms are numbered locally, so that the weights are a dense slice.
+	local := make(map[int32]int32)
+	var terms []int32
+	type example struct {
+		idx []int32
+		val []float64
+		y   float64
+		wgt float64
+	}
+	posWeight := 1.0
+	if len(j.neg) > 0 {
+		posWeight = float64(len(j.neg)) / float64(len(j.pos))
+	}
+	exs := make([]example, 0, len(j.pos)+len(j.neg))
+	add := func(v []termWeight, y, wgt float64) {
+		e := example{idx: make([]int32, len(v)), val: make([]float64, len(v)), y: y, wgt: wgt}
+		for i, tw := range v {
+			k, ok := local[tw.t]
+			if !ok {
+				k = int32(len(terms))
+				local[tw.t] = k
+				terms = append(terms, tw.t)
+			}
+			e.idx[i], e.val[i] = k, float64(tw.w)
+		}
+		exs = append(exs, e)
+	}
+	for _, v := range j.pos {
+		add(v, 1, posWeight)
+	}
+	for _, v := range j.neg {
+		add(v, 0, 1)
+	}
+	h := fnv.New64a()
+	h.Write([]byte(j.id))
+	rng := rand.New(rand.NewPCG(h.Sum64(), 0))
+	w := make([]float64, len(terms))
+	var b float64
+	for range clsEpochs {
+		rng.Shuffle(len(exs), func(a, b int) { exs[a], exs[b] = exs[b], exs[a] })
+		for _, e := range exs {
+			s := b
+			for i, k := range e.idx {
+				s += w[k] * e.val[i]
+			}
+			g := e.wgt * (sigmoid(s) - e.y)
+			for i, k := range e.idx {
+				w[k] -= clsRate * (g*e.val[i] + clsL2*w[k])
+			}
+			b -= clsRate * 0.1 * g
+		}
+	}
+	// Without evidence (a question of none of the model's terms) a model must not
+	// claim the question: the bias alone never says "likely".
+	b = math.Min(b, 0)
+	model := make([]termWeight, len(terms))
+	for i, t := range terms {
+		model[i] = termWeight{t, float32(w[i])}
+	}
+	if len(model) > clsMaxWeights {
+		// Keep the largest: those at least as large as the clsMaxWeights-th.
+		mags := make([]float64, len(w))
+		for i, v := range w {
+			mags[i] = math.Abs(v)
+		}
+		sort.Float64s(mags)
+		cut := float32(mags[len(mags)-clsMaxWeights])
+		model = slices.DeleteFunc(model, func(tw termWeight) bool { return float32(math.Abs(float64(tw.w))) < cut })
+	}
+	slices.SortFunc(model, func(x, y termWeight) int { return cmp.Compare(x.t, y.t) })
+	return model, float32(b)
+}
+
+func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+
+// qvec is a question's vector, ready to score.
+type qvec struct {
+	v []termWeight
+}
+
+// vector returns the question's tf-idf vector of unit length. Features the knowledge has
+// never seen count in its length with the highest idf, so a question made mostly of
+// unknown words scores low with every article.
+func (c *classifier) vector(feats []string) qvec {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	counts := make(map[int32]float64, len(feats))
+	unknown := make(map[string]float64)
+	for _, f := range feats {
+		if t, ok := c.vocab[f]; ok && c.df[t] > 0 {
+			counts[t]++
+		} else {
+			unknown[f]++
+		}
+	}
+	var q qvec
+	var norm float64
+	for t, n := range counts {
+		w := (1 + math.Log(n)) * c.idf(t)
+		q.v = append(q.v, termWeight{t, float32(w)})
+		norm += w * w
+	}
+	for _, n := range unknown {
+		w := (1 + math.Log(n)) * c.idf(-1)
+		norm += w * w
+	}
+	scale(q.v, norm)
+	return q
+}
+
+// logit returns the model's score of q for article id: the log-odds that q is one of its
+// questions rather than one of its neighbours'. ok is false for an unknown article.
+func (c *classifier) logit(q qvec, id string) (float64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	a := c.arts[id]
+	if a == nil {
+		return 0, false
+	}
+	s := float64(a.bias)
+	for _, tw := range q.v {
+		if i, ok := slices.BinarySearchFunc(a.model, tw.t, func(x termWeight, t int32) int { return cmp.Compare(x.t, t) }); ok {
+			s += float64(a.model[i].w) * float64(tw.w)
+		}
+	}
+	return s, true
+}
