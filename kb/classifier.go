@@ -489,6 +489,19 @@ func fit(j trainJob) ([]termWeight, float32) {
 
 func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
 
+// docFreqs returns how many titles and questions hold each term.
+func (c *classifier) docFreqs(terms []string) []int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]int, len(terms))
+	for i, term := range terms {
+		if t, ok := c.vocab[term]; ok {
+			out[i] = int(c.df[t])
+		}
+	}
+	return out
+}
+
 // qvec is a question's vector, ready to score.
 type qvec struct {
 	v []termWeight

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -32,9 +31,9 @@ type Config struct {
 
 // Index is the bleve index of the articles, safe for concurrent use.
 //
-// Each article is indexed as one article document (title, answer, tags) and one
-// document per question, so that an article is ranked by the evidence of all its
-// questions (search.go) rather than by one long field where a lucky word dominates.
+// Each article is one bleve document (title, questions, answer, tags), which finds the
+// articles that share terms with a question; the article's classifier then ranks them
+// (classifier.go), by the evidence of all its questions rather than one lucky word.
 type Index struct {
 	log      zerolog.Logger
 	idx      bleve.Index
@@ -51,10 +50,13 @@ type Index struct {
 	terms    map[string]articleTerms
 }
 
-// articleTerms are the analysed terms of an article, for coverage and overlap.
+// articleTerms are the analysed terms of an article, for coverage, overlap and the
+// fields a question matches.
 type articleTerms struct {
 	all       map[string]bool   // title and every question
 	questions []map[string]bool // title first, then each question
+	tags      map[string]bool
+	answer    map[string]bool
 }
 
 // New builds an empty index.
@@ -132,9 +134,6 @@ func buildMapping() (*mapping.IndexMappingImpl, error) {
 	doc := bleve.NewDocumentMapping()
 	doc.AddFieldMappingsAt("title", text())
 	doc.AddFieldMappingsAt("questions", text())
-	uni := text()
-	uni.Analyzer = unigramAnalyzerName
-	doc.AddFieldMappingsAt("chars", uni)
 	doc.AddFieldMappingsAt("answer", text())
 	doc.AddFieldMappingsAt("tags", text())
 	doc.AddFieldMappingsAt("article", keyword)
@@ -143,22 +142,16 @@ func buildMapping() (*mapping.IndexMappingImpl, error) {
 	return m, nil
 }
 
-// articleDoc and questionDoc are what bleve indexes.
+// articleDoc is what bleve indexes.
 type articleDoc struct {
-	Title   string   `json:"title"`
-	Answer  string   `json:"answer"`
-	Tags    []string `json:"tags"`
-	Article string   `json:"article"`
+	Title     string   `json:"title"`
+	Questions []string `json:"questions"`
+	Answer    string   `json:"answer"`
+	Tags      []string `json:"tags"`
+	Article   string   `json:"article"`
 }
 
-type questionDoc struct {
-	Question string `json:"questions"`
-	Chars    string `json:"chars"`
-	Article  string `json:"article"`
-}
-
-func articleDocID(id string) string         { return "a/" + id }
-func questionDocID(id string, i int) string { return "q/" + id + "/" + strconv.Itoa(i) }
+func articleDocID(id string) string { return "a/" + id }
 
 // Put adds or replaces articles. Each is validated first; none is indexed if one is invalid.
 func (x *Index) Put(ctx context.Context, arts ...Article) error {
@@ -172,26 +165,10 @@ func (x *Index) Put(ctx context.Context, arts ...Article) error {
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
-	x.mu.RLock()
-	old := make(map[string]int, len(arts))
-	for _, a := range arts {
-		if prev, ok := x.articles[a.ID]; ok {
-			old[a.ID] = len(prev.Questions)
-		}
-	}
-	x.mu.RUnlock()
 	b := x.idx.NewBatch()
 	for _, a := range arts {
-		for i := len(a.Questions); i < old[a.ID]; i++ {
-			b.Delete(questionDocID(a.ID, i))
-		}
-		if err := b.Index(articleDocID(a.ID), articleDoc{Title: a.Title, Answer: a.Answer, Tags: a.Tags, Article: a.ID}); err != nil {
+		if err := b.Index(articleDocID(a.ID), articleDoc{Title: a.Title, Questions: a.Questions, Answer: a.Answer, Tags: a.Tags, Article: a.ID}); err != nil {
 			return fmt.Errorf("indexing article %q: %w", a.ID, err)
-		}
-		for i, q := range a.Questions {
-			if err := b.Index(questionDocID(a.ID, i), questionDoc{Question: q, Chars: q, Article: a.ID}); err != nil {
-				return fmt.Errorf("indexing article %q: %w", a.ID, err)
-			}
 		}
 	}
 	if err := x.idx.Batch(b); err != nil {
@@ -239,7 +216,7 @@ func (x *Index) documents(arts []Article) map[string][][]string {
 }
 
 func (x *Index) articleTerms(a Article) articleTerms {
-	t := articleTerms{all: make(map[string]bool)}
+	t := articleTerms{all: make(map[string]bool), tags: x.termSet(a.Tags...), answer: x.termSet(a.Answer)}
 	for _, text := range append([]string{a.Title}, a.Questions...) {
 		set := make(map[string]bool)
 		for _, term := range x.Tokens(text) {
@@ -251,19 +228,25 @@ func (x *Index) articleTerms(a Article) articleTerms {
 	return t
 }
 
+func (x *Index) termSet(texts ...string) map[string]bool {
+	set := make(map[string]bool)
+	for _, text := range texts {
+		for _, term := range x.Tokens(text) {
+			set[term] = true
+		}
+	}
+	return set
+}
+
 // Delete removes an article; it returns ErrNotFound for an unknown id.
 func (x *Index) Delete(ctx context.Context, id string) error {
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
-	a, err := x.Article(id)
-	if err != nil {
+	if _, err := x.Article(id); err != nil {
 		return err
 	}
 	b := x.idx.NewBatch()
 	b.Delete(articleDocID(id))
-	for i := range a.Questions {
-		b.Delete(questionDocID(id, i))
-	}
 	if err := x.idx.Batch(b); err != nil {
 		return fmt.Errorf("deleting article %q: %w", id, err)
 	}

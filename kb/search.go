@@ -19,32 +19,26 @@ const (
 	boostTitle    = 0.8
 	boostTags     = 0.4
 	boostAnswer   = 0.15
-	boostChars    = 0.3
 	boostFuzzy    = 0.3
 )
 
-// typoWords returns the Latin words of text that are long enough to carry a typo.
-func typoWords(text string) string {
-	// Fold full-width letters first, as the analyzer does, so ｉｎｖｏｉｃｅ counts too.
-	text = strings.Map(func(r rune) rune {
-		if r >= '\uFF01' && r <= '\uFF5E' {
-			return r - 0xFEE0
-		}
-		return r
-	}, text)
+// typoWords returns the Latin words of text that are long enough to carry a typo and
+// that no title or question holds: a known word is no typo, and a fuzzy search for it
+// would only cost time.
+func (x *Index) typoWords(text string) string {
 	var out []string
-	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !(r < 128 && unicode.IsLetter(r)) }) {
-		if len(w) >= 5 {
-			out = append(out, w)
+	for _, w := range latinWords(text) {
+		if len(w) < 5 || strings.IndexFunc(w, unicode.IsDigit) >= 0 {
+			continue
 		}
+		terms := x.Tokens(w)
+		if len(terms) == 1 && x.cls.docFreqs(terms)[0] > 0 {
+			continue
+		}
+		out = append(out, w)
 	}
 	return strings.Join(out, " ")
 }
-
-// evidence weighs an article's matching questions, best first: the best match counts
-// fully, further matches add evidence with falling weight, so an article whose several
-// questions match beats one with a single lucky match of the same strength.
-var evidence = []float64{1, 0.35, 0.15, 0.05}
 
 // Hit is one ranked search result.
 type Hit struct {
@@ -55,8 +49,7 @@ type Hit struct {
 	// Prob is the article's classifier's belief, 0 to 1, that the question is one of
 	// the article's rather than one of its most similar articles'.
 	Prob float64
-	// Lexical is the retrieval score: the article's question documents' bleve scores
-	// weighed by evidence, plus its article document's score.
+	// Lexical is the retrieval score: the article document's bleve score.
 	Lexical float64
 	// Coverage is the share of the query's terms found in the article's title and
 	// questions, from 0 to 1.
@@ -78,10 +71,17 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 	if len(qterms) == 0 {
 		return nil, nil
 	}
+	// What bleve's match query would build, from the one analysis above, for the terms
+	// that can tell articles apart.
+	lookup := x.searchTerms(qterms)
 	field := func(name string, boost float64) query.Query {
-		q := bleve.NewMatchQuery(text)
-		q.SetField(name)
-		q.Analyzer = analyzerName
+		terms := make([]query.Query, len(lookup))
+		for i, term := range lookup {
+			tq := bleve.NewTermQuery(term)
+			tq.SetField(name)
+			terms[i] = tq
+		}
+		q := bleve.NewDisjunctionQuery(terms...)
 		q.SetBoost(boost)
 		return q
 	}
@@ -90,11 +90,10 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		field("title", boostTitle),
 		field("tags", boostTags),
 		field("answer", boostAnswer),
-		charField(text),
 	)
-	if words := typoWords(text); words != "" {
-		// Latin words of five letters or more also match with one typo. Han text is
-		// left out: one edit of a two-character term matches almost anything.
+	if words := x.typoWords(text); words != "" {
+		// Unknown Latin words of five letters or more also match with one typo. Han
+		// text is left out: one edit of a two-character term matches almost anything.
 		fz := bleve.NewMatchQuery(words)
 		fz.SetField("questions")
 		fz.Analyzer = analyzerName
@@ -102,82 +101,31 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		fz.SetBoost(boostFuzzy)
 		q.AddQuery(fz)
 	}
-	req := bleve.NewSearchRequestOptions(q, max(60, 12*k), 0, false)
-	req.IncludeLocations = true
+	req := bleve.NewSearchRequestOptions(q, max(40, 8*k), 0, false)
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("searching index: %w", err)
 	}
 
-	type agg struct {
-		qs      []float64
-		article float64
-		fields  map[string]bool
-	}
-	byID := make(map[string]*agg)
-	for _, h := range res.Hits {
-		kind, rest, _ := strings.Cut(h.ID, "/")
-		id := rest
-		if kind == "q" {
-			id = rest[:strings.LastIndexByte(rest, '/')]
-		}
-		a := byID[id]
-		if a == nil {
-			a = &agg{fields: make(map[string]bool)}
-			byID[id] = a
-		}
-		if kind == "q" {
-			a.qs = append(a.qs, h.Score)
-		} else {
-			a.article = h.Score
-		}
-		for f := range h.Locations {
-			if f == "chars" {
-				continue
-			}
-			a.fields[f] = true
-		}
-	}
-
 	qv := x.cls.vector(x.features(text))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	hits := make([]Hit, 0, len(byID))
-	for id, a := range byID {
+	hits := make([]Hit, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		id := strings.TrimPrefix(h.ID, "a/")
 		art, ok := x.articles[id]
 		if !ok {
 			continue // deleted between the search and now
 		}
-		if len(a.fields) == 0 {
-			// Only single characters matched: that ranks an article that matches
-			// otherwise, but is no evidence of its own.
-			continue
-		}
-		sort.Sort(sort.Reverse(sort.Float64Slice(a.qs)))
-		score := a.article
-		for i, s := range a.qs {
-			if i < len(evidence) {
-				score += evidence[i] * s
-			}
-		}
-		fields := make([]string, 0, len(a.fields))
-		for f := range a.fields {
-			fields = append(fields, f)
-		}
-		sort.Strings(fields)
-		t := x.terms[id]
 		logit, ok := x.cls.logit(qv, id)
 		if !ok {
 			logit = -10 // put by a concurrent Put whose models are not installed yet
 		}
 		hits = append(hits, Hit{
-			Article:  art,
-			Score:    logit,
-			Prob:     sigmoid(logit),
-			Lexical:  score,
-			Coverage: coverage(qterms, t.all),
-			Overlap:  bestOverlap(qterms, t.questions),
-			Fields:   fields,
+			Article: art,
+			Score:   logit,
+			Prob:    sigmoid(logit),
+			Lexical: h.Score,
 		})
 	}
 	hits = sameLanguage(hits, langOf(text))
@@ -190,7 +138,38 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 	if len(hits) > k {
 		hits = hits[:k]
 	}
+	for i := range hits {
+		t := x.terms[hits[i].Article.ID]
+		hits[i].Coverage, hits[i].Overlap = coverage(qterms, t.all), bestOverlap(qterms, t.questions)
+		hits[i].Fields = t.matched(qterms)
+	}
 	return hits, nil
+}
+
+// Terms held by more than commonDocs titles and questions are left out of the search,
+// the rarest minTerms excepted: in a large knowledge base, such a term (可以, 怎么 in
+// 10,000 articles) barely moves the ranking but makes bleve score a large share of all
+// documents. The classifier still sees every term.
+const (
+	commonDocs = 2000
+	minTerms   = 3
+)
+
+// searchTerms returns the terms to search for.
+func (x *Index) searchTerms(terms []string) []string {
+	df := x.cls.docFreqs(terms)
+	order := make([]int, len(terms))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return df[order[a]] < df[order[b]] })
+	out := make([]string, 0, len(terms))
+	for rank, i := range order {
+		if rank < minTerms || df[i] <= commonDocs {
+			out = append(out, terms[i])
+		}
+	}
+	return out
 }
 
 // sameLanguage keeps the hits in the question's language, if there is any: a shopper
@@ -232,12 +211,29 @@ func articleLang(a Article) string {
 	return a.Lang
 }
 
-func charField(text string) query.Query {
-	q := bleve.NewMatchQuery(text)
-	q.SetField("chars")
-	q.Analyzer = unigramAnalyzerName
-	q.SetBoost(boostChars)
-	return q
+// matched names the fields that hold one of the question's terms, sorted. An article
+// found by a fuzzy term only (a typo in a question) matched its questions.
+func (t articleTerms) matched(q []string) []string {
+	has := func(set map[string]bool) bool {
+		return slices.ContainsFunc(q, func(term string) bool { return set[term] })
+	}
+	var out []string
+	if has(t.answer) {
+		out = append(out, "answer")
+	}
+	if slices.ContainsFunc(t.questions[1:], has) {
+		out = append(out, "questions")
+	}
+	if has(t.tags) {
+		out = append(out, "tags")
+	}
+	if has(t.questions[0]) {
+		out = append(out, "title")
+	}
+	if len(out) == 0 {
+		out = append(out, "questions")
+	}
+	return out
 }
 
 func coverage(q []string, set map[string]bool) float64 {
