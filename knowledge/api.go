@@ -55,13 +55,17 @@ func (in articleInput) entry(id string) (kb.Entry, error) {
 	if e.Status == kb.StatusPublished {
 		e.Review = false
 	}
-	if err := e.Validate(); err != nil {
-		return e, err
+	return e, checkArticle(e.Article)
+}
+
+// checkArticle is what every write of an article's content must pass, whatever the path
+// (the editor, an agent's proposal, an attached question, a restore, an import): the
+// article is valid, and no field holds HTML or a link that could run script.
+func checkArticle(a kb.Article) error {
+	if err := a.Validate(); err != nil {
+		return err
 	}
-	if err := CheckContent(e.Article); err != nil {
-		return e, err
-	}
-	return e, nil
+	return CheckContent(a)
 }
 
 // cleanList trims the items, drops empty ones and repeats, keeping the order.
@@ -409,6 +413,11 @@ func (s *Service) Restore() http.HandlerFunc {
 		}
 		if v.Deleted {
 			writeError(w, http.StatusBadRequest, "invalid", "不能恢复删除操作本身，请选择更早的版本 (choose a version before the deletion)")
+			return
+		}
+		// A version saved under older content rules, or seeded, is checked as a new save.
+		if err := checkArticle(v.Article); err != nil {
+			writeStoreError(w, r, err)
 			return
 		}
 		e := v.Entry

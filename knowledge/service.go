@@ -104,6 +104,13 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Poll <= 0 {
 		cfg.Poll = 5 * time.Second
 	}
+	// The seed is written to the store as published articles: it passes the checks of
+	// every other write, so that a KEFU_KNOWLEDGE directory cannot bring in a script.
+	for _, a := range cfg.Seed {
+		if err := checkArticle(a); err != nil {
+			return nil, fmt.Errorf("knowledge: %s article %q: %w", cfg.SeedSource, a.ID, err)
+		}
+	}
 	b, err := cfg.NewBot(cfg.Index)
 	if err != nil {
 		return nil, err
