@@ -78,6 +78,9 @@ type Service struct {
 	cursorMu sync.Mutex // guards cursor
 	cursor   string     // the feed position the index reflects
 
+	reviewMu sync.Mutex      // guards review
+	review   map[string]bool // ids of the proposals waiting for review, as of cursor
+
 	unanswered chan kb.Unanswered // recorded questions on their way to the store
 
 	ui *editorUI
@@ -121,7 +124,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, store: cfg.Store, index: cfg.Index, bot: b, log: cfg.Logger,
-		ready: make(chan struct{}), unanswered: make(chan kb.Unanswered, 256), ui: ui,
+		ready: make(chan struct{}), review: make(map[string]bool), unanswered: make(chan kb.Unanswered, 256), ui: ui,
 	}, nil
 }
 
@@ -177,10 +180,14 @@ func (s *Service) rebuild(ctx context.Context) error {
 	}
 	var arts []kb.Article
 	keep := make(map[string]bool)
+	review := make(map[string]bool)
 	for _, e := range entries {
 		if e.Status == kb.StatusPublished {
 			arts = append(arts, e.Article)
 			keep[e.ID] = true
+		}
+		if isProposal(e) {
+			review[e.ID] = true
 		}
 	}
 	if err := s.index.Put(ctx, arts...); err != nil {
@@ -193,6 +200,7 @@ func (s *Service) rebuild(ctx context.Context) error {
 			}
 		}
 	}
+	s.setReviews(review)
 	s.setCursor(head)
 	s.log.Info().Int("articles", len(arts)).Dur("took", time.Since(start)).Msg("index built from the article store")
 	return nil
@@ -215,6 +223,7 @@ func (s *Service) apply(ctx context.Context, changes []kb.Change) error {
 	seen := make(map[string]bool, len(changes))
 	var put []kb.Article
 	var del []string
+	review := make(map[string]bool) // id → is a proposal now
 	for i := len(changes) - 1; i >= 0; i-- {
 		id := changes[i].ID
 		if seen[id] {
@@ -232,6 +241,7 @@ func (s *Service) apply(ctx context.Context, changes []kb.Change) error {
 		default:
 			del = append(del, id)
 		}
+		review[id] = err == nil && isProposal(e)
 	}
 	if err := s.index.Put(ctx, put...); err != nil {
 		return fmt.Errorf("indexing changed articles: %w", err)
@@ -241,6 +251,7 @@ func (s *Service) apply(ctx context.Context, changes []kb.Change) error {
 			return fmt.Errorf("removing article %q from the index: %w", id, err)
 		}
 	}
+	s.markReviews(review)
 	return nil
 }
 

@@ -72,6 +72,7 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("POST /api/proposals", k.Propose())
 	mux.HandleFunc("POST /api/editor/preview", k.Preview())
 	mux.HandleFunc("POST /api/editor/ask", k.Ask())
+	mux.HandleFunc("GET /api/editor/status", k.Status())
 	mux.HandleFunc("GET /api/unanswered", k.Unanswered())
 	mux.HandleFunc("POST /api/unanswered/dismiss", k.DismissUnanswered())
 	mux.HandleFunc("POST /api/unanswered/attach", k.AttachUnanswered())
