@@ -120,6 +120,7 @@ func (s *Service) Propose() http.HandlerFunc {
 			return
 		}
 		review := true
+		// conversation, the chat the proposal comes from, is kept with the article.
 		in.ID, in.Status, in.Review = "", kb.StatusDraft, &review
 		if in.Category == "" {
 			in.Category = kb.CategoryPresale
@@ -309,7 +310,7 @@ func Import(ctx context.Context, store kb.Store, arts []kb.Article, status, by s
 			delete(create, a.ID)
 		case update[a.ID]:
 			cur := byID[a.ID]
-			e := kb.Entry{Article: a, Status: cur.Status, Review: cur.Review}
+			e := kb.Entry{Article: a, Status: cur.Status, Review: cur.Review, Conversation: cur.Conversation}
 			if status != "" {
 				e.Status = status
 			}

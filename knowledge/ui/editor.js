@@ -26,6 +26,16 @@
     negative_sentiment: '顾客情绪不满',
     repeated_miss: '多次未答上',
   };
+  const FIELDS = {
+    title: '标题',
+    category: '分类',
+    questions: '问法',
+    answer: '答案',
+    tags: '标签',
+    after_sales: '售后',
+    lang: '语言',
+    status: '状态',
+  };
   const HISTORY_ACTIONS = { create: '创建', update: '修改', restore: '恢复', delete: '删除', import: '导入' };
   const DEFAULT_ERRORS = {
     400: '请求有误',
@@ -683,6 +693,11 @@
     st.className = 'pill s-' + (cur.deleted ? 'draft' : status);
     st.setAttribute('data-status', cur.deleted ? 'deleted' : status);
     show($('ed-review'), !!(a && a.review));
+    // A proposal names the chat it came from: the console opens it at #c=ID.
+    const conv = a && a.conversation ? String(a.conversation) : '';
+    show($('ed-source'), !!conv);
+    $('ed-source-link').textContent = conv;
+    $('ed-source-link').href = conv ? '/console#c=' + enc(conv) : '/console';
     const v = $('ed-version');
     v.textContent = a ? '第 ' + a.version + ' 版 · ' + (a.updated_by || '—') + ' · ' + fmtTime(a.updated_at) : '';
     v.setAttribute('data-version', a ? String(a.version) : '0');
@@ -931,6 +946,13 @@
       let meta = (v.by || '—') + ' · ' + fmtTime(v.at);
       if (v.restored_from) meta += ' · 恢复自第 ' + v.restored_from + ' 版';
       b.appendChild(h('div', 'hitem-meta', meta));
+      const fields = Array.isArray(v.fields) ? v.fields : [];
+      if (fields.length) {
+        const f = h('div', 'hitem-fields', '改动：' + fields.map((x) => FIELDS[x] || x).join('、'));
+        f.setAttribute('data-testid', 'history-fields');
+        f.setAttribute('data-fields', fields.join(','));
+        b.appendChild(f);
+      }
       b.addEventListener('click', () => loadVersion(v.version));
       li.appendChild(b);
       ul.appendChild(li);
