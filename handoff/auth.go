@@ -104,10 +104,14 @@ func (d *Desk) Login(ctx context.Context, name, password string) (string, User, 
 	return token, u, nil
 }
 
-// Authenticate returns the user of a session token, or ErrBadCredentials.
+// Authenticate returns the user of a session token or of an API token (see APIToken),
+// or ErrBadCredentials.
 func (d *Desk) Authenticate(ctx context.Context, token string) (User, error) {
 	if token == "" {
 		return User{}, ErrBadCredentials
+	}
+	if isAPIToken(token) {
+		return d.authenticateToken(ctx, token)
 	}
 	s, err := d.store.Session(ctx, hashToken(token))
 	if errors.Is(err, ErrNotFound) {

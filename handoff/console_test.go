@@ -82,6 +82,9 @@ func ctNewConsole(t *testing.T, open func(t *testing.T, now func() time.Time) St
 	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
 	mux.HandleFunc("GET /api/users", c.Users())
 	mux.HandleFunc("POST /api/users", c.AddUser())
+	mux.HandleFunc("GET /api/tokens", c.Tokens())
+	mux.HandleFunc("POST /api/tokens", c.AddToken())
+	mux.HandleFunc("DELETE /api/tokens/{id}", c.RevokeToken())
 	mux.HandleFunc("POST /api/presence", c.Presence())
 	mux.HandleFunc("GET /api/presence", c.Agents())
 	mux.HandleFunc("GET /api/me/load", c.Load())
@@ -200,6 +203,7 @@ func TestConsole(t *testing.T) {
 				{"reply", ctTestReply},
 				{"resolve", ctTestResolve},
 				{"users", ctTestUsers},
+				{"tokens", ctTestTokens},
 				{"events", ctTestEvents},
 			} {
 				t.Run(tc.name, func(t *testing.T) { tc.test(t, f) })

@@ -36,6 +36,15 @@ var (
 	errBusy = errors.New("another routing change is pending")
 )
 
+// Errors of API tokens (token.go).
+var (
+	// ErrBadAPIToken wraps every reason a new API token is refused, in words for the
+	// admin.
+	ErrBadAPIToken = errors.New("API 令牌信息无效")
+	// ErrAPITokenExists is returned for a token name in use.
+	ErrAPITokenExists = errors.New("API token name already in use")
+)
+
 // Errors of after-sales tickets (ticket.go).
 var (
 	// ErrBadTicket wraps every reason a ticket's fields are refused; its text after the

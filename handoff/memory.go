@@ -20,6 +20,7 @@ type MemoryStore struct {
 	waits    []time.Duration
 	users    map[string]User
 	sessions map[string]Session
+	tokens   map[string]APIToken // API tokens by ID (memory_tokens.go)
 
 	// Routing state, as the Redis engine keeps it under {q} (memory_route.go).
 	routes   map[string]*Route           // conversation → route
@@ -54,6 +55,7 @@ func NewMemoryStore(now func() time.Time) *MemoryStore {
 		convs:    make(map[string]*memConv),
 		users:    make(map[string]User),
 		sessions: make(map[string]Session),
+		tokens:   make(map[string]APIToken),
 		routes:   make(map[string]*Route),
 		revs:     make(map[string]int64),
 		pending:  make(map[string]RouteOp),

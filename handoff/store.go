@@ -89,6 +89,13 @@ type Store interface {
 	// Session returns an unexpired session or ErrNotFound.
 	Session(ctx context.Context, tokenHash string) (Session, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
+	// PutToken stores an API token under its ID; Token returns it or ErrNotFound;
+	// Tokens returns them all, oldest first; DeleteToken removes one, or returns
+	// ErrNotFound.
+	PutToken(ctx context.Context, t APIToken) error
+	Token(ctx context.Context, id string) (APIToken, error)
+	Tokens(ctx context.Context) ([]APIToken, error)
+	DeleteToken(ctx context.Context, id string) error
 
 	// AddShopperConversation puts conv first in the verified shopper's index of
 	// conversations (newest first, at most maxShopperHistory, each once);

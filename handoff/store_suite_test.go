@@ -69,6 +69,7 @@ func TestStore(t *testing.T) {
 			t.Run("transitions", func(t *testing.T) { testTransitions(t, e.new(t)) })
 			t.Run("waiting and owned", func(t *testing.T) { testIndexes(t, e.new(t)) })
 			t.Run("users and sessions", func(t *testing.T) { testUsers(t, e.new(t)) })
+			t.Run("api tokens", func(t *testing.T) { testTokens(t, e.new(t)) })
 			t.Run("events", func(t *testing.T) { testEvents(t, e.new(t)) })
 		})
 	}
@@ -306,6 +307,43 @@ func testUsers(t *testing.T, s Store) {
 	s.DeleteSession(ctx, "h1")
 	if _, err := s.Session(ctx, "h1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("deleted Session error = %v, want ErrNotFound", err)
+	}
+}
+
+func testTokens(t *testing.T, s Store) {
+	ctx := context.Background()
+	if ts, err := s.Tokens(ctx); err != nil || len(ts) != 0 {
+		t.Fatalf("Tokens of an empty store = %+v, %v", ts, err)
+	}
+	at := time.UnixMilli(1_700_000_000_000).UTC()
+	a := APIToken{ID: "00000000000000aa", Name: "sync", Role: RoleEditor, Hash: "h1", CreatedBy: "admin", CreatedAt: at.Add(time.Second)}
+	b := APIToken{ID: "00000000000000bb", Name: "erp", Role: RoleEditor, Hash: "h2", CreatedBy: "admin", CreatedAt: at}
+	for _, tok := range []APIToken{a, b} {
+		if err := s.PutToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Token(ctx, a.ID)
+	if err != nil || got != a {
+		t.Errorf("Token = %+v, %v; want %+v", got, err, a)
+	}
+	if _, err := s.Token(ctx, "00000000000000cc"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Token(unknown) error = %v, want ErrNotFound", err)
+	}
+	if ts, err := s.Tokens(ctx); err != nil || len(ts) != 2 || ts[0] != b || ts[1] != a {
+		t.Errorf("Tokens = %+v, %v; want erp then sync, oldest first", ts, err)
+	}
+	if err := s.DeleteToken(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Token(ctx, a.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted Token error = %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteToken(ctx, a.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("DeleteToken twice: error = %v, want ErrNotFound", err)
+	}
+	if ts, _ := s.Tokens(ctx); len(ts) != 1 || ts[0] != b {
+		t.Errorf("Tokens after a deletion = %+v", ts)
 	}
 }
 

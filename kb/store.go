@@ -28,6 +28,9 @@ type Entry struct {
 	Status string `json:"status"`
 	// Review marks a draft an agent proposed from a chat, waiting for an editor.
 	Review bool `json:"review,omitempty"`
+	// Conversation is the chat an agent proposed the article from, if any; it is kept
+	// through later versions, so that an editor can read where the article came from.
+	Conversation string `json:"conversation,omitempty"`
 	// Version counts the saves of the article, from 1. An update names the version it
 	// edits; the store refuses it with ErrConflict when that is no longer the latest.
 	Version int `json:"version"`

@@ -177,7 +177,7 @@ func testCreateRead(t *testing.T, s Store) {
 	}
 	mustCreate(t, s, article("c", "gamma"))
 	draft := article("a", "alpha")
-	draft.Status, draft.Review = StatusDraft, true
+	draft.Status, draft.Review, draft.Conversation = StatusDraft, true, "c_Zm9vYmFy"
 	mustCreate(t, s, draft)
 
 	list, err := s.List(ctx)
@@ -191,8 +191,11 @@ func testCreateRead(t *testing.T, s Store) {
 	if !slices.Equal(ids, []string{"a", "b", "c"}) {
 		t.Fatalf("List ids = %v, want a b c", ids)
 	}
-	if a := list[0]; a.Status != StatusDraft || !a.Review || a.Version != 1 {
-		t.Errorf("List[0] = %+v, want the draft for review", a)
+	if a := list[0]; a.Status != StatusDraft || !a.Review || a.Version != 1 || a.Conversation != "c_Zm9vYmFy" {
+		t.Errorf("List[0] = %+v, want the draft for review from its conversation", a)
+	}
+	if vs := mustVersions(t, s, "a"); vs[0].Conversation != "c_Zm9vYmFy" {
+		t.Errorf("Versions(a)[0] = %+v, want its conversation", vs[0])
 	}
 
 	vs := mustVersions(t, s, "b")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ type articleInput struct {
 	// Review marks a proposal waiting for an editor; on a PUT, absent keeps the flag
 	// of the version edited. Publishing clears it.
 	Review *bool `json:"review"`
+	// Conversation is the chat a proposal comes from; it is set when the article is
+	// created, and later saves keep it.
+	Conversation string `json:"conversation"`
 	// Version is the version a PUT edits.
 	Version int `json:"version"`
 	// Unanswered are unanswered questions this save answers: they are dismissed.
@@ -45,6 +49,10 @@ func (in articleInput) entry(id string) (kb.Entry, error) {
 			Tags: cleanList(in.Tags), AfterSales: in.AfterSales, Lang: in.Lang,
 		},
 		Status: in.Status, Review: in.Review != nil && *in.Review,
+		Conversation: strings.TrimSpace(in.Conversation),
+	}
+	if e.Conversation != "" && !conversationPattern.MatchString(e.Conversation) {
+		return e, fmt.Errorf("%w: conversation %q is not a conversation id", kb.ErrInvalid, in.Conversation)
 	}
 	if e.Status == "" {
 		e.Status = kb.StatusDraft
@@ -55,14 +63,22 @@ func (in articleInput) entry(id string) (kb.Entry, error) {
 	if e.Status == kb.StatusPublished {
 		e.Review = false
 	}
-	if err := e.Validate(); err != nil {
-		return e, err
-	}
-	if err := CheckContent(e.Article); err != nil {
-		return e, err
-	}
-	return e, nil
+	return e, checkArticle(e.Article)
 }
+
+// checkArticle is what every write of an article's content must pass, whatever the path
+// (the editor, an agent's proposal, an attached question, a restore, an import): the
+// article is valid, and no field holds HTML or a link that could run script.
+func checkArticle(a kb.Article) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	return CheckContent(a)
+}
+
+// conversationPattern is what a conversation id may look like (handoff makes them
+// "c_" and 22 characters of base64url).
+var conversationPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // cleanList trims the items, drops empty ones and repeats, keeping the order.
 func cleanList(in []string) []string {
@@ -272,10 +288,15 @@ func (s *Service) Update() http.HandlerFunc {
 		}
 		id := r.PathValue("id")
 		e, err := in.entry(id)
-		if err == nil && in.Review == nil && e.Status == kb.StatusDraft {
+		if err == nil {
+			// What the form does not carry comes from the version edited: where a
+			// proposal came from, and, unless the body says, whether it waits for review.
 			var cur kb.Entry
 			if cur, err = s.store.Get(r.Context(), id); err == nil {
-				e.Review = cur.Review
+				e.Conversation = cur.Conversation
+				if in.Review == nil && e.Status == kb.StatusDraft {
+					e.Review = cur.Review
+				}
 			}
 		}
 		if err == nil {
@@ -331,6 +352,9 @@ type versionView struct {
 	RestoredFrom int       `json:"restored_from,omitempty"`
 	Deleted      bool      `json:"deleted,omitempty"`
 	Title        string    `json:"title"`
+	// Fields are the fields this version changed from the one before it (none for the
+	// first version and for a deletion).
+	Fields []string `json:"fields"`
 }
 
 // Versions handles GET /api/articles/{id}/versions: the history, newest first.
@@ -345,7 +369,10 @@ func (s *Service) Versions() http.HandlerFunc {
 		for i, v := range vs {
 			out[i] = versionView{
 				Version: v.Version, Action: v.Action, Status: v.Status, By: v.UpdatedBy, At: v.UpdatedAt,
-				RestoredFrom: v.RestoredFrom, Deleted: v.Deleted, Title: v.Title,
+				RestoredFrom: v.RestoredFrom, Deleted: v.Deleted, Title: v.Title, Fields: []string{},
+			}
+			if i+1 < len(vs) && !v.Deleted { // vs is newest first
+				out[i].Fields = changedEntryFields(vs[i+1].Entry, v.Entry)
 			}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"versions": out})
@@ -409,6 +436,11 @@ func (s *Service) Restore() http.HandlerFunc {
 		}
 		if v.Deleted {
 			writeError(w, http.StatusBadRequest, "invalid", "不能恢复删除操作本身，请选择更早的版本 (choose a version before the deletion)")
+			return
+		}
+		// A version saved under older content rules, or seeded, is checked as a new save.
+		if err := checkArticle(v.Article); err != nil {
+			writeStoreError(w, r, err)
 			return
 		}
 		e := v.Entry

@@ -120,6 +120,7 @@ func (s *Service) Propose() http.HandlerFunc {
 			return
 		}
 		review := true
+		// conversation, the chat the proposal comes from, is kept with the article.
 		in.ID, in.Status, in.Review = "", kb.StatusDraft, &review
 		if in.Category == "" {
 			in.Category = kb.CategoryPresale
@@ -203,7 +204,9 @@ func (s *Service) AttachUnanswered() http.HandlerFunc {
 		if !slices.Contains(e.Questions, q) {
 			e.Questions = append(e.Questions, q)
 		}
-		if err := e.Validate(); err != nil {
+		// The question is a shopper's own words: it must pass the same checks as an
+		// editor's, or a "<script>" typed into the widget would become article content.
+		if err := checkArticle(e.Article); err != nil {
 			writeStoreError(w, r, err)
 			return
 		}
@@ -264,8 +267,16 @@ func (s *Service) Import() http.HandlerFunc {
 // Import plans the import of arts into store and, unless dryRun, carries it out: new
 // ids are created (status, or published when empty), changed articles updated (status,
 // or their own when empty); nothing is deleted. It returns the plan and how many
-// articles it saved; on an error, those saved before it stay.
+// articles it saved; on an error, those saved before it stay. An article that fails
+// kb.Article.Validate or CheckContent stops it before anything is saved.
 func Import(ctx context.Context, store kb.Store, arts []kb.Article, status, by string, dryRun bool) (ImportPlan, int, error) {
+	// ReadImport has dropped what fails these checks; an article from elsewhere stops
+	// the import before anything is saved.
+	for _, a := range arts {
+		if err := checkArticle(a); err != nil {
+			return ImportPlan{}, 0, fmt.Errorf("importing %q: %w", a.ID, err)
+		}
+	}
 	current, err := store.List(ctx)
 	if err != nil {
 		return ImportPlan{}, 0, err
@@ -299,7 +310,7 @@ func Import(ctx context.Context, store kb.Store, arts []kb.Article, status, by s
 			delete(create, a.ID)
 		case update[a.ID]:
 			cur := byID[a.ID]
-			e := kb.Entry{Article: a, Status: cur.Status, Review: cur.Review}
+			e := kb.Entry{Article: a, Status: cur.Status, Review: cur.Review, Conversation: cur.Conversation}
 			if status != "" {
 				e.Status = status
 			}

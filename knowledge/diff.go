@@ -158,3 +158,17 @@ func appendLCSDiff(out []DiffLine, a, b []string) []DiffLine {
 	}
 	return out
 }
+
+// changedEntryFields names the fields in which entry b differs from entry a, in this order:
+// "title", "category", "questions", "answer", "tags", "after_sales", "lang" (compared as
+// an import compares them) and "status".
+func changedEntryFields(a, b kb.Entry) []string {
+	fields := changedFields(a.Article, b.Article)
+	if a.Status != b.Status {
+		fields = append(fields, "status")
+	}
+	if fields == nil {
+		fields = []string{}
+	}
+	return fields
+}

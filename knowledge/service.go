@@ -78,6 +78,9 @@ type Service struct {
 	cursorMu sync.Mutex // guards cursor
 	cursor   string     // the feed position the index reflects
 
+	reviewMu sync.Mutex      // guards review
+	review   map[string]bool // ids of the proposals waiting for review, as of cursor
+
 	unanswered chan kb.Unanswered // recorded questions on their way to the store
 
 	ui *editorUI
@@ -104,6 +107,13 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Poll <= 0 {
 		cfg.Poll = 5 * time.Second
 	}
+	// The seed is written to the store as published articles: it passes the checks of
+	// every other write, so that a KEFU_KNOWLEDGE directory cannot bring in a script.
+	for _, a := range cfg.Seed {
+		if err := checkArticle(a); err != nil {
+			return nil, fmt.Errorf("knowledge: %s article %q: %w", cfg.SeedSource, a.ID, err)
+		}
+	}
 	b, err := cfg.NewBot(cfg.Index)
 	if err != nil {
 		return nil, err
@@ -114,7 +124,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, store: cfg.Store, index: cfg.Index, bot: b, log: cfg.Logger,
-		ready: make(chan struct{}), unanswered: make(chan kb.Unanswered, 256), ui: ui,
+		ready: make(chan struct{}), review: make(map[string]bool), unanswered: make(chan kb.Unanswered, 256), ui: ui,
 	}, nil
 }
 
@@ -170,10 +180,14 @@ func (s *Service) rebuild(ctx context.Context) error {
 	}
 	var arts []kb.Article
 	keep := make(map[string]bool)
+	review := make(map[string]bool)
 	for _, e := range entries {
 		if e.Status == kb.StatusPublished {
 			arts = append(arts, e.Article)
 			keep[e.ID] = true
+		}
+		if isProposal(e) {
+			review[e.ID] = true
 		}
 	}
 	if err := s.index.Put(ctx, arts...); err != nil {
@@ -186,6 +200,7 @@ func (s *Service) rebuild(ctx context.Context) error {
 			}
 		}
 	}
+	s.setReviews(review)
 	s.setCursor(head)
 	s.log.Info().Int("articles", len(arts)).Dur("took", time.Since(start)).Msg("index built from the article store")
 	return nil
@@ -208,6 +223,7 @@ func (s *Service) apply(ctx context.Context, changes []kb.Change) error {
 	seen := make(map[string]bool, len(changes))
 	var put []kb.Article
 	var del []string
+	review := make(map[string]bool) // id → is a proposal now
 	for i := len(changes) - 1; i >= 0; i-- {
 		id := changes[i].ID
 		if seen[id] {
@@ -225,6 +241,7 @@ func (s *Service) apply(ctx context.Context, changes []kb.Change) error {
 		default:
 			del = append(del, id)
 		}
+		review[id] = err == nil && isProposal(e)
 	}
 	if err := s.index.Put(ctx, put...); err != nil {
 		return fmt.Errorf("indexing changed articles: %w", err)
@@ -234,6 +251,7 @@ func (s *Service) apply(ctx context.Context, changes []kb.Change) error {
 			return fmt.Errorf("removing article %q from the index: %w", id, err)
 		}
 	}
+	s.markReviews(review)
 	return nil
 }
 

@@ -41,16 +41,24 @@ type env struct {
 	srv   *httptest.Server
 }
 
-func newEnv(t *testing.T, seed []kb.Article) *env {
+func newEnv(t *testing.T, seed []kb.Article) *env { t.Helper(); return newEnvWith(t, seed, nil) }
+
+// newEnvWith is newEnv with the Service's store wrapped by wrap, when it is not nil: a
+// store that fails on cue.
+func newEnvWith(t *testing.T, seed []kb.Article, wrap func(*kb.MemoryStore) kb.Store) *env {
 	t.Helper()
 	store := kb.NewMemoryStore(nil)
+	var svcStore kb.Store = store
+	if wrap != nil {
+		svcStore = wrap(store)
+	}
 	idx, err := kb.New(kb.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
 	svc, err := knowledge.New(knowledge.Config{
-		Store: store, Index: idx, Auth: users, Seed: seed, Poll: 50 * time.Millisecond,
+		Store: svcStore, Index: idx, Auth: users, Seed: seed, Poll: 50 * time.Millisecond,
 		NewBot: func(s bot.Searcher) (*bot.Bot, error) { return bot.New(bot.Config{Searcher: s}) },
 		Logger: zerolog.Nop(),
 	})
@@ -83,6 +91,7 @@ func newEnv(t *testing.T, seed []kb.Article) *env {
 	mux.HandleFunc("POST /api/proposals", svc.Propose())
 	mux.HandleFunc("POST /api/editor/preview", svc.Preview())
 	mux.HandleFunc("POST /api/editor/ask", svc.Ask())
+	mux.HandleFunc("GET /api/editor/status", svc.Status())
 	mux.HandleFunc("GET /api/unanswered", svc.Unanswered())
 	mux.HandleFunc("POST /api/unanswered/dismiss", svc.DismissUnanswered())
 	mux.HandleFunc("POST /api/unanswered/attach", svc.AttachUnanswered())

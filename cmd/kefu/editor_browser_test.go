@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -41,173 +37,6 @@ const (
 
 var tradeInQuestions = []string{"旧手机可以抵钱吗", "能以旧换新吗", "旧手机回收怎么算价格", "以旧换新怎么操作"}
 
-// chromiumPath returns the browser for the browser tests, or skips the test (fails it
-// in CI, where a skipped browser test would hide a broken editor).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("KEFU_BROWSER_TESTS") == "0" {
-		t.Skip("browser tests turned off (KEFU_BROWSER_TESTS=0)")
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const msg = "chromium not found: install it with `bash .ci/deps browser` (Debian's chromium package)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// browserTab starts a headless chromium with a fresh profile and returns its first
-// tab. The browser is stopped, and waited for, when the test ends.
-func browserTab(t *testing.T) context.Context {
-	t.Helper()
-	exe := chromiumPath(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 960),
-	)
-	// Registered after TempDir, so it runs first: the browser has exited before its
-	// profile directory is removed.
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(alloc)
-	t.Cleanup(cancelTab)
-	// The first Do binds the browser to tab, which has no deadline; a browser that does
-	// not start within 20 s is stopped instead.
-	start, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	go func() {
-		<-start.Done()
-		if errors.Is(start.Err(), context.DeadlineExceeded) {
-			cancelAlloc()
-		}
-	}()
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-	return tab
-}
-
-// screenshotDir is $KEFU_SCREENSHOTS, or a temporary directory.
-func screenshotDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("KEFU_SCREENSHOTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// browserSteps runs steps in a tab with a deadline per step, and fails the test
-// with what the page shows when one fails.
-type browserSteps struct {
-	t     *testing.T
-	shots string
-}
-
-func (b browserSteps) do(tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 15*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		b.fail(tab, what, err)
-	}
-}
-
-// fail saves a screenshot and the page's visible error messages, then fails.
-func (b browserSteps) fail(tab context.Context, what string, err error) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
-	defer cancel()
-	if png, serr := chromedp.Run(ctx, chromedp.CaptureScreenshot()); serr == nil {
-		p := filepath.Join(b.shots, "editor-failure.png")
-		if os.WriteFile(p, png, 0o644) == nil {
-			b.t.Logf("screenshot of the failure: %s", p)
-		}
-	}
-	msgs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](
-		`[...document.querySelectorAll('.form-error:not([hidden]), .toast')].map(e => (e.id || 'toast') + ': ' + e.textContent)`))
-	b.t.Fatalf("%s: %v\nmessages on the page: %q", what, err, msgs)
-}
-
-// newTab opens another tab in the browser of tab, in front, closed when the test ends.
-func (b browserSteps) newTab(tab context.Context, opts ...chromedp.ContextOption) context.Context {
-	b.t.Helper()
-	next, cancel := chromedp.NewContext(tab, opts...)
-	b.t.Cleanup(cancel)
-	// The first Run binds the tab's life to its context: this one, not a step's.
-	if err := chromedp.Do(next); err != nil {
-		b.t.Fatalf("opening a tab: %v", err)
-	}
-	b.front(next)
-	return next
-}
-
-// front brings a tab to the front: a tab in the background draws no frames, so it
-// cannot be captured.
-func (b browserSteps) front(tab context.Context) {
-	b.t.Helper()
-	if _, err := chromedp.Call(b.within(tab), page.BringToFront, cdp.Empty{}); err != nil {
-		b.t.Fatalf("bringing a tab to the front: %v", err)
-	}
-}
-
-// within is tab with a deadline for one call; the deadline is cancelled when the
-// test ends.
-func (b browserSteps) within(tab context.Context) context.Context {
-	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
-	b.t.Cleanup(cancel)
-	return ctx
-}
-
-func (b browserSteps) screenshot(tab context.Context, name string) {
-	b.t.Helper()
-	png, err := chromedp.Run(b.within(tab), chromedp.CaptureScreenshot())
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	p := filepath.Join(b.shots, name)
-	if err := os.WriteFile(p, png, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Logf("screenshot: %s", p)
-}
-
-func (b browserSteps) attr(tab context.Context, sel, name string) string {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
-	if err != nil {
-		b.fail(tab, "reading "+sel+"@"+name, err)
-	}
-	return v.Value
-}
-
-// selectAll selects the text of a field, as Ctrl+A does, so that typing replaces it.
-// (chromedp.SetValue cannot set an empty value, and Clear empties only a textarea's
-// initial text.)
-func selectAll(id string) chromedp.Action[chromedp.Void] {
-	return chromedp.Evaluate[chromedp.Void](`document.getElementById(` + quoteJS(id) + `).select()`)
-}
-
-// shadow is a JS path to an element of the shop widget, which lives in a shadow root.
-func shadow(testid string) chromedp.JSPath {
-	return chromedp.JSPath(`document.querySelector("kefu-widget").shadowRoot.querySelector('[data-testid="` + testid + `"]')`)
-}
-
 type savedArticle struct {
 	Version   int
 	Status    string
@@ -215,10 +44,12 @@ type savedArticle struct {
 	Questions []string
 }
 
-// TestEditorBrowser drives the knowledge editor in a real browser as an editor would:
-// write a draft with a live preview, check the bot tester, publish and see a shopper
-// get the answer in the shop's widget, edit, read the diff, restore, and be refused an
-// answer with a script in it.
+// TestEditorBrowser drives the knowledge editor in a real browser as an editor (a user
+// of role editor) would: write a draft with a live preview, check the bot tester,
+// publish and see a shopper get the answer in the shop's widget, edit, read the diff
+// and the fields changed, restore, be refused an answer with a script in it, review an
+// agent's proposal from the proposals badge and see the chat it came from, and import a
+// file after its dry run.
 func TestEditorBrowser(t *testing.T) {
 	tab := browserTab(t)
 	b := browserSteps{t: t, shots: screenshotDir(t)}
@@ -227,7 +58,27 @@ func TestEditorBrowser(t *testing.T) {
 	if pw == "" {
 		t.Fatalf("no admin password in the log:\n%s", k.logText())
 	}
-	admin := login(t, k, "admin", pw)
+	root := login(t, k, "admin", pw)
+	// The admin adds an editor and an agent; the editor does the work.
+	for _, u := range []map[string]string{
+		{"username": "mei", "password": "editor-secret", "role": "editor", "group": "presale"},
+		{"username": "li.na", "password": "agent-secret", "role": "agent", "group": "presale"},
+	} {
+		if code := root.do("POST", "/api/users", u, nil); code != 201 {
+			t.Fatalf("adding %s: status %d", u["username"], code)
+		}
+	}
+	admin := login(t, k, "mei", "editor-secret") // the editor's API client, to check what the page saved
+
+	// An agent proposes an article from a shopper's chat before the editor signs in.
+	chat, _ := dialShopper(t, k, "")
+	var proposal struct{ ID string }
+	if code := login(t, k, "li.na", "agent-secret").do("POST", "/api/proposals", map[string]any{
+		"title": "可以送货上楼吗", "questions": []string{"快递能送上楼吗"}, "answer": "大件商品请提前与快递员约好时间，一般可以送货上楼。",
+		"conversation": chat.conv,
+	}, &proposal); code != 201 {
+		t.Fatalf("proposing: status %d", code)
+	}
 
 	// A page that opens a dialog (say an alert from an injected script) fails the test.
 	var dialogMu sync.Mutex
@@ -247,16 +98,24 @@ func TestEditorBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// 1. Sign in and write the article as a draft.
+	// 1. Sign in as the editor, see the proposal waiting, and write the article as a draft.
 	b.do(tab, "signing in",
 		chromedp.Navigate(k.url("/editor")),
 		chromedp.WaitVisible(chromedp.ID("login-username")),
-		chromedp.SendKeys(chromedp.ID("login-username"), "admin"),
-		chromedp.SendKeys(chromedp.ID("login-password"), pw),
+		chromedp.SendKeys(chromedp.ID("login-username"), "mei"),
+		chromedp.SendKeys(chromedp.ID("login-password"), "editor-secret"),
 		chromedp.Click(chromedp.ID("login-submit")),
 		chromedp.WaitVisible(chromedp.ID("new-article-btn")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="article-item"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#me-role[data-role="editor"]`)),
+		chromedp.WaitVisible(chromedp.ID("proposals-count")),
 	)
+	if n, err := chromedp.Run(b.within(tab), chromedp.Text(chromedp.ID("proposals-count"))); err != nil || n != "1" {
+		t.Errorf("proposals badge = %q (%v), want 1", n, err)
+	}
+	if v, err := chromedp.Run(b.within(tab), chromedp.Evaluate[bool](`document.getElementById('index-banner').hidden`)); err != nil || !v {
+		t.Errorf("the stale-index banner shows on a node that follows its store (%v)", err)
+	}
 	writeDraft := []chromedp.Action[chromedp.Void]{
 		chromedp.Click(chromedp.ID("new-article-btn")),
 		chromedp.WaitVisible(chromedp.ID("art-title")),
@@ -341,6 +200,11 @@ func TestEditorBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="history-item"][data-version="3"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#history-detail[data-version="3"] .diff-line.op-add`)),
 	)
+	for v, want := range map[string]string{"3": "answer", "2": "status"} {
+		if f := b.attr(tab, `[data-testid="history-item"][data-version="`+v+`"] [data-testid="history-fields"]`, "data-fields"); f != want {
+			t.Errorf("history of version %s names the fields %q, want %q", v, f, want)
+		}
+	}
 	type diffLine struct{ Op, Text string }
 	diff, err := chromedp.Run(b.within(tab), chromedp.Evaluate[[]diffLine](
 		`[...document.querySelectorAll('#history-detail .diff-line')].map(e => ({op: e.dataset.op, text: e.textContent}))`))
@@ -394,10 +258,56 @@ func TestEditorBrowser(t *testing.T) {
 	}
 	dialogMu.Unlock()
 
-	// An agent may sign in but not edit: the page says so.
-	if code := admin.do("POST", "/api/users", map[string]string{"username": "li.na", "password": "agent-secret", "role": "agent", "group": "presale"}, nil); code/100 != 2 {
-		t.Fatalf("adding an agent: status %d", code)
+	// 6. The proposals badge lists the agent's proposal, which names its chat.
+	item := `#article-list [data-id="` + proposal.ID + `"]`
+	b.do(tab, "reviewing the proposal",
+		chromedp.Click(chromedp.ID("proposals-count")),
+		chromedp.WaitVisible(chromedp.CSS(item)),
+		chromedp.Poll[chromedp.Void](`document.querySelectorAll('#article-list [data-testid="article-item"]').length === 1`, chromedp.WithPollingTimeout(5*time.Second)),
+		chromedp.Click(chromedp.CSS(item)),
+		// The refused answer is still in the form: the editor discards it.
+		chromedp.WaitVisible(chromedp.ID("confirm-ok")),
+		chromedp.Click(chromedp.ID("confirm-ok")),
+		chromedp.WaitVisible(chromedp.ID("ed-source")),
+		chromedp.WaitVisible(chromedp.CSS(`#ed-review`)),
+	)
+	if text, err := chromedp.Run(b.within(tab), chromedp.Text(chromedp.ID("ed-source-link"))); err != nil || text != chat.conv {
+		t.Errorf("the proposal's source = %q (%v), want the chat %s", text, err, chat.conv)
 	}
+	if href := b.attr(tab, "#ed-source-link", "href"); href != "/console#c="+chat.conv {
+		t.Errorf("the proposal's source links to %q, want the chat in the console", href)
+	}
+	b.screenshot(tab, "editor-5-proposal.png")
+
+	// 7. Import a JSON Lines file: the dry run's plan first, then the import.
+	jsonl := filepath.Join(t.TempDir(), "sync.jsonl")
+	if err := os.WriteFile(jsonl, []byte(`{"id":"gift-wrap","title":"可以礼品包装吗","category":"presale","questions":["能包装成礼物吗"],"answer":"可以的，下单时勾选「礼品包装」。"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.do(tab, "importing a file",
+		chromedp.Click(chromedp.ID("nav-transfer")),
+		chromedp.WaitVisible(chromedp.ID("import-file")),
+		chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{jsonl}),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="plan-create"]`)),
+		chromedp.WaitVisible(chromedp.ID("import-confirm")),
+	)
+	if plan, err := chromedp.Run(b.within(tab), chromedp.Text(chromedp.CSS(`[data-testid="plan-create"]`))); err != nil || !strings.Contains(plan, "gift-wrap") {
+		t.Errorf("the dry run's plan = %q (%v), want gift-wrap created", plan, err)
+	}
+	if code := admin.do("GET", "/api/articles/gift-wrap", nil, nil); code != 404 {
+		t.Fatalf("the dry run saved the article: status %d", code)
+	}
+	b.screenshot(tab, "editor-6-import-plan.png")
+	b.do(tab, "confirming the import",
+		chromedp.Click(chromedp.ID("import-confirm")),
+		chromedp.WaitVisible(chromedp.ID("import-result")),
+	)
+	saved = savedArticle{}
+	if code := admin.do("GET", "/api/articles/gift-wrap", nil, &saved); code != 200 || saved.Status != "published" || saved.Version != 1 {
+		t.Fatalf("imported article = %d %+v, want published at version 1", code, saved)
+	}
+
+	// An agent may sign in but not edit: the page says so.
 	other := b.newTab(tab, chromedp.WithNewBrowserContext()) // its own cookies
 	b.do(other, "signing in as an agent",
 		chromedp.Navigate(k.url("/editor")),
@@ -432,10 +342,4 @@ func waitBotAnswers(t *testing.T, a *agent, text, id string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// quoteJS quotes s as a JavaScript string literal.
-func quoteJS(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,8 +109,12 @@ func TestKnowledgeTwoNodes(t *testing.T) {
 	onB = &agent{t: t, p: nodeB, token: edA.token}
 	waitAnswers(t, onB, question, "trade-in", true, 5*time.Second)
 
+	// Without Redis the node cannot follow the feed, and says so rather than serve a
+	// stale index silently; with Redis back, it says it follows again.
 	rs.Stop()
+	waitNodeState(t, nodeB, 503, "1", 10*time.Second)
 	rs.Restart()
+	waitNodeState(t, nodeB, 200, "0", 10*time.Second)
 	draft["version"] = saved.Version
 	deadline := time.Now().Add(10 * time.Second)
 	for edA.do("PUT", "/api/articles/trade-in", draft, &saved) != 200 {
@@ -118,6 +124,45 @@ func TestKnowledgeTwoNodes(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	waitAnswers(t, onB, question, "trade-in", false, 10*time.Second)
+}
+
+// nodeState reads the node's /readyz status and the value of its
+// kefu_knowledge_index_stale metric ("" when it cannot be read).
+func nodeState(p *proc) (ready int, stale string) {
+	resp, err := http.Get(p.url("/readyz"))
+	if err == nil {
+		ready = resp.StatusCode
+		resp.Body.Close()
+	}
+	resp, err = http.Get(p.url("/metrics"))
+	if err != nil {
+		return ready, ""
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "kefu_knowledge_index_stale "); ok {
+			stale = v
+		}
+	}
+	return ready, stale
+}
+
+// waitNodeState polls until the node's /readyz answers ready and its stale metric is
+// stale.
+func waitNodeState(t *testing.T, p *proc, ready int, stale string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		r, s := nodeState(p)
+		if r == ready && s == stale {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s: /readyz %d and kefu_knowledge_index_stale %q after %v, want %d and %s", p.addr, r, s, within, ready, stale)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // TestArticlesImportExport imports a directory of Markdown articles into Redis from the

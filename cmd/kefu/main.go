@@ -3,6 +3,8 @@
 //	kefu [serve] [flags]          run the server (the default)
 //	kefu user add --role R --group G NAME
 //	                              add a user to the configured Redis; password from stdin
+//	kefu token add [--role editor] NAME | list | revoke ID
+//	                              issue, list and revoke API tokens in the configured Redis
 //	kefu eval [--kb PATH] --questions FILE[,FILE…]
 //	                              measure the bot on labelled questions
 //	kefu articles import [--dry-run] PATH | export [--format zip|jsonl] FILE
@@ -41,15 +43,17 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return serveCmd(ctx, args, stderr)
 	case "user":
 		return userCmd(ctx, args, stdin, stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, args, stdout, stderr)
 	case "eval":
 		return evalCmd(ctx, args, stdout, stderr)
 	case "articles":
 		return articlesCmd(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: kefu [serve] [flags] | kefu user add --role agent|editor|admin --group presale|aftersale NAME | kefu eval [flags] | kefu articles import|export [flags] PATH")
+		fmt.Fprintln(stdout, "usage: kefu [serve] [flags] | kefu user add --role agent|editor|admin --group presale|aftersale NAME | kefu token add|list|revoke | kefu eval [flags] | kefu articles import|export [flags] PATH")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, user add, eval, articles, help)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, user add, token, eval, articles, help)", cmd)
 }
 
 func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {

@@ -54,6 +54,9 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("GET /api/users", c.Users())
 	mux.HandleFunc("PUT /api/users/{name}/max_chats", c.SetMaxChats())
 	mux.HandleFunc("POST /api/users", c.AddUser())
+	mux.HandleFunc("GET /api/tokens", c.Tokens())
+	mux.HandleFunc("POST /api/tokens", c.AddToken())
+	mux.HandleFunc("DELETE /api/tokens/{id}", c.RevokeToken())
 
 	// Knowledge editors (package knowledge).
 	k := a.knowledge
@@ -72,6 +75,7 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("POST /api/proposals", k.Propose())
 	mux.HandleFunc("POST /api/editor/preview", k.Preview())
 	mux.HandleFunc("POST /api/editor/ask", k.Ask())
+	mux.HandleFunc("GET /api/editor/status", k.Status())
 	mux.HandleFunc("GET /api/unanswered", k.Unanswered())
 	mux.HandleFunc("POST /api/unanswered/dismiss", k.DismissUnanswered())
 	mux.HandleFunc("POST /api/unanswered/attach", k.AttachUnanswered())

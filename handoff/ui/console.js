@@ -1494,6 +1494,7 @@
 
   async function submitPropose(ev) {
     ev.preventDefault();
+    const cur = S.cur;
     const q = $('propose-question').value.trim();
     const answer = $('propose-answer').value.trim();
     const err = $('propose-error');
@@ -1504,7 +1505,8 @@
     }
     $('propose-submit').disabled = true;
     try {
-      await api('POST', '/api/proposals', { title: q, questions: [q], answer: answer, category: $('propose-category').value });
+      // The chat goes with the proposal, so that the editor can read where it came from.
+      await api('POST', '/api/proposals', { title: q, questions: [q], answer: answer, category: $('propose-category').value, conversation: cur ? cur.id : undefined });
       closePropose();
       toast('已提交给知识库编辑审核', 'ok');
     } catch (e) {

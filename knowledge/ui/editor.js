@@ -12,6 +12,7 @@
   const PREVIEW_MS = 250;
   const SEARCH_MS = 250;
   const MAX_IMPORT = 20 << 20;
+  const STATUS_MS = 5000; // how often the index state and the proposals count are polled
 
   const CATEGORIES = { presale: '售前', insale: '售中', aftersale: '售后', policy: '政策' };
   const STATUSES = { draft: '草稿', published: '已发布', new: '未保存' };
@@ -24,6 +25,16 @@
     out_of_scope: '超出知识范围',
     negative_sentiment: '顾客情绪不满',
     repeated_miss: '多次未答上',
+  };
+  const FIELDS = {
+    title: '标题',
+    category: '分类',
+    questions: '问法',
+    answer: '答案',
+    tags: '标签',
+    after_sales: '售后',
+    lang: '语言',
+    status: '状态',
   };
   const HISTORY_ACTIONS = { create: '创建', update: '修改', restore: '恢复', delete: '删除', import: '导入' };
   const DEFAULT_ERRORS = {
@@ -139,6 +150,7 @@
     historyFor: '', // the article of historyOpen
     conflictLatest: null, // the latest version a conflict answered with
     askSeq: 0,
+    statusTimer: 0,
     attach: null, // {group, picked}
     importFile: null,
     confirmDone: null,
@@ -340,11 +352,16 @@
     resetTester();
     loadList();
     loadUnanswered(true);
+    loadStatus();
+    clearInterval(S.statusTimer);
+    S.statusTimer = setInterval(loadStatus, STATUS_MS);
     route();
   }
 
   function stopApp() {
     S.session++;
+    clearInterval(S.statusTimer);
+    setIndexBanner('');
     S.me = null;
     S.cur = null;
     S.snapshot = '';
@@ -394,6 +411,48 @@
     } else {
       setView('articles');
     }
+  }
+
+  // ---------------------------------------------------------------------------
+  // The node's state: a banner while the bot may answer from a stale index, and the
+  // number of proposals waiting for review.
+
+  async function loadStatus() {
+    const sess = S.session;
+    try {
+      const d = await api('GET', '/api/editor/status');
+      if (sess !== S.session) return;
+      setIndexBanner(d.stale || d.ready === false ? 'stale' : '');
+      const n = Number(d.proposals) || 0;
+      const c = $('proposals-count');
+      c.textContent = String(n);
+      show(c, n > 0);
+    } catch (e) {
+      if (sess !== S.session || e.status === 401) return;
+      setIndexBanner('unavailable');
+    }
+  }
+
+  function setIndexBanner(state) {
+    const b = $('index-banner');
+    b.setAttribute('data-state', state);
+    if (state === 'stale') {
+      b.textContent = '⚠ 本节点的搜索索引暂时跟不上文章库：机器人可能仍在用旧的文章回答，刚保存的修改可能还没生效。恢复后会自动追上。' +
+        '(This node cannot follow the article store: the bot may answer from an out-of-date index.)';
+    } else if (state === 'unavailable') {
+      b.textContent = '⚠ 暂时连不上服务器或文章库：保存可能失败，机器人可能仍在用旧的文章回答。恢复后此提示会自动消失。' +
+        '(The server or the article store is unreachable.)';
+    } else {
+      b.textContent = '';
+    }
+    show(b, !!state);
+  }
+
+  // showProposals lists the proposals waiting for review.
+  function showProposals() {
+    $('filter-review').checked = true;
+    $('filter-status').value = '';
+    loadList();
   }
 
   // ---------------------------------------------------------------------------
@@ -634,6 +693,11 @@
     st.className = 'pill s-' + (cur.deleted ? 'draft' : status);
     st.setAttribute('data-status', cur.deleted ? 'deleted' : status);
     show($('ed-review'), !!(a && a.review));
+    // A proposal names the chat it came from: the console opens it at #c=ID.
+    const conv = a && a.conversation ? String(a.conversation) : '';
+    show($('ed-source'), !!conv);
+    $('ed-source-link').textContent = conv;
+    $('ed-source-link').href = conv ? '/console#c=' + enc(conv) : '/console';
     const v = $('ed-version');
     v.textContent = a ? '第 ' + a.version + ' 版 · ' + (a.updated_by || '—') + ' · ' + fmtTime(a.updated_at) : '';
     v.setAttribute('data-version', a ? String(a.version) : '0');
@@ -728,6 +792,7 @@
         (status === 'published' ? '，机器人一秒内即可用它回答' : '，发布前顾客看不到');
       show(ok, true);
       loadList();
+      loadStatus();
       if (answered) loadUnanswered(true);
       if (S.tab === 'history') loadHistory();
     } catch (e) {
@@ -789,6 +854,7 @@
       renderEditor();
       showTab('history');
       loadList();
+      loadStatus();
     } catch (e) {
       if (sess !== S.session || e.status === 401) return;
       if (e.status === 409 && e.code === 'conflict' && e.data && e.data.latest) showConflict(e.message, e.data.latest);
@@ -880,6 +946,13 @@
       let meta = (v.by || '—') + ' · ' + fmtTime(v.at);
       if (v.restored_from) meta += ' · 恢复自第 ' + v.restored_from + ' 版';
       b.appendChild(h('div', 'hitem-meta', meta));
+      const fields = Array.isArray(v.fields) ? v.fields : [];
+      if (fields.length) {
+        const f = h('div', 'hitem-fields', '改动：' + fields.map((x) => FIELDS[x] || x).join('、'));
+        f.setAttribute('data-testid', 'history-fields');
+        f.setAttribute('data-fields', fields.join(','));
+        b.appendChild(f);
+      }
       b.addEventListener('click', () => loadVersion(v.version));
       li.appendChild(b);
       ul.appendChild(li);
@@ -979,6 +1052,7 @@
       toast('已恢复第 ' + n + ' 版的内容（新的第 ' + a.version + ' 版）', 'ok');
       showTab('history');
       loadList();
+      loadStatus();
     } catch (e) {
       if (sess !== S.session || e.status === 401) return;
       err.textContent = e.message;
@@ -1368,6 +1442,7 @@
         S.importFile = null;
         $('import-file').value = '';
         loadList();
+        loadStatus();
       }
     } catch (e) {
       if (e.status === 401) return;
@@ -1447,6 +1522,7 @@
     for (const v of ['articles', 'unanswered', 'transfer']) {
       $('nav-' + v).addEventListener('click', () => setView(v));
     }
+    $('proposals-count').addEventListener('click', showProposals);
 
     $('article-search').addEventListener('input', loadListSoon);
     $('filter-tag').addEventListener('input', loadListSoon);

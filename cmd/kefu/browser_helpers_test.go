@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath returns the browser for the browser tests, or skips the test (fails it
+// in CI, where a skipped browser test would hide a broken editor).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("KEFU_BROWSER_TESTS") == "0" {
+		t.Skip("browser tests turned off (KEFU_BROWSER_TESTS=0)")
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	const msg = "chromium not found: install it with `bash .ci/deps browser` (Debian's chromium package)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// browserTab starts a headless chromium with a fresh profile and returns its first
+// tab. The browser is stopped, and waited for, when the test ends.
+func browserTab(t *testing.T) context.Context {
+	t.Helper()
+	exe := chromiumPath(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 960),
+	)
+	// Registered after TempDir, so it runs first: the browser has exited before its
+	// profile directory is removed.
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	tab, cancelTab := chromedp.NewContext(alloc)
+	t.Cleanup(cancelTab)
+	// The first Do binds the browser to tab, which has no deadline; a browser that does
+	// not start within 20 s is stopped instead.
+	start, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go func() {
+		<-start.Done()
+		if errors.Is(start.Err(), context.DeadlineExceeded) {
+			cancelAlloc()
+		}
+	}()
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("starting %s: %v", exe, err)
+	}
+	return tab
+}
+
+// screenshotDir is $KEFU_SCREENSHOTS, or a temporary directory.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("KEFU_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browserSteps runs steps in a tab with a deadline per step, and fails the test
+// with what the page shows when one fails.
+type browserSteps struct {
+	t     *testing.T
+	shots string
+}
+
+func (b browserSteps) do(tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.fail(tab, what, err)
+	}
+}
+
+// fail saves a screenshot and the page's visible error messages, then fails.
+func (b browserSteps) fail(tab context.Context, what string, err error) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	if png, serr := chromedp.Run(ctx, chromedp.CaptureScreenshot()); serr == nil {
+		p := filepath.Join(b.shots, "editor-failure.png")
+		if os.WriteFile(p, png, 0o644) == nil {
+			b.t.Logf("screenshot of the failure: %s", p)
+		}
+	}
+	msgs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll('.form-error:not([hidden]), .toast')].map(e => (e.id || 'toast') + ': ' + e.textContent)`))
+	b.t.Fatalf("%s: %v\nmessages on the page: %q", what, err, msgs)
+}
+
+// newTab opens another tab in the browser of tab, in front, closed when the test ends.
+func (b browserSteps) newTab(tab context.Context, opts ...chromedp.ContextOption) context.Context {
+	b.t.Helper()
+	next, cancel := chromedp.NewContext(tab, opts...)
+	b.t.Cleanup(cancel)
+	// The first Run binds the tab's life to its context: this one, not a step's.
+	if err := chromedp.Do(next); err != nil {
+		b.t.Fatalf("opening a tab: %v", err)
+	}
+	b.front(next)
+	return next
+}
+
+// front brings a tab to the front: a tab in the background draws no frames, so it
+// cannot be captured.
+func (b browserSteps) front(tab context.Context) {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.within(tab), page.BringToFront, cdp.Empty{}); err != nil {
+		b.t.Fatalf("bringing a tab to the front: %v", err)
+	}
+}
+
+// within is tab with a deadline for one call; the deadline is cancelled when the
+// test ends.
+func (b browserSteps) within(tab context.Context) context.Context {
+	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
+	b.t.Cleanup(cancel)
+	return ctx
+}
+
+func (b browserSteps) screenshot(tab context.Context, name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.within(tab), chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	p := filepath.Join(b.shots, name)
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", p)
+}
+
+func (b browserSteps) attr(tab context.Context, sel, name string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
+	if err != nil {
+		b.fail(tab, "reading "+sel+"@"+name, err)
+	}
+	return v.Value
+}
+
+// selectAll selects the text of a field, as Ctrl+A does, so that typing replaces it.
+// (chromedp.SetValue cannot set an empty value, and Clear empties only a textarea's
+// initial text.)
+func selectAll(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`document.getElementById(` + quoteJS(id) + `).select()`)
+}
+
+// shadow is a JS path to an element of the shop widget, which lives in a shadow root.
+func shadow(testid string) chromedp.JSPath {
+	return chromedp.JSPath(`document.querySelector("kefu-widget").shadowRoot.querySelector('[data-testid="` + testid + `"]')`)
+}
+
+// quoteJS quotes s as a JavaScript string literal.
+func quoteJS(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -1,0 +1,63 @@
+package knowledge
+
+import (
+	"net/http"
+
+	"github.com/kefu-im/kefu/kb"
+)
+
+// isProposal reports whether e is a proposal an editor has not reviewed yet: a draft
+// flagged for review.
+func isProposal(e kb.Entry) bool { return e.Review && e.Status == kb.StatusDraft }
+
+// setReviews replaces the set of proposals waiting for review (after a rebuild).
+func (s *Service) setReviews(ids map[string]bool) {
+	s.reviewMu.Lock()
+	s.review = ids
+	s.reviewMu.Unlock()
+}
+
+// markReviews records, for each changed article, whether it is a proposal waiting for
+// review now.
+func (s *Service) markReviews(changed map[string]bool) {
+	s.reviewMu.Lock()
+	defer s.reviewMu.Unlock()
+	for id, waiting := range changed {
+		if waiting {
+			s.review[id] = true
+		} else {
+			delete(s.review, id)
+		}
+	}
+}
+
+// Proposals returns how many proposals wait for review. The follower keeps the count
+// with the index, so it costs no read of the store.
+func (s *Service) Proposals() int {
+	s.reviewMu.Lock()
+	defer s.reviewMu.Unlock()
+	return len(s.review)
+}
+
+// editorStatus is the answer of GET /api/editor/status.
+type editorStatus struct {
+	// Ready is false until the index is built, and while it may lag behind the store.
+	Ready bool `json:"ready"`
+	// Stale is true while the change feed cannot be read.
+	Stale bool `json:"stale"`
+	// Articles are the published articles in this node's index.
+	Articles int `json:"articles"`
+	// Proposals wait for an editor's review.
+	Proposals int `json:"proposals"`
+}
+
+// Status handles GET /api/editor/status: the state of this node's index and the
+// number of proposals waiting for review. The editor polls it to warn when the bot may
+// answer from a stale index, and for the proposals badge.
+func (s *Service) Status() http.HandlerFunc {
+	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, editorStatus{
+			Ready: s.Ready(), Stale: s.Stale(), Articles: s.index.Len(), Proposals: s.Proposals(),
+		})
+	}, RoleEditor, RoleAdmin)
+}
