@@ -80,32 +80,43 @@ var testBot = sync.OnceValues(func() (*bot.Bot, error) {
 // engine is a handoff.Store implementation under test.
 type engine struct {
 	name string
-	// open returns a new store, and a function that makes its Run return once Run's
-	// context has ended (nil when cancelling is enough).
-	open func(t *testing.T, now func() time.Time) (handoff.Store, func())
+	// open returns a new store and a ticket store on the same storage, and a function
+	// that makes the store's Run return once Run's context has ended (nil when
+	// cancelling is enough).
+	open func(t *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func())
 	// resync says that Run announces its subscription with a resync event; the test
 	// waits for it so that no event published before is lost.
 	resync bool
 }
 
 var (
-	memoryEngine = engine{name: "memory", open: func(_ *testing.T, now func() time.Time) (handoff.Store, func()) {
-		return handoff.NewMemoryStore(now), nil
+	memoryEngine = engine{name: "memory", open: func(_ *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
+		return handoff.NewMemoryStore(now), handoff.NewMemoryTicketStore(), nil
 	}}
-	redisEngine = engine{name: "redis", resync: true, open: func(t *testing.T, now func() time.Time) (handoff.Store, func()) {
+	redisEngine = engine{name: "redis", resync: true, open: func(t *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
 		srv := redistest.Start(t)
 		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-		t.Cleanup(func() { rdb.Close() })
-		st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: srv.Prefix(t), Now: now})
-		if err != nil {
-			t.Fatalf("NewRedisStore: %v", err)
-		}
-		// RedisStore.Run blocks in go-redis's PubSub.Receive, which a cancelled context
-		// does not interrupt; closing the client does.
-		return st, func() { rdb.Close() }
+		return openRedis(t, rdb, srv.Prefix(t), now)
 	}}
 	engines = []engine{memoryEngine, redisEngine}
 )
+
+// openRedis returns the stores of an engine on rdb, which is closed when the test ends.
+func openRedis(t *testing.T, rdb *redis.Client, prefix string, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
+	t.Helper()
+	t.Cleanup(func() { rdb.Close() })
+	st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: prefix, Now: now})
+	if err != nil {
+		t.Fatalf("NewRedisStore: %v", err)
+	}
+	ts, err := handoff.NewRedisTicketStore(rdb, prefix)
+	if err != nil {
+		t.Fatalf("NewRedisTicketStore: %v", err)
+	}
+	// RedisStore.Run blocks in go-redis's PubSub.Receive, which a cancelled context
+	// does not interrupt; closing the client does.
+	return st, ts, func() { rdb.Close() }
+}
 
 // forEngine runs f as a subtest for each engine.
 func forEngine(t *testing.T, f func(t *testing.T, eng engine)) {
@@ -177,6 +188,7 @@ type setup struct {
 type env struct {
 	srv     *httptest.Server
 	desk    *handoff.Desk
+	tickets *handoff.Tickets
 	running atomic.Int64 // websocket handlers that have not returned
 }
 
@@ -186,7 +198,7 @@ func newEnv(t *testing.T, s setup) *env {
 		s.engine = memoryEngine
 	}
 	clock := stepClock()
-	st, unblock := s.engine.open(t, clock)
+	st, ts, unblock := s.engine.open(t, clock)
 	runStore(t, st, s.engine.resync, unblock)
 	if s.wrap != nil {
 		st = s.wrap(st)
@@ -203,7 +215,11 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatalf("building the bot: %v", err)
 	}
-	wc := widget.Config{Desk: desk, Bot: b, AllowedOrigins: []string{shopOrigin}, Greeting: greeting}
+	tk, err := handoff.NewTickets(handoff.TicketsConfig{Store: ts, Now: clock})
+	if err != nil {
+		t.Fatalf("NewTickets: %v", err)
+	}
+	wc := widget.Config{Desk: desk, Bot: b, Tickets: tk, AllowedOrigins: []string{shopOrigin}, Greeting: greeting}
 	if s.gateway != nil {
 		s.gateway(&wc)
 	}
@@ -211,7 +227,7 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatalf("widget.New: %v", err)
 	}
-	e := &env{desk: desk}
+	e := &env{desk: desk, tickets: tk}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws/shopper", func(w http.ResponseWriter, r *http.Request) {
 		e.running.Add(1)
@@ -346,7 +362,7 @@ func (f frame) keys() []string {
 // isLog reports whether f is a record of the conversation's log.
 func (f frame) isLog() bool {
 	switch f.str("type") {
-	case "message", "handoff", "status":
+	case "message", "handoff", "status", "ticket":
 		return true
 	}
 	return false

@@ -15,7 +15,10 @@ const (
 	MaxTextRunes = 1000
 )
 
-var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var (
+	clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	ticketIDPattern = regexp.MustCompile(`^AS-[0-9]{8}-[0-9]{6}$`)
+)
 
 // Error codes of error frames (docs/protocol.md).
 const (
@@ -26,6 +29,10 @@ const (
 	codeRateLimited = "rate_limited"
 	codeUnavailable = "unavailable"
 	codeBadIdentity = "bad_identity"
+	// codeBadTicket: the ticket named does not exist or is not this conversation's.
+	codeBadTicket = "bad_ticket"
+	// codeTicketChanged: the remedy answered is no longer the one waiting for an answer.
+	codeTicketChanged = "ticket_changed"
 )
 
 // clientFrame is any frame a shopper's client sends.
@@ -36,6 +43,9 @@ type clientFrame struct {
 	Article string `json:"article"`
 	// Identity is the shop-signed shopper identity of a hello frame.
 	Identity *identityFrame `json:"identity"`
+	// Ticket and Rev name the proposal a ticket_confirm or ticket_decline answers.
+	Ticket string `json:"ticket"`
+	Rev    int64  `json:"rev"`
 }
 
 type welcomeFrame struct {
@@ -73,13 +83,15 @@ type errorFrame struct {
 
 // errorMessages are the texts of the error codes, shown to shoppers.
 var errorMessages = map[string]string{
-	codeBadJSON:     "消息格式有误",
-	codeUnknownType: "不支持的消息类型",
-	codeBadMessage:  "消息不能为空，且不超过 1000 字",
-	codeBadToken:    "会话不存在或已失效",
-	codeRateLimited: "发送太快了，请稍后再试",
-	codeUnavailable: "服务暂时不可用，消息未发送，请稍后重试",
-	codeBadIdentity: "身份验证未通过，将以访客身份继续",
+	codeBadJSON:       "消息格式有误",
+	codeUnknownType:   "不支持的消息类型",
+	codeBadMessage:    "消息不能为空，且不超过 1000 字",
+	codeBadToken:      "会话不存在或已失效",
+	codeRateLimited:   "发送太快了，请稍后再试",
+	codeUnavailable:   "服务暂时不可用，消息未发送，请稍后重试",
+	codeBadIdentity:   "身份验证未通过，将以访客身份继续",
+	codeBadTicket:     "工单不存在",
+	codeTicketChanged: "处理方案已更新或已答复，请查看最新的方案",
 }
 
 func errFrame(code, id string) errorFrame {
@@ -101,13 +113,14 @@ type logFrame struct {
 	Reason      string               `json:"reason,omitempty"`
 	Group       string               `json:"group,omitempty"`
 	Status      string               `json:"status,omitempty"`
+	Ticket      *handoff.TicketCard  `json:"ticket,omitempty"`
 	TS          int64                `json:"ts"`
 }
 
 func toFrame(m handoff.Message) logFrame {
 	f := logFrame{
 		Type: m.Kind, Seq: m.Seq, From: m.From, Text: m.Text, Agent: m.Agent, Article: m.Article,
-		Suggestions: m.Suggestions, Reason: m.Reason, Group: m.Group, Status: m.Status, TS: m.TS,
+		Suggestions: m.Suggestions, Reason: m.Reason, Group: m.Group, Status: m.Status, Ticket: m.Ticket, TS: m.TS,
 	}
 	if m.From == handoff.FromShopper {
 		f.ID = m.ID

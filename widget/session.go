@@ -280,6 +280,12 @@ func (s *session) readLoop(ctx context.Context) {
 				continue
 			}
 			s.onHandoff(ctx, f)
+		case "ticket_confirm", "ticket_decline":
+			if !lim.allow(time.Now()) {
+				s.c.enqueue(errFrame(codeRateLimited, f.ID))
+				continue
+			}
+			s.onTicketAnswer(ctx, f, f.Type == "ticket_confirm")
 		default:
 			s.c.enqueue(errFrame(codeUnknownType, f.ID))
 		}

@@ -120,7 +120,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		}
 	}
 	a.tickets, err = handoff.NewTicketAPI(handoff.TicketAPIConfig{
-		Store: ticketStore, Authenticate: a.desk.Authenticate, Logger: log.With().Str("part", "tickets").Logger(),
+		Store: ticketStore, Authenticate: a.desk.Authenticate, Desk: a.desk, Logger: log.With().Str("part", "tickets").Logger(),
 	})
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.gateway, err = widget.New(widget.Config{
-		Desk: a.desk, Bot: a.knowledge.Watch(b), IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
+		Desk: a.desk, Bot: a.knowledge.Watch(b), Tickets: a.tickets.Tickets(), IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
 		Logger: log.With().Str("part", "widget").Logger(),
 	})
 	if err != nil {

@@ -340,6 +340,18 @@
     '.sys{font-size:12px;color:#8a9099;background:rgba(0,0,0,.04);border-radius:10px;padding:3px 10px;max-width:90%;',
     'text-align:center;white-space:pre-wrap;word-break:break-word;}',
     '.msg.system.error .sys{color:#cf1322;background:#fff1f0;}',
+    '.msg.ticket{align-items:stretch;}',
+    '.tcard{background:#fff;border:1px solid #ffd8c7;border-radius:12px;padding:10px 12px;box-shadow:0 1px 2px rgba(0,0,0,.05);}',
+    '.tcard .thead{font-size:12px;color:#8a9099;margin-bottom:4px;}',
+    '.tcard .tbody{white-space:pre-wrap;word-break:break-word;}',
+    '.tcard .tamount{font-size:18px;font-weight:600;color:var(--kf-dark);margin-top:2px;}',
+    '.tcard .tstate{font-size:12px;color:#8a9099;margin-top:6px;}',
+    '.tcard .tacts{display:flex;gap:8px;margin-top:8px;}',
+    '.tcard .tacts button{flex:1;height:32px;border-radius:8px;border:1px solid var(--kf);cursor:pointer;font-size:13px;}',
+    '.tcard .tyes{background:var(--kf);color:#fff;}',
+    '.tcard .tno{background:#fff;color:var(--kf);}',
+    '.tcard .tacts button:disabled{opacity:.5;cursor:default;}',
+    '.tcard[data-event="proposed"]{border-color:var(--kf);}',
 
     '.bar{display:flex;align-items:center;justify-content:space-between;padding:8px 12px 0;background:#fff;flex:none;border-top:1px solid #eef0f3;}',
     '.handoff{border:1px solid #e3e5e8;background:#fff;color:#4e5969;border-radius:14px;padding:3px 12px;font-size:12px;cursor:pointer;}',
@@ -464,6 +476,7 @@
   }
 
   function clearList() {
+    ticketCards = {};
     var kids = Array.prototype.slice.call(list.children);
     for (var i = 0; i < kids.length; i++) {
       if (!kids[i].classList.contains('tail')) list.removeChild(kids[i]);
@@ -521,6 +534,109 @@
       });
       m.appendChild(box);
     }
+    return m;
+  }
+
+  // ---------------------------------------------------------------- ticket cards
+
+  // An agent's proposed remedy for an after-sales ticket comes as a ticket record; the
+  // shopper answers it with 确认 or 不接受 (docs/protocol.md). Later records of the same
+  // ticket say what became of it: the earlier cards lose their buttons.
+  var TICKET_TYPES = { return: '退货', exchange: '换货', refund: '退款', repair: '维修', resend: '补发', compensation: '补偿', invoice: '发票', message: '留言' };
+  var TICKET_AFTER = {
+    proposed: '方案已更新，请查看最新方案',
+    confirmed: '您已确认该方案',
+    declined: '您未接受该方案',
+    withdrawn: '客服已撤回该方案',
+    cancelled: '工单已取消'
+  };
+  var ticketCards = {};          // ticket id -> {rev, el}: its latest card
+  var ticketAnswers = new Map(); // frame id -> card element awaiting the server's answer
+
+  function fmtFen(fen) {
+    var n = Number(fen) || 0;
+    return '¥' + Math.floor(n / 100) + '.' + ('0' + (n % 100)).slice(-2);
+  }
+
+  function setTicketButtons(card, enabled) {
+    var bs = card.querySelectorAll('.tacts button');
+    for (var i = 0; i < bs.length; i++) bs[i].disabled = !enabled;
+  }
+
+  function setTicketState(card, text) {
+    card.querySelector('.tstate').textContent = text;
+  }
+
+  function answerTicket(card, confirm) {
+    var id = newId();
+    setTicketButtons(card, false);
+    setTicketState(card, '提交中…');
+    if (!transmit({ type: confirm ? 'ticket_confirm' : 'ticket_decline', id: id,
+      ticket: card.getAttribute('data-ticket'), rev: Number(card.getAttribute('data-rev')) })) {
+      setTicketButtons(card, true);
+      setTicketState(card, '网络未连接，请稍后再试');
+      connect();
+      return;
+    }
+    ticketAnswers.set(id, card);
+  }
+
+  // settleTicketAnswer ends the wait for answer id: ok, refused (code) or lost (null).
+  function settleTicketAnswer(id, ok, code) {
+    var card = ticketAnswers.get(id);
+    if (!card) return false;
+    ticketAnswers.delete(id);
+    if (ok || card.getAttribute('data-done')) return true;
+    if (code === 'ticket_changed') {
+      setTicketState(card, '方案已更新或已答复，请查看最新的消息');
+      return true;
+    }
+    setTicketButtons(card, true);
+    setTicketState(card, code ? '提交失败，请重试' : '连接中断，请重新选择');
+    return true;
+  }
+
+  function buildTicket(f) {
+    var t = f.ticket;
+    var m = msgShell('ticket', f.seq, f.ts);
+    var card = el('div', 'tcard');
+    card.setAttribute('data-testid', 'kefu-ticket');
+    card.setAttribute('data-ticket', String(t.id || ''));
+    card.setAttribute('data-rev', String(Number(t.rev) || 0));
+    card.setAttribute('data-event', String(t.event || ''));
+    var typ = TICKET_TYPES[t.type] || '';
+    card.appendChild(el('div', 'thead', (t.type === 'message' ? '留言' : '售后工单') + ' ' + (t.id || '') + (typ && t.type !== 'message' ? ' · ' + typ : '')));
+    var st = el('div', 'tstate');
+    st.setAttribute('data-testid', 'kefu-ticket-state');
+    if (t.event === 'proposed') {
+      var r = t.remedy || {};
+      card.appendChild(el('div', 'tbody', '处理方案：' + (r.text || '')));
+      if (r.amount_fen > 0) card.appendChild(el('div', 'tamount', fmtFen(r.amount_fen)));
+      st.textContent = '请确认是否接受这个方案';
+      card.appendChild(st);
+      var acts = el('div', 'tacts');
+      var yes = el('button', 'tyes', '确认');
+      yes.type = 'button';
+      yes.setAttribute('data-testid', 'kefu-ticket-confirm');
+      var no = el('button', 'tno', '不接受');
+      no.type = 'button';
+      no.setAttribute('data-testid', 'kefu-ticket-decline');
+      yes.addEventListener('click', function () { answerTicket(card, true); });
+      no.addEventListener('click', function () { answerTicket(card, false); });
+      acts.appendChild(yes);
+      acts.appendChild(no);
+      card.appendChild(acts);
+    } else {
+      card.appendChild(el('div', 'tbody', f.text || ''));
+    }
+    var prev = t.id ? ticketCards[t.id] : null;
+    if (prev && prev.el.getAttribute('data-event') === 'proposed' && !prev.el.getAttribute('data-done')) {
+      prev.el.setAttribute('data-done', '1');
+      setTicketButtons(prev.el, false);
+      setTicketState(prev.el, TICKET_AFTER[t.event] || '该方案已处理');
+    }
+    if (t.id) ticketCards[t.id] = { rev: Number(t.rev) || 0, el: card };
+    m.appendChild(card);
     return m;
   }
 
@@ -730,6 +846,7 @@
   }
 
   function onAck(f) {
+    if (settleTicketAnswer(String(f.id), true)) return;
     var item = pending.get(f.id);
     if (!item) return;
     item.seq = typeof f.seq === 'number' ? f.seq : null;
@@ -770,6 +887,14 @@
       note.setAttribute('data-kind', 'handoff');
       insertRendered(note);
       clearHandoffTimer();
+    } else if (f.type === 'ticket') {
+      if (f.ticket && typeof f.ticket === 'object') {
+        insertRendered(buildTicket(f));
+        if (hasSeq && f.seq > readSeq && !panelOpen) {
+          unread++;
+          updateBadge();
+        }
+      }
     } else if (f.type === 'status') {
       if (history) {
         // welcome.status is the current status; history only tells who the agent is.
@@ -802,7 +927,9 @@
     rate_limited: '发送太频繁了，请稍后再试',
     unavailable: '服务暂时不可用，请稍后重试',
     internal: '服务出错了，请稍后重试',
-    bad_identity: '身份验证未通过，将以访客身份继续'
+    bad_identity: '身份验证未通过，将以访客身份继续',
+    bad_ticket: '工单不存在',
+    ticket_changed: '处理方案已更新或已答复，请查看最新的方案'
   };
 
   function onError(f) {
@@ -812,6 +939,10 @@
       return; // the server closes the socket; onclose reconnects if wanted
     }
     if (f.code === 'bad_identity') connShopper = ''; // the server goes on anonymous
+    if (f.id != null && settleTicketAnswer(String(f.id), false, String(f.code || ''))) {
+      addNote(f.message ? String(f.message) : (ERRORS[f.code] || '出错了，请稍后再试'), true);
+      return;
+    }
     addNote(f.message ? String(f.message) : (ERRORS[f.code] || '出错了，请稍后再试'), true);
     var item = f.id != null ? pending.get(String(f.id)) : null;
     if (item) setItemState(item, 'failed');
@@ -856,10 +987,17 @@
       case 'ack': onAck(f); break;
       case 'message':
       case 'handoff':
-      case 'status': onLogFrame(f); break;
+      case 'status':
+      case 'ticket': onLogFrame(f); break;
       case 'queue': onQueue(f); break;
       case 'error': onError(f); break;
-      default: break; // unknown frame types are ignored
+      default:
+        // Unknown frame types are not shown; a log record among them still counts as
+        // seen, so that a resume does not ask for it again.
+        if (typeof f.seq === 'number' && f.seq > lastSeq) {
+          lastSeq = f.seq;
+          saveState();
+        }
     }
   }
 
@@ -913,6 +1051,9 @@
       if (ws !== sock) return;
       ws = null;
       ready = false;
+      // An answer without its ack may or may not be stored: the shopper answers again,
+      // and the server acknowledges an answer it has already.
+      Array.from(ticketAnswers.keys()).forEach(function (id) { settleTicketAnswer(id, false, null); });
       if (wanted) {
         if (session) connLost = true; // after bad_token we just start a new conversation
         scheduleReconnect();
