@@ -1103,10 +1103,12 @@ func TestAgentReply(t *testing.T) {
 	})
 }
 
+// TestReopenAfterResolve: a shopper who writes after the reopen window (here: none)
+// gets the bot again.
 func TestReopenAfterResolve(t *testing.T) {
 	forEngine(t, func(t *testing.T, eng engine) {
 		ctx := context.Background()
-		e := newEnv(t, setup{engine: eng})
+		e := newEnv(t, setup{engine: eng, desk: func(c *handoff.DeskConfig) { c.ReopenWindow = -1 }})
 		sh := e.connect(t, "")
 		sh.handOff(t, "h1") // seqs 1, 2
 		if _, err := e.desk.Claim(ctx, sh.conv, "alice"); err != nil {
@@ -1145,6 +1147,44 @@ func TestReopenAfterResolve(t *testing.T) {
 		})
 		if c, err := e.desk.Conversation(ctx, sh.conv); err != nil || c.Status != handoff.StatusBot {
 			t.Errorf("conversation = %+v, %v; want status bot", c, err)
+		}
+	})
+}
+
+// TestReopenWithinWindow: a shopper who writes again soon after the agent resolved the
+// chat gets that agent back, and the bot stays quiet.
+func TestReopenWithinWindow(t *testing.T) {
+	forEngine(t, func(t *testing.T, eng engine) {
+		ctx := context.Background()
+		e := newEnv(t, setup{engine: eng})
+		if err := e.desk.Store().PutUser(ctx, handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: handoff.GroupPresale}, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.desk.Heartbeat(ctx, "alice", handoff.PresenceOnline); err != nil {
+			t.Fatal(err)
+		}
+		sh := e.connect(t, "")
+		send(t, sh.c, msg{Type: "handoff", ID: "h1"}) // seqs 1, 2; alice is online: assigned, 3, 4
+		readUntil(t, sh.c, "alice's greeting", isSeq(4))
+		if _, err := e.desk.Resolve(ctx, sh.conv, "alice"); err != nil {
+			t.Fatalf("Resolve: %v", err)
+		}
+		readUntil(t, sh.c, "the resolved status", isSeq(6))
+
+		sh.say(t, "again", askInvoice)
+		fs := readUntil(t, sh.c, "the shopper's message", isSeq(9))
+		fs = append(fs, sh.barrier(t)...)
+		st, _ := find(fs, isSeq(7))
+		checkFields(t, st, map[string]any{"type": "status", "seq": 7, "status": "active", "agent": "alice", "reason": "reopened", "group": "presale", "ts": nil})
+		note, _ := find(fs, isSeq(8))
+		if want := strings.ReplaceAll(handoff.DefaultPhrases.ReopenedAgent, "{agent}", "alice"); note.str("text") != want {
+			t.Errorf("seq 8 = %v, want %q", note, want)
+		}
+		if f, _ := find(fs, isMessageFrom("bot")); f != nil {
+			t.Errorf("the bot answered a chat back with alice: %v", f)
+		}
+		if c, err := e.desk.Conversation(ctx, sh.conv); err != nil || c.Status != handoff.StatusActive || c.Agent != "alice" {
+			t.Errorf("conversation = %+v, %v; want active with alice", c, err)
 		}
 	})
 }

@@ -306,12 +306,13 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 		return
 	}
 	if conv.Status == handoff.StatusResolved {
-		// The shopper writes again after the chat was resolved: the bot takes it back.
-		if err := s.g.desk.Reopen(ctx, s.id, f.ID); err != nil && !errors.Is(err, handoff.ErrWrongStatus) {
+		// The shopper writes again after the chat was resolved: its agent, the queue or
+		// the bot takes it back (Desk.Reopen), before the message is stored, so that
+		// whoever has it sees the message.
+		if conv.Status, err = s.g.desk.Reopen(ctx, s.id, f.ID); err != nil {
 			s.fault(err, f.ID)
 			return
 		}
-		conv.Status = handoff.StatusBot
 	}
 	s.order.Lock()
 	stored, dup, err := s.g.desk.Append(ctx, s.id, handoff.Message{ID: f.ID, Kind: handoff.KindMessage, From: handoff.FromShopper, Text: text})
@@ -363,8 +364,13 @@ func (s *session) onHandoff(ctx context.Context, f clientFrame) {
 		s.wake() // already with people; the queue frame is resent on the next wake-up
 		return
 	case handoff.StatusResolved:
-		if err := s.g.desk.Reopen(ctx, s.id, "h"+key); err != nil && !errors.Is(err, handoff.ErrWrongStatus) {
+		st, err := s.g.desk.Reopen(ctx, s.id, "h"+key)
+		if err != nil {
 			s.fault(err, f.ID)
+			return
+		}
+		if st != handoff.StatusBot {
+			s.wake() // back with people already
 			return
 		}
 	}

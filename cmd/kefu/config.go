@@ -32,11 +32,17 @@ type config struct {
 	MaxChats           int
 	AgentGrace         time.Duration
 	Assign             string
+	// ReopenWindow is how long after a resolve the shopper's next message goes back to
+	// the agent (or the queue) instead of the bot; 0 turns it off.
+	ReopenWindow time.Duration
 	// ShopSecret signs shopper identities (KEFU_SHOP_SECRET only: a flag would show
 	// in the process list).
 	ShopSecret string
 	// AllowedLinkHosts are the hosts agents may link to (comma-separated).
 	AllowedLinkHosts string
+
+	// badEnv lists the variables that could not be parsed, for validate.
+	badEnv []string
 }
 
 // newFlagSet returns the flags of serve-like commands, with defaults from env.
@@ -48,6 +54,19 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 			def = v
 		}
 		fs.StringVar(p, flagName, def, usage+" ($"+env+")")
+	}
+	// dur reads a duration; an unparsable variable is kept as text and refused by
+	// validate, rather than silently replaced by the default.
+	dur := func(p *time.Duration, flagName, env string, def time.Duration, usage string) {
+		if v, ok := os.LookupEnv(env); ok {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				c.badEnv = append(c.badEnv, fmt.Sprintf("%s=%q is not a duration (e.g. 10m, 90s)", env, v))
+			} else {
+				def = d
+			}
+		}
+		fs.DurationVar(p, flagName, def, usage+" ($"+env+")")
 	}
 	num := func(p *float64, flagName, env string, def float64, usage string) {
 		if v, ok := os.LookupEnv(env); ok {
@@ -87,6 +106,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	}
 	fs.DurationVar(&c.AgentGrace, "agent-grace", grace, "how long an agent's console may go silent before their chats go back to the queue ($KEFU_AGENT_GRACE)")
 	str(&c.Assign, "assign", "KEFU_ASSIGN", "auto", "auto: waiting chats go to the least-loaded online agent of the group; manual: agents claim from the queue")
+	dur(&c.ReopenWindow, "reopen-window", "KEFU_REOPEN_WINDOW", 30*time.Minute, "how long after an agent resolved a chat the shopper's next message goes back to that agent (or the front of the queue) instead of the bot; 0 turns it off")
 	c.ShopSecret = os.Getenv("KEFU_SHOP_SECRET")
 	str(&c.AllowedLinkHosts, "allowed-link-hosts", "KEFU_ALLOWED_LINK_HOSTS", "", "comma-separated hosts (and their subdomains) agents may send links to; other links need an override")
 	insecure := os.Getenv("KEFU_INSECURE_COOKIE") == "true" || os.Getenv("KEFU_INSECURE_COOKIE") == "1"
@@ -95,6 +115,12 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 }
 
 func (c *config) validate() error {
+	if len(c.badEnv) > 0 {
+		return fmt.Errorf("%s", strings.Join(c.badEnv, "; "))
+	}
+	if c.ReopenWindow < 0 {
+		return fmt.Errorf("reopen window %v must not be negative (0 turns it off)", c.ReopenWindow)
+	}
 	if c.AnswerThreshold <= 0 || c.AnswerThreshold > 1 || c.ClarifyThreshold <= 0 || c.ClarifyThreshold > c.AnswerThreshold {
 		return fmt.Errorf("thresholds must satisfy 0 < clarify (%.2f) <= answer (%.2f) <= 1", c.ClarifyThreshold, c.AnswerThreshold)
 	}

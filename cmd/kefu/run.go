@@ -106,7 +106,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 			Fallback: phrases["fallback_handoff"], AgentOffline: phrases["agent_offline"],
 			BackToBot: phrases["back_to_bot"],
 		},
-		MaxChats: c.MaxChats, Grace: c.AgentGrace, ManualOnly: c.Assign == "manual",
+		MaxChats: c.MaxChats, Grace: c.AgentGrace, ManualOnly: c.Assign == "manual", ReopenWindow: offIfZero(c.ReopenWindow),
 		CannedReplies: canned, AllowedLinkHosts: c.linkHosts(),
 		Logger: log.With().Str("part", "handoff").Logger(),
 	})
@@ -286,6 +286,15 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// offIfZero maps a configured duration where 0 means off to the desk's, where 0 means
+// the default and a negative value off.
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 func baseURL(addr net.Addr) string {
