@@ -14,6 +14,10 @@ const (
 // to people because the shopper wrote again within DeskConfig.ReopenWindow.
 const ReasonReopened = "reopened"
 
+// ReasonLeftMessage is the reason of the record of a queued conversation the shopper
+// closed by leaving a message (LeaveMessage).
+const ReasonLeftMessage = "left_message"
+
 // Skill groups.
 const (
 	GroupPresale   = "presale"

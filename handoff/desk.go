@@ -41,6 +41,9 @@ type Phrases struct {
 	// ReopenedQueue is sent when such a chat goes to the front of its group's queue
 	// because its agent is offline or full.
 	ReopenedQueue string
+	// LeftMessage is sent when the shopper left a message instead of waiting; {ticket}
+	// is the ticket's id.
+	LeftMessage string
 }
 
 // DeskConfig configures a Desk.
@@ -74,6 +77,10 @@ type DeskConfig struct {
 	// of the chat's group's queue) instead of to the bot; 0 means 30 minutes, a negative
 	// value means never.
 	ReopenWindow time.Duration
+	// QueueTimeout is how long a chat waits before the shopper is offered to leave a
+	// message instead (Desk.QueueStatus); 0 means 10 minutes, a negative value never. The
+	// offer is made at once when no agent of the chat's group is online.
+	QueueTimeout time.Duration
 	// ComplaintBoost, AftersaleBoost and VIPBoost (per VIP level) move a waiting chat
 	// ahead as if it had waited that much longer (see Desk.score). 0 means 10 minutes,
 	// 5 minutes and 2 minutes; a negative value means none.
@@ -110,6 +117,7 @@ var DefaultPhrases = Phrases{
 	BackToBot:         "已为您转回智能助手，如需人工服务，请随时告诉我。",
 	ReopenedAgent:     "您好，客服{agent}继续为您服务，请问还有什么可以帮到您？",
 	ReopenedQueue:     "正在为您重新接入人工客服，请稍候",
+	LeftMessage:       "已收到您的留言（工单 {ticket}），客服会尽快与您联系。",
 }
 
 // Desk is the hand-off service: it starts conversations, queues them for people, and
@@ -129,6 +137,7 @@ type Desk struct {
 	sweepEvery time.Duration
 	auto       bool
 	reopen     time.Duration // 0: never
+	timeout    time.Duration // queue timeout; 0: never
 	complaint  time.Duration
 	aftersale  time.Duration
 	vipBoost   time.Duration
@@ -152,7 +161,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		{&p.TransferPresale, def.TransferPresale}, {&p.TransferAftersale, def.TransferAftersale},
 		{&p.AgentJoined, def.AgentJoined}, {&p.Resolved, def.Resolved}, {&p.Fallback, def.Fallback},
 		{&p.AgentOffline, def.AgentOffline}, {&p.BackToBot, def.BackToBot},
-		{&p.ReopenedAgent, def.ReopenedAgent}, {&p.ReopenedQueue, def.ReopenedQueue},
+		{&p.ReopenedAgent, def.ReopenedAgent}, {&p.ReopenedQueue, def.ReopenedQueue}, {&p.LeftMessage, def.LeftMessage},
 	} {
 		if strings.TrimSpace(*f.v) == "" {
 			*f.v = f.d
@@ -171,6 +180,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		store: cfg.Store, phrases: p, ttl: cfg.SessionTTL, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: boost(cfg.ReopenWindow, 30*time.Minute),
+		timeout:   boost(cfg.QueueTimeout, 10*time.Minute),
 		complaint: boost(cfg.ComplaintBoost, 10*time.Minute), aftersale: boost(cfg.AftersaleBoost, 5*time.Minute),
 		vipBoost: boost(cfg.VIPBoost, 2*time.Minute),
 	}
@@ -347,6 +357,12 @@ func (d *Desk) Position(ctx context.Context, id string) (int, time.Duration, err
 	if err != nil {
 		return 0, 0, err
 	}
+	return d.position(ctx, c)
+}
+
+// position is Position of conversation c as read.
+func (d *Desk) position(ctx context.Context, c Conversation) (int, time.Duration, error) {
+	id := c.ID
 	if c.Status != StatusQueued {
 		return 0, 0, ErrNotQueued
 	}

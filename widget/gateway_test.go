@@ -1332,7 +1332,8 @@ func TestQueuePosition(t *testing.T) {
 func TestQueueFrameOnEveryHandoff(t *testing.T) {
 	ctx := context.Background()
 	// With a default wait of 10 s, the estimate before and after a claim is the same.
-	e := newEnv(t, setup{desk: func(c *handoff.DeskConfig) { c.DefaultWait = 10 * time.Second }})
+	// No reopen window: each round is a new hand-off from the bot.
+	e := newEnv(t, setup{desk: func(c *handoff.DeskConfig) { c.DefaultWait, c.ReopenWindow = 10*time.Second, -1 }})
 	sh := e.connect(t, "")
 	for round := range 3 {
 		q, _ := find(sh.handOff(t, fmt.Sprintf("h%d", round)), isType("queue"))

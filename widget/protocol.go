@@ -33,6 +33,10 @@ const (
 	codeBadTicket = "bad_ticket"
 	// codeTicketChanged: the remedy answered is no longer the one waiting for an answer.
 	codeTicketChanged = "ticket_changed"
+	// codeBadForm: a leave_message frame's fields were refused; the message says which.
+	codeBadForm = "bad_form"
+	// codeNotQueued: a leave_message frame came when the chat is not waiting.
+	codeNotQueued = "not_queued"
 )
 
 // clientFrame is any frame a shopper's client sends.
@@ -46,6 +50,15 @@ type clientFrame struct {
 	// Ticket and Rev name the proposal a ticket_confirm or ticket_decline answers.
 	Ticket string `json:"ticket"`
 	Rev    int64  `json:"rev"`
+	// Contact and Order go with the Text of a leave_message frame.
+	Contact string `json:"contact"`
+	Order   string `json:"order"`
+}
+
+// leaveOfferFrame offers a waiting shopper to leave a message instead of waiting.
+type leaveOfferFrame struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
 }
 
 type welcomeFrame struct {
@@ -92,6 +105,8 @@ var errorMessages = map[string]string{
 	codeBadIdentity:   "身份验证未通过，将以访客身份继续",
 	codeBadTicket:     "工单不存在",
 	codeTicketChanged: "处理方案已更新或已答复，请查看最新的方案",
+	codeBadForm:       "留言内容有误",
+	codeNotQueued:     "会话已不在排队中，留言未提交，请直接发送消息",
 }
 
 func errFrame(code, id string) errorFrame {

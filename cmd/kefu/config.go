@@ -35,6 +35,9 @@ type config struct {
 	// ReopenWindow is how long after a resolve the shopper's next message goes back to
 	// the agent (or the queue) instead of the bot; 0 turns it off.
 	ReopenWindow time.Duration
+	// QueueTimeout is how long a chat waits before the shopper is offered to leave a
+	// message; 0 turns the timeout off (the offer when nobody is online stays).
+	QueueTimeout time.Duration
 	// ShopSecret signs shopper identities (KEFU_SHOP_SECRET only: a flag would show
 	// in the process list).
 	ShopSecret string
@@ -106,6 +109,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	}
 	fs.DurationVar(&c.AgentGrace, "agent-grace", grace, "how long an agent's console may go silent before their chats go back to the queue ($KEFU_AGENT_GRACE)")
 	str(&c.Assign, "assign", "KEFU_ASSIGN", "auto", "auto: waiting chats go to the least-loaded online agent of the group; manual: agents claim from the queue")
+	dur(&c.QueueTimeout, "queue-timeout", "KEFU_QUEUE_TIMEOUT", 10*time.Minute, "how long a chat waits before the shopper is offered to leave a message instead (offered at once when nobody of the group is online); 0 turns the timeout off")
 	dur(&c.ReopenWindow, "reopen-window", "KEFU_REOPEN_WINDOW", 30*time.Minute, "how long after an agent resolved a chat the shopper's next message goes back to that agent (or the front of the queue) instead of the bot; 0 turns it off")
 	c.ShopSecret = os.Getenv("KEFU_SHOP_SECRET")
 	str(&c.AllowedLinkHosts, "allowed-link-hosts", "KEFU_ALLOWED_LINK_HOSTS", "", "comma-separated hosts (and their subdomains) agents may send links to; other links need an override")
@@ -118,8 +122,8 @@ func (c *config) validate() error {
 	if len(c.badEnv) > 0 {
 		return fmt.Errorf("%s", strings.Join(c.badEnv, "; "))
 	}
-	if c.ReopenWindow < 0 {
-		return fmt.Errorf("reopen window %v must not be negative (0 turns it off)", c.ReopenWindow)
+	if c.ReopenWindow < 0 || c.QueueTimeout < 0 {
+		return fmt.Errorf("reopen window %v and queue timeout %v must not be negative (0 turns them off)", c.ReopenWindow, c.QueueTimeout)
 	}
 	if c.AnswerThreshold <= 0 || c.AnswerThreshold > 1 || c.ClarifyThreshold <= 0 || c.ClarifyThreshold > c.AnswerThreshold {
 		return fmt.Errorf("thresholds must satisfy 0 < clarify (%.2f) <= answer (%.2f) <= 1", c.ClarifyThreshold, c.AnswerThreshold)

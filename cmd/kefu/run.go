@@ -107,6 +107,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 			BackToBot: phrases["back_to_bot"],
 		},
 		MaxChats: c.MaxChats, Grace: c.AgentGrace, ManualOnly: c.Assign == "manual", ReopenWindow: offIfZero(c.ReopenWindow),
+		QueueTimeout:  offIfZero(c.QueueTimeout),
 		CannedReplies: canned, AllowedLinkHosts: c.linkHosts(),
 		Logger: log.With().Str("part", "handoff").Logger(),
 	})

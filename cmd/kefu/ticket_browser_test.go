@@ -18,8 +18,9 @@ func waitJS(js string) chromedp.Action[chromedp.Void] {
 	return chromedp.Poll[chromedp.Void]("!!("+js+")", chromedp.WithPollingTimeout(10*time.Second))
 }
 
-// TestTicketBrowser is an after-sales refund as the three people do it in real
-// browsers: a shopper asks to return an item in the shop's widget, the after-sales agent
+// TestTicketBrowser is after-sales as the people involved do it in real browsers,
+// before and after hours: with nobody online, one shopper keeps waiting and another
+// leaves a message, which the after-sales agent finds in the console; the agent
 // the chat is given to opens a refund ticket in the console and changes the remedy
 // before proposing it, the shopper confirms it in the widget, and the after-sales lead
 // finds it among the tickets waiting for approval and approves it; each step reaches the
@@ -42,30 +43,57 @@ func TestTicketBrowser(t *testing.T) {
 		}
 	}
 
-	// The shopper asks to return an item: the bot hands the chat to after-sales.
-	b.do(tab, "asking for a return in the widget",
+	// The shopper asks to return an item: the bot hands the chat to after-sales. Nobody
+	// is online yet: the widget offers to leave a message, and the shopper keeps waiting.
+	b.do(tab, "asking for a return in the widget, and waiting",
 		chromedp.Navigate(k.url("/")),
 		chromedp.WaitVisible(shadow("kefu-launcher")),
 		chromedp.Click(shadow("kefu-launcher")),
 		chromedp.WaitVisible(shadow("kefu-input")),
 		chromedp.SendKeys(shadow("kefu-input"), "我要退货，收到的杯子碎了"+kb.Enter),
 		waitJS(`window.Kefu.state().status === "queued"`),
+		chromedp.WaitVisible(shadow("kefu-leave")),
+		chromedp.Click(shadow("kefu-leave-wait")),
+		chromedp.WaitVisible(shadow("kefu-leave-open")),
+		waitJS(`window.Kefu.state().status === "queued" && !window.Kefu.state().leave.open`),
 	)
 	conv, err := chromedp.Run(b.within(tab), chromedp.Evaluate[string](`window.Kefu.state().conversation`))
 	if err != nil || conv == "" {
 		t.Fatalf("the widget's conversation: %q, %v", conv, err)
 	}
 
+	// Another shopper leaves a message instead: a ticket for after-sales.
+	other := b.newTab(tab, chromedp.WithNewBrowserContext())
+	b.do(other, "leaving a message",
+		chromedp.Navigate(k.url("/")),
+		chromedp.WaitVisible(shadow("kefu-launcher")),
+		chromedp.Click(shadow("kefu-launcher")),
+		chromedp.WaitVisible(shadow("kefu-input")),
+		chromedp.SendKeys(shadow("kefu-input"), "杯子漏水，我要退货"+kb.Enter),
+		chromedp.WaitVisible(shadow("kefu-leave")),
+		chromedp.SendKeys(shadow("kefu-leave-text"), "杯子漏水，麻烦上班后联系我"),
+		chromedp.SendKeys(shadow("kefu-leave-contact"), "wang@example.com"),
+		chromedp.Click(shadow("kefu-leave-send")),
+		waitJS(inWidget(`[data-testid="kefu-msg"][data-from="system"]`)+`.some(m => m.textContent.includes("已收到您的留言"))`),
+		waitJS(`window.Kefu.state().status === "resolved" && !window.Kefu.state().leave.open`),
+	)
+	b.screenshot(other, "ticket-0-widget-left-message.png")
+	left, err := chromedp.Run(b.within(other), chromedp.Evaluate[string](`window.Kefu.state().conversation`))
+	if err != nil || left == "" {
+		t.Fatalf("the second widget's conversation: %q, %v", left, err)
+	}
+
 	// The agent signs in; being online, they are given the chat.
 	agent := b.newTab(tab, chromedp.WithNewBrowserContext())
 	mine := `#mine-list [data-conversation="` + conv + `"]`
-	b.do(agent, "the agent signs in and gets the chat",
+	b.do(agent, "the agent signs in, gets the chat and sees the message left",
 		chromedp.Navigate(k.url("/console")),
 		chromedp.WaitVisible(chromedp.ID("login-username")),
 		chromedp.SendKeys(chromedp.ID("login-username"), "li"),
 		chromedp.SendKeys(chromedp.ID("login-password"), "agent-secret"),
 		chromedp.Click(chromedp.ID("login-submit")),
 		chromedp.WaitVisible(chromedp.CSS(mine)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="msg-ticket-item"][data-conversation="`+left+`"]`)),
 		chromedp.Click(chromedp.CSS(mine)),
 		chromedp.WaitVisible(chromedp.ID("ticket-btn")),
 		chromedp.Click(chromedp.ID("ticket-btn")),

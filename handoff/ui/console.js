@@ -26,6 +26,8 @@
     out_of_scope: '超出知识范围',
     negative_sentiment: '顾客情绪不满',
     repeated_miss: '多次未答上',
+    reopened: '顾客再次来访',
+    left_message: '顾客已留言',
   };
   const GROUPS = { presale: '售前', aftersale: '售后' };
   // Knowledge-article categories (the hits table); a superset of the groups.
@@ -1024,8 +1026,10 @@
       case 'queued':
         return '会话进入排队' + (m.group ? '（' + groupLabel(m.group) + '组）' : '');
       case 'active':
+        if (m.reason === 'reopened') return '顾客再次来访，' + (m.agent ? '客服 ' + m.agent : '客服') + ' 继续接待';
         return (m.agent ? '客服 ' + m.agent : '客服') + ' 已接入会话';
       case 'resolved':
+        if (m.reason === 'left_message') return '顾客已留言，会话结束（留言已转为工单）';
         return '会话已结束' + (m.agent ? '（' + m.agent + '）' : '');
       case 'bot':
         return '会话已交回机器人';
