@@ -98,8 +98,12 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	for _, r := range cannedYAML {
 		canned = append(canned, handoff.CannedReply{Key: r.Key, Title: r.Title, Text: r.Text})
 	}
+	groups, err := c.groups()
+	if err != nil {
+		return nil, err
+	}
 	a.desk, err = handoff.NewDesk(handoff.DeskConfig{
-		Store: a.store,
+		Store: a.store, Groups: groups,
 		Phrases: handoff.Phrases{
 			TransferPresale: phrases["transfer_presale"], TransferAftersale: phrases["transfer_aftersale"],
 			AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],

@@ -387,6 +387,19 @@
   }
 
   // isAgent: who serves chats. A lead is an agent who also approves refunds.
+  // renderGroupOptions lists the desk's skill groups (KEFU_GROUPS) in the new-user form;
+  // a group without a label of its own shows its name.
+  function renderGroupOptions(groups) {
+    const sel = $('user-group');
+    const frag = document.createDocumentFragment();
+    for (const g of groups) {
+      const o = h('option', '', GROUPS[g] ? GROUPS[g] + '（' + g + '）' : g);
+      o.value = g;
+      frag.appendChild(o);
+    }
+    sel.replaceChildren(frag);
+  }
+
   function isAgent() {
     return !!S.me && (S.me.role === 'agent' || S.me.role === 'lead' || S.me.role === 'admin');
   }
@@ -406,6 +419,7 @@
     $('me-role').setAttribute('data-role', me.role || '');
     $('me-group').textContent = me.role === 'admin' ? (me.group ? groupLabel(me.group) + ' · 全部组可见' : '全部组') : groupLabel(me.group);
     show($('users-btn'), me.role === 'admin');
+    renderGroupOptions(Array.isArray(me.groups) && me.groups.length ? me.groups.map(String) : Object.keys(GROUPS));
 
     S.waiting = [];
     S.mine = [];
