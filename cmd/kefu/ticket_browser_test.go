@@ -53,6 +53,9 @@ func TestTicketBrowser(t *testing.T) {
 		chromedp.SendKeys(shadow("kefu-input"), "我要退货，收到的杯子碎了"+kb.Enter),
 		waitJS(`window.Kefu.state().status === "queued"`),
 		chromedp.WaitVisible(shadow("kefu-leave")),
+	)
+	b.screenshot(tab, "ticket-0-widget-offer.png")
+	b.do(tab, "keeping the place in the queue",
 		chromedp.Click(shadow("kefu-leave-wait")),
 		chromedp.WaitVisible(shadow("kefu-leave-open")),
 		waitJS(`window.Kefu.state().status === "queued" && !window.Kefu.state().leave.open`),
@@ -77,7 +80,7 @@ func TestTicketBrowser(t *testing.T) {
 		waitJS(inWidget(`[data-testid="kefu-msg"][data-from="system"]`)+`.some(m => m.textContent.includes("已收到您的留言"))`),
 		waitJS(`window.Kefu.state().status === "resolved" && !window.Kefu.state().leave.open`),
 	)
-	b.screenshot(other, "ticket-0-widget-left-message.png")
+	b.screenshot(other, "ticket-0-widget-left.png")
 	left, err := chromedp.Run(b.within(other), chromedp.Evaluate[string](`window.Kefu.state().conversation`))
 	if err != nil || left == "" {
 		t.Fatalf("the second widget's conversation: %q, %v", left, err)
