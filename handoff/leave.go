@@ -155,18 +155,15 @@ func LeaveMessage(ctx context.Context, d *Desk, tk *Tickets, conv string, m Left
 	if err != nil {
 		return Ticket{}, Message{}, err
 	}
-	switch c.Status {
-	case StatusQueued:
-	case StatusResolved:
-		// A resend of a message that went through?
+	if c.Status != StatusQueued {
+		// A resend of a message that went through (the chat may have moved on since)?
 		t, note, err := leftBefore(ctx, d, tk, c, m.Key)
-		if err == nil || !errors.Is(err, ErrNotFound) {
+		switch {
+		case err == nil || !errors.Is(err, ErrNotFound):
 			return t, note, err
+		case c.Status == StatusActive:
+			return Ticket{}, Message{}, ErrAlreadyClaimed
 		}
-		return Ticket{}, Message{}, ErrNotQueued
-	case StatusActive:
-		return Ticket{}, Message{}, ErrAlreadyClaimed
-	default:
 		return Ticket{}, Message{}, ErrNotQueued
 	}
 	t, err := tk.LeaveMessage(ctx, c, m)

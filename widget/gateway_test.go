@@ -1166,9 +1166,14 @@ func TestReopenWithinWindow(t *testing.T) {
 		sh := e.connect(t, "")
 		send(t, sh.c, msg{Type: "handoff", ID: "h1"}) // seqs 1, 2; alice is online: assigned, 3, 4
 		readUntil(t, sh.c, "alice's greeting", isSeq(4))
-		if _, err := e.desk.Resolve(ctx, sh.conv, "alice"); err != nil {
-			t.Fatalf("Resolve: %v", err)
-		}
+		// The assignment may still be finishing (ErrBusy): alice's console tries again.
+		poll(t, "alice's resolve", func() bool {
+			_, err := e.desk.Resolve(ctx, sh.conv, "alice")
+			if err != nil && !errors.Is(err, handoff.ErrBusy) {
+				t.Fatalf("Resolve: %v", err)
+			}
+			return err == nil
+		})
 		readUntil(t, sh.c, "the resolved status", isSeq(6))
 
 		sh.say(t, "again", askInvoice)
