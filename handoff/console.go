@@ -158,10 +158,11 @@ func publicUser(u User) map[string]string {
 	return map[string]string{"name": u.Name, "role": u.Role, "group": u.Group}
 }
 
-// Me handles GET /api/me.
+// Me handles GET /api/me: the user's name, role and group, and the desk's skill groups.
 func (c *Console) Me() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, publicUser(userFrom(r)))
+		u := userFrom(r)
+		writeJSON(w, http.StatusOK, map[string]any{"name": u.Name, "role": u.Role, "group": u.Group, "groups": c.desk.Groups()})
 	})
 }
 

@@ -133,7 +133,7 @@ func (c *Console) awaitingReply(ctx context.Context, cv Conversation) bool {
 		switch m := msgs[i]; {
 		case m.Kind == KindMessage && m.From == FromAgent:
 			return false
-		case m.Kind == KindHandoff:
+		case m.Kind == KindHandoff, m.Kind == KindStatus && m.Reason == ReasonReopened:
 			return true
 		}
 	}

@@ -247,9 +247,9 @@ func ctTestLogin(t *testing.T, f *ctConsole) {
 
 	status, body = f.call(t, "GET", "/api/me", login.Token, nil)
 	ctWant(t, "GET /api/me with the token", status, body, http.StatusOK)
-	var me map[string]string
+	var me map[string]any
 	ctDecode(t, body, &me)
-	if want := map[string]string{"name": "bob", "role": RoleAgent, "group": GroupAftersale}; !reflect.DeepEqual(me, want) {
+	if want := map[string]any{"name": "bob", "role": RoleAgent, "group": GroupAftersale, "groups": []any{GroupPresale, GroupAftersale}}; !reflect.DeepEqual(me, want) {
 		t.Errorf("GET /api/me = %v, want %v", me, want)
 	}
 	status, body = f.call(t, "GET", "/api/me", "", nil)

@@ -10,6 +10,14 @@ const (
 	StatusResolved = "resolved" // closed by the agent
 )
 
+// ReasonReopened is the reason of the record of a resolved conversation that went back
+// to people because the shopper wrote again within DeskConfig.ReopenWindow.
+const ReasonReopened = "reopened"
+
+// ReasonLeftMessage is the reason of the record of a queued conversation the shopper
+// closed by leaving a message (LeaveMessage).
+const ReasonLeftMessage = "left_message"
+
 // Skill groups.
 const (
 	GroupPresale   = "presale"
@@ -52,7 +60,9 @@ type Conversation struct {
 	// EnqueuedAt is when the chat started waiting; a transfer to another group keeps it.
 	EnqueuedAt time.Time `json:"enqueued_at,omitzero"`
 	ClaimedAt  time.Time `json:"claimed_at,omitzero"`
-	Context    *Context  `json:"context,omitempty"`
+	// ClosedAt is when the conversation was last resolved.
+	ClosedAt time.Time `json:"closed_at,omitzero"`
+	Context  *Context  `json:"context,omitempty"`
 	// Shopper is who the conversation belongs to, set when it starts; nil for
 	// conversations started before shopper identities.
 	Shopper *Shopper `json:"shopper,omitempty"`
@@ -118,7 +128,8 @@ type Transition struct {
 	Reason  string
 	Intent  string
 	Context *Context
-	// Since is the new EnqueuedAt, for To == StatusQueued; zero means now.
+	// Since is the new EnqueuedAt, for To == StatusQueued (zero means now) and for
+	// To == StatusActive (zero keeps it).
 	Since time.Time
 	// VIP is the new VIP level, for To == StatusQueued.
 	VIP int

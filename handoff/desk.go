@@ -35,6 +35,15 @@ type Phrases struct {
 	AgentOffline string
 	// BackToBot is sent when the agent hands the chat back to the bot.
 	BackToBot string
+	// ReopenedAgent is sent when the shopper writes again soon after the chat was
+	// resolved and its agent takes it again; {agent} is the agent's name.
+	ReopenedAgent string
+	// ReopenedQueue is sent when such a chat goes to the front of its group's queue
+	// because its agent is offline or full.
+	ReopenedQueue string
+	// LeftMessage is sent when the shopper left a message instead of waiting; {ticket}
+	// is the ticket's id.
+	LeftMessage string
 }
 
 // DeskConfig configures a Desk.
@@ -63,6 +72,15 @@ type DeskConfig struct {
 	SweepInterval time.Duration
 	// ManualOnly turns automatic assignment off: agents only claim.
 	ManualOnly bool
+	// ReopenWindow is how long after an agent resolved a chat the shopper's next message
+	// takes it back to that agent (when online and below their limit, else to the front
+	// of the chat's group's queue) instead of to the bot; 0 means 30 minutes, a negative
+	// value means never.
+	ReopenWindow time.Duration
+	// QueueTimeout is how long a chat waits before the shopper is offered to leave a
+	// message instead (Desk.QueueStatus); 0 means 10 minutes, a negative value never. The
+	// offer is made at once when no agent of the chat's group is online.
+	QueueTimeout time.Duration
 	// ComplaintBoost, AftersaleBoost and VIPBoost (per VIP level) move a waiting chat
 	// ahead as if it had waited that much longer (see Desk.score). 0 means 10 minutes,
 	// 5 minutes and 2 minutes; a negative value means none.
@@ -97,6 +115,9 @@ var DefaultPhrases = Phrases{
 	Fallback:          "抱歉，这个问题我暂时无法准确回答，正在为您转接人工客服，请稍候。",
 	AgentOffline:      "客服已离线，正在为您重新安排",
 	BackToBot:         "已为您转回智能助手，如需人工服务，请随时告诉我。",
+	ReopenedAgent:     "您好，客服{agent}继续为您服务，请问还有什么可以帮到您？",
+	ReopenedQueue:     "正在为您重新接入人工客服，请稍候",
+	LeftMessage:       "已收到您的留言（工单 {ticket}），客服会尽快与您联系。",
 }
 
 // Desk is the hand-off service: it starts conversations, queues them for people, and
@@ -115,6 +136,8 @@ type Desk struct {
 	grace      time.Duration
 	sweepEvery time.Duration
 	auto       bool
+	reopen     time.Duration // 0: never
+	timeout    time.Duration // queue timeout; 0: never
 	complaint  time.Duration
 	aftersale  time.Duration
 	vipBoost   time.Duration
@@ -138,6 +161,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		{&p.TransferPresale, def.TransferPresale}, {&p.TransferAftersale, def.TransferAftersale},
 		{&p.AgentJoined, def.AgentJoined}, {&p.Resolved, def.Resolved}, {&p.Fallback, def.Fallback},
 		{&p.AgentOffline, def.AgentOffline}, {&p.BackToBot, def.BackToBot},
+		{&p.ReopenedAgent, def.ReopenedAgent}, {&p.ReopenedQueue, def.ReopenedQueue}, {&p.LeftMessage, def.LeftMessage},
 	} {
 		if strings.TrimSpace(*f.v) == "" {
 			*f.v = f.d
@@ -155,7 +179,8 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	d := &Desk{
 		store: cfg.Store, phrases: p, ttl: cfg.SessionTTL, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
-		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP,
+		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: boost(cfg.ReopenWindow, 30*time.Minute),
+		timeout:   boost(cfg.QueueTimeout, 10*time.Minute),
 		complaint: boost(cfg.ComplaintBoost, 10*time.Minute), aftersale: boost(cfg.AftersaleBoost, 5*time.Minute),
 		vipBoost: boost(cfg.VIPBoost, 2*time.Minute),
 	}
@@ -325,14 +350,6 @@ func (d *Desk) Reply(ctx context.Context, id, agent, msgID, text string) (Messag
 	return m, nil
 }
 
-// Reopen gives a resolved conversation back to the bot when the shopper writes again.
-// key is the id of the shopper's message.
-func (d *Desk) Reopen(ctx context.Context, id, key string) error {
-	t := Transition{From: []string{StatusResolved}, To: StatusBot}
-	_, _, err := d.apply(ctx, id, t, Message{ID: "reopen:" + key, Kind: KindStatus, From: FromSystem, Status: StatusBot})
-	return err
-}
-
 // Position returns the conversation's place in its group's queue (1 is next) and the
 // expected wait, estimated from the waits of recently claimed chats.
 func (d *Desk) Position(ctx context.Context, id string) (int, time.Duration, error) {
@@ -340,6 +357,12 @@ func (d *Desk) Position(ctx context.Context, id string) (int, time.Duration, err
 	if err != nil {
 		return 0, 0, err
 	}
+	return d.position(ctx, c)
+}
+
+// position is Position of conversation c as read.
+func (d *Desk) position(ctx context.Context, c Conversation) (int, time.Duration, error) {
+	id := c.ID
 	if c.Status != StatusQueued {
 		return 0, 0, ErrNotQueued
 	}

@@ -55,4 +55,7 @@ var (
 	// ErrRoleNotAllowed is returned when the actor's role may not make a ticket change,
 	// such as an agent approving a refund.
 	ErrRoleNotAllowed = errors.New("role may not make this ticket change")
+	// ErrTicketChanged is returned for a shopper's answer to a remedy that is no longer
+	// the one proposed: withdrawn, changed, or answered already.
+	ErrTicketChanged = errors.New("ticket changed since the shopper saw it")
 )

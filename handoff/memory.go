@@ -164,6 +164,11 @@ func applyTransition(c *Conversation, t Transition, now time.Time) {
 	case StatusActive:
 		c.Agent = t.Agent
 		c.ClaimedAt = now
+		if !t.Since.IsZero() {
+			c.EnqueuedAt = t.Since
+		}
+	case StatusResolved:
+		c.ClosedAt = now
 	}
 }
 

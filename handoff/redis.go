@@ -110,6 +110,7 @@ func parseMeta(m map[string]string) (Conversation, error) {
 		ID: m["id"], TokenHash: m["token"], Epoch: m["epoch"], Status: m["status"],
 		Group: m["group"], Agent: m["agent"], Reason: m["reason"], Intent: m["intent"],
 		VIP: vip, Seq: seq, CreatedAt: ms("created"), EnqueuedAt: ms("enqueued"), ClaimedAt: ms("claimed"),
+		ClosedAt: ms("closed"),
 	}
 	if raw := m["context"]; raw != "" {
 		c.Context = new(Context)
@@ -160,6 +161,11 @@ func (s *RedisStore) Apply(ctx context.Context, id string, t Transition, m Messa
 			"context", ctxJSON, "enqueued", since.UnixMilli(), "vip", t.VIP, "agent", "")
 	case StatusActive:
 		args = append(args, "agent", t.Agent, "claimed", now.UnixMilli())
+		if !t.Since.IsZero() {
+			args = append(args, "enqueued", t.Since.UnixMilli())
+		}
+	case StatusResolved:
+		args = append(args, "closed", now.UnixMilli())
 	}
 	res, err := applyScript.Run(ctx, s.rdb, s.convKeys(id), args...).Slice()
 	if err != nil {

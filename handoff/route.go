@@ -62,6 +62,8 @@ const (
 	opBot      = "bot"      // the owner hands the conversation back to the bot
 	opRequeue  = "requeue"  // the owner went offline: back to the front of the queue
 	opAdopt    = "adopt"    // routing state for a conversation queued or claimed before it existed
+	opReopen   = "reopen"   // the shopper wrote again soon after the resolve: back to people
+	opLeave    = "leave"    // the shopper left a message instead of waiting: out of the queue
 )
 
 // RouteOp is one change of routing state. The store keeps it as pending until the desk

@@ -184,6 +184,12 @@ func (d *Desk) writeConversation(ctx context.Context, op RouteOp) error {
 		}
 		return nil
 
+	case opReopen:
+		return d.writeReopen(ctx, op)
+
+	case opLeave:
+		return d.writeLeave(ctx, op)
+
 	case opResolve, opBot:
 		text, to := d.phrases.Resolved, StatusResolved
 		if op.Kind == opBot {

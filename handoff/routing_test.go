@@ -380,3 +380,101 @@ func TestDeskTransfer(t *testing.T) {
 		})
 	}
 }
+
+// TestDeskReopen: a shopper who writes again within the reopen window goes back to the
+// agent who resolved the chat when they are online and below their limit, else to the
+// front of the chat's group's queue; after the window, or with none, to the bot. A
+// resend reopens once.
+func TestDeskReopen(t *testing.T) {
+	for _, e := range ctEngines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			d, clock := rtDesk(t, e.open, func(c *DeskConfig) { c.ManualOnly = true })
+			rtUser(t, d, "alice", GroupAftersale, 2)
+			rtUser(t, d, "bob", GroupAftersale, 0)
+			rtBeat(t, d, "alice", PresenceOnline)
+			rtBeat(t, d, "bob", PresenceOnline)
+			// served hands off a chat, has agent claim it and resolve it.
+			served := func(agent string) string {
+				t.Helper()
+				id := rtHandoff(t, d, GroupAftersale, "after_sales", 1)
+				if _, err := d.Claim(ctx, id, agent); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := d.Resolve(ctx, id, agent); err != nil {
+					t.Fatal(err)
+				}
+				return id
+			}
+			reopen := func(id, key, want string) {
+				t.Helper()
+				for range 2 { // the second is a resend
+					st, err := d.Reopen(ctx, id, key)
+					if err != nil || st != want {
+						t.Fatalf("Reopen(%s) = %q, %v; want %s", id, st, err, want)
+					}
+				}
+			}
+
+			back := served("alice")
+			reopen(back, "m2", StatusActive)
+			if c := rtConv(t, d, back); c.Agent != "alice" || ctCount(ctLog(t, d, back), StatusActive) != 2 {
+				t.Errorf("reopened chat is %s with %q and %d claims, want alice's again once", c.Status, c.Agent, ctCount(ctLog(t, d, back), StatusActive))
+			}
+			if texts := rtTexts(t, d, back); texts[len(texts)-1] != "您好，客服alice继续为您服务，请问还有什么可以帮到您？" {
+				t.Errorf("reopened chat ends with %q", texts[len(texts)-1])
+			}
+
+			// alice is full (back and another): the front of the queue, ahead of an older chat.
+			full := served("alice")
+			older := rtHandoff(t, d, GroupAftersale, "negative_sentiment", 5)
+			if _, err := d.Claim(ctx, rtHandoff(t, d, GroupAftersale, "after_sales", 0), "alice"); err != nil {
+				t.Fatal(err)
+			}
+			reopen(full, "m2", StatusQueued)
+			if got := rtWaiting(t, d, GroupAftersale); !slices.Equal(got, []string{full, older}) {
+				t.Errorf("queue = %v, want the reopened chat %s ahead of %s", got, full, older)
+			}
+			if c := rtConv(t, d, full); c.Group != GroupAftersale || c.Reason != ReasonReopened || c.Agent != "" {
+				t.Errorf("reopened chat = %+v", c)
+			}
+
+			// bob went offline: the queue.
+			gone := served("bob")
+			rtBeat(t, d, "bob", PresenceOffline)
+			reopen(gone, "m2", StatusQueued)
+
+			// After the window: the bot, even with bob online again.
+			late := served("bob")
+			rtBeat(t, d, "bob", PresenceOnline)
+			clock.Advance(31 * time.Minute)
+			rtBeat(t, d, "bob", PresenceOnline)
+			reopen(late, "m2", StatusBot)
+
+			// Not resolved: nothing changes.
+			if st, err := d.Reopen(ctx, back, "m3"); err != nil || st != StatusActive {
+				t.Errorf("Reopen of an active chat = %q, %v; want active, nil", st, err)
+			}
+			if st, _ := d.store.RouteState(ctx, late); st.Route != nil || st.Pending != nil {
+				t.Errorf("the chat back with the bot is routed: %+v", st)
+			}
+		})
+	}
+	t.Run("off", func(t *testing.T) {
+		ctx := context.Background()
+		d, _ := rtDesk(t, ctEngines[0].open, func(c *DeskConfig) { c.ManualOnly, c.ReopenWindow = true, -1 })
+		rtUser(t, d, "alice", GroupPresale, 0)
+		rtBeat(t, d, "alice", PresenceOnline)
+		id := rtHandoff(t, d, GroupPresale, "requested", 0)
+		if _, err := d.Claim(ctx, id, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Resolve(ctx, id, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := d.Reopen(ctx, id, "m2"); err != nil || st != StatusBot {
+			t.Errorf("Reopen with no window = %q, %v; want bot", st, err)
+		}
+	})
+}

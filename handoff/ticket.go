@@ -25,8 +25,12 @@ const (
 	TicketInvoice      = "invoice"
 )
 
-// TicketTypes lists every ticket type.
+// TicketTypes lists every after-sales ticket type, those an agent opens.
 var TicketTypes = []string{TicketReturn, TicketExchange, TicketRefund, TicketRepair, TicketResend, TicketCompensation, TicketInvoice}
+
+// TicketMessage is the type of a ticket a shopper leaves when nobody can serve them
+// (LeaveMessage): their message, with a contact and an order number if they gave them.
+const TicketMessage = "message"
 
 // Ticket statuses. Resolved, rejected and cancelled are final.
 const (
@@ -85,11 +89,21 @@ type TicketEvent struct {
 // Ticket is an after-sales case (售后工单), opened by an agent from a chat.
 type Ticket struct {
 	// ID is AS-YYYYMMDD-NNNNNN: the day it was opened (China time) and that day's counter.
-	ID           string        `json:"id"`
-	Conversation string        `json:"conversation"`
-	Order        string        `json:"order"`
-	Type         string        `json:"type"`
-	Reason       string        `json:"reason"`
+	ID           string `json:"id"`
+	Conversation string `json:"conversation"`
+	// Order is the order number; a left message may have none.
+	Order string `json:"order"`
+	Type  string `json:"type"`
+	// Reason is why the ticket was opened; for a left message, the shopper's message.
+	Reason string `json:"reason"`
+	// Group is the skill group whose agents handle a left message: the group of the
+	// queue the shopper left.
+	Group string `json:"group,omitempty"`
+	// Contact is how the shopper who left a message asks to be reached, if they said.
+	Contact string `json:"contact,omitempty"`
+	// Key is the id of the widget frame that left the message, so that a resend finds
+	// the ticket it made.
+	Key          string        `json:"key,omitempty"`
 	Evidence     []string      `json:"evidence"`
 	Remedy       Remedy        `json:"remedy"`
 	Status       string        `json:"status"`
@@ -107,6 +121,14 @@ type Ticket struct {
 type TicketFilter struct {
 	Status       string
 	Conversation string
+	Type         string
+	Group        string
+}
+
+// match reports whether t passes the filter.
+func (f TicketFilter) match(t Ticket) bool {
+	return (f.Status == "" || t.Status == f.Status) && (f.Conversation == "" || t.Conversation == f.Conversation) &&
+		(f.Type == "" || t.Type == f.Type) && (f.Group == "" || t.Group == f.Group)
 }
 
 // TicketStore keeps tickets. MemoryTicketStore and RedisTicketStore implement it.
@@ -263,6 +285,9 @@ func (tk *Tickets) List(ctx context.Context, f TicketFilter) ([]Ticket, error) {
 	if f.Status != "" && !slices.Contains(TicketStatuses, f.Status) {
 		return nil, badTicket("未知工单状态 %q", f.Status)
 	}
+	if f.Type != "" && f.Type != TicketMessage && !slices.Contains(TicketTypes, f.Type) {
+		return nil, badTicket("未知工单类型 %q", f.Type)
+	}
 	return tk.store.Tickets(ctx, f)
 }
 
@@ -306,6 +331,28 @@ var ticketRules = map[string]map[string][]string{
 	},
 }
 
+// messageRules are the ticketRules of a left message: an agent takes it up, or answers
+// it at once, and closes it; nothing needs the shopper's confirmation or the lead.
+var messageRules = map[string]map[string][]string{
+	TicketOpen: {
+		TicketInProgress: staffRoles,
+		TicketResolved:   staffRoles,
+		TicketCancelled:  staffRoles,
+	},
+	TicketInProgress: {
+		TicketResolved:  staffRoles,
+		TicketCancelled: staffRoles,
+	},
+}
+
+// rulesFor returns the rules of tickets of type typ.
+func rulesFor(typ string) map[string]map[string][]string {
+	if typ == TicketMessage {
+		return messageRules
+	}
+	return ticketRules
+}
+
 func isStaff(role string) bool { return slices.Contains(staffRoles, role) }
 
 // needsApproval reports whether a ticket of type typ needs the lead's approval.
@@ -335,7 +382,7 @@ func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string
 			return Ticket{}, err
 		}
 		target := to(cur)
-		roles, ok := ticketRules[cur.Status][target]
+		roles, ok := rulesFor(cur.Type)[cur.Status][target]
 		if !ok {
 			return Ticket{}, fmt.Errorf("ticket %s from %s to %q: %w", id, cur.Status, target, ErrBadTransition)
 		}
@@ -397,9 +444,12 @@ func (tk *Tickets) Reject(ctx context.Context, id, note string, by User) (Ticket
 }
 
 // Confirm records the shopper's explicit consent to the proposed remedy: the ticket
-// goes on to the lead's approval (refund, compensation) or into progress. The caller
-// (the widget) must have checked that shopperID is the shopper of t's conversation.
-func (tk *Tickets) Confirm(ctx context.Context, id, shopperID string) (Ticket, error) {
+// goes on to the lead's approval (refund, compensation) or into progress. rev is the
+// revision of the ticket the shopper was shown: a remedy changed since (withdrawn and
+// proposed again) gives ErrTicketChanged, so the shopper never agrees to a remedy they
+// did not see. The caller (the widget) must have checked that shopperID is the shopper
+// of t's conversation.
+func (tk *Tickets) Confirm(ctx context.Context, id, shopperID string, rev int64) (Ticket, error) {
 	if shopperID == "" {
 		return Ticket{}, badTicket("缺少顾客身份")
 	}
@@ -413,16 +463,30 @@ func (tk *Tickets) Confirm(ctx context.Context, id, shopperID string) (Ticket, e
 		return TicketInProgress
 	}
 	return tk.change(ctx, id, to, shopperID, RoleShopper, "", func(t *Ticket) error {
+		if t.Rev != rev {
+			return ErrTicketChanged
+		}
 		t.Confirmation = &Confirmation{Shopper: shopperID, At: t.UpdatedAt}
 		return nil
 	})
 }
 
-// Decline records that the shopper did not accept the proposed remedy: the ticket
-// goes back to open for the agent to propose another.
-func (tk *Tickets) Decline(ctx context.Context, id, shopperID string) (Ticket, error) {
+// Decline records that the shopper did not accept the proposed remedy of revision rev
+// (see Confirm): the ticket goes back to open for the agent to propose another.
+func (tk *Tickets) Decline(ctx context.Context, id, shopperID string, rev int64) (Ticket, error) {
 	if shopperID == "" {
 		return Ticket{}, badTicket("缺少顾客身份")
 	}
-	return tk.change(ctx, id, func(Ticket) string { return TicketOpen }, shopperID, RoleShopper, "顾客未接受处理方案", nil)
+	to := func(t Ticket) string {
+		if t.Status != TicketAwaitingConfirmation {
+			return "declined" // no status: refused as a bad transition, whoever asks
+		}
+		return TicketOpen
+	}
+	return tk.change(ctx, id, to, shopperID, RoleShopper, "顾客未接受处理方案", func(t *Ticket) error {
+		if t.Rev != rev {
+			return ErrTicketChanged
+		}
+		return nil
+	})
 }

@@ -3,7 +3,6 @@ package handoff
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -22,8 +21,9 @@ type TicketAPIConfig struct {
 	Now func() time.Time
 	// Location is the time zone of the day in ticket ids; nil means UTC+8.
 	Location *time.Location
-	// Desk, when set, gets a KindTicket record in the ticket's conversation whenever a
-	// remedy is proposed to the shopper, which the widget shows for confirmation.
+	// Desk, when set, gets a KindTicket record in the ticket's conversation for every
+	// change the shopper is told of (AnnounceTicket): the widget shows a proposed remedy
+	// for confirmation, and what became of it.
 	Desk   *Desk
 	Logger zerolog.Logger
 }
@@ -123,11 +123,14 @@ func (a *TicketAPI) Create() http.HandlerFunc {
 	}, staffRoles...)
 }
 
-// List handles GET /api/tickets?status=&conversation=.
+// List handles GET /api/tickets?status=&conversation=&type=&group=.
 func (a *TicketAPI) List() http.HandlerFunc {
 	return a.authed(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		f := TicketFilter{Status: strings.TrimSpace(q.Get("status")), Conversation: strings.TrimSpace(q.Get("conversation"))}
+		f := TicketFilter{
+			Status: strings.TrimSpace(q.Get("status")), Conversation: strings.TrimSpace(q.Get("conversation")),
+			Type: strings.TrimSpace(q.Get("type")), Group: strings.TrimSpace(q.Get("group")),
+		}
 		ts, err := a.tickets.List(r.Context(), f)
 		if err != nil {
 			writeTicketError(w, r, err)
@@ -186,50 +189,13 @@ func (a *TicketAPI) change(w http.ResponseWriter, r *http.Request, ch TicketChan
 		return
 	}
 	zerolog.Ctx(r.Context()).Info().Str("ticket", t.ID).Str("to", t.Status).Str("by", u.Name).Msg("ticket changed")
-	if t.Status == TicketAwaitingConfirmation && a.desk != nil {
+	if a.desk != nil {
 		if err := AnnounceTicket(r.Context(), a.desk, t); err != nil {
-			// The ticket has moved; the shopper sees the proposal once it is announced
-			// again (the agent proposes again after withdrawing).
+			// The ticket has moved and the agent sees it; the shopper sees the change
+			// with the ticket's next announced change (a proposal can be withdrawn and
+			// proposed again).
 			zerolog.Ctx(r.Context()).Error().Err(err).Str("ticket", t.ID).Msg("announcing ticket to the shopper")
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ticket": t})
-}
-
-// TicketCard is a ticket as a conversation's KindTicket record shows it to the shopper.
-type TicketCard struct {
-	ID     string `json:"id"`
-	Type   string `json:"type"`
-	Status string `json:"status"`
-	Remedy Remedy `json:"remedy"`
-}
-
-var ticketTypeLabels = map[string]string{
-	TicketReturn: "退货", TicketExchange: "换货", TicketRefund: "退款", TicketRepair: "维修",
-	TicketResend: "补发", TicketCompensation: "补偿", TicketInvoice: "发票",
-}
-
-// AnnounceTicket appends a KindTicket record of t's current status to t's conversation.
-// The record's key is the ticket and its revision, so a retry stores it once.
-func AnnounceTicket(ctx context.Context, d *Desk, t Ticket) error {
-	text := "售后工单 " + t.ID + "（" + ticketTypeLabels[t.Type] + "）"
-	switch t.Status {
-	case TicketAwaitingConfirmation:
-		text += "：处理方案待顾客确认：" + t.Remedy.Text
-		if t.Remedy.AmountFen > 0 {
-			text += fmt.Sprintf("，金额 ¥%d.%02d", t.Remedy.AmountFen/100, t.Remedy.AmountFen%100)
-		}
-	case TicketOpen:
-		text += "：顾客未接受处理方案"
-	default:
-		text += "：顾客已确认处理方案"
-	}
-	m := Message{
-		ID: fmt.Sprintf("ticket:%s:%d", t.ID, t.Rev), Kind: KindTicket, From: FromSystem, Text: text,
-		Ticket: &TicketCard{ID: t.ID, Type: t.Type, Status: t.Status, Remedy: t.Remedy},
-	}
-	if _, _, err := d.Append(ctx, t.Conversation, m); err != nil {
-		return fmt.Errorf("announcing ticket %s: %w", t.ID, err)
-	}
-	return nil
 }

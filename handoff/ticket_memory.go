@@ -66,7 +66,7 @@ func (s *MemoryTicketStore) Tickets(ctx context.Context, f TicketFilter) ([]Tick
 	defer s.mu.Unlock()
 	out := []Ticket{}
 	for _, t := range s.tickets {
-		if (f.Status == "" || t.Status == f.Status) && (f.Conversation == "" || t.Conversation == f.Conversation) {
+		if f.match(t) {
 			t = cloneTicket(t)
 			t.History = nil
 			out = append(out, t)

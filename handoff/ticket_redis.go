@@ -165,7 +165,7 @@ func decodeTicket(id string, vals []any) (Ticket, error) {
 }
 
 // Tickets implements TicketStore. The narrowest index is read (conversation, else
-// status, else all), and the other filter is applied to what it names.
+// status, else all), and the other filters are applied to what it names.
 func (s *RedisTicketStore) Tickets(ctx context.Context, f TicketFilter) ([]Ticket, error) {
 	index := s.key("all")
 	switch {
@@ -174,11 +174,11 @@ func (s *RedisTicketStore) Tickets(ctx context.Context, f TicketFilter) ([]Ticke
 	case f.Status != "":
 		index = s.key("status:" + f.Status)
 	}
-	limit := int64(maxTicketList)
-	if f.Conversation != "" && f.Status != "" {
-		limit = -1 // a conversation has few tickets; filter them all by status
-	} else {
-		limit--
+	limit := int64(maxTicketList) - 1
+	if f.Conversation != "" && f.Status != "" || f.Type != "" || f.Group != "" {
+		// Filtered after reading: read the whole index (a conversation has few
+		// tickets; a status, few that are not final; all, what a type or group asks).
+		limit = -1
 	}
 	ids, err := s.rdb.ZRevRange(ctx, index, 0, limit).Result()
 	if err != nil {
@@ -203,7 +203,7 @@ func (s *RedisTicketStore) Tickets(ctx context.Context, f TicketFilter) ([]Ticke
 		if err != nil {
 			return nil, err
 		}
-		if f.Status == "" || t.Status == f.Status {
+		if f.match(t) {
 			out = append(out, t)
 		}
 	}

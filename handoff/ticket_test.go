@@ -106,7 +106,7 @@ func tkReach(t *testing.T, tk *Tickets, status string) Ticket {
 	to := func(s string) func() (Ticket, error) {
 		return func() (Ticket, error) { return tk.Transition(ctx, tt.ID, TicketChange{To: s}, tkAdmin) }
 	}
-	confirm := func() (Ticket, error) { return tk.Confirm(ctx, tt.ID, tkShopper) }
+	confirm := func() (Ticket, error) { return tk.Confirm(ctx, tt.ID, tkShopper, tt.Rev) }
 	paths := map[string][]func() (Ticket, error){
 		TicketOpen:                 nil,
 		TicketAwaitingConfirmation: {to(TicketAwaitingConfirmation)},
@@ -315,9 +315,9 @@ func testTicketShopper(t *testing.T, s TicketStore) {
 	for _, from := range TicketStatuses {
 		t.Run(from, func(t *testing.T) {
 			tt := tkReach(t, tk, from)
-			_, errC := tk.Confirm(ctx, tt.ID, tkShopper)
+			_, errC := tk.Confirm(ctx, tt.ID, tkShopper, tt.Rev)
 			tt2 := tkReach(t, tk, from)
-			_, errD := tk.Decline(ctx, tt2.ID, tkShopper)
+			_, errD := tk.Decline(ctx, tt2.ID, tkShopper, tt2.Rev)
 			if from == TicketAwaitingConfirmation {
 				if errC != nil || errD != nil {
 					t.Errorf("Confirm, Decline = %v, %v; want nil", errC, errD)
@@ -336,14 +336,18 @@ func testTicketShopper(t *testing.T, s TicketStore) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := tk.Transition(ctx, tt.ID, TicketChange{To: TicketAwaitingConfirmation}, tkAgent); err != nil {
+			tt, err = tk.Transition(ctx, tt.ID, TicketChange{To: TicketAwaitingConfirmation}, tkAgent)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := tk.Confirm(ctx, tt.ID, ""); !errors.Is(err, ErrBadTicket) {
+			if _, err := tk.Confirm(ctx, tt.ID, "", tt.Rev); !errors.Is(err, ErrBadTicket) {
 				t.Errorf("Confirm without a shopper: error = %v, want ErrBadTicket", err)
 			}
 			clock.Add(time.Minute)
-			got, err := tk.Confirm(ctx, tt.ID, tkShopper)
+			if _, err := tk.Confirm(ctx, tt.ID, tkShopper, tt.Rev-1); !errors.Is(err, ErrTicketChanged) {
+				t.Errorf("Confirm of an earlier revision: error = %v, want ErrTicketChanged", err)
+			}
+			got, err := tk.Confirm(ctx, tt.ID, tkShopper, tt.Rev)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -406,12 +410,12 @@ func testTicketHistory(t *testing.T, s TicketStore) {
 		func() (Ticket, error) {
 			return tk.Transition(ctx, tt.ID, TicketChange{To: TicketAwaitingConfirmation, Note: "补偿 5 元"}, tkAgent)
 		},
-		func() (Ticket, error) { return tk.Decline(ctx, tt.ID, tkShopper) },
+		func() (Ticket, error) { return tk.Decline(ctx, tt.ID, tkShopper, tt.Rev) },
 		func() (Ticket, error) {
 			r := Remedy{Text: "补偿 10 元", AmountFen: 1000}
 			return tk.Transition(ctx, tt.ID, TicketChange{To: TicketAwaitingConfirmation, Remedy: &r}, tkAgent)
 		},
-		func() (Ticket, error) { return tk.Confirm(ctx, tt.ID, tkShopper) },
+		func() (Ticket, error) { return tk.Confirm(ctx, tt.ID, tkShopper, tt.Rev) },
 		func() (Ticket, error) { return tk.Approve(ctx, tt.ID, "ok", tkLead) },
 		func() (Ticket, error) {
 			return tk.Transition(ctx, tt.ID, TicketChange{To: TicketResolved, Note: "已打款"}, tkAgent)
@@ -419,7 +423,7 @@ func testTicketHistory(t *testing.T, s TicketStore) {
 	}
 	for i, f := range steps {
 		clock.Add(time.Minute)
-		if _, err := f(); err != nil {
+		if tt, err = f(); err != nil {
 			t.Fatalf("step %d: %v", i+1, err)
 		}
 	}
@@ -671,7 +675,7 @@ func TestTicketAPI(t *testing.T) {
 	if code, out := call(t, "POST", path+"/transition", "t-agent", `{"to":"awaiting_approval"}`); code != 403 || errCode(out) != "forbidden" {
 		t.Errorf("agent confirming for the shopper = %d %s, want 403 forbidden", code, errCode(out))
 	}
-	if _, err := api.Tickets().Confirm(context.Background(), tt.ID, tkShopper); err != nil {
+	if _, err := api.Tickets().Confirm(context.Background(), tt.ID, tkShopper, tt.Rev+1); err != nil {
 		t.Fatalf("Confirm: %v", err)
 	}
 	if code, out := call(t, "POST", path+"/approve", "t-agent", ""); code != 403 || errCode(out) != "forbidden" {

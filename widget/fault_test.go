@@ -14,15 +14,10 @@ import (
 // id after Redis is back stores it exactly once, on the same connection.
 func TestRedisDown(t *testing.T) {
 	var srv *redistest.Server
-	eng := engine{name: "redis", resync: true, open: func(t *testing.T, now func() time.Time) (handoff.Store, func()) {
+	eng := engine{name: "redis", resync: true, open: func(t *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
 		srv = redistest.Start(t)
 		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: 1, DialTimeout: 300 * time.Millisecond})
-		t.Cleanup(func() { rdb.Close() })
-		st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: srv.Prefix(t), Now: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st, func() { rdb.Close() }
+		return openRedis(t, rdb, srv.Prefix(t), now)
 	}}
 	e := newEnv(t, setup{engine: eng})
 	sh := e.connect(t, "")

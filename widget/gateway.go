@@ -26,6 +26,10 @@ type Config struct {
 	// Desk and Bot are required.
 	Desk *handoff.Desk
 	Bot  Decider
+	// Tickets lets the shopper answer the remedy of an after-sales ticket proposed in
+	// their conversation (ticket_confirm, ticket_decline); nil refuses those frames
+	// with bad_ticket.
+	Tickets *handoff.Tickets
 	// AllowedOrigins lists the origins (scheme://host[:port]) of the shop pages that may
 	// embed the widget; "*" allows any. The server's own origin is always allowed.
 	AllowedOrigins []string

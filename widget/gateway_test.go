@@ -80,32 +80,43 @@ var testBot = sync.OnceValues(func() (*bot.Bot, error) {
 // engine is a handoff.Store implementation under test.
 type engine struct {
 	name string
-	// open returns a new store, and a function that makes its Run return once Run's
-	// context has ended (nil when cancelling is enough).
-	open func(t *testing.T, now func() time.Time) (handoff.Store, func())
+	// open returns a new store and a ticket store on the same storage, and a function
+	// that makes the store's Run return once Run's context has ended (nil when
+	// cancelling is enough).
+	open func(t *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func())
 	// resync says that Run announces its subscription with a resync event; the test
 	// waits for it so that no event published before is lost.
 	resync bool
 }
 
 var (
-	memoryEngine = engine{name: "memory", open: func(_ *testing.T, now func() time.Time) (handoff.Store, func()) {
-		return handoff.NewMemoryStore(now), nil
+	memoryEngine = engine{name: "memory", open: func(_ *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
+		return handoff.NewMemoryStore(now), handoff.NewMemoryTicketStore(), nil
 	}}
-	redisEngine = engine{name: "redis", resync: true, open: func(t *testing.T, now func() time.Time) (handoff.Store, func()) {
+	redisEngine = engine{name: "redis", resync: true, open: func(t *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
 		srv := redistest.Start(t)
 		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-		t.Cleanup(func() { rdb.Close() })
-		st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: srv.Prefix(t), Now: now})
-		if err != nil {
-			t.Fatalf("NewRedisStore: %v", err)
-		}
-		// RedisStore.Run blocks in go-redis's PubSub.Receive, which a cancelled context
-		// does not interrupt; closing the client does.
-		return st, func() { rdb.Close() }
+		return openRedis(t, rdb, srv.Prefix(t), now)
 	}}
 	engines = []engine{memoryEngine, redisEngine}
 )
+
+// openRedis returns the stores of an engine on rdb, which is closed when the test ends.
+func openRedis(t *testing.T, rdb *redis.Client, prefix string, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
+	t.Helper()
+	t.Cleanup(func() { rdb.Close() })
+	st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: prefix, Now: now})
+	if err != nil {
+		t.Fatalf("NewRedisStore: %v", err)
+	}
+	ts, err := handoff.NewRedisTicketStore(rdb, prefix)
+	if err != nil {
+		t.Fatalf("NewRedisTicketStore: %v", err)
+	}
+	// RedisStore.Run blocks in go-redis's PubSub.Receive, which a cancelled context
+	// does not interrupt; closing the client does.
+	return st, ts, func() { rdb.Close() }
+}
 
 // forEngine runs f as a subtest for each engine.
 func forEngine(t *testing.T, f func(t *testing.T, eng engine)) {
@@ -177,6 +188,7 @@ type setup struct {
 type env struct {
 	srv     *httptest.Server
 	desk    *handoff.Desk
+	tickets *handoff.Tickets
 	running atomic.Int64 // websocket handlers that have not returned
 }
 
@@ -186,7 +198,7 @@ func newEnv(t *testing.T, s setup) *env {
 		s.engine = memoryEngine
 	}
 	clock := stepClock()
-	st, unblock := s.engine.open(t, clock)
+	st, ts, unblock := s.engine.open(t, clock)
 	runStore(t, st, s.engine.resync, unblock)
 	if s.wrap != nil {
 		st = s.wrap(st)
@@ -203,7 +215,11 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatalf("building the bot: %v", err)
 	}
-	wc := widget.Config{Desk: desk, Bot: b, AllowedOrigins: []string{shopOrigin}, Greeting: greeting}
+	tk, err := handoff.NewTickets(handoff.TicketsConfig{Store: ts, Now: clock})
+	if err != nil {
+		t.Fatalf("NewTickets: %v", err)
+	}
+	wc := widget.Config{Desk: desk, Bot: b, Tickets: tk, AllowedOrigins: []string{shopOrigin}, Greeting: greeting}
 	if s.gateway != nil {
 		s.gateway(&wc)
 	}
@@ -211,7 +227,7 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatalf("widget.New: %v", err)
 	}
-	e := &env{desk: desk}
+	e := &env{desk: desk, tickets: tk}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws/shopper", func(w http.ResponseWriter, r *http.Request) {
 		e.running.Add(1)
@@ -346,7 +362,7 @@ func (f frame) keys() []string {
 // isLog reports whether f is a record of the conversation's log.
 func (f frame) isLog() bool {
 	switch f.str("type") {
-	case "message", "handoff", "status":
+	case "message", "handoff", "status", "ticket":
 		return true
 	}
 	return false
@@ -1087,10 +1103,12 @@ func TestAgentReply(t *testing.T) {
 	})
 }
 
+// TestReopenAfterResolve: a shopper who writes after the reopen window (here: none)
+// gets the bot again.
 func TestReopenAfterResolve(t *testing.T) {
 	forEngine(t, func(t *testing.T, eng engine) {
 		ctx := context.Background()
-		e := newEnv(t, setup{engine: eng})
+		e := newEnv(t, setup{engine: eng, desk: func(c *handoff.DeskConfig) { c.ReopenWindow = -1 }})
 		sh := e.connect(t, "")
 		sh.handOff(t, "h1") // seqs 1, 2
 		if _, err := e.desk.Claim(ctx, sh.conv, "alice"); err != nil {
@@ -1129,6 +1147,49 @@ func TestReopenAfterResolve(t *testing.T) {
 		})
 		if c, err := e.desk.Conversation(ctx, sh.conv); err != nil || c.Status != handoff.StatusBot {
 			t.Errorf("conversation = %+v, %v; want status bot", c, err)
+		}
+	})
+}
+
+// TestReopenWithinWindow: a shopper who writes again soon after the agent resolved the
+// chat gets that agent back, and the bot stays quiet.
+func TestReopenWithinWindow(t *testing.T) {
+	forEngine(t, func(t *testing.T, eng engine) {
+		ctx := context.Background()
+		e := newEnv(t, setup{engine: eng})
+		if err := e.desk.Store().PutUser(ctx, handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: handoff.GroupPresale}, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.desk.Heartbeat(ctx, "alice", handoff.PresenceOnline); err != nil {
+			t.Fatal(err)
+		}
+		sh := e.connect(t, "")
+		send(t, sh.c, msg{Type: "handoff", ID: "h1"}) // seqs 1, 2; alice is online: assigned, 3, 4
+		readUntil(t, sh.c, "alice's greeting", isSeq(4))
+		// The assignment may still be finishing (ErrBusy): alice's console tries again.
+		poll(t, "alice's resolve", func() bool {
+			_, err := e.desk.Resolve(ctx, sh.conv, "alice")
+			if err != nil && !errors.Is(err, handoff.ErrBusy) {
+				t.Fatalf("Resolve: %v", err)
+			}
+			return err == nil
+		})
+		readUntil(t, sh.c, "the resolved status", isSeq(6))
+
+		sh.say(t, "again", askInvoice)
+		fs := readUntil(t, sh.c, "the shopper's message", isSeq(9))
+		fs = append(fs, sh.barrier(t)...)
+		st, _ := find(fs, isSeq(7))
+		checkFields(t, st, map[string]any{"type": "status", "seq": 7, "status": "active", "agent": "alice", "reason": "reopened", "group": "presale", "ts": nil})
+		note, _ := find(fs, isSeq(8))
+		if want := strings.ReplaceAll(handoff.DefaultPhrases.ReopenedAgent, "{agent}", "alice"); note.str("text") != want {
+			t.Errorf("seq 8 = %v, want %q", note, want)
+		}
+		if f, _ := find(fs, isMessageFrom("bot")); f != nil {
+			t.Errorf("the bot answered a chat back with alice: %v", f)
+		}
+		if c, err := e.desk.Conversation(ctx, sh.conv); err != nil || c.Status != handoff.StatusActive || c.Agent != "alice" {
+			t.Errorf("conversation = %+v, %v; want active with alice", c, err)
 		}
 	})
 }
@@ -1276,7 +1337,8 @@ func TestQueuePosition(t *testing.T) {
 func TestQueueFrameOnEveryHandoff(t *testing.T) {
 	ctx := context.Background()
 	// With a default wait of 10 s, the estimate before and after a claim is the same.
-	e := newEnv(t, setup{desk: func(c *handoff.DeskConfig) { c.DefaultWait = 10 * time.Second }})
+	// No reopen window: each round is a new hand-off from the bot.
+	e := newEnv(t, setup{desk: func(c *handoff.DeskConfig) { c.DefaultWait, c.ReopenWindow = 10*time.Second, -1 }})
 	sh := e.connect(t, "")
 	for round := range 3 {
 		q, _ := find(sh.handOff(t, fmt.Sprintf("h%d", round)), isType("queue"))

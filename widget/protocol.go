@@ -15,7 +15,10 @@ const (
 	MaxTextRunes = 1000
 )
 
-var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var (
+	clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	ticketIDPattern = regexp.MustCompile(`^AS-[0-9]{8}-[0-9]{6}$`)
+)
 
 // Error codes of error frames (docs/protocol.md).
 const (
@@ -26,6 +29,14 @@ const (
 	codeRateLimited = "rate_limited"
 	codeUnavailable = "unavailable"
 	codeBadIdentity = "bad_identity"
+	// codeBadTicket: the ticket named does not exist or is not this conversation's.
+	codeBadTicket = "bad_ticket"
+	// codeTicketChanged: the remedy answered is no longer the one waiting for an answer.
+	codeTicketChanged = "ticket_changed"
+	// codeBadForm: a leave_message frame's fields were refused; the message says which.
+	codeBadForm = "bad_form"
+	// codeNotQueued: a leave_message frame came when the chat is not waiting.
+	codeNotQueued = "not_queued"
 )
 
 // clientFrame is any frame a shopper's client sends.
@@ -36,6 +47,18 @@ type clientFrame struct {
 	Article string `json:"article"`
 	// Identity is the shop-signed shopper identity of a hello frame.
 	Identity *identityFrame `json:"identity"`
+	// Ticket and Rev name the proposal a ticket_confirm or ticket_decline answers.
+	Ticket string `json:"ticket"`
+	Rev    int64  `json:"rev"`
+	// Contact and Order go with the Text of a leave_message frame.
+	Contact string `json:"contact"`
+	Order   string `json:"order"`
+}
+
+// leaveOfferFrame offers a waiting shopper to leave a message instead of waiting.
+type leaveOfferFrame struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
 }
 
 type welcomeFrame struct {
@@ -73,13 +96,17 @@ type errorFrame struct {
 
 // errorMessages are the texts of the error codes, shown to shoppers.
 var errorMessages = map[string]string{
-	codeBadJSON:     "消息格式有误",
-	codeUnknownType: "不支持的消息类型",
-	codeBadMessage:  "消息不能为空，且不超过 1000 字",
-	codeBadToken:    "会话不存在或已失效",
-	codeRateLimited: "发送太快了，请稍后再试",
-	codeUnavailable: "服务暂时不可用，消息未发送，请稍后重试",
-	codeBadIdentity: "身份验证未通过，将以访客身份继续",
+	codeBadJSON:       "消息格式有误",
+	codeUnknownType:   "不支持的消息类型",
+	codeBadMessage:    "消息不能为空，且不超过 1000 字",
+	codeBadToken:      "会话不存在或已失效",
+	codeRateLimited:   "发送太快了，请稍后再试",
+	codeUnavailable:   "服务暂时不可用，消息未发送，请稍后重试",
+	codeBadIdentity:   "身份验证未通过，将以访客身份继续",
+	codeBadTicket:     "工单不存在",
+	codeTicketChanged: "处理方案已更新或已答复，请查看最新的方案",
+	codeBadForm:       "留言内容有误",
+	codeNotQueued:     "会话已不在排队中，留言未提交，请直接发送消息",
 }
 
 func errFrame(code, id string) errorFrame {
@@ -101,13 +128,14 @@ type logFrame struct {
 	Reason      string               `json:"reason,omitempty"`
 	Group       string               `json:"group,omitempty"`
 	Status      string               `json:"status,omitempty"`
+	Ticket      *handoff.TicketCard  `json:"ticket,omitempty"`
 	TS          int64                `json:"ts"`
 }
 
 func toFrame(m handoff.Message) logFrame {
 	f := logFrame{
 		Type: m.Kind, Seq: m.Seq, From: m.From, Text: m.Text, Agent: m.Agent, Article: m.Article,
-		Suggestions: m.Suggestions, Reason: m.Reason, Group: m.Group, Status: m.Status, TS: m.TS,
+		Suggestions: m.Suggestions, Reason: m.Reason, Group: m.Group, Status: m.Status, Ticket: m.Ticket, TS: m.TS,
 	}
 	if m.From == handoff.FromShopper {
 		f.ID = m.ID

@@ -161,6 +161,12 @@ func (s *session) pump(ctx context.Context, sub *handoff.Subscription) {
 	defer poll.Stop()
 	lastPos, lastETA := -1, int64(-1)
 	queueDirty := true
+	// lastOffer is the leave-a-message offer last sent; offer fires when the queue
+	// timeout will make one.
+	lastOffer := ""
+	offer := time.NewTimer(time.Hour)
+	offer.Stop()
+	defer offer.Stop()
 	for {
 		if err := s.flush(ctx); err != nil {
 			if ctx.Err() == nil {
@@ -169,20 +175,32 @@ func (s *session) pump(ctx context.Context, sub *handoff.Subscription) {
 		}
 		if s.handedOff {
 			s.handedOff = false
-			lastPos, lastETA = -1, -1
+			lastPos, lastETA, lastOffer = -1, -1, ""
 			queueDirty = true
 		}
+		if s.getStatus() != handoff.StatusQueued {
+			lastOffer = ""
+		}
 		if s.getStatus() == handoff.StatusQueued && queueDirty {
-			pos, eta, err := s.g.desk.Position(ctx, s.id)
-			// Position reads the status and the queue one after the other: a hand-off
+			qs, err := s.g.desk.QueueStatus(ctx, s.id)
+			// QueueStatus reads the status and the queue one after the other: a hand-off
 			// or claim in between leaves the conversation out of the queue it counts
 			// (position 0). That is no place to show; the change's events wake us again.
-			known := err == nil && pos >= 1
-			if known && (pos != lastPos || int64(eta/time.Second) != lastETA) {
-				lastPos, lastETA = pos, int64(eta/time.Second)
-				if !s.c.enqueue(queueFrame{Type: "queue", Position: pos, ETA: lastETA}) {
+			known := err == nil && qs.Position >= 1
+			if known && (qs.Position != lastPos || int64(qs.Wait/time.Second) != lastETA) {
+				lastPos, lastETA = qs.Position, int64(qs.Wait/time.Second)
+				if !s.c.enqueue(queueFrame{Type: "queue", Position: qs.Position, ETA: lastETA}) {
 					return
 				}
+			}
+			if known && qs.Offer != "" && qs.Offer != lastOffer {
+				lastOffer = qs.Offer
+				if !s.c.enqueue(leaveOfferFrame{Type: "leave_message", Reason: qs.Offer}) {
+					return
+				}
+			}
+			if known && qs.OfferIn > 0 {
+				offer.Reset(qs.OfferIn)
 			}
 			queueDirty = !known
 		}
@@ -193,6 +211,8 @@ func (s *session) pump(ctx context.Context, sub *handoff.Subscription) {
 			return
 		case <-s.poke:
 		case <-poll.C:
+			queueDirty = true
+		case <-offer.C:
 			queueDirty = true
 		case e, ok := <-sub.C:
 			if !ok {
@@ -280,6 +300,18 @@ func (s *session) readLoop(ctx context.Context) {
 				continue
 			}
 			s.onHandoff(ctx, f)
+		case "leave_message":
+			if !lim.allow(time.Now()) {
+				s.c.enqueue(errFrame(codeRateLimited, f.ID))
+				continue
+			}
+			s.onLeaveMessage(ctx, f)
+		case "ticket_confirm", "ticket_decline":
+			if !lim.allow(time.Now()) {
+				s.c.enqueue(errFrame(codeRateLimited, f.ID))
+				continue
+			}
+			s.onTicketAnswer(ctx, f, f.Type == "ticket_confirm")
 		default:
 			s.c.enqueue(errFrame(codeUnknownType, f.ID))
 		}
@@ -300,12 +332,13 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 		return
 	}
 	if conv.Status == handoff.StatusResolved {
-		// The shopper writes again after the chat was resolved: the bot takes it back.
-		if err := s.g.desk.Reopen(ctx, s.id, f.ID); err != nil && !errors.Is(err, handoff.ErrWrongStatus) {
+		// The shopper writes again after the chat was resolved: its agent, the queue or
+		// the bot takes it back (Desk.Reopen), before the message is stored, so that
+		// whoever has it sees the message.
+		if conv.Status, err = s.g.desk.Reopen(ctx, s.id, f.ID); err != nil {
 			s.fault(err, f.ID)
 			return
 		}
-		conv.Status = handoff.StatusBot
 	}
 	s.order.Lock()
 	stored, dup, err := s.g.desk.Append(ctx, s.id, handoff.Message{ID: f.ID, Kind: handoff.KindMessage, From: handoff.FromShopper, Text: text})
@@ -357,8 +390,13 @@ func (s *session) onHandoff(ctx context.Context, f clientFrame) {
 		s.wake() // already with people; the queue frame is resent on the next wake-up
 		return
 	case handoff.StatusResolved:
-		if err := s.g.desk.Reopen(ctx, s.id, "h"+key); err != nil && !errors.Is(err, handoff.ErrWrongStatus) {
+		st, err := s.g.desk.Reopen(ctx, s.id, "h"+key)
+		if err != nil {
 			s.fault(err, f.ID)
+			return
+		}
+		if st != handoff.StatusBot {
+			s.wake() // back with people already
 			return
 		}
 	}

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kefu-im/kefu/handoff"
 )
 
 // config is everything Kefu can be told. Each field has a flag and a KEFU_* variable;
@@ -32,11 +36,22 @@ type config struct {
 	MaxChats           int
 	AgentGrace         time.Duration
 	Assign             string
+	// ReopenWindow is how long after a resolve the shopper's next message goes back to
+	// the agent (or the queue) instead of the bot; 0 turns it off.
+	ReopenWindow time.Duration
+	// QueueTimeout is how long a chat waits before the shopper is offered to leave a
+	// message; 0 turns the timeout off (the offer when nobody is online stays).
+	QueueTimeout time.Duration
 	// ShopSecret signs shopper identities (KEFU_SHOP_SECRET only: a flag would show
 	// in the process list).
 	ShopSecret string
 	// AllowedLinkHosts are the hosts agents may link to (comma-separated).
 	AllowedLinkHosts string
+	// Groups are the skill groups, comma-separated; aftersale must be one of them.
+	Groups string
+
+	// badEnv lists the variables that could not be parsed, for validate.
+	badEnv []string
 }
 
 // newFlagSet returns the flags of serve-like commands, with defaults from env.
@@ -48,6 +63,19 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 			def = v
 		}
 		fs.StringVar(p, flagName, def, usage+" ($"+env+")")
+	}
+	// dur reads a duration; an unparsable variable is refused by validate rather than
+	// silently replaced by the default, and an empty one is unset.
+	dur := func(p *time.Duration, flagName, env string, def time.Duration, usage string) {
+		if v := strings.TrimSpace(os.Getenv(env)); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				c.badEnv = append(c.badEnv, fmt.Sprintf("%s=%q is not a duration (e.g. 10m, 90s)", env, v))
+			} else {
+				def = d
+			}
+		}
+		fs.DurationVar(p, flagName, def, usage+" ($"+env+")")
 	}
 	num := func(p *float64, flagName, env string, def float64, usage string) {
 		if v, ok := os.LookupEnv(env); ok {
@@ -86,7 +114,10 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 		grace = v
 	}
 	fs.DurationVar(&c.AgentGrace, "agent-grace", grace, "how long an agent's console may go silent before their chats go back to the queue ($KEFU_AGENT_GRACE)")
+	str(&c.Groups, "groups", "KEFU_GROUPS", "presale,aftersale", "comma-separated skill groups, each with its own queue (lowercase letters, digits, _ and -); after-sales hand-offs go to aftersale, which must be listed, the others to presale, or to the first group when presale is not listed")
 	str(&c.Assign, "assign", "KEFU_ASSIGN", "auto", "auto: waiting chats go to the least-loaded online agent of the group; manual: agents claim from the queue")
+	dur(&c.QueueTimeout, "queue-timeout", "KEFU_QUEUE_TIMEOUT", 10*time.Minute, "how long a chat waits before the shopper is offered to leave a message instead (offered at once when nobody of the group is online); 0 turns the timeout off")
+	dur(&c.ReopenWindow, "reopen-window", "KEFU_REOPEN_WINDOW", 30*time.Minute, "how long after an agent resolved a chat the shopper's next message goes back to that agent (or the front of the queue) instead of the bot; 0 turns it off")
 	c.ShopSecret = os.Getenv("KEFU_SHOP_SECRET")
 	str(&c.AllowedLinkHosts, "allowed-link-hosts", "KEFU_ALLOWED_LINK_HOSTS", "", "comma-separated hosts (and their subdomains) agents may send links to; other links need an override")
 	insecure := os.Getenv("KEFU_INSECURE_COOKIE") == "true" || os.Getenv("KEFU_INSECURE_COOKIE") == "1"
@@ -95,6 +126,12 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 }
 
 func (c *config) validate() error {
+	if len(c.badEnv) > 0 {
+		return fmt.Errorf("%s", strings.Join(c.badEnv, "; "))
+	}
+	if c.ReopenWindow < 0 || c.QueueTimeout < 0 {
+		return fmt.Errorf("reopen window %v and queue timeout %v must not be negative (0 turns them off)", c.ReopenWindow, c.QueueTimeout)
+	}
 	if c.AnswerThreshold <= 0 || c.AnswerThreshold > 1 || c.ClarifyThreshold <= 0 || c.ClarifyThreshold > c.AnswerThreshold {
 		return fmt.Errorf("thresholds must satisfy 0 < clarify (%.2f) <= answer (%.2f) <= 1", c.ClarifyThreshold, c.AnswerThreshold)
 	}
@@ -109,6 +146,9 @@ func (c *config) validate() error {
 	}
 	if c.AgentGrace < 5*time.Second {
 		return fmt.Errorf("agent grace %v is too short (at least 5s)", c.AgentGrace)
+	}
+	if _, err := c.groups(); err != nil {
+		return err
 	}
 	if c.Assign != "auto" && c.Assign != "manual" {
 		return fmt.Errorf("assign %q: want auto or manual", c.Assign)
@@ -151,6 +191,30 @@ func (c *config) origins() []string {
 		}
 	}
 	return out
+}
+
+// groupPattern is the form of a skill group's name (handoff.DeskConfig.Groups).
+var groupPattern = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+
+// groups returns Groups as a list, checked.
+func (c *config) groups() ([]string, error) {
+	var out []string
+	for _, g := range strings.Split(c.Groups, ",") {
+		g = strings.TrimSpace(g)
+		switch {
+		case g == "":
+			continue
+		case !groupPattern.MatchString(g):
+			return nil, fmt.Errorf("skill group %q: use 1-32 lowercase letters, digits, _ or -", g)
+		case slices.Contains(out, g):
+			return nil, fmt.Errorf("skill group %q is listed twice", g)
+		}
+		out = append(out, g)
+	}
+	if !slices.Contains(out, handoff.GroupAftersale) {
+		return nil, fmt.Errorf("skill groups %q: %q must be one of them, for after-sales hand-offs", c.Groups, handoff.GroupAftersale)
+	}
+	return out, nil
 }
 
 // linkHosts returns AllowedLinkHosts as a list.

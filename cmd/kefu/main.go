@@ -50,7 +50,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "articles":
 		return articlesCmd(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: kefu [serve] [flags] | kefu user add --role agent|editor|admin --group presale|aftersale NAME | kefu token add|list|revoke | kefu eval [flags] | kefu articles import|export [flags] PATH")
+		fmt.Fprintln(stdout, "usage: kefu [serve] [flags] | kefu user add --role agent|lead|editor|admin --group GROUP NAME | kefu token add|list|revoke | kefu eval [flags] | kefu articles import|export [flags] PATH")
 		return nil
 	}
 	return fmt.Errorf("unknown command %q (try: serve, user add, token, eval, articles, help)", cmd)

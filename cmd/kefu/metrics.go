@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -31,12 +32,14 @@ func metrics(a *app) http.HandlerFunc {
 		if err != nil {
 			zerolog.Ctx(r.Context()).Warn().Err(err).Msg("metrics: reading the queue")
 		} else {
-			groups := map[string]int{"presale": 0, "aftersale": 0}
+			groups := map[string]int{}
 			for _, c := range waiting {
 				groups[c.Group]++
 			}
 			metric("kefu_queue_waiting", "gauge", "Conversations waiting for a person, by skill group (all nodes).")
-			for _, g := range []string{"aftersale", "presale"} {
+			names := a.desk.Groups()
+			slices.Sort(names)
+			for _, g := range names {
 				fmt.Fprintf(&b, "kefu_queue_waiting{group=%q} %d\n", g, groups[g])
 			}
 		}

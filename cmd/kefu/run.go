@@ -98,15 +98,20 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	for _, r := range cannedYAML {
 		canned = append(canned, handoff.CannedReply{Key: r.Key, Title: r.Title, Text: r.Text})
 	}
+	groups, err := c.groups()
+	if err != nil {
+		return nil, err
+	}
 	a.desk, err = handoff.NewDesk(handoff.DeskConfig{
-		Store: a.store,
+		Store: a.store, Groups: groups,
 		Phrases: handoff.Phrases{
 			TransferPresale: phrases["transfer_presale"], TransferAftersale: phrases["transfer_aftersale"],
 			AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],
 			Fallback: phrases["fallback_handoff"], AgentOffline: phrases["agent_offline"],
 			BackToBot: phrases["back_to_bot"],
 		},
-		MaxChats: c.MaxChats, Grace: c.AgentGrace, ManualOnly: c.Assign == "manual",
+		MaxChats: c.MaxChats, Grace: c.AgentGrace, ManualOnly: c.Assign == "manual", ReopenWindow: offIfZero(c.ReopenWindow),
+		QueueTimeout:  offIfZero(c.QueueTimeout),
 		CannedReplies: canned, AllowedLinkHosts: c.linkHosts(),
 		Logger: log.With().Str("part", "handoff").Logger(),
 	})
@@ -120,7 +125,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		}
 	}
 	a.tickets, err = handoff.NewTicketAPI(handoff.TicketAPIConfig{
-		Store: ticketStore, Authenticate: a.desk.Authenticate, Logger: log.With().Str("part", "tickets").Logger(),
+		Store: ticketStore, Authenticate: a.desk.Authenticate, Desk: a.desk, Logger: log.With().Str("part", "tickets").Logger(),
 	})
 	if err != nil {
 		return nil, err
@@ -138,7 +143,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.gateway, err = widget.New(widget.Config{
-		Desk: a.desk, Bot: a.knowledge.Watch(b), IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
+		Desk: a.desk, Bot: a.knowledge.Watch(b), Tickets: a.tickets.Tickets(), IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
 		Logger: log.With().Str("part", "widget").Logger(),
 	})
 	if err != nil {
@@ -286,6 +291,15 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// offIfZero maps a configured duration where 0 means off to the desk's, where 0 means
+// the default and a negative value off.
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 func baseURL(addr net.Addr) string {

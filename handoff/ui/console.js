@@ -26,6 +26,8 @@
     out_of_scope: '超出知识范围',
     negative_sentiment: '顾客情绪不满',
     repeated_miss: '多次未答上',
+    reopened: '顾客再次来访',
+    left_message: '顾客已留言',
   };
   const GROUPS = { presale: '售前', aftersale: '售后' };
   // Knowledge-article categories (the hits table); a superset of the groups.
@@ -384,8 +386,22 @@
     showLogin('');
   }
 
+  // isAgent: who serves chats. A lead is an agent who also approves refunds.
+  // renderGroupOptions lists the desk's skill groups (KEFU_GROUPS) in the new-user form;
+  // a group without a label of its own shows its name.
+  function renderGroupOptions(groups) {
+    const sel = $('user-group');
+    const frag = document.createDocumentFragment();
+    for (const g of groups) {
+      const o = h('option', '', GROUPS[g] ? GROUPS[g] + '（' + g + '）' : g);
+      o.value = g;
+      frag.appendChild(o);
+    }
+    sel.replaceChildren(frag);
+  }
+
   function isAgent() {
-    return !!S.me && (S.me.role === 'agent' || S.me.role === 'admin');
+    return !!S.me && (S.me.role === 'agent' || S.me.role === 'lead' || S.me.role === 'admin');
   }
 
   function startApp(me) {
@@ -403,6 +419,7 @@
     $('me-role').setAttribute('data-role', me.role || '');
     $('me-group').textContent = me.role === 'admin' ? (me.group ? groupLabel(me.group) + ' · 全部组可见' : '全部组') : groupLabel(me.group);
     show($('users-btn'), me.role === 'admin');
+    renderGroupOptions(Array.isArray(me.groups) && me.groups.length ? me.groups.map(String) : Object.keys(GROUPS));
 
     S.waiting = [];
     S.mine = [];
@@ -420,6 +437,9 @@
     S.claimedByMe = new Set();
     S.firstSince = new Map();
     S.mode = 'reply';
+    S.msgTickets = [];
+    S.approvals = [];
+    renderTicketLists();
     S.canned = [];
     S.guard = null;
     closeCanned();
@@ -446,7 +466,11 @@
     renderPresence();
     heartbeat();
     S.beatTimer = setInterval(heartbeat, HEARTBEAT_MS);
-    S.pollTimer = setInterval(() => refreshQueue(), POLL_MS);
+    S.pollTimer = setInterval(() => {
+      refreshQueue();
+      refreshTicketLists();
+    }, POLL_MS);
+    refreshTicketLists();
     S.tickTimer = setInterval(tick, 1000);
 
     const m = /^#c=(.+)$/.exec(location.hash || '');
@@ -470,7 +494,8 @@
     clearInterval(S.pollTimer);
     clearInterval(S.tickTimer);
     clearTimeout(S.queueDebounce);
-    S.pollTimer = S.tickTimer = S.queueDebounce = 0;
+    clearTimeout(S.ticketDebounce);
+    S.pollTimer = S.tickTimer = S.queueDebounce = S.ticketDebounce = 0;
     S.cur = null;
     S.pending = [];
     stopFlash();
@@ -552,6 +577,7 @@
         break;
       case 'message': {
         scheduleQueueRefresh();
+        scheduleTicketRefresh();
         const cur = S.cur;
         if (cur && conv === cur.id) {
           const seq = Number(ev.seq);
@@ -564,6 +590,7 @@
       }
       case 'status':
         refreshQueue();
+        scheduleTicketRefresh();
         if (S.cur && (!conv || conv === S.cur.id)) refreshOpen();
         break;
       case 'note':
@@ -584,6 +611,7 @@
 
   function refreshAll() {
     refreshQueue();
+    refreshTicketLists();
     if (S.cur) refreshOpen();
   }
 
@@ -984,6 +1012,7 @@
       cur.msgs.set(s, m);
       if (s > cur.lastSeq) cur.lastSeq = s;
       if (isOpen) insertMessage(s, m);
+      if (isOpen && cur.loaded && m.kind === 'ticket' && !$('ticket-panel').hidden) loadTickets();
       settlePending(cur.id, m);
       added++;
     }
@@ -1011,8 +1040,10 @@
       case 'queued':
         return '会话进入排队' + (m.group ? '（' + groupLabel(m.group) + '组）' : '');
       case 'active':
+        if (m.reason === 'reopened') return '顾客再次来访，' + (m.agent ? '客服 ' + m.agent : '客服') + ' 继续接待';
         return (m.agent ? '客服 ' + m.agent : '客服') + ' 已接入会话';
       case 'resolved':
+        if (m.reason === 'left_message') return '顾客已留言，会话结束（留言已转为工单）';
         return '会话已结束' + (m.agent ? '（' + m.agent + '）' : '');
       case 'bot':
         return '会话已交回机器人';
@@ -1027,6 +1058,7 @@
     const from = kind === 'message' ? m.from || 'system' : m.from || 'system';
     const time = fmtTime(m.ts);
 
+    if (kind === 'ticket' && m.ticket && typeof m.ticket === 'object') return ticketRecordEl(m, seq, time);
     if (kind !== 'message' || from === 'system' || (from !== 'shopper' && from !== 'bot' && from !== 'agent')) {
       const row = h('div', 'msg msg-sys kind-' + kind);
       row.setAttribute('data-testid', 'chat-msg');
@@ -2155,7 +2187,7 @@
   // After-sales tickets (售后工单): create one for the open conversation, list its
   // tickets with their history, and make the moves the user's role may make.
 
-  const TICKET_TYPES = { return: '退货', exchange: '换货', refund: '退款', repair: '维修', resend: '补发', compensation: '补偿', invoice: '发票' };
+  const TICKET_TYPES = { return: '退货', exchange: '换货', refund: '退款', repair: '维修', resend: '补发', compensation: '补偿', invoice: '发票', message: '留言' };
   const TICKET_STATUSES = {
     open: '待处理',
     awaiting_confirmation: '待顾客确认',
@@ -2235,6 +2267,12 @@
   function ticketMoves(t) {
     const lead = isLeadRole();
     const m = [];
+    if (t.type === 'message') {
+      // A message the shopper left: take it up, answer it, or void it.
+      if (t.status === 'open') m.push(['开始处理', '', 'in_progress']);
+      if (t.status === 'open' || t.status === 'in_progress') m.push(['已处理', 'primary', 'resolved'], ['作废', 'danger-outline', 'cancelled']);
+      return m;
+    }
     switch (t.status) {
       case 'open':
         m.push(['提交顾客确认', 'primary', 'awaiting_confirmation'], ['取消工单', 'danger-outline', 'cancelled']);
@@ -2265,6 +2303,13 @@
     show($('ticket-list-empty'), list.length === 0);
   }
 
+  // lastDecline returns the shopper's latest decline of t, if that is its last move.
+  function lastDecline(t) {
+    const hist = Array.isArray(t.history) ? t.history : [];
+    const e = hist[hist.length - 1];
+    return e && e.role === 'shopper' && e.to === 'open' ? e : null;
+  }
+
   function ticketEl(t) {
     const li = h('li', 'ticket-item');
     li.setAttribute('data-testid', 'ticket-item');
@@ -2276,14 +2321,22 @@
     const badge = h('span', 'ticket-badge t-' + (t.status || ''), TICKET_STATUSES[t.status] || t.status || '');
     badge.setAttribute('data-testid', 'ticket-status');
     head.appendChild(badge);
-    head.appendChild(h('span', 'meta', '订单 ' + (t.order || '—')));
+    if (t.order || t.type !== 'message') head.appendChild(h('span', 'meta', '订单 ' + (t.order || '—')));
+    if (t.group) head.appendChild(groupBadge(t.group));
     li.appendChild(head);
-    li.appendChild(h('div', '', '原因：' + (t.reason || '')));
+    li.appendChild(h('div', '', (t.type === 'message' ? '留言：' : '原因：') + (t.reason || '')));
+    if (t.contact) li.appendChild(h('div', 'meta', '联系方式：' + t.contact));
     const ev = Array.isArray(t.evidence) ? t.evidence.map((e) => EVIDENCE[e] || e).join('、') : '';
     if (ev) li.appendChild(h('div', 'meta', '凭证：' + ev));
     const r = t.remedy || {};
     if (r.text || r.amount_fen) {
       li.appendChild(h('div', '', '方案：' + (r.text || '') + (r.amount_fen ? '（' + fmtFen(r.amount_fen) + '）' : '')));
+    }
+    const declined = lastDecline(t);
+    if (declined) {
+      const d = h('div', 'form-error', '顾客未接受上次的方案（' + fmtTime(declined.at) + '），请修改后重新提交');
+      d.setAttribute('data-testid', 'ticket-declined');
+      li.appendChild(d);
     }
     if (t.confirmation) li.appendChild(h('div', 'meta', '顾客已确认 · ' + fmtTime(t.confirmation.at)));
     const hist = Array.isArray(t.history) ? t.history.filter(Boolean) : [];
@@ -2296,6 +2349,29 @@
         ol.appendChild(h('li', '', line));
       }
       li.appendChild(ol);
+    }
+    // Before it goes to the shopper (again, after a decline) the remedy can be edited.
+    let remedyText = null;
+    let remedyAmount = null;
+    if (t.status === 'open' && t.type !== 'message') {
+      const row = h('div', 'ticket-remedy');
+      remedyText = h('input');
+      remedyText.type = 'text';
+      remedyText.maxLength = 500;
+      remedyText.placeholder = '处理方案（发给顾客确认）';
+      remedyText.value = r.text || '';
+      remedyText.setAttribute('data-testid', 'ticket-edit-remedy');
+      row.appendChild(remedyText);
+      if (t.type === 'refund' || t.type === 'compensation') {
+        remedyAmount = h('input');
+        remedyAmount.type = 'text';
+        remedyAmount.inputMode = 'decimal';
+        remedyAmount.placeholder = '金额（元）';
+        remedyAmount.value = r.amount_fen ? (Number(r.amount_fen) / 100).toFixed(2) : '';
+        remedyAmount.setAttribute('data-testid', 'ticket-edit-amount');
+        row.appendChild(remedyAmount);
+      }
+      li.appendChild(row);
     }
     const moves = ticketMoves(t);
     if (moves.length) {
@@ -2311,7 +2387,20 @@
         b.type = 'button';
         b.setAttribute('data-testid', 'ticket-move');
         b.setAttribute('data-to', to);
-        b.addEventListener('click', () => moveTicket(t, to, note.value.trim(), bar, li));
+        b.addEventListener('click', () => {
+          let remedy = null;
+          if (to === 'awaiting_confirmation' && remedyText) {
+            const fen = remedyAmount ? parseYuan(remedyAmount.value) : 0;
+            if (isNaN(fen)) {
+              const err = li.querySelector('[data-testid="ticket-move-error"]');
+              err.textContent = '金额须为最多两位小数的元数，例如 12.50';
+              show(err, true);
+              return;
+            }
+            remedy = { text: remedyText.value.trim(), amount_fen: fen };
+          }
+          moveTicket(t, to, note.value.trim(), bar, li, remedy);
+        });
         bar.appendChild(b);
       }
       li.appendChild(bar);
@@ -2324,7 +2413,7 @@
     return li;
   }
 
-  async function moveTicket(t, to, note, bar, li) {
+  async function moveTicket(t, to, note, bar, li, remedy) {
     const err = li.querySelector('[data-testid="ticket-move-error"]');
     show(err, false);
     for (const b of bar.querySelectorAll('button')) b.disabled = true;
@@ -2333,15 +2422,139 @@
       if (to === 'approve' || to === 'reject') {
         res = await api('POST', '/api/tickets/' + enc(t.id) + '/' + to, { note: note });
       } else {
-        res = await api('POST', '/api/tickets/' + enc(t.id) + '/transition', { to: to, note: note });
+        const body = { to: to, note: note };
+        if (remedy) body.remedy = remedy;
+        res = await api('POST', '/api/tickets/' + enc(t.id) + '/transition', body);
       }
       toast('工单 ' + t.id + ' 已更新为「' + (TICKET_STATUSES[res.ticket.status] || res.ticket.status) + '」', 'ok');
       loadTickets();
+      refreshTicketLists();
     } catch (e) {
       err.textContent = e.message;
       show(err, true);
       for (const b of bar.querySelectorAll('button')) b.disabled = false;
     }
+  }
+
+  // A ticket record of the transcript: what the shopper was shown or answered.
+  const TICKET_EVENTS = {
+    proposed: '方案已发给顾客确认',
+    confirmed: '顾客已确认方案',
+    declined: '顾客未接受方案',
+    withdrawn: '已撤回方案',
+    cancelled: '工单已取消',
+    approved: '组长已批准',
+    rejected: '组长已驳回',
+    in_progress: '处理中',
+    resolved: '已完成',
+  };
+
+  function ticketRecordEl(m, seq, time) {
+    const t = m.ticket;
+    const row = h('div', 'msg msg-sys kind-ticket');
+    row.setAttribute('data-testid', 'chat-msg');
+    row.setAttribute('data-from', 'system');
+    row.setAttribute('data-seq', String(seq));
+    row.setAttribute('data-kind', 'ticket');
+    const card = h('div', 'ticket-card ev-' + (t.event || ''));
+    card.setAttribute('data-testid', 'chat-ticket');
+    card.setAttribute('data-ticket', String(t.id || ''));
+    card.setAttribute('data-event', String(t.event || ''));
+    const head = h('div', 'ticket-card-head');
+    head.appendChild(h('span', 'mono', String(t.id || '')));
+    head.appendChild(h('span', '', TICKET_TYPES[t.type] || t.type || ''));
+    const ev = h('span', 'ticket-badge t-' + (t.status || ''), TICKET_EVENTS[t.event] || t.event || '');
+    ev.setAttribute('data-testid', 'chat-ticket-event');
+    head.appendChild(ev);
+    if (time) head.appendChild(h('span', 'sys-time', time));
+    card.appendChild(head);
+    const r = t.remedy || {};
+    if (r.text || r.amount_fen) {
+      card.appendChild(h('div', 'ticket-card-body', '方案：' + (r.text || '') + (r.amount_fen ? '（' + fmtFen(r.amount_fen) + '）' : '')));
+    }
+    const open = h('button', 'btn small', '查看工单');
+    open.type = 'button';
+    open.addEventListener('click', openTickets);
+    card.appendChild(open);
+    row.appendChild(card);
+    return row;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Ticket lists in the left column: messages shoppers left for my group, and for a
+  // lead the refunds and compensations waiting for approval.
+
+  function scheduleTicketRefresh() {
+    if (S.ticketDebounce) return;
+    S.ticketDebounce = setTimeout(() => {
+      S.ticketDebounce = 0;
+      refreshTicketLists();
+    }, 300);
+  }
+
+  const refreshTicketLists = coalesce(async () => {
+    if (!isAgent() || !isStaffRole()) return;
+    const sess = S.session;
+    const me = S.me;
+    const group = me.role === 'admin' ? '' : me.group || '';
+    const q = (status, extra) => '/api/tickets?status=' + status + (extra || '');
+    const msg = '&type=message' + (group ? '&group=' + enc(group) : '');
+    try {
+      const reqs = [api('GET', q('open', msg)), api('GET', q('in_progress', msg))];
+      if (isLeadRole()) reqs.push(api('GET', q('awaiting_approval')));
+      const res = await Promise.all(reqs);
+      if (sess !== S.session) return;
+      const list = (r) => (Array.isArray(r && r.tickets) ? r.tickets.filter(Boolean) : []);
+      S.msgTickets = list(res[0]).concat(list(res[1]));
+      S.approvals = res[2] ? list(res[2]) : [];
+      renderTicketLists();
+    } catch (e) {
+      /* the next refresh tries again; the queue shows connection trouble */
+    }
+  });
+
+  function renderTicketLists() {
+    const fill = (ul, items, testid) => {
+      const frag = document.createDocumentFragment();
+      for (const t of items) {
+        const li = h('li');
+        const b = h('button', 'qitem');
+        b.type = 'button';
+        b.setAttribute('data-testid', testid);
+        b.setAttribute('data-ticket', String(t.id || ''));
+        b.setAttribute('data-conversation', String(t.conversation || ''));
+        const top = h('span', 'qitem-top');
+        if (t.group) top.appendChild(groupBadge(t.group));
+        top.appendChild(h('span', 'qitem-reason', (TICKET_TYPES[t.type] || t.type || '') + ' · ' + (TICKET_STATUSES[t.status] || t.status || '')));
+        const w = h('span', 'qitem-wait', fmtTime(t.created_at));
+        top.appendChild(w);
+        b.appendChild(top);
+        const text = t.type === 'message' ? t.reason || '' : (t.remedy && t.remedy.text) || t.reason || '';
+        const fen = t.remedy && t.remedy.amount_fen;
+        b.appendChild(h('span', 'qitem-preview', (fen ? fmtFen(fen) + ' ' : '') + text));
+        b.title = t.id || '';
+        b.addEventListener('click', () => openTicketOf(t));
+        li.appendChild(b);
+        frag.appendChild(li);
+      }
+      ul.replaceChildren(frag);
+    };
+    const msgs = S.msgTickets || [];
+    const appr = S.approvals || [];
+    fill($('msg-ticket-list'), msgs, 'msg-ticket-item');
+    $('msg-ticket-count').textContent = String(msgs.length);
+    show($('msg-ticket-empty'), msgs.length === 0);
+    show($('approval-section'), isLeadRole());
+    fill($('approval-list'), appr, 'approval-item');
+    $('approval-count').textContent = String(appr.length);
+    show($('approval-empty'), appr.length === 0);
+  }
+
+  // openTicketOf opens the ticket's conversation with its ticket panel.
+  function openTicketOf(t) {
+    if (!t.conversation) return;
+    openConversation(String(t.conversation));
+    openTickets();
   }
 
   async function submitTicket(ev) {

@@ -340,7 +340,32 @@
     '.sys{font-size:12px;color:#8a9099;background:rgba(0,0,0,.04);border-radius:10px;padding:3px 10px;max-width:90%;',
     'text-align:center;white-space:pre-wrap;word-break:break-word;}',
     '.msg.system.error .sys{color:#cf1322;background:#fff1f0;}',
+    '.msg.ticket{align-items:stretch;}',
+    '.tcard{background:#fff;border:1px solid #ffd8c7;border-radius:12px;padding:10px 12px;box-shadow:0 1px 2px rgba(0,0,0,.05);}',
+    '.tcard .thead{font-size:12px;color:#8a9099;margin-bottom:4px;}',
+    '.tcard .tbody{white-space:pre-wrap;word-break:break-word;}',
+    '.tcard .tamount{font-size:18px;font-weight:600;color:var(--kf-dark);margin-top:2px;}',
+    '.tcard .tstate{font-size:12px;color:#8a9099;margin-top:6px;}',
+    '.tcard .tacts{display:flex;gap:8px;margin-top:8px;}',
+    '.tcard .tacts button{flex:1;height:32px;border-radius:8px;border:1px solid var(--kf);cursor:pointer;font-size:13px;}',
+    '.tcard .tyes{background:var(--kf);color:#fff;}',
+    '.tcard .tno{background:#fff;color:var(--kf);}',
+    '.tcard .tacts button:disabled{opacity:.5;cursor:default;}',
+    '.tcard[data-event="proposed"]{border-color:var(--kf);}',
 
+    '.leave{flex:none;background:#fff;border-top:1px solid #eef0f3;padding:10px 12px 4px;display:flex;flex-direction:column;gap:6px;margin:0;}',
+    '.leave-title{font-size:13px;color:#4e5969;}',
+    '.leave textarea,.leave input{font:inherit;font-size:13px;border:1px solid #e3e5e8;border-radius:8px;padding:6px 8px;outline:none;background:#fafbfc;color:#1f2329;width:100%;}',
+    '.leave textarea{resize:none;height:60px;}',
+    '.leave textarea:focus,.leave input:focus{border-color:var(--kf);background:#fff;}',
+    '.leave-row{display:flex;gap:6px;}',
+    '.leave-err{font-size:12px;color:#f5222d;}',
+    '.leave-acts{display:flex;justify-content:flex-end;gap:8px;}',
+    '.leave-acts button{height:30px;border-radius:8px;padding:0 14px;font-size:13px;cursor:pointer;border:1px solid var(--kf);}',
+    '.leave-send{background:var(--kf);color:#fff;}',
+    '.leave-wait{background:#fff;color:var(--kf);}',
+    '.leave-acts button:disabled{opacity:.5;cursor:default;}',
+    '.leavebtn{border:0;background:transparent;color:var(--kf);font-size:12px;cursor:pointer;padding:3px 4px;}',
     '.bar{display:flex;align-items:center;justify-content:space-between;padding:8px 12px 0;background:#fff;flex:none;border-top:1px solid #eef0f3;}',
     '.handoff{border:1px solid #e3e5e8;background:#fff;color:#4e5969;border-radius:14px;padding:3px 12px;font-size:12px;cursor:pointer;}',
     '.handoff:hover:not(:disabled){border-color:var(--kf);color:var(--kf);}',
@@ -378,8 +403,22 @@
           '<button class="close" type="button" aria-label="关闭">' + ICON_X + '</button>' +
         '</div>' +
         '<div class="msgs" data-testid="kefu-messages" role="log" aria-live="polite" aria-relevant="additions"></div>' +
+        '<form class="leave" data-testid="kefu-leave" novalidate hidden>' +
+          '<div class="leave-title" data-testid="kefu-leave-title"></div>' +
+          '<textarea class="leave-text" data-testid="kefu-leave-text" maxlength="500" placeholder="请描述您的问题（必填，最多 500 字）" aria-label="留言内容"></textarea>' +
+          '<div class="leave-row">' +
+            '<input class="leave-contact" data-testid="kefu-leave-contact" maxlength="64" placeholder="联系方式（选填）" aria-label="联系方式">' +
+            '<input class="leave-order" data-testid="kefu-leave-order" maxlength="64" placeholder="订单号（选填）" aria-label="订单号">' +
+          '</div>' +
+          '<div class="leave-err" data-testid="kefu-leave-error" role="alert" hidden></div>' +
+          '<div class="leave-acts">' +
+            '<button class="leave-wait" data-testid="kefu-leave-wait" type="button">继续排队</button>' +
+            '<button class="leave-send" data-testid="kefu-leave-send" type="submit">提交留言</button>' +
+          '</div>' +
+        '</form>' +
         '<div class="bar">' +
-          '<button class="handoff" data-testid="kefu-handoff" type="button">转人工</button>' +
+          '<span><button class="handoff" data-testid="kefu-handoff" type="button">转人工</button>' +
+          '<button class="leavebtn" data-testid="kefu-leave-open" type="button" hidden>我要留言</button></span>' +
           '<span class="count" hidden></span>' +
         '</div>' +
         '<form class="composer" novalidate>' +
@@ -431,6 +470,14 @@
   var launcher = $('.launcher');
   var badge = $('.badge');
   var closeBtn = $('.close');
+  var leaveForm = $('.leave');
+  var leaveTitle = $('.leave-title');
+  var leaveText = $('.leave-text');
+  var leaveContact = $('.leave-contact');
+  var leaveOrder = $('.leave-order');
+  var leaveErr = $('.leave-err');
+  var leaveSend = $('.leave-send');
+  var leaveOpenBtn = $('.leavebtn');
 
   if (scriptEl && scriptEl.getAttribute('data-color')) {
     var color = scriptEl.getAttribute('data-color');
@@ -464,6 +511,7 @@
   }
 
   function clearList() {
+    ticketCards = {};
     var kids = Array.prototype.slice.call(list.children);
     for (var i = 0; i < kids.length; i++) {
       if (!kids[i].classList.contains('tail')) list.removeChild(kids[i]);
@@ -521,6 +569,109 @@
       });
       m.appendChild(box);
     }
+    return m;
+  }
+
+  // ---------------------------------------------------------------- ticket cards
+
+  // An agent's proposed remedy for an after-sales ticket comes as a ticket record; the
+  // shopper answers it with 确认 or 不接受 (docs/protocol.md). Later records of the same
+  // ticket say what became of it: the earlier cards lose their buttons.
+  var TICKET_TYPES = { return: '退货', exchange: '换货', refund: '退款', repair: '维修', resend: '补发', compensation: '补偿', invoice: '发票', message: '留言' };
+  var TICKET_AFTER = {
+    proposed: '方案已更新，请查看最新方案',
+    confirmed: '您已确认该方案',
+    declined: '您未接受该方案',
+    withdrawn: '客服已撤回该方案',
+    cancelled: '工单已取消'
+  };
+  var ticketCards = {};          // ticket id -> {rev, el}: its latest card
+  var ticketAnswers = new Map(); // frame id -> card element awaiting the server's answer
+
+  function fmtFen(fen) {
+    var n = Number(fen) || 0;
+    return '¥' + Math.floor(n / 100) + '.' + ('0' + (n % 100)).slice(-2);
+  }
+
+  function setTicketButtons(card, enabled) {
+    var bs = card.querySelectorAll('.tacts button');
+    for (var i = 0; i < bs.length; i++) bs[i].disabled = !enabled;
+  }
+
+  function setTicketState(card, text) {
+    card.querySelector('.tstate').textContent = text;
+  }
+
+  function answerTicket(card, confirm) {
+    var id = newId();
+    setTicketButtons(card, false);
+    setTicketState(card, '提交中…');
+    if (!transmit({ type: confirm ? 'ticket_confirm' : 'ticket_decline', id: id,
+      ticket: card.getAttribute('data-ticket'), rev: Number(card.getAttribute('data-rev')) })) {
+      setTicketButtons(card, true);
+      setTicketState(card, '网络未连接，请稍后再试');
+      connect();
+      return;
+    }
+    ticketAnswers.set(id, card);
+  }
+
+  // settleTicketAnswer ends the wait for answer id: ok, refused (code) or lost (null).
+  function settleTicketAnswer(id, ok, code) {
+    var card = ticketAnswers.get(id);
+    if (!card) return false;
+    ticketAnswers.delete(id);
+    if (ok || card.getAttribute('data-done')) return true;
+    if (code === 'ticket_changed') {
+      setTicketState(card, '方案已更新或已答复，请查看最新的消息');
+      return true;
+    }
+    setTicketButtons(card, true);
+    setTicketState(card, code ? '提交失败，请重试' : '连接中断，请重新选择');
+    return true;
+  }
+
+  function buildTicket(f) {
+    var t = f.ticket;
+    var m = msgShell('ticket', f.seq, f.ts);
+    var card = el('div', 'tcard');
+    card.setAttribute('data-testid', 'kefu-ticket');
+    card.setAttribute('data-ticket', String(t.id || ''));
+    card.setAttribute('data-rev', String(Number(t.rev) || 0));
+    card.setAttribute('data-event', String(t.event || ''));
+    var typ = TICKET_TYPES[t.type] || '';
+    card.appendChild(el('div', 'thead', (t.type === 'message' ? '留言' : '售后工单') + ' ' + (t.id || '') + (typ && t.type !== 'message' ? ' · ' + typ : '')));
+    var st = el('div', 'tstate');
+    st.setAttribute('data-testid', 'kefu-ticket-state');
+    if (t.event === 'proposed') {
+      var r = t.remedy || {};
+      card.appendChild(el('div', 'tbody', '处理方案：' + (r.text || '')));
+      if (r.amount_fen > 0) card.appendChild(el('div', 'tamount', fmtFen(r.amount_fen)));
+      st.textContent = '请确认是否接受这个方案';
+      card.appendChild(st);
+      var acts = el('div', 'tacts');
+      var yes = el('button', 'tyes', '确认');
+      yes.type = 'button';
+      yes.setAttribute('data-testid', 'kefu-ticket-confirm');
+      var no = el('button', 'tno', '不接受');
+      no.type = 'button';
+      no.setAttribute('data-testid', 'kefu-ticket-decline');
+      yes.addEventListener('click', function () { answerTicket(card, true); });
+      no.addEventListener('click', function () { answerTicket(card, false); });
+      acts.appendChild(yes);
+      acts.appendChild(no);
+      card.appendChild(acts);
+    } else {
+      card.appendChild(el('div', 'tbody', f.text || ''));
+    }
+    var prev = t.id ? ticketCards[t.id] : null;
+    if (prev && prev.el.getAttribute('data-event') === 'proposed' && !prev.el.getAttribute('data-done')) {
+      prev.el.setAttribute('data-done', '1');
+      setTicketButtons(prev.el, false);
+      setTicketState(prev.el, TICKET_AFTER[t.event] || '该方案已处理');
+    }
+    if (t.id) ticketCards[t.id] = { rev: Number(t.rev) || 0, el: card };
+    m.appendChild(card);
     return m;
   }
 
@@ -638,6 +789,7 @@
 
   function setStatus(s, agent) {
     if (s !== 'bot' && s !== 'queued' && s !== 'active' && s !== 'resolved') return;
+    if (s !== 'queued' && status === 'queued') endLeaveOffer();
     status = s;
     if (agent) agentName = String(agent);
     if (s !== 'queued') queueInfo = null;
@@ -730,6 +882,8 @@
   }
 
   function onAck(f) {
+    if (settleTicketAnswer(String(f.id), true)) return;
+    if (settleLeave(String(f.id), true)) return;
     var item = pending.get(f.id);
     if (!item) return;
     item.seq = typeof f.seq === 'number' ? f.seq : null;
@@ -770,6 +924,14 @@
       note.setAttribute('data-kind', 'handoff');
       insertRendered(note);
       clearHandoffTimer();
+    } else if (f.type === 'ticket') {
+      if (f.ticket && typeof f.ticket === 'object') {
+        insertRendered(buildTicket(f));
+        if (hasSeq && f.seq > readSeq && !panelOpen) {
+          unread++;
+          updateBadge();
+        }
+      }
     } else if (f.type === 'status') {
       if (history) {
         // welcome.status is the current status; history only tells who the agent is.
@@ -802,7 +964,9 @@
     rate_limited: '发送太频繁了，请稍后再试',
     unavailable: '服务暂时不可用，请稍后重试',
     internal: '服务出错了，请稍后重试',
-    bad_identity: '身份验证未通过，将以访客身份继续'
+    bad_identity: '身份验证未通过，将以访客身份继续',
+    bad_ticket: '工单不存在',
+    ticket_changed: '处理方案已更新或已答复，请查看最新的方案'
   };
 
   function onError(f) {
@@ -812,6 +976,11 @@
       return; // the server closes the socket; onclose reconnects if wanted
     }
     if (f.code === 'bad_identity') connShopper = ''; // the server goes on anonymous
+    if (f.id != null && settleLeave(String(f.id), false, String(f.code || ''), f.message ? String(f.message) : '')) return;
+    if (f.id != null && settleTicketAnswer(String(f.id), false, String(f.code || ''))) {
+      addNote(f.message ? String(f.message) : (ERRORS[f.code] || '出错了，请稍后再试'), true);
+      return;
+    }
     addNote(f.message ? String(f.message) : (ERRORS[f.code] || '出错了，请稍后再试'), true);
     var item = f.id != null ? pending.get(String(f.id)) : null;
     if (item) setItemState(item, 'failed');
@@ -833,6 +1002,7 @@
     unread = 0;
     agentName = '';
     queueInfo = null;
+    endLeaveOffer();
     status = 'bot';
     ready = false;
     clearList();
@@ -856,10 +1026,18 @@
       case 'ack': onAck(f); break;
       case 'message':
       case 'handoff':
-      case 'status': onLogFrame(f); break;
+      case 'status':
+      case 'ticket': onLogFrame(f); break;
       case 'queue': onQueue(f); break;
+      case 'leave_message': onLeaveOffer(f); break;
       case 'error': onError(f); break;
-      default: break; // unknown frame types are ignored
+      default:
+        // Unknown frame types are not shown; a log record among them still counts as
+        // seen, so that a resume does not ask for it again.
+        if (typeof f.seq === 'number' && f.seq > lastSeq) {
+          lastSeq = f.seq;
+          saveState();
+        }
     }
   }
 
@@ -913,6 +1091,10 @@
       if (ws !== sock) return;
       ws = null;
       ready = false;
+      // An answer without its ack may or may not be stored: the shopper answers again,
+      // and the server acknowledges an answer it has already.
+      Array.from(ticketAnswers.keys()).forEach(function (id) { settleTicketAnswer(id, false, null); });
+      if (leavePending) settleLeave(leavePending.id, false, null);
       if (wanted) {
         if (session) connLost = true; // after bad_token we just start a new conversation
         scheduleReconnect();
@@ -944,6 +1126,109 @@
   document.addEventListener('visibilitychange', function () {
     if (document.visibilityState === 'visible') reconnectNow();
   });
+
+  // ---------------------------------------------------------------- leave a message
+
+  // While queued, the server may offer to leave a message instead of waiting (after the
+  // queue timeout, or when nobody is online); the message becomes a ticket and the chat
+  // leaves the queue. 继续排队 keeps the shopper waiting; 我要留言 brings the form back.
+  var leaveOffer = '';     // the reason of the offer, while queued
+  var leavePending = null; // {id, text} sent and not yet answered
+  var LEAVE_TITLES = {
+    offline: '当前暂无客服在线。您可以留言，客服上线后会尽快联系您；也可以继续排队等待。',
+    timeout: '当前排队人数较多。您可以留言，客服会尽快联系您；也可以继续排队等待。'
+  };
+
+  function showLeave() {
+    leaveTitle.textContent = LEAVE_TITLES[leaveOffer] || LEAVE_TITLES.timeout;
+    leaveForm.hidden = false;
+    leaveOpenBtn.hidden = true;
+    leaveErr.hidden = true;
+    try { leaveText.focus(); } catch (e) { /* ignore */ }
+  }
+
+  function hideLeave() {
+    leaveForm.hidden = true;
+    leaveOpenBtn.hidden = !(leaveOffer && status === 'queued');
+  }
+
+  function onLeaveOffer(f) {
+    if (status !== 'queued' || !f.reason) return;
+    var first = !leaveOffer;
+    var changed = leaveOffer !== String(f.reason);
+    leaveOffer = String(f.reason);
+    // Shown once per offer: after 继续排队 the same offer (resent on every reconnect)
+    // only shows the 我要留言 button.
+    if (first || changed) showLeave(); else hideLeave();
+  }
+
+  // endLeaveOffer: the chat is no longer waiting. Text typed in the form is kept in the
+  // composer, so that nothing the shopper wrote is lost.
+  function endLeaveOffer() {
+    leaveOffer = '';
+    if (!leaveForm.hidden && leaveText.value.trim() && !input.value.trim() && !leavePending) {
+      input.value = leaveText.value;
+      autosize();
+      updateComposer();
+    }
+    leaveForm.hidden = true;
+    leaveOpenBtn.hidden = true;
+  }
+
+  function submitLeave() {
+    var text = leaveText.value.trim();
+    if (!text) {
+      leaveErr.textContent = '请填写留言内容';
+      leaveErr.hidden = false;
+      return;
+    }
+    if (charCount(text) > 500) {
+      leaveErr.textContent = '留言最多 500 个字';
+      leaveErr.hidden = false;
+      return;
+    }
+    var id = newId();
+    leaveErr.hidden = true;
+    if (!transmit({ type: 'leave_message', id: id, text: text, contact: leaveContact.value.trim(), order: leaveOrder.value.trim() })) {
+      leaveErr.textContent = '网络未连接，请稍后再提交';
+      leaveErr.hidden = false;
+      connect();
+      return;
+    }
+    leavePending = { id: id, text: text };
+    leaveSend.disabled = true;
+    leaveSend.textContent = '提交中…';
+  }
+
+  // settleLeave ends the wait for the form's answer: ok, refused (code, message) or lost.
+  function settleLeave(id, ok, code, message) {
+    if (!leavePending || leavePending.id !== id) return false;
+    var sent = leavePending;
+    leavePending = null;
+    leaveSend.disabled = false;
+    leaveSend.textContent = '提交留言';
+    if (ok) {
+      leaveText.value = leaveContact.value = leaveOrder.value = '';
+      leaveOffer = '';
+      hideLeave();
+      return true;
+    }
+    if (code === 'not_queued') {
+      // Not waiting any more: the text goes back to the composer to be sent as a message.
+      if (!input.value.trim()) {
+        input.value = sent.text;
+        autosize();
+        updateComposer();
+      }
+      leaveText.value = '';
+      endLeaveOffer();
+      addNote(message || '会话已不在排队中，留言未提交，请直接发送消息', true);
+      return true;
+    }
+    leaveErr.textContent = message || (code ? '提交失败，请稍后重试' : '连接中断，请重新提交');
+    leaveErr.hidden = false;
+    return true;
+  }
 
   // ---------------------------------------------------------------- handoff
 
@@ -1036,6 +1321,12 @@
     }
   });
   handoffBtn.addEventListener('click', requestHandoff);
+  leaveForm.addEventListener('submit', function (e) {
+    e.preventDefault();
+    submitLeave();
+  });
+  $('.leave-wait').addEventListener('click', hideLeave);
+  leaveOpenBtn.addEventListener('click', showLeave);
   form.addEventListener('submit', function (e) {
     e.preventDefault();
     submit();
@@ -1089,6 +1380,7 @@
         epoch: session ? session.epoch : null,
         seq: lastSeq,
         unread: unread,
+        leave: { offer: leaveOffer || null, open: !leaveForm.hidden },
         pending: p
       };
     }

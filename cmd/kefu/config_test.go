@@ -1,0 +1,67 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// parseConfig parses serve's flags with the environment the test set.
+func parseConfig(t *testing.T, args ...string) (config, error) {
+	t.Helper()
+	var c config
+	if err := newFlagSet("serve", &c, io.Discard).Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.validate()
+}
+
+func TestConfigGroups(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{"presale,aftersale", []string{"presale", "aftersale"}, ""},
+		{" presale , aftersale, vip ,", []string{"presale", "aftersale", "vip"}, ""},
+		{"sales,aftersale", []string{"sales", "aftersale"}, ""},
+		{"presale", nil, `"aftersale" must be one of them`},
+		{"presale,aftersale,Presale", nil, "lowercase"},
+		{"presale,aftersale,presale", nil, "twice"},
+	} {
+		t.Setenv("KEFU_GROUPS", tc.in)
+		c, err := parseConfig(t)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("KEFU_GROUPS=%q: error %v, want one saying %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		got, _ := c.groups()
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("KEFU_GROUPS=%q: %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestConfigDurations(t *testing.T) {
+	c, err := parseConfig(t)
+	if err != nil || c.QueueTimeout != 10*time.Minute || c.ReopenWindow != 30*time.Minute {
+		t.Errorf("defaults: %v, %v, %v; want 10m, 30m", c.QueueTimeout, c.ReopenWindow, err)
+	}
+	t.Setenv("KEFU_QUEUE_TIMEOUT", "0")
+	t.Setenv("KEFU_REOPEN_WINDOW", "5m")
+	if c, err := parseConfig(t); err != nil || c.QueueTimeout != 0 || c.ReopenWindow != 5*time.Minute || offIfZero(c.QueueTimeout) >= 0 {
+		t.Errorf("0 and 5m: %v, %v, %v; want off and 5m", c.QueueTimeout, c.ReopenWindow, err)
+	}
+	t.Setenv("KEFU_QUEUE_TIMEOUT", "10 minutes")
+	if _, err := parseConfig(t); err == nil || !strings.Contains(err.Error(), "KEFU_QUEUE_TIMEOUT") {
+		t.Errorf("an unparsable KEFU_QUEUE_TIMEOUT: error %v, want one naming it", err)
+	}
+	t.Setenv("KEFU_QUEUE_TIMEOUT", "")
+	if _, err := parseConfig(t, "-reopen-window", "-1m"); err == nil || !strings.Contains(err.Error(), "reopen window") {
+		t.Errorf("a negative reopen window: error %v, want one naming it", err)
+	}
+}

@@ -1,0 +1,49 @@
+package widget
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/kefu-im/kefu/handoff"
+)
+
+// onLeaveMessage is the shopper's leave-a-message form (handoff.LeaveMessage): offered
+// after the queue timeout or when nobody of the group is online, it turns the waiting
+// chat into a ticket for the group's agents. It is acknowledged with the seq of the note
+// that names the ticket. If an agent took the chat meanwhile, the text is stored as an
+// ordinary message for that agent instead, so nothing the shopper wrote is lost.
+func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
+	if !clientIDPattern.MatchString(f.ID) {
+		s.c.enqueue(errFrame(codeBadMessage, f.ID))
+		return
+	}
+	if s.g.cfg.Tickets == nil {
+		s.c.enqueue(errFrame(codeNotQueued, f.ID))
+		return
+	}
+	s.order.Lock()
+	m := handoff.LeftMessage{Key: f.ID, Text: f.Text, Contact: f.Contact, Order: f.Order}
+	t, note, err := handoff.LeaveMessage(ctx, s.g.desk, s.g.cfg.Tickets, s.id, m)
+	switch {
+	case errors.Is(err, handoff.ErrBadTicket):
+		// The text after the sentinel says which field, for the shopper.
+		msg := strings.TrimPrefix(err.Error(), handoff.ErrBadTicket.Error()+": ")
+		s.c.enqueue(errorFrame{Type: "error", Code: codeBadForm, Message: msg, ID: f.ID})
+	case errors.Is(err, handoff.ErrAlreadyClaimed):
+		s.order.Unlock()
+		s.log.Info().Msg("left a message after an agent took the chat: stored as a message")
+		s.onMessage(ctx, clientFrame{Type: "message", ID: f.ID, Text: f.Text})
+		return
+	case errors.Is(err, handoff.ErrNotQueued):
+		s.c.enqueue(errFrame(codeNotQueued, f.ID))
+	case err != nil:
+		s.log.Error().Err(err).Msg("leaving a message")
+		s.c.enqueue(errFrame(codeUnavailable, f.ID))
+	default:
+		s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: note.Seq})
+		s.log.Info().Str("ticket", t.ID).Str("group", t.Group).Msg("shopper left a message")
+	}
+	s.order.Unlock()
+	s.wake()
+}
