@@ -34,10 +34,10 @@ func ctTestTokens(t *testing.T, f *ctConsole) {
 	// The token signs requests in as "token:shop-sync", an editor.
 	status, body = f.call(t, "GET", "/api/me", issued.Token, nil)
 	ctWant(t, "/api/me with the token", status, body, http.StatusOK)
-	var me map[string]string
+	var me struct{ Name, Role string }
 	ctDecode(t, body, &me)
-	if me["name"] != "token:shop-sync" || me["role"] != RoleEditor {
-		t.Errorf("/api/me with the token = %v", me)
+	if me.Name != "token:shop-sync" || me.Role != RoleEditor {
+		t.Errorf("/api/me with the token = %s", body)
 	}
 	// Its role limits it: an editor neither manages users and tokens nor claims chats.
 	for _, r := range []struct{ method, path string }{
