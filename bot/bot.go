@@ -313,7 +313,7 @@ func ref(a kb.Article) *ArticleRef {
 func scored(hits []kb.Hit) []ScoredHit {
 	out := make([]ScoredHit, len(hits))
 	for i, h := range hits {
-		out[i] = ScoredHit{ArticleRef: *ref(h.Article), Score: h.Score, Coverage: h.Coverage}
+		out[i] = ScoredHit{ArticleRef: *ref(h.Article), Score: h.Prob, Coverage: h.Coverage}
 	}
 	return out
 }

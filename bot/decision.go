@@ -35,6 +35,8 @@ type ArticleRef struct {
 // ScoredHit is one search hit as the bot saw it.
 type ScoredHit struct {
 	ArticleRef
+	// Score is the article's classifier belief, 0 to 1, that the message is one of its
+	// questions (kb.Hit.Prob); hits are in its order.
 	Score    float64 `json:"score"`
 	Coverage float64 `json:"coverage"`
 }

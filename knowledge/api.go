@@ -160,7 +160,7 @@ func (s *Service) List() http.HandlerFunc {
 			for _, h := range hits {
 				if e, ok := byID[h.Article.ID]; ok && keep(e) {
 					sm := summarize(e)
-					sm.Score = h.Score
+					sm.Score = h.Prob
 					out = append(out, sm)
 					seen[e.ID] = true
 				}

@@ -36,6 +36,7 @@
   const STATUSES = { bot: '机器人接待', queued: '排队中', active: '服务中', resolved: '已结束' };
   const INTENTS = {
     presale: '售前咨询',
+    insale: '售中咨询',
     aftersale: '售后服务',
     after_sales: '售后服务',
     requested: '要求转人工',
