@@ -101,7 +101,7 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		fz.SetBoost(boostFuzzy)
 		q.AddQuery(fz)
 	}
-	req := bleve.NewSearchRequestOptions(q, max(40, 8*k), 0, false)
+	req := bleve.NewSearchRequestOptions(q, max(20, 4*k), 0, false)
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("searching index: %w", err)
@@ -151,7 +151,7 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 // 10,000 articles) barely moves the ranking but makes bleve score a large share of all
 // documents. The classifier still sees every term.
 const (
-	commonDocs = 2000
+	commonDocs = 1000
 	minTerms   = 3
 )
 
