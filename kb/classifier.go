@@ -110,7 +110,7 @@ func (c *classifier) put(docs map[string][][]string) {
 		a := &clsArticle{id: id, slot: int32(len(c.slots))}
 		c.slots = append(c.slots, a)
 		for _, d := range ds {
-			a.docs = append(a.docs, c.countLocked(d))
+			a.docs = append(a.docs, c.termsLocked(d, true))
 		}
 		c.arts[id] = a
 		changed[id] = true
@@ -136,12 +136,6 @@ func (c *classifier) remove(ids ...string) {
 	jobs := c.replanLocked(gone)
 	c.mu.Unlock()
 	c.train(jobs)
-}
-
-// countLocked turns features into term counts, adding new terms to the vocabulary and
-// counting the document in the terms' document frequencies.
-func (c *classifier) countLocked(feats []string) []termCount {
-	return c.termsLocked(feats, true)
 }
 
 // termsLocked turns features into term counts, adding new terms to the vocabulary, and

@@ -329,3 +329,20 @@ func (a *agent) waitMessage(conv, from, text string) apiMessage {
 	a.t.Fatalf("message %q from %s never arrived", text, from)
 	return apiMessage{}
 }
+
+// adminAdding signs in as the admin that p created at start and adds the users, each a
+// POST /api/users body; it returns the admin's client.
+func adminAdding(t *testing.T, p *proc, users ...map[string]string) *agent {
+	t.Helper()
+	pw := p.adminPassword()
+	if pw == "" {
+		t.Fatalf("no admin password in the log:\n%s", p.logText())
+	}
+	admin := login(t, p, "admin", pw)
+	for _, u := range users {
+		if code := admin.do("POST", "/api/users", u, nil); code != 201 {
+			t.Fatalf("adding %s: status %d", u["username"], code)
+		}
+	}
+	return admin
+}

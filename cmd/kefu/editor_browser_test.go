@@ -54,20 +54,11 @@ func TestEditorBrowser(t *testing.T) {
 	tab := browserTab(t)
 	b := browserSteps{t: t, shots: screenshotDir(t)}
 	k := startKefu(t, "")
-	pw := k.adminPassword()
-	if pw == "" {
-		t.Fatalf("no admin password in the log:\n%s", k.logText())
-	}
-	root := login(t, k, "admin", pw)
 	// The admin adds an editor and an agent; the editor does the work.
-	for _, u := range []map[string]string{
-		{"username": "mei", "password": "editor-secret", "role": "editor", "group": "presale"},
-		{"username": "li.na", "password": "agent-secret", "role": "agent", "group": "presale"},
-	} {
-		if code := root.do("POST", "/api/users", u, nil); code != 201 {
-			t.Fatalf("adding %s: status %d", u["username"], code)
-		}
-	}
+	adminAdding(t, k,
+		map[string]string{"username": "mei", "password": "editor-secret", "role": "editor", "group": "presale"},
+		map[string]string{"username": "li.na", "password": "agent-secret", "role": "agent", "group": "presale"},
+	)
 	admin := login(t, k, "mei", "editor-secret") // the editor's API client, to check what the page saved
 
 	// An agent proposes an article from a shopper's chat before the editor signs in.

@@ -29,19 +29,10 @@ func TestTicketBrowser(t *testing.T) {
 	tab := browserTab(t)
 	b := browserSteps{t: t, shots: screenshotDir(t)}
 	k := startKefu(t, "")
-	pw := k.adminPassword()
-	if pw == "" {
-		t.Fatalf("no admin password in the log:\n%s", k.logText())
-	}
-	admin := login(t, k, "admin", pw)
-	for _, u := range []map[string]string{
-		{"username": "li", "password": "agent-secret", "role": "agent", "group": "aftersale"},
-		{"username": "zhang", "password": "lead-secret", "role": "lead", "group": "aftersale"},
-	} {
-		if code := admin.do("POST", "/api/users", u, nil); code != 201 {
-			t.Fatalf("adding %s: status %d", u["username"], code)
-		}
-	}
+	admin := adminAdding(t, k,
+		map[string]string{"username": "li", "password": "agent-secret", "role": "agent", "group": "aftersale"},
+		map[string]string{"username": "zhang", "password": "lead-secret", "role": "lead", "group": "aftersale"},
+	)
 
 	// The shopper asks to return an item: the bot hands the chat to after-sales. Nobody
 	// is online yet: the widget offers to leave a message, and the shopper keeps waiting.
