@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -38,18 +37,4 @@ func Open(dir string) (*bolt.DB, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return db, nil
-}
-
-// OpenTest opens a fresh database in a temporary directory for one test and closes it
-// when the test ends. Commits skip fsync (NoSync) to keep tests fast; durability is
-// tested through Open.
-func OpenTest(t testing.TB) *bolt.DB {
-	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), FileName), 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.NoSync = true
-	t.Cleanup(func() { db.Close() })
-	return db
 }
