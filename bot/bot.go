@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/rs/zerolog"
 )
@@ -128,7 +129,7 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 	if err != nil {
 		return Decision{}, fmt.Errorf("deciding: %w", err)
 	}
-	d := Decision{Intent: IntentOther, Hits: scored(hits)}
+	d := Decision{Intent: triage.IntentOther, Hits: scored(hits)}
 	var top *kb.Article
 	if len(hits) > 0 {
 		top = &hits[0].Article
@@ -150,14 +151,14 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 	if rules := rulesOf(text); len(rules) > 0 {
 		answers := top != nil && !top.AfterSales && d.Confidence >= answerAt
 		for _, r := range rules {
-			answers = answers && r.reason == ReasonAfterSales && mentions(*top, r.word)
+			answers = answers && r.reason == triage.ReasonAfterSales && mentions(*top, r.word)
 		}
 		if !answers {
-			if r := rules[0]; r.reason != ReasonAfterSales {
+			if r := rules[0]; r.reason != triage.ReasonAfterSales {
 				return handoff(d, r.reason), nil
 			}
-			d.Intent = IntentAftersale
-			d = handoff(d, ReasonAfterSales)
+			d.Intent = triage.IntentAftersale
+			d = handoff(d, triage.ReasonAfterSales)
 			if top != nil && d.Confidence >= answerAt {
 				// Explain the procedure or the policy while the shopper waits.
 				d.Text = top.Answer
@@ -174,31 +175,31 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 
 	switch {
 	case top == nil || d.Confidence < b.cfg.OutOfScopeThreshold:
-		d.Intent = IntentOther // the top hit is too weak to say what the shopper wants
-		return handoff(d, ReasonOutOfScope), nil
+		d.Intent = triage.IntentOther // the top hit is too weak to say what the shopper wants
+		return handoff(d, triage.ReasonOutOfScope), nil
 	case d.Confidence >= answerAt:
 		d = b.answerOrExplain(d, *top)
-		if d.Action == ActionAnswer && b.cfg.Phraser != nil {
+		if d.Action == triage.Answer && b.cfg.Phraser != nil {
 			d = b.phrase(ctx, d, in.Text, hits)
 		}
 		return d, nil
 	case d.Confidence >= b.cfg.ClarifyThreshold && top.AfterSales:
 		// Most likely an after-sales case: a person's job, whatever the shopper picks.
-		d.Intent = IntentAftersale
-		return handoff(d, ReasonAfterSales), nil
+		d.Intent = triage.IntentAftersale
+		return handoff(d, triage.ReasonAfterSales), nil
 	case d.Confidence >= b.cfg.ClarifyThreshold && len(hits) > 1:
 		if in.Previous != nil && in.Previous.Weak {
 			// Two unsure turns in a row: offering more suggestions would go in circles.
-			return handoff(d, ReasonRepeatedMiss), nil
+			return handoff(d, triage.ReasonRepeatedMiss), nil
 		}
-		d.Action = ActionClarify
+		d.Action = triage.Clarify
 		d.Text = b.cfg.ClarifyText
 		for i := 0; i < len(hits) && i < 3; i++ {
 			d.Suggestions = append(d.Suggestions, *ref(hits[i].Article))
 		}
 		return d, nil
 	default:
-		return handoff(d, ReasonLowConfidence), nil
+		return handoff(d, triage.ReasonLowConfidence), nil
 	}
 }
 
@@ -225,7 +226,7 @@ func (b *Bot) phrase(ctx context.Context, d Decision, question string, hits []kb
 		return d
 	}
 	if !p.Covered {
-		return handoff(d, ReasonOutOfScope)
+		return handoff(d, triage.ReasonOutOfScope)
 	}
 	for _, a := range arts {
 		if a.ID == p.ArticleID {
@@ -261,17 +262,17 @@ func (b *Bot) followUp(ctx context.Context, text string, prev *Turn) (Decision, 
 func (b *Bot) answerOrExplain(d Decision, a kb.Article) Decision {
 	d.Text = a.Answer
 	if a.AfterSales {
-		d.Intent = IntentAftersale
-		d.Action = ActionHandoff
-		d.Reason = ReasonAfterSales
+		d.Intent = triage.IntentAftersale
+		d.Action = triage.Handoff
+		d.Reason = triage.ReasonAfterSales
 		return d
 	}
-	d.Action = ActionAnswer
+	d.Action = triage.Answer
 	return d
 }
 
-func handoff(d Decision, reason string) Decision {
-	d.Action = ActionHandoff
+func handoff(d Decision, reason triage.Reason) Decision {
+	d.Action = triage.Handoff
 	d.Reason = reason
 	d.Text = ""
 	return d
@@ -294,16 +295,16 @@ func confidence(hits []kb.Hit) float64 {
 	return math.Sqrt(top.Prob*lexical) * (0.75 + 0.25*margin)
 }
 
-func intentOf(category string) string {
+func intentOf(category string) triage.Intent {
 	switch category {
 	case kb.CategoryPresale:
-		return IntentPresale
+		return triage.IntentPresale
 	case kb.CategoryInsale:
-		return IntentInsale
+		return triage.IntentInsale
 	case kb.CategoryAftersale:
-		return IntentAftersale
+		return triage.IntentAftersale
 	}
-	return IntentOther
+	return triage.IntentOther
 }
 
 func ref(a kb.Article) *ArticleRef {

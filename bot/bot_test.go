@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
 )
 
@@ -89,7 +90,7 @@ func checkInvariants(t *testing.T, in bot.Input, d bot.Decision) {
 		t.Errorf("Decide(%+v): article %+v is not the top hit %s", in, d.Article, d.Hits[0].ID)
 	}
 	switch d.Action {
-	case bot.ActionAnswer:
+	case triage.Answer:
 		if d.Article == nil {
 			t.Errorf("Decide(%+v): an answer without an article", in)
 		}
@@ -99,11 +100,11 @@ func checkInvariants(t *testing.T, in bot.Input, d bot.Decision) {
 		if d.Reason != "" {
 			t.Errorf("Decide(%+v): an answer with hand-off reason %q", in, d.Reason)
 		}
-	case bot.ActionClarify:
+	case triage.Clarify:
 		if n := len(d.Suggestions); n < 2 || n > 3 {
 			t.Errorf("Decide(%+v): clarify with %d suggestions, want 2 or 3", in, n)
 		}
-	case bot.ActionHandoff:
+	case triage.Handoff:
 		if d.Reason == "" {
 			t.Errorf("Decide(%+v): a hand-off without a reason", in)
 		}
@@ -111,7 +112,7 @@ func checkInvariants(t *testing.T, in bot.Input, d bot.Decision) {
 		t.Errorf("Decide(%+v): unknown action %q", in, d.Action)
 	}
 	switch d.Intent {
-	case bot.IntentPresale, bot.IntentInsale, bot.IntentAftersale, bot.IntentOther:
+	case triage.IntentPresale, triage.IntentInsale, triage.IntentAftersale, triage.IntentOther:
 	default:
 		t.Errorf("Decide(%+v): unknown intent %q", in, d.Intent)
 	}
@@ -126,7 +127,9 @@ func TestDecide(t *testing.T) {
 		name string
 		in   bot.Input
 
-		action, reason, intent string
+		action triage.Action
+		reason triage.Reason
+		intent triage.Intent
 		// article is the expected top article; empty means not checked.
 		article string
 		// text is the expected text; "-" means empty, "" means not checked.
@@ -135,57 +138,57 @@ func TestDecide(t *testing.T) {
 		minConfidence float64
 	}{
 		{name: "invoice", in: bot.Input{Text: "可以开发票吗？"},
-			action: bot.ActionAnswer, intent: bot.IntentPresale, article: "invoice", text: invoice.Answer, minConfidence: answerThreshold},
+			action: triage.Answer, intent: triage.IntentPresale, article: "invoice", text: invoice.Answer, minConfidence: answerThreshold},
 		{name: "invoice full-width", in: bot.Input{Text: "（能开发票不？）"},
-			action: bot.ActionAnswer, intent: bot.IntentPresale, article: "invoice", text: invoice.Answer, minConfidence: answerThreshold},
+			action: triage.Answer, intent: triage.IntentPresale, article: "invoice", text: invoice.Answer, minConfidence: answerThreshold},
 		{name: "shipping time", in: bot.Input{Text: "什么时候发货？"},
-			action: bot.ActionAnswer, intent: bot.IntentPresale, article: "shipping-time", text: shippingTime.Answer, minConfidence: answerThreshold},
+			action: triage.Answer, intent: triage.IntentPresale, article: "shipping-time", text: shippingTime.Answer, minConfidence: answerThreshold},
 		{name: "tracking", in: bot.Input{Text: "我的快递到哪了"},
-			action: bot.ActionAnswer, intent: bot.IntentInsale, article: "tracking", text: tracking.Answer, minConfidence: answerThreshold},
+			action: triage.Answer, intent: triage.IntentInsale, article: "tracking", text: tracking.Answer, minConfidence: answerThreshold},
 
 		{name: "转人工", in: bot.Input{Text: "转人工"},
-			action: bot.ActionHandoff, reason: bot.ReasonRequested, text: "-"},
+			action: triage.Handoff, reason: triage.ReasonRequested, text: "-"},
 		{name: "人工客服", in: bot.Input{Text: "我要人工客服！"},
-			action: bot.ActionHandoff, reason: bot.ReasonRequested, text: "-"},
+			action: triage.Handoff, reason: triage.ReasonRequested, text: "-"},
 		{name: "talk to a human", in: bot.Input{Text: "Can I talk to a Human please"},
-			action: bot.ActionHandoff, reason: bot.ReasonRequested, text: "-"},
+			action: triage.Handoff, reason: triage.ReasonRequested, text: "-"},
 		{name: "request beats a good match", in: bot.Input{Text: "开发票的事转人工"},
-			action: bot.ActionHandoff, reason: bot.ReasonRequested, article: "invoice", text: "-"},
+			action: triage.Handoff, reason: triage.ReasonRequested, article: "invoice", text: "-"},
 
 		{name: "投诉", in: bot.Input{Text: "我要投诉你们"},
-			action: bot.ActionHandoff, reason: bot.ReasonNegativeSentiment, text: "-"},
+			action: triage.Handoff, reason: triage.ReasonNegativeSentiment, text: "-"},
 		{name: "差评", in: bot.Input{Text: "发货这么慢，给你们差评"},
-			action: bot.ActionHandoff, reason: bot.ReasonNegativeSentiment, text: "-"},
+			action: triage.Handoff, reason: triage.ReasonNegativeSentiment, text: "-"},
 
 		{name: "english complaint", in: bot.Input{Text: "This shop is a SCAM"},
-			action: bot.ActionHandoff, reason: bot.ReasonNegativeSentiment, text: "-"},
+			action: triage.Handoff, reason: triage.ReasonNegativeSentiment, text: "-"},
 
 		{name: "我要退货", in: bot.Input{Text: "我要退货"},
-			action: bot.ActionHandoff, reason: bot.ReasonAfterSales, intent: bot.IntentAftersale},
+			action: triage.Handoff, reason: triage.ReasonAfterSales, intent: triage.IntentAftersale},
 		{name: "退款", in: bot.Input{Text: "退款"},
-			action: bot.ActionHandoff, reason: bot.ReasonAfterSales, intent: bot.IntentAftersale},
+			action: triage.Handoff, reason: triage.ReasonAfterSales, intent: triage.IntentAftersale},
 		{name: "english refund", in: bot.Input{Text: "I want a refund"},
-			action: bot.ActionHandoff, reason: bot.ReasonAfterSales, intent: bot.IntentAftersale},
+			action: triage.Handoff, reason: triage.ReasonAfterSales, intent: triage.IntentAftersale},
 		{name: "after-sales words beat a presale match", in: bot.Input{Text: "开发票以后还能退款吗"},
-			action: bot.ActionHandoff, reason: bot.ReasonAfterSales, intent: bot.IntentAftersale},
+			action: triage.Handoff, reason: triage.ReasonAfterSales, intent: triage.IntentAftersale},
 		{name: "return procedure is explained", in: bot.Input{Text: "怎么退货？"},
-			action: bot.ActionHandoff, reason: bot.ReasonAfterSales, intent: bot.IntentAftersale,
+			action: triage.Handoff, reason: triage.ReasonAfterSales, intent: triage.IntentAftersale,
 			article: "return-procedure", text: returnProcedure.Answer, minConfidence: answerThreshold},
 
 		{name: "weather", in: bot.Input{Text: "今天天气怎么样"},
-			action: bot.ActionHandoff, reason: bot.ReasonOutOfScope, intent: bot.IntentOther, text: "-"},
+			action: triage.Handoff, reason: triage.ReasonOutOfScope, intent: triage.IntentOther, text: "-"},
 		{name: "nothing to search", in: bot.Input{Text: "？？？"},
-			action: bot.ActionHandoff, reason: bot.ReasonOutOfScope, intent: bot.IntentOther, text: "-"},
+			action: triage.Handoff, reason: triage.ReasonOutOfScope, intent: triage.IntentOther, text: "-"},
 
 		{name: "picked suggestion", in: bot.Input{Text: "优惠券", ArticleID: "coupon"},
-			action: bot.ActionAnswer, intent: bot.IntentPresale, article: "coupon", text: coupon.Answer, minConfidence: answerThreshold},
+			action: triage.Answer, intent: triage.IntentPresale, article: "coupon", text: coupon.Answer, minConfidence: answerThreshold},
 		{name: "picked suggestion without text", in: bot.Input{ArticleID: "tracking"},
-			action: bot.ActionAnswer, intent: bot.IntentInsale, article: "tracking", text: tracking.Answer},
+			action: triage.Answer, intent: triage.IntentInsale, article: "tracking", text: tracking.Answer},
 		{name: "picked after-sales suggestion", in: bot.Input{ArticleID: "return-procedure"},
-			action: bot.ActionHandoff, reason: bot.ReasonAfterSales, intent: bot.IntentAftersale,
+			action: triage.Handoff, reason: triage.ReasonAfterSales, intent: triage.IntentAftersale,
 			article: "return-procedure", text: returnProcedure.Answer},
 		{name: "unknown suggestion falls back to the text", in: bot.Input{Text: "可以开发票吗", ArticleID: "no-such-article"},
-			action: bot.ActionAnswer, intent: bot.IntentPresale, article: "invoice", text: invoice.Answer, minConfidence: answerThreshold},
+			action: triage.Answer, intent: triage.IntentPresale, article: "invoice", text: invoice.Answer, minConfidence: answerThreshold},
 	}
 	b := newBot(t, bot.Config{})
 	for _, tt := range tests {
@@ -220,7 +223,7 @@ func TestDecide(t *testing.T) {
 					t.Errorf("text %q, want %q", d.Text, tt.text)
 				}
 			}
-			if d.Action == bot.ActionAnswer && d.Article != nil && d.Text != answers[d.Article.ID] {
+			if d.Action == triage.Answer && d.Article != nil && d.Text != answers[d.Article.ID] {
 				t.Errorf("answer %q is not the text of article %s", d.Text, d.Article.ID)
 			}
 			if tt.minConfidence != 0 && d.Confidence < tt.minConfidence {
@@ -272,7 +275,7 @@ func TestDecideClarify(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkInvariants(t, in, d)
-	if d.Action != bot.ActionClarify {
+	if d.Action != triage.Clarify {
 		t.Fatalf("action %q reason %q (confidence %.2f, hits %v), want clarify", d.Action, d.Reason, d.Confidence, d.Hits)
 	}
 	if d.Text != cfg.ClarifyText {
@@ -301,7 +304,7 @@ func TestDecideClarify(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkInvariants(t, in, d)
-	if d.Action != bot.ActionAnswer || d.Text != couponPlatform.Answer {
+	if d.Action != triage.Answer || d.Text != couponPlatform.Answer {
 		t.Errorf("after picking %s: action %q text %q, want its answer", couponPlatform.ID, d.Action, d.Text)
 	}
 }
@@ -316,7 +319,7 @@ func TestDecideLowConfidence(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkInvariants(t, in, d)
-	if d.Action != bot.ActionHandoff || d.Reason != bot.ReasonLowConfidence {
+	if d.Action != triage.Handoff || d.Reason != triage.ReasonLowConfidence {
 		t.Errorf("action %q reason %q (confidence %.2f), want handoff low_confidence", d.Action, d.Reason, d.Confidence)
 	}
 	if d.Article == nil || d.Article.ID != "invoice" {
@@ -388,12 +391,15 @@ func TestDecideAfterSalesPolicy(t *testing.T) {
 	}
 	b := newBot(t, bot.Config{Searcher: newIndex(t, invoice, shippingTime, coupon, returnProcedure, tracking, returnFee)})
 	for _, tt := range []struct {
-		text, action, reason, article string
+		text    string
+		action  triage.Action
+		reason  triage.Reason
+		article string
 	}{
-		{"退货运费谁出？", bot.ActionAnswer, "", "return-shipping-fee"},
-		{"我要退货", bot.ActionHandoff, bot.ReasonAfterSales, "return-procedure"},
-		{"退货运费谁出 转人工", bot.ActionHandoff, bot.ReasonRequested, ""},
-		{"退货运费谁出 我要投诉", bot.ActionHandoff, bot.ReasonNegativeSentiment, ""},
+		{"退货运费谁出？", triage.Answer, "", "return-shipping-fee"},
+		{"我要退货", triage.Handoff, triage.ReasonAfterSales, "return-procedure"},
+		{"退货运费谁出 转人工", triage.Handoff, triage.ReasonRequested, ""},
+		{"退货运费谁出 我要投诉", triage.Handoff, triage.ReasonNegativeSentiment, ""},
 	} {
 		d, err := b.Decide(context.Background(), bot.Input{Text: tt.text})
 		if err != nil {
@@ -403,7 +409,7 @@ func TestDecideAfterSalesPolicy(t *testing.T) {
 		if d.Action != tt.action || d.Reason != tt.reason || tt.article != "" && (d.Article == nil || d.Article.ID != tt.article) {
 			t.Errorf("Decide(%q) = %s %s %+v (confidence %.2f), want %s %s %s", tt.text, d.Action, d.Reason, d.Article, d.Confidence, tt.action, tt.reason, tt.article)
 		}
-		if d.Action == bot.ActionAnswer && d.Text != returnFee.Answer {
+		if d.Action == triage.Answer && d.Text != returnFee.Answer {
 			t.Errorf("Decide(%q) says %q, want the article's answer", tt.text, d.Text)
 		}
 	}

@@ -1,29 +1,6 @@
 package bot
 
-// Actions a Decision can take.
-const (
-	ActionAnswer  = "answer"
-	ActionClarify = "clarify"
-	ActionHandoff = "handoff"
-)
-
-// Hand-off reasons.
-const (
-	ReasonRequested         = "requested"
-	ReasonAfterSales        = "after_sales"
-	ReasonLowConfidence     = "low_confidence"
-	ReasonOutOfScope        = "out_of_scope"
-	ReasonRepeatedMiss      = "repeated_miss"
-	ReasonNegativeSentiment = "negative_sentiment"
-)
-
-// Intents of a shopper's message.
-const (
-	IntentPresale   = "presale"
-	IntentInsale    = "insale"
-	IntentAftersale = "aftersale"
-	IntentOther     = "other"
-)
+import "github.com/kefu-im/kefu/internal/triage"
 
 // ArticleRef names an article.
 type ArticleRef struct {
@@ -43,17 +20,17 @@ type ScoredHit struct {
 
 // Decision is what the bot does with one message.
 type Decision struct {
-	Action string `json:"action"`
-	// Reason is the hand-off reason; empty unless Action is ActionHandoff.
-	Reason string `json:"reason"`
-	Intent string `json:"intent"`
+	Action triage.Action `json:"action"`
+	// Reason is the hand-off reason; empty unless Action is triage.Handoff.
+	Reason triage.Reason `json:"reason"`
+	Intent triage.Intent `json:"intent"`
 	// Confidence is the calibrated confidence, 0..1, that Article answers the message.
 	Confidence float64 `json:"confidence"`
 	// Article is the best article, when there is one (for a hand-off too).
 	Article *ArticleRef `json:"article"`
-	// Text is what the bot says: the article's answer for ActionAnswer (and for an
+	// Text is what the bot says: the article's answer for triage.Answer (and for an
 	// after-sales hand-off that explains the procedure), the clarify prompt for
-	// ActionClarify, empty otherwise.
+	// triage.Clarify, empty otherwise.
 	Text        string       `json:"text"`
 	Suggestions []ArticleRef `json:"suggestions"`
 	Hits        []ScoredHit  `json:"hits"`

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
 )
@@ -59,12 +60,12 @@ func TestDialogs(t *testing.T) {
 			t.Fatal(err)
 		}
 		fmt.Fprintf(&out, "%s\n  -> %s\n", line, describe(d))
-		if d.Action == bot.ActionHandoff {
+		if d.Action == triage.Handoff {
 			prev = nil // a person takes over
 			continue
 		}
-		prev = &bot.Turn{Text: line, Weak: d.Action == bot.ActionClarify}
-		if d.Action == bot.ActionAnswer {
+		prev = &bot.Turn{Text: line, Weak: d.Action == triage.Clarify}
+		if d.Action == triage.Answer {
 			prev.Article = d.Article.ID
 		}
 	}
@@ -85,21 +86,21 @@ func TestDialogs(t *testing.T) {
 }
 
 func describe(d bot.Decision) string {
-	s := d.Action
+	s := string(d.Action)
 	if d.Reason != "" {
-		s += " " + d.Reason
+		s += " " + string(d.Reason)
 	}
-	if d.Action == bot.ActionClarify {
+	if d.Action == triage.Clarify {
 		var ids []string
 		for _, sug := range d.Suggestions {
 			ids = append(ids, sug.ID)
 		}
 		return s + " [" + strings.Join(ids, " ") + "]"
 	}
-	if d.Article != nil && (d.Action == bot.ActionAnswer || d.Text != "") {
+	if d.Article != nil && (d.Action == triage.Answer || d.Text != "") {
 		s += " " + d.Article.ID
 	}
-	return s + " intent=" + d.Intent
+	return s + " intent=" + string(d.Intent)
 }
 
 // lineDiff lists the lines that differ, as -got +want.

@@ -8,16 +8,18 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // Question is one labelled question of an evaluation set (JSON Lines, the format of
 // ../shared/eval/README.md and knowledge/eval/README.md).
 type Question struct {
 	Text string `json:"text"`
-	// Expect is ActionAnswer or ActionHandoff.
-	Expect string `json:"expect"`
+	// Expect is triage.Answer or triage.Handoff.
+	Expect triage.Action `json:"expect"`
 	// Reason is the expected hand-off reason: after_sales, requested or out_of_scope.
-	Reason string `json:"reason,omitempty"`
+	Reason triage.Reason `json:"reason,omitempty"`
 	// Article is the right article, when there is one.
 	Article  string `json:"article,omitempty"`
 	Category string `json:"category,omitempty"`
@@ -37,7 +39,7 @@ func ReadQuestions(r io.Reader) ([]Question, error) {
 		if err := json.Unmarshal([]byte(line), &q); err != nil {
 			return nil, fmt.Errorf("question line %d: %w", n, err)
 		}
-		if q.Text == "" || (q.Expect != ActionAnswer && q.Expect != ActionHandoff) {
+		if q.Text == "" || (q.Expect != triage.Answer && q.Expect != triage.Handoff) {
 			return nil, fmt.Errorf("question line %d: needs text and expect answer|handoff", n)
 		}
 		out = append(out, q)
@@ -88,9 +90,9 @@ func Evaluate(ctx context.Context, d interface {
 
 func prediction(d Decision) string {
 	switch {
-	case d.Action == ActionHandoff && (d.Reason == ReasonLowConfidence || d.Reason == ReasonOutOfScope):
+	case d.Action == triage.Handoff && (d.Reason == triage.ReasonLowConfidence || d.Reason == triage.ReasonOutOfScope):
 		return OutOfScope
-	case d.Action == ActionClarify && len(d.Suggestions) > 0:
+	case d.Action == triage.Clarify && len(d.Suggestions) > 0:
 		return d.Suggestions[0].ID
 	case d.Article != nil:
 		return d.Article.ID
@@ -148,33 +150,33 @@ func (r *Report) Metrics() Metrics {
 				rr += 1 / float64(x.Rank)
 			}
 		}
-		handed := d.Action == ActionHandoff
-		if d.Action == ActionAnswer {
+		handed := d.Action == triage.Handoff
+		if d.Action == triage.Answer {
 			m.Answers++
-			if q.Expect == ActionAnswer && d.Article != nil && d.Article.ID == q.Article {
+			if q.Expect == triage.Answer && d.Article != nil && d.Article.ID == q.Article {
 				rightAnswers++
 			}
 		}
 		switch {
-		case q.Expect == ActionAnswer:
+		case q.Expect == triage.Answer:
 			m.Answerable++
-			if d.Action == ActionAnswer && d.Article != nil && d.Article.ID == q.Article {
+			if d.Action == triage.Answer && d.Article != nil && d.Article.ID == q.Article {
 				ansRight++
 			}
 			if handed {
 				wrongHand++
 			}
-		case q.Reason == ReasonAfterSales:
+		case q.Reason == triage.ReasonAfterSales:
 			m.AfterSales++
 			if handed {
 				asHit++
 			}
-		case q.Reason == ReasonRequested:
+		case q.Reason == triage.ReasonRequested:
 			m.Requested++
 			if handed {
 				reqHit++
 			}
-		case q.Reason == ReasonOutOfScope:
+		case q.Reason == triage.ReasonOutOfScope:
 			m.OutOfScope++
 			if handed {
 				oosHit++
@@ -227,9 +229,9 @@ func (r *Report) Write(w io.Writer, title string, misses int) {
 			}
 		}
 		switch x.Decision.Action {
-		case ActionHandoff:
+		case triage.Handoff:
 			rw.handed++
-		case ActionAnswer:
+		case triage.Answer:
 			rw.answered++
 		}
 	}
@@ -266,19 +268,19 @@ func (r *Report) Write(w io.Writer, title string, misses int) {
 // missReason says how the bot got a question wrong, or "" when it did not.
 func missReason(x Result) string {
 	q, d := x.Question, x.Decision
-	got := d.Action
+	got := string(d.Action)
 	if d.Reason != "" {
-		got += "/" + d.Reason
+		got += "/" + string(d.Reason)
 	}
 	if d.Article != nil {
 		got += " " + d.Article.ID
 	}
 	got += fmt.Sprintf(" (%.2f)", d.Confidence)
 	switch {
-	case q.Expect == ActionAnswer && (d.Action != ActionAnswer || d.Article == nil || d.Article.ID != q.Article):
+	case q.Expect == triage.Answer && (d.Action != triage.Answer || d.Article == nil || d.Article.ID != q.Article):
 		return "want answer " + q.Article + ", got " + got
-	case q.Expect == ActionHandoff && d.Action != ActionHandoff:
-		return "want handoff/" + q.Reason + ", got " + got
+	case q.Expect == triage.Handoff && d.Action != triage.Handoff:
+		return "want handoff/" + string(q.Reason) + ", got " + got
 	}
 	return ""
 }

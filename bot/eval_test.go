@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // fixedDecider answers each text with a prepared decision.
@@ -23,22 +25,22 @@ func hitsOf(ids ...string) []ScoredHit {
 func TestEvaluateMetrics(t *testing.T) {
 	a, b := &ArticleRef{ID: "a"}, &ArticleRef{ID: "b"}
 	dec := fixedDecider{
-		"right":   {Action: ActionAnswer, Article: a, Hits: hitsOf("a", "b")},
-		"second":  {Action: ActionAnswer, Article: b, Hits: hitsOf("b", "a")},
-		"unsure":  {Action: ActionClarify, Article: b, Suggestions: []ArticleRef{*b, *a}, Hits: hitsOf("b", "a")},
-		"gaveup":  {Action: ActionHandoff, Reason: ReasonLowConfidence, Article: a, Hits: hitsOf("a")},
-		"return":  {Action: ActionHandoff, Reason: ReasonAfterSales, Article: a, Hits: hitsOf("a")},
-		"weather": {Action: ActionHandoff, Reason: ReasonOutOfScope, Hits: hitsOf("b")},
-		"chat":    {Action: ActionAnswer, Article: b, Hits: hitsOf("b")},
+		"right":   {Action: triage.Answer, Article: a, Hits: hitsOf("a", "b")},
+		"second":  {Action: triage.Answer, Article: b, Hits: hitsOf("b", "a")},
+		"unsure":  {Action: triage.Clarify, Article: b, Suggestions: []ArticleRef{*b, *a}, Hits: hitsOf("b", "a")},
+		"gaveup":  {Action: triage.Handoff, Reason: triage.ReasonLowConfidence, Article: a, Hits: hitsOf("a")},
+		"return":  {Action: triage.Handoff, Reason: triage.ReasonAfterSales, Article: a, Hits: hitsOf("a")},
+		"weather": {Action: triage.Handoff, Reason: triage.ReasonOutOfScope, Hits: hitsOf("b")},
+		"chat":    {Action: triage.Answer, Article: b, Hits: hitsOf("b")},
 	}
 	qs := []Question{
-		{Text: "right", Expect: ActionAnswer, Article: "a"},                             // p@1, answered right
-		{Text: "second", Expect: ActionAnswer, Article: "a"},                            // rank 2
-		{Text: "unsure", Expect: ActionAnswer, Article: "b"},                            // rank 1, clarify
-		{Text: "gaveup", Expect: ActionAnswer, Article: "a"},                            // rank 1, wrongly handed off
-		{Text: "return", Expect: ActionHandoff, Reason: ReasonAfterSales, Article: "a"}, // recall hit
-		{Text: "weather", Expect: ActionHandoff, Reason: ReasonOutOfScope},              // recall hit
-		{Text: "chat", Expect: ActionHandoff, Reason: ReasonOutOfScope},                 // recall miss
+		{Text: "right", Expect: triage.Answer, Article: "a"},                                    // p@1, answered right
+		{Text: "second", Expect: triage.Answer, Article: "a"},                                   // rank 2
+		{Text: "unsure", Expect: triage.Answer, Article: "b"},                                   // rank 1, clarify
+		{Text: "gaveup", Expect: triage.Answer, Article: "a"},                                   // rank 1, wrongly handed off
+		{Text: "return", Expect: triage.Handoff, Reason: triage.ReasonAfterSales, Article: "a"}, // recall hit
+		{Text: "weather", Expect: triage.Handoff, Reason: triage.ReasonOutOfScope},              // recall hit
+		{Text: "chat", Expect: triage.Handoff, Reason: triage.ReasonOutOfScope},                 // recall miss
 	}
 	rep, err := Evaluate(context.Background(), dec, qs)
 	if err != nil {
@@ -78,7 +80,7 @@ func TestReadQuestions(t *testing.T) {
 	qs, err := ReadQuestions(strings.NewReader(`{"text":"a","expect":"answer","article":"x"}
 
 {"text":"b","expect":"handoff","reason":"out_of_scope"}`))
-	if err != nil || len(qs) != 2 || qs[1].Reason != ReasonOutOfScope {
+	if err != nil || len(qs) != 2 || qs[1].Reason != triage.ReasonOutOfScope {
 		t.Fatalf("ReadQuestions = %+v, %v", qs, err)
 	}
 	for _, bad := range []string{`{"text":"a","expect":"maybe"}`, `{"expect":"answer"}`, `not json`} {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
 )
 
@@ -34,14 +35,14 @@ func TestPhrasedAnswers(t *testing.T) {
 	tests := []struct {
 		name       string
 		phraser    *fakePhraser
-		wantAction string
+		wantAction triage.Action
 		wantText   string
 		wantPhrase bool
 	}{
-		{"worded", &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "invoice", Text: "亲，可以开发票的，下单时填写发票信息就好。"}}, ActionAnswer, "亲，可以开发票的，下单时填写发票信息就好。", true},
-		{"not covered", &fakePhraser{reply: Phrasing{Covered: false}}, ActionHandoff, "", false},
-		{"model fails", &fakePhraser{err: errors.New("timeout")}, ActionAnswer, inv.Answer, false},
-		{"cites an article it was not given", &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "nope", Text: "编造的答案"}}, ActionAnswer, inv.Answer, false},
+		{"worded", &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "invoice", Text: "亲，可以开发票的，下单时填写发票信息就好。"}}, triage.Answer, "亲，可以开发票的，下单时填写发票信息就好。", true},
+		{"not covered", &fakePhraser{reply: Phrasing{Covered: false}}, triage.Handoff, "", false},
+		{"model fails", &fakePhraser{err: errors.New("timeout")}, triage.Answer, inv.Answer, false},
+		{"cites an article it was not given", &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "nope", Text: "编造的答案"}}, triage.Answer, inv.Answer, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +65,7 @@ func TestPhrasedAnswers(t *testing.T) {
 	// After-sales cases never reach the model: the rules hand them off first.
 	p := &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "invoice", Text: "x"}}
 	b, _ := New(Config{Searcher: idx, Phraser: p})
-	if d, _ := b.Decide(context.Background(), Input{Text: "我要退货"}); d.Action != ActionHandoff || p.got != nil {
+	if d, _ := b.Decide(context.Background(), Input{Text: "我要退货"}); d.Action != triage.Handoff || p.got != nil {
 		t.Errorf("after-sales: %s, phraser called with %v; want a hand-off without the model", d.Action, p.got)
 	}
 }
@@ -85,10 +86,10 @@ func TestCategoryThresholds(t *testing.T) {
 	}
 	loose, _ := New(Config{Searcher: idx})
 	q := Input{Text: "开发票"}
-	if d, _ := loose.Decide(context.Background(), q); d.Action != ActionAnswer || d.Confidence >= 1 {
+	if d, _ := loose.Decide(context.Background(), q); d.Action != triage.Answer || d.Confidence >= 1 {
 		t.Fatalf("default threshold: %s at %.2f, want an answer below confidence 1", d.Action, d.Confidence)
 	}
-	if d, _ := strict.Decide(context.Background(), q); d.Action == ActionAnswer {
+	if d, _ := strict.Decide(context.Background(), q); d.Action == triage.Answer {
 		t.Errorf("presale threshold 1: the bot answered at %.2f", d.Confidence)
 	}
 	if _, err := New(Config{Searcher: idx, CategoryThresholds: map[string]float64{"policy": 0.1}}); err == nil {

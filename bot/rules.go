@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 
+	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
 )
 
@@ -31,7 +32,7 @@ var (
 // rule is what a word list says about a message: the hand-off reason and the word that
 // said it.
 type rule struct {
-	reason string
+	reason triage.Reason
 	word   string
 }
 
@@ -40,12 +41,12 @@ type rule struct {
 func rulesOf(s string) []rule {
 	var out []rule
 	for _, r := range []struct {
-		reason    string
+		reason    triage.Reason
 		zh, latin []string
 	}{
-		{ReasonRequested, requestWords, requestWordsEn},
-		{ReasonNegativeSentiment, negativeWords, negativeWordsEn},
-		{ReasonAfterSales, afterSalesWords, afterSalesWordsEn},
+		{triage.ReasonRequested, requestWords, requestWordsEn},
+		{triage.ReasonNegativeSentiment, negativeWords, negativeWordsEn},
+		{triage.ReasonAfterSales, afterSalesWords, afterSalesWordsEn},
 	} {
 		if w := firstAny(s, r.zh); w != "" {
 			out = append(out, rule{r.reason, w})

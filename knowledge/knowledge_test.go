@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
 )
@@ -199,12 +200,14 @@ func TestBundledBot(t *testing.T) {
 	}
 
 	tests := []struct {
-		text            string
-		action, reason  string
-		article, intent string
+		text    string
+		action  triage.Action
+		reason  triage.Reason
+		article string
+		intent  triage.Intent
 	}{
-		{text: "可以开发票吗？", action: bot.ActionAnswer, article: "invoice-available", intent: bot.IntentPresale},
-		{text: "我要退货", action: bot.ActionHandoff, reason: bot.ReasonAfterSales, intent: bot.IntentAftersale},
+		{text: "可以开发票吗？", action: triage.Answer, article: "invoice-available", intent: triage.IntentPresale},
+		{text: "我要退货", action: triage.Handoff, reason: triage.ReasonAfterSales, intent: triage.IntentAftersale},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {

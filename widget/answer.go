@@ -5,6 +5,7 @@ import (
 
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // answer runs the bot on the shopper's message key and stores what it says; a hand-off
@@ -15,10 +16,10 @@ func (s *session) answer(ctx context.Context, key, text, articleID string, seq i
 	if err != nil {
 		// Without a working search, a person is the honest answer.
 		s.log.Error().Err(err).Msg("bot decision")
-		d = bot.Decision{Action: bot.ActionHandoff, Reason: bot.ReasonLowConfidence, Intent: bot.IntentOther}
+		d = bot.Decision{Action: triage.Handoff, Reason: triage.ReasonLowConfidence, Intent: triage.IntentOther}
 	}
-	s.g.stats.decided(d.Action, d.Reason)
-	s.log.Info().Str("action", d.Action).Str("reason", d.Reason).Str("intent", d.Intent).
+	s.g.stats.decided(string(d.Action), string(d.Reason))
+	s.log.Info().Str("action", string(d.Action)).Str("reason", string(d.Reason)).Str("intent", string(d.Intent)).
 		Float64("confidence", d.Confidence).Str("article", articleIDOf(d)).Msg("bot decided")
 	if err := s.g.desk.RecordDecision(ctx, s.id, decisionOf(d, key, seq)); err != nil {
 		// The decision only informs agents; the answer goes on without it.
@@ -27,7 +28,7 @@ func (s *session) answer(ctx context.Context, key, text, articleID string, seq i
 
 	if d.Text != "" {
 		m := handoff.Message{ID: "bot:" + key, Kind: handoff.KindMessage, From: handoff.FromBot, Text: d.Text}
-		if d.Article != nil && d.Action != bot.ActionClarify {
+		if d.Article != nil && d.Action != triage.Clarify {
 			m.Article = &handoff.ArticleRef{ID: d.Article.ID, Title: d.Article.Title, Category: d.Article.Category}
 		}
 		for _, sug := range d.Suggestions {
@@ -39,11 +40,11 @@ func (s *session) answer(ctx context.Context, key, text, articleID string, seq i
 			return
 		}
 	}
-	if d.Action != bot.ActionHandoff {
+	if d.Action != triage.Handoff {
 		return
 	}
-	req := handoff.HandoffRequest{Key: key, Reason: d.Reason, Intent: d.Intent, Group: handoff.GroupPresale, Context: contextOf(d, text), VIP: s.vip()}
-	if d.Reason == bot.ReasonAfterSales || d.Intent == bot.IntentAftersale {
+	req := handoff.HandoffRequest{Key: key, Reason: string(d.Reason), Intent: string(d.Intent), Group: handoff.GroupPresale, Context: contextOf(d, text), VIP: s.vip()}
+	if d.Reason == triage.ReasonAfterSales || d.Intent == triage.IntentAftersale {
 		req.Group = handoff.GroupAftersale
 	}
 	if err := s.g.desk.Handoff(ctx, s.id, req); err != nil {
@@ -98,7 +99,7 @@ func articleIDOf(d bot.Decision) string {
 // decisionOf is the bot's decision on the shopper's message key (stored as seq) as
 // agents see it in the context packet.
 func decisionOf(d bot.Decision, key string, seq int64) handoff.Decision {
-	out := handoff.Decision{Key: key, Seq: seq, Action: d.Action, Reason: d.Reason, Intent: d.Intent, Confidence: d.Confidence}
+	out := handoff.Decision{Key: key, Seq: seq, Action: string(d.Action), Reason: string(d.Reason), Intent: string(d.Intent), Confidence: d.Confidence}
 	if d.Article != nil {
 		out.Article, out.Category = d.Article.ID, d.Article.Category
 	}
@@ -122,7 +123,7 @@ func (s *session) vip() int {
 
 // contextOf turns the bot's decision into the hand-off packet agents see.
 func contextOf(d bot.Decision, question string) *handoff.Context {
-	c := &handoff.Context{Reason: d.Reason, Intent: d.Intent, Confidence: d.Confidence, Question: question}
+	c := &handoff.Context{Reason: string(d.Reason), Intent: string(d.Intent), Confidence: d.Confidence, Question: question}
 	for _, h := range d.Hits {
 		c.Hits = append(c.Hits, handoff.Candidate{ID: h.ID, Title: h.Title, Category: h.Category, Score: h.Score})
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // post sends a POST /api/bot/ask with body and origin (none when empty).
@@ -46,7 +47,7 @@ func TestAsk(t *testing.T) {
 	}{
 		{name: "answer", body: mustJSON(map[string]string{"text": askInvoice}), status: http.StatusOK,
 			check: func(t *testing.T, d bot.Decision, raw []byte) {
-				if d.Action != bot.ActionAnswer || d.Reason != "" || d.Intent != bot.IntentPresale {
+				if d.Action != triage.Answer || d.Reason != "" || d.Intent != triage.IntentPresale {
 					t.Errorf("action %q, reason %q, intent %q; want answer, no reason, presale", d.Action, d.Reason, d.Intent)
 				}
 				if d.Article == nil || d.Article.ID != invoiceArticle.ID || d.Text != invoiceArticle.Answer {
@@ -65,7 +66,7 @@ func TestAsk(t *testing.T) {
 			}},
 		{name: "after-sales hand-off", origin: shopOrigin, body: mustJSON(map[string]string{"text": askReturn}), status: http.StatusOK,
 			check: func(t *testing.T, d bot.Decision, _ []byte) {
-				if d.Action != bot.ActionHandoff || d.Reason != bot.ReasonAfterSales || d.Intent != bot.IntentAftersale {
+				if d.Action != triage.Handoff || d.Reason != triage.ReasonAfterSales || d.Intent != triage.IntentAftersale {
 					t.Errorf("action %q, reason %q, intent %q; want handoff, after_sales, aftersale", d.Action, d.Reason, d.Intent)
 				}
 				if d.Article == nil || d.Article.ID != returnArticle.ID || d.Text != returnArticle.Answer {
@@ -74,13 +75,13 @@ func TestAsk(t *testing.T) {
 			}},
 		{name: "picked suggestion", body: mustJSON(map[string]string{"text": "第二个", "article": shippingArticle.ID}), status: http.StatusOK,
 			check: func(t *testing.T, d bot.Decision, _ []byte) {
-				if d.Action != bot.ActionAnswer || d.Article == nil || d.Article.ID != shippingArticle.ID || d.Confidence != 1 {
+				if d.Action != triage.Answer || d.Article == nil || d.Article.ID != shippingArticle.ID || d.Confidence != 1 {
 					t.Errorf("decision %+v, want the shipping article answered with confidence 1", d)
 				}
 			}},
 		{name: "out of scope", body: mustJSON(map[string]string{"text": stillThere}), status: http.StatusOK,
 			check: func(t *testing.T, d bot.Decision, raw []byte) {
-				if d.Action != bot.ActionHandoff || d.Reason != bot.ReasonOutOfScope || d.Text != "" {
+				if d.Action != triage.Handoff || d.Reason != triage.ReasonOutOfScope || d.Text != "" {
 					t.Errorf("decision %+v, want an out_of_scope hand-off without text", d)
 				}
 				if !bytes.Contains(raw, []byte(`"hits":[]`)) {
