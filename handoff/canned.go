@@ -2,7 +2,6 @@ package handoff
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"unicode/utf8"
 )
@@ -55,12 +54,4 @@ func (d *Desk) CannedReplies(agent string) []CannedReply {
 		out[i] = c
 	}
 	return out
-}
-
-// Canned handles GET /api/canned: {"canned": [CannedReply]}, the texts filled in for the
-// user.
-func (c *Console) Canned() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"canned": c.desk.CannedReplies(userFrom(r).Name)})
-	}, RoleAgent, RoleAdmin)
 }

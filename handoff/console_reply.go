@@ -1,8 +1,9 @@
+//go:build legacyconsole
+
 package handoff
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -88,35 +89,6 @@ func (c *Console) loggableReason(reason string) string {
 		return "（原因中含联系方式，已隐去）"
 	}
 	return reason
-}
-
-// ReplyOverriding stores an agent's reply like Reply; when found is not empty (the
-// contact guard refused the text and the agent overrode it), it also records the
-// override as a note of the conversation: who sent what (masked) and why. A retry with
-// the same msgID stores neither twice. A note that cannot be written is logged with
-// everything it would have held, since the reply is already stored.
-func (d *Desk) ReplyOverriding(ctx context.Context, id, agent, msgID, text string, found []ContactFinding, reason string) (Message, error) {
-	if msgID == "" {
-		msgID = randomID("")
-	}
-	m, err := d.Reply(ctx, id, agent, msgID, text)
-	if err != nil || len(found) == 0 {
-		return m, err
-	}
-	names := make([]string, len(found))
-	for i, f := range found {
-		names[i] = f.String()
-	}
-	n := Note{
-		ID: "override:" + agent + ":" + msgID, Kind: NoteOverride, Author: agent, AfterSeq: m.Seq,
-		Text:  fmt.Sprintf("放行发送站外联系方式：%s。原因：%s", strings.Join(names, "、"), reason),
-		Found: found, Reason: reason, Message: m.Seq,
-	}
-	if _, err := d.addNote(ctx, id, n); err != nil {
-		d.log.Error().Err(err).Str("conv", id).Str("agent", agent).Int64("seq", m.Seq).Strs("found", names).
-			Msg("recording a contact guard override")
-	}
-	return m, nil
 }
 
 // firstReplyScan is how many of a chat's last records awaitingReply reads.

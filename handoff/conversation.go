@@ -1,80 +1,142 @@
 package handoff
 
-import "time"
+import (
+	"time"
+
+	"github.com/kefu-im/kefu/internal/triage"
+)
+
+// Status is where a conversation stands in the hand-off flow.
+type Status string
 
 // Conversation statuses.
 const (
-	StatusBot      = "bot"      // the bot answers
-	StatusQueued   = "queued"   // waiting for a person
-	StatusActive   = "active"   // an agent owns it
-	StatusResolved = "resolved" // closed by the agent
+	StatusBot      Status = "bot"      // the bot answers
+	StatusQueued   Status = "queued"   // waiting in its group's queue for a person
+	StatusActive   Status = "active"   // an agent owns it
+	StatusResolved Status = "resolved" // closed by its agent, or left as a message
 )
 
-// ReasonReopened is the reason of the record of a resolved conversation that went back
-// to people because the shopper wrote again within DeskConfig.ReopenWindow.
-const ReasonReopened = "reopened"
+// Group is a skill group of agents, each with its own queue (DeskConfig.Groups).
+type Group string
 
-// ReasonLeftMessage is the reason of the record of a queued conversation the shopper
-// closed by leaving a message (LeaveMessage).
-const ReasonLeftMessage = "left_message"
-
-// Skill groups.
+// The skill groups every desk has unless configured otherwise. After-sales hand-offs
+// always go to GroupAftersale (docs/domain.md rule 7).
 const (
-	GroupPresale   = "presale"
-	GroupAftersale = "aftersale"
+	GroupPresale   Group = "presale"
+	GroupAftersale Group = "aftersale"
 )
 
-// Message kinds, the records of a conversation's log.
+// Kind is the kind of a record of a conversation's log.
+type Kind string
+
+// Record kinds.
 const (
-	KindMessage = "message" // something someone said
-	KindHandoff = "handoff" // the conversation went to the queue
-	KindStatus  = "status"  // the conversation's status changed
-	KindTicket  = "ticket"  // an after-sales ticket's remedy was proposed or answered
+	KindMessage Kind = "message" // something someone said
+	KindHandoff Kind = "handoff" // the conversation went to a queue
+	KindStatus  Kind = "status"  // the conversation's status changed
+	KindTicket  Kind = "ticket"  // an after-sales ticket's remedy was proposed or answered
 )
 
-// Senders of a message.
+// From is who wrote a record.
+type From string
+
+// Writers of records.
 const (
-	FromShopper = "shopper"
-	FromBot     = "bot"
-	FromAgent   = "agent"
-	FromSystem  = "system"
+	FromShopper From = "shopper"
+	FromBot     From = "bot"
+	FromAgent   From = "agent"
+	FromSystem  From = "system"
 )
 
-// Conversation is one shopper's chat and its place in the hand-off flow.
+// Conversation is one shopper's chat and its place in the hand-off flow: the record an
+// engine keeps of it beside its log. Every change of the record is decided by the desk
+// and committed by the engine against the revision it was read at (Change.Rev).
 type Conversation struct {
 	ID string `json:"id"`
 	// TokenHash is the SHA-256 of the shopper's secret token, hex.
 	TokenHash string `json:"-"`
 	// Epoch changes when the conversation's history was lost and restarted.
-	Epoch  string `json:"epoch"`
-	Status string `json:"status"`
-	Group  string `json:"group,omitempty"`
-	Agent  string `json:"agent,omitempty"`
-	Reason string `json:"reason,omitempty"`
-	Intent string `json:"intent,omitempty"`
+	Epoch  string        `json:"epoch"`
+	Status Status        `json:"status"`
+	Group  Group         `json:"group,omitempty"`
+	Agent  string        `json:"agent,omitempty"`
+	Reason triage.Reason `json:"reason,omitempty"`
+	Intent triage.Intent `json:"intent,omitempty"`
 	// VIP is the shopper's VIP level, 0 for none; it raises the chat's priority.
 	VIP int `json:"vip,omitempty"`
-	// Seq is the last sequence number stored in the conversation's log.
-	Seq       int64     `json:"seq"`
+	// Seq is the last sequence number stored in the conversation's log; the engine
+	// keeps it.
+	Seq int64 `json:"seq"`
+	// Rev counts the changes of the record; the engine keeps it.
+	Rev       int64     `json:"rev"`
 	CreatedAt time.Time `json:"created_at"`
 	// EnqueuedAt is when the chat started waiting; a transfer to another group keeps it.
 	EnqueuedAt time.Time `json:"enqueued_at,omitzero"`
 	ClaimedAt  time.Time `json:"claimed_at,omitzero"`
 	// ClosedAt is when the conversation was last resolved.
 	ClosedAt time.Time `json:"closed_at,omitzero"`
-	Context  *Context  `json:"context,omitempty"`
-	// Shopper is who the conversation belongs to, set when it starts; nil for
-	// conversations started before shopper identities.
+	// Score orders its group's queue while it waits, lowest first (Desk.score); Front
+	// puts it ahead of every chat that is not at the front (its agent went offline, or
+	// it came back within the reopen window).
+	Score int64 `json:"-"`
+	Front bool  `json:"-"`
+	// Key is the idempotency key of the change that last put the chat with people, so
+	// that a retried hand-off is told from a second one.
+	Key     string   `json:"-"`
+	Context *Context `json:"context,omitempty"`
+	// Shopper is who the conversation belongs to, set when it starts.
 	Shopper *Shopper `json:"shopper,omitempty"`
+}
+
+// frontBoost is subtracted from the queue score of a chat at the front of its queue:
+// 2^40 ms, about 35 years, more than any real score spread.
+const frontBoost = int64(1) << 40
+
+// QueueKey is a waiting chat's place in its group's queue: queues are ordered by Score,
+// then by ID, lowest first. Both engines keep that order.
+type QueueKey struct {
+	Score int64  `json:"score"`
+	ID    string `json:"id"`
+}
+
+// Less reports whether k is ahead of o in a queue.
+func (k QueueKey) Less(o QueueKey) bool {
+	if k.Score != o.Score {
+		return k.Score < o.Score
+	}
+	return k.ID < o.ID
+}
+
+// Waiting returns the queue the conversation waits in and its place there; ok is false
+// when it is not queued. Engines index queued conversations by it.
+func (c Conversation) Waiting() (g Group, k QueueKey, ok bool) {
+	if c.Status != StatusQueued {
+		return "", QueueKey{}, false
+	}
+	k = QueueKey{Score: c.Score, ID: c.ID}
+	if c.Front {
+		k.Score -= frontBoost
+	}
+	return c.Group, k, true
+}
+
+// Owner returns the agent who owns the conversation; ok is false when nobody does.
+// Engines index owned conversations by it; an agent's load is how many they own.
+func (c Conversation) Owner() (agent string, ok bool) {
+	if c.Status != StatusActive || c.Agent == "" {
+		return "", false
+	}
+	return c.Agent, true
 }
 
 // Context is the packet a hand-off carries to the agent: what the bot saw and decided.
 type Context struct {
-	Reason     string      `json:"reason"`
-	Intent     string      `json:"intent"`
-	Confidence float64     `json:"confidence"`
-	Question   string      `json:"question,omitempty"`
-	Hits       []Candidate `json:"hits"`
+	Reason     triage.Reason `json:"reason"`
+	Intent     triage.Intent `json:"intent"`
+	Confidence float64       `json:"confidence"`
+	Question   string        `json:"question,omitempty"`
+	Hits       []Candidate   `json:"hits"`
 }
 
 // Candidate is one of the bot's ranked articles.
@@ -94,43 +156,50 @@ type ArticleRef struct {
 
 // Message is one record of a conversation's log.
 type Message struct {
-	Seq  int64  `json:"seq"`
-	Kind string `json:"kind"`
-	From string `json:"from,omitempty"`
+	Seq  int64 `json:"seq"`
+	Kind Kind  `json:"kind"`
+	From From  `json:"from,omitempty"`
 	// ID is the record's idempotency key: the client's message id for a shopper's
-	// message, a server-made key otherwise. Appending the same ID twice stores it once.
-	ID          string       `json:"id,omitempty"`
-	Text        string       `json:"text,omitempty"`
-	Agent       string       `json:"agent,omitempty"`
-	Article     *ArticleRef  `json:"article,omitempty"`
-	Suggestions []ArticleRef `json:"suggestions,omitempty"`
-	Reason      string       `json:"reason,omitempty"`
-	Group       string       `json:"group,omitempty"`
-	Status      string       `json:"status,omitempty"`
+	// message, a key the desk makes otherwise. A record whose ID is in the log already is
+	// not stored again.
+	ID          string        `json:"id,omitempty"`
+	Text        string        `json:"text,omitempty"`
+	Agent       string        `json:"agent,omitempty"`
+	Article     *ArticleRef   `json:"article,omitempty"`
+	Suggestions []ArticleRef  `json:"suggestions,omitempty"`
+	Reason      triage.Reason `json:"reason,omitempty"`
+	Group       Group         `json:"group,omitempty"`
+	Status      Status        `json:"status,omitempty"`
 	// Ticket is the after-sales ticket of a KindTicket record.
 	Ticket *TicketCard `json:"ticket,omitempty"`
 	// TS is the time it was stored, in Unix milliseconds.
 	TS int64 `json:"ts"`
 }
 
-// Transition is a change of a conversation's status, applied with the append of a log
-// record in one atomic step.
-type Transition struct {
-	// From lists the statuses the change is allowed from.
-	From []string
-	// To is the new status; empty keeps the status (a guarded append).
-	To string
-	// Owner, when set, requires that this agent owns the conversation.
-	Owner string
-	// Agent is the new owner, for To == StatusActive.
-	Agent   string
-	Group   string
-	Reason  string
-	Intent  string
-	Context *Context
-	// Since is the new EnqueuedAt, for To == StatusQueued (zero means now) and for
-	// To == StatusActive (zero keeps it).
-	Since time.Time
-	// VIP is the new VIP level, for To == StatusQueued.
-	VIP int
+// Shopper is who a conversation belongs to. A verified shopper's identity and attributes
+// were signed by the shop; anything else is an anonymous visitor with a random id, whose
+// attributes are never shown or trusted.
+type Shopper struct {
+	// ID is the shop's id of the buyer when Verified, else a random visitor id ("v_…").
+	ID       string  `json:"id"`
+	Name     string  `json:"name,omitempty"`
+	VIP      int     `json:"vip,omitempty"`
+	Orders   []Order `json:"orders,omitempty"`
+	Verified bool    `json:"verified"`
+}
+
+// Order is one of a verified shopper's recent orders, as the shop signed it.
+type Order struct {
+	ID     string   `json:"id"`
+	Items  []string `json:"items,omitempty"`
+	Status string   `json:"status,omitempty"`
+}
+
+// vip is the shopper's VIP level for the chat's priority: a verified shopper's signed
+// level, 0 for anyone else.
+func (c Conversation) vip() int {
+	if c.Shopper == nil || !c.Shopper.Verified {
+		return 0
+	}
+	return c.Shopper.VIP
 }

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -19,11 +20,11 @@ import (
 
 // Phrases are the standard phrases (话术) the desk sends to shoppers.
 type Phrases struct {
-	// TransferPresale is sent when a chat goes to the pre-sale queue.
+	// TransferPresale is sent when a chat goes to a queue other than after-sales.
 	TransferPresale string
 	// TransferAftersale is sent when a chat goes to the after-sale queue.
 	TransferAftersale string
-	// AgentJoined is sent when an agent claims the chat; {agent} is the agent's name.
+	// AgentJoined is sent when an agent takes the chat; {agent} is the agent's name.
 	AgentJoined string
 	// Resolved is sent when the agent resolves the chat.
 	Resolved string
@@ -46,29 +47,57 @@ type Phrases struct {
 	LeftMessage string
 }
 
+// DefaultPhrases are the phrases used where DeskConfig.Phrases leaves one empty.
+var DefaultPhrases = Phrases{
+	TransferPresale:   "正在为您转接人工客服，请稍候",
+	TransferAftersale: "正在为您转接售后专员，请稍候",
+	AgentJoined:       "您好，客服{agent}为您服务，请问有什么可以帮到您？",
+	Resolved:          "感谢您的咨询，祝您购物愉快！如还有问题，欢迎随时联系我们。",
+	Fallback:          "抱歉，这个问题我暂时无法准确回答，正在为您转接人工客服，请稍候。",
+	AgentOffline:      "客服已离线，正在为您重新安排",
+	BackToBot:         "已为您转回智能助手，如需人工服务，请随时告诉我。",
+	ReopenedAgent:     "您好，客服{agent}继续为您服务，请问还有什么可以帮到您？",
+	ReopenedQueue:     "正在为您重新接入人工客服，请稍候",
+	LeftMessage:       "已收到您的留言（工单 {ticket}），客服会尽快与您联系。",
+}
+
+// Staff looks up the desk's users: an agent's skill group and limit.
+type Staff interface {
+	User(ctx context.Context, name string) (User, error)
+}
+
 // DeskConfig configures a Desk.
 type DeskConfig struct {
-	// Store is required.
-	Store Store
+	// Conversations, Roster, Annals, Bus and Tickets are the storage engine (one value of
+	// handoff/boltstore or handoff/redisstore serves them all); Staff looks up users.
+	// All are required.
+	Conversations Conversations
+	Roster        Roster
+	Annals        Annals
+	Bus           Bus
+	Tickets       TicketStore
+	Staff         Staff
+	// Bot answers shoppers' messages while a conversation is the bot's; nil leaves them
+	// for people (a shopper then asks for one).
+	Bot Bot
 	// Phrases left empty get the defaults of DefaultPhrases.
 	Phrases Phrases
-	// SessionTTL is how long a login lasts; 0 means 12 hours.
-	SessionTTL time.Duration
 	// DefaultWait is the expected wait before any chat was claimed; 0 means one minute.
 	DefaultWait time.Duration
 
 	// Groups are the skill groups, each with its own queue; empty means presale and
-	// aftersale. A name is 1-32 lowercase letters, digits, _ or -. A hand-off to a group
-	// not listed goes to the first.
-	Groups []string
+	// aftersale. A name is 1-32 lowercase letters, digits, _ or -. After-sales hand-offs
+	// go to aftersale when it is one of them, the others to presale, or to the first
+	// group.
+	Groups []Group
 	// MaxChats is how many chats an agent owns at once unless their User.MaxChats says
 	// otherwise; 0 means 20.
 	MaxChats int
 	// Grace is how old an agent's last heartbeat may be before the agent counts as
 	// offline and their chats go back to the queue; 0 means 60 s.
 	Grace time.Duration
-	// SweepInterval is how often Run looks for offline agents, unfinished routing changes
-	// and chats to assign; 0 means 5 s.
+	// SweepInterval is how often Run looks for offline agents and chats to assign; 0
+	// means 5 s.
 	SweepInterval time.Duration
 	// ManualOnly turns automatic assignment off: agents only claim.
 	ManualOnly bool
@@ -91,47 +120,42 @@ type DeskConfig struct {
 	MaxVIP int
 
 	// CannedReplies are the standard replies (话术) agents insert from the console's
-	// composer by typing "/" (GET /api/canned), in the order listed. Each needs a unique
-	// Key and a Text; {agent} in a Text is replaced with the agent's name. Empty means
-	// none. A Text that the reply guard would refuse (a one-word reply or an outside
-	// contact) is an error.
+	// composer by typing "/", in the order listed. Each needs a unique Key and a Text;
+	// {agent} in a Text is replaced with the agent's name. A Text that the reply guard
+	// would refuse (a one-word reply or an outside contact) is an error.
 	CannedReplies []CannedReply
 	// AllowedLinkHosts are the hosts, with their subdomains, that agents may link to in a
 	// reply; a link to any other host is refused as outside contact unless the agent
 	// overrides it with a reason. Empty means no host is allowed.
 	AllowedLinkHosts []string
+	// TicketLocation is the time zone of the day in ticket ids; nil means China Standard
+	// Time (UTC+8).
+	TicketLocation *time.Location
 
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger zerolog.Logger
 }
 
-// DefaultPhrases are the phrases used where DeskConfig.Phrases leaves one empty.
-var DefaultPhrases = Phrases{
-	TransferPresale:   "正在为您转接人工客服，请稍候",
-	TransferAftersale: "正在为您转接售后专员，请稍候",
-	AgentJoined:       "您好，客服{agent}为您服务，请问有什么可以帮到您？",
-	Resolved:          "感谢您的咨询，祝您购物愉快！如还有问题，欢迎随时联系我们。",
-	Fallback:          "抱歉，这个问题我暂时无法准确回答，正在为您转接人工客服，请稍候。",
-	AgentOffline:      "客服已离线，正在为您重新安排",
-	BackToBot:         "已为您转回智能助手，如需人工服务，请随时告诉我。",
-	ReopenedAgent:     "您好，客服{agent}继续为您服务，请问还有什么可以帮到您？",
-	ReopenedQueue:     "正在为您重新接入人工客服，请稍候",
-	LeftMessage:       "已收到您的留言（工单 {ticket}），客服会尽快与您联系。",
-}
-
-// Desk is the hand-off service: it starts conversations, queues them for people, and
-// lets agents claim, answer and resolve them. Every change is written to the Store first
-// and announced with an event after.
+// Desk is the hand-off service, the domain core of the live-agent side: it starts
+// conversations, hears what shoppers say, asks the bot, queues conversations for people,
+// lets agents claim, answer and resolve them, and keeps after-sales tickets. Every rule
+// is decided here, in Go; the engines only store and commit atomically.
 type Desk struct {
-	store   Store
+	convs   Conversations
+	roster  Roster
+	annals  Annals
+	bus     Bus
+	staff   Staff
+	bot     Bot
+	tickets *Tickets
+	hub     *hub
 	phrases Phrases
-	ttl     time.Duration
 	defWait time.Duration
 	now     func() time.Time
 	log     zerolog.Logger
 
-	groups     []string
+	groups     []Group
 	maxChats   int
 	grace      time.Duration
 	sweepEvery time.Duration
@@ -145,12 +169,22 @@ type Desk struct {
 
 	canned []CannedReply
 	guard  *ReplyGuard
+
+	waitMu    sync.Mutex // guards waitEst and waitAt
+	waitEst   time.Duration
+	waitAt    time.Time
+	presMu    sync.Mutex // guards presences and presAt
+	presences []Presence
+	presAt    time.Time
 }
 
 // NewDesk returns a Desk.
 func NewDesk(cfg DeskConfig) (*Desk, error) {
-	if cfg.Store == nil {
-		return nil, errors.New("handoff: DeskConfig.Store is required")
+	switch {
+	case cfg.Conversations == nil, cfg.Roster == nil, cfg.Annals == nil, cfg.Bus == nil, cfg.Tickets == nil:
+		return nil, errors.New("handoff: DeskConfig needs Conversations, Roster, Annals, Bus and Tickets")
+	case cfg.Staff == nil:
+		return nil, errors.New("handoff: DeskConfig.Staff is required")
 	}
 	p := cfg.Phrases
 	def := DefaultPhrases
@@ -167,36 +201,36 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 			*f.v = f.d
 		}
 	}
-	if cfg.SessionTTL == 0 {
-		cfg.SessionTTL = 12 * time.Hour
-	}
 	if cfg.DefaultWait == 0 {
 		cfg.DefaultWait = time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	tk, err := NewTickets(TicketsConfig{Store: cfg.Tickets, Now: cfg.Now, Location: cfg.TicketLocation})
+	if err != nil {
+		return nil, err
+	}
 	d := &Desk{
-		store: cfg.Store, phrases: p, ttl: cfg.SessionTTL, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
+		convs: cfg.Conversations, roster: cfg.Roster, annals: cfg.Annals, bus: cfg.Bus, staff: cfg.Staff, bot: cfg.Bot,
+		tickets: tk, hub: newHub(), phrases: p, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
-		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: boost(cfg.ReopenWindow, 30*time.Minute),
-		timeout:   boost(cfg.QueueTimeout, 10*time.Minute),
-		complaint: boost(cfg.ComplaintBoost, 10*time.Minute), aftersale: boost(cfg.AftersaleBoost, 5*time.Minute),
-		vipBoost: boost(cfg.VIPBoost, 2*time.Minute),
+		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: orDefault(cfg.ReopenWindow, 30*time.Minute),
+		timeout:   orDefault(cfg.QueueTimeout, 10*time.Minute),
+		complaint: orDefault(cfg.ComplaintBoost, 10*time.Minute), aftersale: orDefault(cfg.AftersaleBoost, 5*time.Minute),
+		vipBoost: orDefault(cfg.VIPBoost, 2*time.Minute),
 	}
 	if len(d.groups) == 0 {
 		d.groups = DefaultGroups
 	}
-	d.guard = NewReplyGuard(cfg.AllowedLinkHosts)
-	canned, err := checkCanned(cfg.CannedReplies, d.guard)
-	if err != nil {
-		return nil, err
-	}
-	d.canned = canned
 	for _, g := range d.groups {
-		if !groupPattern.MatchString(g) {
+		if !groupPattern.MatchString(string(g)) {
 			return nil, fmt.Errorf("handoff: DeskConfig.Groups: bad group name %q", g)
 		}
+	}
+	d.guard = NewReplyGuard(cfg.AllowedLinkHosts)
+	if d.canned, err = checkCanned(cfg.CannedReplies, d.guard); err != nil {
+		return nil, err
 	}
 	if d.maxChats == 0 {
 		d.maxChats = 20
@@ -217,12 +251,12 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 }
 
 // DefaultGroups are the skill groups of a desk whose DeskConfig.Groups is empty.
-var DefaultGroups = []string{GroupPresale, GroupAftersale}
+var DefaultGroups = []Group{GroupPresale, GroupAftersale}
 
 var groupPattern = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
 
-// boost returns v, def for 0, and 0 for a negative v.
-func boost(v, def time.Duration) time.Duration {
+// orDefault returns v, def for 0, and 0 for a negative v.
+func orDefault(v, def time.Duration) time.Duration {
 	switch {
 	case v == 0:
 		return def
@@ -233,16 +267,19 @@ func boost(v, def time.Duration) time.Duration {
 }
 
 // Groups returns the desk's skill groups.
-func (d *Desk) Groups() []string { return slices.Clone(d.groups) }
+func (d *Desk) Groups() []Group { return slices.Clone(d.groups) }
 
-// hasGroup reports whether g is one of the desk's groups.
-func (d *Desk) hasGroup(g string) bool { return slices.Contains(d.groups, g) }
+// HasGroup reports whether g is one of the desk's groups.
+func (d *Desk) HasGroup(g Group) bool { return slices.Contains(d.groups, g) }
 
-// nowMS is the clock at the millisecond, the precision the stores keep.
+// Tickets returns the desk's after-sales tickets.
+func (d *Desk) Tickets() *Tickets { return d.tickets }
+
+// Now is the desk's clock.
+func (d *Desk) Now() time.Time { return d.now() }
+
+// nowMS is the clock at the millisecond, the precision the engines keep.
 func (d *Desk) nowMS() time.Time { return time.UnixMilli(d.now().UnixMilli()) }
-
-// Store returns the desk's store.
-func (d *Desk) Store() Store { return d.store }
 
 // randomID returns a prefix and 16 random bytes in URL-safe base64.
 func randomID(prefix string) string {
@@ -256,18 +293,13 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Start creates a conversation with the bot and returns it with the shopper's secret token.
-func (d *Desk) Start(ctx context.Context) (Conversation, string, error) {
-	return d.StartAs(ctx, nil)
-}
-
 // Open returns the conversation if token is its token. An unknown conversation and a
 // wrong token give the same ErrBadToken, so guessing ids tells nothing.
 func (d *Desk) Open(ctx context.Context, id, token string) (Conversation, error) {
 	if id == "" || token == "" {
 		return Conversation{}, ErrBadToken
 	}
-	c, err := d.store.Conversation(ctx, id)
+	c, err := d.convs.Conversation(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return Conversation{}, ErrBadToken
 	}
@@ -282,143 +314,86 @@ func (d *Desk) Open(ctx context.Context, id, token string) (Conversation, error)
 
 // Conversation returns the conversation or ErrNotFound.
 func (d *Desk) Conversation(ctx context.Context, id string) (Conversation, error) {
-	return d.store.Conversation(ctx, id)
+	return d.convs.Conversation(ctx, id)
 }
 
-// Messages returns up to limit records after seq.
+// Messages returns up to limit (0: all) records after seq.
 func (d *Desk) Messages(ctx context.Context, id string, after int64, limit int) ([]Message, error) {
-	return d.store.Messages(ctx, id, after, limit)
+	return d.convs.Messages(ctx, id, after, limit)
 }
 
 // Subscribe subscribes to the events of one conversation, or of all when conv is empty.
-func (d *Desk) Subscribe(conv string) *Subscription { return d.store.Subscribe(conv) }
-
-// Append stores a record in the conversation's log and announces it. A record whose ID
-// is already stored is returned with dup true and not announced again.
-func (d *Desk) Append(ctx context.Context, id string, m Message) (Message, bool, error) {
-	return d.apply(ctx, id, Transition{}, m)
-}
-
-// apply runs a transition with its record and announces the result.
-func (d *Desk) apply(ctx context.Context, id string, t Transition, m Message) (Message, bool, error) {
-	stored, dup, err := d.store.Apply(ctx, id, t, m)
-	if err != nil {
-		return stored, dup, err
-	}
-	// A duplicate is announced too: the first attempt may have been stored by a write
-	// whose reply was lost, before it could announce anything. Events are only wake-ups,
-	// so a second one is harmless.
-	d.publish(ctx, Event{Type: EventMessage, Conv: id, Seq: stored.Seq})
-	if t.To != "" {
-		d.publish(ctx, Event{Type: EventStatus, Conv: id})
-	}
-	return stored, dup, nil
-}
-
-// publish sends an event; a failure is logged and not returned, since the store already
-// holds the change and readers catch up from it.
-func (d *Desk) publish(ctx context.Context, e Event) {
-	if err := d.store.Publish(ctx, e); err != nil {
-		d.log.Warn().Err(err).Str("conv", e.Conv).Str("event", e.Type).Msg("publishing event")
-	}
-}
-
-// HandoffRequest says why and where a conversation goes to a person.
-type HandoffRequest struct {
-	// Key makes the hand-off idempotent: the id of the message or frame that caused it.
-	Key     string
-	Reason  string
-	Group   string
-	Intent  string
-	Context *Context
-	// VIP is the shopper's VIP level (0 for none, capped at DeskConfig.MaxVIP); it
-	// raises the chat's priority.
-	VIP int
-}
-
-// Reply stores an agent's message. The agent must own the conversation. msgID makes a
-// retried request idempotent; empty means a fresh id.
-func (d *Desk) Reply(ctx context.Context, id, agent, msgID, text string) (Message, error) {
-	if msgID == "" {
-		msgID = randomID("")
-	}
-	t := Transition{From: []string{StatusActive}, Owner: agent}
-	m, _, err := d.apply(ctx, id, t, Message{ID: "agent:" + agent + ":" + msgID, Kind: KindMessage, From: FromAgent, Agent: agent, Text: text})
-	if err != nil {
-		return Message{}, fmt.Errorf("replying in %q: %w", id, err)
-	}
-	return m, nil
-}
-
-// Position returns the conversation's place in its group's queue (1 is next) and the
-// expected wait, estimated from the waits of recently claimed chats.
-func (d *Desk) Position(ctx context.Context, id string) (int, time.Duration, error) {
-	c, err := d.store.Conversation(ctx, id)
-	if err != nil {
-		return 0, 0, err
-	}
-	return d.position(ctx, c)
-}
-
-// position is Position of conversation c as read.
-func (d *Desk) position(ctx context.Context, c Conversation) (int, time.Duration, error) {
-	id := c.ID
-	if c.Status != StatusQueued {
-		return 0, 0, ErrNotQueued
-	}
-	waiting, err := d.store.Waiting(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	pos, found := 0, false
-	for _, w := range waiting {
-		if w.Group != c.Group {
-			continue
-		}
-		pos++
-		if w.ID == id {
-			found = true
-			break
-		}
-	}
-	if !found {
-		// Claimed between the two reads: it is no longer waiting.
-		return 0, 0, ErrNotQueued
-	}
-	waits, err := d.store.RecentWaits(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	per := d.defWait
-	if len(waits) > 0 {
-		var sum time.Duration
-		for _, w := range waits {
-			sum += w
-		}
-		per = max(sum/time.Duration(len(waits)), 10*time.Second)
-	}
-	return pos, per * time.Duration(pos), nil
-}
-
-// Waiting returns the queued conversations of group (all groups when group is empty).
-func (d *Desk) Waiting(ctx context.Context, group string) ([]Conversation, error) {
-	all, err := d.store.Waiting(ctx)
-	if err != nil || group == "" {
-		return all, err
-	}
-	var out []Conversation
-	for _, c := range all {
-		if c.Group == group {
-			out = append(out, c)
-		}
-	}
-	return out, nil
-}
-
-// Owned returns the active conversations of agent.
-func (d *Desk) Owned(ctx context.Context, agent string) ([]Conversation, error) {
-	return d.store.Owned(ctx, agent)
-}
+// The desk's Run must be running for events to arrive.
+func (d *Desk) Subscribe(conv string) *Subscription { return d.hub.subscribe(conv) }
 
 // Ping reports whether the storage answers.
-func (d *Desk) Ping(ctx context.Context) error { return d.store.Ping(ctx) }
+func (d *Desk) Ping(ctx context.Context) error { return d.bus.Ping(ctx) }
+
+// maxAttempts bounds how often a change is decided again because the conversation
+// moved under it.
+const maxAttempts = 50
+
+// errDone says that the change asked for was made before: the call is a retry.
+var errDone = errors.New("already done")
+
+// change reads conversation id, asks decide for the change to make of it, and commits
+// the change against what was read; when the conversation moved meanwhile it reads and
+// decides again. decide returns errDone when there is nothing left to do, or an error
+// saying why the change does not fit. Every record of the change gets the desk's time.
+func (d *Desk) change(ctx context.Context, id string, decide func(c Conversation) (Change, error)) (Committed, error) {
+	for range maxAttempts {
+		c, err := d.convs.Conversation(ctx, id)
+		if err != nil {
+			return Committed{}, err
+		}
+		ch, err := decide(c)
+		if err != nil {
+			return Committed{}, err
+		}
+		ch.Conv, ch.Rev = id, c.Rev
+		if ch.Next != nil {
+			ch.Prev = &c
+		}
+		res, err := d.commit(ctx, ch)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		return res, err
+	}
+	return Committed{}, ErrBusy
+}
+
+// commit stamps ch's records with the time and commits it.
+func (d *Desk) commit(ctx context.Context, ch Change) (Committed, error) {
+	ts := d.now().UnixMilli()
+	for i := range ch.Append {
+		ch.Append[i].TS = ts
+	}
+	return d.convs.Commit(ctx, ch)
+}
+
+// Append stores a record in the conversation's log, whatever its status. A record whose
+// ID is stored already is returned with dup true.
+func (d *Desk) Append(ctx context.Context, id string, m Message) (Message, bool, error) {
+	if m.ID == "" {
+		return Message{}, false, fmt.Errorf("appending to %q: a record needs an id", id)
+	}
+	res, err := d.commit(ctx, Change{Conv: id, Append: []Message{m}})
+	if err != nil {
+		return Message{}, false, err
+	}
+	return res.Messages[0], res.Dup, nil
+}
+
+// publish sends an event; a failure is logged and not returned, since the engine already
+// holds the change and readers catch up from it.
+func (d *Desk) publish(ctx context.Context, e Event) {
+	if err := d.bus.Publish(ctx, e); err != nil {
+		d.log.Warn().Err(err).Str("conv", e.Conv).Str("event", string(e.Type)).Msg("publishing event")
+	}
+}
+
+// system is a record of the desk's own words to the shopper.
+func system(id, text string) Message {
+	return Message{ID: id, Kind: KindMessage, From: FromSystem, Text: text}
+}

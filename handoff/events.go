@@ -1,28 +1,80 @@
 package handoff
 
 import (
+	"encoding/json"
 	"sync"
 	"sync/atomic"
 )
 
-// Event kinds.
+// EventType says what an Event tells.
+type EventType string
+
+// Event types.
 const (
-	EventMessage  = "message"  // a record was appended to Conv's log, Seq is its number
-	EventStatus   = "status"   // Conv's status changed
-	EventQueue    = "queue"    // the waiting queue changed
-	EventPresence = "presence" // an agent's presence changed
-	EventResync   = "resync"   // events may have been lost: re-read everything
+	// EventConversation: conversation Conv changed; Conversation is its record after the
+	// change and Messages the records the change added.
+	EventConversation EventType = "conversation"
+	// EventQueue: Group's queue changed to version Ver; Left and Joined are the places
+	// that left it and joined it.
+	EventQueue EventType = "queue"
+	// EventPresence: an agent's presence changed to Presence.
+	EventPresence EventType = "presence"
+	// EventNote: a note was added to Conv.
+	EventNote EventType = "note"
+	// EventResync: events may have been lost; a subscriber reads again what it shows.
+	EventResync EventType = "resync"
 )
 
-// Event is a wake-up signal. It says that something changed, not what: the store is the
-// truth, and a subscriber reads what is new from it.
+// Event tells subscribers what changed, so that they need not read it again: a reader
+// does constant work per event. Only after an EventResync, or when its Subscription
+// missed events, does a reader go back to the engine.
 type Event struct {
-	Type string `json:"type"`
-	Conv string `json:"conversation,omitempty"`
-	Seq  int64  `json:"seq,omitempty"`
+	Type         EventType     `json:"type"`
+	Conv         string        `json:"conversation,omitempty"`
+	Conversation *Conversation `json:"-"`
+	Messages     []Message     `json:"messages,omitempty"`
+	Group        Group         `json:"group,omitempty"`
+	Ver          int64         `json:"ver,omitempty"`
+	Left         *QueueKey     `json:"left,omitempty"`
+	Joined       *QueueKey     `json:"joined,omitempty"`
+	Presence     *Presence     `json:"presence,omitempty"`
 }
 
-// Subscription receives events. C is closed by Close.
+// MarshalJSON writes the event with its record as engines carry it between nodes (the
+// queue order with it, never the token).
+func (e Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	w := struct {
+		plain
+		Record *record `json:"record,omitempty"`
+	}{plain: plain(e)}
+	if c := e.Conversation; c != nil {
+		w.Record = &record{Conversation: *c, Score: c.Score, Front: c.Front, Key: c.Key}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote; a token in the record is dropped.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	type plain Event
+	var w struct {
+		plain
+		Record *record `json:"record,omitempty"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*e = Event(w.plain)
+	if r := w.Record; r != nil {
+		c := r.Conversation
+		c.Score, c.Front, c.Key = r.Score, r.Front, r.Key
+		e.Conversation = &c
+	}
+	return nil
+}
+
+// Subscription receives events: those of one conversation, and of a queue while it
+// watches one (WatchQueue), or all of them. C is closed by Close.
 type Subscription struct {
 	C <-chan Event
 
@@ -30,11 +82,16 @@ type Subscription struct {
 	conv   string
 	hub    *hub
 	missed atomic.Bool
+	queue  Group // guarded by hub.mu
 }
 
 // Missed reports, and clears, whether events were dropped because C was full. A
-// subscriber that sees it re-reads everything it shows.
+// subscriber that sees it reads again what it shows.
 func (s *Subscription) Missed() bool { return s.missed.Swap(false) }
+
+// WatchQueue makes the subscription receive the events of group's queue as well, or of
+// no queue when group is empty.
+func (s *Subscription) WatchQueue(group Group) { s.hub.watch(s, group) }
 
 // Close ends the subscription.
 func (s *Subscription) Close() { s.hub.unsubscribe(s) }
@@ -43,43 +100,116 @@ func (s *Subscription) Close() { s.hub.unsubscribe(s) }
 // the subscriber told through Missed.
 const subscriptionBuffer = 64
 
-// hub fans events out to this node's subscribers. It never blocks on a slow subscriber.
+// hub fans events out to this node's subscribers, indexed so that an event reaches only
+// those it concerns. It never blocks on a slow subscriber.
 type hub struct {
-	mu   sync.Mutex // guards subs
-	subs map[*Subscription]struct{}
+	mu     sync.Mutex // guards the maps below and every Subscription.queue
+	all    map[*Subscription]struct{}
+	convs  map[string]map[*Subscription]struct{}
+	queues map[Group]map[*Subscription]struct{}
 }
 
-func newHub() *hub { return &hub{subs: make(map[*Subscription]struct{})} }
+func newHub() *hub {
+	return &hub{
+		all:    make(map[*Subscription]struct{}),
+		convs:  make(map[string]map[*Subscription]struct{}),
+		queues: make(map[Group]map[*Subscription]struct{}),
+	}
+}
 
 func (h *hub) subscribe(conv string) *Subscription {
 	c := make(chan Event, subscriptionBuffer)
 	s := &Subscription{C: c, c: c, conv: conv, hub: h}
 	h.mu.Lock()
-	h.subs[s] = struct{}{}
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	if conv == "" {
+		h.all[s] = struct{}{}
+	} else {
+		add(h.convs, conv, s)
+	}
 	return s
+}
+
+func add[K comparable](m map[K]map[*Subscription]struct{}, k K, s *Subscription) {
+	if m[k] == nil {
+		m[k] = make(map[*Subscription]struct{})
+	}
+	m[k][s] = struct{}{}
+}
+
+func remove[K comparable](m map[K]map[*Subscription]struct{}, k K, s *Subscription) {
+	delete(m[k], s)
+	if len(m[k]) == 0 {
+		delete(m, k)
+	}
+}
+
+func (h *hub) watch(s *Subscription, group Group) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s.queue != "" {
+		remove(h.queues, s.queue, s)
+	}
+	s.queue = group
+	if group != "" {
+		add(h.queues, group, s)
+	}
 }
 
 func (h *hub) unsubscribe(s *Subscription) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, ok := h.subs[s]; ok {
-		delete(h.subs, s)
-		close(s.c)
+	if _, ok := h.all[s]; ok {
+		delete(h.all, s)
+	} else if _, ok := h.convs[s.conv][s]; ok {
+		remove(h.convs, s.conv, s)
+	} else {
+		return // closed before
 	}
+	if s.queue != "" {
+		remove(h.queues, s.queue, s)
+	}
+	close(s.c)
 }
 
+// deliver hands e to the subscribers it concerns: a conversation's events to that
+// conversation's, a queue's and its group's presence to those watching the queue, and
+// every event to those of all. A resync goes to everyone.
 func (h *hub) deliver(e Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for s := range h.subs {
-		if s.conv != "" && s.conv != e.Conv && e.Type != EventQueue && e.Type != EventResync {
-			continue
-		}
+	send := func(s *Subscription) {
 		select {
 		case s.c <- e:
 		default:
 			s.missed.Store(true)
+		}
+	}
+	for s := range h.all {
+		send(s)
+	}
+	switch e.Type {
+	case EventConversation, EventNote:
+		for s := range h.convs[e.Conv] {
+			send(s)
+		}
+	case EventQueue:
+		for s := range h.queues[e.Group] {
+			send(s)
+		}
+	case EventPresence:
+		// Whether anybody of the group is online changes what its waiting shoppers
+		// are offered.
+		if e.Presence != nil {
+			for s := range h.queues[e.Presence.Group] {
+				send(s)
+			}
+		}
+	default:
+		for _, subs := range h.convs {
+			for s := range subs {
+				send(s)
+			}
 		}
 	}
 }

@@ -2,12 +2,12 @@ package handoff
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
+
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // Leave a message: a shopper who has waited too long, or finds nobody of the group
@@ -15,71 +15,6 @@ import (
 // Zendesk's chat or Intercom's "leave your contact". The message becomes a ticket of type
 // message for the group's agents, and the chat leaves the queue. A shopper who does not
 // want to keeps waiting: the offer changes nothing.
-
-// Why a waiting shopper is offered to leave a message (QueueStatus.Offer).
-const (
-	OfferTimeout = "timeout" // waited DeskConfig.QueueTimeout
-	OfferOffline = "offline" // no agent of the chat's group is online
-)
-
-// QueueStatus is what a waiting shopper is told.
-type QueueStatus struct {
-	// Position is the place in the group's queue, 1 being next.
-	Position int
-	// Wait is the expected wait.
-	Wait time.Duration
-	// Offer, when set, is why the shopper may leave a message instead of waiting.
-	Offer string
-	// OfferIn, when positive, is how long until the queue timeout makes the offer.
-	OfferIn time.Duration
-}
-
-// QueueStatus returns a queued conversation's position, expected wait and whether to
-// offer the shopper to leave a message. It returns ErrNotQueued for a conversation that
-// is not waiting.
-func (d *Desk) QueueStatus(ctx context.Context, id string) (QueueStatus, error) {
-	c, err := d.store.Conversation(ctx, id)
-	if err != nil {
-		return QueueStatus{}, err
-	}
-	pos, wait, err := d.position(ctx, c)
-	if err != nil {
-		return QueueStatus{}, err
-	}
-	qs := QueueStatus{Position: pos, Wait: wait}
-	if d.timeout > 0 {
-		if left := c.EnqueuedAt.Add(d.timeout).Sub(d.now()); left > 0 {
-			qs.OfferIn = left
-		} else {
-			qs.Offer = OfferTimeout
-			return qs, nil
-		}
-	}
-	online, err := d.groupOnline(ctx, c.Group)
-	if err != nil {
-		return QueueStatus{}, err
-	}
-	if !online {
-		qs.Offer = OfferOffline
-	}
-	return qs, nil
-}
-
-// groupOnline reports whether an agent of group is online (not away) with a recent
-// heartbeat.
-func (d *Desk) groupOnline(ctx context.Context, group string) (bool, error) {
-	ps, err := d.store.Presences(ctx)
-	if err != nil {
-		return false, err
-	}
-	now := d.now()
-	for _, p := range ps {
-		if p.Group == group && d.effective(p, now) == PresenceOnline {
-			return true, nil
-		}
-	}
-	return false, nil
-}
 
 // LeftMessage is what a waiting shopper leaves instead of waiting.
 type LeftMessage struct {
@@ -114,127 +49,95 @@ func (tk *Tickets) LeaveMessage(ctx context.Context, c Conversation, m LeftMessa
 	case order != "" && !orderPattern.MatchString(order):
 		return Ticket{}, badTicket("订单号只能包含字母、数字、_ 和 -，最多 64 个")
 	}
-	left, err := tk.store.Tickets(ctx, TicketFilter{Conversation: c.ID, Type: TicketMessage})
-	if err != nil {
-		return Ticket{}, fmt.Errorf("reading the messages left in %q: %w", c.ID, err)
-	}
-	for _, t := range left {
-		if t.Key == m.Key {
-			return tk.store.Ticket(ctx, t.ID)
-		}
+	if t, err := tk.leftBefore(ctx, c.ID, m.Key); !errors.Is(err, ErrNotFound) {
+		return t, err
 	}
 	shopper := ShopperOf(c)
 	now := tk.now()
 	t := Ticket{
-		Conversation: c.ID, Order: order, Type: TicketMessage, Reason: text, Group: c.Group, Contact: contact,
+		Conversation: c.ID, Order: order, Type: TicketMessage, Reason: text, Group: string(c.Group), Contact: contact,
 		Key: m.Key, Evidence: []string{}, Status: TicketOpen, CreatedBy: shopper, CreatedAt: now, UpdatedAt: now,
 	}
-	t, err = tk.store.CreateTicket(ctx, now.In(tk.loc).Format("20060102"), t, TicketEvent{To: TicketOpen, By: shopper, Role: RoleShopper, At: now})
+	t, err := tk.store.CreateTicket(ctx, now.In(tk.loc).Format("20060102"), t, TicketEvent{To: TicketOpen, By: shopper, Role: RoleShopper, At: now})
 	if err != nil {
 		return Ticket{}, fmt.Errorf("storing a left message: %w", err)
 	}
 	return t, nil
 }
 
-// leaveData is what a pending leave keeps for writing its conversation side again.
-type leaveData struct {
-	Key    string `json:"key"`
-	Ticket string `json:"ticket"`
+// leftBefore returns the ticket of the message left in conversation conv with key, or
+// ErrNotFound.
+func (tk *Tickets) leftBefore(ctx context.Context, conv, key string) (Ticket, error) {
+	left, err := tk.store.Tickets(ctx, TicketFilter{Conversation: conv, Type: TicketMessage})
+	if err != nil {
+		return Ticket{}, fmt.Errorf("reading the messages left in %q: %w", conv, err)
+	}
+	for _, t := range left {
+		if t.Key == key && key != "" {
+			return tk.store.Ticket(ctx, t.ID)
+		}
+	}
+	return Ticket{}, ErrNotFound
 }
 
 // LeaveMessage lets the shopper of waiting conversation conv leave message m instead of
 // waiting: m becomes a ticket of type message for the conversation's group (an
 // after-sales chat's for the after-sales group, who see it until one of them closes it,
-// so that the chat is not dropped: DOMAIN rule 7), and the chat leaves the queue,
-// resolved, with a note that names the ticket. It returns the ticket and that note. A
-// conversation that is not waiting gives ErrNotQueued (ErrAlreadyClaimed when an agent
-// has it), and nothing is stored; a bad m gives ErrBadTicket. Calling it again
+// so that the chat is not dropped: docs/domain.md rule 7), and the chat leaves the
+// queue, resolved, with a note that names the ticket. It returns the ticket and that
+// note. A conversation that is not waiting gives ErrNotQueued (ErrAlreadyClaimed when an
+// agent has it), and nothing is stored; a bad m gives ErrBadTicket. Calling it again
 // with the same m.Key (a resend) returns what the first call made.
-func LeaveMessage(ctx context.Context, d *Desk, tk *Tickets, conv string, m LeftMessage) (Ticket, Message, error) {
-	c, err := d.store.Conversation(ctx, conv)
+func (d *Desk) LeaveMessage(ctx context.Context, conv string, m LeftMessage) (Ticket, Message, error) {
+	c, err := d.convs.Conversation(ctx, conv)
 	if err != nil {
 		return Ticket{}, Message{}, err
 	}
 	if c.Status != StatusQueued {
 		// A resend of a message that went through (the chat may have moved on since)?
-		t, note, err := leftBefore(ctx, d, tk, c, m.Key)
+		t, err := d.tickets.leftBefore(ctx, conv, m.Key)
 		switch {
-		case err == nil || !errors.Is(err, ErrNotFound):
+		case err == nil:
+			note, _, err := d.Append(ctx, conv, d.leaveNote(m.Key, t.ID))
 			return t, note, err
+		case !errors.Is(err, ErrNotFound):
+			return Ticket{}, Message{}, err
 		case c.Status == StatusActive:
 			return Ticket{}, Message{}, ErrAlreadyClaimed
 		}
 		return Ticket{}, Message{}, ErrNotQueued
 	}
-	t, err := tk.LeaveMessage(ctx, c, m)
+	t, err := d.tickets.LeaveMessage(ctx, c, m)
 	if err != nil {
 		return Ticket{}, Message{}, err
 	}
-	data, err := json.Marshal(leaveData{Key: m.Key, Ticket: t.ID})
-	if err != nil {
-		return Ticket{}, Message{}, fmt.Errorf("encoding the leave: %w", err)
-	}
 	now := d.nowMS()
-	mine := func(p RouteOp) bool { return p.Kind == opLeave }
-	op, err := d.reroute(ctx, conv, mine, func(st RouteState) (RouteChange, error) {
-		r := st.Route
-		switch {
-		case st.Pending != nil:
-			return RouteChange{}, ErrBusy
-		case r == nil:
-			return RouteChange{}, d.unrouted(ctx, conv, true)
-		case r.Agent != "":
-			return RouteChange{}, ErrAlreadyClaimed
+	res, err := d.change(ctx, conv, func(c Conversation) (Change, error) {
+		switch c.Status {
+		case StatusQueued:
+		case StatusActive:
+			return Change{}, ErrAlreadyClaimed
+		default:
+			return Change{}, ErrNotQueued
 		}
-		return RouteChange{Conv: conv, Rev: st.Rev, Prev: r, Op: RouteOp{Kind: opLeave, At: now, Data: data}}, nil
+		next := c
+		next.Status, next.ClosedAt = StatusResolved, now
+		return Change{Next: &next, Append: []Message{
+			{ID: "leave:" + m.Key, Kind: KindStatus, From: FromSystem, Status: StatusResolved, Reason: triage.ReasonLeftMessage, Group: c.Group},
+			d.leaveNote(m.Key, t.ID),
+		}}, nil
 	})
-	if err == nil {
-		err = d.complete(ctx, op)
-	}
 	if err != nil {
 		// The ticket stays: the agents see the message either way, and a resend finds it.
 		return t, Message{}, fmt.Errorf("taking %q out of the queue: %w", conv, err)
 	}
-	note, _, err := d.apply(ctx, conv, Transition{}, d.leaveNote(m.Key, t.ID))
-	return t, note, err
-}
-
-// leftBefore returns the ticket and note of the message left in c with key, or
-// ErrNotFound.
-func leftBefore(ctx context.Context, d *Desk, tk *Tickets, c Conversation, key string) (Ticket, Message, error) {
-	left, err := tk.List(ctx, TicketFilter{Conversation: c.ID, Type: TicketMessage})
-	if err != nil {
-		return Ticket{}, Message{}, err
+	if res.Dup {
+		note, _, err := d.Append(ctx, conv, d.leaveNote(m.Key, t.ID))
+		return t, note, err
 	}
-	for _, t := range left {
-		if t.Key == key && key != "" {
-			note, _, err := d.apply(ctx, c.ID, Transition{}, d.leaveNote(key, t.ID))
-			return t, note, err
-		}
-	}
-	return Ticket{}, Message{}, ErrNotFound
+	return t, res.Messages[len(res.Messages)-1], nil
 }
 
 func (d *Desk) leaveNote(key, ticket string) Message {
-	return Message{ID: "leave:" + key + ":note", Kind: KindMessage, From: FromSystem, Text: strings.ReplaceAll(d.phrases.LeftMessage, "{ticket}", ticket)}
-}
-
-// writeLeave writes the conversation side of a leave (routing.go): resolved, with the
-// note naming the ticket.
-func (d *Desk) writeLeave(ctx context.Context, op RouteOp) error {
-	var l leaveData
-	if err := json.Unmarshal(op.Data, &l); err != nil {
-		return fmt.Errorf("decoding the leave of %q: %w", op.Conv, err)
-	}
-	group := ""
-	if op.Prev != nil {
-		group = op.Prev.Group
-	}
-	t := Transition{From: []string{StatusQueued}, To: StatusResolved}
-	rec := Message{ID: "leave:" + l.Key, Kind: KindStatus, From: FromSystem, Status: StatusResolved, Reason: ReasonLeftMessage, Group: group}
-	if _, _, err := d.apply(ctx, op.Conv, t, rec); err != nil {
-		return err
-	}
-	_, _, err := d.apply(ctx, op.Conv, Transition{}, d.leaveNote(l.Key, l.Ticket))
-	return err
+	return system("leave:"+key+":note", strings.ReplaceAll(d.phrases.LeftMessage, "{ticket}", ticket))
 }

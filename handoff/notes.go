@@ -4,11 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
-	"unicode/utf8"
-
-	"github.com/rs/zerolog"
 )
 
 // Note kinds.
@@ -45,13 +40,10 @@ type Note struct {
 	TS int64 `json:"ts"`
 }
 
-// EventNote: a note was added to Conv. Like every event it carries no text.
-const EventNote = "note"
-
 // mayNote reports whether u may read and write the notes of c: its owner, an agent of
 // its group, or an admin.
 func mayNote(u User, c Conversation) bool {
-	return u.Role == RoleAdmin || (c.Agent != "" && c.Agent == u.Name) || (c.Group != "" && c.Group == u.Group)
+	return u.Role == RoleAdmin || (c.Agent != "" && c.Agent == u.Name) || (c.Group != "" && string(c.Group) == u.Group)
 }
 
 // AddNote stores a note written by author in the conversation and announces it; noteID
@@ -59,7 +51,7 @@ func mayNote(u User, c Conversation) bool {
 // when the author is neither the owner nor an agent of the chat's group, and
 // ErrNoteLimit.
 func (d *Desk) AddNote(ctx context.Context, conv string, author User, noteID, text string) (Note, error) {
-	c, err := d.store.Conversation(ctx, conv)
+	c, err := d.convs.Conversation(ctx, conv)
 	if err != nil {
 		return Note{}, fmt.Errorf("adding a note to %q: %w", conv, err)
 	}
@@ -77,7 +69,7 @@ func (d *Desk) addNote(ctx context.Context, conv string, n Note) (Note, error) {
 	if n.TS == 0 {
 		n.TS = d.now().UnixMilli()
 	}
-	stored, _, err := d.store.AddNote(ctx, conv, n)
+	stored, _, err := d.annals.AddNote(ctx, conv, n, maxNotes)
 	if err != nil {
 		return Note{}, fmt.Errorf("adding a note to %q: %w", conv, err)
 	}
@@ -87,60 +79,12 @@ func (d *Desk) addNote(ctx context.Context, conv string, n Note) (Note, error) {
 
 // Notes returns the conversation's notes, oldest first, if u may read them.
 func (d *Desk) Notes(ctx context.Context, conv string, u User) ([]Note, error) {
-	c, err := d.store.Conversation(ctx, conv)
+	c, err := d.convs.Conversation(ctx, conv)
 	if err != nil {
 		return nil, err
 	}
 	if !mayNote(u, c) {
 		return nil, ErrNotOwner
 	}
-	return d.store.Notes(ctx, conv)
-}
-
-// PostNote handles POST /api/conversations/{id}/notes {text, id?}: 201 {note}.
-func (c *Console) PostNote() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		var req struct{ Text, ID string }
-		if !readJSON(w, r, &req) {
-			return
-		}
-		text := strings.TrimSpace(req.Text)
-		if text == "" || utf8.RuneCountInString(text) > MaxReplyRunes || len(req.ID) > 64 {
-			writeError(w, http.StatusBadRequest, "bad_request", "备注不能为空，且不超过 2000 字")
-			return
-		}
-		n, err := c.desk.AddNote(r.Context(), r.PathValue("id"), userFrom(r), req.ID, text)
-		if err != nil {
-			writeNoteError(w, r, err)
-			return
-		}
-		zerolog.Ctx(r.Context()).Info().Str("conv", r.PathValue("id")).Str("agent", n.Author).Msg("note added")
-		writeJSON(w, http.StatusCreated, map[string]any{"note": n})
-	}, RoleAgent, RoleAdmin)
-}
-
-// GetNotes handles GET /api/conversations/{id}/notes: {notes: [Note]}.
-func (c *Console) GetNotes() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		ns, err := c.desk.Notes(r.Context(), r.PathValue("id"), userFrom(r))
-		if err != nil {
-			writeNoteError(w, r, err)
-			return
-		}
-		if ns == nil {
-			ns = []Note{}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"notes": ns})
-	}, RoleAgent, RoleAdmin)
-}
-
-func writeNoteError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, ErrNotOwner):
-		writeError(w, http.StatusForbidden, "forbidden", "只有接待客服和本组客服可以查看或添加备注")
-	case errors.Is(err, ErrNoteLimit):
-		writeError(w, http.StatusConflict, "too_many_notes", "该会话的备注已达上限")
-	default:
-		writeDeskError(w, r, err)
-	}
+	return d.annals.Notes(ctx, conv)
 }

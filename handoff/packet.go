@@ -6,7 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // Packet is the context an agent sees next to a conversation (the console's sidebar):
@@ -20,8 +21,8 @@ type Packet struct {
 	// Decisions are the bot's decisions, oldest first (the last maxDecisions).
 	Decisions []Decision `json:"decisions"`
 	// Intent and Category are those of the latest decision that has one.
-	Intent   string `json:"intent,omitempty"`
-	Category string `json:"category,omitempty"`
+	Intent   triage.Intent `json:"intent,omitempty"`
+	Category string        `json:"category,omitempty"`
 	// Detected are the order numbers and phone numbers in the shopper's messages,
 	// each once, in order of appearance.
 	Detected []Detected `json:"detected"`
@@ -108,7 +109,7 @@ func Mask(kind, v string) string {
 
 // Packet returns the context packet of conversation id, for agents.
 func (d *Desk) Packet(ctx context.Context, id string) (Packet, error) {
-	c, err := d.store.Conversation(ctx, id)
+	c, err := d.convs.Conversation(ctx, id)
 	if err != nil {
 		return Packet{}, err
 	}
@@ -122,13 +123,13 @@ func (d *Desk) Packet(ctx context.Context, id string) (Packet, error) {
 		p.Shopper = &Shopper{ID: c.Shopper.ID}
 	}
 
-	decs, err := d.store.Decisions(ctx, id)
+	decs, err := d.annals.Decisions(ctx, id)
 	if err != nil {
 		return Packet{}, err
 	}
 	if len(decs) == 0 && c.Context != nil {
 		// Conversations handed off before decisions were kept have the hand-off's one.
-		decs = []Decision{{Key: "handoff", Action: "handoff", Reason: c.Context.Reason, Intent: c.Context.Intent,
+		decs = []Decision{{Key: "handoff", Action: triage.Handoff, Reason: c.Context.Reason, Intent: c.Context.Intent,
 			Confidence: c.Context.Confidence, Hits: c.Context.Hits}}
 	}
 	p.Decisions = append(p.Decisions, decs...)
@@ -142,7 +143,7 @@ func (d *Desk) Packet(ctx context.Context, id string) (Packet, error) {
 		}
 	}
 
-	msgs, err := d.store.Messages(ctx, id, 0, 0)
+	msgs, err := d.convs.Messages(ctx, id, 0, 0)
 	if err != nil {
 		return Packet{}, err
 	}
@@ -179,7 +180,7 @@ func (d *Desk) Packet(ctx context.Context, id string) (Packet, error) {
 
 // previous returns the shopper's conversations other than current, newest first.
 func (d *Desk) previous(ctx context.Context, shopper, current string) ([]PastConversation, error) {
-	ids, err := d.store.ShopperConversations(ctx, shopper)
+	ids, err := d.annals.ShopperConversations(ctx, shopper)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +189,7 @@ func (d *Desk) previous(ctx context.Context, shopper, current string) ([]PastCon
 		if cid == current {
 			continue
 		}
-		c, err := d.store.Conversation(ctx, cid)
+		c, err := d.convs.Conversation(ctx, cid)
 		if errors.Is(err, ErrNotFound) {
 			continue // expired or deleted
 		}
@@ -201,7 +202,7 @@ func (d *Desk) previous(ctx context.Context, shopper, current string) ([]PastCon
 			continue
 		}
 		pc := PastConversation{ID: c.ID, CreatedAt: c.CreatedAt, Status: c.Status, Agent: c.Agent}
-		msgs, err := d.store.Messages(ctx, cid, 0, 20)
+		msgs, err := d.convs.Messages(ctx, cid, 0, 20)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
@@ -214,11 +215,4 @@ func (d *Desk) previous(ctx context.Context, shopper, current string) ([]PastCon
 		out = append(out, pc)
 	}
 	return out, nil
-}
-
-func shorten(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // AgentLoad is an agent's presence and load as the console shows it.
 type AgentLoad struct {
 	Agent string `json:"agent"`
-	Group string `json:"group"`
+	Group Group  `json:"group"`
 	// Status is online, away or offline; an agent whose last heartbeat is older than the
 	// grace period, or who never sent one, is offline.
 	Status   string    `json:"status"`
@@ -22,28 +24,35 @@ type AgentLoad struct {
 // Heartbeat records that agent is online, away or offline now. Online agents get chats
 // assigned; away agents keep theirs and get none; an agent who says offline, or whose
 // last heartbeat is older than DeskConfig.Grace, gives their chats back to the front of
-// the queue. The console sends one every few seconds.
+// the queue. The console sends one every few seconds; only a change of status is
+// announced.
 func (d *Desk) Heartbeat(ctx context.Context, agent, status string) (AgentLoad, error) {
 	if status != PresenceOnline && status != PresenceAway && status != PresenceOffline {
 		return AgentLoad{}, fmt.Errorf("heartbeat of %q: unknown status %q", agent, status)
 	}
-	u, err := d.store.User(ctx, agent)
+	u, err := d.staff.User(ctx, agent)
 	if err != nil {
 		return AgentLoad{}, fmt.Errorf("heartbeat of %q: %w", agent, err)
 	}
 	now := d.nowMS()
-	p := Presence{Agent: agent, Group: u.Group, Status: status, Cap: d.capFor(u), Seen: now}
-	if err := d.store.Heartbeat(ctx, p); err != nil {
+	prev, had, err := d.presenceOf(ctx, agent)
+	if err != nil {
 		return AgentLoad{}, err
 	}
-	d.publish(ctx, Event{Type: EventPresence})
+	p := Presence{Agent: agent, Group: Group(u.Group), Status: status, Cap: d.capFor(u), Seen: now}
+	if _, err := d.roster.SetPresence(ctx, p, nil); err != nil {
+		return AgentLoad{}, err
+	}
+	if !had || d.effective(prev, now) != status || prev.Group != p.Group || prev.Cap != p.Cap {
+		d.publish(ctx, Event{Type: EventPresence, Presence: &p})
+	}
 	switch status {
 	case PresenceOffline:
-		if err := d.expire(ctx, agent, now); err != nil {
+		if err := d.expire(ctx, agent); err != nil {
 			return AgentLoad{}, err
 		}
 	case PresenceOnline:
-		d.assignSoon(ctx, u.Group)
+		d.assignSoon(ctx, p.Group)
 	}
 	return d.AgentLoad(ctx, agent)
 }
@@ -58,46 +67,35 @@ func (d *Desk) effective(p Presence, now time.Time) string {
 }
 
 // presenceOf returns agent's last presence.
-func (d *Desk) presenceOf(ctx context.Context, agent string) (Presence, bool) {
-	ps, err := d.store.Presences(ctx)
+func (d *Desk) presenceOf(ctx context.Context, agent string) (Presence, bool, error) {
+	ps, err := d.roster.Presences(ctx)
 	if err != nil {
-		return Presence{}, false
+		return Presence{}, false, err
 	}
 	for _, p := range ps {
 		if p.Agent == agent {
-			return p, true
+			return p, true, nil
 		}
 	}
-	return Presence{}, false
-}
-
-// isOnline reports whether agent is online with a recent heartbeat.
-func (d *Desk) isOnline(ctx context.Context, agent string) (bool, error) {
-	ps, err := d.store.Presences(ctx)
-	if err != nil {
-		return false, err
-	}
-	now := d.now()
-	for _, p := range ps {
-		if p.Agent == agent {
-			return d.effective(p, now) == PresenceOnline, nil
-		}
-	}
-	return false, nil
+	return Presence{}, false, nil
 }
 
 // AgentLoad returns agent's presence, how many chats they own and how many they may.
 func (d *Desk) AgentLoad(ctx context.Context, agent string) (AgentLoad, error) {
-	u, err := d.store.User(ctx, agent)
+	u, err := d.staff.User(ctx, agent)
 	if err != nil {
 		return AgentLoad{}, err
 	}
-	n, err := d.store.Load(ctx, agent)
+	n, err := d.load(ctx, agent)
 	if err != nil {
 		return AgentLoad{}, err
 	}
-	a := AgentLoad{Agent: agent, Group: u.Group, Status: PresenceOffline, Load: n, MaxChats: d.capFor(u)}
-	if p, ok := d.presenceOf(ctx, agent); ok {
+	a := AgentLoad{Agent: agent, Group: Group(u.Group), Status: PresenceOffline, Load: n, MaxChats: d.capFor(u)}
+	p, ok, err := d.presenceOf(ctx, agent)
+	if err != nil {
+		return AgentLoad{}, err
+	}
+	if ok {
 		a.Status, a.Seen = d.effective(p, d.now()), p.Seen
 	}
 	return a, nil
@@ -105,71 +103,86 @@ func (d *Desk) AgentLoad(ctx context.Context, agent string) (AgentLoad, error) {
 
 // Agents returns the presence and load of every agent who ever sent a heartbeat, of
 // group (all groups when group is empty).
-func (d *Desk) Agents(ctx context.Context, group string) ([]AgentLoad, error) {
-	ps, err := d.store.Presences(ctx)
+func (d *Desk) Agents(ctx context.Context, group Group) ([]AgentLoad, error) {
+	ps, err := d.roster.Presences(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	var sel []Presence
+	for _, p := range ps {
+		if group == "" || p.Group == group {
+			names, sel = append(names, p.Agent), append(sel, p)
+		}
+	}
+	out := make([]AgentLoad, 0, len(sel))
+	if len(sel) == 0 {
+		return out, nil
+	}
+	loads, err := d.convs.Loads(ctx, names...)
 	if err != nil {
 		return nil, err
 	}
 	now := d.now()
-	out := make([]AgentLoad, 0, len(ps))
-	for _, p := range ps {
-		if group != "" && p.Group != group {
-			continue
-		}
-		n, err := d.store.Load(ctx, p.Agent)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, AgentLoad{Agent: p.Agent, Group: p.Group, Status: d.effective(p, now), Load: n, MaxChats: p.Cap, Seen: p.Seen})
+	for i, p := range sel {
+		out = append(out, AgentLoad{Agent: p.Agent, Group: p.Group, Status: d.effective(p, now), Load: loads[i], MaxChats: p.Cap, Seen: p.Seen})
 	}
 	return out, nil
 }
 
-// SetMaxChats sets how many chats the user may own at once; 0 means DeskConfig.MaxChats.
-// Chats the user owns beyond a lowered limit stay; new ones wait until they are below it.
-func (d *Desk) SetMaxChats(ctx context.Context, name string, n int) (User, error) {
-	if n < 0 || n > 1000 {
-		return User{}, fmt.Errorf("%w: 同时接待上限须为 0-1000", ErrBadUser)
+// LimitChanged tells the desk that user u's limit changed: assignment reads it from the
+// presence, so an agent's is renewed at once (an offline agent's by their next
+// heartbeat). Chats they own beyond a lowered limit stay; new ones wait until they are
+// below it.
+func (d *Desk) LimitChanged(ctx context.Context, u User) error {
+	p, ok, err := d.presenceOf(ctx, u.Name)
+	if err != nil || !ok || p.Status == PresenceOffline {
+		return err
 	}
-	u, err := d.store.User(ctx, name)
-	if err != nil {
-		return User{}, err
+	p.Cap = d.capFor(u)
+	if _, err := d.roster.SetPresence(ctx, p, nil); err != nil {
+		return err
 	}
-	u.MaxChats = n
-	if err := d.store.PutUser(ctx, u, false); err != nil {
-		return User{}, err
-	}
-	// Assignment reads the limit from the presence; an offline agent's is renewed by
-	// their next heartbeat.
-	if p, ok := d.presenceOf(ctx, name); ok && p.Status != PresenceOffline {
-		p.Cap = d.capFor(u)
-		if err := d.store.Heartbeat(ctx, p); err != nil {
-			return User{}, err
-		}
-	}
-	u.PassHash = ""
-	return u, nil
+	d.publish(ctx, Event{Type: EventPresence, Presence: &p})
+	d.assignSoon(ctx, p.Group)
+	return nil
 }
 
-// expire gives the chats of an agent whose last heartbeat is before cutoff, or who said
-// offline, back to the front of their queues, each with a note to the shopper.
-func (d *Desk) expire(ctx context.Context, agent string, cutoff time.Time) error {
-	ops, err := d.store.Expire(ctx, agent, cutoff, d.nowMS())
+// expire gives the chats of agent, who went offline, back to the front of their queues,
+// each with a note to the shopper, and marks the agent offline.
+func (d *Desk) expire(ctx context.Context, agent string) error {
+	owned, err := d.convs.Owned(ctx, agent)
 	if err != nil {
 		return err
 	}
 	var errs []error
-	groups := make(map[string]bool)
-	for _, op := range ops {
-		if err := d.complete(ctx, op); err != nil {
+	groups := make(map[Group]bool)
+	n := 0
+	for _, c := range owned {
+		now := d.nowMS()
+		res, err := d.change(ctx, c.ID, func(c Conversation) (Change, error) {
+			if c.Status != StatusActive || c.Agent != agent {
+				return Change{}, errDone // resolved or moved meanwhile
+			}
+			next := c
+			next.Status, next.Agent, next.Front, next.EnqueuedAt = StatusQueued, "", true, now
+			key := fmt.Sprintf("requeue:%d", c.Rev)
+			return Change{Next: &next, Append: []Message{
+				{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusQueued, Reason: triage.ReasonAgentOffline, Group: c.Group, Agent: agent},
+				system(key+":note", d.phrases.AgentOffline),
+			}}, nil
+		})
+		switch {
+		case errors.Is(err, errDone):
+		case err != nil:
 			errs = append(errs, err)
-			continue
+		default:
+			groups[res.Conversation.Group] = true
+			n++
 		}
-		groups[op.Next.Group] = true
 	}
-	if len(ops) > 0 {
-		d.log.Info().Str("agent", agent).Int("chats", len(ops)).Msg("agent offline; chats back to the queue")
-		d.publish(ctx, Event{Type: EventPresence})
+	if n > 0 {
+		d.log.Info().Str("agent", agent).Int("chats", n).Msg("agent offline; chats back to the queue")
 	}
 	for _, g := range d.groups {
 		if groups[g] {
@@ -179,34 +192,49 @@ func (d *Desk) expire(ctx context.Context, agent string, cutoff time.Time) error
 	return errors.Join(errs...)
 }
 
-// Sweep does one round of the desk's background work: it adopts chats queued before
-// routing state existed, gives the chats of agents whose heartbeat is older than the
-// grace period back to the queue, finishes routing changes that a stopped node left
-// pending, and assigns waiting chats. Every step is
-// safe to run on several nodes at once.
+// Sweep does one round of the desk's background work: it marks offline the agents whose
+// heartbeat is older than the grace period and gives their chats back to the queue, and
+// assigns waiting chats. Every step is safe to run on several nodes at once.
 func (d *Desk) Sweep(ctx context.Context) error {
+	ps, err := d.roster.Presences(ctx)
+	if err != nil {
+		return err
+	}
 	var errs []error
-	if err := d.adoptLegacy(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("adopting old queue entries: %w", err))
-	}
 	now := d.nowMS()
-	cutoff := now.Add(-d.grace)
-	agents, err := d.store.Expired(ctx, cutoff)
-	if err != nil {
-		return errors.Join(append(errs, err)...)
-	}
-	for _, a := range agents {
-		if err := d.expire(ctx, a, cutoff); err != nil {
-			errs = append(errs, fmt.Errorf("expiring %q: %w", a, err))
+	var gone []string
+	for _, p := range ps {
+		if d.effective(p, now) != PresenceOffline {
+			continue
 		}
+		if p.Status != PresenceOffline {
+			// Only if no heartbeat came since it was read: an agent who is back keeps
+			// their chats.
+			off := p
+			off.Status = PresenceOffline
+			ok, err := d.roster.SetPresence(ctx, off, &p)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if !ok {
+				continue
+			}
+			d.publish(ctx, Event{Type: EventPresence, Presence: &off})
+		}
+		gone = append(gone, p.Agent)
 	}
-	ops, err := d.store.PendingRoutes(ctx, now.Add(-pendingAfter))
-	if err != nil {
-		return errors.Join(append(errs, err)...)
-	}
-	for _, op := range ops {
-		if err := d.complete(ctx, op); err != nil && !refused(err) {
-			errs = append(errs, fmt.Errorf("finishing the %s of %q: %w", op.Kind, op.Conv, err))
+	if len(gone) > 0 {
+		loads, err := d.convs.Loads(ctx, gone...)
+		if err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		for i, a := range gone {
+			if loads[i] > 0 {
+				if err := d.expire(ctx, a); err != nil {
+					errs = append(errs, fmt.Errorf("expiring %q: %w", a, err))
+				}
+			}
 		}
 	}
 	if d.auto {
@@ -219,9 +247,12 @@ func (d *Desk) Sweep(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Run sweeps every DeskConfig.SweepInterval until ctx ends. One per node; several nodes
-// may run it at once.
+// Run delivers the events of every node to this node's subscribers and sweeps every
+// DeskConfig.SweepInterval, until ctx ends. One per node; several nodes may run it at
+// once.
 func (d *Desk) Run(ctx context.Context) error {
+	listened := make(chan error, 1)
+	go func() { listened <- d.bus.Listen(ctx, d.deliver) }()
 	t := time.NewTicker(d.sweepEvery)
 	defer t.Stop()
 	for {
@@ -230,8 +261,25 @@ func (d *Desk) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			<-listened
 			return nil
+		case err := <-listened:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("listening for events: %w", err)
 		case <-t.C:
 		}
 	}
+}
+
+// deliver hands an event to this node's subscribers, after forgetting what it makes
+// stale.
+func (d *Desk) deliver(e Event) {
+	if e.Type == EventPresence || e.Type == EventResync {
+		d.presMu.Lock()
+		d.presAt = time.Time{}
+		d.presMu.Unlock()
+	}
+	d.hub.deliver(e)
 }

@@ -2,215 +2,395 @@ package handoff
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
-// Routing: every change of who waits and who owns a chat is two writes. The first is a
-// compare-and-set of the routing state (Store.Reroute, Assign or Expire), which decides:
-// there, one script per change checks the queue, the owner and the agent's load at once.
-// It leaves the change pending. The second writes the conversation's side, its status and
-// log records (Store.Apply, keyed, so a second write stores nothing), and then the change
-// is finished (FinishRoute); a conversation that refuses the change (its status does not
-// fit) has it undone (UndoRoute). A change left pending by a node that stopped between
-// the two is finished by the next Sweep of any node, or by the next call that meets it.
+// Routing: who waits in which queue, in what order, and who owns which chat. Every
+// change is one Change of the conversation's record, decided here against the record
+// as read (and, when an agent takes a chat, against the agent's load as read) and
+// committed by the engine only if neither moved (docs/handoff.md "Routing").
 
-// pendingAfter is how old a pending routing change must be before a desk that did not
-// make it finishes it: younger ones are most likely still being written.
-const pendingAfter = 5 * time.Second
-
-// maxRerouteAttempts bounds the compare-and-set retries of one change.
-const maxRerouteAttempts = 100
-
-// errDone says that the change asked for was made before: the call is a retry.
-var errDone = errors.New("already done")
-
-// refused reports whether err says that a conversation's status does not fit a change.
-func refused(err error) bool {
-	for _, e := range []error{ErrWrongStatus, ErrNotQueued, ErrResolved, ErrAlreadyClaimed, ErrNotOwner, ErrNotFound} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
+// HandoffRequest says why a conversation goes to a person.
+type HandoffRequest struct {
+	// Key makes the hand-off idempotent: the id of the message or frame that caused it.
+	Key    string
+	Reason triage.Reason
+	Intent triage.Intent
+	// Group is the queue to join; empty lets the desk choose by reason and intent
+	// (GroupFor). A group the desk does not have means the desk's choice.
+	Group   Group
+	Context *Context
 }
 
-// reroute reads conv's routing state and applies the change decide makes of it, again
-// while the state moves under it. A pending change for which mine is true is the one
-// asked for, made by an earlier attempt: it is returned to be completed. A stale pending
-// change of someone else is completed first. decide sees any other pending change and
-// refuses with the error that fits.
-func (d *Desk) reroute(ctx context.Context, conv string, mine func(RouteOp) bool, decide func(RouteState) (RouteChange, error)) (RouteOp, error) {
-	for range maxRerouteAttempts {
-		st, err := d.store.RouteState(ctx, conv)
-		if err != nil {
-			return RouteOp{}, err
-		}
-		if p := st.Pending; p != nil {
-			if mine(*p) {
-				return *p, nil
-			}
-			if d.now().Sub(p.At) >= pendingAfter {
-				if err := d.complete(ctx, *p); err != nil && !refused(err) {
-					return RouteOp{}, err
-				}
-				continue
-			}
-		}
-		ch, err := decide(st)
-		if errors.Is(err, errConflict) {
-			continue // decide changed the state (adopted the conversation): read again
-		}
-		if err != nil {
-			return RouteOp{}, err
-		}
-		op, err := d.store.Reroute(ctx, ch)
-		switch {
-		case errors.Is(err, errConflict), errors.Is(err, errBusy):
-			continue
-		case err != nil:
-			return RouteOp{}, err
-		}
-		return op, nil
+// GroupFor returns the queue a hand-off with reason and intent joins: after-sales cases
+// go to the after-sales group (docs/domain.md rule 7), the others to the pre-sale group,
+// or to the desk's first group when it has none of those.
+func (d *Desk) GroupFor(reason triage.Reason, intent triage.Intent) Group {
+	if (reason == triage.ReasonAfterSales || intent.AfterSales()) && d.HasGroup(GroupAftersale) {
+		return GroupAftersale
 	}
-	return RouteOp{}, ErrBusy
+	if d.HasGroup(GroupPresale) {
+		return GroupPresale
+	}
+	return d.groups[0]
 }
 
-// complete writes the conversation side of a pending routing change and finishes it, or
-// undoes it when the conversation refuses it.
-func (d *Desk) complete(ctx context.Context, op RouteOp) error {
-	err := d.writeConversation(ctx, op)
-	if refused(err) {
-		d.log.Warn().Err(err).Str("conv", op.Conv).Str("change", op.Kind).Msg("conversation refused a routing change; undoing it")
-		if uerr := d.store.UndoRoute(ctx, op); uerr != nil {
-			return uerr
+// Handoff moves a conversation from the bot to a queue and tells the shopper with the
+// group's transfer phrase. It returns ErrWrongStatus when the conversation is already
+// with people; a retry with the same Key succeeds and changes nothing.
+func (d *Desk) Handoff(ctx context.Context, id string, h HandoffRequest) error {
+	group := h.Group
+	if !d.HasGroup(group) {
+		group = d.GroupFor(h.Reason, h.Intent)
+	}
+	key := "handoff:" + h.Key
+	now := d.nowMS()
+	_, err := d.change(ctx, id, func(c Conversation) (Change, error) {
+		if c.Status != StatusBot {
+			if c.Key == key {
+				return Change{}, errDone
+			}
+			return Change{}, ErrWrongStatus
 		}
-		d.publish(ctx, Event{Type: EventQueue})
+		vip := min(c.vip(), d.maxVIP)
+		next := c
+		next.Status, next.Group, next.Agent, next.Reason, next.Intent = StatusQueued, group, "", h.Reason, h.Intent
+		next.Context, next.VIP, next.EnqueuedAt, next.Key = h.Context, vip, now, key
+		next.Score, next.Front = d.score(now, h.Reason, h.Intent, group, vip), false
+		return Change{Next: &next, Append: []Message{
+			{ID: key, Kind: KindHandoff, From: FromSystem, Reason: h.Reason, Group: group},
+			system("transfer:"+h.Key, d.transferPhrase(group, h.Reason)),
+		}}, nil
+	})
+	if err != nil && !errors.Is(err, errDone) {
 		return err
 	}
-	if err != nil {
-		return err // still pending: written again by the next Sweep or call
-	}
-	if err := d.store.FinishRoute(ctx, op); err != nil {
-		return err
-	}
-	d.publish(ctx, Event{Type: EventQueue})
+	d.assignSoon(ctx, group)
 	return nil
 }
 
-// handoffData is what a pending hand-off keeps for writing its conversation side again.
-type handoffData struct {
-	Key     string   `json:"key"`
-	Reason  string   `json:"reason"`
-	Intent  string   `json:"intent"`
-	Context *Context `json:"context,omitempty"`
+// capOf returns how many chats agent may own at once.
+func (d *Desk) capOf(ctx context.Context, agent string) (int, error) {
+	u, err := d.staff.User(ctx, agent)
+	if errors.Is(err, ErrNotFound) {
+		return d.maxChats, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return d.capFor(u), nil
 }
 
-// writeConversation writes the conversation side of a routing change. Every record is
-// keyed by the change's revision, so writing a change twice stores it once.
-func (d *Desk) writeConversation(ctx context.Context, op RouteOp) error {
-	key := fmt.Sprintf("%s:%d", op.Kind, op.Rev)
-	system := func(id, text string) Message {
-		return Message{ID: id, Kind: KindMessage, From: FromSystem, Text: text}
+func (d *Desk) capFor(u User) int {
+	if u.MaxChats > 0 {
+		return u.MaxChats
 	}
-	switch op.Kind {
-	case opHandoff:
-		var h handoffData
-		if err := json.Unmarshal(op.Data, &h); err != nil {
-			return fmt.Errorf("decoding the hand-off of %q: %w", op.Conv, err)
-		}
-		n := op.Next
-		t := Transition{From: []string{StatusBot}, To: StatusQueued, Group: n.Group, Reason: h.Reason, Intent: h.Intent, Context: h.Context, Since: n.Since, VIP: n.VIP}
-		rec := Message{ID: "handoff:" + h.Key, Kind: KindHandoff, From: FromSystem, Reason: h.Reason, Group: n.Group}
-		if _, _, err := d.apply(ctx, op.Conv, t, rec); err != nil {
-			return err
-		}
-		_, _, err := d.apply(ctx, op.Conv, Transition{}, system("transfer:"+h.Key, d.transferPhrase(n.Group, h.Reason)))
-		return err
+	return d.maxChats
+}
 
-	case opClaim, opAssign:
-		key = fmt.Sprintf("claim:%d:%s", op.Rev, op.To)
-		t := Transition{From: []string{StatusQueued}, To: StatusActive, Agent: op.To}
-		_, dup, err := d.apply(ctx, op.Conv, t, Message{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: op.To})
-		if err != nil {
-			return err
+// load returns how many chats agent owns.
+func (d *Desk) load(ctx context.Context, agent string) (int, error) {
+	n, err := d.convs.Loads(ctx, agent)
+	if err != nil {
+		return 0, err
+	}
+	return n[0], nil
+}
+
+// take is the change that gives waiting conversation c to agent, who owns load chats:
+// kind names the change in its records (claim, assign).
+func (d *Desk) take(c Conversation, agent string, load int, kind string, now time.Time) Change {
+	next := c
+	next.Status, next.Agent, next.ClaimedAt = StatusActive, agent, now
+	key := fmt.Sprintf("%s:%d:%s", kind, c.Rev, agent)
+	return Change{Next: &next, Owner: agent, Load: load, Append: []Message{
+		{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: agent},
+		system(key+":joined", d.joinedPhrase(agent)),
+	}}
+}
+
+// taken records how long a chat an agent took had waited, for the wait estimate.
+func (d *Desk) taken(ctx context.Context, res Committed) {
+	if res.Dup {
+		return
+	}
+	c := res.Conversation
+	if err := d.roster.AddWait(ctx, c.ClaimedAt.Sub(c.EnqueuedAt), maxRecentWaits); err != nil {
+		d.log.Warn().Err(err).Msg("recording a wait")
+	}
+}
+
+// maxRecentWaits is how many recent waits the wait estimate averages.
+const maxRecentWaits = 50
+
+// Claim gives a queued conversation to agent. Exactly one of several agents claiming at
+// once succeeds; the others get ErrAlreadyClaimed. An agent who owns as many chats as
+// they may gets ErrAtCapacity. Claiming a chat one owns already succeeds.
+func (d *Desk) Claim(ctx context.Context, id, agent string) (Conversation, error) {
+	limit, err := d.capOf(ctx, agent)
+	if err != nil {
+		return Conversation{}, err
+	}
+	now := d.nowMS()
+	res, err := d.change(ctx, id, func(c Conversation) (Change, error) {
+		switch c.Status {
+		case StatusActive:
+			if c.Agent == agent {
+				return Change{}, errDone
+			}
+			return Change{}, ErrAlreadyClaimed
+		case StatusResolved:
+			return Change{}, ErrResolved
+		case StatusBot:
+			return Change{}, ErrNotQueued
 		}
-		if !dup && op.Prev != nil {
-			if err := d.store.RecordWait(ctx, op.At.Sub(op.Prev.Since)); err != nil {
-				d.log.Warn().Err(err).Msg("recording wait")
+		n, err := d.load(ctx, agent)
+		if err != nil {
+			return Change{}, err
+		}
+		if n >= limit {
+			return Change{}, ErrAtCapacity
+		}
+		return d.take(c, agent, n, "claim", now), nil
+	})
+	switch {
+	case errors.Is(err, errDone):
+	case err != nil:
+		return Conversation{}, fmt.Errorf("claiming conversation %q: %w", id, err)
+	default:
+		d.taken(ctx, res)
+	}
+	return d.convs.Conversation(ctx, id)
+}
+
+// owned checks that agent owns c.
+func owned(c Conversation, agent string) error {
+	switch {
+	case c.Status == StatusActive && c.Agent == agent:
+		return nil
+	case c.Status == StatusResolved:
+		return ErrResolved
+	}
+	return ErrNotOwner
+}
+
+// release is a change by which agent gives up conversation id: to resolved, to the bot,
+// or (kind "regroup") to group's queue.
+func (d *Desk) release(ctx context.Context, id, agent, kind string, group Group) (Conversation, error) {
+	now := d.nowMS()
+	var from Group
+	res, err := d.change(ctx, id, func(c Conversation) (Change, error) {
+		if err := owned(c, agent); err != nil {
+			return Change{}, err
+		}
+		from = c.Group
+		key := fmt.Sprintf("%s:%d", kind, c.Rev)
+		next := c
+		switch kind {
+		case "resolve":
+			next.Status, next.ClosedAt = StatusResolved, now
+			return Change{Next: &next, Append: []Message{
+				system(key+":note", d.phrases.Resolved),
+				{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusResolved, Agent: agent},
+			}}, nil
+		case "bot":
+			if c.Group == GroupAftersale {
+				return Change{}, ErrAftersaleStays
+			}
+			next.Status, next.Agent = StatusBot, ""
+			return Change{Next: &next, Append: []Message{
+				system(key+":note", d.phrases.BackToBot),
+				{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusBot, Agent: agent},
+			}}, nil
+		}
+		next.Status, next.Group, next.Agent, next.Front = StatusQueued, group, "", false
+		next.Score = d.score(c.EnqueuedAt, c.Reason, c.Intent, group, c.VIP)
+		return Change{Next: &next, Append: []Message{
+			{ID: key, Kind: KindHandoff, From: FromSystem, Reason: triage.ReasonTransfer, Group: group, Agent: agent},
+			system(key+":note", d.transferPhrase(group, "")),
+		}}, nil
+	})
+	if err != nil {
+		return Conversation{}, err
+	}
+	// The agent has room for another chat, and a regrouped one waits in a queue.
+	d.assignSoon(ctx, from)
+	if kind == "regroup" && group != from {
+		d.assignSoon(ctx, group)
+	}
+	return res.Conversation, nil
+}
+
+// Resolve closes a conversation the agent owns, with the closing phrase.
+func (d *Desk) Resolve(ctx context.Context, id, agent string) (Conversation, error) {
+	c, err := d.release(ctx, id, agent, "resolve", "")
+	if err != nil {
+		return Conversation{}, fmt.Errorf("resolving %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// BackToBot hands a conversation the agent owns back to the bot, telling the shopper.
+// After-sales chats stay with people (docs/domain.md rule 7): for them it returns
+// ErrAftersaleStays.
+func (d *Desk) BackToBot(ctx context.Context, id, agent string) (Conversation, error) {
+	c, err := d.release(ctx, id, agent, "bot", "")
+	if err != nil {
+		return Conversation{}, fmt.Errorf("handing %q back to the bot: %w", id, err)
+	}
+	return c, nil
+}
+
+// TransferGroup sends a conversation the agent owns to group's queue. It keeps its
+// waiting time (Conversation.EnqueuedAt) and its VIP level; its priority is that of its
+// hand-off in the new group. The shopper is told with the group's transfer phrase.
+func (d *Desk) TransferGroup(ctx context.Context, id, agent string, group Group) (Conversation, error) {
+	if !d.HasGroup(group) {
+		return Conversation{}, fmt.Errorf("transferring %q to %q: %w", id, group, ErrUnknownGroup)
+	}
+	c, err := d.release(ctx, id, agent, "regroup", group)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("transferring %q to %q: %w", id, group, err)
+	}
+	return c, nil
+}
+
+// Transfer gives a conversation agent owns to another agent, who must be online and below
+// their limit (ErrAgentUnavailable, ErrAtCapacity). The shopper is greeted by the new
+// agent.
+func (d *Desk) Transfer(ctx context.Context, id, agent, to string) (Conversation, error) {
+	c, err := d.transfer(ctx, id, agent, to)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("transferring %q to %q: %w", id, to, err)
+	}
+	return c, nil
+}
+
+func (d *Desk) transfer(ctx context.Context, id, agent, to string) (Conversation, error) {
+	if to == agent {
+		return Conversation{}, ErrWrongStatus
+	}
+	u, err := d.staff.User(ctx, to)
+	if errors.Is(err, ErrNotFound) {
+		return Conversation{}, ErrAgentUnavailable
+	}
+	if err != nil {
+		return Conversation{}, err
+	}
+	p, ok, err := d.presenceOf(ctx, to)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if !ok || d.effective(p, d.now()) != PresenceOnline {
+		return Conversation{}, ErrAgentUnavailable
+	}
+	limit, now := d.capFor(u), d.nowMS()
+	var from Group
+	res, err := d.change(ctx, id, func(c Conversation) (Change, error) {
+		if err := owned(c, agent); err != nil {
+			return Change{}, err
+		}
+		n, err := d.load(ctx, to)
+		if err != nil {
+			return Change{}, err
+		}
+		if n >= limit {
+			return Change{}, ErrAtCapacity
+		}
+		from = c.Group
+		next := c
+		next.Agent, next.ClaimedAt = to, now
+		key := fmt.Sprintf("transfer:%d", c.Rev)
+		return Change{Next: &next, Owner: to, Load: n, Append: []Message{
+			{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: to},
+			system(key+":joined", d.joinedPhrase(to)),
+		}}, nil
+	})
+	if err != nil {
+		return Conversation{}, err
+	}
+	d.assignSoon(ctx, from)
+	return res.Conversation, nil
+}
+
+// AutoAssign gives group's waiting conversations, highest priority first, to the least
+// loaded of the group's online agents who are below their limit, one change each, until
+// the queue is empty or every agent is full. It returns how many it assigned.
+func (d *Desk) AutoAssign(ctx context.Context, group Group) (int, error) {
+	if !d.HasGroup(group) {
+		return 0, ErrUnknownGroup
+	}
+	n := 0
+	for range maxAttempts * 100 {
+		head, err := d.convs.Queue(ctx, group, 1)
+		if err != nil || len(head) == 0 {
+			return n, err
+		}
+		ps, err := d.roster.Presences(ctx)
+		if err != nil {
+			return n, err
+		}
+		now := d.nowMS()
+		var names []string
+		var caps []int
+		for _, p := range ps {
+			if p.Group == group && d.effective(p, now) == PresenceOnline {
+				names, caps = append(names, p.Agent), append(caps, p.Cap)
 			}
 		}
-		_, _, err = d.apply(ctx, op.Conv, Transition{}, system(key+":joined", d.joinedPhrase(op.To)))
-		return err
-
-	case opTransfer:
-		t := Transition{From: []string{StatusActive}, Owner: op.Agent, To: StatusActive, Agent: op.To}
-		if _, _, err := d.apply(ctx, op.Conv, t, Message{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: op.To}); err != nil {
-			return err
+		if len(names) == 0 {
+			return n, nil
 		}
-		_, _, err := d.apply(ctx, op.Conv, Transition{}, system(key+":joined", d.joinedPhrase(op.To)))
-		return err
-
-	case opRegroup, opRequeue:
-		c, err := d.store.Conversation(ctx, op.Conv)
+		loads, err := d.convs.Loads(ctx, names...)
 		if err != nil {
-			return err
+			return n, err
 		}
-		n := op.Next
-		t := Transition{From: []string{StatusActive}, Owner: op.Agent, To: StatusQueued, Group: n.Group,
-			Reason: c.Reason, Intent: c.Intent, Context: c.Context, Since: n.Since, VIP: n.VIP}
-		rec := Message{ID: key, Kind: KindHandoff, From: FromSystem, Reason: "transfer", Group: n.Group, Agent: op.Agent}
-		note := d.transferPhrase(n.Group, "")
-		if op.Kind == opRequeue {
-			rec = Message{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusQueued, Reason: "agent_offline", Group: n.Group, Agent: op.Agent}
-			note = d.phrases.AgentOffline
+		best := -1
+		for i := range names {
+			if loads[i] < caps[i] && (best < 0 || loads[i] < loads[best]) {
+				best = i
+			}
 		}
-		if _, _, err := d.apply(ctx, op.Conv, t, rec); err != nil {
-			return err
+		if best < 0 {
+			return n, nil // everyone is full
 		}
-		_, _, err = d.apply(ctx, op.Conv, Transition{}, system(key+":note", note))
-		return err
-
-	case opAdopt:
-		c, err := d.store.Conversation(ctx, op.Conv)
+		c := head[0]
+		ch := d.take(c, names[best], loads[best], "assign", now)
+		ch.Conv, ch.Rev, ch.Prev = c.ID, c.Rev, &c
+		res, err := d.commit(ctx, ch)
+		if errors.Is(err, ErrConflict) {
+			continue // the chat or the agent moved: look again
+		}
 		if err != nil {
-			return err
+			return n, err
 		}
-		if n := op.Next; c.Status != StatusQueued && n.Agent == "" || n.Agent != "" && (c.Status != StatusActive || c.Agent != n.Agent) {
-			return ErrWrongStatus
-		}
-		return nil
-
-	case opReopen:
-		return d.writeReopen(ctx, op)
-
-	case opLeave:
-		return d.writeLeave(ctx, op)
-
-	case opResolve, opBot:
-		text, to := d.phrases.Resolved, StatusResolved
-		if op.Kind == opBot {
-			text, to = d.phrases.BackToBot, StatusBot
-		}
-		guard := Transition{From: []string{StatusActive}, Owner: op.Agent}
-		if _, _, err := d.apply(ctx, op.Conv, guard, system(key+":note", text)); err != nil {
-			return err
-		}
-		t := Transition{From: []string{StatusActive}, To: to, Owner: op.Agent}
-		_, _, err := d.apply(ctx, op.Conv, t, Message{ID: key, Kind: KindStatus, From: FromSystem, Status: to, Agent: op.Agent})
-		return err
+		d.taken(ctx, res)
+		n++
 	}
-	return fmt.Errorf("unknown routing change %q of %q", op.Kind, op.Conv)
+	return n, nil
 }
 
-func (d *Desk) transferPhrase(group, reason string) string {
+// assignSoon runs AutoAssign for group unless automatic assignment is off; a failure is
+// logged, the next sweep tries again.
+func (d *Desk) assignSoon(ctx context.Context, group Group) {
+	if !d.auto || group == "" || !d.HasGroup(group) {
+		return
+	}
+	if _, err := d.AutoAssign(ctx, group); err != nil {
+		d.log.Warn().Err(err).Str("group", string(group)).Msg("assigning chats")
+	}
+}
+
+func (d *Desk) transferPhrase(group Group, reason triage.Reason) string {
 	switch {
 	case group == GroupAftersale:
 		return d.phrases.TransferAftersale
-	case reason == "low_confidence" || reason == "out_of_scope" || reason == "repeated_miss":
+	case reason.Apologetic():
 		return d.phrases.Fallback
 	}
 	return d.phrases.TransferPresale
@@ -218,24 +398,6 @@ func (d *Desk) transferPhrase(group, reason string) string {
 
 func (d *Desk) joinedPhrase(agent string) string {
 	return strings.ReplaceAll(d.phrases.AgentJoined, "{agent}", agent)
-}
-
-// Priority classes of a waiting chat.
-const (
-	classComplaint = "complaint" // a complaint or an angry shopper
-	classAftersale = "aftersale"
-	classOther     = "other"
-)
-
-// classOf tells a waiting chat's priority class from its hand-off.
-func classOf(reason, intent, group string) string {
-	switch {
-	case reason == "negative_sentiment" || intent == "complaint":
-		return classComplaint
-	case group == GroupAftersale || reason == "after_sales" || intent == "aftersale":
-		return classAftersale
-	}
-	return classOther
 }
 
 // score is a waiting chat's queue score: the time it started waiting, in Unix
@@ -246,13 +408,15 @@ func classOf(reason, intent, group string) string {
 //
 // and the highest goes first. Waiting raises every chat's priority at the same rate, so
 // the order never needs recomputing, and no chat starves: a chat is ahead of every chat
-// that arrives more than the largest boost after it.
-func (d *Desk) score(since time.Time, reason, intent, group string, vip int) int64 {
+// that arrives more than the largest boost after it. An angry shopper or a complaint
+// gets the complaint boost, an after-sales case the after-sales boost
+// (docs/domain.md rule 7).
+func (d *Desk) score(since time.Time, reason triage.Reason, intent triage.Intent, group Group, vip int) int64 {
 	b := time.Duration(vip) * d.vipBoost
-	switch classOf(reason, intent, group) {
-	case classComplaint:
+	switch {
+	case reason == triage.ReasonNegativeSentiment:
 		b += d.complaint
-	case classAftersale:
+	case group == GroupAftersale || reason == triage.ReasonAfterSales || intent.AfterSales():
 		b += d.aftersale
 	}
 	return since.UnixMilli() - b.Milliseconds()

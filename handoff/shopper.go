@@ -3,48 +3,37 @@ package handoff
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
+
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
-// Shopper is who a conversation belongs to. A verified shopper's identity and attributes
-// were signed by the shop (widget.Config.IdentitySecret); anything else is an anonymous
-// visitor with a random id, whose attributes are never shown or trusted.
-type Shopper struct {
-	// ID is the shop's id of the buyer when Verified, else a random visitor id ("v_…").
-	ID       string  `json:"id"`
-	Name     string  `json:"name,omitempty"`
-	VIP      int     `json:"vip,omitempty"`
-	Orders   []Order `json:"orders,omitempty"`
-	Verified bool    `json:"verified"`
-}
+// The shopper's side of the desk: starting and opening a conversation, and "a shopper
+// says something" — store, dedupe, reopen, ask the bot, record its decision, answer or
+// hand off to the right group with the right priority — in one place.
 
-// Order is one of a verified shopper's recent orders, as the shop signed it.
-type Order struct {
-	ID     string   `json:"id"`
-	Items  []string `json:"items,omitempty"`
-	Status string   `json:"status,omitempty"`
-}
-
-// maxShopperHistory is how many conversations the stores index per verified shopper.
+// maxShopperHistory is how many conversations are listed per verified shopper.
 const maxShopperHistory = 20
 
 // StartAs creates a conversation of shopper sh (nil: an anonymous visitor without
 // attributes) and returns it with the shopper's secret token. A verified shopper's
-// conversation is added to their index of conversations (Store.AddShopperConversation).
+// conversation is added to their list of conversations.
 func (d *Desk) StartAs(ctx context.Context, sh *Shopper) (Conversation, string, error) {
 	token := randomID("t_")
 	c := Conversation{
 		ID: randomID("c_"), TokenHash: hashToken(token), Epoch: randomID("")[:12],
-		Status: StatusBot, CreatedAt: d.now(), Shopper: sh,
+		Status: StatusBot, Rev: 1, CreatedAt: d.nowMS(), Shopper: sh,
 	}
-	if err := d.store.Create(ctx, c); err != nil {
+	if err := d.convs.Create(ctx, c); err != nil {
 		return Conversation{}, "", err
 	}
 	if sh != nil && sh.Verified {
-		// The index only lists earlier chats to agents; a chat missing from it is still
+		// The list only shows earlier chats to agents; a chat missing from it is still
 		// the shopper's, so a failure is logged and the chat goes on.
-		if err := d.store.AddShopperConversation(ctx, sh.ID, c.ID); err != nil {
-			d.log.Warn().Err(err).Str("conv", c.ID).Msg("indexing the shopper's conversation")
+		if err := d.annals.AddShopperConversation(ctx, sh.ID, c.ID, maxShopperHistory); err != nil {
+			d.log.Warn().Err(err).Str("conv", c.ID).Msg("listing the shopper's conversation")
 		}
 	}
 	return c, token, nil
@@ -64,25 +53,210 @@ func (d *Desk) OpenAs(ctx context.Context, id, token, shopperID string) (Convers
 	return c, nil
 }
 
+// ShopperMessage is something a shopper sent.
+type ShopperMessage struct {
+	// ID is the client's message id: a resend with the same id is stored once and
+	// answered once.
+	ID   string
+	Text string
+	// Article is the article the shopper picked from the bot's suggestions, if any.
+	Article string
+}
+
+// Said is what became of a shopper's message.
+type Said struct {
+	// Message is the message as stored, and Dup whether it was stored before.
+	Message Message
+	Dup     bool
+	// Decision is what the bot decided, nil when it was not asked (a person has the
+	// chat, or the message was answered before).
+	Decision *BotDecision
+}
+
+// ShopperSays hears a shopper's message m in conversation conv: a resolved chat is
+// reopened first (Reopen), so that whoever takes it sees the message; the message is
+// stored (once per m.ID), and stored is called with it at once, before anything else,
+// so that the shopper's widget can acknowledge it; then, while the conversation is the
+// bot's, the bot decides, its decision is kept for the agents, its answer stored, and a
+// hand-off puts the chat in the right queue with the bot's context.
+func (d *Desk) ShopperSays(ctx context.Context, conv string, m ShopperMessage, stored func(Message, bool)) (Said, error) {
+	if m.ID == "" {
+		return Said{}, errors.New("a shopper's message needs an id")
+	}
+	c, err := d.convs.Conversation(ctx, conv)
+	if err != nil {
+		return Said{}, err
+	}
+	status := c.Status
+	if status == StatusResolved {
+		if status, err = d.Reopen(ctx, conv, m.ID); err != nil {
+			return Said{}, err
+		}
+	}
+	res, err := d.commit(ctx, Change{Conv: conv, Append: []Message{{ID: m.ID, Kind: KindMessage, From: FromShopper, Text: m.Text}}})
+	if err != nil {
+		return Said{}, fmt.Errorf("storing a shopper's message in %q: %w", conv, err)
+	}
+	said := Said{Message: res.Messages[0], Dup: res.Dup}
+	if stored != nil {
+		stored(said.Message, said.Dup)
+	}
+	if said.Dup {
+		// A resend. The bot answers it again only if its first answer never got stored:
+		// the message is still the last record.
+		cur, err := d.convs.Conversation(ctx, conv)
+		if err != nil || cur.Seq != said.Message.Seq || cur.Status != StatusBot {
+			return said, err
+		}
+	} else if status != StatusBot {
+		return said, nil // a person has the conversation
+	}
+	if d.bot == nil {
+		return said, nil
+	}
+	dec, err := d.answer(ctx, conv, said.Message, m.Article)
+	said.Decision = &dec
+	return said, err
+}
+
+// answer lets the bot decide on the shopper's message msg and carries the decision out.
+// Every record is keyed by the message's id, so a resend never answers twice.
+func (d *Desk) answer(ctx context.Context, conv string, msg Message, article string) (BotDecision, error) {
+	q := Question{Text: msg.Text, Article: article, Previous: d.previousTurn(ctx, conv, msg.Seq)}
+	dec, err := d.bot.Decide(ctx, q)
+	if err != nil {
+		// Without a working bot, a person is the honest answer.
+		d.log.Error().Err(err).Str("conv", conv).Msg("bot decision")
+		dec = BotDecision{Action: triage.Handoff, Reason: triage.ReasonLowConfidence, Intent: triage.IntentOther}
+	}
+	if err := d.RecordDecision(ctx, conv, decisionOf(dec, msg)); err != nil {
+		// The decision only informs agents; the answer goes on without it.
+		d.log.Warn().Err(err).Str("conv", conv).Msg("keeping the bot decision")
+	}
+	if dec.Text != "" {
+		m := Message{ID: "bot:" + msg.ID, Kind: KindMessage, From: FromBot, Text: dec.Text, Suggestions: dec.Suggestions}
+		if dec.Article != nil && dec.Action != triage.Clarify {
+			m.Article = dec.Article
+		}
+		if _, _, err := d.Append(ctx, conv, m); err != nil {
+			return dec, fmt.Errorf("storing the bot's answer: %w", err)
+		}
+	}
+	if dec.Action != triage.Handoff {
+		return dec, nil
+	}
+	h := HandoffRequest{Key: msg.ID, Reason: dec.Reason, Intent: dec.Intent, Context: contextOf(dec, msg.Text)}
+	if err := d.Handoff(ctx, conv, h); err != nil && !errors.Is(err, ErrWrongStatus) {
+		return dec, fmt.Errorf("handing off: %w", err)
+	}
+	return dec, nil
+}
+
+// AskForPerson is the shopper's 「转人工」: the conversation goes to a person, in the queue
+// its latest intent calls for. A chat with people already stays as it is; a resolved one
+// is reopened (Reopen). key is the id of the shopper's request.
+func (d *Desk) AskForPerson(ctx context.Context, conv, key string) error {
+	c, err := d.convs.Conversation(ctx, conv)
+	if err != nil {
+		return err
+	}
+	switch c.Status {
+	case StatusQueued, StatusActive:
+		return nil
+	case StatusResolved:
+		st, err := d.Reopen(ctx, conv, "h"+key)
+		if err != nil || st != StatusBot {
+			return err
+		}
+	}
+	intent := c.Intent
+	if decs, err := d.annals.Decisions(ctx, conv); err == nil {
+		for _, dec := range decs {
+			if dec.Intent != "" {
+				intent = dec.Intent
+			}
+		}
+	}
+	h := HandoffRequest{Key: key, Reason: triage.ReasonRequested, Intent: intent}
+	if err := d.Handoff(ctx, conv, h); err != nil && !errors.Is(err, ErrWrongStatus) {
+		return err
+	}
+	return nil
+}
+
+// previousTurnWindow is how many records before a message are read for its context.
+const previousTurnWindow = 12
+
+// previousTurn finds, in the log before seq, the bot's last reply and the shopper's
+// question it answered. The log, not the socket, is the memory, so a shopper who
+// reconnects to another node keeps the context. A hand-off or status change in between
+// starts a new round without one.
+func (d *Desk) previousTurn(ctx context.Context, conv string, seq int64) *Turn {
+	msgs, err := d.convs.Messages(ctx, conv, max(seq-1-previousTurnWindow, 0), previousTurnWindow)
+	if err != nil {
+		return nil
+	}
+	var t *Turn
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Seq >= seq {
+			continue
+		}
+		switch {
+		case m.Kind != KindMessage:
+			return nil
+		case t == nil && m.From == FromBot:
+			t = &Turn{Weak: len(m.Suggestions) > 0}
+			if m.Article != nil && !t.Weak {
+				t.Article = m.Article.ID
+			}
+		case t != nil && m.From == FromShopper:
+			t.Text = m.Text
+			return t
+		case t == nil && m.From == FromShopper:
+			return nil // the last shopper message got no bot reply
+		}
+	}
+	return nil
+}
+
+// contextOf turns the bot's decision into the hand-off packet agents see.
+func contextOf(d BotDecision, question string) *Context {
+	return &Context{Reason: d.Reason, Intent: d.Intent, Confidence: d.Confidence, Question: question, Hits: d.Hits}
+}
+
 // Decision is one decision the bot made in a conversation, kept for the agents'
 // context packet (the last maxDecisions of them).
 type Decision struct {
 	// Key is the shopper's message id the decision answered; a decision is kept once
 	// per key.
-	Key        string      `json:"key"`
-	Seq        int64       `json:"seq,omitempty"`
-	Action     string      `json:"action"`
-	Reason     string      `json:"reason,omitempty"`
-	Intent     string      `json:"intent,omitempty"`
-	Category   string      `json:"category,omitempty"`
-	Confidence float64     `json:"confidence"`
-	Article    string      `json:"article,omitempty"`
-	Hits       []Candidate `json:"hits,omitempty"`
-	TS         int64       `json:"ts"`
+	Key        string        `json:"key"`
+	Seq        int64         `json:"seq,omitempty"`
+	Action     triage.Action `json:"action"`
+	Reason     triage.Reason `json:"reason,omitempty"`
+	Intent     triage.Intent `json:"intent,omitempty"`
+	Category   string        `json:"category,omitempty"`
+	Confidence float64       `json:"confidence"`
+	Article    string        `json:"article,omitempty"`
+	Hits       []Candidate   `json:"hits,omitempty"`
+	TS         int64         `json:"ts"`
 }
 
-// maxDecisions is how many bot decisions the stores keep per conversation.
+// maxDecisions is how many bot decisions are kept per conversation.
 const maxDecisions = 20
+
+// maxDecisionHits is how many of the bot's hits a kept decision carries.
+const maxDecisionHits = 5
+
+// decisionOf is the bot's decision on shopper's message msg as agents see it.
+func decisionOf(d BotDecision, msg Message) Decision {
+	out := Decision{Key: msg.ID, Seq: msg.Seq, Action: d.Action, Reason: d.Reason, Intent: d.Intent, Confidence: d.Confidence}
+	if d.Article != nil {
+		out.Article, out.Category = d.Article.ID, d.Article.Category
+	}
+	out.Hits = d.Hits[:min(len(d.Hits), maxDecisionHits)]
+	return out
+}
 
 // RecordDecision keeps a bot decision for the conversation's context packet.
 func (d *Desk) RecordDecision(ctx context.Context, conv string, dec Decision) error {
@@ -92,15 +266,33 @@ func (d *Desk) RecordDecision(ctx context.Context, conv string, dec Decision) er
 	if dec.TS == 0 {
 		dec.TS = d.now().UnixMilli()
 	}
-	return d.store.AddDecision(ctx, conv, dec)
+	return d.annals.AddDecision(ctx, conv, dec, maxDecisions)
 }
 
 // PastConversation is an earlier conversation of the same verified shopper.
 type PastConversation struct {
 	ID        string    `json:"id"`
 	CreatedAt time.Time `json:"created_at"`
-	Status    string    `json:"status"`
+	Status    Status    `json:"status"`
 	Agent     string    `json:"agent,omitempty"`
 	// First is the shopper's first message, shortened.
 	First string `json:"first,omitempty"`
+}
+
+// ShopperOf returns who answers for the shopper of c in ticket histories: the
+// conversation's shopper, or the conversation itself when it has none.
+func ShopperOf(c Conversation) string {
+	if c.Shopper != nil && c.Shopper.ID != "" {
+		return c.Shopper.ID
+	}
+	return "conv:" + c.ID
+}
+
+// shorten cuts s to n characters with an ellipsis.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return strings.TrimSpace(string(r[:n])) + "…"
 }

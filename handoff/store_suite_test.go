@@ -1,3 +1,5 @@
+//go:build legacyconsole
+
 package handoff
 
 import (

@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -123,36 +124,41 @@ type TicketFilter struct {
 	Conversation string
 	Type         string
 	Group        string
+	// Limit is how many tickets a listing returns at most; 0 means all.
+	Limit int
 }
 
-// match reports whether t passes the filter.
-func (f TicketFilter) match(t Ticket) bool {
+// Match reports whether t passes the filter.
+func (f TicketFilter) Match(t Ticket) bool {
 	return (f.Status == "" || t.Status == f.Status) && (f.Conversation == "" || t.Conversation == f.Conversation) &&
 		(f.Type == "" || t.Type == f.Type) && (f.Group == "" || t.Group == f.Group)
 }
 
-// TicketStore keeps tickets. MemoryTicketStore and RedisTicketStore implement it.
+// TicketStore keeps tickets. The engines of handoff/boltstore and handoff/redisstore
+// implement it.
 type TicketStore interface {
-	// CreateTicket stores t as a new ticket under the next id of day (YYYYMMDD) and
-	// returns it with its ID, Rev 1 and the creation event in its History.
+	// CreateTicket stores t as a new ticket under the next id of day (YYYYMMDD, counted
+	// by the engine, formatted by TicketID) and returns it with its ID, Rev 1 and the
+	// creation event as its History.
 	CreateTicket(ctx context.Context, day string, t Ticket, created TicketEvent) (Ticket, error)
 	// Ticket returns the ticket with its history, or ErrNotFound.
 	Ticket(ctx context.Context, id string) (Ticket, error)
-	// Tickets returns up to maxTicketList tickets matching f, newest first, without history.
+	// Tickets returns up to f.Limit tickets matching f, newest first (ties: the highest
+	// id first), without history.
 	Tickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	// UpdateTicket replaces the ticket next.ID with next and appends ev to its history,
 	// atomically, if its status is still ev.From and its Rev still next.Rev; it returns
-	// the stored ticket (Rev bumped). A ticket that changed gives errTicketStale, and an
-	// unknown one ErrNotFound. A retry of an update that was stored (same last event)
-	// succeeds without storing it twice.
+	// the stored ticket (Rev bumped). A ticket that changed gives ErrTicketStale, and an
+	// unknown one ErrNotFound.
 	UpdateTicket(ctx context.Context, next Ticket, ev TicketEvent) (Ticket, error)
 }
 
-// errTicketStale: the ticket changed since it was read.
-var errTicketStale = errors.New("ticket changed since it was read")
+// ErrTicketStale is returned by TicketStore.UpdateTicket for a ticket that changed since
+// it was read.
+var ErrTicketStale = errors.New("ticket changed since it was read")
 
-// ticketID formats the n-th ticket id of day.
-func ticketID(day string, n int64) (string, error) {
+// TicketID formats the n-th ticket id of day.
+func TicketID(day string, n int64) (string, error) {
 	if n < 1 || n > 999999 {
 		return "", fmt.Errorf("ticket counter of %s at %d: out of ids", day, n)
 	}
@@ -288,7 +294,15 @@ func (tk *Tickets) List(ctx context.Context, f TicketFilter) ([]Ticket, error) {
 	if f.Type != "" && f.Type != TicketMessage && !slices.Contains(TicketTypes, f.Type) {
 		return nil, badTicket("未知工单类型 %q", f.Type)
 	}
+	f.Limit = maxTicketList
 	return tk.store.Tickets(ctx, f)
+}
+
+// sameEvent reports whether two history events are the same change.
+func sameEvent(a, b TicketEvent) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
 }
 
 // Who may make which change. Staff are agents, leads and admins; the shopper acts only
@@ -399,7 +413,11 @@ func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string
 		}
 		ev := TicketEvent{From: cur.Status, To: target, By: name, Role: role, At: now, Note: note}
 		t, err := tk.store.UpdateTicket(ctx, next, ev)
-		if errors.Is(err, errTicketStale) {
+		if errors.Is(err, ErrTicketStale) {
+			// A retry of this very change, whose reply was lost, finds it stored.
+			if t, err := tk.store.Ticket(ctx, id); err == nil && t.Rev == cur.Rev+1 && sameEvent(t.History[len(t.History)-1], ev) {
+				return t, nil
+			}
 			continue
 		}
 		if err != nil {

@@ -110,13 +110,13 @@ func ticketText(t Ticket, event string) string {
 // the shopper is told of it (see ticketEvent); t must carry its history. The record's
 // key is the ticket and its revision, so that announcing a revision again stores it
 // once.
-func AnnounceTicket(ctx context.Context, d *Desk, t Ticket) error {
-	_, _, err := announceTicket(ctx, d, t)
+func (d *Desk) AnnounceTicket(ctx context.Context, t Ticket) error {
+	_, _, err := d.announceTicket(ctx, t)
 	return err
 }
 
 // announceTicket is AnnounceTicket; it returns the record and whether there was one.
-func announceTicket(ctx context.Context, d *Desk, t Ticket) (Message, bool, error) {
+func (d *Desk) announceTicket(ctx context.Context, t Ticket) (Message, bool, error) {
 	event := ticketEvent(t)
 	if event == "" {
 		return Message{}, false, nil
@@ -132,16 +132,6 @@ func announceTicket(ctx context.Context, d *Desk, t Ticket) (Message, bool, erro
 	return stored, true, nil
 }
 
-// ShopperOf returns who answers for the shopper of c in ticket histories: the
-// conversation's shopper, or the conversation itself for one from before shopper
-// identities.
-func ShopperOf(c Conversation) string {
-	if c.Shopper != nil && c.Shopper.ID != "" {
-		return c.Shopper.ID
-	}
-	return "conv:" + c.ID
-}
-
 // AnswerTicket records the answer of conversation conv's shopper to the remedy of ticket
 // id at revision rev (confirm: accepted, else declined), and announces it in the
 // conversation; it returns the announcing record. A ticket of another conversation is
@@ -149,7 +139,8 @@ func ShopperOf(c Conversation) string {
 // ticket that is not waiting for this answer any more (withdrawn, proposed again,
 // answered) gives ErrTicketChanged, except that the same answer given again (a resend
 // after a lost reply) is announced again and succeeds.
-func AnswerTicket(ctx context.Context, d *Desk, tk *Tickets, conv, id string, rev int64, confirm bool) (Message, error) {
+func (d *Desk) AnswerTicket(ctx context.Context, conv, id string, rev int64, confirm bool) (Message, error) {
+	tk := d.tickets
 	c, err := d.Conversation(ctx, conv)
 	if err != nil {
 		return Message{}, err
@@ -184,7 +175,7 @@ func AnswerTicket(ctx context.Context, d *Desk, tk *Tickets, conv, id string, re
 	if err != nil {
 		return Message{}, err
 	}
-	m, _, err := announceTicket(ctx, d, t)
+	m, _, err := d.announceTicket(ctx, t)
 	return m, err
 }
 

@@ -1,0 +1,327 @@
+package enginetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/triage"
+)
+
+// The desk's scenarios, run on the engine under test: they check the rules end to end,
+// and that the engine gives the desk what it needs to keep them.
+
+func runDesk(t *testing.T, open Opener) {
+	t.Run("shopper journey", func(t *testing.T) { testJourney(t, newRig(t, open)) })
+	t.Run("claims and caps", func(t *testing.T) { testClaims(t, newRig(t, open)) })
+	t.Run("auto assign", func(t *testing.T) { testAutoAssign(t, newRig(t, open)) })
+	t.Run("priority", func(t *testing.T) { testPriority(t, newRig(t, open)) })
+	t.Run("agent offline", func(t *testing.T) { testOffline(t, newRig(t, open)) })
+	t.Run("transfers", func(t *testing.T) { testTransfers(t, newRig(t, open)) })
+	t.Run("reopen", func(t *testing.T) { testReopen(t, newRig(t, open)) })
+	t.Run("leave a message", func(t *testing.T) { testLeave(t, newRig(t, open)) })
+	t.Run("queue positions", func(t *testing.T) { testPositions(t, newRig(t, open)) })
+	t.Run("tickets", func(t *testing.T) { testDeskTickets(t, newRig(t, open)) })
+}
+
+// Clock is a test clock: every reading moves it on by a millisecond, so that stored
+// times are distinct and ordered at the engines' millisecond precision; Advance moves it
+// on further.
+type Clock struct {
+	mu sync.Mutex // guards t
+	t  time.Time
+}
+
+// NewClock returns a clock at t0.
+func NewClock() *Clock { return &Clock{t: t0} }
+
+// Now reads the clock.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Millisecond)
+	return c.t
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// Staff is a fixed set of users for the desk.
+type Staff map[string]handoff.User
+
+// User implements handoff.Staff.
+func (s Staff) User(_ context.Context, name string) (handoff.User, error) {
+	u, ok := s[name]
+	if !ok {
+		return handoff.User{}, handoff.ErrNotFound
+	}
+	return u, nil
+}
+
+// Bot answers by the first keyword of its script found in a question, and hands off
+// everything else as out of scope.
+type Bot []struct {
+	Word     string
+	Decision handoff.BotDecision
+}
+
+// Decide implements handoff.Bot.
+func (b Bot) Decide(_ context.Context, q handoff.Question) (handoff.BotDecision, error) {
+	for _, s := range b {
+		if strings.Contains(q.Text, s.Word) {
+			return s.Decision, nil
+		}
+	}
+	return handoff.BotDecision{Action: triage.Handoff, Reason: triage.ReasonOutOfScope, Intent: triage.IntentOther}, nil
+}
+
+// ShopBot is the Bot of the scenarios: it answers invoice questions and hands returns
+// to after-sales.
+var ShopBot = Bot{
+	{"发票", handoff.BotDecision{Action: triage.Answer, Intent: triage.IntentPresale, Confidence: 0.9, Text: "可以开发票。",
+		Article: &handoff.ArticleRef{ID: "invoice", Title: "发票", Category: "presale"},
+		Hits:    []handoff.Candidate{{ID: "invoice", Title: "发票", Score: 0.9}}}},
+	{"退货", handoff.BotDecision{Action: triage.Handoff, Reason: triage.ReasonAfterSales, Intent: triage.IntentAftersale, Confidence: 0.4,
+		Hits: []handoff.Candidate{{ID: "return", Title: "退货流程", Score: 0.4}}}},
+	{"投诉", handoff.BotDecision{Action: triage.Handoff, Reason: triage.ReasonNegativeSentiment, Intent: triage.IntentAftersale}},
+}
+
+// rig is a desk on the engine under test, running until the test ends.
+type rig struct {
+	e     Engine
+	desk  *handoff.Desk
+	clock *Clock
+	staff Staff
+}
+
+func newRig(t *testing.T, open Opener, opts ...func(*handoff.DeskConfig)) *rig {
+	t.Helper()
+	e := open(t)
+	r := &rig{e: e, clock: NewClock(), staff: Staff{
+		"alice": {Name: "alice", Role: "agent", Group: "presale"},
+		"bob":   {Name: "bob", Role: "agent", Group: "presale"},
+		"carol": {Name: "carol", Role: "agent", Group: "aftersale", MaxChats: 2},
+		"lead":  {Name: "lead", Role: "lead", Group: "aftersale"},
+	}}
+	cfg := handoff.DeskConfig{
+		Conversations: e.Conversations, Roster: e.Roster, Annals: e.Annals, Bus: e.Bus, Tickets: e.Tickets,
+		Staff: r.staff, Bot: ShopBot, Now: r.clock.Now, ManualOnly: true, SweepInterval: time.Hour,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	d, err := handoff.NewDesk(cfg)
+	if err != nil {
+		t.Fatalf("NewDesk: %v", err)
+	}
+	r.desk = d
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	probe := d.Subscribe("")
+	defer probe.Close()
+	go func() { defer close(done); d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	// Run listens in the background: wait until events come through.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := e.Bus.Publish(ctx, handoff.Event{Type: handoff.EventResync}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-probe.C:
+			return r
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no event came through the desk's Run within 10s")
+		}
+	}
+}
+
+// start starts a conversation of a verified shopper with VIP level vip.
+func (r *rig) start(t *testing.T, vip int) handoff.Conversation {
+	t.Helper()
+	c, _, err := r.desk.StartAs(context.Background(), &handoff.Shopper{ID: fmt.Sprint("u", r.clock.Now().UnixNano()), VIP: vip, Verified: true})
+	if err != nil {
+		t.Fatalf("StartAs: %v", err)
+	}
+	return c
+}
+
+// say has the shopper of conv say text, with a fresh message id.
+func (r *rig) say(t *testing.T, conv, text string) handoff.Said {
+	t.Helper()
+	said, err := r.desk.ShopperSays(context.Background(), conv, handoff.ShopperMessage{ID: fmt.Sprint("m", r.clock.Now().UnixNano()), Text: text}, nil)
+	if err != nil {
+		t.Fatalf("ShopperSays(%q): %v", text, err)
+	}
+	return said
+}
+
+// queued starts a conversation and has its shopper ask for a return: it waits in the
+// after-sale queue.
+func (r *rig) queued(t *testing.T) handoff.Conversation {
+	t.Helper()
+	c := r.start(t, 0)
+	r.say(t, c.ID, "我要退货")
+	return r.get(t, c.ID)
+}
+
+func (r *rig) get(t *testing.T, id string) handoff.Conversation {
+	t.Helper()
+	c, err := r.desk.Conversation(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Conversation(%q): %v", id, err)
+	}
+	return c
+}
+
+// texts returns the log's texts, with the kind of records without one.
+func (r *rig) texts(t *testing.T, id string) []string {
+	t.Helper()
+	msgs, err := r.desk.Messages(context.Background(), id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		switch {
+		case m.Text != "":
+			out = append(out, string(m.From)+":"+m.Text)
+		default:
+			out = append(out, string(m.Kind)+":"+string(m.Status)+string(m.Group))
+		}
+	}
+	return out
+}
+
+func (r *rig) online(t *testing.T, agents ...string) {
+	t.Helper()
+	for _, a := range agents {
+		if _, err := r.desk.Heartbeat(context.Background(), a, handoff.PresenceOnline); err != nil {
+			t.Fatalf("Heartbeat(%s): %v", a, err)
+		}
+	}
+}
+
+func testJourney(t *testing.T, r *rig) {
+	ctx := context.Background()
+	c := r.start(t, 0)
+	said := r.say(t, c.ID, "可以开发票吗")
+	if said.Decision == nil || said.Decision.Action != triage.Answer || said.Message.Seq != 1 {
+		t.Fatalf("an answerable question: %+v", said)
+	}
+	// The same message again is stored once and not answered twice.
+	again, err := r.desk.ShopperSays(ctx, c.ID, handoff.ShopperMessage{ID: said.Message.ID, Text: "可以开发票吗"}, nil)
+	if err != nil || !again.Dup || again.Decision != nil {
+		t.Errorf("a resend = %+v, %v; want Dup without a decision", again, err)
+	}
+	said = r.say(t, c.ID, "我要退货，衣服有个洞")
+	got := r.get(t, c.ID)
+	if got.Status != handoff.StatusQueued || got.Group != handoff.GroupAftersale || got.Reason != triage.ReasonAfterSales ||
+		got.Context == nil || got.Context.Question != "我要退货，衣服有个洞" || len(got.Context.Hits) != 1 {
+		t.Fatalf("after an after-sales message: %+v", got)
+	}
+	want := []string{"shopper:可以开发票吗", "bot:可以开发票。", "shopper:我要退货，衣服有个洞", "handoff:aftersale", "system:" + handoff.DefaultPhrases.TransferAftersale}
+	if got := r.texts(t, c.ID); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("log = %q\nwant %q", got, want)
+	}
+	decs, err := r.desk.Packet(ctx, c.ID)
+	if err != nil || len(decs.Decisions) != 2 || decs.Decisions[1].Reason != triage.ReasonAfterSales {
+		t.Errorf("packet decisions = %+v, %v", decs.Decisions, err)
+	}
+	// While queued, the shopper's messages wait for a person; asking for one again
+	// changes nothing.
+	if s := r.say(t, c.ID, "在吗"); s.Decision != nil {
+		t.Errorf("a queued chat's message went to the bot: %+v", s)
+	}
+	if err := r.desk.AskForPerson(ctx, c.ID, "again"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.desk.Claim(ctx, c.ID, "carol"); err != nil {
+		t.Fatalf("Claim: %v", err)
+	}
+	if _, err := r.desk.Reply(ctx, c.ID, "carol", "r1", "您好，请提供订单号"); err != nil {
+		t.Fatalf("Reply: %v", err)
+	}
+	if _, err := r.desk.Reply(ctx, c.ID, "alice", "r2", "hi"); !errors.Is(err, handoff.ErrNotOwner) {
+		t.Errorf("a reply by another agent: %v, want ErrNotOwner", err)
+	}
+	if _, err := r.desk.Resolve(ctx, c.ID, "carol"); err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if _, err := r.desk.Reply(ctx, c.ID, "carol", "r3", "还在吗"); !errors.Is(err, handoff.ErrResolved) {
+		t.Errorf("a reply after the resolve: %v, want ErrResolved", err)
+	}
+	if got := r.get(t, c.ID); got.Status != handoff.StatusResolved || got.Agent != "carol" || got.ClosedAt.IsZero() {
+		t.Errorf("after resolve: %+v", got)
+	}
+	// 「转人工」 from the bot goes to the queue of the latest intent.
+	c2 := r.start(t, 0)
+	r.say(t, c2.ID, "可以开发票吗")
+	if err := r.desk.AskForPerson(ctx, c2.ID, "h1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.get(t, c2.ID); got.Status != handoff.StatusQueued || got.Group != handoff.GroupPresale || got.Reason != triage.ReasonRequested {
+		t.Errorf("after 转人工: %+v", got)
+	}
+}
+
+func testClaims(t *testing.T, r *rig) {
+	ctx := context.Background()
+	c := r.queued(t)
+	var wg sync.WaitGroup
+	wins := make(chan string, 10)
+	for _, a := range []string{"carol", "lead", "alice", "bob"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := r.desk.Claim(ctx, c.ID, a); err == nil {
+				wins <- a
+			} else if !errors.Is(err, handoff.ErrAlreadyClaimed) {
+				t.Errorf("Claim(%s): %v", a, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	var won []string
+	for a := range wins {
+		won = append(won, a)
+	}
+	if len(won) != 1 {
+		t.Fatalf("claims that won: %v, want exactly one", won)
+	}
+	if _, err := r.desk.Claim(ctx, c.ID, won[0]); err != nil {
+		t.Errorf("claiming one's own chat again: %v", err)
+	}
+	// carol may own two chats.
+	for i := range 3 {
+		c := r.queued(t)
+		_, err := r.desk.Claim(ctx, c.ID, "carol")
+		full := i+btoi(won[0] == "carol") >= 2
+		if full != errors.Is(err, handoff.ErrAtCapacity) || !full && err != nil {
+			t.Errorf("claim %d by carol: %v (at capacity: %v)", i, err, full)
+		}
+	}
+	bot := r.start(t, 0)
+	if _, err := r.desk.Claim(ctx, bot.ID, "alice"); !errors.Is(err, handoff.ErrNotQueued) {
+		t.Errorf("claiming a chat with the bot: %v, want ErrNotQueued", err)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

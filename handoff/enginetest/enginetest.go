@@ -1,0 +1,256 @@
+// Package enginetest is the contract every storage engine of the desk passes, in the
+// manner of testing/fstest: an engine's own tests call Run with a function that opens a
+// fresh, empty engine, and the suite checks what the desk relies on — compare-and-set
+// commits, idempotent records, the queue order and its versions, the indexes, events in
+// commit order, presence, decisions, notes and tickets — and then runs the desk's own
+// scenarios (claims, caps, assignment, offline agents, reopening, leaving a message,
+// queue positions) on top of it.
+package enginetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kefu-im/kefu/handoff"
+)
+
+// Engine is an engine under test; one value of either engine serves every field.
+type Engine struct {
+	Conversations handoff.Conversations
+	Roster        handoff.Roster
+	Annals        handoff.Annals
+	Bus           handoff.Bus
+	Tickets       handoff.TicketStore
+}
+
+// Opener opens a fresh, empty engine for one test; it closes it when the test ends.
+type Opener func(t *testing.T) Engine
+
+// Run runs the whole contract on engines made by open.
+func Run(t *testing.T, open Opener) {
+	t.Run("conversations", func(t *testing.T) { testConversations(t, open(t)) })
+	t.Run("append", func(t *testing.T) { testAppend(t, open(t)) })
+	t.Run("commit", func(t *testing.T) { testCommit(t, open(t)) })
+	t.Run("load", func(t *testing.T) { testLoad(t, open(t)) })
+	t.Run("queues", func(t *testing.T) { testQueues(t, open(t)) })
+	t.Run("events", func(t *testing.T) { testEvents(t, open(t)) })
+	t.Run("concurrent commits", func(t *testing.T) { testConcurrent(t, open(t)) })
+	t.Run("roster", func(t *testing.T) { testRoster(t, open(t)) })
+	t.Run("annals", func(t *testing.T) { testAnnals(t, open(t)) })
+	t.Run("tickets", func(t *testing.T) { testTickets(t, open(t)) })
+	t.Run("desk", func(t *testing.T) { runDesk(t, open) })
+}
+
+// t0 is the time the suite's records start at.
+var t0 = time.UnixMilli(1_700_000_000_000)
+
+func create(t *testing.T, e Engine, id string) handoff.Conversation {
+	t.Helper()
+	c := handoff.Conversation{ID: id, TokenHash: "hash-" + id, Epoch: "e1", Status: handoff.StatusBot, Rev: 1, CreatedAt: t0,
+		Shopper: &handoff.Shopper{ID: "v_" + id}}
+	if err := e.Conversations.Create(context.Background(), c); err != nil {
+		t.Fatalf("Create(%q): %v", id, err)
+	}
+	return c
+}
+
+func get(t *testing.T, e Engine, id string) handoff.Conversation {
+	t.Helper()
+	c, err := e.Conversations.Conversation(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Conversation(%q): %v", id, err)
+	}
+	return c
+}
+
+func msg(id, text string) handoff.Message {
+	return handoff.Message{ID: id, Kind: handoff.KindMessage, From: handoff.FromShopper, Text: text, TS: t0.UnixMilli()}
+}
+
+// commit commits ch against the conversation as stored now.
+func commit(t *testing.T, e Engine, id string, next func(c *handoff.Conversation), records ...handoff.Message) handoff.Committed {
+	t.Helper()
+	c := get(t, e, id)
+	ch := handoff.Change{Conv: id, Rev: c.Rev, Append: records}
+	if next != nil {
+		n := c
+		next(&n)
+		ch.Prev, ch.Next = &c, &n
+	}
+	res, err := e.Conversations.Commit(context.Background(), ch)
+	if err != nil {
+		t.Fatalf("Commit(%q): %v", id, err)
+	}
+	return res
+}
+
+// enqueue puts conversation id in group's queue with score.
+func enqueue(t *testing.T, e Engine, id string, group handoff.Group, score int64, front bool) {
+	t.Helper()
+	commit(t, e, id, func(c *handoff.Conversation) {
+		c.Status, c.Group, c.Score, c.Front, c.EnqueuedAt = handoff.StatusQueued, group, score, front, time.UnixMilli(score)
+	}, handoff.Message{ID: "handoff:" + id + fmt.Sprint(score), Kind: handoff.KindHandoff, Group: group})
+}
+
+// give gives conversation id to agent, who owns load conversations.
+func give(e Engine, c handoff.Conversation, agent string, load int) error {
+	n := c
+	n.Status, n.Agent, n.ClaimedAt = handoff.StatusActive, agent, time.UnixMilli(c.Rev+t0.UnixMilli())
+	_, err := e.Conversations.Commit(context.Background(), handoff.Change{
+		Conv: c.ID, Rev: c.Rev, Prev: &c, Next: &n, Owner: agent, Load: load,
+		Append: []handoff.Message{{ID: fmt.Sprintf("claim:%d:%s", c.Rev, agent), Kind: handoff.KindStatus, Status: handoff.StatusActive}},
+	})
+	return err
+}
+
+func ids(cs []handoff.Conversation) []string {
+	out := []string{}
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func testConversations(t *testing.T, e Engine) {
+	ctx := context.Background()
+	want := create(t, e, "c1")
+	got := get(t, e, "c1")
+	if got.ID != "c1" || got.TokenHash != want.TokenHash || got.Epoch != "e1" || got.Status != handoff.StatusBot ||
+		got.Rev != 1 || got.Seq != 0 || !got.CreatedAt.Equal(t0) || got.Shopper == nil || got.Shopper.ID != "v_c1" {
+		t.Errorf("Conversation = %+v, want %+v", got, want)
+	}
+	if err := e.Conversations.Create(ctx, want); err == nil {
+		t.Error("Create of an existing id succeeded")
+	}
+	if _, err := e.Conversations.Conversation(ctx, "nope"); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("Conversation(unknown) error = %v, want ErrNotFound", err)
+	}
+	if _, err := e.Conversations.Messages(ctx, "nope", 0, 0); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("Messages(unknown) error = %v, want ErrNotFound", err)
+	}
+	if _, err := e.Conversations.Commit(ctx, handoff.Change{Conv: "nope", Append: []handoff.Message{msg("m", "x")}}); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("Commit(unknown) error = %v, want ErrNotFound", err)
+	}
+	if msgs, err := e.Conversations.Messages(ctx, "c1", 0, 0); err != nil || len(msgs) != 0 {
+		t.Errorf("Messages of a new conversation = %v, %v; want none", msgs, err)
+	}
+}
+
+func testAppend(t *testing.T, e Engine) {
+	ctx := context.Background()
+	create(t, e, "c1")
+	for i := 1; i <= 5; i++ {
+		res, err := e.Conversations.Commit(ctx, handoff.Change{Conv: "c1", Append: []handoff.Message{msg(fmt.Sprint("m", i), fmt.Sprint("text ", i))}})
+		if err != nil || res.Dup || len(res.Messages) != 1 || res.Messages[0].Seq != int64(i) || res.Conversation.Seq != int64(i) {
+			t.Fatalf("append #%d = %+v, err %v", i, res, err)
+		}
+	}
+	res, err := e.Conversations.Commit(ctx, handoff.Change{Conv: "c1", Append: []handoff.Message{msg("m3", "changed")}})
+	if err != nil || !res.Dup || res.Messages[0].Seq != 3 || res.Messages[0].Text != "text 3" {
+		t.Fatalf("append of m3 again = %+v, err %v; want the first record, Dup", res, err)
+	}
+	all, err := e.Conversations.Messages(ctx, "c1", 0, 0)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("Messages = %d records, err %v; want 5", len(all), err)
+	}
+	for i, m := range all {
+		if m.Seq != int64(i+1) || m.ID != fmt.Sprint("m", i+1) || m.From != handoff.FromShopper || m.TS != t0.UnixMilli() {
+			t.Errorf("record %d = %+v", i, m)
+		}
+	}
+	if page, _ := e.Conversations.Messages(ctx, "c1", 2, 2); len(page) != 2 || page[0].Seq != 3 || page[1].Seq != 4 {
+		t.Errorf("Messages(after 2, limit 2) = %+v, want seq 3 and 4", page)
+	}
+	if rest, _ := e.Conversations.Messages(ctx, "c1", 5, 0); len(rest) != 0 {
+		t.Errorf("Messages(after the last) = %+v, want none", rest)
+	}
+	if c := get(t, e, "c1"); c.Seq != 5 || c.Rev != 1 {
+		t.Errorf("after appends: seq %d rev %d, want 5 and 1 (appends keep the revision)", c.Seq, c.Rev)
+	}
+}
+
+func testCommit(t *testing.T, e Engine) {
+	ctx := context.Background()
+	create(t, e, "c1")
+	c := get(t, e, "c1")
+	next := c
+	next.Status, next.Group, next.Intent = handoff.StatusQueued, "presale", "aftersale"
+	next.Context = &handoff.Context{Reason: "after_sales", Confidence: 0.5, Hits: []handoff.Candidate{{ID: "a", Score: 1.5}}}
+	first := handoff.Change{Conv: "c1", Rev: c.Rev, Prev: &c, Next: &next, Append: []handoff.Message{
+		{ID: "handoff:k", Kind: handoff.KindHandoff, Group: "presale"}, msg("transfer:k", "请稍候"),
+	}}
+	res, err := e.Conversations.Commit(ctx, first)
+	if err != nil || res.Dup || res.Conversation.Rev != 2 || res.Conversation.Seq != 2 || len(res.Messages) != 2 || res.Messages[1].Seq != 2 {
+		t.Fatalf("Commit = %+v, %v; want rev 2, two records", res, err)
+	}
+	got := get(t, e, "c1")
+	if got.Status != handoff.StatusQueued || got.Intent != "aftersale" || got.Context == nil || got.Context.Hits[0].Score != 1.5 || got.TokenHash != c.TokenHash {
+		t.Errorf("stored record = %+v", got)
+	}
+	// A stale revision is refused and changes nothing.
+	stale := next
+	stale.Status = handoff.StatusActive
+	if _, err := e.Conversations.Commit(ctx, handoff.Change{Conv: "c1", Rev: c.Rev, Prev: &c, Next: &stale, Append: []handoff.Message{msg("x", "x")}}); !errors.Is(err, handoff.ErrConflict) {
+		t.Errorf("Commit at a stale revision: %v, want ErrConflict", err)
+	}
+	if _, err := e.Conversations.Commit(ctx, handoff.Change{Conv: "c1", Rev: c.Rev, Append: []handoff.Message{msg("y", "y")}}); !errors.Is(err, handoff.ErrConflict) {
+		t.Errorf("append guarded by a stale revision: %v, want ErrConflict", err)
+	}
+	if after := get(t, e, "c1"); after.Rev != 2 || after.Seq != 2 || after.Status != handoff.StatusQueued {
+		t.Errorf("refused commits changed the record: %+v", after)
+	}
+	// The same change again (a retry whose reply was lost) is recognised by its first
+	// record, whatever its revision, and stores nothing.
+	res, err = e.Conversations.Commit(ctx, first)
+	if err != nil || !res.Dup || len(res.Messages) != 2 || res.Messages[0].Seq != 1 || res.Messages[1].Seq != 2 || res.Conversation.Rev != 2 {
+		t.Errorf("retried Commit = %+v, %v; want Dup with the stored records", res, err)
+	}
+	// An append at the current revision, and one without a revision, both go through;
+	// a later record that is stored already is left out.
+	res, err = e.Conversations.Commit(ctx, handoff.Change{Conv: "c1", Rev: 2, Append: []handoff.Message{msg("m3", "a"), msg("transfer:k", "again")}})
+	if err != nil || res.Dup || res.Messages[0].Seq != 3 || res.Messages[1].Seq != 2 || res.Conversation.Seq != 3 {
+		t.Errorf("append with a stored later record = %+v, %v", res, err)
+	}
+	if res, err := e.Conversations.Commit(ctx, handoff.Change{Conv: "c1", Append: []handoff.Message{msg("m4", "b")}}); err != nil || res.Messages[0].Seq != 4 {
+		t.Errorf("append without a revision = %+v, %v", res, err)
+	}
+	if msgs, _ := e.Conversations.Messages(ctx, "c1", 0, 0); len(msgs) != 4 {
+		t.Errorf("log has %d records, want 4", len(msgs))
+	}
+}
+
+func testLoad(t *testing.T, e Engine) {
+	ctx := context.Background()
+	for _, id := range []string{"a", "b", "c"} {
+		create(t, e, id)
+		enqueue(t, e, id, "presale", t0.UnixMilli(), false)
+	}
+	if err := give(e, get(t, e, "a"), "alice", 0); err != nil {
+		t.Fatal(err)
+	}
+	// Decided on a load of 0, but alice owns 1 now.
+	if err := give(e, get(t, e, "b"), "alice", 0); !errors.Is(err, handoff.ErrConflict) {
+		t.Errorf("give at a stale load: %v, want ErrConflict", err)
+	}
+	if err := give(e, get(t, e, "b"), "alice", 1); err != nil {
+		t.Errorf("give at the current load: %v", err)
+	}
+	loads, err := e.Conversations.Loads(ctx, "alice", "bob")
+	if err != nil || !slices.Equal(loads, []int{2, 0}) {
+		t.Errorf("Loads(alice, bob) = %v, %v; want [2 0]", loads, err)
+	}
+	owned, err := e.Conversations.Owned(ctx, "alice")
+	if err != nil || !slices.Equal(ids(owned), []string{"a", "b"}) {
+		t.Errorf("Owned(alice) = %v, %v; want a, b in claim order", ids(owned), err)
+	}
+	// Resolving takes it off the agent's load; a transfer moves it to the new owner.
+	commit(t, e, "a", func(c *handoff.Conversation) { c.Status = handoff.StatusResolved }, msg("res:a", ""))
+	commit(t, e, "b", func(c *handoff.Conversation) { c.Agent = "bob" }, msg("tr:b", ""))
+	if loads, _ := e.Conversations.Loads(ctx, "alice", "bob"); !slices.Equal(loads, []int{0, 1}) {
+		t.Errorf("Loads after resolve and transfer = %v, want [0 1]", loads)
+	}
+}

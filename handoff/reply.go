@@ -1,0 +1,61 @@
+package handoff
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// MaxReplyRunes bounds an agent's message.
+const MaxReplyRunes = 2000
+
+// Guard returns the desk's reply guard.
+func (d *Desk) Guard() *ReplyGuard { return d.guard }
+
+// Reply stores an agent's message. The agent must own the conversation. msgID makes a
+// retried request idempotent; empty means a fresh id.
+func (d *Desk) Reply(ctx context.Context, id, agent, msgID, text string) (Message, error) {
+	if msgID == "" {
+		msgID = randomID("")
+	}
+	m := Message{ID: "agent:" + agent + ":" + msgID, Kind: KindMessage, From: FromAgent, Agent: agent, Text: text}
+	res, err := d.change(ctx, id, func(c Conversation) (Change, error) {
+		if err := owned(c, agent); err != nil {
+			return Change{}, err
+		}
+		return Change{Append: []Message{m}}, nil
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("replying in %q: %w", id, err)
+	}
+	return res.Messages[0], nil
+}
+
+// ReplyOverriding stores an agent's reply like Reply; when found is not empty (the
+// contact guard refused the text and the agent overrode it), it also records the
+// override as a note of the conversation: who sent what (masked) and why. A retry with
+// the same msgID stores neither twice. A note that cannot be written is logged with
+// everything it would have held, since the reply is already stored.
+func (d *Desk) ReplyOverriding(ctx context.Context, id, agent, msgID, text string, found []ContactFinding, reason string) (Message, error) {
+	if msgID == "" {
+		msgID = randomID("")
+	}
+	m, err := d.Reply(ctx, id, agent, msgID, text)
+	if err != nil || len(found) == 0 {
+		return m, err
+	}
+	names := make([]string, len(found))
+	for i, f := range found {
+		names[i] = f.String()
+	}
+	n := Note{
+		ID: "override:" + agent + ":" + msgID, Kind: NoteOverride, Author: agent, AfterSeq: m.Seq,
+		Text:  fmt.Sprintf("放行发送站外联系方式：%s。原因：%s", strings.Join(names, "、"), reason),
+		Found: found, Reason: reason, Message: m.Seq,
+	}
+	if _, err := d.addNote(ctx, id, n); err != nil {
+		d.log.Error().Err(err).Str("conv", id).Str("agent", agent).Int64("seq", m.Seq).Strs("found", names).
+			Msg("recording a contact guard override")
+	}
+	return m, nil
+}
