@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,10 +97,13 @@ func enqueue(t *testing.T, e Engine, id string, group handoff.Group, score int64
 	}, handoff.Message{ID: "handoff:" + id + fmt.Sprint(score), Kind: handoff.KindHandoff, Group: group})
 }
 
+// claims counts give's claims, so that each has a time of its own.
+var claims atomic.Int64
+
 // give gives conversation id to agent, who owns load conversations.
 func give(e Engine, c handoff.Conversation, agent string, load int) error {
 	n := c
-	n.Status, n.Agent, n.ClaimedAt = handoff.StatusActive, agent, time.UnixMilli(c.Rev+t0.UnixMilli())
+	n.Status, n.Agent, n.ClaimedAt = handoff.StatusActive, agent, t0.Add(time.Duration(claims.Add(1))*time.Millisecond)
 	_, err := e.Conversations.Commit(context.Background(), handoff.Change{
 		Conv: c.ID, Rev: c.Rev, Prev: &c, Next: &n, Owner: agent, Load: load,
 		Append: []handoff.Message{{ID: fmt.Sprintf("claim:%d:%s", c.Rev, agent), Kind: handoff.KindStatus, Status: handoff.StatusActive}},
