@@ -99,10 +99,10 @@ type pending struct {
 
 // moves is how a change moves the routing side, from the records before and after.
 type moves struct {
-	leave, join       bool // the queue
-	from, to          handoff.Group
-	left, joined      handoff.QueueKey
-	unown, own        bool // the owners
+	leave, join        bool // the queue
+	from, to           handoff.Group
+	left, joined       handoff.QueueKey
+	unown, own         bool // the owners
 	oldOwner, newOwner string
 }
 

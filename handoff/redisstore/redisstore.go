@@ -78,17 +78,17 @@ func New(cfg Config) (*Store, error) {
 
 // Keys of a conversation's slot.
 func (s *Store) conv(id, name string) string { return s.prefix + "{c:" + id + "}:" + name }
-func (s *Store) recKey(id string) string      { return s.conv(id, "rec") }
-func (s *Store) logKey(id string) string      { return s.conv(id, "log") }
-func (s *Store) idsKey(id string) string      { return s.conv(id, "ids") }
+func (s *Store) recKey(id string) string     { return s.conv(id, "rec") }
+func (s *Store) logKey(id string) string     { return s.conv(id, "log") }
+func (s *Store) idsKey(id string) string     { return s.conv(id, "ids") }
 
 // Keys of the routing slot.
-func (s *Store) q(name string) string                { return s.prefix + "{q}:" + name }
-func (s *Store) waitKey(g handoff.Group) string      { return s.q("wait:" + string(g)) }
-func (s *Store) ownedKey(agent string) string        { return s.q("owned:" + agent) }
-func (s *Store) unusedKey() string                   { return s.q("none") }
-func (s *Store) shopperKey(shopper string) string    { return s.prefix + "{sh:" + shopper + "}:convs" }
-func (s *Store) channel() string                     { return s.prefix + "events" }
+func (s *Store) q(name string) string             { return s.prefix + "{q}:" + name }
+func (s *Store) waitKey(g handoff.Group) string   { return s.q("wait:" + string(g)) }
+func (s *Store) ownedKey(agent string) string     { return s.q("owned:" + agent) }
+func (s *Store) unusedKey() string                { return s.q("none") }
+func (s *Store) shopperKey(shopper string) string { return s.prefix + "{sh:" + shopper + "}:convs" }
+func (s *Store) channel() string                  { return s.prefix + "events" }
 func (s *Store) keyOr(ok bool, key func() string) string {
 	if ok {
 		return key()

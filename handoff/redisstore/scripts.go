@@ -18,7 +18,7 @@ return 1
 // compare-and-set on its revision) and its log, announced on the event channel.
 //
 // KEYS[1] record hash {rec, rev, seq}, [2] log stream, [3] ids hash (record id → seq).
-// ARGV[1] conversation, [2] revision read ('0': no check), [3] the record after ('':
+// ARGV[1] conversation, [2] revision read ('0': no check), [3] the record after (”:
 // keep it), [4] channel, [5] n records, then each record's id and JSON (without seq).
 //
 // Returns {-1} for an unknown conversation; {-2, rev} when the revision moved; else
