@@ -67,6 +67,11 @@ type Change struct {
 	// conversations than Load now, Commit fails with ErrConflict.
 	Owner string
 	Load  int
+	// Waited, when positive, is how long the conversation waited before an agent took
+	// it: the engine keeps it, with the change, among the latest KeepWaits waits
+	// (Roster.Waits), so that the wait estimate moves with the queue.
+	Waited    time.Duration
+	KeepWaits int
 }
 
 // Committed is what a Change stored.
@@ -96,16 +101,14 @@ const (
 	PresenceOffline = "offline" // gone: their chats went back to the queue
 )
 
-// Roster keeps the agents' presence and the recent waits of claimed chats.
+// Roster keeps the agents' presence and reads the recent waits of claimed chats.
 type Roster interface {
 	// SetPresence stores an agent's presence, replacing the last one; with old set,
 	// only if the stored presence is still *old (ok false otherwise).
 	SetPresence(ctx context.Context, p Presence, old *Presence) (ok bool, err error)
 	// Presences returns every agent's last presence, sorted by name.
 	Presences(ctx context.Context) ([]Presence, error)
-	// AddWait keeps how long a claimed chat waited, and the latest keep of them.
-	AddWait(ctx context.Context, d time.Duration, keep int) error
-	// Waits returns the kept waits, newest first.
+	// Waits returns the waits kept by changes (Change.Waited), newest first.
 	Waits(ctx context.Context) ([]time.Duration, error)
 }
 

@@ -55,7 +55,7 @@ func (tk *Tickets) LeaveMessage(ctx context.Context, c Conversation, m LeftMessa
 	shopper := ShopperOf(c)
 	now := tk.now()
 	t := Ticket{
-		Conversation: c.ID, Order: order, Type: TicketMessage, Reason: text, Group: string(c.Group), Contact: contact,
+		Conversation: c.ID, Order: order, Type: TicketMessage, Reason: text, Group: c.Group, Contact: contact,
 		Key: m.Key, Evidence: []string{}, Status: TicketOpen, CreatedBy: shopper, CreatedAt: now, UpdatedAt: now,
 	}
 	t, err := tk.store.CreateTicket(ctx, now.In(tk.loc).Format("20060102"), t, TicketEvent{To: TicketOpen, By: shopper, Role: RoleShopper, At: now})

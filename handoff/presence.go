@@ -281,5 +281,11 @@ func (d *Desk) deliver(e Event) {
 		d.presAt = time.Time{}
 		d.presMu.Unlock()
 	}
+	if e.Type == EventQueue && e.Left != nil || e.Type == EventResync {
+		// A chat taken from a queue brings a new wait.
+		d.waitMu.Lock()
+		d.waitAt = time.Time{}
+		d.waitMu.Unlock()
+	}
 	d.hub.deliver(e)
 }

@@ -108,21 +108,10 @@ func (d *Desk) take(c Conversation, agent string, load int, kind string, now tim
 	next := c
 	next.Status, next.Agent, next.ClaimedAt = StatusActive, agent, now
 	key := fmt.Sprintf("%s:%d:%s", kind, c.Rev, agent)
-	return Change{Next: &next, Owner: agent, Load: load, Append: []Message{
+	return Change{Next: &next, Owner: agent, Load: load, Waited: max(now.Sub(c.EnqueuedAt), time.Millisecond), KeepWaits: maxRecentWaits, Append: []Message{
 		{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: agent},
 		system(key+":joined", d.joinedPhrase(agent)),
 	}}
-}
-
-// taken records how long a chat an agent took had waited, for the wait estimate.
-func (d *Desk) taken(ctx context.Context, res Committed) {
-	if res.Dup {
-		return
-	}
-	c := res.Conversation
-	if err := d.roster.AddWait(ctx, c.ClaimedAt.Sub(c.EnqueuedAt), maxRecentWaits); err != nil {
-		d.log.Warn().Err(err).Msg("recording a wait")
-	}
 }
 
 // maxRecentWaits is how many recent waits the wait estimate averages.
@@ -137,7 +126,7 @@ func (d *Desk) Claim(ctx context.Context, id, agent string) (Conversation, error
 		return Conversation{}, err
 	}
 	now := d.nowMS()
-	res, err := d.change(ctx, id, func(c Conversation) (Change, error) {
+	_, err = d.change(ctx, id, func(c Conversation) (Change, error) {
 		switch c.Status {
 		case StatusActive:
 			if c.Agent == agent {
@@ -158,12 +147,8 @@ func (d *Desk) Claim(ctx context.Context, id, agent string) (Conversation, error
 		}
 		return d.take(c, agent, n, "claim", now), nil
 	})
-	switch {
-	case errors.Is(err, errDone):
-	case err != nil:
+	if err != nil && !errors.Is(err, errDone) {
 		return Conversation{}, fmt.Errorf("claiming conversation %q: %w", id, err)
-	default:
-		d.taken(ctx, res)
 	}
 	return d.convs.Conversation(ctx, id)
 }
@@ -362,14 +347,13 @@ func (d *Desk) AutoAssign(ctx context.Context, group Group) (int, error) {
 		c := head[0]
 		ch := d.take(c, names[best], loads[best], "assign", now)
 		ch.Conv, ch.Rev, ch.Prev = c.ID, c.Rev, &c
-		res, err := d.commit(ctx, ch)
+		_, err = d.commit(ctx, ch)
 		if errors.Is(err, ErrConflict) {
 			continue // the chat or the agent moved: look again
 		}
 		if err != nil {
 			return n, err
 		}
-		d.taken(ctx, res)
 		n++
 	}
 	return n, nil

@@ -99,7 +99,7 @@ type Ticket struct {
 	Reason string `json:"reason"`
 	// Group is the skill group whose agents handle a left message: the group of the
 	// queue the shopper left.
-	Group string `json:"group,omitempty"`
+	Group Group `json:"group,omitempty"`
 	// Contact is how the shopper who left a message asks to be reached, if they said.
 	Contact string `json:"contact,omitempty"`
 	// Key is the id of the widget frame that left the message, so that a resend finds
@@ -123,7 +123,7 @@ type TicketFilter struct {
 	Status       string
 	Conversation string
 	Type         string
-	Group        string
+	Group        Group
 	// Limit is how many tickets a listing returns at most; 0 means all.
 	Limit int
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/kefu-im/kefu/handoff"
-	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/redis/go-redis/v9"
 )
@@ -75,51 +75,27 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	srv := redistest.Start(b)
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 64})
-	st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: srv.Prefix(b)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	// The store's Run delivers the events; closing the client ends it.
-	ctx, cancel := context.WithCancel(context.Background())
-	sub := st.Subscribe("")
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		st.Run(ctx)
-	}()
-	b.Cleanup(func() {
-		cancel()
-		rdb.Close()
-		<-done
-	})
-	// The clients' Run must have subscribed before anything is published.
-	select {
-	case <-sub.C:
-	case <-time.After(frameWait):
-		b.Fatal("the store's Run did not subscribe")
-	}
-	sub.Close()
-
-	desk, err := handoff.NewDesk(handoff.DeskConfig{Store: st, ManualOnly: true})
-	if err != nil {
-		b.Fatal(err)
-	}
 	bt, err := testBot()
 	if err != nil {
 		b.Fatal(err)
 	}
+	rig := desktest.Open(b, desktest.Options{
+		Engine: desktest.Redis,
+		Client: func(addr string) *redis.Client { return redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64}) },
+		Desk:   func(c *handoff.DeskConfig) { c.ManualOnly, c.Bot = true, widget.DeskBot(bt) },
+	})
+	desk := rig.Desk
 	gw, err := widget.New(widget.Config{Desk: desk, Bot: bt, AllowedOrigins: []string{shopOrigin}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	hs := httptest.NewServer(gw)
 	b.Cleanup(hs.Close)
+	ctx := context.Background()
 	for range benchBacklog {
-		c, _, err := desk.Start(ctx)
+		c, _, err := desk.StartAs(ctx, nil)
 		if err == nil {
-			err = desk.Handoff(ctx, c.ID, handoff.HandoffRequest{Key: "m1", Reason: "requested", Group: handoff.GroupPresale})
+			err = desk.AskForPerson(ctx, c.ID, "m1")
 		}
 		if err != nil {
 			b.Fatalf("filling the queue: %v", err)

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/handoff/redistest"
 	"github.com/redis/go-redis/v9"
 )
@@ -13,11 +13,11 @@ import (
 // an error frame naming it, never silently dropped, and that resending it with the same
 // id after Redis is back stores it exactly once, on the same connection.
 func TestRedisDown(t *testing.T) {
-	var srv *redistest.Server
-	eng := engine{name: "redis", resync: true, open: func(t *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
-		srv = redistest.Start(t)
-		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: 1, DialTimeout: 300 * time.Millisecond})
-		return openRedis(t, rdb, srv.Prefix(t), now)
+	srv := redistest.Start(t)
+	eng := engine{name: "redis", open: func(t *testing.T) desktest.Options {
+		return desktest.Options{Engine: desktest.Redis, Server: srv, Client: func(addr string) *redis.Client {
+			return redis.NewClient(&redis.Options{Addr: addr, MaxRetries: 1, DialTimeout: 300 * time.Millisecond})
+		}}
 	}}
 	e := newEnv(t, setup{engine: eng})
 	sh := e.connect(t, "")

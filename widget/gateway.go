@@ -23,13 +23,10 @@ var _ Decider = (*bot.Bot)(nil)
 
 // Config configures a Gateway.
 type Config struct {
-	// Desk and Bot are required.
+	// Desk is required: what shoppers say goes to it. Bot answers the bot API
+	// (POST /api/bot/ask); required.
 	Desk *handoff.Desk
 	Bot  Decider
-	// Tickets lets the shopper answer the remedy of an after-sales ticket proposed in
-	// their conversation (ticket_confirm, ticket_decline); nil refuses those frames
-	// with bad_ticket.
-	Tickets *handoff.Tickets
 	// AllowedOrigins lists the origins (scheme://host[:port]) of the shop pages that may
 	// embed the widget; "*" allows any. The server's own origin is always allowed.
 	AllowedOrigins []string
@@ -48,8 +45,8 @@ type Config struct {
 	// per RateEvery; 0 means 10 and 1 s.
 	RateBurst int
 	RateEvery time.Duration
-	// PollInterval is how often a socket re-reads its log even without a wake-up signal,
-	// in case one was lost; 0 means 15 s.
+	// PollInterval is how often a socket reads its log and place again even without an
+	// event, in case one was lost; 0 means 15 s.
 	PollInterval time.Duration
 	// IdentitySecret is the shop's secret for signed shopper identities
 	// (KEFU_SHOP_SECRET); empty means no identity is accepted and every shopper is an

@@ -20,10 +20,9 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
-	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/widget"
-	"github.com/redis/go-redis/v9"
 )
 
 const (
@@ -77,46 +76,17 @@ var testBot = sync.OnceValues(func() (*bot.Bot, error) {
 	return bot.New(bot.Config{Searcher: idx})
 })
 
-// engine is a handoff.Store implementation under test.
+// engine is a storage engine under test: open says how to open the desk on it.
 type engine struct {
 	name string
-	// open returns a new store and a ticket store on the same storage, and a function
-	// that makes the store's Run return once Run's context has ended (nil when
-	// cancelling is enough).
-	open func(t *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func())
-	// resync says that Run announces its subscription with a resync event; the test
-	// waits for it so that no event published before is lost.
-	resync bool
+	open func(t *testing.T) desktest.Options
 }
 
 var (
-	memoryEngine = engine{name: "memory", open: func(_ *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
-		return handoff.NewMemoryStore(now), handoff.NewMemoryTicketStore(), nil
-	}}
-	redisEngine = engine{name: "redis", resync: true, open: func(t *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
-		srv := redistest.Start(t)
-		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-		return openRedis(t, rdb, srv.Prefix(t), now)
-	}}
-	engines = []engine{memoryEngine, redisEngine}
+	boltEngine  = engine{name: "bolt", open: func(*testing.T) desktest.Options { return desktest.Options{Engine: desktest.Bolt} }}
+	redisEngine = engine{name: "redis", open: func(*testing.T) desktest.Options { return desktest.Options{Engine: desktest.Redis} }}
+	engines     = []engine{boltEngine, redisEngine}
 )
-
-// openRedis returns the stores of an engine on rdb, which is closed when the test ends.
-func openRedis(t *testing.T, rdb *redis.Client, prefix string, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
-	t.Helper()
-	t.Cleanup(func() { rdb.Close() })
-	st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: prefix, Now: now})
-	if err != nil {
-		t.Fatalf("NewRedisStore: %v", err)
-	}
-	ts, err := handoff.NewRedisTicketStore(rdb, prefix)
-	if err != nil {
-		t.Fatalf("NewRedisTicketStore: %v", err)
-	}
-	// RedisStore.Run blocks in go-redis's PubSub.Receive, which a cancelled context
-	// does not interrupt; closing the client does.
-	return st, ts, func() { rdb.Close() }
-}
 
 // forEngine runs f as a subtest for each engine.
 func forEngine(t *testing.T, f func(t *testing.T, eng engine)) {
@@ -125,61 +95,14 @@ func forEngine(t *testing.T, f func(t *testing.T, eng engine)) {
 	}
 }
 
-// stepClock returns a clock that advances one millisecond on every call, so that every
-// stored time, and so the queue order, is distinct even on the millisecond-precise Redis
-// engine.
-func stepClock() func() time.Time {
-	base := time.Now()
-	var n atomic.Int64
-	return func() time.Time { return base.Add(time.Duration(n.Add(1)) * time.Millisecond) }
-}
-
-// runStore runs st.Run until the test ends.
-func runStore(t *testing.T, st handoff.Store, waitResync bool, unblock func()) {
-	t.Helper()
-	sub := st.Subscribe("")
-	defer sub.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- st.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if unblock != nil {
-			unblock()
-		}
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("store Run: %v", err)
-			}
-		case <-time.After(frameWait):
-			t.Errorf("store Run did not return after its context ended")
-		}
-	})
-	if !waitResync {
-		return
-	}
-	timeout := time.After(frameWait)
-	for {
-		select {
-		case e := <-sub.C:
-			if e.Type == handoff.EventResync {
-				return
-			}
-		case <-timeout:
-			t.Fatalf("store Run did not subscribe within %v", frameWait)
-		}
-	}
-}
-
-// setup configures a test environment; the zero value is the memory engine with the
+// setup configures a test environment; the zero value is the embedded engine with the
 // gateway's defaults.
 type setup struct {
 	engine  engine
 	gateway func(*widget.Config)
 	desk    func(*handoff.DeskConfig)
-	// wrap, when set, wraps the store the desk uses.
-	wrap func(handoff.Store) handoff.Store
+	// wrap, when set, wraps the conversations the desk uses.
+	wrap func(handoff.Conversations) handoff.Conversations
 	// sndBuf, when > 0, is the socket write buffer of the server's connections.
 	sndBuf int
 }
@@ -187,6 +110,7 @@ type setup struct {
 // env is a gateway served by a real HTTP server.
 type env struct {
 	srv     *httptest.Server
+	rig     *desktest.Rig
 	desk    *handoff.Desk
 	tickets *handoff.Tickets
 	running atomic.Int64 // websocket handlers that have not returned
@@ -195,31 +119,23 @@ type env struct {
 func newEnv(t *testing.T, s setup) *env {
 	t.Helper()
 	if s.engine.open == nil {
-		s.engine = memoryEngine
-	}
-	clock := stepClock()
-	st, ts, unblock := s.engine.open(t, clock)
-	runStore(t, st, s.engine.resync, unblock)
-	if s.wrap != nil {
-		st = s.wrap(st)
-	}
-	dc := handoff.DeskConfig{Store: st, Now: clock}
-	if s.desk != nil {
-		s.desk(&dc)
-	}
-	desk, err := handoff.NewDesk(dc)
-	if err != nil {
-		t.Fatalf("NewDesk: %v", err)
+		s.engine = boltEngine
 	}
 	b, err := testBot()
 	if err != nil {
 		t.Fatalf("building the bot: %v", err)
 	}
-	tk, err := handoff.NewTickets(handoff.TicketsConfig{Store: ts, Now: clock})
-	if err != nil {
-		t.Fatalf("NewTickets: %v", err)
+	o := s.engine.open(t)
+	o.Wrap = s.wrap
+	o.Desk = func(c *handoff.DeskConfig) {
+		c.Bot = widget.DeskBot(b)
+		if s.desk != nil {
+			s.desk(c)
+		}
 	}
-	wc := widget.Config{Desk: desk, Bot: b, Tickets: tk, AllowedOrigins: []string{shopOrigin}, Greeting: greeting}
+	rig := desktest.Open(t, o)
+	desk := rig.Desk
+	wc := widget.Config{Desk: desk, Bot: b, AllowedOrigins: []string{shopOrigin}, Greeting: greeting}
 	if s.gateway != nil {
 		s.gateway(&wc)
 	}
@@ -227,7 +143,7 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatalf("widget.New: %v", err)
 	}
-	e := &env{desk: desk, tickets: tk}
+	e := &env{rig: rig, desk: desk, tickets: desk.Tickets()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws/shopper", func(w http.ResponseWriter, r *http.Request) {
 		e.running.Add(1)
@@ -1157,9 +1073,7 @@ func TestReopenWithinWindow(t *testing.T) {
 	forEngine(t, func(t *testing.T, eng engine) {
 		ctx := context.Background()
 		e := newEnv(t, setup{engine: eng})
-		if err := e.desk.Store().PutUser(ctx, handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: handoff.GroupPresale}, true); err != nil {
-			t.Fatal(err)
-		}
+		e.rig.Staff.Add(handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)})
 		if _, err := e.desk.Heartbeat(ctx, "alice", handoff.PresenceOnline); err != nil {
 			t.Fatal(err)
 		}
@@ -1353,62 +1267,60 @@ func TestQueueFrameOnEveryHandoff(t *testing.T) {
 	}
 }
 
-// hookStore runs a hook before Waiting reads the queue.
-type hookStore struct {
-	handoff.Store
-	beforeWaiting atomic.Pointer[func()]
+// placeCounter counts the reads of queue places.
+type placeCounter struct {
+	handoff.Conversations
+	n atomic.Int64
 }
 
-func (s *hookStore) Waiting(ctx context.Context) ([]handoff.Conversation, error) {
-	if f := s.beforeWaiting.Swap(nil); f != nil {
-		(*f)()
-	}
-	return s.Store.Waiting(ctx)
+func (p *placeCounter) Place(ctx context.Context, g handoff.Group, id string) (int, int64, error) {
+	p.n.Add(1)
+	return p.Conversations.Place(ctx, g, id)
 }
 
-// TestQueuePositionDuringClaim: the gateway reads the queue position while an agent
-// claims the conversation, between the status check and the queue read. The shopper
-// must not be shown a position outside the queue.
-func TestQueuePositionDuringClaim(t *testing.T) {
-	ctx := context.Background()
-	hs := new(hookStore)
-	e := newEnv(t, setup{wrap: func(st handoff.Store) handoff.Store { hs.Store = st; return hs }})
-	sh := e.connect(t, "")
-	sh.handOff(t, "h1") // seqs 1, 2
-
-	claim := func() {
-		if _, err := e.desk.Claim(ctx, sh.conv, "alice"); err != nil {
-			t.Errorf("Claim: %v", err)
+// TestQueuePositions: waiting shoppers are told their new place when a chat ahead of them
+// is claimed, from the queue's events: each reads its place once, when it joins.
+func TestQueuePositions(t *testing.T) {
+	forEngine(t, func(t *testing.T, eng engine) {
+		ctx := context.Background()
+		pc := new(placeCounter)
+		e := newEnv(t, setup{engine: eng, wrap: func(c handoff.Conversations) handoff.Conversations { pc.Conversations = c; return pc }})
+		var shoppers []*shopper
+		for i := range 4 {
+			sh := e.connect(t, "")
+			if q, _ := find(sh.handOff(t, "h1"), isType("queue")); q.num("position") != int64(i+1) {
+				t.Fatalf("shopper %d's queue frame = %v", i, q)
+			}
+			shoppers = append(shoppers, sh)
 		}
-	}
-	hs.beforeWaiting.Store(&claim)
-	// A queue event makes the gateway read the position again.
-	if err := hs.Publish(ctx, handoff.Event{Type: handoff.EventQueue}); err != nil {
-		t.Fatalf("Publish: %v", err)
-	}
-	fs := readUntil(t, sh.c, "the active status and the agent's greeting", all(isSeq(3), isSeq(4)))
-	if hs.beforeWaiting.Load() != nil {
-		t.Fatal("the gateway did not read the queue position")
-	}
-	for _, f := range fs {
-		if f.str("type") == "queue" {
-			t.Errorf("got %v while the conversation was being claimed", f)
+		reads := pc.n.Load()
+		if _, err := e.desk.Claim(ctx, shoppers[0].conv, "alice"); err != nil {
+			t.Fatal(err)
 		}
-	}
+		if _, err := e.desk.Claim(ctx, shoppers[2].conv, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		readUntil(t, shoppers[1].c, "place 1", func(f frame) bool { return f.str("type") == "queue" && f.num("position") == 1 })
+		readUntil(t, shoppers[3].c, "place 3, then 2", func(f frame) bool { return f.str("type") == "queue" && f.num("position") == 3 })
+		readUntil(t, shoppers[3].c, "place 2", func(f frame) bool { return f.str("type") == "queue" && f.num("position") == 2 })
+		if n := pc.n.Load() - reads; n != 0 {
+			t.Errorf("the gateway read places %d times after the claims; want none: events carry the moves", n)
+		}
+	})
 }
 
 // cutStore watches the gateway's reads of the log in pages (limit > 0) and tells when
 // one starts before the end of the page read before it: the gateway failed to queue
 // all of that page.
 type cutStore struct {
-	handoff.Store
+	handoff.Conversations
 	mu      sync.Mutex // guards lastEnd
 	lastEnd int64      // after + length of the last page read
 	cut     atomic.Bool
 }
 
 func (s *cutStore) Messages(ctx context.Context, id string, after int64, limit int) ([]handoff.Message, error) {
-	msgs, err := s.Store.Messages(ctx, id, after, limit)
+	msgs, err := s.Conversations.Messages(ctx, id, after, limit)
 	if limit > 0 && err == nil {
 		s.mu.Lock()
 		if after < s.lastEnd {
@@ -1427,7 +1339,7 @@ func TestSlowConsumerQueueOverflow(t *testing.T) {
 	ctx := context.Background()
 	cs := new(cutStore)
 	e := newEnv(t, setup{
-		wrap:    func(st handoff.Store) handoff.Store { cs.Store = st; return cs },
+		wrap:    func(c handoff.Conversations) handoff.Conversations { cs.Conversations = c; return cs },
 		gateway: func(c *widget.Config) { c.SendQueue = 2 }, // and writes may wait 10 s
 		sndBuf:  4096,
 	})

@@ -75,7 +75,7 @@ func TestIdentityVerified(t *testing.T) {
 		if c, _ := e.desk.Conversation(context.Background(), sh.conv); c.VIP != 3 {
 			t.Errorf("queued conversation VIP = %d, want 3", c.VIP)
 		}
-		ids, err := e.desk.Store().ShopperConversations(context.Background(), "buyer-42")
+		ids, err := e.rig.Engine.Annals.ShopperConversations(context.Background(), "buyer-42")
 		if err != nil || len(ids) != 1 || ids[0] != sh.conv {
 			t.Errorf("shopper index = %v, %v; want [%s]", ids, err, sh.conv)
 		}

@@ -8,7 +8,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 )
 
-// onLeaveMessage is the shopper's leave-a-message form (handoff.LeaveMessage): offered
+// onLeaveMessage is the shopper's leave-a-message form (handoff.Desk.LeaveMessage): offered
 // after the queue timeout or when nobody of the group is online, it turns the waiting
 // chat into a ticket for the group's agents. It is acknowledged with the seq of the note
 // that names the ticket. If an agent took the chat meanwhile, the text is stored as an
@@ -18,13 +18,9 @@ func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 		s.c.enqueue(errFrame(codeBadMessage, f.ID))
 		return
 	}
-	if s.g.cfg.Tickets == nil {
-		s.c.enqueue(errFrame(codeNotQueued, f.ID))
-		return
-	}
 	s.order.Lock()
 	m := handoff.LeftMessage{Key: f.ID, Text: f.Text, Contact: f.Contact, Order: f.Order}
-	t, note, err := handoff.LeaveMessage(ctx, s.g.desk, s.g.cfg.Tickets, s.id, m)
+	t, note, err := s.g.desk.LeaveMessage(ctx, s.id, m)
 	switch {
 	case errors.Is(err, handoff.ErrBadTicket):
 		// The text after the sentinel says which field, for the shopper.
@@ -42,8 +38,7 @@ func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 		s.c.enqueue(errFrame(codeUnavailable, f.ID))
 	default:
 		s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: note.Seq})
-		s.log.Info().Str("ticket", t.ID).Str("group", t.Group).Msg("shopper left a message")
+		s.log.Info().Str("ticket", t.ID).Str("group", string(t.Group)).Msg("shopper left a message")
 	}
 	s.order.Unlock()
-	s.wake()
 }

@@ -4,6 +4,7 @@ import (
 	"regexp"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // Limits of the shopper protocol.
@@ -117,17 +118,17 @@ func errFrame(code, id string) errorFrame {
 // server-side idempotency key is only shown for the shopper's own messages, where it is
 // the client's id.
 type logFrame struct {
-	Type        string               `json:"type"`
+	Type        handoff.Kind         `json:"type"`
 	Seq         int64                `json:"seq"`
-	From        string               `json:"from,omitempty"`
+	From        handoff.From         `json:"from,omitempty"`
 	ID          string               `json:"id,omitempty"`
 	Text        string               `json:"text,omitempty"`
 	Agent       string               `json:"agent,omitempty"`
 	Article     *handoff.ArticleRef  `json:"article,omitempty"`
 	Suggestions []handoff.ArticleRef `json:"suggestions,omitempty"`
-	Reason      string               `json:"reason,omitempty"`
-	Group       string               `json:"group,omitempty"`
-	Status      string               `json:"status,omitempty"`
+	Reason      triage.Reason        `json:"reason,omitempty"`
+	Group       handoff.Group        `json:"group,omitempty"`
+	Status      handoff.Status       `json:"status,omitempty"`
 	Ticket      *handoff.TicketCard  `json:"ticket,omitempty"`
 	TS          int64                `json:"ts"`
 }

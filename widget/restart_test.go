@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/handoff/redistest"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/redis/go-redis/v9"
@@ -86,12 +87,13 @@ func TestRedisRestartDuringTraffic(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	prefix := srv.Prefix(t)
-	shared := engine{name: "redis", resync: true, open: func(t *testing.T, now func() time.Time) (handoff.Store, handoff.TicketStore, func()) {
-		rdb := redis.NewClient(&redis.Options{
-			Addr: srv.Addr(), DialTimeout: 200 * time.Millisecond, ReadTimeout: 500 * time.Millisecond,
-			WriteTimeout: 500 * time.Millisecond, PoolTimeout: time.Second, MaxRetries: 1,
-		})
-		return openRedis(t, rdb, prefix, now)
+	shared := engine{name: "redis", open: func(t *testing.T) desktest.Options {
+		return desktest.Options{Engine: desktest.Redis, Server: srv, Prefix: prefix, Client: func(addr string) *redis.Client {
+			return redis.NewClient(&redis.Options{
+				Addr: addr, DialTimeout: 200 * time.Millisecond, ReadTimeout: 500 * time.Millisecond,
+				WriteTimeout: 500 * time.Millisecond, PoolTimeout: time.Second, MaxRetries: 1,
+			})
+		}}
 	}}
 	var nodes []*env
 	for range 2 {
@@ -102,10 +104,6 @@ func TestRedisRestartDuringTraffic(t *testing.T) {
 				c.PollInterval, c.RateBurst, c.RateEvery = time.Minute, 100, time.Millisecond
 			},
 		})
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- e.desk.Run(runCtx) }()
-		t.Cleanup(func() { stop(); <-done })
 		nodes = append(nodes, e)
 	}
 

@@ -17,34 +17,37 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// session is one shopper connection's view of its conversation.
+// session is one shopper connection's view of its conversation. It only speaks the
+// protocol: what a frame means is the desk's to decide.
 type session struct {
 	g   *Gateway
 	c   *conn
 	log zerolog.Logger
 	id  string
 
-	// poke wakes the pump after this session appended something itself, without
-	// waiting for the round trip of the event.
-	poke chan struct{}
-
-	// order makes a shopper's ack go out before the message it acknowledges: onMessage
-	// holds it from storing the message to queueing the ack, flush while it reads and
-	// queues records, so flush cannot queue a stored message whose ack is not queued.
-	// Taken before mu.
+	// order makes a shopper's ack go out before the record it acknowledges: a frame's
+	// handler holds it from storing the record to queueing the ack, and the pump while
+	// it queues records, so the pump cannot send a stored record whose ack is not
+	// queued. Taken before mu.
 	order sync.Mutex
 
-	// shopper is the conversation's shopper (nil for a conversation from before
-	// identities); set before the read and pump loops start, read-only after.
+	// shopper is the conversation's shopper; set before the read and pump loops start,
+	// read-only after.
 	shopper *handoff.Shopper
 
-	mu       sync.Mutex // guards status
-	status   string
-	lastSent int64 // owned by the pump goroutine
-	// handedOff is set by flush when it sent a hand-off record, so that the pump tells
-	// the new queue position even if it equals the one of an earlier hand-off. Owned
-	// by the pump goroutine.
-	handedOff bool
+	// Owned by the pump goroutine: the last record sent, the conversation as last
+	// heard of, and its place while it waits.
+	lastSent int64
+	conv     handoff.Conversation
+	place    *handoff.Place
+	shown    queueShown
+}
+
+// queueShown is what the shopper was last told about the queue.
+type queueShown struct {
+	pos   int
+	eta   int64
+	offer string
 }
 
 // run serves the connection until it ends.
@@ -73,7 +76,6 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	}
 	s.id = conv.ID
 	s.log = s.log.With().Str("conv", conv.ID).Logger()
-	s.status = conv.Status
 	s.shopper = conv.Shopper
 
 	after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
@@ -85,7 +87,7 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	}
 	s.lastSent = after
 	w := welcomeFrame{Type: "welcome", Conversation: conv.ID, Token: token, Seq: conv.Seq,
-		Epoch: conv.Epoch, Status: conv.Status, Agent: conv.Agent, Reset: reset}
+		Epoch: conv.Epoch, Status: string(conv.Status), Agent: conv.Agent, Reset: reset}
 	if isNew {
 		w.Greeting = s.g.cfg.Greeting
 	}
@@ -98,7 +100,7 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	// Subscribe before reading the backlog, so nothing appended in between is missed.
 	sub := s.g.desk.Subscribe(conv.ID)
 	defer sub.Close()
-	s.poke = make(chan struct{}, 1)
+	s.conv = conv
 	pumpDone := make(chan struct{})
 	go func() {
 		defer close(pumpDone)
@@ -141,91 +143,178 @@ func (s *session) open(ctx context.Context, q url.Values, sh *handoff.Shopper) (
 	return c, token, true, err
 }
 
-func (s *session) setStatus(st string) {
-	s.mu.Lock()
-	s.status = st
-	s.mu.Unlock()
-}
-
-func (s *session) getStatus() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.status
-}
-
-// pump sends the log's new records in order, and the queue position while queued. It
-// wakes on events, on pokes from the read loop, and on a timer in case a wake-up
-// signal was lost.
+// pump sends the conversation's new records in order, and the queue position while
+// queued. Events carry what changed, so a wake-up reads nothing unless events were
+// lost; a rare timer reads the log in case a wake-up never came.
 func (s *session) pump(ctx context.Context, sub *handoff.Subscription) {
 	poll := time.NewTicker(s.g.cfg.PollInterval)
 	defer poll.Stop()
-	lastPos, lastETA := -1, int64(-1)
-	queueDirty := true
-	// lastOffer is the leave-a-message offer last sent; offer fires when the queue
-	// timeout will make one.
-	lastOffer := ""
 	offer := time.NewTimer(time.Hour)
 	offer.Stop()
 	defer offer.Stop()
+	s.catchUp(ctx, sub, offer)
 	for {
-		if err := s.flush(ctx); err != nil {
-			if ctx.Err() == nil {
-				s.log.Warn().Err(err).Msg("reading the log")
-			}
-		}
-		if s.handedOff {
-			s.handedOff = false
-			lastPos, lastETA, lastOffer = -1, -1, ""
-			queueDirty = true
-		}
-		if s.getStatus() != handoff.StatusQueued {
-			lastOffer = ""
-		}
-		if s.getStatus() == handoff.StatusQueued && queueDirty {
-			qs, err := s.g.desk.QueueStatus(ctx, s.id)
-			// QueueStatus reads the status and the queue one after the other: a hand-off
-			// or claim in between leaves the conversation out of the queue it counts
-			// (position 0). That is no place to show; the change's events wake us again.
-			known := err == nil && qs.Position >= 1
-			if known && (qs.Position != lastPos || int64(qs.Wait/time.Second) != lastETA) {
-				lastPos, lastETA = qs.Position, int64(qs.Wait/time.Second)
-				if !s.c.enqueue(queueFrame{Type: "queue", Position: qs.Position, ETA: lastETA}) {
-					return
-				}
-			}
-			if known && qs.Offer != "" && qs.Offer != lastOffer {
-				lastOffer = qs.Offer
-				if !s.c.enqueue(leaveOfferFrame{Type: "leave_message", Reason: qs.Offer}) {
-					return
-				}
-			}
-			if known && qs.OfferIn > 0 {
-				offer.Reset(qs.OfferIn)
-			}
-			queueDirty = !known
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.c.done:
 			return
-		case <-s.poke:
 		case <-poll.C:
-			queueDirty = true
+			s.catchUp(ctx, sub, offer)
 		case <-offer.C:
-			queueDirty = true
+			s.tellQueue(ctx, offer)
 		case e, ok := <-sub.C:
 			if !ok {
 				return
 			}
-			if e.Type == handoff.EventQueue || e.Type == handoff.EventResync || e.Type == handoff.EventStatus || sub.Missed() {
-				queueDirty = true
+			if sub.Missed() || e.Type == handoff.EventResync {
+				s.catchUp(ctx, sub, offer)
+				continue
 			}
+			s.hear(ctx, sub, offer, e)
 		}
 	}
 }
 
-// flush sends every record after lastSent.
+// hear handles one event.
+func (s *session) hear(ctx context.Context, sub *handoff.Subscription, offer *time.Timer, e handoff.Event) {
+	switch e.Type {
+	case handoff.EventConversation:
+		if e.Conv != s.id {
+			return
+		}
+		if !s.send(e.Messages) {
+			s.flush(ctx)
+		}
+		if c := e.Conversation; c != nil && c.Rev >= s.conv.Rev {
+			s.follow(ctx, sub, offer, *c)
+		}
+	case handoff.EventQueue:
+		if s.place == nil {
+			if s.conv.Status == handoff.StatusQueued {
+				s.findPlace(ctx, offer) // waiting for its own place to show
+			}
+			return
+		}
+		if e.Left != nil && e.Left.ID == s.id && e.Joined == nil {
+			s.place = nil // it left the queue: its own event tells where to
+			return
+		}
+		changed, ok := s.place.Apply(e)
+		switch {
+		case !ok:
+			s.findPlace(ctx, offer)
+		case changed:
+			s.tellQueue(ctx, offer)
+		}
+	case handoff.EventPresence:
+		if s.place != nil {
+			s.tellQueue(ctx, offer)
+		}
+	}
+}
+
+// catchUp reads what may have been missed: the log, the conversation and its place.
+func (s *session) catchUp(ctx context.Context, sub *handoff.Subscription, offer *time.Timer) {
+	if err := s.flush(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn().Err(err).Msg("reading the log")
+	}
+	c, err := s.g.desk.Conversation(ctx, s.id)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn().Err(err).Msg("reading the conversation")
+		}
+		return
+	}
+	s.place = nil // read again
+	s.follow(ctx, sub, offer, c)
+}
+
+// follow takes in the conversation as it is now: while it waits, the session watches its
+// queue and tells the shopper their place.
+func (s *session) follow(ctx context.Context, sub *handoff.Subscription, offer *time.Timer, c handoff.Conversation) {
+	was := s.conv
+	s.conv = c
+	if c.Status != handoff.StatusQueued {
+		if s.place != nil || was.Status == handoff.StatusQueued {
+			sub.WatchQueue("")
+			offer.Stop()
+		}
+		s.place, s.shown = nil, queueShown{}
+		return
+	}
+	if was.Status != handoff.StatusQueued || was.Group != c.Group || was.Key != c.Key || s.place == nil {
+		// A new wait: tell the place even if it equals an earlier one.
+		sub.WatchQueue(c.Group)
+		s.shown = queueShown{}
+		s.findPlace(ctx, offer)
+	}
+}
+
+// findPlace reads the conversation's place and tells it.
+func (s *session) findPlace(ctx context.Context, offer *time.Timer) {
+	p, err := s.g.desk.Place(ctx, s.conv)
+	if errors.Is(err, handoff.ErrNotQueued) {
+		// Its record says queued, the queue does not show it yet (a change between its
+		// steps): its joining announces itself.
+		s.place = nil
+		return
+	}
+	if err != nil {
+		s.log.Warn().Err(err).Msg("reading the queue")
+		s.place = nil
+		return
+	}
+	s.place = &p
+	s.tellQueue(ctx, offer)
+}
+
+// tellQueue sends the shopper's place, expected wait and leave-a-message offer when
+// they changed.
+func (s *session) tellQueue(ctx context.Context, offer *time.Timer) {
+	if s.place == nil {
+		return
+	}
+	qs, err := s.g.desk.QueueStatus(ctx, s.conv, *s.place)
+	if err != nil {
+		s.log.Warn().Err(err).Msg("reading the queue status")
+		return
+	}
+	eta := int64(qs.Wait / time.Second)
+	if qs.Position != s.shown.pos || eta != s.shown.eta {
+		s.shown.pos, s.shown.eta = qs.Position, eta
+		s.c.enqueue(queueFrame{Type: "queue", Position: qs.Position, ETA: eta})
+	}
+	if qs.Offer != "" && qs.Offer != s.shown.offer {
+		s.shown.offer = qs.Offer
+		s.c.enqueue(leaveOfferFrame{Type: "leave_message", Reason: qs.Offer})
+	}
+	if qs.OfferIn > 0 {
+		offer.Reset(qs.OfferIn)
+	}
+}
+
+// send queues msgs if they follow the last record sent, and reports whether nothing is
+// missing before them.
+func (s *session) send(msgs []handoff.Message) bool {
+	s.order.Lock()
+	defer s.order.Unlock()
+	for _, m := range msgs {
+		switch {
+		case m.Seq <= s.lastSent:
+			continue // sent already
+		case m.Seq != s.lastSent+1:
+			return false
+		}
+		if !s.c.enqueue(toFrame(m)) {
+			return true
+		}
+		s.lastSent = m.Seq
+	}
+	return true
+}
+
+// flush sends every record after lastSent, read from the log.
 func (s *session) flush(ctx context.Context) error {
 	s.order.Lock()
 	defer s.order.Unlock()
@@ -235,13 +324,6 @@ func (s *session) flush(ctx context.Context) error {
 			return err
 		}
 		for _, m := range msgs {
-			switch {
-			case m.Kind == handoff.KindHandoff:
-				s.setStatus(handoff.StatusQueued)
-				s.handedOff = true
-			case m.Kind == handoff.KindStatus && m.Status != "":
-				s.setStatus(m.Status)
-			}
 			if !s.c.enqueue(toFrame(m)) {
 				return errors.New("connection closed")
 			}
@@ -250,13 +332,6 @@ func (s *session) flush(ctx context.Context) error {
 		if len(msgs) < 100 {
 			return nil
 		}
-	}
-}
-
-func (s *session) wake() {
-	select {
-	case s.poke <- struct{}{}:
-	default:
 	}
 }
 
@@ -287,84 +362,69 @@ func (s *session) readLoop(ctx context.Context) {
 			s.c.enqueue(errFrame(codeBadJSON, ""))
 			continue
 		}
-		switch f.Type {
-		case "message":
-			if !lim.allow(time.Now()) {
-				s.c.enqueue(errFrame(codeRateLimited, f.ID))
-				continue
-			}
-			s.onMessage(ctx, f)
-		case "handoff":
-			if !lim.allow(time.Now()) {
-				s.c.enqueue(errFrame(codeRateLimited, f.ID))
-				continue
-			}
-			s.onHandoff(ctx, f)
-		case "leave_message":
-			if !lim.allow(time.Now()) {
-				s.c.enqueue(errFrame(codeRateLimited, f.ID))
-				continue
-			}
-			s.onLeaveMessage(ctx, f)
-		case "ticket_confirm", "ticket_decline":
-			if !lim.allow(time.Now()) {
-				s.c.enqueue(errFrame(codeRateLimited, f.ID))
-				continue
-			}
-			s.onTicketAnswer(ctx, f, f.Type == "ticket_confirm")
-		default:
+		handle, known := map[string]func(context.Context, clientFrame){
+			"message":        s.onMessage,
+			"handoff":        s.onHandoff,
+			"leave_message":  s.onLeaveMessage,
+			"ticket_confirm": func(ctx context.Context, f clientFrame) { s.onTicketAnswer(ctx, f, true) },
+			"ticket_decline": func(ctx context.Context, f clientFrame) { s.onTicketAnswer(ctx, f, false) },
+		}[f.Type]
+		switch {
+		case !known:
 			s.c.enqueue(errFrame(codeUnknownType, f.ID))
+		case !lim.allow(time.Now()):
+			s.c.enqueue(errFrame(codeRateLimited, f.ID))
+		default:
+			handle(ctx, f)
 		}
 	}
 }
 
-// onMessage stores a shopper's message, acknowledges it, and lets the bot answer while
-// the conversation is the bot's.
+// onMessage hands a shopper's message to the desk (handoff.Desk.ShopperSays) and
+// acknowledges it as soon as it is stored.
 func (s *session) onMessage(ctx context.Context, f clientFrame) {
 	text := strings.TrimSpace(f.Text)
 	if !clientIDPattern.MatchString(f.ID) || text == "" || utf8.RuneCountInString(text) > MaxTextRunes || len(f.Article) > 96 {
 		s.c.enqueue(errFrame(codeBadMessage, f.ID))
 		return
 	}
-	conv, err := s.g.desk.Conversation(ctx, s.id)
-	if err != nil {
-		s.fault(err, f.ID)
-		return
-	}
-	if conv.Status == handoff.StatusResolved {
-		// The shopper writes again after the chat was resolved: its agent, the queue or
-		// the bot takes it back (Desk.Reopen), before the message is stored, so that
-		// whoever has it sees the message.
-		if conv.Status, err = s.g.desk.Reopen(ctx, s.id, f.ID); err != nil {
-			s.fault(err, f.ID)
-			return
-		}
-	}
 	s.order.Lock()
-	stored, dup, err := s.g.desk.Append(ctx, s.id, handoff.Message{ID: f.ID, Kind: handoff.KindMessage, From: handoff.FromShopper, Text: text})
+	locked := true
+	unlock := func() {
+		if locked {
+			locked = false
+			s.order.Unlock()
+		}
+	}
+	defer unlock()
+	said, err := s.g.desk.ShopperSays(ctx, s.id, handoff.ShopperMessage{ID: f.ID, Text: text, Article: f.Article},
+		func(m handoff.Message, dup bool) {
+			s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq})
+			unlock()
+			if !dup {
+				s.g.stats.messages.Add(1)
+				s.logDetected(text)
+			}
+		})
+	if err != nil && !locked && said.Message.Seq > 0 {
+		// Stored and acknowledged; what failed was the bot's part.
+		s.log.Error().Err(err).Msg("answering a shopper message")
+		s.c.enqueue(errFrame(codeUnavailable, ""))
+		return
+	}
 	if err != nil {
-		s.order.Unlock()
 		s.fault(err, f.ID)
 		return
 	}
-	s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: stored.Seq})
-	s.order.Unlock()
-	if !dup {
-		s.g.stats.messages.Add(1)
-		s.logDetected(text)
-	}
-	s.wake()
-	if dup {
-		// A resend. The bot answers it again only if its first answer never got stored
-		// (the message is still the last record).
-		if c, err := s.g.desk.Conversation(ctx, s.id); err != nil || c.Seq != stored.Seq || c.Status != handoff.StatusBot {
-			return
+	if d := said.Decision; d != nil {
+		s.g.stats.decided(string(d.Action), string(d.Reason))
+		article := ""
+		if d.Article != nil {
+			article = d.Article.ID
 		}
-	} else if conv.Status != handoff.StatusBot {
-		return // a person has the conversation
+		s.log.Info().Str("action", string(d.Action)).Str("reason", string(d.Reason)).Str("intent", string(d.Intent)).
+			Float64("confidence", d.Confidence).Str("article", article).Msg("bot decided")
 	}
-	s.answer(ctx, f.ID, stored.Text, f.Article, stored.Seq)
-	s.wake()
 }
 
 // fault reports a storage failure for the client message id: the message was not
@@ -380,36 +440,11 @@ func (s *session) onHandoff(ctx context.Context, f clientFrame) {
 	if key == "" || !clientIDPattern.MatchString(key) {
 		key = strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
-	conv, err := s.g.desk.Conversation(ctx, s.id)
-	if err != nil {
+	if err := s.g.desk.AskForPerson(ctx, s.id, key); err != nil {
 		s.fault(err, f.ID)
 		return
 	}
-	switch conv.Status {
-	case handoff.StatusQueued, handoff.StatusActive:
-		s.wake() // already with people; the queue frame is resent on the next wake-up
-		return
-	case handoff.StatusResolved:
-		st, err := s.g.desk.Reopen(ctx, s.id, "h"+key)
-		if err != nil {
-			s.fault(err, f.ID)
-			return
-		}
-		if st != handoff.StatusBot {
-			s.wake() // back with people already
-			return
-		}
-	}
-	req := handoff.HandoffRequest{Key: key, Reason: "requested", Group: handoff.GroupPresale, Intent: conv.Intent, VIP: s.vip()}
-	if conv.Intent == "aftersale" {
-		req.Group = handoff.GroupAftersale
-	}
-	if err := s.g.desk.Handoff(ctx, s.id, req); err != nil && !errors.Is(err, handoff.ErrWrongStatus) {
-		s.fault(err, f.ID)
-		return
-	}
-	s.log.Info().Str("reason", req.Reason).Str("group", req.Group).Msg("handed off")
-	s.wake()
+	s.log.Info().Msg("shopper asked for a person")
 }
 
 // isObject reports whether the JSON text data is an object.

@@ -8,20 +8,20 @@ import (
 )
 
 // onTicketAnswer is the shopper's 确认 or 不接受 on the remedy an agent proposed in a
-// ticket of this conversation (handoff.AnswerTicket). The answer is acknowledged with
+// ticket of this conversation (handoff.Desk.AnswerTicket). The answer is acknowledged with
 // the seq of the record that announces it, which both the shopper and the agent see.
 func (s *session) onTicketAnswer(ctx context.Context, f clientFrame, confirm bool) {
 	if !clientIDPattern.MatchString(f.ID) {
 		s.c.enqueue(errFrame(codeBadMessage, f.ID))
 		return
 	}
-	if s.g.cfg.Tickets == nil || !ticketIDPattern.MatchString(f.Ticket) || f.Rev < 1 {
+	if !ticketIDPattern.MatchString(f.Ticket) || f.Rev < 1 {
 		s.c.enqueue(errFrame(codeBadTicket, f.ID))
 		return
 	}
 	// Held from storing the answer to queueing its ack, like a message (session.order).
 	s.order.Lock()
-	m, err := handoff.AnswerTicket(ctx, s.g.desk, s.g.cfg.Tickets, s.id, f.Ticket, f.Rev, confirm)
+	m, err := s.g.desk.AnswerTicket(ctx, s.id, f.Ticket, f.Rev, confirm)
 	switch {
 	case errors.Is(err, handoff.ErrNotFound):
 		s.c.enqueue(errFrame(codeBadTicket, f.ID))
@@ -35,5 +35,4 @@ func (s *session) onTicketAnswer(ctx context.Context, f clientFrame, confirm boo
 		s.log.Info().Str("ticket", f.Ticket).Bool("confirmed", confirm).Msg("shopper answered a ticket")
 	}
 	s.order.Unlock()
-	s.wake()
 }

@@ -8,8 +8,8 @@ import (
 )
 
 var (
-	tkAgent = handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: handoff.GroupAftersale}
-	tkLead  = handoff.User{Name: "lena", Role: handoff.RoleLead, Group: handoff.GroupAftersale}
+	tkAgent = handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)}
+	tkLead  = handoff.User{Name: "lena", Role: handoff.RoleLead, Group: string(handoff.GroupAftersale)}
 )
 
 // ticketFrame is a client's answer to a ticket's proposal.
@@ -27,7 +27,7 @@ func (e *env) propose(t *testing.T, id string, r handoff.Remedy) handoff.Ticket 
 	if err != nil {
 		t.Fatalf("proposing: %v", err)
 	}
-	if err := handoff.AnnounceTicket(context.Background(), e.desk, tt); err != nil {
+	if err := e.desk.AnnounceTicket(context.Background(), tt); err != nil {
 		t.Fatalf("AnnounceTicket: %v", err)
 	}
 	return tt
@@ -128,7 +128,7 @@ func TestTicketAnswer(t *testing.T) {
 		if got, err = e.tickets.Approve(ctx, tt.ID, "", tkLead); err != nil {
 			t.Fatal(err)
 		}
-		if err := handoff.AnnounceTicket(ctx, e.desk, got); err != nil {
+		if err := e.desk.AnnounceTicket(ctx, got); err != nil {
 			t.Fatal(err)
 		}
 		readUntil(t, sh.c, "the approval", isTicketEvent("approved"))

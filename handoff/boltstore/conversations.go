@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/kefu-im/kefu/handoff"
 	bolt "go.etcd.io/bbolt"
@@ -135,6 +136,11 @@ func (s *Store) Commit(ctx context.Context, ch handoff.Change) (handoff.Committe
 		}
 		if ch.Owner != "" && load(tx, ch.Owner) != ch.Load {
 			return handoff.ErrConflict
+		}
+		if ch.Waited > 0 {
+			if err := addWait(tx, ch.Waited, ch.KeepWaits); err != nil {
+				return err
+			}
 		}
 		next := cur
 		if ch.Next != nil {
@@ -343,4 +349,17 @@ func (s *Store) Loads(ctx context.Context, agents ...string) ([]int, error) {
 		return nil
 	})
 	return out, err
+}
+
+// addWait keeps d among the latest keep waits.
+func addWait(tx *bolt.Tx, d time.Duration, keep int) error {
+	b := tx.Bucket(bWaits)
+	seq, err := nextSeq(b)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(seq, u64(uint64(d.Milliseconds()))); err != nil {
+		return err
+	}
+	return trim(b, keep)
 }

@@ -51,21 +51,6 @@ func (s *Store) Presences(ctx context.Context) ([]handoff.Presence, error) {
 	return out, err
 }
 
-// AddWait implements handoff.Roster.
-func (s *Store) AddWait(ctx context.Context, d time.Duration, keep int) error {
-	return s.update(ctx, func(tx *bolt.Tx, _ func(handoff.Event)) error {
-		b := tx.Bucket(bWaits)
-		seq, err := nextSeq(b)
-		if err != nil {
-			return err
-		}
-		if err := b.Put(seq, u64(uint64(max(d.Milliseconds(), 0)))); err != nil {
-			return err
-		}
-		return trim(b, keep)
-	})
-}
-
 // Waits implements handoff.Roster.
 func (s *Store) Waits(ctx context.Context) ([]time.Duration, error) {
 	var out []time.Duration

@@ -38,13 +38,21 @@ func testRoster(t *testing.T, e Engine) {
 	if ps, _ := e.Roster.Presences(ctx); ps[0].Status != handoff.PresenceOffline {
 		t.Errorf("alice after the swaps: %+v", ps[0])
 	}
+	// A change that ends a wait keeps it.
 	for i := range 12 {
-		if err := e.Roster.AddWait(ctx, time.Duration(i)*time.Second, 10); err != nil {
+		id := fmt.Sprint("w", i)
+		create(t, e, id)
+		enqueue(t, e, id, "presale", t0.UnixMilli(), false)
+		c := get(t, e, id)
+		n := c
+		n.Status, n.Agent = handoff.StatusActive, "alice"
+		if _, err := e.Conversations.Commit(ctx, handoff.Change{Conv: id, Rev: c.Rev, Prev: &c, Next: &n, Owner: "alice", Load: i,
+			Waited: time.Duration(i+1) * time.Second, KeepWaits: 10, Append: []handoff.Message{msg("claim:"+id, "")}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	waits, err := e.Roster.Waits(ctx)
-	if err != nil || len(waits) != 10 || waits[0] != 11*time.Second || waits[9] != 2*time.Second {
+	if err != nil || len(waits) != 10 || waits[0] != 12*time.Second || waits[9] != 3*time.Second {
 		t.Errorf("Waits = %v, %v; want the latest 10, newest first", waits, err)
 	}
 }

@@ -270,7 +270,7 @@ func testLeave(t *testing.T, r *rig) {
 	if err != nil {
 		t.Fatalf("LeaveMessage: %v", err)
 	}
-	if tk.Type != handoff.TicketMessage || tk.Group != string(handoff.GroupAftersale) || !strings.Contains(note.Text, tk.ID) {
+	if tk.Type != handoff.TicketMessage || tk.Group != handoff.GroupAftersale || !strings.Contains(note.Text, tk.ID) {
 		t.Errorf("ticket %+v, note %+v", tk, note)
 	}
 	if got := r.get(t, c.ID); got.Status != handoff.StatusResolved {

@@ -95,6 +95,8 @@ type pending struct {
 	Append []handoff.Message `json:"append"`
 	Owner  string            `json:"owner,omitempty"`
 	Load   int               `json:"load,omitempty"`
+	Waited int64             `json:"waited,omitempty"` // ms
+	Keep   int               `json:"keep,omitempty"`
 }
 
 // moves is how a change moves the routing side, from the records before and after.
@@ -138,7 +140,7 @@ func (s *Store) Commit(ctx context.Context, ch handoff.Change) (handoff.Committe
 	next := *ch.Next
 	next.ID = ch.Conv
 	mv := movesOf(*ch.Prev, next)
-	if !mv.routing() && ch.Owner == "" {
+	if !mv.routing() && ch.Owner == "" && ch.Waited <= 0 {
 		return s.write(ctx, ch.Conv, ch.Rev, &next, ch.Append)
 	}
 	p, err := newPending(ch, next)
@@ -178,7 +180,8 @@ func newPending(ch handoff.Change, next handoff.Conversation) (pending, error) {
 	if err != nil {
 		return pending{}, err
 	}
-	return pending{ID: hex.EncodeToString(b), Conv: ch.Conv, Rev: ch.Rev, Prev: prev, Next: nb, Append: ch.Append, Owner: ch.Owner, Load: ch.Load}, nil
+	return pending{ID: hex.EncodeToString(b), Conv: ch.Conv, Rev: ch.Rev, Prev: prev, Next: nb, Append: ch.Append, Owner: ch.Owner, Load: ch.Load,
+		Waited: ch.Waited.Milliseconds(), Keep: ch.KeepWaits}, nil
 }
 
 // reserve runs the first step of a change that moves the routing side.
@@ -197,10 +200,10 @@ func (s *Store) reserve(ctx context.Context, p pending, mv moves) (int, error) {
 		s.keyOr(mv.unown, func() string { return s.ownedKey(mv.oldOwner) }),
 		s.keyOr(mv.own, func() string { return s.ownedKey(mv.newOwner) }),
 		s.keyOr(p.Owner != "", func() string { return s.ownedKey(p.Owner) }),
-		s.q("ver"),
+		s.q("ver"), s.q("waits"),
 	}
 	args := []any{p.Conv, p.Rev, p.ID, blob, ms(s.now()), load, flag(mv.leave), string(mv.from),
-		queueEvent(mv.from, mv.left, false), s.channel(), flag(mv.unown), flag(mv.own)}
+		queueEvent(mv.from, mv.left, false), s.channel(), flag(mv.unown), flag(mv.own), p.Waited, p.Keep}
 	code, err := reserveScript.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("routing %q: %w", p.Conv, err)

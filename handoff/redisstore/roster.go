@@ -51,17 +51,6 @@ func (s *Store) Presences(ctx context.Context) ([]handoff.Presence, error) {
 	return out, nil
 }
 
-// AddWait implements handoff.Roster.
-func (s *Store) AddWait(ctx context.Context, d time.Duration, keep int) error {
-	pipe := s.rdb.TxPipeline()
-	pipe.LPush(ctx, s.q("waits"), max(d.Milliseconds(), 0))
-	pipe.LTrim(ctx, s.q("waits"), 0, int64(keep)-1)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("recording a wait: %w", err)
-	}
-	return nil
-}
-
 // Waits implements handoff.Roster.
 func (s *Store) Waits(ctx context.Context) ([]time.Duration, error) {
 	vals, err := s.rdb.LRange(ctx, s.q("waits"), 0, -1).Result()

@@ -81,7 +81,7 @@ return out
 //	ver        hash  group → the version of its queue
 //	owned:A    set   agent A's conversations; its size is A's load
 //	agents     hash  agent → presence
-//	waits      list  recent waits (ms), newest first
+//	waits      list  recent waits (ms), newest first, pushed by the changes that end them
 
 // reserveScript begins a change that moves the routing side: it checks that the
 // conversation's revision is the one read and that the new owner's load is the one
@@ -89,11 +89,11 @@ return out
 // records the change as pending until finishScript.
 //
 // KEYS[1] rev, [2] pending, [3] pendingat, [4] the queue it leaves, [5] the owner set it
-// leaves, [6] the owner set it joins, [7] the owner set whose load is checked, [8] ver.
-// ARGV[1] conversation, [2] revision read, [3] change id, [4] change, [5] time (ms),
-// [6] load read ('-1': none), [7] '1' to leave the queue, [8] its group, [9] the left
-// event without its version, [10] channel, [11] '1' to leave the owner, [12] '1' to
-// join the owner.
+// leaves, [6] the owner set it joins, [7] the owner set whose load is checked, [8] ver,
+// [9] waits. ARGV[1] conversation, [2] revision read, [3] change id, [4] change, [5]
+// time (ms), [6] load read ('-1': none), [7] '1' to leave the queue, [8] its group, [9]
+// the left event without its version, [10] channel, [11] '1' to leave the owner, [12]
+// '1' to join the owner, [13] the wait to keep (ms, '0': none), [14] how many to keep.
 //
 // Returns 0 when reserved, 1 when this change is pending already (a retried call), -1
 // when the revision or the load moved, -2 when another change is pending.
@@ -107,6 +107,10 @@ end
 local rev = tonumber(redis.call('HGET', KEYS[1], conv) or '1')
 if rev ~= tonumber(ARGV[2]) then return -1 end
 if ARGV[6] ~= '-1' and redis.call('SCARD', KEYS[7]) ~= tonumber(ARGV[6]) then return -1 end
+if ARGV[13] ~= '0' then
+  redis.call('LPUSH', KEYS[9], ARGV[13])
+  redis.call('LTRIM', KEYS[9], 0, tonumber(ARGV[14]) - 1)
+end
 if ARGV[7] == '1' and redis.call('ZREM', KEYS[4], conv) == 1 then
   local v = redis.call('HINCRBY', KEYS[8], ARGV[8], 1)
   redis.call('PUBLISH', ARGV[10], ARGV[9] .. v .. '}')
