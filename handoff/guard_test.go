@@ -1,5 +1,3 @@
-//go:build legacyconsole
-
 package handoff
 
 import (
