@@ -74,11 +74,12 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 }
 
 // Subscription receives events: those of one conversation, and of a queue while it
-// watches one (WatchQueue), or all of them. C is closed by Close.
+// watches one (WatchQueue), or all of them. C is closed by Close. An event is shared by
+// every subscriber it goes to: read it, never change it.
 type Subscription struct {
-	C <-chan Event
+	C <-chan *Event
 
-	c      chan Event
+	c      chan *Event
 	conv   string
 	hub    *hub
 	missed atomic.Bool
@@ -96,9 +97,14 @@ func (s *Subscription) WatchQueue(group Group) { s.hub.watch(s, group) }
 // Close ends the subscription.
 func (s *Subscription) Close() { s.hub.unsubscribe(s) }
 
-// subscriptionBuffer bounds each subscriber's backlog; past it events are dropped and
-// the subscriber told through Missed.
-const subscriptionBuffer = 64
+// Each subscriber's backlog is bounded; past it events are dropped and the subscriber
+// told through Missed. A conversation's subscriber (a shopper's socket) drains its few
+// events as they come; a subscriber of all events (an agent's console) sees every
+// conversation's and gets more room.
+const (
+	convBuffer = 16
+	allBuffer  = 256
+)
 
 // hub fans events out to this node's subscribers, indexed so that an event reaches only
 // those it concerns. It never blocks on a slow subscriber.
@@ -118,7 +124,11 @@ func newHub() *hub {
 }
 
 func (h *hub) subscribe(conv string) *Subscription {
-	c := make(chan Event, subscriptionBuffer)
+	size := convBuffer
+	if conv == "" {
+		size = allBuffer
+	}
+	c := make(chan *Event, size)
 	s := &Subscription{C: c, c: c, conv: conv, hub: h}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -175,7 +185,8 @@ func (h *hub) unsubscribe(s *Subscription) {
 // deliver hands e to the subscribers it concerns: a conversation's events to that
 // conversation's, a queue's and its group's presence to those watching the queue, and
 // every event to those of all. A resync goes to everyone.
-func (h *hub) deliver(e Event) {
+func (h *hub) deliver(ev Event) {
+	e := &ev
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	send := func(s *Subscription) {

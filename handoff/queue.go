@@ -47,7 +47,7 @@ func (d *Desk) Place(ctx context.Context, c Conversation) (Place, error) {
 // Apply moves p by the queue event e. ok is false when e cannot be applied because
 // events of the queue were missed, or p's own place moved: read the place again.
 // changed reports whether Pos changed.
-func (p *Place) Apply(e Event) (changed, ok bool) {
+func (p *Place) Apply(e *Event) (changed, ok bool) {
 	if e.Type != EventQueue || e.Group != p.Group || e.Ver <= p.Ver {
 		return false, true // another queue's, or counted in already
 	}

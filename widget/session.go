@@ -177,7 +177,7 @@ func (s *session) pump(ctx context.Context, sub *handoff.Subscription) {
 }
 
 // hear handles one event.
-func (s *session) hear(ctx context.Context, sub *handoff.Subscription, offer *time.Timer, e handoff.Event) {
+func (s *session) hear(ctx context.Context, sub *handoff.Subscription, offer *time.Timer, e *handoff.Event) {
 	switch e.Type {
 	case handoff.EventConversation:
 		if e.Conv != s.id {
