@@ -8,16 +8,21 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// conn is one shopper websocket: a read side used by one goroutine, and a write loop
-// fed by a bounded queue. A client too slow to drain the queue is disconnected instead
-// of being buffered without limit.
+// conn is one shopper websocket: a read side used by one goroutine, and a write loop fed
+// by a queue that grows as frames come and is let go once written, so that an idle
+// socket holds none. A client too slow to drain the queue is disconnected instead of
+// being buffered without limit.
 type conn struct {
-	ws        *websocket.Conn
-	send      chan []byte
-	closing   chan closeMsg
-	done      chan struct{}
+	ws   *websocket.Conn
+	cfg  Config
+	wake chan struct{} // one slot: frames or a close wait
+	done chan struct{}
+
+	mu      sync.Mutex // guards queue and closing
+	queue   [][]byte
+	closing *closeMsg
+
 	closeOnce sync.Once
-	cfg       Config
 }
 
 type closeMsg struct {
@@ -27,12 +32,13 @@ type closeMsg struct {
 
 func newConn(ws *websocket.Conn, cfg Config) *conn {
 	ws.SetReadLimit(MaxFrameBytes)
-	return &conn{
-		ws:      ws,
-		send:    make(chan []byte, cfg.SendQueue),
-		closing: make(chan closeMsg, 1),
-		done:    make(chan struct{}),
-		cfg:     cfg,
+	return &conn{ws: ws, cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (c *conn) notify() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -48,27 +54,38 @@ func (c *conn) enqueue(v any) bool {
 		return false
 	default:
 	}
-	select {
-	case c.send <- b:
-		return true
-	default:
+	c.mu.Lock()
+	if c.closing != nil {
+		c.mu.Unlock()
+		return false
+	}
+	if len(c.queue) >= c.cfg.SendQueue {
+		c.mu.Unlock()
 		c.shutdown(closeMsg{websocket.ClosePolicyViolation, "slow consumer"})
 		return false
 	}
+	c.queue = append(c.queue, b)
+	c.mu.Unlock()
+	c.notify()
+	return true
 }
 
 // shutdown asks the write loop to send a close frame after the queued frames and stop.
 func (c *conn) shutdown(m closeMsg) {
-	select {
-	case c.closing <- m:
-	default:
+	c.mu.Lock()
+	if c.closing == nil {
+		c.closing = &m
 	}
+	c.mu.Unlock()
+	c.notify()
 }
 
 // stop ends the write loop at once; the loop closes the socket.
 func (c *conn) stop() { c.closeOnce.Do(func() { close(c.done) }) }
 
-// writeLoop writes queued frames and pings until stop or shutdown, then closes the socket.
+// writeLoop writes queued frames and pings until stop or shutdown, then closes the
+// socket. It has a goroutine of its own, so that a client that stops reading holds up
+// only its own writes: frames queued meanwhile count against the slow-consumer limit.
 func (c *conn) writeLoop() {
 	ping := time.NewTicker(c.cfg.PingInterval)
 	defer func() {
@@ -76,35 +93,38 @@ func (c *conn) writeLoop() {
 		c.stop()
 		c.ws.Close()
 	}()
-	write := func(b []byte) bool {
-		c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-		return c.ws.WriteMessage(websocket.TextMessage, b) == nil
-	}
 	for {
 		select {
 		case <-c.done:
 			return
-		case b := <-c.send:
-			if !write(b) {
+		case <-c.wake:
+			if !c.writeQueued() {
 				return
 			}
-		case m := <-c.closing:
-			for drained := false; !drained; {
-				select {
-				case b := <-c.send:
-					if !write(b) {
-						return
-					}
-				default:
-					drained = true
-				}
-			}
-			c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(m.code, m.reason), time.Now().Add(c.cfg.WriteWait))
-			return
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteWait)); err != nil {
 				return
 			}
 		}
 	}
+}
+
+// writeQueued writes the queued frames, and the close frame when one was asked for. It
+// reports false when the socket is done: the close was sent or a write failed.
+func (c *conn) writeQueued() bool {
+	c.mu.Lock()
+	frames, closing := c.queue, c.closing
+	c.queue = nil
+	c.mu.Unlock()
+	for _, b := range frames {
+		c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
+		if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
+			return false
+		}
+	}
+	if closing != nil {
+		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closing.code, closing.reason), time.Now().Add(c.cfg.WriteWait))
+		return false
+	}
+	return true
 }

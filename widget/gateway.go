@@ -113,8 +113,10 @@ func New(cfg Config) (*Gateway, error) {
 		}
 	}
 	g.upgrader = websocket.Upgrader{
-		ReadBufferSize:    4096,
-		WriteBufferSize:   4096,
+		// Zero sizes reuse the buffers of the HTTP server's hijacked connection instead
+		// of keeping a second pair for every socket.
+		ReadBufferSize:    0,
+		WriteBufferSize:   0,
 		EnableCompression: false,
 		// The origin is checked before the upgrade, in ServeHTTP.
 		CheckOrigin: func(*http.Request) bool { return true },

@@ -144,8 +144,8 @@ func (s *session) open(ctx context.Context, q url.Values, sh *handoff.Shopper) (
 }
 
 // pump sends the conversation's new records in order, and the queue position while
-// queued. Events carry what changed, so a wake-up reads nothing unless events were
-// lost; a rare timer reads the log in case a wake-up never came.
+// queued. Events carry what changed, so a wake-up reads nothing unless events were lost;
+// a rare timer reads the log in case a wake-up never came.
 func (s *session) pump(ctx context.Context, sub *handoff.Subscription) {
 	poll := time.NewTicker(s.g.cfg.PollInterval)
 	defer poll.Stop()
