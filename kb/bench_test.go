@@ -10,7 +10,7 @@ import (
 	"github.com/kefu-im/kefu/kb/kbtest"
 )
 
-// benchArticles is the size of the knowledge base of the latency target.
+// benchArticles is the size of the knowledge base of the latency target.
 const benchArticles = 10_000
 
 // generateArticles returns n articles generated from the bundled ones.
