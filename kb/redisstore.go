@@ -133,12 +133,6 @@ func (s *RedisStore) save(ctx context.Context, mode string, v Version, token str
 	return code, nil
 }
 
-// stamp sets the store's fields of e for version n saved by by at now.
-func stamp(e Entry, n int, by string, now time.Time) Entry {
-	e.Version, e.UpdatedBy, e.UpdatedAt = n, by, now
-	return e
-}
-
 // Create implements Store.
 func (s *RedisStore) Create(ctx context.Context, e Entry, by, action string) (Entry, error) {
 	for range staleRetries {
