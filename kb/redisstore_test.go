@@ -78,16 +78,16 @@ func TestRedisStoreRetriedSave(t *testing.T) {
 	e.CreatedAt = e.UpdatedAt
 	v := Version{Entry: e, Action: ActionCreate}
 	for i := range 2 {
-		if code, err := s.save(ctx, "create", v, "token-1"); err != nil || code != saveOK {
+		if code, err := s.save(ctx, v, "token-1"); err != nil || code != saveOK {
 			t.Fatalf("save #%d = %d, %v; want saved", i+1, code, err)
 		}
 	}
-	if code, err := s.save(ctx, "create", v, "token-2"); err != nil || code != saveExists {
-		t.Errorf("save by another call = %d, %v; want exists", code, err)
+	if code, err := s.save(ctx, v, "token-2"); err != nil || code != saveStale {
+		t.Errorf("save by another call = %d, %v; want stale", code, err)
 	}
 	e2 := stamp(e, 2, "y", time.Now().UTC())
 	for i := range 2 {
-		if code, err := s.save(ctx, "update", Version{Entry: e2, Action: ActionUpdate}, "token-3"); err != nil || code != saveOK {
+		if code, err := s.save(ctx, Version{Entry: e2, Action: ActionUpdate}, "token-3"); err != nil || code != saveOK {
 			t.Fatalf("update #%d = %d, %v; want saved", i+1, code, err)
 		}
 	}
