@@ -24,7 +24,7 @@ type limits struct {
 // engine is one Store implementation. start prepares what its stores share (a Redis
 // server) for the test t and returns the maker of fresh, empty stores, and restart,
 // which restarts the engine of a store (Redis, or the database closed and opened again)
-// and returns the store on what it kept; nil for an engine that keeps nothing.
+// and returns the store on what it kept.
 type engine struct {
 	name  string
 	start func(t *testing.T) (fresh func(t *testing.T, l limits) Store, restart func(t *testing.T, s Store) Store)
@@ -32,18 +32,6 @@ type engine struct {
 
 func engines() []engine {
 	return []engine{
-		{"memory", func(*testing.T) (func(*testing.T, limits) Store, func(*testing.T, Store) Store) {
-			return func(t *testing.T, l limits) Store {
-				s := NewMemoryStore(newClock().Now)
-				if l.feedLen > 0 {
-					s.feedLen = l.feedLen
-				}
-				if l.maxUnanswered > 0 {
-					s.maxUnanswered = l.maxUnanswered
-				}
-				return s
-			}, nil
-		}},
 		{"bolt", func(*testing.T) (func(*testing.T, limits) Store, func(*testing.T, Store) Store) {
 			return func(t *testing.T, l limits) Store {
 				return newBoltTestStore(t, bolttest.Open(t), l)
@@ -88,9 +76,7 @@ func TestStore(t *testing.T) {
 			t.Run("seed", func(t *testing.T) { testSeed(t, fresh(t)) })
 			t.Run("unanswered", func(t *testing.T) { testUnanswered(t, fresh(t)) })
 			t.Run("unanswered trim", func(t *testing.T) { testUnansweredTrim(t, newStore(t, limits{maxUnanswered: 3})) })
-			if restart != nil {
-				t.Run("restart", func(t *testing.T) { testRestart(t, fresh(t), restart) })
-			}
+			t.Run("restart", func(t *testing.T) { testRestart(t, fresh(t), restart) })
 		})
 	}
 }

@@ -13,10 +13,21 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
 	"github.com/rs/zerolog"
 )
+
+// newStore returns an empty article store in a database of its own.
+func newStore(t *testing.T) *kb.BoltStore {
+	t.Helper()
+	s, err := kb.NewBoltStore(kb.BoltConfig{DB: bolttest.Open(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // tokens is the Authenticator of the tests: a token per user.
 type tokens map[string]knowledge.User
@@ -32,10 +43,10 @@ var users = tokens{
 	"agent": {Name: "bob", Role: knowledge.RoleAgent},
 }
 
-// env is a Service on a memory store with its API served, following its feed.
+// env is a Service on an embedded store with its API served, following its feed.
 type env struct {
 	t     *testing.T
-	store *kb.MemoryStore
+	store *kb.BoltStore
 	index *kb.Index
 	svc   *knowledge.Service
 	srv   *httptest.Server
@@ -45,9 +56,9 @@ func newEnv(t *testing.T, seed []kb.Article) *env { t.Helper(); return newEnvWit
 
 // newEnvWith is newEnv with the Service's store wrapped by wrap, when it is not nil: a
 // store that fails on cue.
-func newEnvWith(t *testing.T, seed []kb.Article, wrap func(*kb.MemoryStore) kb.Store) *env {
+func newEnvWith(t *testing.T, seed []kb.Article, wrap func(*kb.BoltStore) kb.Store) *env {
 	t.Helper()
-	store := kb.NewMemoryStore(nil)
+	store := newStore(t)
 	var svcStore kb.Store = store
 	if wrap != nil {
 		svcStore = wrap(store)
@@ -486,7 +497,7 @@ func TestUnanswered(t *testing.T) {
 // TestFeedGapRebuilds checks that a follower whose position the feed no longer holds
 // rebuilds its index instead of serving a stale one.
 func TestFeedGapRebuilds(t *testing.T) {
-	store := kb.NewMemoryStore(nil)
+	store := newStore(t)
 	idx, err := kb.New(kb.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -527,12 +538,12 @@ func TestFeedGapRebuilds(t *testing.T) {
 }
 
 // gapStore is a store whose feed has lost every position but the newest.
-type gapStore struct{ *kb.MemoryStore }
+type gapStore struct{ *kb.BoltStore }
 
 func (g gapStore) Changes(ctx context.Context, cursor string, wait time.Duration) ([]kb.Change, string, error) {
 	head, _ := g.Head(ctx)
 	if cursor != head {
 		return nil, cursor, kb.ErrFeedGap
 	}
-	return g.MemoryStore.Changes(ctx, cursor, wait)
+	return g.BoltStore.Changes(ctx, cursor, wait)
 }
