@@ -258,6 +258,25 @@ func (x *Index) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
+// load makes the index hold exactly arts.
+func (x *Index) load(ctx context.Context, arts []Article) error {
+	if err := x.Put(ctx, arts...); err != nil {
+		return fmt.Errorf("indexing articles: %w", err)
+	}
+	keep := make(map[string]bool, len(arts))
+	for _, a := range arts {
+		keep[a.ID] = true
+	}
+	for _, a := range x.Articles() {
+		if !keep[a.ID] {
+			if err := x.Delete(ctx, a.ID); err != nil && !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("removing article %q from the index: %w", a.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
 // Article returns the article with the given id, or ErrNotFound.
 func (x *Index) Article(id string) (Article, error) {
 	x.mu.RLock()

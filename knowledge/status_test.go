@@ -60,14 +60,14 @@ func TestStaleIndexIsReported(t *testing.T) {
 		return fs
 	})
 	st := e.waitStatus("ready", func(s editorStatus) bool { return s.Ready })
-	if st.Stale || st.Articles != len(transferSeed) || !e.svc.Ready() || e.svc.Stale() {
-		t.Fatalf("status before the outage = %+v (Ready %v, Stale %v)", st, e.svc.Ready(), e.svc.Stale())
+	if st.Stale || st.Articles != len(transferSeed) || !e.svc.Follower().Ready() || e.svc.Follower().Stale() {
+		t.Fatalf("status before the outage = %+v (Ready %v, Stale %v)", st, e.svc.Follower().Ready(), e.svc.Follower().Stale())
 	}
 
 	fs.down.Store(true)
 	e.waitStatus("stale", func(s editorStatus) bool { return s.Stale && !s.Ready })
-	if e.svc.Ready() || !e.svc.Stale() {
-		t.Fatalf("Ready %v, Stale %v during the outage", e.svc.Ready(), e.svc.Stale())
+	if e.svc.Follower().Ready() || !e.svc.Follower().Stale() {
+		t.Fatalf("Ready %v, Stale %v during the outage", e.svc.Follower().Ready(), e.svc.Follower().Stale())
 	}
 	// Saved while the feed is down: the index cannot know yet.
 	if code := e.call("ed", "POST", "/api/articles", map[string]any{"id": "meanwhile", "title": "停机期间发布", "category": "policy", "answer": "回答", "status": "published"}, nil); code != 201 {

@@ -20,7 +20,7 @@ func TestImports(t *testing.T) {
 		"handoff":           {},
 		"handoff/redistest": {},
 		"widget":            {"bot", "handoff", "kb"},
-		"knowledge":         {"kb", "bot"},
+		"knowledge":         {"kb", "kb/kbtest", "bot"},
 	}
 	// testHelpers may be imported by the tests of any package: they import no package
 	// of the project (checked below), so they bring no dependency in.

@@ -1,6 +1,6 @@
-// Package kbtest gives the tests of kb and bot the bundled articles, and large
-// knowledge bases generated from them for the benchmarks: the latency target is set at
-// 10,000 articles.
+// Package kbtest helps the tests of kb and of the packages that use it: an empty
+// article store, the bundled articles, and large knowledge bases generated from them
+// for the benchmarks (the latency target is set at 10,000 articles).
 //
 // The bundled articles are read from the files of knowledge/articles in the source tree,
 // not through package knowledge, which embeds them: kb and bot import no package that
@@ -13,9 +13,22 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"testing"
 
+	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
 	"github.com/kefu-im/kefu/kb"
 )
+
+// Store returns an empty article store in a throwaway embedded database, closed when
+// the test ends.
+func Store(t testing.TB) *kb.BoltStore {
+	t.Helper()
+	s, err := kb.NewBoltStore(kb.BoltConfig{DB: bolttest.Open(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // Bundled returns the articles that ship with Kefu, read from knowledge/articles.
 func Bundled() ([]kb.Article, error) {
