@@ -109,13 +109,14 @@ func (f *Follower) Sync(ctx context.Context) error {
 			arts = append(arts, e.Article)
 		}
 	}
-	if err := f.index.load(ctx, arts); err != nil {
+	reused, err := f.index.load(ctx, arts, head)
+	if err != nil {
 		return err
 	}
 	f.cursor = head
 	f.observe(true, entries, nil)
 	f.readyOnce.Do(func() { close(f.ready) })
-	f.log.Info().Int("articles", len(arts)).Dur("took", time.Since(start)).Msg("index built from the article store")
+	f.log.Info().Int("articles", len(arts)).Bool("reused", reused).Dur("took", time.Since(start)).Msg("index built from the article store")
 	return nil
 }
 
@@ -153,13 +154,8 @@ func (f *Follower) apply(ctx context.Context, cursor, next string, changes []Cha
 		}
 		entries = append(entries, e)
 	}
-	if err := f.index.Put(ctx, put...); err != nil {
+	if err := f.index.apply(ctx, put, del, next); err != nil {
 		return fmt.Errorf("indexing changed articles: %w", err)
-	}
-	for _, id := range del {
-		if err := f.index.Delete(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("removing article %q from the index: %w", id, err)
-		}
 	}
 	f.cursor = next
 	f.observe(false, entries, deleted)
