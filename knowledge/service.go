@@ -124,7 +124,7 @@ func New(cfg Config) (*Service, error) {
 }
 
 // Follower returns the follower that keeps the index equal to the store's published
-// articles: whether it is ready, or stale, is the node's.
+// articles; the server asks it whether the index is ready, or stale.
 func (s *Service) Follower() *kb.Follower { return s.follower }
 
 // Start imports the seed articles not imported before and builds the index from the
