@@ -22,7 +22,7 @@ type BoltConfig struct {
 	DB *bolt.DB
 	// Now is the clock that stamps saves and questions; nil means time.Now.
 	Now func() time.Time
-	// Logger receives what the store does not return to a caller.
+	// Logger receives the store's logs (what it found when opened, at debug level).
 	Logger zerolog.Logger
 	// FeedLen is how many changes the feed keeps; 0 means 100000.
 	FeedLen int
@@ -37,7 +37,6 @@ type BoltConfig struct {
 type BoltStore struct {
 	db      *bolt.DB
 	now     func() time.Time
-	log     zerolog.Logger
 	feedLen int
 
 	// maxUnanswered is MaxUnanswered; tests lower it.
@@ -84,19 +83,23 @@ func NewBoltStore(cfg BoltConfig) (*BoltStore, error) {
 	if cfg.FeedLen == 0 {
 		cfg.FeedLen = defaultFeedLen
 	}
+	var articles int
+	var head uint64
 	err := cfg.DB.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketArticles, bucketVersions, bucketFeed, bucketSeeded, bucketUnanswered, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("creating bucket %s: %w", name, err)
 			}
 		}
+		articles, head = tx.Bucket(bucketArticles).Stats().KeyN, tx.Bucket(bucketFeed).Sequence()
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kb: opening the article store: %w", err)
 	}
+	cfg.Logger.Debug().Str("path", cfg.DB.Path()).Int("articles", articles).Uint64("feed_head", head).Msg("article store opened")
 	return &BoltStore{
-		db: cfg.DB, now: cfg.Now, log: cfg.Logger, feedLen: cfg.FeedLen,
+		db: cfg.DB, now: cfg.Now, feedLen: cfg.FeedLen,
 		maxUnanswered: MaxUnanswered, wake: make(chan struct{}),
 	}, nil
 }
