@@ -34,6 +34,8 @@ run:
 bench:
 	@echo '== kb: index build and search, 10,000 articles'
 	$(GO) test -run='^$$' -benchmem -bench='^Benchmark(IndexBuild|Search)10k$$' -benchtime=10s ./kb
+	@echo '== kb: a start with the index on disk, built anew or reused (bundled and 10,000 articles)'
+	$(GO) test -run='^$$' -bench='^BenchmarkStart$$' -benchtime=1x ./kb
 	@echo '== bot: Decide, bundled articles'
 	$(GO) test -run='^$$' -benchmem -bench='^BenchmarkDecideBundled$$' -benchtime=2000x ./bot
 	@echo '== bot: Decide, 10,000 articles'

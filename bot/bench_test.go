@@ -10,10 +10,9 @@ import (
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/kb/kbtest"
-	"github.com/kefu-im/kefu/knowledge"
 )
 
-// benchArticles is the size of the knowledge base of the latency target: p99 of
+// benchArticles is the size of the knowledge base of the latency target: p99 of
 // Decide under 2 ms with 10,000 articles.
 const benchArticles = 10_000
 
@@ -116,9 +115,9 @@ func buildIndex(b *testing.B, arts []kb.Article) *kb.Index {
 // It comes before BenchmarkDecide10k, whose index stays in the heap once built and would
 // slow every later benchmark of the process through the garbage collector.
 func BenchmarkDecideBundled(b *testing.B) {
-	bundled, err := knowledge.Bundled()
+	bundled, err := kbtest.Bundled()
 	if err != nil {
-		b.Fatalf("knowledge.Bundled: %v", err)
+		b.Fatalf("kbtest.Bundled: %v", err)
 	}
 	x := buildIndex(b, bundled)
 	defer x.Close()

@@ -12,7 +12,7 @@ import (
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
-	"github.com/kefu-im/kefu/knowledge"
+	"github.com/kefu-im/kefu/kb/kbtest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/dialogs.golden")
@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite testdata/dialogs.golden")
 // bundled knowledge, carrying each turn into the next as the widget does, and compares
 // what the bot did with testdata/dialogs.golden.
 func TestDialogs(t *testing.T) {
-	arts, err := knowledge.Bundled()
+	arts, err := kbtest.Bundled()
 	if err != nil {
 		t.Fatal(err)
 	}

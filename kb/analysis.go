@@ -29,13 +29,16 @@ func init() {
 	})
 }
 
-// colloquial rewrites chat spellings to the standard words before analysis, so that
-// 「咋退」 and 「怎么退」 share their terms. Only whole, unambiguous forms are listed.
-var colloquial = strings.NewReplacer(
+// colloquialPairs are chat spellings and the standard words colloquial rewrites them to
+// before analysis, so that 「咋退」 and 「怎么退」 share their terms. Only whole,
+// unambiguous forms are listed.
+var colloquialPairs = []string{
 	"肿么", "怎么", "咋样", "怎样", "咋", "怎么", "啥时候", "什么时候", "啥", "什么", "神马", "什么",
 	"木有", "没有", "莫有", "没有", "米有", "没有", "木事", "没事", "俺", "我", "偶们", "我们",
 	"滴", "的", "嘛时候", "什么时候", "多久能", "多久",
-)
+}
+
+var colloquial = strings.NewReplacer(colloquialPairs...)
 
 // colloquialFilter applies colloquial.
 type colloquialFilter struct{}

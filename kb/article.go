@@ -3,7 +3,10 @@ package kb
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
+	"path"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -102,4 +105,35 @@ func ParseMarkdown(name string, data []byte) (Article, error) {
 		return Article{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return a, nil
+}
+
+// ReadMarkdownFS reads every *.md article at the top of fsys, sorted by file name, but
+// README.md. Duplicate ids are an error wrapping ErrInvalid that names both files.
+func ReadMarkdownFS(fsys fs.FS) ([]Article, error) {
+	names, err := fs.Glob(fsys, "*.md")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	seen := make(map[string]string)
+	var out []Article
+	for _, name := range names {
+		if strings.EqualFold(path.Base(name), "README.md") {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		a, err := ParseMarkdown(name, b)
+		if err != nil {
+			return nil, err
+		}
+		if prev, ok := seen[a.ID]; ok {
+			return nil, fmt.Errorf("%w: %s and %s share the id %q", ErrInvalid, prev, name, a.ID)
+		}
+		seen[a.ID] = name
+		out = append(out, a)
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/kefu-im/kefu/kb"
 )
@@ -119,5 +120,39 @@ func TestParseMarkdownAnswerAtLimit(t *testing.T) {
 	}
 	if len(a.Answer) != kb.MaxAnswerBytes {
 		t.Errorf("len(Answer) = %d, want %d", len(a.Answer), kb.MaxAnswerBytes)
+	}
+}
+
+func TestReadMarkdownFS(t *testing.T) {
+	article := func(id string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("---\nid: " + id + "\ntitle: " + id + "\ncategory: presale\n---\nanswer\n")}
+	}
+	arts, err := kb.ReadMarkdownFS(fstest.MapFS{
+		"b.md":         article("beta"),
+		"a.md":         article("alpha"),
+		"README.md":    {Data: []byte("# not an article\n")},
+		"notes.txt":    {Data: []byte("not an article")},
+		"sub/c.md":     article("gamma"),
+		"sub/README":   {Data: []byte("x")},
+		"z-broken.txt": {Data: []byte("---\n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range arts {
+		got = append(got, a.ID)
+	}
+	if strings.Join(got, ",") != "alpha,beta" {
+		t.Errorf("ReadMarkdownFS = %v, want [alpha beta]: the top's *.md files in name order, README.md left out", got)
+	}
+
+	_, err = kb.ReadMarkdownFS(fstest.MapFS{"one.md": article("same"), "two.md": article("same")})
+	if !errors.Is(err, kb.ErrInvalid) || !strings.Contains(err.Error(), "one.md") || !strings.Contains(err.Error(), "two.md") {
+		t.Errorf("ReadMarkdownFS of a duplicate id: %v, want ErrInvalid naming both files", err)
+	}
+	_, err = kb.ReadMarkdownFS(fstest.MapFS{"ok.md": article("ok"), "broken.md": {Data: []byte("no front matter\n")}})
+	if !errors.Is(err, kb.ErrInvalid) || !strings.Contains(err.Error(), "broken.md") {
+		t.Errorf("ReadMarkdownFS of a broken article: %v, want ErrInvalid naming broken.md", err)
 	}
 }

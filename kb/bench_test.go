@@ -2,6 +2,8 @@ package kb_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -10,7 +12,7 @@ import (
 	"github.com/kefu-im/kefu/kb/kbtest"
 )
 
-// benchArticles is the size of the knowledge base of the latency target.
+// benchArticles is the size of the knowledge base of the latency target.
 const benchArticles = 10_000
 
 // generateArticles returns n articles generated from the bundled ones.
@@ -126,5 +128,65 @@ func BenchmarkSearch10k(b *testing.B) {
 		if _, err := x.Search(ctx, benchQueries[i%len(benchQueries)], 5); err != nil {
 			b.Fatalf("Search: %v", err)
 		}
+	}
+}
+
+// BenchmarkStart times what a node does at start with its index on disk, for the
+// bundled articles and for benchArticles generated ones: opening the index and the
+// Follower's Sync, which builds the index anew ("build": the articles changed, or the
+// first start) or reuses the documents on disk and builds only the memory ("reused").
+// The store is an embedded one holding the articles, published.
+func BenchmarkStart(b *testing.B) {
+	bundled, err := kbtest.Bundled()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, set := range []struct {
+		name string
+		arts []kb.Article
+	}{{"bundled", bundled}, {"10k", generateArticles(b, benchArticles)}} {
+		store := kbtest.Store(b)
+		es := make([]kb.Entry, len(set.arts))
+		for i, a := range set.arts {
+			es[i] = kb.Entry{Article: a, Status: kb.StatusPublished}
+		}
+		if _, err := store.Seed(context.Background(), "bench", es, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		path := filepath.Join(b.TempDir(), "index")
+		for _, reuse := range []bool{false, true} {
+			name := set.name + "/build"
+			if reuse {
+				name = set.name + "/reused"
+			}
+			b.Run(name, func(b *testing.B) {
+				for range b.N {
+					if !reuse {
+						b.StopTimer()
+						if err := os.RemoveAll(path); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+					}
+					startIndex(b, path, store)
+				}
+			})
+		}
+	}
+}
+
+// startIndex opens the index at path, syncs it with store and closes it.
+func startIndex(b *testing.B, path string, store kb.Store) {
+	x, err := kb.New(kb.Config{Path: path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.Close()
+	f, err := kb.NewFollower(kb.FollowerConfig{Store: store, Index: x})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Sync(context.Background()); err != nil {
+		b.Fatal(err)
 	}
 }

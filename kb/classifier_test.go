@@ -6,15 +6,15 @@ import (
 	"testing"
 
 	"github.com/kefu-im/kefu/kb"
-	"github.com/kefu-im/kefu/knowledge"
+	"github.com/kefu-im/kefu/kb/kbtest"
 )
 
 // bundledIndex returns an index of the bundled knowledge, closed when the test ends.
 func bundledIndex(t *testing.T) (*kb.Index, []kb.Article) {
 	t.Helper()
-	arts, err := knowledge.Bundled()
+	arts, err := kbtest.Bundled()
 	if err != nil {
-		t.Fatalf("knowledge.Bundled: %v", err)
+		t.Fatalf("kbtest.Bundled: %v", err)
 	}
 	return newIndex(t, kb.Config{}, arts...), arts
 }

@@ -8,5 +8,10 @@
 // ranked hits with their raw scores and the fields that matched; deciding what to do with
 // them is package bot's job.
 //
+// A Store keeps the articles, every version of them, a change feed and the questions the
+// bot could not answer: BoltStore in the embedded database of one process, RedisStore
+// for several nodes. A Follower keeps a node's Index equal to the store's published
+// articles, following the change feed.
+//
 // kb imports no other package of this project, and no other package imports bleve.
 package kb

@@ -2,12 +2,14 @@ package kb
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"maps"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -23,8 +25,11 @@ const analyzerName = "kefu_text"
 // Config configures an Index. The zero value is an in-memory index that logs nothing.
 type Config struct {
 	// Path is the directory of an on-disk index; empty keeps the index in memory. An
-	// existing index at Path is rebuilt, since the articles are loaded at start. A
-	// non-empty directory that holds no bleve index is refused, never cleared.
+	// index found at Path is kept if it was written in the format of this code, and
+	// serves nothing until a Follower loads the articles: it reuses its documents if
+	// they are the store's published articles (indexdisk.go). An index of another
+	// format, or one that cannot be read, is cleared; a non-empty directory that holds
+	// no bleve index is refused, never cleared.
 	Path   string
 	Logger zerolog.Logger
 }
@@ -41,13 +46,27 @@ type Index struct {
 	unigram  analysis.Analyzer
 	cls      *classifier
 
-	// writeMu serialises Put and Delete, so that the classifier retrains one change at
-	// a time.
-	writeMu sync.Mutex
+	// format is indexFormat of this code; persist is set for an on-disk index, which
+	// records its state with every batch.
+	format  string
+	persist bool
 
-	mu       sync.RWMutex // guards articles and terms
+	// writeMu serialises the writes, so that the classifier retrains one change at a
+	// time, and guards head and onDisk.
+	writeMu sync.Mutex
+	// head is the feed position of the articles, as the Follower last said.
+	head string
+	// onDisk is the state of the documents found on disk at New, until they are loaded
+	// into memory or dropped by the first write.
+	onDisk *indexState
+
+	closeOnce sync.Once
+	closeErr  error // of the one Close
+
+	mu       sync.RWMutex // guards articles, terms and hashes
 	articles map[string]Article
 	terms    map[string]articleTerms
+	hashes   map[string][sha256.Size]byte // articleHash of each article
 }
 
 // articleTerms are the analysed terms of an article, for coverage, overlap and the
@@ -59,62 +78,42 @@ type articleTerms struct {
 	answer    map[string]bool
 }
 
-// New builds an empty index.
+// New returns an index holding no articles: in memory, or at cfg.Path.
 func New(cfg Config) (*Index, error) {
 	m, err := buildMapping()
 	if err != nil {
 		return nil, fmt.Errorf("building index mapping: %w", err)
 	}
-	var idx bleve.Index
-	if cfg.Path == "" {
-		// scorch kept in memory: far faster to search than bleve's older in-memory
-		// store (upsidedown on gtreap), which "NewMemOnly" still uses.
-		idx, err = bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
-	} else {
-		if err := clearIndexDir(cfg.Path); err != nil {
-			return nil, err
-		}
-		idx, err = bleve.New(cfg.Path, m)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("creating index: %w", err)
-	}
 	an, uni := m.AnalyzerNamed(analyzerName), m.AnalyzerNamed(unigramAnalyzerName)
 	if an == nil || uni == nil {
 		return nil, errors.New("analyzer missing from mapping")
 	}
-	return &Index{
+	format, err := indexFormat(m)
+	if err != nil {
+		return nil, err
+	}
+	x := &Index{
 		log:      cfg.Logger,
-		idx:      idx,
 		analyzer: an,
 		unigram:  uni,
 		cls:      newClassifier(backgroundFeatures(uni)),
+		format:   format,
+		persist:  cfg.Path != "",
 		articles: make(map[string]Article),
 		terms:    make(map[string]articleTerms),
-	}, nil
-}
-
-// clearIndexDir removes an earlier bleve index at path so it can be rebuilt. It refuses
-// a non-empty directory that does not hold a bleve index, so that a mistyped path can
-// never delete someone's data.
-func clearIndexDir(path string) error {
-	entries, err := os.ReadDir(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		hashes:   make(map[string][sha256.Size]byte),
+	}
+	if cfg.Path == "" {
+		// scorch kept in memory: far faster to search than bleve's older in-memory
+		// store (upsidedown on gtreap), which "NewMemOnly" still uses.
+		x.idx, err = bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
+	} else {
+		x.idx, x.onDisk, err = openDisk(cfg.Path, m, format, cfg.Logger)
 	}
 	if err != nil {
-		return fmt.Errorf("reading index directory: %w", err)
+		return nil, fmt.Errorf("creating index: %w", err)
 	}
-	if len(entries) == 0 {
-		return os.Remove(path)
-	}
-	if _, err := os.Stat(filepath.Join(path, "index_meta.json")); err != nil {
-		return fmt.Errorf("index directory %s is not empty and holds no bleve index; refusing to clear it", path)
-	}
-	if err := os.RemoveAll(path); err != nil {
-		return fmt.Errorf("clearing index directory: %w", err)
-	}
-	return nil
+	return x, nil
 }
 
 func buildMapping() (*mapping.IndexMappingImpl, error) {
@@ -153,27 +152,94 @@ type articleDoc struct {
 
 func articleDocID(id string) string { return "a/" + id }
 
+// cutDocID returns the article id of a document id.
+func cutDocID(doc string) (string, bool) { return strings.CutPrefix(doc, "a/") }
+
 // Put adds or replaces articles. Each is validated first; none is indexed if one is invalid.
 func (x *Index) Put(ctx context.Context, arts ...Article) error {
-	for _, a := range arts {
-		if err := a.Validate(); err != nil {
-			return err
-		}
+	if err := validateAll(arts); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
-	b := x.idx.NewBatch()
+	return x.write(arts, nil)
+}
+
+func validateAll(arts []Article) error {
 	for _, a := range arts {
+		if err := a.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write indexes put and removes del (ids of articles in memory) in one bleve batch,
+// which also drops the documents found on disk and not loaded, and records the state
+// of an on-disk index; then it brings the memory in step. The caller holds writeMu.
+func (x *Index) write(put []Article, del []string) error {
+	hashes := make(map[string][sha256.Size]byte, len(put))
+	for _, a := range put {
+		hashes[a.ID] = articleHash(a)
+	}
+	b := x.idx.NewBatch()
+	for _, a := range put {
 		if err := b.Index(articleDocID(a.ID), articleDoc{Title: a.Title, Questions: a.Questions, Answer: a.Answer, Tags: a.Tags, Article: a.ID}); err != nil {
 			return fmt.Errorf("indexing article %q: %w", a.ID, err)
 		}
 	}
-	if err := x.idx.Batch(b); err != nil {
-		return fmt.Errorf("indexing %d articles: %w", len(arts), err)
+	for _, id := range del {
+		b.Delete(articleDocID(id))
 	}
+	if x.onDisk != nil {
+		ids, err := x.diskDocIDs()
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, ok := hashes[id]; !ok {
+				b.Delete(articleDocID(id))
+			}
+		}
+	}
+	if x.persist {
+		if err := x.recordState(b, hashes, del); err != nil {
+			return err
+		}
+	}
+	if err := x.idx.Batch(b); err != nil {
+		return fmt.Errorf("indexing %d articles and removing %d: %w", len(put), len(del), err)
+	}
+	x.onDisk = nil
+	x.remember(put, hashes)
+	x.forget(del)
+	return nil
+}
+
+// recordState adds to b the state of the index once b is applied: the articles in
+// memory, with put (by hash) in and del out.
+func (x *Index) recordState(b *bleve.Batch, put map[string][sha256.Size]byte, del []string) error {
+	x.mu.RLock()
+	after := maps.Clone(x.hashes)
+	x.mu.RUnlock()
+	maps.Copy(after, put)
+	for _, id := range del {
+		delete(after, id)
+	}
+	state, err := json.Marshal(indexState{Format: x.format, Digest: articlesDigest(after), Head: x.head})
+	if err != nil {
+		return err
+	}
+	b.SetInternal(stateKey, state)
+	return nil
+}
+
+// remember brings the memory in step with arts, whose documents the bleve index holds.
+// The caller holds writeMu.
+func (x *Index) remember(arts []Article, hashes map[string][sha256.Size]byte) {
 	// The models are trained before the articles are listed below, so a search never
 	// meets an article without its model.
 	x.cls.put(x.documents(arts))
@@ -186,8 +252,22 @@ func (x *Index) Put(ctx context.Context, arts ...Article) error {
 	for _, a := range arts {
 		x.articles[a.ID] = a
 		x.terms[a.ID] = terms[a.ID]
+		x.hashes[a.ID] = hashes[a.ID]
 	}
-	return nil
+}
+
+// forget removes articles from the memory. The caller holds writeMu.
+func (x *Index) forget(ids []string) {
+	x.mu.Lock()
+	for _, id := range ids {
+		delete(x.articles, id)
+		delete(x.terms, id)
+		delete(x.hashes, id)
+	}
+	x.mu.Unlock()
+	for _, id := range ids {
+		x.cls.remove(id)
+	}
 }
 
 // documents returns the features of each article's title and questions, for the
@@ -245,17 +325,84 @@ func (x *Index) Delete(ctx context.Context, id string) error {
 	if _, err := x.Article(id); err != nil {
 		return err
 	}
-	b := x.idx.NewBatch()
-	b.Delete(articleDocID(id))
-	if err := x.idx.Batch(b); err != nil {
+	if err := x.write(nil, []string{id}); err != nil {
 		return fmt.Errorf("deleting article %q: %w", id, err)
 	}
-	x.mu.Lock()
-	delete(x.articles, id)
-	delete(x.terms, id)
-	x.mu.Unlock()
-	x.cls.remove(id)
 	return nil
+}
+
+// load makes the index hold exactly arts, the published articles of the store at feed
+// position head, and reports whether it reused the documents found on disk: it does
+// when they are those of arts, and only builds the memory then.
+func (x *Index) load(ctx context.Context, arts []Article, head string) (reused bool, err error) {
+	if err := validateAll(arts); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	x.head = head
+	hashes := make(map[string][sha256.Size]byte, len(arts))
+	for _, a := range arts {
+		hashes[a.ID] = articleHash(a)
+	}
+	digest := articlesDigest(hashes)
+	if x.onDisk == nil && digest == x.digest() {
+		return true, nil // what a rebuild after a feed gap finds when nothing changed
+	}
+	if x.onDisk != nil && x.onDisk.Digest == digest {
+		x.onDisk = nil
+		x.remember(arts, hashes)
+		// The documents stay; the state records the new head.
+		b := x.idx.NewBatch()
+		if err := x.recordState(b, nil, nil); err != nil {
+			return true, err
+		}
+		if err := x.idx.Batch(b); err != nil {
+			return true, fmt.Errorf("recording the index's state: %w", err)
+		}
+		return true, nil
+	}
+	var del []string
+	for _, a := range x.Articles() {
+		if _, ok := hashes[a.ID]; !ok {
+			del = append(del, a.ID)
+		}
+	}
+	if err := x.write(arts, del); err != nil {
+		return false, fmt.Errorf("indexing articles: %w", err)
+	}
+	return false, nil
+}
+
+// digest returns articlesDigest of the articles in memory.
+func (x *Index) digest() string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return articlesDigest(x.hashes)
+}
+
+// apply indexes put and removes del, the changes of the store up to feed position
+// head, in one batch. Ids of del the index does not hold are left alone.
+func (x *Index) apply(ctx context.Context, put []Article, del []string, head string) error {
+	if err := validateAll(put); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	x.head = head
+	held := make([]string, 0, len(del))
+	for _, id := range del {
+		if _, err := x.Article(id); err == nil {
+			held = append(held, id)
+		}
+	}
+	return x.write(put, held)
 }
 
 // Article returns the article with the given id, or ErrNotFound.
@@ -302,5 +449,8 @@ func (x *Index) Tokens(text string) []string {
 	return out
 }
 
-// Close releases the index.
-func (x *Index) Close() error { return x.idx.Close() }
+// Close releases the index; later calls do nothing.
+func (x *Index) Close() error {
+	x.closeOnce.Do(func() { x.closeErr = x.idx.Close() })
+	return x.closeErr
+}

@@ -366,7 +366,9 @@ func TestOnDiskIndex(t *testing.T) {
 	}
 }
 
-func TestOnDiskIndexIsRebuilt(t *testing.T) {
+// TestOnDiskIndexOpenedAgain opens an index kept on disk without a Follower: it serves
+// nothing, and its first write drops the documents it was not given again.
+func TestOnDiskIndexOpenedAgain(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "idx")
 	first, err := kb.New(kb.Config{Path: path})
 	if err != nil {
@@ -381,10 +383,20 @@ func TestOnDiskIndexIsRebuilt(t *testing.T) {
 
 	x := newIndex(t, kb.Config{Path: path})
 	if x.Len() != 0 {
-		t.Errorf("Len = %d for a rebuilt index, want 0", x.Len())
+		t.Errorf("Len = %d for an index opened again, want 0", x.Len())
 	}
 	if hits := search(t, x, "可以开发票吗"); len(hits) != 0 {
-		t.Errorf("Search of a rebuilt index = %v, want no hits", ids(hits))
+		t.Errorf("Search of an index opened again = %v, want no hits", ids(hits))
+	}
+	one := testArticles()[1]
+	if err := x.Put(context.Background(), one); err != nil {
+		t.Fatal(err)
+	}
+	if hits := search(t, x, "可以开发票吗"); len(hits) != 0 || x.Len() != 1 {
+		t.Errorf("after one Put: Search = %v, %d articles; want no hits, 1", ids(hits), x.Len())
+	}
+	if hits := search(t, x, one.Title); len(hits) != 1 {
+		t.Errorf("Search for the article put = %v, want it alone", ids(hits))
 	}
 }
 

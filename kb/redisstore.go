@@ -52,8 +52,8 @@ const (
 	// maxBlock bounds one blocking read of the feed: go-redis does not end a blocked read
 	// when its context is cancelled, so Changes waits in steps and checks ctx between.
 	maxBlock = time.Second
-	// staleRetries is how often Create and Seed read again when an article's versions
-	// moved between their read and their script.
+	// staleRetries is how often a save or a seed reads again when an article changed
+	// between its read and its script.
 	staleRetries = 5
 )
 
@@ -114,9 +114,50 @@ func unreachable(err error) bool {
 	return true
 }
 
-// save runs saveScript for version v of its article, a create, update or delete. token
-// tells this call from every other (rand.Text).
-func (s *RedisStore) save(ctx context.Context, mode string, v Version, token string) (int64, error) {
+// state reads the state of article id, in one MULTI.
+func (s *RedisStore) state(ctx context.Context, id string) (articleState, error) {
+	pipe := s.rdb.TxPipeline()
+	entry := pipe.Get(ctx, s.entryKey(id))
+	n := pipe.LLen(ctx, s.versionsKey(id))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return articleState{}, fail(fmt.Sprintf("reading article %q", id), err)
+	}
+	st := articleState{versions: int(n.Val())}
+	if raw, err := entry.Bytes(); err == nil {
+		if err := json.Unmarshal(raw, &st.current); err != nil {
+			return articleState{}, fmt.Errorf("decoding article %q: %w", id, err)
+		}
+		st.live = true
+	}
+	return st, nil
+}
+
+// saveArticle reads the state of article id, asks decide for the version to save, and
+// saves it with saveScript if the article has not changed since; if it has, it reads
+// it again.
+func (s *RedisStore) saveArticle(ctx context.Context, id string, decide func(articleState) (Version, error)) (Version, error) {
+	token := rand.Text()
+	for range staleRetries {
+		st, err := s.state(ctx, id)
+		if err != nil {
+			return Version{}, err
+		}
+		v, err := decide(st)
+		if err != nil {
+			return Version{}, err
+		}
+		code, err := s.save(ctx, v, token)
+		if err != nil || code == saveOK {
+			return v, err
+		}
+		s.log.Debug().Str("article", id).Msg("article changed while saving; reading it again")
+	}
+	return Version{}, fmt.Errorf("saving article %q: it kept changing: %w", id, ErrConflict)
+}
+
+// save runs saveScript for version v of its article, read at version v.Version-1.
+// token tells this call from every other (rand.Text).
+func (s *RedisStore) save(ctx context.Context, v Version, token string) (int64, error) {
 	entry, err := json.Marshal(v.Entry)
 	if err != nil {
 		return 0, fmt.Errorf("encoding article %q: %w", v.ID, err)
@@ -126,107 +167,42 @@ func (s *RedisStore) save(ctx context.Context, mode string, v Version, token str
 		return 0, fmt.Errorf("encoding version %d of %q: %w", v.Version, v.ID, err)
 	}
 	keys := []string{s.entryKey(v.ID), s.versionsKey(v.ID), s.idsKey(), s.feedKey(), s.opKey()}
-	code, err := saveScript.Run(ctx, s.rdb, keys, v.ID, mode, v.Version, entry, version, token, s.feedLen).Int64()
+	code, err := saveScript.Run(ctx, s.rdb, keys, v.ID, v.Version, b2i(v.Deleted), entry, version, token, s.feedLen).Int64()
 	if err != nil {
 		return 0, fail(fmt.Sprintf("saving article %q", v.ID), err)
 	}
 	return code, nil
 }
 
-// stamp sets the store's fields of e for version n saved by by at now.
-func stamp(e Entry, n int, by string, now time.Time) Entry {
-	e.Version, e.UpdatedBy, e.UpdatedAt = n, by, now
-	return e
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Create implements Store.
 func (s *RedisStore) Create(ctx context.Context, e Entry, by, action string) (Entry, error) {
-	for range staleRetries {
-		n, exists, err := s.nextVersion(ctx, e.ID)
-		if err != nil {
-			return Entry{}, err
-		}
-		if exists {
-			return Entry{}, fmt.Errorf("creating article %q: %w", e.ID, ErrExists)
-		}
-		e = stamp(e, n, by, s.now().UTC())
-		e.CreatedAt = e.UpdatedAt
-		code, err := s.save(ctx, "create", Version{Entry: e, Action: action}, rand.Text())
-		if err != nil {
-			return Entry{}, err
-		}
-		switch code {
-		case saveOK:
-			return e, nil
-		case saveExists:
-			return Entry{}, fmt.Errorf("creating article %q: %w", e.ID, ErrExists)
-		}
-		s.log.Debug().Str("article", e.ID).Msg("versions moved while creating; reading them again")
-	}
-	return Entry{}, fmt.Errorf("creating article %q: versions kept changing: %w", e.ID, ErrConflict)
-}
-
-// nextVersion returns the version a new article id would be created at, and whether
-// the id is in use.
-func (s *RedisStore) nextVersion(ctx context.Context, id string) (int, bool, error) {
-	pipe := s.rdb.Pipeline()
-	exists := pipe.Exists(ctx, s.entryKey(id))
-	n := pipe.LLen(ctx, s.versionsKey(id))
-	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, false, fail(fmt.Sprintf("reading article %q", id), err)
-	}
-	return int(n.Val()) + 1, exists.Val() == 1, nil
+	v, err := s.saveArticle(ctx, e.ID, func(st articleState) (Version, error) {
+		return decideCreate(st, e, by, action, s.now())
+	})
+	return v.Entry, err
 }
 
 // Update implements Store.
 func (s *RedisStore) Update(ctx context.Context, e Entry, base int, by, action string, restoredFrom int) (Entry, error) {
-	cur, err := s.Get(ctx, e.ID)
-	if err != nil {
-		return Entry{}, fmt.Errorf("updating: %w", err)
-	}
-	if cur.Version != base {
-		return Entry{}, fmt.Errorf("updating article %q at version %d (latest %d): %w", e.ID, base, cur.Version, ErrConflict)
-	}
-	// The script saves only if base is still the latest version, and versions are never
-	// reused, so cur.CreatedAt is still the article's.
-	e.CreatedAt = cur.CreatedAt
-	e = stamp(e, base+1, by, s.now().UTC())
-	code, err := s.save(ctx, "update", Version{Entry: e, Action: action, RestoredFrom: restoredFrom}, rand.Text())
-	if err != nil {
-		return Entry{}, err
-	}
-	switch code {
-	case saveOK:
-		return e, nil
-	case saveNotFound:
-		return Entry{}, fmt.Errorf("updating article %q: %w", e.ID, ErrNotFound)
-	default:
-		return Entry{}, fmt.Errorf("updating article %q at version %d: %w", e.ID, base, ErrConflict)
-	}
+	v, err := s.saveArticle(ctx, e.ID, func(st articleState) (Version, error) {
+		return decideUpdate(st, e, base, by, action, restoredFrom, s.now())
+	})
+	return v.Entry, err
 }
 
 // Delete implements Store.
 func (s *RedisStore) Delete(ctx context.Context, id string, base int, by string) error {
-	cur, err := s.Get(ctx, id)
-	if err != nil {
-		return fmt.Errorf("deleting: %w", err)
-	}
-	if cur.Version != base {
-		return fmt.Errorf("deleting article %q at version %d (latest %d): %w", id, base, cur.Version, ErrConflict)
-	}
-	e := stamp(cur, base+1, by, s.now().UTC())
-	code, err := s.save(ctx, "delete", Version{Entry: e, Action: ActionDelete, Deleted: true}, rand.Text())
-	if err != nil {
-		return err
-	}
-	switch code {
-	case saveOK:
-		return nil
-	case saveNotFound:
-		return fmt.Errorf("deleting article %q: %w", id, ErrNotFound)
-	default:
-		return fmt.Errorf("deleting article %q at version %d: %w", id, base, ErrConflict)
-	}
+	_, err := s.saveArticle(ctx, id, func(st articleState) (Version, error) {
+		return decideDelete(st, id, base, by, s.now())
+	})
+	return err
 }
 
 // Get implements Store.
@@ -321,60 +297,73 @@ func (s *RedisStore) Version(ctx context.Context, id string, n int) (Version, er
 
 // Seed implements Store.
 func (s *RedisStore) Seed(ctx context.Context, source string, es []Entry, by string) ([]string, error) {
-	seen := make(map[string]bool, len(es))
-	var todo []Entry // the first entry of each id, as MemoryStore takes it
-	for _, e := range es {
-		if !seen[e.ID] {
-			seen[e.ID] = true
-			todo = append(todo, e)
-		}
-	}
-	if len(todo) == 0 {
+	es = seedIDs(es)
+	if len(es) == 0 {
 		return nil, nil
 	}
+	token := rand.Text()
 	for range staleRetries {
-		pipe := s.rdb.Pipeline()
-		lens := make([]*redis.IntCmd, len(todo))
-		for i, e := range todo {
+		// Read whether each id was seeded, and its state, in one MULTI.
+		pipe := s.rdb.TxPipeline()
+		seeded := make([]*redis.BoolCmd, len(es))
+		entries := make([]*redis.StringCmd, len(es))
+		lens := make([]*redis.IntCmd, len(es))
+		for i, e := range es {
+			seeded[i] = pipe.SIsMember(ctx, s.seededKey(source), e.ID)
+			entries[i] = pipe.Get(ctx, s.entryKey(e.ID))
 			lens[i] = pipe.LLen(ctx, s.versionsKey(e.ID))
 		}
-		if _, err := pipe.Exec(ctx); err != nil {
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 			return nil, fail(fmt.Sprintf("seeding from %q", source), err)
 		}
-		now := s.now().UTC()
-		keys := []string{s.seededKey(source), s.idsKey(), s.feedKey(), s.opKey()}
-		args := []any{rand.Text(), s.feedLen}
-		for i, e := range todo {
-			n := int(lens[i].Val()) + 1
-			e = stamp(e, n, by, now)
-			e.CreatedAt = now
-			entry, err := json.Marshal(e)
-			if err != nil {
-				return nil, fmt.Errorf("encoding article %q: %w", e.ID, err)
-			}
-			version, err := json.Marshal(Version{Entry: e, Action: ActionImport})
-			if err != nil {
-				return nil, fmt.Errorf("encoding version %d of %q: %w", n, e.ID, err)
-			}
-			keys = append(keys, s.entryKey(e.ID), s.versionsKey(e.ID))
-			args = append(args, e.ID, n, entry, version)
+		at := make(map[string]int, len(es))
+		for i, e := range es {
+			at[e.ID] = i
 		}
-		res, err := seedScript.Run(ctx, s.rdb, keys, args...).Slice()
+		p := decideSeed(es,
+			func(id string) bool { return seeded[at[id]].Val() },
+			func(id string) articleState {
+				i := at[id]
+				// Only whether the id is live matters to a seed, not the entry.
+				return articleState{versions: int(lens[i].Val()), live: entries[i].Err() == nil}
+			}, by, s.now())
+		if len(p.marks) == 0 {
+			return nil, nil
+		}
+		creates := make(map[string]Version, len(p.creates))
+		for _, v := range p.creates {
+			creates[v.ID] = v
+		}
+		keys := []string{s.seededKey(source), s.idsKey(), s.feedKey(), s.opKey()}
+		args := []any{token, s.feedLen}
+		for _, id := range p.marks {
+			var entry, version []byte
+			if v, ok := creates[id]; ok {
+				var err error
+				if entry, err = json.Marshal(v.Entry); err != nil {
+					return nil, fmt.Errorf("encoding article %q: %w", id, err)
+				}
+				if version, err = json.Marshal(v); err != nil {
+					return nil, fmt.Errorf("encoding version %d of %q: %w", v.Version, id, err)
+				}
+			}
+			keys = append(keys, s.entryKey(id), s.versionsKey(id))
+			args = append(args, id, lens[at[id]].Val(), entry, version)
+		}
+		code, err := seedScript.Run(ctx, s.rdb, keys, args...).Int64()
 		if err != nil {
 			return nil, fail(fmt.Sprintf("seeding from %q", source), err)
 		}
-		if code, _ := res[0].(int64); code == saveStale {
-			s.log.Debug().Str("source", source).Msg("versions moved while seeding; reading them again")
-			continue
+		if code == saveOK {
+			var created []string
+			for _, v := range p.creates {
+				created = append(created, v.ID)
+			}
+			return created, nil
 		}
-		var created []string
-		for _, v := range res[1:] {
-			id, _ := v.(string)
-			created = append(created, id)
-		}
-		return created, nil
+		s.log.Debug().Str("source", source).Msg("articles changed while seeding; reading them again")
 	}
-	return nil, fmt.Errorf("seeding from %q: versions kept changing: %w", source, ErrConflict)
+	return nil, fmt.Errorf("seeding from %q: articles kept changing: %w", source, ErrConflict)
 }
 
 // AddUnanswered implements Store.

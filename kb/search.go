@@ -112,7 +112,7 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 	defer x.mu.RUnlock()
 	hits := make([]Hit, 0, len(res.Hits))
 	for _, h := range res.Hits {
-		id := strings.TrimPrefix(h.ID, "a/")
+		id, _ := cutDocID(h.ID)
 		art, ok := x.articles[id]
 		if !ok {
 			continue // deleted between the search and now

@@ -80,7 +80,7 @@ type Unanswered struct {
 const MaxUnanswered = 10_000
 
 // Store keeps articles, every version of them, a change feed and the unanswered
-// questions. MemoryStore and RedisStore implement it and pass the same tests.
+// questions. BoltStore and RedisStore implement it and pass the same tests.
 type Store interface {
 	// Create saves a new article at version 1, or, for an id whose article was deleted,
 	// at the version after the deletion. The entry's Version, CreatedAt, UpdatedBy and

@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/kefu-im/kefu/kb"
@@ -26,7 +24,7 @@ func Bundled() ([]kb.Article, error) {
 	if err != nil {
 		return nil, err
 	}
-	return LoadFS(sub)
+	return kb.ReadMarkdownFS(sub)
 }
 
 // LoadDir reads every *.md article of a directory on disk. A missing directory is an
@@ -36,38 +34,7 @@ func LoadDir(dir string) ([]kb.Article, error) {
 	if _, err := os.ReadDir(dir); err != nil {
 		return nil, fmt.Errorf("reading knowledge directory: %w", err)
 	}
-	return LoadFS(os.DirFS(filepath.Clean(dir)))
-}
-
-// LoadFS reads every *.md article at the top of fsys, sorted by file name. Duplicate ids
-// are an error.
-func LoadFS(fsys fs.FS) ([]kb.Article, error) {
-	names, err := fs.Glob(fsys, "*.md")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	seen := make(map[string]string)
-	var out []kb.Article
-	for _, name := range names {
-		if strings.EqualFold(path.Base(name), "README.md") {
-			continue
-		}
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", name, err)
-		}
-		a, err := kb.ParseMarkdown(name, b)
-		if err != nil {
-			return nil, err
-		}
-		if prev, ok := seen[a.ID]; ok {
-			return nil, fmt.Errorf("%w: %s and %s share the id %q", kb.ErrInvalid, prev, name, a.ID)
-		}
-		seen[a.ID] = name
-		out = append(out, a)
-	}
-	return out, nil
+	return kb.ReadMarkdownFS(os.DirFS(filepath.Clean(dir)))
 }
 
 // Phrases returns the bundled standard phrases by key (greeting, transfer_presale, …).

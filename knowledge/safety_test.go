@@ -7,6 +7,7 @@ import (
 
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/kb"
+	"github.com/kefu-im/kefu/kb/kbtest"
 	"github.com/kefu-im/kefu/knowledge"
 	"github.com/rs/zerolog"
 )
@@ -89,7 +90,7 @@ func TestWritePathsCheckContent(t *testing.T) {
 // TestImportChecksContent calls Import with articles that did not come through
 // ReadImport: one unsafe article stops the import before anything is saved.
 func TestImportChecksContent(t *testing.T) {
-	store := kb.NewMemoryStore(nil)
+	store := kbtest.Store(t)
 	arts := []kb.Article{
 		{ID: "fine", Title: "没问题", Category: "presale", Answer: "没问题的回答"},
 		{ID: "evil", Title: "有问题", Category: "presale", Answer: "[x](javascript:alert(1))"},
@@ -111,7 +112,7 @@ func TestSeedChecksContent(t *testing.T) {
 	}
 	defer idx.Close()
 	_, err = knowledge.New(knowledge.Config{
-		Store: kb.NewMemoryStore(nil), Index: idx, Auth: users, SeedSource: "knowledge:/srv/kb",
+		Store: kbtest.Store(t), Index: idx, Auth: users, SeedSource: "knowledge:/srv/kb",
 		Seed:   []kb.Article{{ID: "evil", Title: "标题", Category: "presale", Answer: "<script>alert(1)</script>"}},
 		NewBot: func(s bot.Searcher) (*bot.Bot, error) { return bot.New(bot.Config{Searcher: s}) },
 		Logger: zerolog.Nop(),

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
@@ -60,26 +59,18 @@ type Config struct {
 }
 
 // Service is the knowledge editors' back end: their API and UI, the tester, the
-// unanswered questions, and the follower that keeps this node's index equal to the
-// store's published articles.
+// unanswered questions, and the follower (kb.Follower) that keeps this node's index
+// equal to the store's published articles.
 type Service struct {
-	cfg   Config
-	store kb.Store
-	index *kb.Index
-	bot   *bot.Bot // searches index
-	log   zerolog.Logger
-
-	// stale is true while the change feed cannot be read: the index may lag behind.
-	stale atomic.Bool
-	// ready is closed when Start has built the index once.
-	ready     chan struct{}
-	readyOnce sync.Once
-
-	cursorMu sync.Mutex // guards cursor
-	cursor   string     // the feed position the index reflects
+	cfg      Config
+	store    kb.Store
+	index    *kb.Index
+	follower *kb.Follower
+	bot      *bot.Bot // searches index
+	log      zerolog.Logger
 
 	reviewMu sync.Mutex      // guards review
-	review   map[string]bool // ids of the proposals waiting for review, as of cursor
+	review   map[string]bool // ids of the proposals waiting for review, as the follower read them
 
 	unanswered chan kb.Unanswered // recorded questions on their way to the store
 
@@ -104,9 +95,6 @@ func New(cfg Config) (*Service, error) {
 	if cfg.SeedSource == "" {
 		cfg.SeedSource = "bundled"
 	}
-	if cfg.Poll <= 0 {
-		cfg.Poll = 5 * time.Second
-	}
 	// The seed is written to the store as published articles: it passes the checks of
 	// every other write, so that a KEFU_KNOWLEDGE directory cannot bring in a script.
 	for _, a := range cfg.Seed {
@@ -122,14 +110,26 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{
+	s := &Service{
 		cfg: cfg, store: cfg.Store, index: cfg.Index, bot: b, log: cfg.Logger,
-		ready: make(chan struct{}), review: make(map[string]bool), unanswered: make(chan kb.Unanswered, 256), ui: ui,
-	}, nil
+		review: make(map[string]bool), unanswered: make(chan kb.Unanswered, 256), ui: ui,
+	}
+	s.follower, err = kb.NewFollower(kb.FollowerConfig{
+		Store: cfg.Store, Index: cfg.Index, Poll: cfg.Poll, Observe: s.observe, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
+// Follower returns the follower that keeps the index equal to the store's published
+// articles; the server asks it whether the index is ready, or stale.
+func (s *Service) Follower() *kb.Follower { return s.follower }
+
 // Start imports the seed articles not imported before and builds the index from the
-// store. The server calls it once the store is reachable and before it serves.
+// store (kb.Follower.Sync). The server calls it once the store is reachable and before
+// it serves.
 func (s *Service) Start(ctx context.Context) error {
 	if len(s.cfg.Seed) > 0 {
 		es := make([]kb.Entry, len(s.cfg.Seed))
@@ -144,122 +144,11 @@ func (s *Service) Start(ctx context.Context) error {
 			s.log.Info().Int("articles", len(created)).Str("source", s.cfg.SeedSource).Msg("imported articles")
 		}
 	}
-	if err := s.rebuild(ctx); err != nil {
-		return err
-	}
-	s.readyOnce.Do(func() { close(s.ready) })
-	return nil
+	return s.follower.Sync(ctx)
 }
 
-// Ready reports whether the index has been built and follows the store.
-func (s *Service) Ready() bool {
-	select {
-	case <-s.ready:
-		return !s.stale.Load()
-	default:
-		return false
-	}
-}
-
-// Stale reports whether the change feed cannot be read just now, so that the index may
-// lag behind the store.
-func (s *Service) Stale() bool { return s.stale.Load() }
-
-// rebuild makes the index hold exactly the store's published articles and remembers the
-// feed position it reflects. The position is read first: a change saved during the
-// rebuild is then applied again by the follower, which is harmless.
-func (s *Service) rebuild(ctx context.Context) error {
-	start := time.Now()
-	head, err := s.store.Head(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the change feed: %w", err)
-	}
-	entries, err := s.store.List(ctx)
-	if err != nil {
-		return fmt.Errorf("listing articles: %w", err)
-	}
-	var arts []kb.Article
-	keep := make(map[string]bool)
-	review := make(map[string]bool)
-	for _, e := range entries {
-		if e.Status == kb.StatusPublished {
-			arts = append(arts, e.Article)
-			keep[e.ID] = true
-		}
-		if isProposal(e) {
-			review[e.ID] = true
-		}
-	}
-	if err := s.index.Put(ctx, arts...); err != nil {
-		return fmt.Errorf("indexing articles: %w", err)
-	}
-	for _, a := range s.index.Articles() {
-		if !keep[a.ID] {
-			if err := s.index.Delete(ctx, a.ID); err != nil && !errors.Is(err, kb.ErrNotFound) {
-				return fmt.Errorf("removing article %q from the index: %w", a.ID, err)
-			}
-		}
-	}
-	s.setReviews(review)
-	s.setCursor(head)
-	s.log.Info().Int("articles", len(arts)).Dur("took", time.Since(start)).Msg("index built from the article store")
-	return nil
-}
-
-func (s *Service) setCursor(c string) {
-	s.cursorMu.Lock()
-	s.cursor = c
-	s.cursorMu.Unlock()
-}
-
-func (s *Service) getCursor() string {
-	s.cursorMu.Lock()
-	defer s.cursorMu.Unlock()
-	return s.cursor
-}
-
-// apply brings the index up to date with the changed articles.
-func (s *Service) apply(ctx context.Context, changes []kb.Change) error {
-	seen := make(map[string]bool, len(changes))
-	var put []kb.Article
-	var del []string
-	review := make(map[string]bool) // id → is a proposal now
-	for i := len(changes) - 1; i >= 0; i-- {
-		id := changes[i].ID
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		e, err := s.store.Get(ctx, id)
-		switch {
-		case errors.Is(err, kb.ErrNotFound):
-			del = append(del, id)
-		case err != nil:
-			return err
-		case e.Status == kb.StatusPublished:
-			put = append(put, e.Article)
-		default:
-			del = append(del, id)
-		}
-		review[id] = err == nil && isProposal(e)
-	}
-	if err := s.index.Put(ctx, put...); err != nil {
-		return fmt.Errorf("indexing changed articles: %w", err)
-	}
-	for _, id := range del {
-		if err := s.index.Delete(ctx, id); err != nil && !errors.Is(err, kb.ErrNotFound) {
-			return fmt.Errorf("removing article %q from the index: %w", id, err)
-		}
-	}
-	s.markReviews(review)
-	return nil
-}
-
-// Run follows the store's change feed until ctx ends, keeping the index equal to the
-// published articles, and saves the recorded unanswered questions. While the feed
-// cannot be read the Service is stale (Ready is false, and it logs so); when it can
-// again, it catches up from where it stopped, or rebuilds if the feed no longer holds
-// that position.
+// Run follows the store's change feed until ctx ends (kb.Follower.Run), and saves the
+// recorded unanswered questions.
 func (s *Service) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
@@ -267,46 +156,5 @@ func (s *Service) Run(ctx context.Context) error {
 		s.saveUnanswered(ctx)
 	}()
 	defer func() { <-done }()
-
-	select {
-	case <-s.ready:
-	case <-ctx.Done():
-		return nil
-	}
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		cursor := s.getCursor()
-		changes, next, err := s.store.Changes(ctx, cursor, s.cfg.Poll)
-		if err == nil && len(changes) > 0 {
-			err = s.apply(ctx, changes)
-		}
-		if errors.Is(err, kb.ErrFeedGap) {
-			s.log.Warn().Str("cursor", cursor).Msg("change feed no longer holds our position; rebuilding the index")
-			err = s.rebuild(ctx)
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if !s.stale.Swap(true) {
-				s.log.Error().Err(err).Msg("cannot follow the article change feed; the index may be stale until it can")
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 2*time.Second)
-			continue
-		}
-		if len(changes) > 0 {
-			s.setCursor(next)
-			s.log.Debug().Int("changes", len(changes)).Str("cursor", next).Msg("index updated")
-		}
-		if s.stale.Swap(false) {
-			s.log.Info().Msg("following the article change feed again; the index is up to date")
-		}
-		backoff = 100 * time.Millisecond
-	}
-	return nil
+	return s.follower.Run(ctx)
 }

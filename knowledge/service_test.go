@@ -14,6 +14,7 @@ import (
 
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/kb"
+	"github.com/kefu-im/kefu/kb/kbtest"
 	"github.com/kefu-im/kefu/knowledge"
 	"github.com/rs/zerolog"
 )
@@ -32,10 +33,10 @@ var users = tokens{
 	"agent": {Name: "bob", Role: knowledge.RoleAgent},
 }
 
-// env is a Service on a memory store with its API served, following its feed.
+// env is a Service on an embedded store with its API served, following its feed.
 type env struct {
 	t     *testing.T
-	store *kb.MemoryStore
+	store *kb.BoltStore
 	index *kb.Index
 	svc   *knowledge.Service
 	srv   *httptest.Server
@@ -45,9 +46,9 @@ func newEnv(t *testing.T, seed []kb.Article) *env { t.Helper(); return newEnvWit
 
 // newEnvWith is newEnv with the Service's store wrapped by wrap, when it is not nil: a
 // store that fails on cue.
-func newEnvWith(t *testing.T, seed []kb.Article, wrap func(*kb.MemoryStore) kb.Store) *env {
+func newEnvWith(t *testing.T, seed []kb.Article, wrap func(*kb.BoltStore) kb.Store) *env {
 	t.Helper()
-	store := kb.NewMemoryStore(nil)
+	store := kbtest.Store(t)
 	var svcStore kb.Store = store
 	if wrap != nil {
 		svcStore = wrap(store)
@@ -481,58 +482,4 @@ func TestUnanswered(t *testing.T) {
 	if out.Total != 0 {
 		t.Fatalf("after attaching: %+v", out)
 	}
-}
-
-// TestFeedGapRebuilds checks that a follower whose position the feed no longer holds
-// rebuilds its index instead of serving a stale one.
-func TestFeedGapRebuilds(t *testing.T) {
-	store := kb.NewMemoryStore(nil)
-	idx, err := kb.New(kb.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
-	ctx := context.Background()
-	mk := func(id, status string) kb.Entry {
-		return kb.Entry{Article: kb.Article{ID: id, Title: "标题 " + id, Category: "presale", Answer: "回答"}, Status: status}
-	}
-	if _, err := store.Create(ctx, mk("one", kb.StatusPublished), "t", kb.ActionCreate); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := knowledge.New(knowledge.Config{
-		Store: gapStore{store}, Index: idx, Auth: users, Poll: 20 * time.Millisecond,
-		NewBot: func(s bot.Searcher) (*bot.Bot, error) { return bot.New(bot.Config{Searcher: s}) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// Changes saved while the feed "loses" the position: only a rebuild sees them.
-	if _, err := store.Create(ctx, mk("two", kb.StatusPublished), "t", kb.ActionCreate); err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error)
-	go func() { done <- svc.Run(rctx) }()
-	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(5 * time.Second)
-	for idx.Len() != 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("index has %d articles after the gap, want 2", idx.Len())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// gapStore is a store whose feed has lost every position but the newest.
-type gapStore struct{ *kb.MemoryStore }
-
-func (g gapStore) Changes(ctx context.Context, cursor string, wait time.Duration) ([]kb.Change, string, error) {
-	head, _ := g.Head(ctx)
-	if cursor != head {
-		return nil, cursor, kb.ErrFeedGap
-	}
-	return g.MemoryStore.Changes(ctx, cursor, wait)
 }

@@ -10,24 +10,23 @@ import (
 // flagged for review.
 func isProposal(e kb.Entry) bool { return e.Review && e.Status == kb.StatusDraft }
 
-// setReviews replaces the set of proposals waiting for review (after a rebuild).
-func (s *Service) setReviews(ids map[string]bool) {
-	s.reviewMu.Lock()
-	s.review = ids
-	s.reviewMu.Unlock()
-}
-
-// markReviews records, for each changed article, whether it is a proposal waiting for
-// review now.
-func (s *Service) markReviews(changed map[string]bool) {
+// observe keeps the set of proposals waiting for review with what the follower read:
+// every article after a build (all), or the changed and deleted ones.
+func (s *Service) observe(all bool, entries []kb.Entry, deleted []string) {
 	s.reviewMu.Lock()
 	defer s.reviewMu.Unlock()
-	for id, waiting := range changed {
-		if waiting {
-			s.review[id] = true
+	if all {
+		s.review = make(map[string]bool)
+	}
+	for _, e := range entries {
+		if isProposal(e) {
+			s.review[e.ID] = true
 		} else {
-			delete(s.review, id)
+			delete(s.review, e.ID)
 		}
+	}
+	for _, id := range deleted {
+		delete(s.review, id)
 	}
 }
 
@@ -57,7 +56,7 @@ type editorStatus struct {
 func (s *Service) Status() http.HandlerFunc {
 	return s.authed(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, editorStatus{
-			Ready: s.Ready(), Stale: s.Stale(), Articles: s.index.Len(), Proposals: s.Proposals(),
+			Ready: s.follower.Ready(), Stale: s.follower.Stale(), Articles: s.index.Len(), Proposals: s.Proposals(),
 		})
 	}, RoleEditor, RoleAdmin)
 }

@@ -13,7 +13,7 @@ import (
 // feedDownStore is a store whose change feed fails while down is set, as Redis's does
 // when the server is gone: the rest of the store still answers.
 type feedDownStore struct {
-	*kb.MemoryStore
+	*kb.BoltStore
 	down atomic.Bool
 }
 
@@ -23,7 +23,7 @@ func (f *feedDownStore) Changes(ctx context.Context, cursor string, wait time.Du
 	if f.down.Load() {
 		return nil, cursor, errFeedDown
 	}
-	return f.MemoryStore.Changes(ctx, cursor, wait)
+	return f.BoltStore.Changes(ctx, cursor, wait)
 }
 
 type editorStatus struct {
@@ -55,19 +55,19 @@ func (e *env) waitStatus(what string, ok func(editorStatus) bool) editorStatus {
 // feed is back it catches up with what was saved meanwhile and says so.
 func TestStaleIndexIsReported(t *testing.T) {
 	var fs *feedDownStore
-	e := newEnvWith(t, transferSeed, func(m *kb.MemoryStore) kb.Store {
-		fs = &feedDownStore{MemoryStore: m}
+	e := newEnvWith(t, transferSeed, func(m *kb.BoltStore) kb.Store {
+		fs = &feedDownStore{BoltStore: m}
 		return fs
 	})
 	st := e.waitStatus("ready", func(s editorStatus) bool { return s.Ready })
-	if st.Stale || st.Articles != len(transferSeed) || !e.svc.Ready() || e.svc.Stale() {
-		t.Fatalf("status before the outage = %+v (Ready %v, Stale %v)", st, e.svc.Ready(), e.svc.Stale())
+	if st.Stale || st.Articles != len(transferSeed) || !e.svc.Follower().Ready() || e.svc.Follower().Stale() {
+		t.Fatalf("status before the outage = %+v (Ready %v, Stale %v)", st, e.svc.Follower().Ready(), e.svc.Follower().Stale())
 	}
 
 	fs.down.Store(true)
 	e.waitStatus("stale", func(s editorStatus) bool { return s.Stale && !s.Ready })
-	if e.svc.Ready() || !e.svc.Stale() {
-		t.Fatalf("Ready %v, Stale %v during the outage", e.svc.Ready(), e.svc.Stale())
+	if e.svc.Follower().Ready() || !e.svc.Follower().Stale() {
+		t.Fatalf("Ready %v, Stale %v during the outage", e.svc.Follower().Ready(), e.svc.Follower().Stale())
 	}
 	// Saved while the feed is down: the index cannot know yet.
 	if code := e.call("ed", "POST", "/api/articles", map[string]any{"id": "meanwhile", "title": "停机期间发布", "category": "policy", "answer": "回答", "status": "published"}, nil); code != 201 {
@@ -121,8 +121,8 @@ func TestProposalsCount(t *testing.T) {
 // those the follower could not see included.
 func TestProposalsCountRebuilt(t *testing.T) {
 	var fs *feedDownStore
-	e := newEnvWith(t, nil, func(m *kb.MemoryStore) kb.Store {
-		fs = &feedDownStore{MemoryStore: m}
+	e := newEnvWith(t, nil, func(m *kb.BoltStore) kb.Store {
+		fs = &feedDownStore{BoltStore: m}
 		return fs
 	})
 	fs.down.Store(true)

@@ -41,7 +41,7 @@ func articlesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("--status %q: want draft or published", *status)
 	}
 	if c.RedisURL == "" {
-		return errors.New("no Redis configured (--redis or KEFU_REDIS_URL): on the memory engine, import and export in the editor at /editor")
+		return errors.New("no Redis configured (--redis or KEFU_REDIS_URL): on the embedded engine, import and export in the editor at /editor")
 	}
 	log, err := newLogger(config{LogLevel: "warn", LogFormat: "console"}, stderr)
 	if err != nil {

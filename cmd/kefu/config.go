@@ -86,9 +86,9 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 		fs.Float64Var(p, flagName, def, usage+" ($"+env+")")
 	}
 	str(&c.Addr, "addr", "KEFU_ADDR", ":8080", "address to listen on")
-	str(&c.RedisURL, "redis", "KEFU_REDIS_URL", "", "Redis URL, e.g. redis://localhost:6379/0; empty keeps everything in memory")
+	str(&c.RedisURL, "redis", "KEFU_REDIS_URL", "", "Redis URL, e.g. redis://localhost:6379/0; empty keeps the articles in the data directory and the conversations in memory")
 	str(&c.RedisPrefix, "redis-prefix", "KEFU_REDIS_PREFIX", "kefu:", "prefix of every Redis key")
-	str(&c.DataDir, "data", "KEFU_DATA_DIR", "", "data directory for the search index; empty keeps it in memory")
+	str(&c.DataDir, "data", "KEFU_DATA_DIR", "./kefu-data", "data directory: the embedded database (without Redis) and the search index")
 	str(&c.Knowledge, "knowledge", "KEFU_KNOWLEDGE", "", "directory of Markdown articles, or a .jsonl file, to serve instead of the bundled ones")
 	str(&c.AllowedOrigins, "allowed-origins", "KEFU_ALLOWED_ORIGINS", "", "comma-separated origins of shop pages that may embed the widget (* for any); the server's own origin is always allowed")
 	str(&c.LogLevel, "log-level", "KEFU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
@@ -128,6 +128,9 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 func (c *config) validate() error {
 	if len(c.badEnv) > 0 {
 		return fmt.Errorf("%s", strings.Join(c.badEnv, "; "))
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return fmt.Errorf("the data directory must not be empty")
 	}
 	if c.ReopenWindow < 0 || c.QueueTimeout < 0 {
 		return fmt.Errorf("reopen window %v and queue timeout %v must not be negative (0 turns them off)", c.ReopenWindow, c.QueueTimeout)

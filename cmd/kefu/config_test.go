@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -63,5 +64,20 @@ func TestConfigDurations(t *testing.T) {
 	t.Setenv("KEFU_QUEUE_TIMEOUT", "")
 	if _, err := parseConfig(t, "-reopen-window", "-1m"); err == nil || !strings.Contains(err.Error(), "reopen window") {
 		t.Errorf("a negative reopen window: error %v, want one naming it", err)
+	}
+}
+
+func TestConfigDataDir(t *testing.T) {
+	t.Setenv("KEFU_DATA_DIR", "")
+	os.Unsetenv("KEFU_DATA_DIR") // restored by Setenv when the test ends
+	if c, err := parseConfig(t); err != nil || c.DataDir != "./kefu-data" {
+		t.Errorf("default data directory %q, %v; want ./kefu-data", c.DataDir, err)
+	}
+	t.Setenv("KEFU_DATA_DIR", "/var/lib/kefu")
+	if c, err := parseConfig(t); err != nil || c.DataDir != "/var/lib/kefu" {
+		t.Errorf("KEFU_DATA_DIR=/var/lib/kefu: %q, %v", c.DataDir, err)
+	}
+	if _, err := parseConfig(t, "-data", " "); err == nil || !strings.Contains(err.Error(), "data directory") {
+		t.Errorf("an empty data directory: error %v, want one naming it", err)
 	}
 }

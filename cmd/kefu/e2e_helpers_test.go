@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,11 +70,15 @@ func freeAddr(t *testing.T) string {
 }
 
 // startKefu runs "kefu serve" with env on addr (a free port when empty) and waits until
-// /healthz answers. The process is stopped when the test ends.
+// /healthz answers. Unless env sets KEFU_DATA_DIR, the process has a fresh data
+// directory of its own. The process is stopped when the test ends.
 func startKefu(t *testing.T, addr string, env ...string) *proc {
 	t.Helper()
 	if addr == "" {
 		addr = freeAddr(t)
+	}
+	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "KEFU_DATA_DIR=") }) {
+		env = append(slices.Clip(env), "KEFU_DATA_DIR="+t.TempDir())
 	}
 	p := &proc{t: t, addr: addr, env: env, done: make(chan struct{})}
 	p.cmd = exec.Command(kefuBin, "serve")

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +63,10 @@ func TestKnowledgeTwoNodes(t *testing.T) {
 	prefix := rs.Prefix(t)
 	env := []string{"KEFU_REDIS_URL=" + rs.URL(), "KEFU_REDIS_PREFIX=" + prefix}
 	nodeA := startKefu(t, "", env...)
-	nodeB := startKefu(t, "", env...)
+	// Node B keeps its data directory across its restart below: it finds its index on
+	// disk, of articles that changed meanwhile.
+	envB := append(slices.Clip(env), "KEFU_DATA_DIR="+t.TempDir())
+	nodeB := startKefu(t, "", envB...)
 	addUser(t, rs.URL(), prefix, "erin", "editor", "presale", "erin-secret")
 	edA := login(t, nodeA, "erin", "erin-secret")
 	onB := &agent{t: t, p: nodeB, token: edA.token}
@@ -105,7 +110,7 @@ func TestKnowledgeTwoNodes(t *testing.T) {
 	if code := edA.do("PUT", "/api/articles/trade-in", pub, &saved); code != 200 {
 		t.Fatalf("publish again on node A: status %d", code)
 	}
-	nodeB = startKefu(t, nodeB.addr, env...)
+	nodeB = startKefu(t, nodeB.addr, envB...)
 	onB = &agent{t: t, p: nodeB, token: edA.token}
 	waitAnswers(t, onB, question, "trade-in", true, 5*time.Second)
 
@@ -163,6 +168,47 @@ func waitNodeState(t *testing.T, p *proc, ready int, stale string, within time.D
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestKnowledgeEmbeddedRestart publishes an article on a node without Redis and starts
+// it again on the same data directory: the article is still answered, from the index
+// the node kept on disk.
+func TestKnowledgeEmbeddedRestart(t *testing.T) {
+	env := []string{"KEFU_DATA_DIR=" + t.TempDir()}
+	k := startKefu(t, "", env...)
+	ed := login(t, k, "admin", k.adminPassword())
+	if code := ed.do("POST", "/api/articles", tradeInArticle, nil); code != 201 {
+		t.Fatalf("publish: status %d", code)
+	}
+	const question = "旧手机可以抵钱吗？"
+	waitAnswers(t, ed, question, "trade-in", true, 5*time.Second)
+	if reusedIndex(t, k) {
+		t.Error("the first start reused an index")
+	}
+	k.stop()
+
+	k = startKefu(t, k.addr, env...)
+	waitAnswers(t, &agent{t: t, p: k}, question, "trade-in", true, 5*time.Second)
+	if !reusedIndex(t, k) {
+		t.Errorf("the restart built the index again instead of reusing it:\n%s", k.logText())
+	}
+}
+
+// reusedIndex reports whether the node logged that it built its index by reusing the
+// one on disk.
+func reusedIndex(t *testing.T, p *proc) bool {
+	t.Helper()
+	for _, line := range strings.Split(p.logText(), "\n") {
+		var l struct {
+			Message string `json:"message"`
+			Reused  bool   `json:"reused"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Message == "index built from the article store" {
+			return l.Reused
+		}
+	}
+	t.Fatalf("node %s logged no index build:\n%s", p.addr, p.logText())
+	return false
 }
 
 // TestArticlesImportExport imports a directory of Markdown articles into Redis from the

@@ -46,7 +46,7 @@ func metrics(a *app) http.HandlerFunc {
 		metric("kefu_articles", "gauge", "Articles in this node's index.")
 		fmt.Fprintf(&b, "kefu_articles %d\n", a.index.Len())
 		metric("kefu_knowledge_index_stale", "gauge", "1 while this node cannot follow the article change feed, so its index may lag behind.")
-		fmt.Fprintf(&b, "kefu_knowledge_index_stale %d\n", b2i(a.knowledge.Stale()))
+		fmt.Fprintf(&b, "kefu_knowledge_index_stale %d\n", b2i(a.knowledge.Follower().Stale()))
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		w.Write([]byte(b.String()))
 	}

@@ -89,7 +89,7 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 			http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
 			return
 		}
-		if !a.knowledge.Ready() {
+		if !a.knowledge.Follower().Ready() {
 			http.Error(w, "knowledge index not built or not following the article store", http.StatusServiceUnavailable)
 			return
 		}

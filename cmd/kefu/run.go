@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/boltdb"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -29,12 +32,13 @@ type app struct {
 	gateway   *widget.Gateway
 	store     handoff.Store
 	rdb       redis.UniversalClient
+	db        *bolt.DB // the embedded database, when there is no Redis
 }
 
 // build constructs kb → bot → handoff → widget from the config.
 func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	a := &app{}
-	idx, err := kb.New(kb.Config{Path: c.DataDir, Logger: log.With().Str("part", "kb").Logger()})
+	idx, err := kb.New(kb.Config{Path: filepath.Join(c.DataDir, "index"), Logger: log.With().Str("part", "kb").Logger()})
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +87,13 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		return nil, err
 	}
 
-	if a.store, a.articles, a.rdb, err = newStores(c, log); err != nil {
+	if c.RedisURL == "" {
+		a.store = handoff.NewMemoryStore(nil)
+		a.db, a.articles, err = openEmbedded(c, log)
+	} else {
+		a.store, a.articles, a.rdb, err = newStores(c, log)
+	}
+	if err != nil {
 		return nil, err
 	}
 	cannedYAML, err := knowledge.Canned()
@@ -152,12 +162,24 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	return a, nil
 }
 
-// newStores returns the memory engines, or the Redis engines when a Redis URL is set:
-// the conversations' and the articles'.
-func newStores(c config, log zerolog.Logger) (handoff.Store, kb.Store, redis.UniversalClient, error) {
-	if c.RedisURL == "" {
-		return handoff.NewMemoryStore(nil), kb.NewMemoryStore(nil), nil, nil
+// openEmbedded opens the embedded database of the data directory and the article store
+// in it.
+func openEmbedded(c config, log zerolog.Logger) (*bolt.DB, kb.Store, error) {
+	db, err := boltdb.Open(c.DataDir)
+	if err != nil {
+		return nil, nil, err
 	}
+	arts, err := kb.NewBoltStore(kb.BoltConfig{DB: db, Logger: log.With().Str("part", "kb").Logger()})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, arts, nil
+}
+
+// newStores returns the Redis engines of the URL set: the conversations' and the
+// articles'.
+func newStores(c config, log zerolog.Logger) (handoff.Store, kb.Store, redis.UniversalClient, error) {
 	opts, err := redisOptions(c.RedisURL)
 	if err != nil {
 		return nil, nil, nil, err
@@ -195,6 +217,9 @@ func (a *app) close() {
 	a.index.Close()
 	if a.rdb != nil {
 		a.rdb.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
 	}
 }
 

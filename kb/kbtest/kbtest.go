@@ -1,14 +1,63 @@
-// Package kbtest generates large knowledge bases from the bundled articles, for the
-// benchmarks of kb and bot: the latency target is set at 10,000 articles.
+// Package kbtest helps the tests of kb and of the packages that use it: an empty
+// article store, the bundled articles, and large knowledge bases generated from them
+// for the benchmarks (the latency target is set at 10,000 articles).
+//
+// The bundled articles are read from the files of knowledge/articles in the source tree,
+// not through package knowledge, which embeds them: kb and bot import no package that
+// depends on them, in their tests neither.
 package kbtest
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
+	"testing"
 
+	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
 	"github.com/kefu-im/kefu/kb"
-	"github.com/kefu-im/kefu/knowledge"
 )
+
+// Store returns an empty article store in a throwaway embedded database, closed when
+// the test ends.
+func Store(t testing.TB) *kb.BoltStore {
+	t.Helper()
+	s, err := kb.NewBoltStore(kb.BoltConfig{DB: bolttest.Open(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Bundled returns the articles that ship with Kefu, read from knowledge/articles.
+func Bundled() ([]kb.Article, error) {
+	dir, err := articlesDir()
+	if err != nil {
+		return nil, err
+	}
+	return kb.ReadMarkdownFS(os.DirFS(dir))
+}
+
+// articlesDir returns the directory of the bundled articles: knowledge/articles beside
+// the go.mod found above the working directory, which go test sets to the directory of
+// the package under test.
+func articlesDir() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "knowledge", "articles"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("kbtest: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
 
 // benchNouns are products a shopper names in a question, by language; with benchShapes
 // they vary the generated copies of an article so that no two documents are identical.
@@ -47,7 +96,7 @@ func benchPhrase(lang string, k int) string {
 // (id "<id>-<i>") whose title and questions name a product in the article's language,
 // category and answer kept. The result is the same on every call.
 func Articles(n int) ([]kb.Article, error) {
-	bundled, err := knowledge.Bundled()
+	bundled, err := Bundled()
 	if err != nil {
 		return nil, err
 	}
