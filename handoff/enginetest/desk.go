@@ -27,6 +27,8 @@ func runDesk(t *testing.T, open Opener) {
 	t.Run("leave a message", func(t *testing.T) { testLeave(t, newRig(t, open)) })
 	t.Run("queue positions", func(t *testing.T) { testPositions(t, newRig(t, open)) })
 	t.Run("tickets", func(t *testing.T) { testDeskTickets(t, newRig(t, open)) })
+	t.Run("ticket cards", func(t *testing.T) { testTicketCards(t, newRig(t, open)) })
+	t.Run("queue status", func(t *testing.T) { testQueueStatus(t, newRig(t, open)) })
 }
 
 // Clock is a test clock: every reading moves it on by a millisecond, so that stored
@@ -97,6 +99,7 @@ var ShopBot = Bot{
 
 // rig is a desk on the engine under test, running until the test ends.
 type rig struct {
+	open  Opener
 	e     Engine
 	desk  *handoff.Desk
 	clock *Clock
@@ -106,7 +109,7 @@ type rig struct {
 func newRig(t *testing.T, open Opener, opts ...func(*handoff.DeskConfig)) *rig {
 	t.Helper()
 	e := open(t)
-	r := &rig{e: e, clock: NewClock(), staff: Staff{
+	r := &rig{open: open, e: e, clock: NewClock(), staff: Staff{
 		"alice": {Name: "alice", Role: "agent", Group: "presale"},
 		"bob":   {Name: "bob", Role: "agent", Group: "presale"},
 		"carol": {Name: "carol", Role: "agent", Group: "aftersale", MaxChats: 2},

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("roster", func(t *testing.T) { testRoster(t, open(t)) })
 	t.Run("annals", func(t *testing.T) { testAnnals(t, open(t)) })
 	t.Run("tickets", func(t *testing.T) { testTickets(t, open(t)) })
+	t.Run("ticket rules", func(t *testing.T) { runTicketRules(t, open) })
 	t.Run("desk", func(t *testing.T) { runDesk(t, open) })
 }
 
