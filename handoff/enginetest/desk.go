@@ -29,6 +29,7 @@ func runDesk(t *testing.T, open Opener) {
 	t.Run("tickets", func(t *testing.T) { testDeskTickets(t, newRig(t, open)) })
 	t.Run("ticket cards", func(t *testing.T) { testTicketCards(t, newRig(t, open)) })
 	t.Run("queue status", func(t *testing.T) { testQueueStatus(t, newRig(t, open)) })
+	t.Run("reopen rules", func(t *testing.T) { testReopenRules(t, open) })
 }
 
 // Clock is a test clock: every reading moves it on by a millisecond, so that stored
@@ -205,6 +206,60 @@ func (r *rig) texts(t *testing.T, id string) []string {
 		}
 	}
 	return out
+}
+
+// handoff hands conversation id to group's queue for reason.
+func (r *rig) handoff(t *testing.T, id string, reason triage.Reason, group handoff.Group) {
+	t.Helper()
+	if err := r.desk.Handoff(context.Background(), id, handoff.HandoffRequest{Key: "k-" + id, Reason: reason, Group: group}); err != nil {
+		t.Fatalf("Handoff(%s): %v", id, err)
+	}
+}
+
+// waiting starts a conversation of a shopper with VIP level vip and hands it to group's
+// queue for reason.
+func (r *rig) waiting(t *testing.T, group handoff.Group, reason triage.Reason, vip int) string {
+	t.Helper()
+	c := r.start(t, vip)
+	r.handoff(t, c.ID, reason, group)
+	return c.ID
+}
+
+// statusRecords counts the records of conversation id's log that change its status to
+// status.
+func (r *rig) statusRecords(t *testing.T, id string, status handoff.Status) int {
+	t.Helper()
+	msgs, err := r.desk.Messages(context.Background(), id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range msgs {
+		if m.Kind == handoff.KindStatus && m.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+// lastSystem returns the text of the last record the desk wrote to the shopper.
+func (r *rig) lastSystem(t *testing.T, id string) string {
+	t.Helper()
+	msgs, err := r.desk.Messages(context.Background(), id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if m := msgs[i]; m.Kind == handoff.KindMessage && m.From == handoff.FromSystem {
+			return m.Text
+		}
+	}
+	return ""
+}
+
+// joined is the phrase of agent taking a chat.
+func joined(agent string) string {
+	return strings.ReplaceAll(handoff.DefaultPhrases.AgentJoined, "{agent}", agent)
 }
 
 func (r *rig) online(t *testing.T, agents ...string) {
