@@ -29,6 +29,7 @@ func runDesk(t *testing.T, open Opener) {
 	t.Run("tickets", func(t *testing.T) { testDeskTickets(t, newRig(t, open)) })
 	t.Run("ticket cards", func(t *testing.T) { testTicketCards(t, newRig(t, open)) })
 	t.Run("queue status", func(t *testing.T) { testQueueStatus(t, newRig(t, open)) })
+	t.Run("transfer rules", func(t *testing.T) { testTransferRules(t, newRig(t, open)) })
 	t.Run("reopen rules", func(t *testing.T) { testReopenRules(t, open) })
 }
 
