@@ -29,6 +29,12 @@ func runDesk(t *testing.T, open Opener) {
 	t.Run("tickets", func(t *testing.T) { testDeskTickets(t, newRig(t, open)) })
 	t.Run("ticket cards", func(t *testing.T) { testTicketCards(t, newRig(t, open)) })
 	t.Run("queue status", func(t *testing.T) { testQueueStatus(t, newRig(t, open)) })
+	t.Run("claim race", func(t *testing.T) { testClaimRace(t, newRig(t, open)) })
+	t.Run("capacity", func(t *testing.T) { testCapacity(t, newRig(t, open, func(c *handoff.DeskConfig) { c.MaxChats = 2 })) })
+	t.Run("assignment", func(t *testing.T) { testAssignment(t, open) })
+	t.Run("priority order", func(t *testing.T) { testPriorityOrder(t, newRig(t, open)) })
+	t.Run("hand-off twice", func(t *testing.T) { testHandoffTwice(t, newRig(t, open)) })
+	t.Run("open", func(t *testing.T) { testOpen(t, newRig(t, open)) })
 	t.Run("transfer rules", func(t *testing.T) { testTransferRules(t, newRig(t, open)) })
 	t.Run("reopen rules", func(t *testing.T) { testReopenRules(t, open) })
 }
