@@ -18,11 +18,11 @@ func testAssignment(t *testing.T, open Opener) {
 	ctx := context.Background()
 	r := newRig(t, open, func(c *handoff.DeskConfig) { c.ManualOnly, c.MaxChats = false, 2 })
 	for _, u := range []handoff.User{
-		{Name: "p1", Role: handoff.RoleAgent, Group: "presale"},
-		{Name: "p2", Role: handoff.RoleAgent, Group: "presale"},
-		{Name: "p3", Role: handoff.RoleAgent, Group: "presale"},
-		{Name: "s1", Role: handoff.RoleAgent, Group: "aftersale", MaxChats: 1},
-		{Name: "s2", Role: handoff.RoleAgent, Group: "aftersale"},
+		{Name: "p1", Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)},
+		{Name: "p2", Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)},
+		{Name: "p3", Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)},
+		{Name: "s1", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale), MaxChats: 1},
+		{Name: "s2", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)},
 	} {
 		r.staff[u.Name] = u
 	}

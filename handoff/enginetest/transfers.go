@@ -18,9 +18,9 @@ import (
 func testTransferRules(t *testing.T, r *rig) {
 	ctx := context.Background()
 	for _, u := range []handoff.User{
-		{Name: "pete", Role: handoff.RoleAgent, Group: "presale"},
-		{Name: "amy", Role: handoff.RoleAgent, Group: "aftersale", MaxChats: 1},
-		{Name: "ben", Role: handoff.RoleAgent, Group: "aftersale"},
+		{Name: "pete", Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)},
+		{Name: "amy", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale), MaxChats: 1},
+		{Name: "ben", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)},
 	} {
 		r.staff[u.Name] = u
 	}
