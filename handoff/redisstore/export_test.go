@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -48,7 +49,7 @@ func (s *Store) OwnerIndex(ctx context.Context) (map[string][]string, error) {
 // RoutingRev returns the revision the routing side knows of conv.
 func (s *Store) RoutingRev(ctx context.Context, conv string) (int64, error) {
 	v, err := s.rdb.HGet(ctx, s.q("rev"), conv).Result()
-	if err == redis.Nil {
+	if errors.Is(err, redis.Nil) {
 		return 1, nil
 	}
 	if err != nil {
