@@ -41,7 +41,7 @@ bench:
 	@echo '== bot: Decide, 10,000 articles'
 	$(GO) test -run='^$$' -benchmem -bench='^BenchmarkDecide10k$$' -benchtime=2000x ./bot
 	@echo '== handoff: enqueue, claim and auto-assign on Redis (ops/s, p50, p99)'
-	$(GO) test -run='^$$' -bench='^BenchmarkRedisRouting$$' -benchtime=1000x ./handoff
+	$(GO) test -run='^$$' -bench='^BenchmarkRouting$$' -benchtime=1000x ./handoff/redisstore
 	@echo '== widget: hand-off to the queue-position frame over a websocket, Redis'
 	$(GO) test -run='^$$' -bench='^BenchmarkHandoffToQueueFrame$$' -benchtime=200x ./widget
 

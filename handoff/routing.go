@@ -260,25 +260,32 @@ func (d *Desk) transfer(ctx context.Context, id, agent, to string) (Conversation
 	if to == agent {
 		return Conversation{}, ErrWrongStatus
 	}
+	// Whether to may take it is read once, and told only to the chat's owner: whoever
+	// does not own it hears that first.
+	var unavailable error
 	u, err := d.staff.User(ctx, to)
-	if errors.Is(err, ErrNotFound) {
-		return Conversation{}, ErrAgentUnavailable
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		unavailable = ErrAgentUnavailable
+	case err != nil:
 		return Conversation{}, err
-	}
-	p, ok, err := d.presenceOf(ctx, to)
-	if err != nil {
-		return Conversation{}, err
-	}
-	if !ok || d.effective(p, d.now()) != PresenceOnline {
-		return Conversation{}, ErrAgentUnavailable
+	default:
+		p, ok, err := d.presenceOf(ctx, to)
+		if err != nil {
+			return Conversation{}, err
+		}
+		if !ok || d.effective(p, d.now()) != PresenceOnline {
+			unavailable = ErrAgentUnavailable
+		}
 	}
 	limit, now := d.capFor(u), d.nowMS()
 	var from Group
 	res, err := d.change(ctx, id, func(c Conversation) (Change, error) {
 		if err := owned(c, agent); err != nil {
 			return Change{}, err
+		}
+		if unavailable != nil {
+			return Change{}, unavailable
 		}
 		n, err := d.load(ctx, to)
 		if err != nil {

@@ -53,6 +53,10 @@ type Options struct {
 	Desk func(*handoff.DeskConfig)
 	// Wrap, when set, wraps the conversations the desk uses (to inject faults).
 	Wrap func(handoff.Conversations) handoff.Conversations
+	// Now, when set, is the clock of the desk and of a Redis engine, which dates its
+	// pending changes by it; nil means StepClock() for the desk and the real time for the
+	// engine.
+	Now func() time.Time
 }
 
 // Rig is a desk under test.
@@ -96,7 +100,7 @@ func Open(t testing.TB, o Options) *Rig {
 			r.Client = redis.NewClient(&redis.Options{Addr: r.Server.Addr()})
 		}
 		t.Cleanup(func() { r.Client.Close() })
-		s, err := redisstore.New(redisstore.Config{Client: r.Client, Prefix: prefix})
+		s, err := redisstore.New(redisstore.Config{Client: r.Client, Prefix: prefix, Now: o.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,9 +112,13 @@ func Open(t testing.TB, o Options) *Rig {
 	if o.Wrap != nil {
 		convs = o.Wrap(convs)
 	}
+	now := o.Now
+	if now == nil {
+		now = StepClock()
+	}
 	cfg := handoff.DeskConfig{
 		Conversations: convs, Roster: r.Engine.Roster, Annals: r.Engine.Annals, Bus: r.Engine.Bus,
-		Tickets: r.Engine.Tickets, Staff: r.Staff, Now: StepClock(),
+		Tickets: r.Engine.Tickets, Staff: r.Staff, Now: now,
 	}
 	if o.Desk != nil {
 		o.Desk(&cfg)

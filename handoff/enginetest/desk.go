@@ -27,6 +27,16 @@ func runDesk(t *testing.T, open Opener) {
 	t.Run("leave a message", func(t *testing.T) { testLeave(t, newRig(t, open)) })
 	t.Run("queue positions", func(t *testing.T) { testPositions(t, newRig(t, open)) })
 	t.Run("tickets", func(t *testing.T) { testDeskTickets(t, newRig(t, open)) })
+	t.Run("ticket cards", func(t *testing.T) { testTicketCards(t, newRig(t, open)) })
+	t.Run("queue status", func(t *testing.T) { testQueueStatus(t, newRig(t, open)) })
+	t.Run("claim race", func(t *testing.T) { testClaimRace(t, newRig(t, open)) })
+	t.Run("capacity", func(t *testing.T) { testCapacity(t, newRig(t, open, func(c *handoff.DeskConfig) { c.MaxChats = 2 })) })
+	t.Run("assignment", func(t *testing.T) { testAssignment(t, open) })
+	t.Run("priority order", func(t *testing.T) { testPriorityOrder(t, newRig(t, open)) })
+	t.Run("hand-off twice", func(t *testing.T) { testHandoffTwice(t, newRig(t, open)) })
+	t.Run("open", func(t *testing.T) { testOpen(t, newRig(t, open)) })
+	t.Run("transfer rules", func(t *testing.T) { testTransferRules(t, newRig(t, open)) })
+	t.Run("reopen rules", func(t *testing.T) { testReopenRules(t, open) })
 }
 
 // Clock is a test clock: every reading moves it on by a millisecond, so that stored
@@ -97,6 +107,7 @@ var ShopBot = Bot{
 
 // rig is a desk on the engine under test, running until the test ends.
 type rig struct {
+	open  Opener
 	e     Engine
 	desk  *handoff.Desk
 	clock *Clock
@@ -106,7 +117,7 @@ type rig struct {
 func newRig(t *testing.T, open Opener, opts ...func(*handoff.DeskConfig)) *rig {
 	t.Helper()
 	e := open(t)
-	r := &rig{e: e, clock: NewClock(), staff: Staff{
+	r := &rig{open: open, e: e, clock: NewClock(), staff: Staff{
 		"alice": {Name: "alice", Role: "agent", Group: "presale"},
 		"bob":   {Name: "bob", Role: "agent", Group: "presale"},
 		"carol": {Name: "carol", Role: "agent", Group: "aftersale", MaxChats: 2},
@@ -202,6 +213,60 @@ func (r *rig) texts(t *testing.T, id string) []string {
 		}
 	}
 	return out
+}
+
+// handoff hands conversation id to group's queue for reason.
+func (r *rig) handoff(t *testing.T, id string, reason triage.Reason, group handoff.Group) {
+	t.Helper()
+	if err := r.desk.Handoff(context.Background(), id, handoff.HandoffRequest{Key: "k-" + id, Reason: reason, Group: group}); err != nil {
+		t.Fatalf("Handoff(%s): %v", id, err)
+	}
+}
+
+// waiting starts a conversation of a shopper with VIP level vip and hands it to group's
+// queue for reason.
+func (r *rig) waiting(t *testing.T, group handoff.Group, reason triage.Reason, vip int) string {
+	t.Helper()
+	c := r.start(t, vip)
+	r.handoff(t, c.ID, reason, group)
+	return c.ID
+}
+
+// statusRecords counts the records of conversation id's log that change its status to
+// status.
+func (r *rig) statusRecords(t *testing.T, id string, status handoff.Status) int {
+	t.Helper()
+	msgs, err := r.desk.Messages(context.Background(), id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range msgs {
+		if m.Kind == handoff.KindStatus && m.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+// lastSystem returns the text of the last record the desk wrote to the shopper.
+func (r *rig) lastSystem(t *testing.T, id string) string {
+	t.Helper()
+	msgs, err := r.desk.Messages(context.Background(), id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if m := msgs[i]; m.Kind == handoff.KindMessage && m.From == handoff.FromSystem {
+			return m.Text
+		}
+	}
+	return ""
+}
+
+// joined is the phrase of agent taking a chat.
+func joined(agent string) string {
+	return strings.ReplaceAll(handoff.DefaultPhrases.AgentJoined, "{agent}", agent)
 }
 
 func (r *rig) online(t *testing.T, agents ...string) {

@@ -2,9 +2,10 @@
 // manner of testing/fstest: an engine's own tests call Run with a function that opens a
 // fresh, empty engine, and the suite checks what the desk relies on — compare-and-set
 // commits, idempotent records, the queue order and its versions, the indexes, events in
-// commit order, presence, decisions, notes and tickets — and then runs the desk's own
-// scenarios (claims, caps, assignment, offline agents, reopening, leaving a message,
-// queue positions) on top of it.
+// commit order, presence, decisions, notes and tickets — and then runs the rules of
+// after-sales tickets and the desk's own scenarios (claims, caps, assignment, priority,
+// offline agents, transfers, reopening, leaving a message, queue positions and what a
+// waiting shopper is told, ticket cards) on top of it.
 package enginetest
 
 import (
@@ -43,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("roster", func(t *testing.T) { testRoster(t, open(t)) })
 	t.Run("annals", func(t *testing.T) { testAnnals(t, open(t)) })
 	t.Run("tickets", func(t *testing.T) { testTickets(t, open(t)) })
+	t.Run("ticket rules", func(t *testing.T) { runTicketRules(t, open) })
 	t.Run("desk", func(t *testing.T) { runDesk(t, open) })
 }
 

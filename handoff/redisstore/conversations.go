@@ -153,7 +153,8 @@ func (s *Store) Commit(ctx context.Context, ch handoff.Change) (handoff.Committe
 	}
 	switch code {
 	case -1:
-		// The revision or the load moved, or this change was made before.
+		// A later routing change was made or the load moved, or this change was made
+		// before.
 		if res, ok, err := s.made(ctx, ch); err != nil || ok {
 			return res, err
 		}

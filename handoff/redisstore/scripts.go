@@ -74,7 +74,7 @@ return out
 
 // The routing side, under the hash tag {q}:
 //
-//	rev        hash  conversation → revision, as the routing side last saw it (absent: 1)
+//	rev        hash  conversation → the revision its last routing change made (absent: 1)
 //	pending    hash  conversation → id of the change being written, conversation:c → it
 //	pendingat  zset  conversation → when that change began (ms)
 //	wait:G     zset  conversation → queue score, group G's queue
@@ -83,10 +83,14 @@ return out
 //	agents     hash  agent → presence
 //	waits      list  recent waits (ms), newest first, pushed by the changes that end them
 
-// reserveScript begins a change that moves the routing side: it checks that the
-// conversation's revision is the one read and that the new owner's load is the one
+// reserveScript begins a change that moves the routing side: it checks that no routing
+// change was made since the revision read and that the new owner's load is the one
 // read, takes the conversation out of the queue it leaves, moves it between owners, and
-// records the change as pending until finishScript.
+// records the change as pending until finishScript. A change of the record alone (one
+// that moves no index, such as a resolved chat going back to the bot) is written in the
+// conversation's slot only and moves the record's revision past the routing side's, so
+// the routing side refuses a change only when it knows a later revision than the one the
+// change was decided on; whether the record itself moved is the commit script's check.
 //
 // KEYS[1] rev, [2] pending, [3] pendingat, [4] the queue it leaves, [5] the owner set it
 // leaves, [6] the owner set it joins, [7] the owner set whose load is checked, [8] ver,
@@ -96,7 +100,8 @@ return out
 // '1' to join the owner, [13] the wait to keep (ms, '0': none), [14] how many to keep.
 //
 // Returns 0 when reserved, 1 when this change is pending already (a retried call), -1
-// when the revision or the load moved, -2 when another change is pending.
+// when a routing change was made since the revision read or the load moved, -2 when
+// another change is pending.
 var reserveScript = redis.NewScript(`
 local conv = ARGV[1]
 local p = redis.call('HGET', KEYS[2], conv)
@@ -104,8 +109,8 @@ if p then
   if p == ARGV[3] then return 1 end
   return -2
 end
-local rev = tonumber(redis.call('HGET', KEYS[1], conv) or '1')
-if rev ~= tonumber(ARGV[2]) then return -1 end
+local read = tonumber(ARGV[2])
+if tonumber(redis.call('HGET', KEYS[1], conv) or '1') > read then return -1 end
 if ARGV[6] ~= '-1' and redis.call('SCARD', KEYS[7]) ~= tonumber(ARGV[6]) then return -1 end
 if ARGV[13] ~= '0' then
   redis.call('LPUSH', KEYS[9], ARGV[13])
@@ -117,7 +122,7 @@ if ARGV[7] == '1' and redis.call('ZREM', KEYS[4], conv) == 1 then
 end
 if ARGV[11] == '1' then redis.call('SREM', KEYS[5], conv) end
 if ARGV[12] == '1' then redis.call('SADD', KEYS[6], conv) end
-redis.call('HSET', KEYS[1], conv, rev + 1)
+redis.call('HSET', KEYS[1], conv, read + 1)
 redis.call('HSET', KEYS[2], conv, ARGV[3], conv .. ':c', ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[5], conv)
 return 0
@@ -144,10 +149,10 @@ return 1
 // undoScript reverts a pending change whose conversation side was refused.
 //
 // KEYS[1] rev, [2] pending, [3] pendingat, [4] the queue it left, [5] the owner set it
-// left, [6] the owner set it joined, [7] ver. ARGV[1] conversation, [2] change id,
-// [3] revision to restore, [4] '1' to rejoin the queue, [5] the score, [6] its group,
-// [7] the joined event without its version, [8] channel, [9] '1' to rejoin the owner,
-// [10] '1' to leave the new owner.
+// left, [6] the owner set it joined, [7] ver. ARGV[1] conversation, [2] change id, [3]
+// the revision the change was decided on, [4] '1' to rejoin the queue, [5] the score,
+// [6] its group, [7] the joined event without its version, [8] channel, [9] '1' to
+// rejoin the owner, [10] '1' to leave the new owner.
 //
 // Returns 1 when reverted, 0 when the change is not pending.
 var undoScript = redis.NewScript(`

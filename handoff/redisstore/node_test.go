@@ -1,0 +1,181 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/handoff/enginetest"
+	"github.com/kefu-im/kefu/handoff/redisstore"
+	"github.com/kefu-im/kefu/internal/triage"
+)
+
+// The desk on Redis that the tests of this package run, and what they read of it.
+
+// node is a desk on Redis, its engine, and the clock of both, which the test moves
+// unless o.Now was set, with the pre-sale agents alice and bob.
+type node struct {
+	*desktest.Rig
+	store *redisstore.Store
+	clock *enginetest.Clock
+}
+
+func openNode(t *testing.T, o desktest.Options) *node {
+	t.Helper()
+	n := &node{}
+	if o.Now == nil {
+		n.clock = enginetest.NewClock()
+		o.Now = n.clock.Now
+	}
+	o.Engine = desktest.Redis
+	n.Rig = desktest.Open(t, o)
+	n.store = n.Engine.Conversations.(*redisstore.Store)
+	for _, a := range []string{"alice", "bob"} {
+		n.Staff.Add(handoff.User{Name: a, Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)})
+	}
+	return n
+}
+
+func manual(c *handoff.DeskConfig) { c.ManualOnly = true }
+
+func (n *node) get(t *testing.T, id string) handoff.Conversation {
+	t.Helper()
+	c, err := n.Desk.Conversation(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// handoff starts a conversation of a shopper with VIP level vip, and hands it to
+// group's queue for reason.
+func (n *node) handoff(t *testing.T, group handoff.Group, reason triage.Reason, vip int) string {
+	t.Helper()
+	ctx := context.Background()
+	c, _, err := n.Desk.StartAs(ctx, &handoff.Shopper{ID: "buyer", VIP: vip, Verified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Desk.Handoff(ctx, c.ID, handoff.HandoffRequest{Key: "m1", Reason: reason, Group: group}); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
+
+// queued starts a conversation and hands it to the pre-sale queue.
+func (n *node) queued(t *testing.T) handoff.Conversation {
+	t.Helper()
+	return n.get(t, n.handoff(t, handoff.GroupPresale, triage.ReasonRequested, 0))
+}
+
+// waiting returns the conversations waiting in group's queue.
+func (n *node) waiting(t *testing.T, group handoff.Group) []string {
+	t.Helper()
+	w, err := n.Desk.Waiting(context.Background(), group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return convIDs(w)
+}
+
+func (n *node) owned(t *testing.T, agent string) []string {
+	t.Helper()
+	o, err := n.Desk.Owned(context.Background(), agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return convIDs(o)
+}
+
+func (n *node) pending(t *testing.T) []string {
+	t.Helper()
+	p, err := n.store.Pending(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (n *node) loads(t *testing.T, agents ...string) []int {
+	t.Helper()
+	l, err := n.Engine.Conversations.Loads(context.Background(), agents...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// countStatus counts the records of conv's log that change its status to status.
+func (n *node) countStatus(t *testing.T, conv string, status handoff.Status) int {
+	t.Helper()
+	msgs, err := n.Desk.Messages(context.Background(), conv, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := 0
+	for _, m := range msgs {
+		if m.Kind == handoff.KindStatus && m.Status == status {
+			k++
+		}
+	}
+	return k
+}
+
+func convIDs(cs []handoff.Conversation) []string {
+	out := []string{}
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+// changeTo is the change from c to the record next makes of it, with one record keyed
+// by key; owner and load, when set, are the load it is decided on.
+func changeTo(c handoff.Conversation, key string, owner string, load int, next func(*handoff.Conversation)) handoff.Change {
+	n := c
+	next(&n)
+	return handoff.Change{Conv: c.ID, Rev: c.Rev, Prev: &c, Next: &n, Owner: owner, Load: load, Append: []handoff.Message{
+		{ID: key, Kind: handoff.KindStatus, From: handoff.FromSystem, Status: n.Status, Agent: n.Agent, TS: c.CreatedAt.UnixMilli()},
+	}}
+}
+
+// claim is agent's claim of c, who owns load chats, as the desk makes it.
+func claim(c handoff.Conversation, agent string, load int) handoff.Change {
+	return changeTo(c, fmt.Sprintf("claim:%d:%s", c.Rev, agent), agent, load, func(n *handoff.Conversation) {
+		n.Status, n.Agent, n.ClaimedAt = handoff.StatusActive, agent, n.EnqueuedAt.Add(time.Second)
+	})
+}
+
+// await waits until sub delivers an event that ok accepts.
+func await(t *testing.T, sub *handoff.Subscription, what string, ok func(handoff.Event) bool) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case e := <-sub.C:
+			if ok(e) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no event of %s within 20s", what)
+		}
+	}
+}
+
+// lastSystem returns the text of the last record the desk wrote to conv's shopper.
+func (n *node) lastSystem(t *testing.T, conv string) string {
+	t.Helper()
+	msgs, err := n.Desk.Messages(context.Background(), conv, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if m := msgs[i]; m.Kind == handoff.KindMessage && m.From == handoff.FromSystem {
+			return m.Text
+		}
+	}
+	return ""
+}

@@ -1,0 +1,228 @@
+package redisstore_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/triage"
+)
+
+// poll waits up to 10 s for ok.
+func poll(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 10s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (n *node) agent(t *testing.T, name string) handoff.AgentLoad {
+	t.Helper()
+	a, err := n.Desk.AgentLoad(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (n *node) beat(t *testing.T, agent, status string) {
+	t.Helper()
+	if _, err := n.Desk.Heartbeat(context.Background(), agent, status); err != nil {
+		t.Fatalf("Heartbeat(%s, %s): %v", agent, status, err)
+	}
+}
+
+// TestAgentOffline: an agent stops sending heartbeats; once the grace period has passed
+// (on the desk's clock), the desk's Run gives their chats back to the front of the
+// queue, each with one note to the shopper, and an agent who comes online gets them.
+func TestAgentOffline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	n := openNode(t, desktest.Options{Desk: func(c *handoff.DeskConfig) { c.SweepInterval = 10 * time.Millisecond }})
+	n.Staff.Add(handoff.User{Name: "sam", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale), MaxChats: 3})
+	n.Staff.Add(handoff.User{Name: "tom", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)})
+	n.beat(t, "sam", handoff.PresenceOnline)
+	var mine []string
+	for range 3 {
+		mine = append(mine, n.handoff(t, handoff.GroupAftersale, triage.ReasonAfterSales, 0))
+	}
+	other := n.handoff(t, handoff.GroupAftersale, triage.ReasonNegativeSentiment, 3) // waits, far ahead by priority
+	if o := n.owned(t, "sam"); len(o) != 3 {
+		t.Fatalf("sam owns %v, want the first three", o)
+	}
+
+	// Within the grace period nothing moves.
+	n.clock.Advance(50 * time.Second)
+	if err := n.Desk.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o := n.owned(t, "sam"); len(o) != 3 {
+		t.Fatalf("within the grace period sam owns %v, want 3 chats", o)
+	}
+	n.clock.Advance(11 * time.Second)
+	want := append(slices.Clone(mine), other)
+	poll(t, "sam's chats back at the front of the queue", func() bool {
+		return slices.Equal(n.waiting(t, handoff.GroupAftersale), want)
+	})
+	for _, id := range mine {
+		c := n.get(t, id)
+		if c.Status != handoff.StatusQueued || c.Agent != "" || c.Group != handoff.GroupAftersale || !c.Front {
+			t.Errorf("%s is %s with %q in %s (front %v)", id, c.Status, c.Agent, c.Group, c.Front)
+		}
+		if got := n.lastSystem(t, id); got != handoff.DefaultPhrases.AgentOffline {
+			t.Errorf("%s ends with %q, want the offline note", id, got)
+		}
+		if k := n.countStatus(t, id, handoff.StatusQueued); k != 1 {
+			t.Errorf("%s has %d status-queued records, want 1", id, k)
+		}
+	}
+	if a := n.agent(t, "sam"); a.Status != handoff.PresenceOffline || a.Load != 0 {
+		t.Errorf("sam is %+v, want offline with no chats", a)
+	}
+
+	// tom comes online and is given the requeued chats, and the other.
+	n.beat(t, "tom", handoff.PresenceOnline)
+	poll(t, "tom to have every chat", func() bool { return len(n.owned(t, "tom")) == 4 })
+	got := n.owned(t, "tom")
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("tom got %v, want %v", got, want)
+	}
+}
+
+// TestGoOffline: an agent who says offline gives their chats back at once, and gets
+// them again when back online.
+func TestGoOffline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	n := openNode(t, desktest.Options{})
+	n.beat(t, "alice", handoff.PresenceOnline)
+	id := n.handoff(t, handoff.GroupPresale, triage.ReasonRequested, 0)
+	if c := n.get(t, id); c.Agent != "alice" {
+		t.Fatalf("chat is with %q, want alice", c.Agent)
+	}
+	a, err := n.Desk.Heartbeat(ctx, "alice", handoff.PresenceOffline)
+	if err != nil || a.Status != handoff.PresenceOffline || a.Load != 0 {
+		t.Fatalf("Heartbeat(offline) = %+v, %v", a, err)
+	}
+	if got := n.waiting(t, handoff.GroupPresale); !slices.Equal(got, []string{id}) {
+		t.Errorf("waiting = %v, want the chat back", got)
+	}
+	n.beat(t, "alice", handoff.PresenceOnline)
+	if c := n.get(t, id); c.Agent != "alice" {
+		t.Errorf("after alice came back the chat is with %q", c.Agent)
+	}
+	if _, err := n.Desk.Heartbeat(ctx, "alice", "dancing"); err == nil {
+		t.Error("Heartbeat with an unknown status succeeded")
+	}
+	if _, err := n.Desk.Heartbeat(ctx, "nobody", handoff.PresenceOnline); err == nil {
+		t.Error("Heartbeat of an unknown agent succeeded")
+	}
+}
+
+// TestHeartbeatsStop checks in real time that an agent whose heartbeats stop (their
+// console closed, their network gone) holds their chats while they beat, even past the
+// grace period, and has them back at the front of the queue, each with the offline note,
+// no sooner than the grace period after the last heartbeat and within it and a sweep.
+// (That the console's event stream ends with its connection is the console's to test.)
+func TestHeartbeatsStop(t *testing.T) {
+	t.Parallel()
+	const (
+		grace = 1500 * time.Millisecond
+		sweep = 100 * time.Millisecond
+		beat  = 250 * time.Millisecond // the console's heartbeat, well inside the grace
+		slack = 2 * time.Second        // scheduling on a busy machine
+	)
+	ctx := context.Background()
+	n := openNode(t, desktest.Options{Now: time.Now, Desk: func(c *handoff.DeskConfig) { c.Grace, c.SweepInterval = grace, sweep }})
+	n.Staff.Add(handoff.User{Name: "sam", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)})
+
+	stop := make(chan struct{})
+	var beats sync.WaitGroup
+	// lastBeat is when the last heartbeat that got through was sent: the presence it
+	// stored is no older. Written by the beating goroutine, read after it ended.
+	var lastBeat time.Time
+	beats.Go(func() {
+		tick := time.NewTicker(beat)
+		defer tick.Stop()
+		for {
+			sent := time.Now()
+			if _, err := n.Desk.Heartbeat(ctx, "sam", handoff.PresenceOnline); err == nil {
+				lastBeat = sent
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	stopBeats := sync.OnceFunc(func() { close(stop); beats.Wait() })
+	t.Cleanup(stopBeats)
+	poll(t, "sam's first heartbeat", func() bool { return n.agent(t, "sam").Status == handoff.PresenceOnline })
+	var chats []string
+	for range 3 {
+		chats = append(chats, n.handoff(t, handoff.GroupAftersale, triage.ReasonAfterSales, 0))
+	}
+	slices.Sort(chats)
+	owned := func() []string {
+		o := n.owned(t, "sam")
+		slices.Sort(o)
+		return o
+	}
+	poll(t, "sam to be given the three chats", func() bool { return slices.Equal(owned(), chats) })
+
+	// While sam beats, nothing moves, for longer than the grace period.
+	for until := time.Now().Add(grace + grace/2); time.Now().Before(until); time.Sleep(sweep) {
+		if got := owned(); !slices.Equal(got, chats) {
+			t.Fatalf("while sam beats he owns %v, want %v", got, chats)
+		}
+	}
+
+	// The heartbeats stop.
+	stopBeats()
+	stopped := time.Now()
+	var back time.Time
+	deadline := stopped.Add(grace + sweep + slack + 3*time.Second)
+	for {
+		w := n.waiting(t, handoff.GroupAftersale)
+		if len(w) == 3 {
+			back = time.Now()
+			slices.Sort(w)
+			if !slices.Equal(w, chats) {
+				t.Fatalf("waiting %v, want sam's chats %v", w, chats)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sam's chats not back in the queue %v after his heartbeats stopped; waiting: %v", time.Since(stopped), w)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	took := back.Sub(lastBeat)
+	t.Logf("chats back in the queue %v after the last heartbeat, %v after the beats stopped (grace %v)", took, back.Sub(stopped), grace)
+	if took < grace-time.Millisecond { // the engine keeps milliseconds
+		t.Errorf("chats back %v after the last heartbeat, before the grace period of %v", took, grace)
+	}
+	if took > grace+sweep+slack {
+		t.Errorf("chats back %v after the last heartbeat, want within the grace period %v and a sweep %v (and %v of slack)", took, grace, sweep, slack)
+	}
+	for _, id := range chats {
+		c := n.get(t, id)
+		if got := n.lastSystem(t, id); c.Status != handoff.StatusQueued || c.Agent != "" || !c.Front || got != handoff.DefaultPhrases.AgentOffline {
+			t.Errorf("%s is %s with %q (front %v), last note %q; want queued at the front with the offline note", id, c.Status, c.Agent, c.Front, got)
+		}
+	}
+	if a := n.agent(t, "sam"); a.Status != handoff.PresenceOffline || a.Load != 0 {
+		t.Errorf("sam is %+v, want offline without chats", a)
+	}
+}
