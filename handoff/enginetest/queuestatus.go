@@ -33,7 +33,7 @@ func await(t *testing.T, sub *handoff.Subscription, what string, ok func(handoff
 	for {
 		select {
 		case e := <-sub.C:
-			if ok(e) {
+			if ok(*e) {
 				return
 			}
 		case <-deadline:
