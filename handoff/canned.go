@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kefu-im/kefu/internal/web"
 )
 
 // CannedReply is one of the standard replies (话术) agents insert from the console by
@@ -61,6 +63,6 @@ func (d *Desk) CannedReplies(agent string) []CannedReply {
 // user.
 func (c *Console) Canned() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"canned": c.desk.CannedReplies(userFrom(r).Name)})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"canned": c.desk.CannedReplies(userFrom(r).Name)})
 	}, RoleAgent, RoleAdmin)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
 
@@ -35,7 +36,7 @@ type Console struct {
 	desk   *Desk
 	secure bool
 	log    zerolog.Logger
-	ui     *consoleUI
+	ui     *web.Page
 }
 
 // NewConsole returns a Console.
@@ -43,7 +44,7 @@ func NewConsole(cfg ConsoleConfig) (*Console, error) {
 	if cfg.Desk == nil {
 		return nil, errors.New("handoff: ConsoleConfig.Desk is required")
 	}
-	ui, err := newConsoleUI()
+	ui, err := newConsolePage()
 	if err != nil {
 		return nil, err
 	}
@@ -64,21 +65,21 @@ func (c *Console) authed(h http.HandlerFunc, roles ...string) http.HandlerFunc {
 		}
 		u, err := c.desk.Authenticate(r.Context(), token)
 		if errors.Is(err, ErrBadCredentials) {
-			writeError(w, http.StatusUnauthorized, "unauthorized", "请先登录")
+			web.WriteError(w, http.StatusUnauthorized, web.CodeUnauthorized, "请先登录")
 			return
 		}
 		if err != nil {
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 			return
 		}
 		// A cookie is sent by the browser on its own, so a state-changing request that
 		// relies on it must come from the console's own origin.
 		if fromCookie && r.Method != http.MethodGet && !sameOrigin(r) {
-			writeError(w, http.StatusForbidden, "forbidden", "请求来源不被允许")
+			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "请求来源不被允许")
 			return
 		}
 		if len(roles) > 0 && !hasRole(u, roles) {
-			writeError(w, http.StatusForbidden, "forbidden", "您的角色无权执行此操作")
+			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "您的角色无权执行此操作")
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
@@ -118,16 +119,16 @@ func sameOrigin(r *http.Request) bool {
 // Login handles POST /api/login.
 func (c *Console) Login(w http.ResponseWriter, r *http.Request) {
 	var req struct{ Username, Password string }
-	if !readJSON(w, r, &req) {
+	if !web.ReadJSON(w, r, &req) {
 		return
 	}
 	token, u, err := c.desk.Login(r.Context(), req.Username, req.Password)
 	if errors.Is(err, ErrBadCredentials) {
-		writeError(w, http.StatusUnauthorized, "bad_credentials", "用户名或密码错误")
+		web.WriteError(w, http.StatusUnauthorized, web.CodeBadCredentials, "用户名或密码错误")
 		return
 	}
 	if err != nil {
-		writeFault(w, r, err)
+		web.Fault(w, r, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
@@ -135,7 +136,7 @@ func (c *Console) Login(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteStrictMode, MaxAge: int(c.desk.ttl / time.Second),
 	})
 	zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Msg("login")
-	writeJSON(w, http.StatusOK, map[string]any{"token": token, "user": publicUser(u)})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"token": token, "user": publicUser(u)})
 }
 
 // Logout handles POST /api/logout.
@@ -146,12 +147,12 @@ func (c *Console) Logout(w http.ResponseWriter, r *http.Request) {
 	}
 	if token != "" {
 		if err := c.desk.Logout(r.Context(), token); err != nil {
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 			return
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode, MaxAge: -1})
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	web.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
 func publicUser(u User) map[string]string {
@@ -162,7 +163,7 @@ func publicUser(u User) map[string]string {
 func (c *Console) Me() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
 		u := userFrom(r)
-		writeJSON(w, http.StatusOK, map[string]any{"name": u.Name, "role": u.Role, "group": u.Group, "groups": c.desk.Groups()})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"name": u.Name, "role": u.Role, "group": u.Group, "groups": c.desk.Groups()})
 	})
 }
 
@@ -193,16 +194,16 @@ func (c *Console) Queue() http.HandlerFunc {
 		}
 		waiting, err := c.desk.Waiting(r.Context(), group)
 		if err != nil {
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 			return
 		}
 		mine, err := c.desk.Owned(r.Context(), u.Name)
 		if err != nil {
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 			return
 		}
 		out := map[string][]entry{"waiting": c.entries(r.Context(), waiting), "mine": c.entries(r.Context(), mine)}
-		writeJSON(w, http.StatusOK, out)
+		web.WriteJSON(w, http.StatusOK, out)
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -260,7 +261,7 @@ func (c *Console) Conversation() http.HandlerFunc {
 			writeDeskError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"conversation": cv, "messages": nonNil(msgs), "packet": packet})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"conversation": cv, "messages": nonNil(msgs), "packet": packet})
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -279,7 +280,7 @@ func (c *Console) Messages() http.HandlerFunc {
 			after, err = 0, nil
 		}
 		if err != nil || after < 0 {
-			writeError(w, http.StatusBadRequest, "bad_request", "after 须为非负整数")
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "after 须为非负整数")
 			return
 		}
 		msgs, err := c.desk.Messages(r.Context(), r.PathValue("id"), after, 0)
@@ -287,7 +288,7 @@ func (c *Console) Messages() http.HandlerFunc {
 			writeDeskError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"messages": nonNil(msgs)})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"messages": nonNil(msgs)})
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -301,7 +302,7 @@ func (c *Console) Claim() http.HandlerFunc {
 			return
 		}
 		if u.Role != RoleAdmin && cv.Group != "" && cv.Group != u.Group {
-			writeError(w, http.StatusForbidden, "forbidden", "该会话属于其他技能组")
+			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "该会话属于其他技能组")
 			return
 		}
 		cv, err = c.desk.Claim(r.Context(), cv.ID, u.Name)
@@ -310,7 +311,7 @@ func (c *Console) Claim() http.HandlerFunc {
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("conv", cv.ID).Str("agent", u.Name).Msg("claimed")
-		writeJSON(w, http.StatusOK, map[string]any{"conversation": cv})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"conversation": cv})
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -325,7 +326,7 @@ func (c *Console) Resolve() http.HandlerFunc {
 			writeDeskError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"conversation": cv})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"conversation": cv})
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -334,14 +335,14 @@ func (c *Console) Users() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
 		us, err := c.desk.Users(r.Context())
 		if err != nil {
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 			return
 		}
 		out := make([]map[string]string, 0, len(us))
 		for _, u := range us {
 			out = append(out, publicUser(u))
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"users": out})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"users": out})
 	}, RoleAdmin)
 }
 
@@ -349,20 +350,20 @@ func (c *Console) Users() http.HandlerFunc {
 func (c *Console) AddUser() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Username, Password, Role, Group string }
-		if !readJSON(w, r, &req) {
+		if !web.ReadJSON(w, r, &req) {
 			return
 		}
 		u, err := c.desk.AddUser(r.Context(), req.Username, req.Password, req.Role, req.Group)
 		switch {
 		case errors.Is(err, ErrBadUser):
-			writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, err.Error())
 		case errors.Is(err, ErrUserExists):
-			writeError(w, http.StatusConflict, "user_exists", "用户名已存在")
+			web.WriteError(w, http.StatusConflict, web.CodeUserExists, "用户名已存在")
 		case err != nil:
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 		default:
 			zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Str("by", userFrom(r).Name).Msg("user added")
-			writeJSON(w, http.StatusCreated, publicUser(u))
+			web.WriteJSON(w, http.StatusCreated, publicUser(u))
 		}
 	}, RoleAdmin)
 }

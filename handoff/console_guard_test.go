@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
 
@@ -198,7 +199,7 @@ func gtTestContact(t *testing.T, f *gtConsole) {
 	status, body := f.call(t, "POST", path, f.token["alice"], map[string]any{"text": text, "id": "x1"})
 	ctWantError(t, "outside contact", status, body, http.StatusUnprocessableEntity, "blocked_contact")
 	var blocked struct {
-		Error apiError
+		Error web.Error
 		Found []ContactFinding
 	}
 	ctDecode(t, body, &blocked)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
 
@@ -32,17 +33,17 @@ type replyRequest struct {
 // recorded as a note of the conversation and logged, masked.
 func (c *Console) reply(w http.ResponseWriter, r *http.Request) {
 	var req replyRequest
-	if !readJSON(w, r, &req) {
+	if !web.ReadJSON(w, r, &req) {
 		return
 	}
 	text := strings.TrimSpace(req.Text)
 	reason := strings.TrimSpace(req.Reason)
 	if text == "" || utf8.RuneCountInString(text) > MaxReplyRunes || len(req.ID) > 64 || utf8.RuneCountInString(reason) > maxReasonRunes {
-		writeError(w, http.StatusBadRequest, "bad_request", "消息不能为空，且不超过 2000 字")
+		web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "消息不能为空，且不超过 2000 字")
 		return
 	}
 	if IsShortReply(text) && !req.Confirm {
-		writeError(w, http.StatusConflict, "confirm_short", "这条回复过短，确认发送？")
+		web.WriteError(w, http.StatusConflict, web.CodeConfirmShort, "这条回复过短，确认发送？")
 		return
 	}
 	found := c.desk.guard.Check(text)
@@ -51,15 +52,15 @@ func (c *Console) reply(w http.ResponseWriter, r *http.Request) {
 		for i, f := range found {
 			names[i] = f.String()
 		}
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
-			"error": apiError{Code: "blocked_contact", Message: "回复中含有站外联系方式（" + strings.Join(names, "、") +
+		web.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{
+			"error": web.Error{Code: web.CodeBlockedContact, Message: "回复中含有站外联系方式（" + strings.Join(names, "、") +
 				"），平台规则不允许发送；如确有必要，请填写原因后放行"},
 			"found": found,
 		})
 		return
 	}
 	if len(found) > 0 && reason == "" {
-		writeError(w, http.StatusBadRequest, "bad_request", "放行站外联系方式须填写原因")
+		web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "放行站外联系方式须填写原因")
 		return
 	}
 	me := userFrom(r).Name
@@ -76,7 +77,7 @@ func (c *Console) reply(w http.ResponseWriter, r *http.Request) {
 		zerolog.Ctx(r.Context()).Warn().Str("conv", r.PathValue("id")).Str("agent", me).Int64("seq", m.Seq).
 			Strs("found", kinds).Str("reason", c.loggableReason(reason)).Msg("reply sent past the contact guard")
 	}
-	writeJSON(w, http.StatusCreated, map[string]int64{"seq": m.Seq})
+	web.WriteJSON(w, http.StatusCreated, map[string]int64{"seq": m.Seq})
 }
 
 var longNumber = regexp.MustCompile(`[0-9０-９]{5,}`)

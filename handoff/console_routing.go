@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
 
@@ -17,21 +18,21 @@ import (
 func (c *Console) Presence() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Status string }
-		if !readJSON(w, r, &req) {
+		if !web.ReadJSON(w, r, &req) {
 			return
 		}
 		switch req.Status {
 		case PresenceOnline, PresenceAway, PresenceOffline:
 		default:
-			writeError(w, http.StatusBadRequest, "bad_request", "状态须为 online、away 或 offline")
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "状态须为 online、away 或 offline")
 			return
 		}
 		a, err := c.desk.Heartbeat(r.Context(), userFrom(r).Name, req.Status)
 		if err != nil {
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, a)
+		web.WriteJSON(w, http.StatusOK, a)
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -46,10 +47,10 @@ func (c *Console) Agents() http.HandlerFunc {
 		}
 		as, err := c.desk.Agents(r.Context(), group)
 		if err != nil {
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"agents": as, "groups": c.desk.Groups()})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"agents": as, "groups": c.desk.Groups()})
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -59,10 +60,10 @@ func (c *Console) Load() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
 		a, err := c.desk.AgentLoad(r.Context(), userFrom(r).Name)
 		if err != nil {
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, a)
+		web.WriteJSON(w, http.StatusOK, a)
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -72,11 +73,11 @@ func (c *Console) Load() http.HandlerFunc {
 func (c *Console) Transfer() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Agent, Group string }
-		if !readJSON(w, r, &req) {
+		if !web.ReadJSON(w, r, &req) {
 			return
 		}
 		if (req.Agent == "") == (req.Group == "") {
-			writeError(w, http.StatusBadRequest, "bad_request", "须指定 agent 或 group 之一")
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "须指定 agent 或 group 之一")
 			return
 		}
 		me := userFrom(r).Name
@@ -91,17 +92,17 @@ func (c *Console) Transfer() http.HandlerFunc {
 		}
 		switch {
 		case errors.Is(err, ErrAtCapacity):
-			writeError(w, http.StatusConflict, "at_capacity", "对方客服的同时接待数已达上限")
+			web.WriteError(w, http.StatusConflict, web.CodeAtCapacity, "对方客服的同时接待数已达上限")
 			return
 		case errors.Is(err, ErrWrongStatus) && req.Agent == me:
-			writeError(w, http.StatusBadRequest, "bad_request", "不能转接给自己")
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "不能转接给自己")
 			return
 		case err != nil:
 			writeDeskError(w, r, err)
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("conv", cv.ID).Str("from", me).Str("to_agent", req.Agent).Str("to_group", req.Group).Msg("transferred")
-		writeJSON(w, http.StatusOK, map[string]any{"conversation": cv})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"conversation": cv})
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -114,7 +115,7 @@ func (c *Console) BackToBot() http.HandlerFunc {
 			writeDeskError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"conversation": cv})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"conversation": cv})
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -125,20 +126,20 @@ func (c *Console) SetMaxChats() http.HandlerFunc {
 		var req struct {
 			MaxChats int `json:"max_chats"`
 		}
-		if !readJSON(w, r, &req) {
+		if !web.ReadJSON(w, r, &req) {
 			return
 		}
 		u, err := c.desk.SetMaxChats(r.Context(), r.PathValue("name"), req.MaxChats)
 		switch {
 		case errors.Is(err, ErrBadUser):
-			writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, err.Error())
 		case errors.Is(err, ErrNotFound):
-			writeError(w, http.StatusNotFound, "not_found", "用户不存在")
+			web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "用户不存在")
 		case err != nil:
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 		default:
 			zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Int("max_chats", u.MaxChats).Str("by", userFrom(r).Name).Msg("limit set")
-			writeJSON(w, http.StatusOK, map[string]any{"name": u.Name, "max_chats": u.MaxChats})
+			web.WriteJSON(w, http.StatusOK, map[string]any{"name": u.Name, "max_chats": u.MaxChats})
 		}
 	}, RoleAdmin)
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kefu-im/kefu/internal/web"
 )
 
 // ctPassword is the password of the fixture's agents.
@@ -178,10 +180,10 @@ func ctWant(t *testing.T, what string, status int, body []byte, want int) {
 func ctWantError(t *testing.T, what string, status int, body []byte, want int, code string) {
 	t.Helper()
 	var e struct {
-		Error apiError `json:"error"`
+		Error web.Error `json:"error"`
 	}
 	json.Unmarshal(body, &e)
-	if status != want || e.Error.Code != code || e.Error.Message == "" {
+	if status != want || string(e.Error.Code) != code || e.Error.Message == "" {
 		t.Errorf("%s: %d %s, want %d with code %q", what, status, bytes.TrimSpace(body), want, code)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
 
@@ -101,12 +102,12 @@ func (d *Desk) Notes(ctx context.Context, conv string, u User) ([]Note, error) {
 func (c *Console) PostNote() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Text, ID string }
-		if !readJSON(w, r, &req) {
+		if !web.ReadJSON(w, r, &req) {
 			return
 		}
 		text := strings.TrimSpace(req.Text)
 		if text == "" || utf8.RuneCountInString(text) > MaxReplyRunes || len(req.ID) > 64 {
-			writeError(w, http.StatusBadRequest, "bad_request", "备注不能为空，且不超过 2000 字")
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "备注不能为空，且不超过 2000 字")
 			return
 		}
 		n, err := c.desk.AddNote(r.Context(), r.PathValue("id"), userFrom(r), req.ID, text)
@@ -115,7 +116,7 @@ func (c *Console) PostNote() http.HandlerFunc {
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("conv", r.PathValue("id")).Str("agent", n.Author).Msg("note added")
-		writeJSON(w, http.StatusCreated, map[string]any{"note": n})
+		web.WriteJSON(w, http.StatusCreated, map[string]any{"note": n})
 	}, RoleAgent, RoleAdmin)
 }
 
@@ -130,16 +131,16 @@ func (c *Console) GetNotes() http.HandlerFunc {
 		if ns == nil {
 			ns = []Note{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"notes": ns})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"notes": ns})
 	}, RoleAgent, RoleAdmin)
 }
 
 func writeNoteError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, ErrNotOwner):
-		writeError(w, http.StatusForbidden, "forbidden", "只有接待客服和本组客服可以查看或添加备注")
+		web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "只有接待客服和本组客服可以查看或添加备注")
 	case errors.Is(err, ErrNoteLimit):
-		writeError(w, http.StatusConflict, "too_many_notes", "该会话的备注已达上限")
+		web.WriteError(w, http.StatusConflict, web.CodeTooManyNotes, "该会话的备注已达上限")
 	default:
 		writeDeskError(w, r, err)
 	}

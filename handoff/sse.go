@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/kefu-im/kefu/internal/web"
 )
 
 // sseKeepAlive is how often an idle event stream sends a comment, so proxies keep it open.
@@ -14,7 +16,7 @@ func (c *Console) Events() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
 		fl, ok := w.(http.Flusher)
 		if !ok {
-			writeError(w, http.StatusInternalServerError, "internal", "streaming unsupported")
+			web.WriteError(w, http.StatusInternalServerError, web.CodeInternal, "streaming unsupported")
 			return
 		}
 		sub := c.desk.Subscribe("")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
 
@@ -62,24 +63,24 @@ func (a *TicketAPI) authed(h http.HandlerFunc, roles ...string) http.HandlerFunc
 			}
 		}
 		if token == "" {
-			writeError(w, http.StatusUnauthorized, "unauthorized", "请先登录")
+			web.WriteError(w, http.StatusUnauthorized, web.CodeUnauthorized, "请先登录")
 			return
 		}
 		u, err := a.auth(r.Context(), token)
 		if errors.Is(err, ErrBadCredentials) {
-			writeError(w, http.StatusUnauthorized, "unauthorized", "请先登录")
+			web.WriteError(w, http.StatusUnauthorized, web.CodeUnauthorized, "请先登录")
 			return
 		}
 		if err != nil {
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 			return
 		}
 		if fromCookie && r.Method != http.MethodGet && !sameOrigin(r) {
-			writeError(w, http.StatusForbidden, "forbidden", "请求来源不被允许")
+			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "请求来源不被允许")
 			return
 		}
 		if len(roles) > 0 && !hasRole(u, roles) {
-			writeError(w, http.StatusForbidden, "forbidden", "您的角色无权执行此操作")
+			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "您的角色无权执行此操作")
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
@@ -90,18 +91,18 @@ func (a *TicketAPI) authed(h http.HandlerFunc, roles ...string) http.HandlerFunc
 func writeTicketError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "工单不存在")
+		web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "工单不存在")
 	case errors.Is(err, ErrBadTicket):
 		// The text after the sentinel is written for the agent (badTicket).
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, err.Error())
 	case errors.Is(err, ErrBadTransition):
-		writeError(w, http.StatusConflict, "bad_transition", "工单当前状态不允许此操作")
+		web.WriteError(w, http.StatusConflict, web.CodeBadTransition, "工单当前状态不允许此操作")
 	case errors.Is(err, ErrRoleNotAllowed):
-		writeError(w, http.StatusForbidden, "forbidden", "您的角色无权执行此操作")
+		web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "您的角色无权执行此操作")
 	case errors.Is(err, ErrBusy):
-		writeError(w, http.StatusConflict, "busy", "工单正在变更，请稍后重试")
+		web.WriteError(w, http.StatusConflict, web.CodeBusy, "工单正在变更，请稍后重试")
 	default:
-		writeFault(w, r, err)
+		web.Fault(w, r, err)
 	}
 }
 
@@ -109,7 +110,7 @@ func writeTicketError(w http.ResponseWriter, r *http.Request, err error) {
 func (a *TicketAPI) Create() http.HandlerFunc {
 	return a.authed(func(w http.ResponseWriter, r *http.Request) {
 		var d TicketDraft
-		if !readJSON(w, r, &d) {
+		if !web.ReadJSON(w, r, &d) {
 			return
 		}
 		u := userFrom(r)
@@ -119,7 +120,7 @@ func (a *TicketAPI) Create() http.HandlerFunc {
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("ticket", t.ID).Str("conv", t.Conversation).Str("type", t.Type).Str("by", u.Name).Msg("ticket opened")
-		writeJSON(w, http.StatusCreated, map[string]any{"ticket": t})
+		web.WriteJSON(w, http.StatusCreated, map[string]any{"ticket": t})
 	}, staffRoles...)
 }
 
@@ -136,7 +137,7 @@ func (a *TicketAPI) List() http.HandlerFunc {
 			writeTicketError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"tickets": ts})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"tickets": ts})
 	}, staffRoles...)
 }
 
@@ -148,7 +149,7 @@ func (a *TicketAPI) Get() http.HandlerFunc {
 			writeTicketError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ticket": t})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"ticket": t})
 	}, staffRoles...)
 }
 
@@ -156,7 +157,7 @@ func (a *TicketAPI) Get() http.HandlerFunc {
 func (a *TicketAPI) Transition() http.HandlerFunc {
 	return a.authed(func(w http.ResponseWriter, r *http.Request) {
 		var ch TicketChange
-		if !readJSON(w, r, &ch) {
+		if !web.ReadJSON(w, r, &ch) {
 			return
 		}
 		a.change(w, r, ch)
@@ -174,7 +175,7 @@ func (a *TicketAPI) decide(to string) http.HandlerFunc {
 		var req struct {
 			Note string `json:"note"`
 		}
-		if r.ContentLength != 0 && !readJSON(w, r, &req) {
+		if r.ContentLength != 0 && !web.ReadJSON(w, r, &req) {
 			return
 		}
 		a.change(w, r, TicketChange{To: to, Note: req.Note})
@@ -197,5 +198,5 @@ func (a *TicketAPI) change(w http.ResponseWriter, r *http.Request, ch TicketChan
 			zerolog.Ctx(r.Context()).Error().Err(err).Str("ticket", t.ID).Msg("announcing ticket to the shopper")
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ticket": t})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"ticket": t})
 }

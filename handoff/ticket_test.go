@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -623,9 +624,9 @@ func TestTicketAPI(t *testing.T) {
 		return resp.StatusCode, out
 	}
 	errCode := func(out map[string]json.RawMessage) string {
-		var e apiError
+		var e web.Error
 		json.Unmarshal(out["error"], &e)
-		return e.Code
+		return string(e.Code)
 	}
 	ticketOf := func(t *testing.T, out map[string]json.RawMessage) Ticket {
 		t.Helper()

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
 
@@ -26,14 +27,14 @@ func (c *Console) Tokens() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
 		ts, err := c.desk.Tokens(r.Context())
 		if err != nil {
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 			return
 		}
 		out := make([]tokenView, len(ts))
 		for i, t := range ts {
 			out[i] = viewToken(t)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"tokens": out})
 	}, RoleAdmin)
 }
 
@@ -42,21 +43,21 @@ func (c *Console) Tokens() http.HandlerFunc {
 func (c *Console) AddToken() http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Name, Role string }
-		if !readJSON(w, r, &req) {
+		if !web.ReadJSON(w, r, &req) {
 			return
 		}
 		by := userFrom(r).Name
 		t, token, err := c.desk.AddToken(r.Context(), req.Name, req.Role, by)
 		switch {
 		case errors.Is(err, ErrBadAPIToken):
-			writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, err.Error())
 		case errors.Is(err, ErrAPITokenExists):
-			writeError(w, http.StatusConflict, "token_exists", "已有同名的 API 令牌")
+			web.WriteError(w, http.StatusConflict, web.CodeTokenExists, "已有同名的 API 令牌")
 		case err != nil:
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 		default:
 			zerolog.Ctx(r.Context()).Info().Str("token", t.ID).Str("name", t.Name).Str("role", t.Role).Str("by", by).Msg("API token issued")
-			writeJSON(w, http.StatusCreated, struct {
+			web.WriteJSON(w, http.StatusCreated, struct {
 				tokenView
 				Token string `json:"token"`
 			}{viewToken(t), token})
@@ -71,9 +72,9 @@ func (c *Console) RevokeToken() http.HandlerFunc {
 		err := c.desk.RevokeToken(r.Context(), id)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			writeError(w, http.StatusNotFound, "not_found", "API 令牌不存在")
+			web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "API 令牌不存在")
 		case err != nil:
-			writeFault(w, r, err)
+			web.Fault(w, r, err)
 		default:
 			zerolog.Ctx(r.Context()).Info().Str("token", id).Str("by", userFrom(r).Name).Msg("API token revoked")
 			w.WriteHeader(http.StatusNoContent)

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 )
 
@@ -179,7 +180,7 @@ func (s *Service) List() http.HandlerFunc {
 			}
 			slices.SortStableFunc(out, func(a, b summary) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"articles": out, "categories": Categories})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"articles": out, "categories": Categories})
 	}, RoleEditor, RoleAdmin)
 }
 
@@ -207,7 +208,7 @@ func (s *Service) Get() http.HandlerFunc {
 			writeStoreError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, view(e))
+		web.WriteJSON(w, http.StatusOK, view(e))
 	}, RoleEditor, RoleAdmin)
 }
 
@@ -224,7 +225,7 @@ func (s *Service) Create() http.HandlerFunc {
 			return
 		}
 		s.dismiss(r, in.Unanswered)
-		writeJSON(w, http.StatusCreated, view(e))
+		web.WriteJSON(w, http.StatusCreated, view(e))
 	}, RoleEditor, RoleAdmin)
 }
 
@@ -283,7 +284,7 @@ func (s *Service) Update() http.HandlerFunc {
 			return
 		}
 		if in.Version <= 0 {
-			writeError(w, http.StatusBadRequest, "invalid", "请注明所编辑的版本 version (the body must name the version it edits)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "请注明所编辑的版本 version (the body must name the version it edits)")
 			return
 		}
 		id := r.PathValue("id")
@@ -307,7 +308,7 @@ func (s *Service) Update() http.HandlerFunc {
 			return
 		}
 		s.dismiss(r, in.Unanswered)
-		writeJSON(w, http.StatusOK, view(e))
+		web.WriteJSON(w, http.StatusOK, view(e))
 	}, RoleEditor, RoleAdmin)
 }
 
@@ -316,8 +317,8 @@ func (s *Service) Update() http.HandlerFunc {
 func (s *Service) writeSaveError(w http.ResponseWriter, r *http.Request, id string, err error) {
 	if errors.Is(err, kb.ErrConflict) {
 		if cur, gerr := s.store.Get(r.Context(), id); gerr == nil {
-			writeJSON(w, http.StatusConflict, map[string]any{
-				"error":  apiError{Code: "conflict", Message: "文章已被 " + cur.UpdatedBy + " 修改为第 " + strconv.Itoa(cur.Version) + " 版，请刷新后再保存 (the article changed since you opened it)"},
+			web.WriteJSON(w, http.StatusConflict, map[string]any{
+				"error":  web.Error{Code: web.CodeConflict, Message: "文章已被 " + cur.UpdatedBy + " 修改为第 " + strconv.Itoa(cur.Version) + " 版，请刷新后再保存 (the article changed since you opened it)"},
 				"latest": view(cur),
 			})
 			return
@@ -331,7 +332,7 @@ func (s *Service) Delete() http.HandlerFunc {
 	return s.authed(func(w http.ResponseWriter, r *http.Request) {
 		base, err := strconv.Atoi(r.URL.Query().Get("version"))
 		if err != nil || base <= 0 {
-			writeError(w, http.StatusBadRequest, "invalid", "请用 ?version=N 注明所删除的版本 (name the version you delete)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "请用 ?version=N 注明所删除的版本 (name the version you delete)")
 			return
 		}
 		if err := s.store.Delete(r.Context(), r.PathValue("id"), base, userFrom(r.Context()).Name); err != nil {
@@ -375,7 +376,7 @@ func (s *Service) Versions() http.HandlerFunc {
 				out[i].Fields = changedEntryFields(vs[i+1].Entry, v.Entry)
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"versions": out})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"versions": out})
 	}, RoleEditor, RoleAdmin)
 }
 
@@ -386,7 +387,7 @@ func (s *Service) Version() http.HandlerFunc {
 		id := r.PathValue("id")
 		n, err := strconv.Atoi(r.PathValue("n"))
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid", "版本号须为数字 (the version must be a number)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "版本号须为数字 (the version must be a number)")
 			return
 		}
 		v, err := s.store.Version(r.Context(), id, n)
@@ -397,7 +398,7 @@ func (s *Service) Version() http.HandlerFunc {
 		against := n - 1
 		if a := r.URL.Query().Get("against"); a != "" {
 			if against, err = strconv.Atoi(a); err != nil {
-				writeError(w, http.StatusBadRequest, "invalid", "against 须为版本号 (against must be a version number)")
+				web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "against 须为版本号 (against must be a version number)")
 				return
 			}
 		}
@@ -410,7 +411,7 @@ func (s *Service) Version() http.HandlerFunc {
 			}
 			prev = pv.Entry
 		}
-		writeJSON(w, http.StatusOK, map[string]any{
+		web.WriteJSON(w, http.StatusOK, map[string]any{
 			"version": v, "html": RenderMarkdown(v.Answer), "against": against, "diff": Diff(prev, v.Entry),
 		})
 	}, RoleEditor, RoleAdmin)
@@ -435,7 +436,7 @@ func (s *Service) Restore() http.HandlerFunc {
 			return
 		}
 		if v.Deleted {
-			writeError(w, http.StatusBadRequest, "invalid", "不能恢复删除操作本身，请选择更早的版本 (choose a version before the deletion)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "不能恢复删除操作本身，请选择更早的版本 (choose a version before the deletion)")
 			return
 		}
 		// A version saved under older content rules, or seeded, is checked as a new save.
@@ -450,7 +451,7 @@ func (s *Service) Restore() http.HandlerFunc {
 			e, err = s.store.Create(r.Context(), e, by, kb.ActionRestore)
 		case err != nil:
 		case in.Base <= 0:
-			writeError(w, http.StatusBadRequest, "invalid", "请注明当前版本 base (name the latest version you saw)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "请注明当前版本 base (name the latest version you saw)")
 			return
 		default:
 			e, err = s.store.Update(r.Context(), e, in.Base, by, kb.ActionRestore, in.Version)
@@ -459,7 +460,7 @@ func (s *Service) Restore() http.HandlerFunc {
 			s.writeSaveError(w, r, id, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, view(e))
+		web.WriteJSON(w, http.StatusOK, view(e))
 	}, RoleEditor, RoleAdmin)
 }
 

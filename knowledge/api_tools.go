@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 )
 
@@ -33,7 +34,7 @@ func (s *Service) Preview() http.HandlerFunc {
 		if err := CheckContent(kb.Article{Answer: in.Answer}); err != nil {
 			out["problem"] = userMessage(err, ErrUnsafeContent)
 		}
-		writeJSON(w, http.StatusOK, out)
+		web.WriteJSON(w, http.StatusOK, out)
 	}, RoleEditor, RoleAdmin)
 }
 
@@ -50,7 +51,7 @@ func (s *Service) Ask() http.HandlerFunc {
 			return
 		}
 		if strings.TrimSpace(in.Text) == "" {
-			writeError(w, http.StatusBadRequest, "invalid", "请输入顾客的问题 (type a shopper's question)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "请输入顾客的问题 (type a shopper's question)")
 			return
 		}
 		pub, err := s.bot.Decide(r.Context(), bot.Input{Text: in.Text})
@@ -78,7 +79,7 @@ func (s *Service) Ask() http.HandlerFunc {
 			}
 			out["draft"] = dec
 		}
-		writeJSON(w, http.StatusOK, out)
+		web.WriteJSON(w, http.StatusOK, out)
 	}, RoleEditor, RoleAdmin)
 }
 
@@ -130,7 +131,7 @@ func (s *Service) Propose() http.HandlerFunc {
 			writeStoreError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, view(e))
+		web.WriteJSON(w, http.StatusCreated, view(e))
 	}, RoleAgent, RoleEditor, RoleAdmin)
 }
 
@@ -156,7 +157,7 @@ func (s *Service) Unanswered() http.HandlerFunc {
 				groups[i].ArticleTitle = a.Title
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"groups": groups, "total": len(items)})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"groups": groups, "total": len(items)})
 	}, RoleEditor, RoleAdmin)
 }
 
@@ -173,7 +174,7 @@ func (s *Service) DismissUnanswered() http.HandlerFunc {
 			writeStoreError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]int{"dismissed": len(in.IDs)})
+		web.WriteJSON(w, http.StatusOK, map[string]int{"dismissed": len(in.IDs)})
 	}, RoleEditor, RoleAdmin)
 }
 
@@ -193,7 +194,7 @@ func (s *Service) AttachUnanswered() http.HandlerFunc {
 		}
 		q := strings.TrimSpace(in.Question)
 		if q == "" || in.Version <= 0 {
-			writeError(w, http.StatusBadRequest, "invalid", "请给出问题和文章的当前版本 (question and version are required)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "请给出问题和文章的当前版本 (question and version are required)")
 			return
 		}
 		e, err := s.store.Get(r.Context(), in.Article)
@@ -216,7 +217,7 @@ func (s *Service) AttachUnanswered() http.HandlerFunc {
 			return
 		}
 		s.dismiss(r, in.IDs)
-		writeJSON(w, http.StatusOK, view(e))
+		web.WriteJSON(w, http.StatusOK, view(e))
 	}, RoleEditor, RoleAdmin)
 }
 
@@ -239,17 +240,17 @@ func (s *Service) Import() http.HandlerFunc {
 		}
 		status := q.Get("status")
 		if status != "" && status != kb.StatusDraft && status != kb.StatusPublished {
-			writeError(w, http.StatusBadRequest, "invalid", "status 须为 draft 或 published")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "status 须为 draft 或 published")
 			return
 		}
 		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImport))
 		if err != nil {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "导入文件超过 20 MB (the file is larger than 20 MB)")
+			web.WriteError(w, http.StatusRequestEntityTooLarge, web.CodeTooLarge, "导入文件超过 20 MB (the file is larger than 20 MB)")
 			return
 		}
 		arts, problems, err := ReadImport(name, data)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid", "无法读取导入文件: "+err.Error())
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "无法读取导入文件: "+err.Error())
 			return
 		}
 		dry := q.Get("dry_run") == "1"
@@ -260,7 +261,7 @@ func (s *Service) Import() http.HandlerFunc {
 			writeStoreError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, out)
+		web.WriteJSON(w, http.StatusOK, out)
 	}, RoleEditor, RoleAdmin)
 }
 
@@ -354,7 +355,7 @@ func (s *Service) Export() http.HandlerFunc {
 			name += ".jsonl"
 			w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
 		default:
-			writeError(w, http.StatusBadRequest, "invalid", "format 须为 zip 或 jsonl")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "format 须为 zip 或 jsonl")
 			return
 		}
 		if err != nil {

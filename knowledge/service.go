@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/rs/zerolog"
 )
@@ -83,7 +84,7 @@ type Service struct {
 
 	unanswered chan kb.Unanswered // recorded questions on their way to the store
 
-	ui *editorUI
+	ui *web.Page
 }
 
 // New returns a Service. It does not touch the store: Start does.
@@ -118,7 +119,7 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	ui, err := newEditorUI()
+	ui, err := newEditorPage()
 	if err != nil {
 		return nil, err
 	}

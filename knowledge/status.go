@@ -3,6 +3,7 @@ package knowledge
 import (
 	"net/http"
 
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 )
 
@@ -56,7 +57,7 @@ type editorStatus struct {
 // answer from a stale index, and for the proposals badge.
 func (s *Service) Status() http.HandlerFunc {
 	return s.authed(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, editorStatus{
+		web.WriteJSON(w, http.StatusOK, editorStatus{
 			Ready: s.Ready(), Stale: s.Stale(), Articles: s.index.Len(), Proposals: s.Proposals(),
 		})
 	}, RoleEditor, RoleAdmin)

@@ -12,12 +12,15 @@ import (
 func TestImports(t *testing.T) {
 	const mod = "github.com/kefu-im/kefu/"
 	allowed := map[string][]string{
-		"kb":                {},
-		"bot":               {"kb"},
-		"handoff":           {},
-		"handoff/redistest": {},
-		"widget":            {"bot", "handoff"},
-		"knowledge":         {"kb", "bot"},
+		"kb":                       {},
+		"bot":                      {"kb"},
+		"handoff":                  {"internal/web"},
+		"handoff/redistest":        {},
+		"widget":                   {"bot", "handoff"},
+		"knowledge":                {"kb", "bot", "internal/web"},
+		"internal/web":             {},
+		"internal/boltdb":          {},
+		"internal/boltdb/bolttest": {"internal/boltdb"},
 	}
 	only := map[string][]string{ // third-party import → the packages that may use it
 		"github.com/blevesearch/bleve":       {"kb"},

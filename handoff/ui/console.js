@@ -32,7 +32,6 @@
   const GROUPS = { presale: '售前', aftersale: '售后' };
   // Knowledge-article categories (the hits table); a superset of the groups.
   const CATEGORIES = { presale: '售前', insale: '售中', aftersale: '售后', policy: '政策' };
-  const ROLES = { agent: '客服', lead: '售后组长', editor: '编辑', admin: '管理员' };
   const STATUSES = { bot: '机器人接待', queued: '排队中', active: '服务中', resolved: '已结束' };
   const INTENTS = {
     presale: '售前咨询',
@@ -49,43 +48,11 @@
     none: '未识别',
     other: '其他',
   };
-  const DEFAULT_ERRORS = {
-    400: '请求有误',
-    401: '请先登录',
-    403: '没有权限执行此操作',
-    404: '会话不存在',
-    409: '操作冲突，请刷新后重试',
-    413: '内容过长',
-    429: '操作太频繁，请稍后再试',
-    500: '服务器内部错误',
-    502: '服务暂不可用，请稍后重试',
-    503: '服务暂不可用，请稍后重试',
-    504: '服务器响应超时，请稍后重试',
-  };
+  // ERRORS word the failures whose answer has no message, where the kit's words do not fit.
+  const ERRORS = { 404: '会话不存在', 409: '操作冲突，请刷新后重试' };
 
   // ---------------------------------------------------------------------------
-  // Small DOM helpers
-
-  const $ = (id) => document.getElementById(id);
-
-  function h(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-
-  function show(node, visible) {
-    node.hidden = !visible;
-  }
-
-  function enc(s) {
-    return encodeURIComponent(String(s));
-  }
-
-  function pad2(n) {
-    return n < 10 ? '0' + n : String(n);
-  }
+  // Small helpers (and those of the UI kit, kit.js)
 
   function randomId() {
     const a = new Uint8Array(12);
@@ -101,9 +68,6 @@
 
   function groupLabel(g) {
     return GROUPS[g] || g || '—';
-  }
-  function roleLabel(r) {
-    return ROLES[r] || r || '—';
   }
   function reasonLabel(r) {
     return REASONS[r] || r || '—';
@@ -188,54 +152,10 @@
     transferring: false,
   };
 
-  class ApiError extends Error {
-    constructor(status, code, message, requestId) {
-      super(message);
-      this.status = status;
-      this.code = code;
-      this.requestId = requestId;
-    }
-  }
-
   // ---------------------------------------------------------------------------
   // HTTP
 
-  async function api(method, path, body, opts) {
-    opts = opts || {};
-    const init = {
-      method: method,
-      credentials: 'same-origin',
-      cache: 'no-store',
-      headers: { Accept: 'application/json' },
-    };
-    if (body !== undefined) {
-      init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    let res;
-    try {
-      res = await fetch(path, init);
-    } catch (_) {
-      throw new ApiError(0, 'network', '网络连接失败，请检查网络后重试', '');
-    }
-    let data = null;
-    try {
-      const txt = await res.text();
-      if (txt) data = JSON.parse(txt);
-    } catch (_) {
-      data = null;
-    }
-    if (!res.ok) {
-      const e = (data && typeof data === 'object' && data.error) || {};
-      const rid = res.headers.get('X-Request-Id') || '';
-      let msg = (typeof e.message === 'string' && e.message) || DEFAULT_ERRORS[res.status] || '请求失败（HTTP ' + res.status + '）';
-      if (res.status >= 500 && rid) msg += '（请求编号 ' + rid + '）';
-      const err = new ApiError(res.status, e.code || '', msg, rid);
-      if (res.status === 401 && !opts.noAuthRedirect) onUnauthorized();
-      throw err;
-    }
-    return data && typeof data === 'object' ? data : {};
-  }
+  const api = newApi(ERRORS, () => onUnauthorized());
 
   // Runs fn at most once at a time; calls made while it runs cause one more run.
   function coalesce(fn) {
@@ -261,82 +181,14 @@
   }
 
   // ---------------------------------------------------------------------------
-  // Toasts
-
-  function toast(text, kind) {
-    const box = $('toasts');
-    const t = h('div', 'toast ' + (kind === 'ok' ? 'toast-ok' : kind === 'info' ? 'toast-info' : 'toast-error'), text);
-    t.setAttribute('role', kind === 'ok' || kind === 'info' ? 'status' : 'alert');
-    t.setAttribute('data-testid', 'toast');
-    box.appendChild(t);
-    while (box.children.length > 4) box.removeChild(box.firstChild);
-    setTimeout(() => {
-      t.classList.add('toast-out');
-      setTimeout(() => t.remove(), 300);
-    }, kind === 'error' || !kind ? 6000 : 3500);
-  }
-
-  // ---------------------------------------------------------------------------
   // Login / session
 
-  function showLogin(message) {
-    show($('boot'), false);
-    show($('app'), false);
-    show($('users-panel'), false);
-    show($('login-view'), true);
-    const err = $('login-error');
-    err.textContent = message || '';
-    show(err, !!message);
-    $('login-submit').disabled = false;
-    $('login-submit').textContent = '登录';
-    document.title = BASE_TITLE;
-    setTimeout(() => {
-      const u = $('login-username');
-      (u.value ? $('login-password') : u).focus();
-    }, 0);
-  }
+  const login = newLogin({ title: BASE_TITLE, api: api, hide: ['boot', 'app', 'users-panel'], started: startApp });
 
   function onUnauthorized() {
     if (!S.me) return;
     stopApp();
-    showLogin('登录已失效，请重新登录');
-  }
-
-  async function doLogin(ev) {
-    ev.preventDefault();
-    const username = $('login-username').value.trim();
-    const password = $('login-password').value;
-    const err = $('login-error');
-    if (!username || !password) {
-      err.textContent = '请输入用户名和密码';
-      show(err, true);
-      return;
-    }
-    show(err, false);
-    const btn = $('login-submit');
-    btn.disabled = true;
-    btn.textContent = '登录中…';
-    try {
-      const d = await api('POST', '/api/login', { username: username, password: password }, { noAuthRedirect: true });
-      // The session lives in an HttpOnly cookie; check that the browser kept it.
-      let me = null;
-      try {
-        me = await api('GET', '/api/me', undefined, { noAuthRedirect: true });
-      } catch (e) {
-        if (e.status === 401) {
-          throw new ApiError(401, 'no_cookie', '登录成功，但浏览器未保存会话 Cookie（请通过 HTTPS 或 localhost 访问）', '');
-        }
-        me = d.user || null;
-      }
-      $('login-password').value = '';
-      startApp(me || d.user || { name: username, role: 'agent', group: '' });
-    } catch (e) {
-      err.textContent = e.message;
-      show(err, true);
-      btn.disabled = false;
-      btn.textContent = '登录';
-      $('login-password').select();
-    }
+    login.show('登录已失效，请重新登录');
   }
 
   // Presence: a heartbeat while the console is open keeps the agent online (or away);
@@ -384,7 +236,7 @@
     }
     btn.disabled = false;
     stopApp();
-    showLogin('');
+    login.show('');
   }
 
   // isAgent: who serves chats. A lead is an agent who also approves refunds.
@@ -2600,17 +2452,8 @@
   // ---------------------------------------------------------------------------
   // Boot
 
-  async function boot() {
-    try {
-      const me = await api('GET', '/api/me', undefined, { noAuthRedirect: true });
-      startApp(me);
-    } catch (e) {
-      showLogin(e.status === 401 ? '' : '无法获取登录状态：' + e.message);
-    }
-  }
-
   function wire() {
-    $('login-form').addEventListener('submit', doLogin);
+    $('login-form').addEventListener('submit', login.submit);
     $('logout-btn').addEventListener('click', doLogout);
     $('users-btn').addEventListener('click', openUsers);
     $('users-close').addEventListener('click', closeUsers);
@@ -2692,11 +2535,8 @@
     });
   }
 
-  function init() {
+  onReady(() => {
     wire();
-    boot();
-  }
-
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
-  else init();
+    login.boot();
+  });
 })();
