@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kefu-im/kefu/internal/account"
 )
 
 // killableDialer dials TCP and keeps every connection, so that a test can cut them all
@@ -55,7 +57,8 @@ func TestAgentConnectionKilled(t *testing.T) {
 	)
 	ctx := context.Background()
 	store, _ := ctRedisStore(t, time.Now)
-	d, err := NewDesk(DeskConfig{Store: store, Grace: grace, SweepInterval: sweep})
+	acc := ctAccounts(t, time.Now)
+	d, err := NewDesk(DeskConfig{Store: store, Staff: acc, Grace: grace, SweepInterval: sweep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +71,7 @@ func TestAgentConnectionKilled(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	con, err := NewConsole(ConsoleConfig{Desk: d})
+	con, err := NewConsole(ConsoleConfig{Desk: d, Accounts: acc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +83,7 @@ func TestAgentConnectionKilled(t *testing.T) {
 		srv.CloseClientConnections()
 		srv.Close()
 	})
-	rtUser(t, d, "alice", GroupAftersale, 0)
-	token := ctSession(t, d, "alice")
+	token := ctAddUser(t, acc, "alice", account.RoleAgent, GroupAftersale)
 
 	// alice's console: one HTTP client, as one browser tab.
 	dialer := &killableDialer{}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -63,9 +64,7 @@ func BenchmarkRedisRouting(b *testing.B) {
 			ctx := context.Background()
 			for i := range benchAgents {
 				name := fmt.Sprintf("agent%02d", i)
-				if err := d.store.PutUser(ctx, User{Name: name, Role: RoleAgent, Group: GroupPresale}, true); err != nil {
-					b.Fatal(err)
-				}
+				staffOf(d).put(account.User{Name: name, Role: account.RoleAgent, Group: GroupPresale})
 				// Through the store: the desk's Heartbeat would assign at once.
 				p := Presence{Agent: name, Group: GroupPresale, Status: PresenceOnline, Cap: b.N, Seen: d.nowMS()}
 				if err := d.store.Heartbeat(ctx, p); err != nil {
@@ -121,7 +120,7 @@ func benchDesk(b *testing.B, maxChats int) *Desk {
 	if err != nil {
 		b.Fatal(err)
 	}
-	d, err := NewDesk(DeskConfig{Store: s, ManualOnly: true, MaxChats: maxChats})
+	d, err := NewDesk(DeskConfig{Store: s, Staff: newTestStaff(), ManualOnly: true, MaxChats: maxChats})
 	if err != nil {
 		b.Fatal(err)
 	}

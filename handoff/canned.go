@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 )
 
@@ -62,7 +63,7 @@ func (d *Desk) CannedReplies(agent string) []CannedReply {
 // Canned handles GET /api/canned: {"canned": [CannedReply]}, the texts filled in for the
 // user.
 func (c *Console) Canned() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		web.WriteJSON(w, http.StatusOK, map[string]any{"canned": c.desk.CannedReplies(userFrom(r).Name)})
-	}, RoleAgent, RoleAdmin)
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
+		web.WriteJSON(w, http.StatusOK, map[string]any{"canned": c.desk.CannedReplies(account.UserFrom(r).Name)})
+	})
 }

@@ -3,17 +3,16 @@ package handoff
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/kefu-im/kefu/internal/account"
 )
 
 // cbChromium returns the browser, or skips the test (fails it in CI).
@@ -102,54 +101,20 @@ func TestConsoleBrowser(t *testing.T) {
 	clock := &ctClock{t: time.Now().Add(-45 * time.Second).Truncate(time.Millisecond)}
 	st := NewMemoryStore(clock.Now)
 	ctRun(t, st, nil)
-	d, err := NewDesk(DeskConfig{Store: st, Now: clock.Now, CannedReplies: gtCanned, ManualOnly: true})
+	acc := ctAccounts(t, clock.Now)
+	d, err := NewDesk(DeskConfig{Store: st, Staff: acc, Now: clock.Now, CannedReplies: gtCanned, ManualOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	con, err := NewConsole(ConsoleConfig{Desk: d, InsecureCookie: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
 	for _, name := range []string{"alice", "bob"} {
-		wg.Go(func() {
-			if _, err := d.AddUser(ctx, name, ctPassword, RoleAgent, GroupAftersale); err != nil {
-				t.Errorf("AddUser: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+		ctAddUser(t, acc, name, account.RoleAgent, GroupAftersale)
 	}
 	c := ctQueue(t, d, GroupAftersale)
 	clock.Advance(45 * time.Second)
 	if _, err := d.Claim(ctx, c.ID, "alice"); err != nil {
 		t.Fatal(err)
 	}
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /console", con.Page)
-	mux.HandleFunc("GET /console/static/{file}", con.Static)
-	mux.HandleFunc("POST /api/login", con.Login)
-	mux.HandleFunc("POST /api/logout", con.Logout)
-	mux.HandleFunc("GET /api/me", con.Me())
-	mux.HandleFunc("GET /api/queue", con.Queue())
-	mux.HandleFunc("GET /api/events", con.Events())
-	mux.HandleFunc("GET /api/canned", con.Canned())
-	mux.HandleFunc("GET /api/conversations/{id}", con.Conversation())
-	mux.HandleFunc("GET /api/conversations/{id}/messages", con.Messages())
-	mux.HandleFunc("POST /api/conversations/{id}/claim", con.Claim())
-	mux.HandleFunc("POST /api/conversations/{id}/messages", con.Reply())
-	mux.HandleFunc("POST /api/conversations/{id}/resolve", con.Resolve())
-	mux.HandleFunc("POST /api/conversations/{id}/transfer", con.Transfer())
-	mux.HandleFunc("POST /api/conversations/{id}/bot", con.BackToBot())
-	mux.HandleFunc("POST /api/conversations/{id}/notes", con.PostNote())
-	mux.HandleFunc("GET /api/conversations/{id}/notes", con.GetNotes())
-	mux.HandleFunc("POST /api/presence", con.Presence())
-	mux.HandleFunc("GET /api/presence", con.Agents())
-	mux.HandleFunc("GET /api/me/load", con.Load())
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(ctRoutes(t, d, acc, clock.Now))
 	t.Cleanup(func() {
 		srv.CloseClientConnections() // the console's event stream stays open
 		srv.Close()

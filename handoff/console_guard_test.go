@@ -33,7 +33,7 @@ func (l *gtLog) String() string {
 }
 
 // gtConsole is a console with canned replies and an allowed link host, whose requests
-// log into log: alice and bob (after-sale), pete (pre-sale) and root (admin).
+// log into log: alice and bob (after-sale), pete (pre-sale) and admin.
 type gtConsole struct {
 	*ctConsole
 	log *gtLog
@@ -46,42 +46,11 @@ var gtCanned = []CannedReply{
 
 func gtNewConsole(t *testing.T, open func(t *testing.T, now func() time.Time) Store) *gtConsole {
 	t.Helper()
-	ctx := context.Background()
-	clock := ctNewClock()
-	d, err := NewDesk(DeskConfig{Store: open(t, clock.Now), Now: clock.Now, CannedReplies: gtCanned, AllowedLinkHosts: []string{"shop.example.com"}})
-	if err != nil {
-		t.Fatalf("NewDesk: %v", err)
-	}
-	c, err := NewConsole(ConsoleConfig{Desk: d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &gtConsole{ctConsole: &ctConsole{desk: d, clock: clock, token: make(map[string]string)}, log: &gtLog{}}
-	var wg sync.WaitGroup
-	for _, u := range []struct{ name, role, group string }{
-		{"alice", RoleAgent, GroupAftersale}, {"bob", RoleAgent, GroupAftersale},
-		{"pete", RoleAgent, GroupPresale}, {"root", RoleAdmin, GroupPresale},
-	} {
-		wg.Go(func() {
-			if _, err := d.AddUser(ctx, u.name, ctPassword, u.role, u.group); err != nil {
-				t.Errorf("AddUser(%s): %v", u.name, err)
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
-	for _, name := range []string{"alice", "bob", "pete", "root"} {
-		f.token[name] = ctSession(t, d, name)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/queue", c.Queue())
-	mux.HandleFunc("GET /api/canned", c.Canned())
-	mux.HandleFunc("GET /api/presence", c.Agents())
-	mux.HandleFunc("POST /api/conversations/{id}/messages", c.Reply())
-	mux.HandleFunc("POST /api/conversations/{id}/notes", c.PostNote())
-	mux.HandleFunc("GET /api/conversations/{id}/notes", c.GetNotes())
+	f := &gtConsole{log: &gtLog{}}
+	f.ctConsole = ctNewConsoleWith(t, open, func(c *DeskConfig) {
+		c.CannedReplies, c.AllowedLinkHosts = gtCanned, []string{"shop.example.com"}
+	})
+	mux := ctRoutes(t, f.desk, f.accounts, f.clock.Now)
 	logger := zerolog.New(f.log)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mux.ServeHTTP(w, r.WithContext(logger.WithContext(r.Context())))
@@ -117,7 +86,7 @@ func gtClaimed(t *testing.T, f *gtConsole) Conversation {
 
 func gtNotes(t *testing.T, f *gtConsole, id string) []Note {
 	t.Helper()
-	status, body := f.call(t, "GET", "/api/conversations/"+id+"/notes", f.token["root"], nil)
+	status, body := f.call(t, "GET", "/api/conversations/"+id+"/notes", f.token["admin"], nil)
 	ctWant(t, "the admin reading notes", status, body, http.StatusOK)
 	var got struct{ Notes []Note }
 	ctDecode(t, body, &got)

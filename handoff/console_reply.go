@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -63,7 +64,7 @@ func (c *Console) reply(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "放行站外联系方式须填写原因")
 		return
 	}
-	me := userFrom(r).Name
+	me := account.UserFrom(r).Name
 	m, err := c.desk.ReplyOverriding(r.Context(), r.PathValue("id"), me, req.ID, text, found, reason)
 	if err != nil {
 		writeDeskError(w, r, err)

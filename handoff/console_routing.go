@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -16,7 +17,7 @@ import (
 // console sends it every few seconds (well within DeskConfig.Grace) and says offline when
 // the agent leaves.
 func (c *Console) Presence() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Status string }
 		if !web.ReadJSON(w, r, &req) {
 			return
@@ -27,22 +28,22 @@ func (c *Console) Presence() http.HandlerFunc {
 			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "状态须为 online、away 或 offline")
 			return
 		}
-		a, err := c.desk.Heartbeat(r.Context(), userFrom(r).Name, req.Status)
+		a, err := c.desk.Heartbeat(r.Context(), account.UserFrom(r).Name, req.Status)
 		if err != nil {
 			web.Fault(w, r, err)
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, a)
-	}, RoleAgent, RoleAdmin)
+	})
 }
 
 // Agents handles GET /api/presence: the presence and load of the agents of the user's
 // group, or of every group for an admin, and the desk's groups (for transfers).
 func (c *Console) Agents() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		u := userFrom(r)
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
+		u := account.UserFrom(r)
 		group := u.Group
-		if u.Role == RoleAdmin {
+		if u.Role == account.RoleAdmin {
 			group = ""
 		}
 		as, err := c.desk.Agents(r.Context(), group)
@@ -51,27 +52,27 @@ func (c *Console) Agents() http.HandlerFunc {
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]any{"agents": as, "groups": c.desk.Groups()})
-	}, RoleAgent, RoleAdmin)
+	})
 }
 
 // Load handles GET /api/me/load: the user's presence, how many chats they own and how
 // many they may.
 func (c *Console) Load() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		a, err := c.desk.AgentLoad(r.Context(), userFrom(r).Name)
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
+		a, err := c.desk.AgentLoad(r.Context(), account.UserFrom(r).Name)
 		if err != nil {
 			web.Fault(w, r, err)
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, a)
-	}, RoleAgent, RoleAdmin)
+	})
 }
 
 // Transfer handles POST /api/conversations/{id}/transfer: {"agent": NAME} gives the chat
 // to another agent, who must be online and below their limit; {"group": GROUP} sends it
 // to that group's queue, keeping its waiting time.
 func (c *Console) Transfer() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Agent, Group string }
 		if !web.ReadJSON(w, r, &req) {
 			return
@@ -80,7 +81,7 @@ func (c *Console) Transfer() http.HandlerFunc {
 			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "须指定 agent 或 group 之一")
 			return
 		}
-		me := userFrom(r).Name
+		me := account.UserFrom(r).Name
 		var (
 			cv  Conversation
 			err error
@@ -103,43 +104,50 @@ func (c *Console) Transfer() http.HandlerFunc {
 		}
 		zerolog.Ctx(r.Context()).Info().Str("conv", cv.ID).Str("from", me).Str("to_agent", req.Agent).Str("to_group", req.Group).Msg("transferred")
 		web.WriteJSON(w, http.StatusOK, map[string]any{"conversation": cv})
-	}, RoleAgent, RoleAdmin)
+	})
 }
 
 // BackToBot handles POST /api/conversations/{id}/bot: the owner hands the chat back to
 // the bot. After-sales chats stay with people (409 aftersale_stays).
 func (c *Console) BackToBot() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		cv, err := c.desk.BackToBot(r.Context(), r.PathValue("id"), userFrom(r).Name)
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
+		cv, err := c.desk.BackToBot(r.Context(), r.PathValue("id"), account.UserFrom(r).Name)
 		if err != nil {
 			writeDeskError(w, r, err)
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]any{"conversation": cv})
-	}, RoleAgent, RoleAdmin)
+	})
 }
 
-// SetMaxChats handles PUT /api/users/{name}/max_chats: {"max_chats": N} sets how many
-// chats the user may own at once; 0 means the desk's default.
+// SetMaxChats handles PUT /api/users/{name}/max_chats (admin): {"max_chats": N} sets how
+// many chats the user may own at once; 0 means the desk's default.
 func (c *Console) SetMaxChats() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+	return c.admins(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			MaxChats int `json:"max_chats"`
 		}
 		if !web.ReadJSON(w, r, &req) {
 			return
 		}
-		u, err := c.desk.SetMaxChats(r.Context(), r.PathValue("name"), req.MaxChats)
+		u, err := c.accounts.SetMaxChats(r.Context(), r.PathValue("name"), req.MaxChats)
+		var refusal *account.Refusal
 		switch {
-		case errors.Is(err, ErrBadUser):
-			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, err.Error())
-		case errors.Is(err, ErrNotFound):
+		case errors.As(err, &refusal):
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, refusal.Error())
+			return
+		case errors.Is(err, account.ErrNotFound):
 			web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "用户不存在")
+			return
 		case err != nil:
 			web.Fault(w, r, err)
-		default:
-			zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Int("max_chats", u.MaxChats).Str("by", userFrom(r).Name).Msg("limit set")
-			web.WriteJSON(w, http.StatusOK, map[string]any{"name": u.Name, "max_chats": u.MaxChats})
+			return
 		}
-	}, RoleAdmin)
+		if err := c.desk.RenewCap(r.Context(), u.Name); err != nil {
+			web.Fault(w, r, err)
+			return
+		}
+		zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Int("max_chats", u.MaxChats).Str("by", account.UserFrom(r).Name).Msg("limit set")
+		web.WriteJSON(w, http.StatusOK, map[string]any{"name": u.Name, "max_chats": u.MaxChats})
+	})
 }

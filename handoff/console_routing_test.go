@@ -76,11 +76,11 @@ func TestConsoleRouting(t *testing.T) {
 			if cv, _ := f.desk.Conversation(ctx, other.ID); cv.Agent != "bob" {
 				t.Fatalf("the waiting chat is with %q, want bob", cv.Agent)
 			}
-			f.desk.SetMaxChats(ctx, "bob", 1)
+			f.call(t, "PUT", "/api/users/bob/max_chats", admin, map[string]int{"max_chats": 1})
 			f.call(t, "POST", "/api/presence", bob, map[string]string{"status": "online"})
 			status, body = f.call(t, "POST", path, alice, map[string]string{"agent": "bob"})
 			ctWantError(t, "a transfer to full bob", status, body, http.StatusConflict, "at_capacity")
-			f.desk.SetMaxChats(ctx, "bob", 0)
+			f.call(t, "PUT", "/api/users/bob/max_chats", admin, map[string]int{"max_chats": 0})
 			status, body = f.call(t, "POST", path, alice, map[string]string{"agent": "bob"})
 			ctWant(t, "alice's transfer to bob", status, body, http.StatusOK)
 			var got struct{ Conversation Conversation }

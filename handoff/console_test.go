@@ -11,70 +11,106 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
 	"github.com/kefu-im/kefu/internal/web"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // ctPassword is the password of the fixture's agents.
 const ctPassword = "kefu-test-pass"
 
 // ctConsole is a console on one engine, served by a real HTTP server, with four users:
-// "admin" (made by EnsureAdmin), "alice" and "bob" (agents of the after-sale group) and
-// "pete" (an agent of the pre-sale group). Hashing passwords is slow under the race
-// detector, so the subtests of one engine share it and each makes its own conversations.
+// "admin", "alice" and "bob" (agents of the after-sale group) and "pete" (an agent of
+// the pre-sale group). The subtests of one engine share it; each makes its own
+// conversations.
 type ctConsole struct {
-	desk    *Desk
-	clock   *ctClock
-	srv     *httptest.Server
-	adminPW string
-	token   map[string]string // bearer token of each user
+	desk     *Desk
+	accounts *account.Service
+	clock    *ctClock
+	srv      *httptest.Server
+	token    map[string]string // bearer token of each user
+}
+
+// ctAccounts returns an account service on a fresh embedded database, with fast password
+// hashing.
+func ctAccounts(t *testing.T, now func() time.Time) *account.Service {
+	t.Helper()
+	st, err := account.NewBoltStore(account.BoltConfig{DB: bolttest.Open(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := account.New(account.Config{Store: st, Groups: DefaultGroups, PasswordCost: bcrypt.MinCost, Now: now, InsecureCookie: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
+}
+
+// ctAddUser adds a user with the password ctPassword and returns their session token.
+func ctAddUser(t *testing.T, acc *account.Service, name string, role account.Role, group string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := acc.AddUser(ctx, name, ctPassword, role, group); err != nil {
+		t.Fatalf("AddUser(%s): %v", name, err)
+	}
+	token, _, err := acc.Login(ctx, name, ctPassword)
+	if err != nil {
+		t.Fatalf("Login(%s): %v", name, err)
+	}
+	return token
+}
+
+// ctNewConsoleWith returns a console on a fresh store of engine open, with the desk's
+// configuration changed by set, and with the users of ctConsole.
+func ctNewConsoleWith(t *testing.T, open func(t *testing.T, now func() time.Time) Store, set func(*DeskConfig)) *ctConsole {
+	t.Helper()
+	clock := ctNewClock()
+	acc := ctAccounts(t, clock.Now)
+	cfg := DeskConfig{Store: open(t, clock.Now), Staff: acc, Now: clock.Now}
+	if set != nil {
+		set(&cfg)
+	}
+	d, err := NewDesk(cfg)
+	if err != nil {
+		t.Fatalf("NewDesk: %v", err)
+	}
+	f := &ctConsole{desk: d, accounts: acc, clock: clock, token: make(map[string]string)}
+	for _, u := range []struct {
+		name  string
+		role  account.Role
+		group string
+	}{{"admin", account.RoleAdmin, GroupPresale}, {"alice", account.RoleAgent, GroupAftersale}, {"bob", account.RoleAgent, GroupAftersale}, {"pete", account.RoleAgent, GroupPresale}} {
+		f.token[u.name] = ctAddUser(t, acc, u.name, u.role, u.group)
+	}
+	return f
 }
 
 func ctNewConsole(t *testing.T, open func(t *testing.T, now func() time.Time) Store) *ctConsole {
 	t.Helper()
-	ctx := context.Background()
-	clock := ctNewClock()
-	d := ctNewDesk(t, open(t, clock.Now), clock)
-	c, err := NewConsole(ConsoleConfig{Desk: d})
+	f := ctNewConsoleWith(t, open, nil)
+	f.srv = httptest.NewServer(ctRoutes(t, f.desk, f.accounts, f.clock.Now))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// ctRoutes are the console's routes of cmd/kefu/routes.go, with the account routes.
+func ctRoutes(t *testing.T, d *Desk, acc *account.Service, now func() time.Time) *http.ServeMux {
+	t.Helper()
+	c, err := NewConsole(ConsoleConfig{Desk: d, Accounts: acc, Now: now})
 	if err != nil {
 		t.Fatalf("NewConsole: %v", err)
 	}
-	f := &ctConsole{desk: d, clock: clock, token: make(map[string]string)}
-
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		pw, err := d.EnsureAdmin(ctx)
-		if err != nil || pw == "" {
-			t.Errorf("EnsureAdmin on an empty store = %q, %v; want a password", pw, err)
-		}
-		f.adminPW = pw
-	})
-	for _, u := range []struct{ name, group string }{{"alice", GroupAftersale}, {"bob", GroupAftersale}, {"pete", GroupPresale}} {
-		wg.Go(func() {
-			if _, err := d.AddUser(ctx, u.name, ctPassword, RoleAgent, u.group); err != nil {
-				t.Errorf("AddUser(%s): %v", u.name, err)
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
-	// Sessions are stored directly: logging in through the API is tested by itself.
-	for _, name := range []string{"admin", "alice", "bob", "pete"} {
-		f.token[name] = ctSession(t, d, name)
-	}
-
-	// The agent routes of cmd/kefu/routes.go.
+	a := acc.API()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /console", c.Page)
 	mux.HandleFunc("GET /console/static/{file}", c.Static)
-	mux.HandleFunc("POST /api/login", c.Login)
-	mux.HandleFunc("POST /api/logout", c.Logout)
-	mux.HandleFunc("GET /api/me", c.Me())
+	mux.HandleFunc("POST /api/login", a.Login)
+	mux.HandleFunc("POST /api/logout", a.Logout)
+	mux.HandleFunc("GET /api/me", a.Me())
 	mux.HandleFunc("GET /api/queue", c.Queue())
 	mux.HandleFunc("GET /api/events", c.Events())
 	mux.HandleFunc("GET /api/conversations/{id}", c.Conversation())
@@ -82,30 +118,16 @@ func ctNewConsole(t *testing.T, open func(t *testing.T, now func() time.Time) St
 	mux.HandleFunc("POST /api/conversations/{id}/claim", c.Claim())
 	mux.HandleFunc("POST /api/conversations/{id}/messages", c.Reply())
 	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
-	mux.HandleFunc("GET /api/users", c.Users())
-	mux.HandleFunc("POST /api/users", c.AddUser())
-	mux.HandleFunc("GET /api/tokens", c.Tokens())
-	mux.HandleFunc("POST /api/tokens", c.AddToken())
-	mux.HandleFunc("DELETE /api/tokens/{id}", c.RevokeToken())
+	mux.HandleFunc("GET /api/canned", c.Canned())
+	mux.HandleFunc("GET /api/conversations/{id}/notes", c.GetNotes())
+	mux.HandleFunc("POST /api/conversations/{id}/notes", c.PostNote())
+	mux.HandleFunc("POST /api/conversations/{id}/transfer", c.Transfer())
+	mux.HandleFunc("POST /api/conversations/{id}/bot", c.BackToBot())
 	mux.HandleFunc("POST /api/presence", c.Presence())
 	mux.HandleFunc("GET /api/presence", c.Agents())
 	mux.HandleFunc("GET /api/me/load", c.Load())
-	mux.HandleFunc("POST /api/conversations/{id}/transfer", c.Transfer())
-	mux.HandleFunc("POST /api/conversations/{id}/bot", c.BackToBot())
 	mux.HandleFunc("PUT /api/users/{name}/max_chats", c.SetMaxChats())
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-// ctSession stores a session for user and returns its token.
-func ctSession(t *testing.T, d *Desk, user string) string {
-	t.Helper()
-	token := randomID("s_")
-	if err := d.store.PutSession(context.Background(), hashToken(token), Session{User: user, Expires: d.now().Add(time.Hour)}); err != nil {
-		t.Fatalf("PutSession: %v", err)
-	}
-	return token
+	return mux
 }
 
 // newRequest makes a request to the console; body is sent as is when it is a string,
@@ -197,15 +219,12 @@ func TestConsole(t *testing.T) {
 				name string
 				test func(*testing.T, *ctConsole)
 			}{
-				{"login", ctTestLogin},
 				{"cookie_origin", ctTestCookieOrigin},
 				{"queue", ctTestQueue},
 				{"conversation", ctTestConversation},
 				{"claim", ctTestClaim},
 				{"reply", ctTestReply},
 				{"resolve", ctTestResolve},
-				{"users", ctTestUsers},
-				{"tokens", ctTestTokens},
 				{"events", ctTestEvents},
 			} {
 				t.Run(tc.name, func(t *testing.T) { tc.test(t, f) })
@@ -214,64 +233,13 @@ func TestConsole(t *testing.T) {
 	}
 }
 
-// ctTestLogin logs in, uses the token and logs out.
-func ctTestLogin(t *testing.T, f *ctConsole) {
-	status, body := f.call(t, "POST", "/api/login", "", map[string]string{"username": "bob", "password": "wrong-password"})
-	ctWantError(t, "wrong password", status, body, http.StatusUnauthorized, "bad_credentials")
-	status, unknown := f.call(t, "POST", "/api/login", "", map[string]string{"username": "nobody", "password": "wrong-password"})
-	ctWantError(t, "unknown user", status, unknown, http.StatusUnauthorized, "bad_credentials")
-	if !bytes.Equal(body, unknown) {
-		t.Errorf("a wrong password answers %s, an unknown user %s; want the same", body, unknown)
-	}
-	status, body = f.call(t, "POST", "/api/login", "", `{"username": "bob", "password":`)
-	ctWantError(t, "malformed JSON", status, body, http.StatusBadRequest, "bad_json")
-	huge := `{"username": "bob", "password": "` + strings.Repeat("a", 65<<10) + `"}`
-	status, body = f.call(t, "POST", "/api/login", "", huge)
-	ctWantError(t, "body over 64 KiB", status, body, http.StatusRequestEntityTooLarge, "too_large")
-
-	res, body := f.send(t, f.newRequest(t, "POST", "/api/login", map[string]string{"username": "bob", "password": ctPassword}))
-	ctWant(t, "login", res.StatusCode, body, http.StatusOK)
-	var login struct {
-		Token string
-		User  map[string]string
-	}
-	ctDecode(t, body, &login)
-	if want := map[string]string{"name": "bob", "role": RoleAgent, "group": GroupAftersale}; login.Token == "" || !reflect.DeepEqual(login.User, want) {
-		t.Errorf("login answered token %q, user %v; want a token and %v", login.Token, login.User, want)
-	}
-	i := slices.IndexFunc(res.Cookies(), func(c *http.Cookie) bool { return c.Name == SessionCookie })
-	if i < 0 {
-		t.Fatalf("login set no %s cookie: %q", SessionCookie, res.Header.Values("Set-Cookie"))
-	}
-	if ck := res.Cookies()[i]; ck.Value != login.Token || !ck.HttpOnly || !ck.Secure || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" {
-		t.Errorf("session cookie %q, want the token, HttpOnly, Secure, SameSite=Strict, Path=/", ck.String())
-	}
-
-	status, body = f.call(t, "GET", "/api/me", login.Token, nil)
-	ctWant(t, "GET /api/me with the token", status, body, http.StatusOK)
-	var me map[string]any
-	ctDecode(t, body, &me)
-	if want := map[string]any{"name": "bob", "role": RoleAgent, "group": GroupAftersale, "groups": []any{GroupPresale, GroupAftersale}}; !reflect.DeepEqual(me, want) {
-		t.Errorf("GET /api/me = %v, want %v", me, want)
-	}
-	status, body = f.call(t, "GET", "/api/me", "", nil)
-	ctWantError(t, "GET /api/me without a token", status, body, http.StatusUnauthorized, "unauthorized")
-	status, body = f.call(t, "GET", "/api/me", "s_madeup", nil)
-	ctWantError(t, "GET /api/me with a made-up token", status, body, http.StatusUnauthorized, "unauthorized")
-
-	status, body = f.call(t, "POST", "/api/logout", login.Token, nil)
-	ctWant(t, "logout", status, body, http.StatusOK)
-	status, body = f.call(t, "GET", "/api/me", login.Token, nil)
-	ctWantError(t, "GET /api/me after logout", status, body, http.StatusUnauthorized, "unauthorized")
-}
-
 // ctTestCookieOrigin claims with the session cookie from other origins and then from the
 // console's own.
 func ctTestCookieOrigin(t *testing.T, f *ctConsole) {
 	c := ctQueue(t, f.desk, GroupAftersale)
 	claim := func(header map[string]string) (int, []byte) {
 		req := f.newRequest(t, "POST", "/api/conversations/"+c.ID+"/claim", nil)
-		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: f.token["alice"]})
+		req.AddCookie(&http.Cookie{Name: account.SessionCookie, Value: f.token["alice"]})
 		for k, v := range header {
 			req.Header.Set(k, v)
 		}
@@ -291,7 +259,7 @@ func ctTestCookieOrigin(t *testing.T, f *ctConsole) {
 	}
 
 	req := f.newRequest(t, "GET", "/api/me", nil)
-	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: f.token["alice"]})
+	req.AddCookie(&http.Cookie{Name: account.SessionCookie, Value: f.token["alice"]})
 	req.Header.Set("Origin", "https://evil.example")
 	res, body := f.send(t, req)
 	ctWant(t, "GET /api/me with the cookie from another origin", res.StatusCode, body, http.StatusOK)
@@ -532,59 +500,6 @@ func ctTestResolve(t *testing.T, f *ctConsole) {
 	}
 	if _, ok := ctFind(f.queue(t, "alice").Mine, c.ID); ok {
 		t.Errorf("alice's chats still list the resolved %s", c.ID)
-	}
-}
-
-func ctTestUsers(t *testing.T, f *ctConsole) {
-	admin := f.token["admin"]
-	carol := map[string]string{"username": "carol", "password": "carol-pass-1", "role": RoleAgent, "group": GroupPresale}
-	status, body := f.call(t, "POST", "/api/users", admin, carol)
-	ctWant(t, "creating carol", status, body, http.StatusCreated)
-	var created map[string]string
-	ctDecode(t, body, &created)
-	if want := map[string]string{"name": "carol", "role": RoleAgent, "group": GroupPresale}; !reflect.DeepEqual(created, want) {
-		t.Errorf("created %v, want %v", created, want)
-	}
-	status, body = f.call(t, "POST", "/api/users", admin, carol)
-	ctWantError(t, "creating carol again", status, body, http.StatusConflict, "user_exists")
-	for _, tc := range []struct{ name, password, role, group string }{
-		{"short password", "short", RoleAgent, GroupPresale},
-		{"unknown role", "dave-pass-1", "boss", GroupPresale},
-		{"unknown group", "dave-pass-1", RoleAgent, "vip"},
-	} {
-		req := map[string]string{"username": "dave", "password": tc.password, "role": tc.role, "group": tc.group}
-		status, body = f.call(t, "POST", "/api/users", admin, req)
-		ctWantError(t, tc.name, status, body, http.StatusBadRequest, "bad_request")
-	}
-	status, body = f.call(t, "POST", "/api/users", f.token["alice"], map[string]string{"username": "eve", "password": "eve-pass-1", "role": RoleAdmin, "group": GroupPresale})
-	ctWantError(t, "an agent creating a user", status, body, http.StatusForbidden, "forbidden")
-	status, body = f.call(t, "GET", "/api/users", f.token["alice"], nil)
-	ctWantError(t, "an agent listing users", status, body, http.StatusForbidden, "forbidden")
-
-	status, body = f.call(t, "GET", "/api/users", admin, nil)
-	ctWant(t, "listing users", status, body, http.StatusOK)
-	var list struct{ Users []map[string]string }
-	ctDecode(t, body, &list)
-	var names []string
-	for _, u := range list.Users {
-		names = append(names, u["name"])
-	}
-	if want := []string{"admin", "alice", "bob", "carol", "pete"}; !slices.Equal(names, want) {
-		t.Errorf("users = %v, want %v", names, want)
-	}
-	if bytes.Contains(body, []byte("$2a$")) || bytes.Contains(body, []byte("pass_hash")) {
-		t.Errorf("the user list shows password hashes: %s", body)
-	}
-
-	if pw, err := f.desk.EnsureAdmin(context.Background()); err != nil || pw != "" {
-		t.Errorf("EnsureAdmin with an admin = %q, %v; want \"\", nil", pw, err)
-	}
-	status, body = f.call(t, "POST", "/api/login", "", map[string]string{"username": "admin", "password": f.adminPW})
-	ctWant(t, "the admin's login with EnsureAdmin's password", status, body, http.StatusOK)
-	var login struct{ User map[string]string }
-	ctDecode(t, body, &login)
-	if login.User["role"] != RoleAdmin {
-		t.Errorf("the admin logged in as %v", login.User)
 	}
 }
 

@@ -50,10 +50,10 @@ type Phrases struct {
 type DeskConfig struct {
 	// Store is required.
 	Store Store
+	// Staff tells the desk the group and chat limit of each agent; required.
+	Staff Staff
 	// Phrases left empty get the defaults of DefaultPhrases.
 	Phrases Phrases
-	// SessionTTL is how long a login lasts; 0 means 12 hours.
-	SessionTTL time.Duration
 	// DefaultWait is the expected wait before any chat was claimed; 0 means one minute.
 	DefaultWait time.Duration
 
@@ -61,8 +61,8 @@ type DeskConfig struct {
 	// aftersale. A name is 1-32 lowercase letters, digits, _ or -. A hand-off to a group
 	// not listed goes to the first.
 	Groups []string
-	// MaxChats is how many chats an agent owns at once unless their User.MaxChats says
-	// otherwise; 0 means 20.
+	// MaxChats is how many chats an agent owns at once unless their account.User.MaxChats
+	// says otherwise; 0 means 20.
 	MaxChats int
 	// Grace is how old an agent's last heartbeat may be before the agent counts as
 	// offline and their chats go back to the queue; 0 means 60 s.
@@ -125,8 +125,8 @@ var DefaultPhrases = Phrases{
 // and announced with an event after.
 type Desk struct {
 	store   Store
+	staff   Staff
 	phrases Phrases
-	ttl     time.Duration
 	defWait time.Duration
 	now     func() time.Time
 	log     zerolog.Logger
@@ -149,8 +149,8 @@ type Desk struct {
 
 // NewDesk returns a Desk.
 func NewDesk(cfg DeskConfig) (*Desk, error) {
-	if cfg.Store == nil {
-		return nil, errors.New("handoff: DeskConfig.Store is required")
+	if cfg.Store == nil || cfg.Staff == nil {
+		return nil, errors.New("handoff: DeskConfig.Store and Staff are required")
 	}
 	p := cfg.Phrases
 	def := DefaultPhrases
@@ -167,9 +167,6 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 			*f.v = f.d
 		}
 	}
-	if cfg.SessionTTL == 0 {
-		cfg.SessionTTL = 12 * time.Hour
-	}
 	if cfg.DefaultWait == 0 {
 		cfg.DefaultWait = time.Minute
 	}
@@ -177,7 +174,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		cfg.Now = time.Now
 	}
 	d := &Desk{
-		store: cfg.Store, phrases: p, ttl: cfg.SessionTTL, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
+		store: cfg.Store, staff: cfg.Staff, phrases: p, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: boost(cfg.ReopenWindow, 30*time.Minute),
 		timeout:   boost(cfg.QueueTimeout, 10*time.Minute),

@@ -115,7 +115,7 @@ func ctRun(t *testing.T, s Store, unblock func()) {
 // ctNewDesk returns a desk on store with the clock.
 func ctNewDesk(t *testing.T, store Store, clock *ctClock) *Desk {
 	t.Helper()
-	d, err := NewDesk(DeskConfig{Store: store, Now: clock.Now})
+	d, err := NewDesk(DeskConfig{Store: store, Staff: newTestStaff(), Now: clock.Now})
 	if err != nil {
 		t.Fatalf("NewDesk: %v", err)
 	}

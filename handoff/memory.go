@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 )
@@ -15,12 +14,9 @@ type MemoryStore struct {
 	*hub
 	now func() time.Time
 
-	mu       sync.Mutex // guards everything below
-	convs    map[string]*memConv
-	waits    []time.Duration
-	users    map[string]User
-	sessions map[string]Session
-	tokens   map[string]APIToken // API tokens by ID (memory_tokens.go)
+	mu    sync.Mutex // guards everything below
+	convs map[string]*memConv
+	waits []time.Duration
 
 	// Routing state, as the Redis engine keeps it under {q} (memory_route.go).
 	routes   map[string]*Route           // conversation → route
@@ -53,9 +49,6 @@ func NewMemoryStore(now func() time.Time) *MemoryStore {
 		hub:      newHub(),
 		now:      now,
 		convs:    make(map[string]*memConv),
-		users:    make(map[string]User),
-		sessions: make(map[string]Session),
-		tokens:   make(map[string]APIToken),
 		routes:   make(map[string]*Route),
 		revs:     make(map[string]int64),
 		pending:  make(map[string]RouteOp),
@@ -209,68 +202,6 @@ func (s *MemoryStore) RecentWaits(_ context.Context) ([]time.Duration, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.waits), nil
-}
-
-// PutUser implements Store.
-func (s *MemoryStore) PutUser(_ context.Context, u User, create bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.users[u.Name]; ok && create {
-		return ErrUserExists
-	}
-	s.users[u.Name] = u
-	return nil
-}
-
-// User implements Store.
-func (s *MemoryStore) User(_ context.Context, name string) (User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.users[name]
-	if !ok {
-		return User{}, ErrNotFound
-	}
-	return u, nil
-}
-
-// Users implements Store.
-func (s *MemoryStore) Users(_ context.Context) ([]User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]User, 0, len(s.users))
-	for _, u := range s.users {
-		out = append(out, u)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
-
-// PutSession implements Store.
-func (s *MemoryStore) PutSession(_ context.Context, h string, sess Session) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sessions[h] = sess
-	return nil
-}
-
-// Session implements Store.
-func (s *MemoryStore) Session(_ context.Context, h string) (Session, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, ok := s.sessions[h]
-	if !ok || !s.now().Before(sess.Expires) {
-		delete(s.sessions, h)
-		return Session{}, ErrNotFound
-	}
-	return sess, nil
-}
-
-// DeleteSession implements Store.
-func (s *MemoryStore) DeleteSession(_ context.Context, h string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, h)
-	return nil
 }
 
 // Publish implements Store.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -51,15 +52,15 @@ const EventNote = "note"
 
 // mayNote reports whether u may read and write the notes of c: its owner, an agent of
 // its group, or an admin.
-func mayNote(u User, c Conversation) bool {
-	return u.Role == RoleAdmin || (c.Agent != "" && c.Agent == u.Name) || (c.Group != "" && c.Group == u.Group)
+func mayNote(u account.User, c Conversation) bool {
+	return u.Role == account.RoleAdmin || (c.Agent != "" && c.Agent == u.Name) || (c.Group != "" && c.Group == u.Group)
 }
 
 // AddNote stores a note written by author in the conversation and announces it; noteID
 // makes a retry idempotent, empty means a fresh id. It returns ErrNotFound, ErrNotOwner
 // when the author is neither the owner nor an agent of the chat's group, and
 // ErrNoteLimit.
-func (d *Desk) AddNote(ctx context.Context, conv string, author User, noteID, text string) (Note, error) {
+func (d *Desk) AddNote(ctx context.Context, conv string, author account.User, noteID, text string) (Note, error) {
 	c, err := d.store.Conversation(ctx, conv)
 	if err != nil {
 		return Note{}, fmt.Errorf("adding a note to %q: %w", conv, err)
@@ -87,7 +88,7 @@ func (d *Desk) addNote(ctx context.Context, conv string, n Note) (Note, error) {
 }
 
 // Notes returns the conversation's notes, oldest first, if u may read them.
-func (d *Desk) Notes(ctx context.Context, conv string, u User) ([]Note, error) {
+func (d *Desk) Notes(ctx context.Context, conv string, u account.User) ([]Note, error) {
 	c, err := d.store.Conversation(ctx, conv)
 	if err != nil {
 		return nil, err
@@ -100,7 +101,7 @@ func (d *Desk) Notes(ctx context.Context, conv string, u User) ([]Note, error) {
 
 // PostNote handles POST /api/conversations/{id}/notes {text, id?}: 201 {note}.
 func (c *Console) PostNote() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Text, ID string }
 		if !web.ReadJSON(w, r, &req) {
 			return
@@ -110,20 +111,20 @@ func (c *Console) PostNote() http.HandlerFunc {
 			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "备注不能为空，且不超过 2000 字")
 			return
 		}
-		n, err := c.desk.AddNote(r.Context(), r.PathValue("id"), userFrom(r), req.ID, text)
+		n, err := c.desk.AddNote(r.Context(), r.PathValue("id"), account.UserFrom(r), req.ID, text)
 		if err != nil {
 			writeNoteError(w, r, err)
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("conv", r.PathValue("id")).Str("agent", n.Author).Msg("note added")
 		web.WriteJSON(w, http.StatusCreated, map[string]any{"note": n})
-	}, RoleAgent, RoleAdmin)
+	})
 }
 
 // GetNotes handles GET /api/conversations/{id}/notes: {notes: [Note]}.
 func (c *Console) GetNotes() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		ns, err := c.desk.Notes(r.Context(), r.PathValue("id"), userFrom(r))
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
+		ns, err := c.desk.Notes(r.Context(), r.PathValue("id"), account.UserFrom(r))
 		if err != nil {
 			writeNoteError(w, r, err)
 			return
@@ -132,7 +133,7 @@ func (c *Console) GetNotes() http.HandlerFunc {
 			ns = []Note{}
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]any{"notes": ns})
-	}, RoleAgent, RoleAdmin)
+	})
 }
 
 func writeNoteError(w http.ResponseWriter, r *http.Request, err error) {

@@ -27,7 +27,7 @@ func (d *Desk) Heartbeat(ctx context.Context, agent, status string) (AgentLoad, 
 	if status != PresenceOnline && status != PresenceAway && status != PresenceOffline {
 		return AgentLoad{}, fmt.Errorf("heartbeat of %q: unknown status %q", agent, status)
 	}
-	u, err := d.store.User(ctx, agent)
+	u, err := d.staff.User(ctx, agent)
 	if err != nil {
 		return AgentLoad{}, fmt.Errorf("heartbeat of %q: %w", agent, err)
 	}
@@ -88,7 +88,7 @@ func (d *Desk) isOnline(ctx context.Context, agent string) (bool, error) {
 
 // AgentLoad returns agent's presence, how many chats they own and how many they may.
 func (d *Desk) AgentLoad(ctx context.Context, agent string) (AgentLoad, error) {
-	u, err := d.store.User(ctx, agent)
+	u, err := d.staff.User(ctx, agent)
 	if err != nil {
 		return AgentLoad{}, err
 	}
@@ -125,30 +125,23 @@ func (d *Desk) Agents(ctx context.Context, group string) ([]AgentLoad, error) {
 	return out, nil
 }
 
-// SetMaxChats sets how many chats the user may own at once; 0 means DeskConfig.MaxChats.
-// Chats the user owns beyond a lowered limit stay; new ones wait until they are below it.
-func (d *Desk) SetMaxChats(ctx context.Context, name string, n int) (User, error) {
-	if n < 0 || n > 1000 {
-		return User{}, fmt.Errorf("%w: 同时接待上限须为 0-1000", ErrBadUser)
-	}
-	u, err := d.store.User(ctx, name)
+// RenewCap applies the user's chat limit (account.User.MaxChats, 0 for
+// DeskConfig.MaxChats) after it changed (account.Service.SetMaxChats). Chats the user
+// owns beyond a lowered limit stay; new ones wait until they are below it.
+func (d *Desk) RenewCap(ctx context.Context, name string) error {
+	u, err := d.staff.User(ctx, name)
 	if err != nil {
-		return User{}, err
-	}
-	u.MaxChats = n
-	if err := d.store.PutUser(ctx, u, false); err != nil {
-		return User{}, err
+		return err
 	}
 	// Assignment reads the limit from the presence; an offline agent's is renewed by
 	// their next heartbeat.
 	if p, ok := d.presenceOf(ctx, name); ok && p.Status != PresenceOffline {
 		p.Cap = d.capFor(u)
 		if err := d.store.Heartbeat(ctx, p); err != nil {
-			return User{}, err
+			return err
 		}
 	}
-	u.PassHash = ""
-	return u, nil
+	return nil
 }
 
 // expire gives the chats of an agent whose last heartbeat is before cutoff, or who said

@@ -57,8 +57,6 @@ func (s *RedisStore) convKeys(id string) []string {
 }
 
 func (s *RedisStore) queueKey(name string) string { return s.prefix + "{q}:" + name }
-func (s *RedisStore) usersKey() string            { return s.prefix + "{u}:users" }
-func (s *RedisStore) sessionKey(h string) string  { return s.prefix + "{s}:" + h }
 func (s *RedisStore) channel() string             { return s.prefix + "events" }
 
 // Create implements Store.
@@ -304,109 +302,6 @@ func (s *RedisStore) RecentWaits(ctx context.Context) ([]time.Duration, error) {
 		out = append(out, time.Duration(ms)*time.Millisecond)
 	}
 	return out, nil
-}
-
-// PutUser implements Store.
-func (s *RedisStore) PutUser(ctx context.Context, u User, create bool) error {
-	b, err := json.Marshal(u)
-	if err != nil {
-		return fmt.Errorf("encoding user: %w", err)
-	}
-	if create {
-		ok, err := s.rdb.HSetNX(ctx, s.usersKey(), u.Name, b).Result()
-		if err != nil {
-			return fmt.Errorf("storing user: %w", err)
-		}
-		if !ok {
-			return ErrUserExists
-		}
-		return nil
-	}
-	if err := s.rdb.HSet(ctx, s.usersKey(), u.Name, b).Err(); err != nil {
-		return fmt.Errorf("storing user: %w", err)
-	}
-	return nil
-}
-
-// User implements Store.
-func (s *RedisStore) User(ctx context.Context, name string) (User, error) {
-	raw, err := s.rdb.HGet(ctx, s.usersKey(), name).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return User{}, ErrNotFound
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("reading user: %w", err)
-	}
-	var u User
-	if err := json.Unmarshal(raw, &u); err != nil {
-		return User{}, fmt.Errorf("decoding user: %w", err)
-	}
-	return u, nil
-}
-
-// Users implements Store.
-func (s *RedisStore) Users(ctx context.Context) ([]User, error) {
-	m, err := s.rdb.HGetAll(ctx, s.usersKey()).Result()
-	if err != nil {
-		return nil, fmt.Errorf("reading users: %w", err)
-	}
-	out := make([]User, 0, len(m))
-	for _, raw := range m {
-		var u User
-		if err := json.Unmarshal([]byte(raw), &u); err != nil {
-			return nil, fmt.Errorf("decoding user: %w", err)
-		}
-		out = append(out, u)
-	}
-	sortUsers(out)
-	return out, nil
-}
-
-func sortUsers(us []User) {
-	for i := 1; i < len(us); i++ {
-		for j := i; j > 0 && us[j].Name < us[j-1].Name; j-- {
-			us[j], us[j-1] = us[j-1], us[j]
-		}
-	}
-}
-
-// PutSession implements Store.
-func (s *RedisStore) PutSession(ctx context.Context, h string, sess Session) error {
-	b, err := json.Marshal(sess)
-	if err != nil {
-		return fmt.Errorf("encoding session: %w", err)
-	}
-	if err := s.rdb.Set(ctx, s.sessionKey(h), b, max(sess.Expires.Sub(s.now()), time.Millisecond)).Err(); err != nil {
-		return fmt.Errorf("storing session: %w", err)
-	}
-	return nil
-}
-
-// Session implements Store.
-func (s *RedisStore) Session(ctx context.Context, h string) (Session, error) {
-	raw, err := s.rdb.Get(ctx, s.sessionKey(h)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return Session{}, ErrNotFound
-	}
-	if err != nil {
-		return Session{}, fmt.Errorf("reading session: %w", err)
-	}
-	var sess Session
-	if err := json.Unmarshal(raw, &sess); err != nil {
-		return Session{}, fmt.Errorf("decoding session: %w", err)
-	}
-	if !s.now().Before(sess.Expires) {
-		return Session{}, ErrNotFound
-	}
-	return sess, nil
-}
-
-// DeleteSession implements Store.
-func (s *RedisStore) DeleteSession(ctx context.Context, h string) error {
-	if err := s.rdb.Del(ctx, s.sessionKey(h)).Err(); err != nil {
-		return fmt.Errorf("deleting session: %w", err)
-	}
-	return nil
 }
 
 // Publish implements Store. The event reaches this node's subscribers through Redis too,

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/kefu-im/kefu/internal/account"
 )
 
 // The desk's routing changes: each is decided by one routing write and then written to
@@ -53,8 +55,8 @@ func (d *Desk) Handoff(ctx context.Context, id string, h HandoffRequest) error {
 
 // capOf returns how many chats agent may own at once.
 func (d *Desk) capOf(ctx context.Context, agent string) (int, error) {
-	u, err := d.store.User(ctx, agent)
-	if errors.Is(err, ErrNotFound) {
+	u, err := d.staff.User(ctx, agent)
+	if errors.Is(err, account.ErrNotFound) {
 		return d.maxChats, nil
 	}
 	if err != nil {
@@ -63,7 +65,7 @@ func (d *Desk) capOf(ctx context.Context, agent string) (int, error) {
 	return d.capFor(u), nil
 }
 
-func (d *Desk) capFor(u User) int {
+func (d *Desk) capFor(u account.User) int {
 	if u.MaxChats > 0 {
 		return u.MaxChats
 	}
@@ -228,8 +230,8 @@ func (d *Desk) transfer(ctx context.Context, id, agent, to string) (Conversation
 			return RouteChange{}, ErrNotOwner
 		}
 		if limit < 0 {
-			u, err := d.store.User(ctx, to)
-			if errors.Is(err, ErrNotFound) {
+			u, err := d.staff.User(ctx, to)
+			if errors.Is(err, account.ErrNotFound) {
 				return RouteChange{}, ErrAgentUnavailable
 			}
 			if err != nil {

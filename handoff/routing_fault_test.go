@@ -370,7 +370,7 @@ func TestDeskAdoptsOldQueue(t *testing.T) {
 	ctx := context.Background()
 	clock := ctNewClock()
 	store, _ := ctRedisStore(t, clock.Now)
-	d, err := NewDesk(DeskConfig{Store: store, Now: clock.Now, ManualOnly: true})
+	d, err := NewDesk(DeskConfig{Store: store, Staff: newTestStaff(), Now: clock.Now, ManualOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

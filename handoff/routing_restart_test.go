@@ -134,12 +134,13 @@ func TestRedisRestartDuringRouting(t *testing.T) {
 	}
 	ctRun(t, store, func() { rdb.Close() })
 	sweepWarnings := &lineCounter{phrase: []byte("sweeping the desk")}
-	d, err := NewDesk(DeskConfig{Store: store, Now: now, MaxChats: rrCap, SweepInterval: 50 * time.Millisecond, Logger: zerolog.New(sweepWarnings)})
+	staff := newTestStaff()
+	d, err := NewDesk(DeskConfig{Store: store, Staff: staff, Now: now, MaxChats: rrCap, SweepInterval: 50 * time.Millisecond, Logger: zerolog.New(sweepWarnings)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// manual hands off without assigning, so that only d's Run assigns what it queues.
-	manual, err := NewDesk(DeskConfig{Store: store, Now: now, MaxChats: rrCap, ManualOnly: true})
+	manual, err := NewDesk(DeskConfig{Store: store, Staff: staff, Now: now, MaxChats: rrCap, ManualOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/kefu-im/kefu/internal/account"
 )
 
 // rtDesk returns a desk on a fresh store of engine open, with the clock and cfg changed
@@ -13,7 +15,7 @@ import (
 func rtDesk(t *testing.T, open func(t *testing.T, now func() time.Time) Store, set func(*DeskConfig)) (*Desk, *ctClock) {
 	t.Helper()
 	clock := ctNewClock()
-	cfg := DeskConfig{Store: open(t, clock.Now), Now: clock.Now}
+	cfg := DeskConfig{Store: open(t, clock.Now), Staff: newTestStaff(), Now: clock.Now}
 	if set != nil {
 		set(&cfg)
 	}
@@ -27,9 +29,7 @@ func rtDesk(t *testing.T, open func(t *testing.T, now func() time.Time) Store, s
 // rtUser stores an agent without a password (hashing is slow under the race detector).
 func rtUser(t *testing.T, d *Desk, name, group string, maxChats int) {
 	t.Helper()
-	if err := d.store.PutUser(context.Background(), User{Name: name, Role: RoleAgent, Group: group, MaxChats: maxChats}, true); err != nil {
-		t.Fatalf("PutUser(%s): %v", name, err)
-	}
+	staffOf(d).put(account.User{Name: name, Role: account.RoleAgent, Group: group, MaxChats: maxChats})
 }
 
 // rtHandoff starts a conversation and hands it off.
@@ -183,14 +183,12 @@ func TestDeskCapacity(t *testing.T) {
 					t.Errorf("AgentLoad(%s) = %+v, %v; want load %d of %d, offline", tc.agent, a, err, tc.load, tc.limit)
 				}
 			}
-			if u, err := d.SetMaxChats(ctx, "alice", 3); err != nil || u.MaxChats != 3 {
-				t.Fatalf("SetMaxChats = %+v, %v", u, err)
+			rtUser(t, d, "alice", GroupPresale, 3)
+			if err := d.RenewCap(ctx, "alice"); err != nil {
+				t.Fatalf("RenewCap: %v", err)
 			}
 			if a, _ := d.AgentLoad(ctx, "alice"); a.MaxChats != 3 {
-				t.Errorf("alice's limit after SetMaxChats = %d, want 3", a.MaxChats)
-			}
-			if _, err := d.SetMaxChats(ctx, "alice", -1); !errors.Is(err, ErrBadUser) {
-				t.Errorf("SetMaxChats(-1) error = %v, want ErrBadUser", err)
+				t.Errorf("alice's limit after RenewCap = %d, want 3", a.MaxChats)
 			}
 		})
 	}

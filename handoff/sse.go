@@ -13,7 +13,7 @@ const sseKeepAlive = 20 * time.Second
 
 // Events handles GET /api/events: Server-Sent Events carrying the store's wake-up events.
 func (c *Console) Events() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		fl, ok := w.(http.Flusher)
 		if !ok {
 			web.WriteError(w, http.StatusInternalServerError, web.CodeInternal, "streaming unsupported")
@@ -56,5 +56,5 @@ func (c *Console) Events() http.HandlerFunc {
 			}
 			fl.Flush()
 		}
-	}, RoleAgent, RoleAdmin)
+	})
 }

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Store keeps conversations, their logs, the queue index, users and sessions, and
-// carries wake-up events between nodes. MemoryStore and RedisStore implement it.
+// Store keeps conversations, their logs and the queue index, and carries wake-up events
+// between nodes. MemoryStore and RedisStore implement it.
 type Store interface {
 	// Create stores a new conversation; its ID must be unique.
 	Create(ctx context.Context, c Conversation) error
@@ -77,25 +77,6 @@ type Store interface {
 	// the most recent ones, newest first.
 	RecordWait(ctx context.Context, d time.Duration) error
 	RecentWaits(ctx context.Context) ([]time.Duration, error)
-
-	// PutUser stores a user; with create true it fails with ErrUserExists when the name
-	// is taken.
-	PutUser(ctx context.Context, u User, create bool) error
-	// User returns the user or ErrNotFound.
-	User(ctx context.Context, name string) (User, error)
-	Users(ctx context.Context) ([]User, error)
-	// PutSession stores a session under the hash of its token until s.Expires.
-	PutSession(ctx context.Context, tokenHash string, s Session) error
-	// Session returns an unexpired session or ErrNotFound.
-	Session(ctx context.Context, tokenHash string) (Session, error)
-	DeleteSession(ctx context.Context, tokenHash string) error
-	// PutToken stores an API token under its ID; Token returns it or ErrNotFound;
-	// Tokens returns them all, oldest first; DeleteToken removes one, or returns
-	// ErrNotFound.
-	PutToken(ctx context.Context, t APIToken) error
-	Token(ctx context.Context, id string) (APIToken, error)
-	Tokens(ctx context.Context) ([]APIToken, error)
-	DeleteToken(ctx context.Context, id string) error
 
 	// AddShopperConversation puts conv first in the verified shopper's index of
 	// conversations (newest first, at most maxShopperHistory, each once);

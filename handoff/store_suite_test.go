@@ -68,8 +68,6 @@ func TestStore(t *testing.T) {
 			t.Run("append and dedup", func(t *testing.T) { testAppend(t, e.new(t)) })
 			t.Run("transitions", func(t *testing.T) { testTransitions(t, e.new(t)) })
 			t.Run("waiting and owned", func(t *testing.T) { testIndexes(t, e.new(t)) })
-			t.Run("users and sessions", func(t *testing.T) { testUsers(t, e.new(t)) })
-			t.Run("api tokens", func(t *testing.T) { testTokens(t, e.new(t)) })
 			t.Run("events", func(t *testing.T) { testEvents(t, e.new(t)) })
 		})
 	}
@@ -274,77 +272,6 @@ func ids(cs []Conversation) []string {
 		out = append(out, c.ID)
 	}
 	return out
-}
-
-func testUsers(t *testing.T, s Store) {
-	ctx := context.Background()
-	u := User{Name: "alice", Role: RoleAgent, Group: GroupPresale, PassHash: "h"}
-	if err := s.PutUser(ctx, u, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.PutUser(ctx, u, true); !errors.Is(err, ErrUserExists) {
-		t.Errorf("second create error = %v, want ErrUserExists", err)
-	}
-	got, err := s.User(ctx, "alice")
-	if err != nil || got != u {
-		t.Errorf("User = %+v, %v", got, err)
-	}
-	if _, err := s.User(ctx, "bob"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("User(unknown) error = %v", err)
-	}
-	s.PutUser(ctx, User{Name: "bob", Role: RoleAdmin, Group: GroupAftersale}, false)
-	if us, _ := s.Users(ctx); len(us) != 2 || us[0].Name != "alice" || us[1].Name != "bob" {
-		t.Errorf("Users = %+v", us)
-	}
-	s.PutSession(ctx, "h1", Session{User: "alice", Expires: time.Now().Add(time.Hour)})
-	if sess, err := s.Session(ctx, "h1"); err != nil || sess.User != "alice" {
-		t.Errorf("Session = %+v, %v", sess, err)
-	}
-	s.PutSession(ctx, "h2", Session{User: "alice", Expires: time.Now().Add(-time.Second)})
-	if _, err := s.Session(ctx, "h2"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("expired Session error = %v, want ErrNotFound", err)
-	}
-	s.DeleteSession(ctx, "h1")
-	if _, err := s.Session(ctx, "h1"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("deleted Session error = %v, want ErrNotFound", err)
-	}
-}
-
-func testTokens(t *testing.T, s Store) {
-	ctx := context.Background()
-	if ts, err := s.Tokens(ctx); err != nil || len(ts) != 0 {
-		t.Fatalf("Tokens of an empty store = %+v, %v", ts, err)
-	}
-	at := time.UnixMilli(1_700_000_000_000).UTC()
-	a := APIToken{ID: "00000000000000aa", Name: "sync", Role: RoleEditor, Hash: "h1", CreatedBy: "admin", CreatedAt: at.Add(time.Second)}
-	b := APIToken{ID: "00000000000000bb", Name: "erp", Role: RoleEditor, Hash: "h2", CreatedBy: "admin", CreatedAt: at}
-	for _, tok := range []APIToken{a, b} {
-		if err := s.PutToken(ctx, tok); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := s.Token(ctx, a.ID)
-	if err != nil || got != a {
-		t.Errorf("Token = %+v, %v; want %+v", got, err, a)
-	}
-	if _, err := s.Token(ctx, "00000000000000cc"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Token(unknown) error = %v, want ErrNotFound", err)
-	}
-	if ts, err := s.Tokens(ctx); err != nil || len(ts) != 2 || ts[0] != b || ts[1] != a {
-		t.Errorf("Tokens = %+v, %v; want erp then sync, oldest first", ts, err)
-	}
-	if err := s.DeleteToken(ctx, a.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Token(ctx, a.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("deleted Token error = %v, want ErrNotFound", err)
-	}
-	if err := s.DeleteToken(ctx, a.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("DeleteToken twice: error = %v, want ErrNotFound", err)
-	}
-	if ts, _ := s.Tokens(ctx); len(ts) != 1 || ts[0] != b {
-		t.Errorf("Tokens after a deletion = %+v", ts)
-	}
 }
 
 func testEvents(t *testing.T, s Store) {

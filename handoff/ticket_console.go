@@ -1,12 +1,12 @@
 package handoff
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -15,9 +15,10 @@ import (
 type TicketAPIConfig struct {
 	// Store is required.
 	Store TicketStore
-	// Authenticate returns the user of a session token, or ErrBadCredentials; required.
-	// Desk.Authenticate is one.
-	Authenticate func(ctx context.Context, token string) (User, error)
+	// Accounts admits requests by role; required.
+	Accounts interface {
+		Require(roles ...account.Role) func(http.HandlerFunc) http.HandlerFunc
+	}
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Location is the time zone of the day in ticket ids; nil means UTC+8.
@@ -32,60 +33,29 @@ type TicketAPIConfig struct {
 // TicketAPI serves the console's after-sales ticket API.
 type TicketAPI struct {
 	tickets *Tickets
-	auth    func(ctx context.Context, token string) (User, error)
 	desk    *Desk
 	log     zerolog.Logger
+	// staff admits agents, leads and admins; leads, leads and admins.
+	staff, leads func(http.HandlerFunc) http.HandlerFunc
 }
 
 // NewTicketAPI returns a TicketAPI.
 func NewTicketAPI(cfg TicketAPIConfig) (*TicketAPI, error) {
-	if cfg.Authenticate == nil {
-		return nil, errors.New("handoff: TicketAPIConfig.Authenticate is required")
+	if cfg.Accounts == nil {
+		return nil, errors.New("handoff: TicketAPIConfig.Accounts is required")
 	}
 	tk, err := NewTickets(TicketsConfig{Store: cfg.Store, Now: cfg.Now, Location: cfg.Location})
 	if err != nil {
 		return nil, err
 	}
-	return &TicketAPI{tickets: tk, auth: cfg.Authenticate, desk: cfg.Desk, log: cfg.Logger}, nil
+	return &TicketAPI{
+		tickets: tk, desk: cfg.Desk, log: cfg.Logger,
+		staff: cfg.Accounts.Require(staffRoles...), leads: cfg.Accounts.Require(leadRoles...),
+	}, nil
 }
 
 // Tickets returns the Tickets the API changes, for the widget's Confirm and Decline.
 func (a *TicketAPI) Tickets() *Tickets { return a.tickets }
-
-// authed is Console.authed with the API's own authenticator: h runs only for a
-// logged-in user with one of roles, who is in the request's context (userFrom).
-func (a *TicketAPI) authed(h http.HandlerFunc, roles ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		token, fromCookie := bearer(r), false
-		if token == "" {
-			if ck, err := r.Cookie(SessionCookie); err == nil {
-				token, fromCookie = ck.Value, true
-			}
-		}
-		if token == "" {
-			web.WriteError(w, http.StatusUnauthorized, web.CodeUnauthorized, "请先登录")
-			return
-		}
-		u, err := a.auth(r.Context(), token)
-		if errors.Is(err, ErrBadCredentials) {
-			web.WriteError(w, http.StatusUnauthorized, web.CodeUnauthorized, "请先登录")
-			return
-		}
-		if err != nil {
-			web.Fault(w, r, err)
-			return
-		}
-		if fromCookie && r.Method != http.MethodGet && !sameOrigin(r) {
-			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "请求来源不被允许")
-			return
-		}
-		if len(roles) > 0 && !hasRole(u, roles) {
-			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "您的角色无权执行此操作")
-			return
-		}
-		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
-	}
-}
 
 // writeTicketError maps the errors of Tickets to statuses and codes.
 func writeTicketError(w http.ResponseWriter, r *http.Request, err error) {
@@ -108,12 +78,12 @@ func writeTicketError(w http.ResponseWriter, r *http.Request, err error) {
 
 // Create handles POST /api/tickets.
 func (a *TicketAPI) Create() http.HandlerFunc {
-	return a.authed(func(w http.ResponseWriter, r *http.Request) {
+	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		var d TicketDraft
 		if !web.ReadJSON(w, r, &d) {
 			return
 		}
-		u := userFrom(r)
+		u := account.UserFrom(r)
 		t, err := a.tickets.Open(r.Context(), d, u)
 		if err != nil {
 			writeTicketError(w, r, err)
@@ -121,12 +91,12 @@ func (a *TicketAPI) Create() http.HandlerFunc {
 		}
 		zerolog.Ctx(r.Context()).Info().Str("ticket", t.ID).Str("conv", t.Conversation).Str("type", t.Type).Str("by", u.Name).Msg("ticket opened")
 		web.WriteJSON(w, http.StatusCreated, map[string]any{"ticket": t})
-	}, staffRoles...)
+	})
 }
 
 // List handles GET /api/tickets?status=&conversation=&type=&group=.
 func (a *TicketAPI) List() http.HandlerFunc {
-	return a.authed(func(w http.ResponseWriter, r *http.Request) {
+	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		f := TicketFilter{
 			Status: strings.TrimSpace(q.Get("status")), Conversation: strings.TrimSpace(q.Get("conversation")),
@@ -138,30 +108,30 @@ func (a *TicketAPI) List() http.HandlerFunc {
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]any{"tickets": ts})
-	}, staffRoles...)
+	})
 }
 
 // Get handles GET /api/tickets/{id}.
 func (a *TicketAPI) Get() http.HandlerFunc {
-	return a.authed(func(w http.ResponseWriter, r *http.Request) {
+	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		t, err := a.tickets.Ticket(r.Context(), r.PathValue("id"))
 		if err != nil {
 			writeTicketError(w, r, err)
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]any{"ticket": t})
-	}, staffRoles...)
+	})
 }
 
 // Transition handles POST /api/tickets/{id}/transition {to, note, remedy}.
 func (a *TicketAPI) Transition() http.HandlerFunc {
-	return a.authed(func(w http.ResponseWriter, r *http.Request) {
+	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		var ch TicketChange
 		if !web.ReadJSON(w, r, &ch) {
 			return
 		}
 		a.change(w, r, ch)
-	}, staffRoles...)
+	})
 }
 
 // Approve handles POST /api/tickets/{id}/approve {note}, for leads and admins.
@@ -171,7 +141,7 @@ func (a *TicketAPI) Approve() http.HandlerFunc { return a.decide(TicketApproved)
 func (a *TicketAPI) Reject() http.HandlerFunc { return a.decide(TicketRejected) }
 
 func (a *TicketAPI) decide(to string) http.HandlerFunc {
-	return a.authed(func(w http.ResponseWriter, r *http.Request) {
+	return a.leads(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Note string `json:"note"`
 		}
@@ -179,11 +149,11 @@ func (a *TicketAPI) decide(to string) http.HandlerFunc {
 			return
 		}
 		a.change(w, r, TicketChange{To: to, Note: req.Note})
-	}, leadRoles...)
+	})
 }
 
 func (a *TicketAPI) change(w http.ResponseWriter, r *http.Request, ch TicketChange) {
-	u := userFrom(r)
+	u := account.UserFrom(r)
 	t, err := a.tickets.Transition(r.Context(), r.PathValue("id"), ch, u)
 	if err != nil {
 		writeTicketError(w, r, err)

@@ -16,8 +16,11 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // ticketEngine makes a fresh, empty TicketStore for one test.
@@ -56,10 +59,10 @@ func (c *tkClock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu
 func tkNewClock() *tkClock { return &tkClock{now: time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)} }
 
 var (
-	tkAgent  = User{Name: "alice", Role: RoleAgent, Group: GroupAftersale}
-	tkLead   = User{Name: "lena", Role: RoleLead, Group: GroupAftersale}
-	tkAdmin  = User{Name: "admin", Role: RoleAdmin}
-	tkEditor = User{Name: "ed", Role: RoleEditor}
+	tkAgent  = account.User{Name: "alice", Role: account.RoleAgent, Group: GroupAftersale}
+	tkLead   = account.User{Name: "lena", Role: account.RoleLead, Group: GroupAftersale}
+	tkAdmin  = account.User{Name: "admin", Role: account.RoleAdmin, Group: GroupPresale}
+	tkEditor = account.User{Name: "ed", Role: account.RoleEditor, Group: GroupPresale}
 )
 
 const tkShopper = "shopper-42"
@@ -273,16 +276,16 @@ func testTicketTransitions(t *testing.T, s TicketStore) {
 	tk := tkNew(t, s, tkNewClock())
 	for _, from := range TicketStatuses {
 		for _, to := range append(slices.Clone(TicketStatuses), "shipped") {
-			for _, u := range []User{tkAgent, tkLead, tkAdmin, tkEditor} {
+			for _, u := range []account.User{tkAgent, tkLead, tkAdmin, tkEditor} {
 				t.Run(fmt.Sprintf("%s to %s by %s", from, to, u.Role), func(t *testing.T) {
 					tt := tkReach(t, tk, from)
 					var want error
 					switch who, ok := tkValid[[2]string{from, to}]; {
-					case u.Role == RoleEditor:
+					case u.Role == account.RoleEditor:
 						want = ErrRoleNotAllowed
 					case !ok:
 						want = ErrBadTransition
-					case who == "shopper", who == "lead" && u.Role == RoleAgent:
+					case who == "shopper", who == "lead" && u.Role == account.RoleAgent:
 						want = ErrRoleNotAllowed
 					}
 					got, err := tk.Transition(ctx, tt.ID, TicketChange{To: to, Note: "n"}, u)
@@ -369,16 +372,16 @@ func testTicketShopper(t *testing.T, s TicketStore) {
 func testTicketApproval(t *testing.T, s TicketStore) {
 	ctx := context.Background()
 	tk := tkNew(t, s, tkNewClock())
-	for _, u := range []User{tkAgent, tkEditor, tkLead, tkAdmin, {Name: "x", Role: RoleShopper}} {
+	for _, u := range []account.User{tkAgent, tkEditor, tkLead, tkAdmin, {Name: "x", Role: RoleShopper}} {
 		for _, decide := range []struct {
 			name string
-			f    func(ctx context.Context, id, note string, by User) (Ticket, error)
+			f    func(ctx context.Context, id, note string, by account.User) (Ticket, error)
 			to   string
 		}{{"approve", tk.Approve, TicketApproved}, {"reject", tk.Reject, TicketRejected}} {
-			t.Run(decide.name+" by "+u.Role, func(t *testing.T) {
+			t.Run(decide.name+" by "+string(u.Role), func(t *testing.T) {
 				tt := tkReach(t, tk, TicketAwaitingApproval)
 				got, err := decide.f(ctx, tt.ID, "同意", u)
-				if u.Role != RoleLead && u.Role != RoleAdmin {
+				if u.Role != account.RoleLead && u.Role != account.RoleAdmin {
 					if !errors.Is(err, ErrRoleNotAllowed) {
 						t.Errorf("error = %v, want ErrRoleNotAllowed", err)
 					}
@@ -433,13 +436,13 @@ func testTicketHistory(t *testing.T, s TicketStore) {
 		t.Fatal(err)
 	}
 	want := []TicketEvent{
-		{To: TicketOpen, By: "alice", Role: RoleAgent, At: at(0)},
-		{From: TicketOpen, To: TicketAwaitingConfirmation, By: "alice", Role: RoleAgent, At: at(1), Note: "补偿 5 元"},
+		{To: TicketOpen, By: "alice", Role: account.RoleAgent, At: at(0)},
+		{From: TicketOpen, To: TicketAwaitingConfirmation, By: "alice", Role: account.RoleAgent, At: at(1), Note: "补偿 5 元"},
 		{From: TicketAwaitingConfirmation, To: TicketOpen, By: tkShopper, Role: RoleShopper, At: at(2), Note: "顾客未接受处理方案"},
-		{From: TicketOpen, To: TicketAwaitingConfirmation, By: "alice", Role: RoleAgent, At: at(3)},
+		{From: TicketOpen, To: TicketAwaitingConfirmation, By: "alice", Role: account.RoleAgent, At: at(3)},
 		{From: TicketAwaitingConfirmation, To: TicketAwaitingApproval, By: tkShopper, Role: RoleShopper, At: at(4)},
-		{From: TicketAwaitingApproval, To: TicketApproved, By: "lena", Role: RoleLead, At: at(5), Note: "ok"},
-		{From: TicketApproved, To: TicketResolved, By: "alice", Role: RoleAgent, At: at(6), Note: "已打款"},
+		{From: TicketAwaitingApproval, To: TicketApproved, By: "lena", Role: account.RoleLead, At: at(5), Note: "ok"},
+		{From: TicketApproved, To: TicketResolved, By: "alice", Role: account.RoleAgent, At: at(6), Note: "已打款"},
 	}
 	for i := range got.History {
 		got.History[i].At = got.History[i].At.UTC()
@@ -469,7 +472,7 @@ func testTicketRace(t *testing.T, s TicketStore) {
 			if i%2 == 1 {
 				f = tk.Reject
 			}
-			_, errs[i] = f(ctx, tt.ID, fmt.Sprint(i), User{Name: fmt.Sprint("lead", i), Role: RoleLead})
+			_, errs[i] = f(ctx, tt.ID, fmt.Sprint(i), account.User{Name: fmt.Sprint("lead", i), Role: account.RoleLead})
 		})
 	}
 	wg.Wait()
@@ -500,7 +503,7 @@ func testTicketRetry(t *testing.T, s TicketStore) {
 	tt := tkReach(t, tk, TicketOpen)
 	next := tt
 	next.History, next.Status = nil, TicketCancelled
-	ev := TicketEvent{From: TicketOpen, To: TicketCancelled, By: "alice", Role: RoleAgent, At: clock.Now(), Note: "重复"}
+	ev := TicketEvent{From: TicketOpen, To: TicketCancelled, By: "alice", Role: account.RoleAgent, At: clock.Now(), Note: "重复"}
 	first, err := s.UpdateTicket(ctx, next, ev)
 	if err != nil {
 		t.Fatal(err)
@@ -575,18 +578,22 @@ func testTicketList(t *testing.T, s TicketStore) {
 }
 
 func TestTicketAPI(t *testing.T) {
-	users := map[string]User{"t-agent": tkAgent, "t-lead": tkLead, "t-admin": tkAdmin, "t-editor": tkEditor}
+	// The users sign in with the tokens t-agent, t-lead, t-admin and t-editor.
+	acc, err := account.New(account.Config{Store: tkAccountStore(t), Groups: DefaultGroups, PasswordCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := make(map[string]string)
+	for key, u := range map[string]account.User{"t-agent": tkAgent, "t-lead": tkLead, "t-admin": tkAdmin, "t-editor": tkEditor} {
+		if _, err := acc.AddUser(context.Background(), u.Name, "kefu-test-pass", u.Role, u.Group); err != nil {
+			t.Fatal(err)
+		}
+		if tokens[key], _, err = acc.Login(context.Background(), u.Name, "kefu-test-pass"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	clock := tkNewClock()
-	api, err := NewTicketAPI(TicketAPIConfig{
-		Store: NewMemoryTicketStore(),
-		Now:   clock.Now,
-		Authenticate: func(ctx context.Context, token string) (User, error) {
-			if u, ok := users[token]; ok {
-				return u, nil
-			}
-			return User{}, ErrBadCredentials
-		},
-	})
+	api, err := NewTicketAPI(TicketAPIConfig{Store: NewMemoryTicketStore(), Now: clock.Now, Accounts: acc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -607,7 +614,7 @@ func TestTicketAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Authorization", "Bearer "+tokens[token])
 		}
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
@@ -699,7 +706,7 @@ func TestTicketAPI(t *testing.T) {
 
 	// A session cookie from another origin may not change anything.
 	req, _ := http.NewRequest("POST", srv.URL+path+"/transition", strings.NewReader(`{"to":"resolved"}`))
-	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: "t-agent"})
+	req.AddCookie(&http.Cookie{Name: account.SessionCookie, Value: tokens["t-agent"]})
 	req.Header.Set("Origin", "https://evil.example")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -709,4 +716,14 @@ func TestTicketAPI(t *testing.T) {
 	if resp.StatusCode != 403 {
 		t.Errorf("cross-origin cookie request = %d, want 403", resp.StatusCode)
 	}
+}
+
+// tkAccountStore returns an account store on a fresh embedded database.
+func tkAccountStore(t *testing.T) account.Store {
+	t.Helper()
+	s, err := account.NewBoltStore(account.BoltConfig{DB: bolttest.Open(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

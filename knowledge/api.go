@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 )
@@ -133,7 +134,7 @@ func summarize(e kb.Entry) summary {
 // review=1 (proposals), and with q searched as the bot searches (published articles,
 // best first) and by substring in drafts.
 func (s *Service) List() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		entries, err := s.store.List(r.Context())
 		if err != nil {
 			writeStoreError(w, r, err)
@@ -181,7 +182,7 @@ func (s *Service) List() http.HandlerFunc {
 			slices.SortStableFunc(out, func(a, b summary) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]any{"articles": out, "categories": Categories})
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // Categories are the article categories, in the editor's order.
@@ -202,31 +203,31 @@ func containsFold(e kb.Entry, lq string) bool {
 
 // Get handles GET /api/articles/{id}.
 func (s *Service) Get() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		e, err := s.store.Get(r.Context(), r.PathValue("id"))
 		if err != nil {
 			writeStoreError(w, r, err)
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, view(e))
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // Create handles POST /api/articles. Without an id, one is made from the title.
 func (s *Service) Create() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in articleInput
 		if !readJSON(w, r, &in) {
 			return
 		}
-		e, err := s.create(r.Context(), in, userFrom(r.Context()).Name, kb.ActionCreate)
+		e, err := s.create(r.Context(), in, account.UserFrom(r).Name, kb.ActionCreate)
 		if err != nil {
 			writeStoreError(w, r, err)
 			return
 		}
 		s.dismiss(r, in.Unanswered)
 		web.WriteJSON(w, http.StatusCreated, view(e))
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // create saves a new article from in; an id made from the title is made unique.
@@ -278,7 +279,7 @@ func makeID(title string) string {
 
 // Update handles PUT /api/articles/{id}; the body names the version it edits.
 func (s *Service) Update() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in articleInput
 		if !readJSON(w, r, &in) {
 			return
@@ -301,7 +302,7 @@ func (s *Service) Update() http.HandlerFunc {
 			}
 		}
 		if err == nil {
-			e, err = s.store.Update(r.Context(), e, in.Version, userFrom(r.Context()).Name, kb.ActionUpdate, 0)
+			e, err = s.store.Update(r.Context(), e, in.Version, account.UserFrom(r).Name, kb.ActionUpdate, 0)
 		}
 		if err != nil {
 			s.writeSaveError(w, r, id, err)
@@ -309,7 +310,7 @@ func (s *Service) Update() http.HandlerFunc {
 		}
 		s.dismiss(r, in.Unanswered)
 		web.WriteJSON(w, http.StatusOK, view(e))
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // writeSaveError answers a failed save; a conflict carries the latest version so the
@@ -329,18 +330,18 @@ func (s *Service) writeSaveError(w http.ResponseWriter, r *http.Request, id stri
 
 // Delete handles DELETE /api/articles/{id}?version=N.
 func (s *Service) Delete() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		base, err := strconv.Atoi(r.URL.Query().Get("version"))
 		if err != nil || base <= 0 {
 			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "请用 ?version=N 注明所删除的版本 (name the version you delete)")
 			return
 		}
-		if err := s.store.Delete(r.Context(), r.PathValue("id"), base, userFrom(r.Context()).Name); err != nil {
+		if err := s.store.Delete(r.Context(), r.PathValue("id"), base, account.UserFrom(r).Name); err != nil {
 			s.writeSaveError(w, r, r.PathValue("id"), err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // versionView is one version in the history.
@@ -360,7 +361,7 @@ type versionView struct {
 
 // Versions handles GET /api/articles/{id}/versions: the history, newest first.
 func (s *Service) Versions() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		vs, err := s.store.Versions(r.Context(), r.PathValue("id"))
 		if err != nil {
 			writeStoreError(w, r, err)
@@ -377,13 +378,13 @@ func (s *Service) Versions() http.HandlerFunc {
 			}
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]any{"versions": out})
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // Version handles GET /api/articles/{id}/versions/{n}: the version whole, and its diff
 // against the one before it (or against ?against=M).
 func (s *Service) Version() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		n, err := strconv.Atoi(r.PathValue("n"))
 		if err != nil {
@@ -414,14 +415,14 @@ func (s *Service) Version() http.HandlerFunc {
 		web.WriteJSON(w, http.StatusOK, map[string]any{
 			"version": v, "html": RenderMarkdown(v.Answer), "against": against, "diff": Diff(prev, v.Entry),
 		})
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // Restore handles POST /api/articles/{id}/restore {version, base}: the content of the
 // given version becomes a new version. base is the latest version the editor saw; a
 // deleted article is restored without one.
 func (s *Service) Restore() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Version int `json:"version"`
 			Base    int `json:"base"`
@@ -429,7 +430,7 @@ func (s *Service) Restore() http.HandlerFunc {
 		if !readJSON(w, r, &in) {
 			return
 		}
-		id, by := r.PathValue("id"), userFrom(r.Context()).Name
+		id, by := r.PathValue("id"), account.UserFrom(r).Name
 		v, err := s.store.Version(r.Context(), id, in.Version)
 		if err != nil {
 			writeStoreError(w, r, err)
@@ -461,7 +462,7 @@ func (s *Service) Restore() http.HandlerFunc {
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, view(e))
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // dismiss removes answered unanswered questions; a failure is only logged, the save

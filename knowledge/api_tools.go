@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 )
@@ -23,7 +24,7 @@ const maxImport = 20 << 20
 // Preview handles POST /api/editor/preview {answer}: the answer rendered as the widget
 // and console show it, and the problem a save would report, if any.
 func (s *Service) Preview() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Answer string `json:"answer"`
 		}
@@ -35,14 +36,14 @@ func (s *Service) Preview() http.HandlerFunc {
 			out["problem"] = userMessage(err, ErrUnsafeContent)
 		}
 		web.WriteJSON(w, http.StatusOK, out)
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // Ask handles POST /api/editor/ask {text, draft}: what the bot would do with a
 // shopper's question, against the published articles, and, when a draft is given,
 // against the published articles with the draft in place of its published version.
 func (s *Service) Ask() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Text  string        `json:"text"`
 			Draft *articleInput `json:"draft"`
@@ -80,7 +81,7 @@ func (s *Service) Ask() http.HandlerFunc {
 			out["draft"] = dec
 		}
 		web.WriteJSON(w, http.StatusOK, out)
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // askDraft decides on text with an index of the published articles in which draft
@@ -115,7 +116,7 @@ func (s *Service) askDraft(ctx context.Context, text string, draft kb.Article) (
 // Propose handles POST /api/proposals: an agent proposes an article from a chat. It is
 // saved as a draft flagged for review.
 func (s *Service) Propose() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.proposers(func(w http.ResponseWriter, r *http.Request) {
 		var in articleInput
 		if !readJSON(w, r, &in) {
 			return
@@ -126,19 +127,19 @@ func (s *Service) Propose() http.HandlerFunc {
 		if in.Category == "" {
 			in.Category = kb.CategoryPresale
 		}
-		e, err := s.create(r.Context(), in, userFrom(r.Context()).Name, kb.ActionCreate)
+		e, err := s.create(r.Context(), in, account.UserFrom(r).Name, kb.ActionCreate)
 		if err != nil {
 			writeStoreError(w, r, err)
 			return
 		}
 		web.WriteJSON(w, http.StatusCreated, view(e))
-	}, RoleAgent, RoleEditor, RoleAdmin)
+	})
 }
 
 // Unanswered handles GET /api/unanswered: the questions the bot could not answer,
 // grouped by similarity, newest group first.
 func (s *Service) Unanswered() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		limit := 2000
 		if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 {
 			limit = min(n, kb.MaxUnanswered)
@@ -158,12 +159,12 @@ func (s *Service) Unanswered() http.HandlerFunc {
 			}
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]any{"groups": groups, "total": len(items)})
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // DismissUnanswered handles POST /api/unanswered/dismiss {ids}.
 func (s *Service) DismissUnanswered() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			IDs []string `json:"ids"`
 		}
@@ -175,14 +176,14 @@ func (s *Service) DismissUnanswered() http.HandlerFunc {
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]int{"dismissed": len(in.IDs)})
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // AttachUnanswered handles POST /api/unanswered/attach {ids, article, version,
 // question}: the question becomes an alternative question of the article (a new
 // version), and the group is dismissed.
 func (s *Service) AttachUnanswered() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			IDs      []string `json:"ids"`
 			Article  string   `json:"article"`
@@ -211,14 +212,14 @@ func (s *Service) AttachUnanswered() http.HandlerFunc {
 			writeStoreError(w, r, err)
 			return
 		}
-		e, err = s.store.Update(r.Context(), e, in.Version, userFrom(r.Context()).Name, kb.ActionUpdate, 0)
+		e, err = s.store.Update(r.Context(), e, in.Version, account.UserFrom(r).Name, kb.ActionUpdate, 0)
 		if err != nil {
 			s.writeSaveError(w, r, in.Article, err)
 			return
 		}
 		s.dismiss(r, in.IDs)
 		web.WriteJSON(w, http.StatusOK, view(e))
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // Import handles POST /api/articles/import?name=F[&dry_run=1][&status=S]: a zip of
@@ -227,7 +228,7 @@ func (s *Service) AttachUnanswered() http.HandlerFunc {
 // articles updated; nothing is deleted. status sets the status of what it saves
 // (default: published for new articles, unchanged for existing ones).
 func (s *Service) Import() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		name := q.Get("name")
 		if name == "" {
@@ -254,7 +255,7 @@ func (s *Service) Import() http.HandlerFunc {
 			return
 		}
 		dry := q.Get("dry_run") == "1"
-		plan, n, err := Import(r.Context(), s.store, arts, status, userFrom(r.Context()).Name, dry)
+		plan, n, err := Import(r.Context(), s.store, arts, status, account.UserFrom(r).Name, dry)
 		out := map[string]any{"dry_run": dry, "plan": plan, "problems": problems, "applied": n}
 		if err != nil {
 			s.log.Warn().Err(err).Int("applied", n).Msg("import stopped")
@@ -262,7 +263,7 @@ func (s *Service) Import() http.HandlerFunc {
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, out)
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // Import plans the import of arts into store and, unless dryRun, carries it out: new
@@ -330,7 +331,7 @@ func Import(ctx context.Context, store kb.Store, arts []kb.Article, status, by s
 // Export handles GET /api/articles/export?format=zip|jsonl[&status=S]: the articles in
 // the knowledge/ Markdown format (zip) or as JSON Lines.
 func (s *Service) Export() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		entries, err := s.store.List(r.Context())
 		if err != nil {
 			writeStoreError(w, r, err)
@@ -364,5 +365,5 @@ func (s *Service) Export() http.HandlerFunc {
 		}
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Write(buf.Bytes())
-	}, RoleEditor, RoleAdmin)
+	})
 }

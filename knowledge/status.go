@@ -56,9 +56,9 @@ type editorStatus struct {
 // number of proposals waiting for review. The editor polls it to warn when the bot may
 // answer from a stale index, and for the proposals badge.
 func (s *Service) Status() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, editorStatus{
 			Ready: s.Ready(), Stale: s.Stale(), Articles: s.index.Len(), Proposals: s.Proposals(),
 		})
-	}, RoleEditor, RoleAdmin)
+	})
 }

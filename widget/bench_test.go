@@ -102,7 +102,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	}
 	sub.Close()
 
-	desk, err := handoff.NewDesk(handoff.DeskConfig{Store: st, ManualOnly: true})
+	desk, err := handoff.NewDesk(handoff.DeskConfig{Store: st, Staff: newAccounts(b), ManualOnly: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/redis/go-redis/v9"
@@ -188,6 +189,7 @@ type setup struct {
 type env struct {
 	srv     *httptest.Server
 	desk    *handoff.Desk
+	staff   *account.Service
 	tickets *handoff.Tickets
 	running atomic.Int64 // websocket handlers that have not returned
 }
@@ -203,7 +205,8 @@ func newEnv(t *testing.T, s setup) *env {
 	if s.wrap != nil {
 		st = s.wrap(st)
 	}
-	dc := handoff.DeskConfig{Store: st, Now: clock}
+	staff := newAccounts(t)
+	dc := handoff.DeskConfig{Store: st, Staff: staff, Now: clock}
 	if s.desk != nil {
 		s.desk(&dc)
 	}
@@ -227,7 +230,7 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatalf("widget.New: %v", err)
 	}
-	e := &env{desk: desk, tickets: tk}
+	e := &env{desk: desk, staff: staff, tickets: tk}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws/shopper", func(w http.ResponseWriter, r *http.Request) {
 		e.running.Add(1)
@@ -1157,9 +1160,7 @@ func TestReopenWithinWindow(t *testing.T) {
 	forEngine(t, func(t *testing.T, eng engine) {
 		ctx := context.Background()
 		e := newEnv(t, setup{engine: eng})
-		if err := e.desk.Store().PutUser(ctx, handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: handoff.GroupPresale}, true); err != nil {
-			t.Fatal(err)
-		}
+		e.addAgent(t, "alice", handoff.GroupPresale)
 		if _, err := e.desk.Heartbeat(ctx, "alice", handoff.PresenceOnline); err != nil {
 			t.Fatal(err)
 		}

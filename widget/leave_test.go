@@ -120,9 +120,7 @@ func TestLeaveMessageTimeout(t *testing.T) {
 	e := newEnv(t, setup{desk: func(c *handoff.DeskConfig) {
 		c.Now, c.ManualOnly, c.QueueTimeout = time.Now, true, 200*time.Millisecond
 	}})
-	if err := e.desk.Store().PutUser(ctx, handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: handoff.GroupPresale}, true); err != nil {
-		t.Fatal(err)
-	}
+	e.addAgent(t, "alice", handoff.GroupPresale)
 	if _, err := e.desk.Heartbeat(ctx, "alice", handoff.PresenceOnline); err != nil {
 		t.Fatal(err)
 	}

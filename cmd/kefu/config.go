@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -88,7 +89,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	str(&c.Addr, "addr", "KEFU_ADDR", ":8080", "address to listen on")
 	str(&c.RedisURL, "redis", "KEFU_REDIS_URL", "", "Redis URL, e.g. redis://localhost:6379/0; empty keeps everything in memory")
 	str(&c.RedisPrefix, "redis-prefix", "KEFU_REDIS_PREFIX", "kefu:", "prefix of every Redis key")
-	str(&c.DataDir, "data", "KEFU_DATA_DIR", "", "data directory for the search index; empty keeps it in memory")
+	str(&c.DataDir, "data", "KEFU_DATA_DIR", "", "data directory: the embedded database (users, sessions and API tokens when there is no Redis) and the search index (under index/); empty keeps them for the life of the process")
 	str(&c.Knowledge, "knowledge", "KEFU_KNOWLEDGE", "", "directory of Markdown articles, or a .jsonl file, to serve instead of the bundled ones")
 	str(&c.AllowedOrigins, "allowed-origins", "KEFU_ALLOWED_ORIGINS", "", "comma-separated origins of shop pages that may embed the widget (* for any); the server's own origin is always allowed")
 	str(&c.LogLevel, "log-level", "KEFU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
@@ -215,6 +216,15 @@ func (c *config) groups() ([]string, error) {
 		return nil, fmt.Errorf("skill groups %q: %q must be one of them, for after-sales hand-offs", c.Groups, handoff.GroupAftersale)
 	}
 	return out, nil
+}
+
+// indexDir is the directory of the search index: index/ in the data directory, or none
+// (in memory) without one.
+func (c *config) indexDir() string {
+	if c.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(c.DataDir, "index")
 }
 
 // linkHosts returns AllowedLinkHosts as a list.

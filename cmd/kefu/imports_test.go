@@ -14,11 +14,12 @@ func TestImports(t *testing.T) {
 	allowed := map[string][]string{
 		"kb":                       {},
 		"bot":                      {"kb"},
-		"handoff":                  {"internal/web"},
+		"handoff":                  {"internal/web", "internal/account"},
 		"handoff/redistest":        {},
 		"widget":                   {"bot", "handoff"},
-		"knowledge":                {"kb", "bot", "internal/web"},
+		"knowledge":                {"kb", "bot", "internal/web", "internal/account"},
 		"internal/web":             {},
+		"internal/account":         {"internal/web"},
 		"internal/boltdb":          {},
 		"internal/boltdb/bolttest": {"internal/boltdb"},
 	}
@@ -27,7 +28,7 @@ func TestImports(t *testing.T) {
 		"github.com/gorilla/websocket":       {"widget"},
 		"github.com/yuin/goldmark":           {"knowledge"},
 		"github.com/microcosm-cc/bluemonday": {"knowledge"},
-		"github.com/redis/go-redis":          {"handoff", "kb", "cmd/kefu"},
+		"github.com/redis/go-redis":          {"handoff", "kb", "internal/account", "cmd/kefu"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, "github.com/kefu-im/kefu/...").CombinedOutput()
 	if err != nil {

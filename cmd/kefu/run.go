@@ -6,15 +6,19 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/boltdb"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -24,17 +28,28 @@ type app struct {
 	articles  kb.Store
 	knowledge *knowledge.Service
 	desk      *handoff.Desk
+	accounts  *account.Service
 	console   *handoff.Console
 	tickets   *handoff.TicketAPI
 	gateway   *widget.Gateway
 	store     handoff.Store
 	rdb       redis.UniversalClient
+	// db is the embedded database, when there is no Redis; dbDir, when set, is the
+	// temporary directory that holds it, removed at close.
+	db    *bolt.DB
+	dbDir string
 }
 
 // build constructs kb → bot → handoff → widget from the config.
 func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	a := &app{}
-	idx, err := kb.New(kb.Config{Path: c.DataDir, Logger: log.With().Str("part", "kb").Logger()})
+	built := false
+	defer func() {
+		if !built {
+			a.close()
+		}
+	}()
+	idx, err := kb.New(kb.Config{Path: c.indexDir(), Logger: log.With().Str("part", "kb").Logger()})
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +101,13 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	if a.store, a.articles, a.rdb, err = newStores(c, log); err != nil {
 		return nil, err
 	}
+	groups, err := c.groups()
+	if err != nil {
+		return nil, err
+	}
+	if a.accounts, err = a.newAccounts(c, groups, log); err != nil {
+		return nil, err
+	}
 	cannedYAML, err := knowledge.Canned()
 	if err != nil {
 		return nil, err
@@ -98,12 +120,8 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	for _, r := range cannedYAML {
 		canned = append(canned, handoff.CannedReply{Key: r.Key, Title: r.Title, Text: r.Text})
 	}
-	groups, err := c.groups()
-	if err != nil {
-		return nil, err
-	}
 	a.desk, err = handoff.NewDesk(handoff.DeskConfig{
-		Store: a.store, Groups: groups,
+		Store: a.store, Staff: a.accounts, Groups: groups,
 		Phrases: handoff.Phrases{
 			TransferPresale: phrases["transfer_presale"], TransferAftersale: phrases["transfer_aftersale"],
 			AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],
@@ -125,18 +143,17 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		}
 	}
 	a.tickets, err = handoff.NewTicketAPI(handoff.TicketAPIConfig{
-		Store: ticketStore, Authenticate: a.desk.Authenticate, Desk: a.desk, Logger: log.With().Str("part", "tickets").Logger(),
+		Store: ticketStore, Accounts: a.accounts, Desk: a.desk, Logger: log.With().Str("part", "tickets").Logger(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.console, err = handoff.NewConsole(handoff.ConsoleConfig{Desk: a.desk, InsecureCookie: c.InsecureCookie, Logger: log})
+	a.console, err = handoff.NewConsole(handoff.ConsoleConfig{Desk: a.desk, Accounts: a.accounts, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	a.knowledge, err = knowledge.New(knowledge.Config{
-		Store: a.articles, Index: idx, NewBot: newBot, Auth: deskAuth{a.desk},
-		SessionCookie: handoff.SessionCookie, Seed: seed, SeedSource: source,
+		Store: a.articles, Index: idx, NewBot: newBot, Accounts: a.accounts, Seed: seed, SeedSource: source,
 		Logger: log.With().Str("part", "knowledge").Logger(),
 	})
 	if err != nil {
@@ -149,6 +166,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	built = true
 	return a, nil
 }
 
@@ -177,24 +195,48 @@ func newStores(c config, log zerolog.Logger) (handoff.Store, kb.Store, redis.Uni
 	return st, arts, rdb, nil
 }
 
-// deskAuth lets the knowledge editor check the console's sessions and tokens.
-type deskAuth struct{ desk *handoff.Desk }
-
-func (d deskAuth) Authenticate(ctx context.Context, token string) (knowledge.User, bool, error) {
-	u, err := d.desk.Authenticate(ctx, token)
-	if errors.Is(err, handoff.ErrBadCredentials) {
-		return knowledge.User{}, false, nil
+// newAccounts returns the accounts: in Redis when there is one, else in the embedded
+// database of the data directory, or of a temporary directory without one.
+func (a *app) newAccounts(c config, groups []string, log zerolog.Logger) (*account.Service, error) {
+	var (
+		st  account.Store
+		err error
+	)
+	if a.rdb != nil {
+		st, err = account.NewRedisStore(account.RedisConfig{Client: a.rdb, Prefix: c.RedisPrefix})
+	} else {
+		dir := c.DataDir
+		if dir == "" {
+			if a.dbDir, err = os.MkdirTemp("", "kefu-"); err != nil {
+				return nil, err
+			}
+			dir = a.dbDir
+		}
+		if a.db, err = boltdb.Open(dir); err != nil {
+			return nil, err
+		}
+		st, err = account.NewBoltStore(account.BoltConfig{DB: a.db})
 	}
 	if err != nil {
-		return knowledge.User{}, false, err
+		return nil, err
 	}
-	return knowledge.User{Name: u.Name, Role: u.Role}, true, nil
+	return account.New(account.Config{
+		Store: st, Groups: groups, InsecureCookie: c.InsecureCookie, Logger: log.With().Str("part", "account").Logger(),
+	})
 }
 
 func (a *app) close() {
-	a.index.Close()
+	if a.index != nil {
+		a.index.Close()
+	}
 	if a.rdb != nil {
 		a.rdb.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+	if a.dbDir != "" {
+		os.RemoveAll(a.dbDir)
 	}
 }
 
@@ -239,7 +281,7 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	password, err := a.desk.EnsureAdmin(ctx)
+	password, err := a.accounts.EnsureAdmin(ctx)
 	if err != nil {
 		return fmt.Errorf("creating the admin user: %w", err)
 	}

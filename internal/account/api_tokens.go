@@ -1,4 +1,4 @@
-package handoff
+package account
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 type tokenView struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
-	Role      string    `json:"role"`
+	Role      Role      `json:"role"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -23,9 +23,9 @@ func viewToken(t APIToken) tokenView {
 }
 
 // Tokens handles GET /api/tokens (admin): the API tokens, oldest first.
-func (c *Console) Tokens() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		ts, err := c.desk.Tokens(r.Context())
+func (a *API) Tokens() http.HandlerFunc {
+	return a.admins(func(w http.ResponseWriter, r *http.Request) {
+		ts, err := a.s.Tokens(r.Context())
 		if err != nil {
 			web.Fault(w, r, err)
 			return
@@ -35,49 +35,51 @@ func (c *Console) Tokens() http.HandlerFunc {
 			out[i] = viewToken(t)
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]any{"tokens": out})
-	}, RoleAdmin)
+	})
 }
 
 // AddToken handles POST /api/tokens {name, role} (admin): it issues an API token and
 // answers it once, in "token"; only its hash is kept.
-func (c *Console) AddToken() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
-		var req struct{ Name, Role string }
+func (a *API) AddToken() http.HandlerFunc {
+	return a.admins(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Name string
+			Role Role
+		}
 		if !web.ReadJSON(w, r, &req) {
 			return
 		}
-		by := userFrom(r).Name
-		t, token, err := c.desk.AddToken(r.Context(), req.Name, req.Role, by)
+		by := UserFrom(r).Name
+		t, token, err := a.s.AddToken(r.Context(), req.Name, req.Role, by)
 		switch {
-		case errors.Is(err, ErrBadAPIToken):
-			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, err.Error())
+		case writeRefusal(w, err):
 		case errors.Is(err, ErrAPITokenExists):
 			web.WriteError(w, http.StatusConflict, web.CodeTokenExists, "已有同名的 API 令牌")
 		case err != nil:
 			web.Fault(w, r, err)
 		default:
-			zerolog.Ctx(r.Context()).Info().Str("token", t.ID).Str("name", t.Name).Str("role", t.Role).Str("by", by).Msg("API token issued")
+			zerolog.Ctx(r.Context()).Info().Str("token", t.ID).Str("name", t.Name).Str("role", string(t.Role)).Str("by", by).Msg("API token issued")
 			web.WriteJSON(w, http.StatusCreated, struct {
 				tokenView
 				Token string `json:"token"`
 			}{viewToken(t), token})
 		}
-	}, RoleAdmin)
+	})
 }
 
 // RevokeToken handles DELETE /api/tokens/{id} (admin).
-func (c *Console) RevokeToken() http.HandlerFunc {
-	return c.authed(func(w http.ResponseWriter, r *http.Request) {
+func (a *API) RevokeToken() http.HandlerFunc {
+	return a.admins(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		err := c.desk.RevokeToken(r.Context(), id)
+		err := a.s.RevokeToken(r.Context(), id)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "API 令牌不存在")
 		case err != nil:
 			web.Fault(w, r, err)
 		default:
-			zerolog.Ctx(r.Context()).Info().Str("token", id).Str("by", userFrom(r).Name).Msg("API token revoked")
+			zerolog.Ctx(r.Context()).Info().Str("token", id).Str("by", UserFrom(r).Name).Msg("API token revoked")
 			w.WriteHeader(http.StatusNoContent)
 		}
-	}, RoleAdmin)
+	})
 }

@@ -1,4 +1,4 @@
-package handoff
+package account
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,8 +21,8 @@ type APIToken struct {
 	// token's second part, which finds it without a scan.
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	Role string `json:"role"`
-	// Hash is the hex SHA-256 of the whole token; it is never shown.
+	Role Role   `json:"role"`
+	// Hash is the hex SHA-256 of the whole token; the Service never returns it.
 	Hash      string    `json:"hash,omitempty"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
@@ -31,7 +31,7 @@ type APIToken struct {
 // TokenRoles are the roles an API token may have. Only editor for now: syncing articles
 // is what tokens are for. An agent token would have no presence or chat cap, and an
 // admin token could issue tokens and add users if it leaked.
-var TokenRoles = []string{RoleEditor}
+var TokenRoles = []Role{RoleEditor}
 
 // TokenUserPrefix starts the user name of a request made with an API token. User names
 // cannot hold ':', so "token:NAME" is never a person.
@@ -46,18 +46,19 @@ const (
 
 // AddToken issues an API token for role (RoleEditor when empty), named name, by the
 // admin by, and returns it with the token itself, which is not stored and cannot be
-// shown again.
-func (d *Desk) AddToken(ctx context.Context, name, role, by string) (APIToken, string, error) {
+// shown again. A name or role that is not right gives a Refusal (ErrBadAPIToken); a
+// name in use, ErrAPITokenExists.
+func (s *Service) AddToken(ctx context.Context, name string, role Role, by string) (APIToken, string, error) {
 	if role == "" {
 		role = RoleEditor
 	}
 	switch {
-	case !userNamePattern.MatchString(name):
-		return APIToken{}, "", fmt.Errorf("%w: 名称须为 1-32 个字母、数字或 _ . -", ErrBadAPIToken)
-	case role != RoleEditor:
-		return APIToken{}, "", fmt.Errorf("%w: 角色须为 editor（API 令牌用于同步文章），不能是 %q", ErrBadAPIToken, role)
+	case !namePattern.MatchString(name):
+		return APIToken{}, "", refuse(ErrBadAPIToken, "名称须为 1-32 个字母、数字或 _ . -")
+	case !slices.Contains(TokenRoles, role):
+		return APIToken{}, "", refuse(ErrBadAPIToken, "角色须为 editor（API 令牌用于同步文章），不能是 %q", role)
 	}
-	tokens, err := d.store.Tokens(ctx)
+	tokens, err := s.store.Tokens(ctx)
 	if err != nil {
 		return APIToken{}, "", err
 	}
@@ -70,41 +71,51 @@ func (d *Desk) AddToken(ctx context.Context, name, role, by string) (APIToken, s
 	secret := make([]byte, 32)
 	rand.Read(id)
 	rand.Read(secret)
-	t := APIToken{ID: hex.EncodeToString(id), Name: name, Role: role, CreatedBy: by, CreatedAt: d.now().UTC()}
+	t := APIToken{ID: hex.EncodeToString(id), Name: name, Role: role, CreatedBy: by, CreatedAt: s.now().UTC()}
 	token := tokenPrefix + t.ID + "_" + base64.RawURLEncoding.EncodeToString(secret)
 	t.Hash = hashToken(token)
-	if err := d.store.PutToken(ctx, t); err != nil {
+	if err := s.store.PutToken(ctx, t); err != nil {
 		return APIToken{}, "", err
 	}
 	t.Hash = ""
 	return t, token, nil
 }
 
-// Tokens returns the API tokens, oldest first, without their hashes.
-func (d *Desk) Tokens(ctx context.Context) ([]APIToken, error) {
-	ts, err := d.store.Tokens(ctx)
+// Tokens returns the API tokens, oldest first (by ID among those of the same time),
+// without their hashes.
+func (s *Service) Tokens(ctx context.Context) ([]APIToken, error) {
+	ts, err := s.store.Tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for i := range ts {
 		ts[i].Hash = ""
 	}
-	return ts, err
+	slices.SortFunc(ts, func(a, b APIToken) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return ts, nil
 }
 
 // RevokeToken deletes an API token: requests with it fail from now on. An unknown id
 // gives ErrNotFound.
-func (d *Desk) RevokeToken(ctx context.Context, id string) error {
-	return d.store.DeleteToken(ctx, id)
+func (s *Service) RevokeToken(ctx context.Context, id string) error {
+	return s.store.DeleteToken(ctx, id)
 }
 
 // isAPIToken reports whether token has the shape of an API token.
 func isAPIToken(token string) bool { return strings.HasPrefix(token, tokenPrefix) }
 
 // authenticateToken returns the user an API token acts as, or ErrBadCredentials.
-func (d *Desk) authenticateToken(ctx context.Context, token string) (User, error) {
+func (s *Service) authenticateToken(ctx context.Context, token string) (User, error) {
 	rest := token[len(tokenPrefix):]
 	if len(rest) <= tokenIDLen || rest[tokenIDLen] != '_' {
 		return User{}, ErrBadCredentials
 	}
-	t, err := d.store.Token(ctx, rest[:tokenIDLen])
+	t, err := s.store.Token(ctx, rest[:tokenIDLen])
 	if errors.Is(err, ErrNotFound) {
 		return User{}, ErrBadCredentials
 	}
