@@ -2,12 +2,8 @@ package handoff
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/kefu-im/kefu/internal/account"
-	"github.com/kefu-im/kefu/internal/web"
 )
 
 // CannedReply is one of the standard replies (话术) agents insert from the console by
@@ -58,12 +54,4 @@ func (d *Desk) CannedReplies(agent string) []CannedReply {
 		out[i] = c
 	}
 	return out
-}
-
-// Canned handles GET /api/canned: {"canned": [CannedReply]}, the texts filled in for the
-// user.
-func (c *Console) Canned() http.HandlerFunc {
-	return c.agents(func(w http.ResponseWriter, r *http.Request) {
-		web.WriteJSON(w, http.StatusOK, map[string]any{"canned": c.desk.CannedReplies(account.UserFrom(r).Name)})
-	})
 }

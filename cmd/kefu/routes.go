@@ -36,7 +36,7 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("POST /api/tokens", acc.AddToken())
 	mux.HandleFunc("DELETE /api/tokens/{id}", acc.RevokeToken())
 
-	// Agents (package handoff).
+	// Agents (package handoff/console).
 	mux.HandleFunc("GET /console", c.Page)
 	mux.HandleFunc("GET /console/static/{file}", c.Static)
 	mux.HandleFunc("GET /api/queue", c.Queue())

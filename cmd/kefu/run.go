@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/handoff/console"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/boltdb"
 	"github.com/kefu-im/kefu/kb"
@@ -29,8 +30,8 @@ type app struct {
 	knowledge *knowledge.Service
 	desk      *handoff.Desk
 	accounts  *account.Service
-	console   *handoff.Console
-	tickets   *handoff.TicketAPI
+	console   *console.Server
+	tickets   *console.TicketAPI
 	gateway   *widget.Gateway
 	store     handoff.Store
 	rdb       redis.UniversalClient
@@ -142,13 +143,13 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 			return nil, err
 		}
 	}
-	a.tickets, err = handoff.NewTicketAPI(handoff.TicketAPIConfig{
+	a.tickets, err = console.NewTicketAPI(console.TicketAPIConfig{
 		Store: ticketStore, Accounts: a.accounts, Desk: a.desk, Logger: log.With().Str("part", "tickets").Logger(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.console, err = handoff.NewConsole(handoff.ConsoleConfig{Desk: a.desk, Accounts: a.accounts, Logger: log})
+	a.console, err = console.New(console.Config{Desk: a.desk, Accounts: a.accounts, Logger: log})
 	if err != nil {
 		return nil, err
 	}

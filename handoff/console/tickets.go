@@ -1,4 +1,4 @@
-package handoff
+package console
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
@@ -14,7 +15,7 @@ import (
 // TicketAPIConfig configures a TicketAPI.
 type TicketAPIConfig struct {
 	// Store is required.
-	Store TicketStore
+	Store handoff.TicketStore
 	// Accounts admits requests by role; required.
 	Accounts interface {
 		Require(roles ...account.Role) func(http.HandlerFunc) http.HandlerFunc
@@ -26,14 +27,14 @@ type TicketAPIConfig struct {
 	// Desk, when set, gets a KindTicket record in the ticket's conversation for every
 	// change the shopper is told of (AnnounceTicket): the widget shows a proposed remedy
 	// for confirmation, and what became of it.
-	Desk   *Desk
+	Desk   *handoff.Desk
 	Logger zerolog.Logger
 }
 
 // TicketAPI serves the console's after-sales ticket API.
 type TicketAPI struct {
-	tickets *Tickets
-	desk    *Desk
+	tickets *handoff.Tickets
+	desk    *handoff.Desk
 	log     zerolog.Logger
 	// staff admits agents, leads and admins; leads, leads and admins.
 	staff, leads func(http.HandlerFunc) http.HandlerFunc
@@ -42,34 +43,35 @@ type TicketAPI struct {
 // NewTicketAPI returns a TicketAPI.
 func NewTicketAPI(cfg TicketAPIConfig) (*TicketAPI, error) {
 	if cfg.Accounts == nil {
-		return nil, errors.New("handoff: TicketAPIConfig.Accounts is required")
+		return nil, errors.New("console: TicketAPIConfig.Accounts is required")
 	}
-	tk, err := NewTickets(TicketsConfig{Store: cfg.Store, Now: cfg.Now, Location: cfg.Location})
+	tk, err := handoff.NewTickets(handoff.TicketsConfig{Store: cfg.Store, Now: cfg.Now, Location: cfg.Location})
 	if err != nil {
 		return nil, err
 	}
 	return &TicketAPI{
 		tickets: tk, desk: cfg.Desk, log: cfg.Logger,
-		staff: cfg.Accounts.Require(staffRoles...), leads: cfg.Accounts.Require(leadRoles...),
+		staff: cfg.Accounts.Require(account.RoleAgent, account.RoleLead, account.RoleAdmin),
+		leads: cfg.Accounts.Require(account.RoleLead, account.RoleAdmin),
 	}, nil
 }
 
 // Tickets returns the Tickets the API changes, for the widget's Confirm and Decline.
-func (a *TicketAPI) Tickets() *Tickets { return a.tickets }
+func (a *TicketAPI) Tickets() *handoff.Tickets { return a.tickets }
 
 // writeTicketError maps the errors of Tickets to statuses and codes.
 func writeTicketError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, handoff.ErrNotFound):
 		web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "工单不存在")
-	case errors.Is(err, ErrBadTicket):
+	case errors.Is(err, handoff.ErrBadTicket):
 		// The text after the sentinel is written for the agent (badTicket).
 		web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, err.Error())
-	case errors.Is(err, ErrBadTransition):
+	case errors.Is(err, handoff.ErrBadTransition):
 		web.WriteError(w, http.StatusConflict, web.CodeBadTransition, "工单当前状态不允许此操作")
-	case errors.Is(err, ErrRoleNotAllowed):
+	case errors.Is(err, handoff.ErrRoleNotAllowed):
 		web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "您的角色无权执行此操作")
-	case errors.Is(err, ErrBusy):
+	case errors.Is(err, handoff.ErrBusy):
 		web.WriteError(w, http.StatusConflict, web.CodeBusy, "工单正在变更，请稍后重试")
 	default:
 		web.Fault(w, r, err)
@@ -79,7 +81,7 @@ func writeTicketError(w http.ResponseWriter, r *http.Request, err error) {
 // Create handles POST /api/tickets.
 func (a *TicketAPI) Create() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
-		var d TicketDraft
+		var d handoff.TicketDraft
 		if !web.ReadJSON(w, r, &d) {
 			return
 		}
@@ -98,7 +100,7 @@ func (a *TicketAPI) Create() http.HandlerFunc {
 func (a *TicketAPI) List() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		f := TicketFilter{
+		f := handoff.TicketFilter{
 			Status: strings.TrimSpace(q.Get("status")), Conversation: strings.TrimSpace(q.Get("conversation")),
 			Type: strings.TrimSpace(q.Get("type")), Group: strings.TrimSpace(q.Get("group")),
 		}
@@ -126,7 +128,7 @@ func (a *TicketAPI) Get() http.HandlerFunc {
 // Transition handles POST /api/tickets/{id}/transition {to, note, remedy}.
 func (a *TicketAPI) Transition() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
-		var ch TicketChange
+		var ch handoff.TicketChange
 		if !web.ReadJSON(w, r, &ch) {
 			return
 		}
@@ -135,10 +137,10 @@ func (a *TicketAPI) Transition() http.HandlerFunc {
 }
 
 // Approve handles POST /api/tickets/{id}/approve {note}, for leads and admins.
-func (a *TicketAPI) Approve() http.HandlerFunc { return a.decide(TicketApproved) }
+func (a *TicketAPI) Approve() http.HandlerFunc { return a.decide(handoff.TicketApproved) }
 
 // Reject handles POST /api/tickets/{id}/reject {note}, for leads and admins.
-func (a *TicketAPI) Reject() http.HandlerFunc { return a.decide(TicketRejected) }
+func (a *TicketAPI) Reject() http.HandlerFunc { return a.decide(handoff.TicketRejected) }
 
 func (a *TicketAPI) decide(to string) http.HandlerFunc {
 	return a.leads(func(w http.ResponseWriter, r *http.Request) {
@@ -148,11 +150,11 @@ func (a *TicketAPI) decide(to string) http.HandlerFunc {
 		if r.ContentLength != 0 && !web.ReadJSON(w, r, &req) {
 			return
 		}
-		a.change(w, r, TicketChange{To: to, Note: req.Note})
+		a.change(w, r, handoff.TicketChange{To: to, Note: req.Note})
 	})
 }
 
-func (a *TicketAPI) change(w http.ResponseWriter, r *http.Request, ch TicketChange) {
+func (a *TicketAPI) change(w http.ResponseWriter, r *http.Request, ch handoff.TicketChange) {
 	u := account.UserFrom(r)
 	t, err := a.tickets.Transition(r.Context(), r.PathValue("id"), ch, u)
 	if err != nil {
@@ -161,7 +163,7 @@ func (a *TicketAPI) change(w http.ResponseWriter, r *http.Request, ch TicketChan
 	}
 	zerolog.Ctx(r.Context()).Info().Str("ticket", t.ID).Str("to", t.Status).Str("by", u.Name).Msg("ticket changed")
 	if a.desk != nil {
-		if err := AnnounceTicket(r.Context(), a.desk, t); err != nil {
+		if err := handoff.AnnounceTicket(r.Context(), a.desk, t); err != nil {
 			// The ticket has moved and the agent sees it; the shopper sees the change
 			// with the ticket's next announced change (a proposal can be withdrawn and
 			// proposed again).

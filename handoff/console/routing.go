@@ -1,9 +1,10 @@
-package handoff
+package console
 
 import (
 	"errors"
 	"net/http"
 
+	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
@@ -16,14 +17,14 @@ import (
 // {"status": "online" | "away" | "offline"}. It answers the agent's AgentLoad. The
 // console sends it every few seconds (well within DeskConfig.Grace) and says offline when
 // the agent leaves.
-func (c *Console) Presence() http.HandlerFunc {
+func (c *Server) Presence() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Status string }
 		if !web.ReadJSON(w, r, &req) {
 			return
 		}
 		switch req.Status {
-		case PresenceOnline, PresenceAway, PresenceOffline:
+		case handoff.PresenceOnline, handoff.PresenceAway, handoff.PresenceOffline:
 		default:
 			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "状态须为 online、away 或 offline")
 			return
@@ -39,7 +40,7 @@ func (c *Console) Presence() http.HandlerFunc {
 
 // Agents handles GET /api/presence: the presence and load of the agents of the user's
 // group, or of every group for an admin, and the desk's groups (for transfers).
-func (c *Console) Agents() http.HandlerFunc {
+func (c *Server) Agents() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		u := account.UserFrom(r)
 		group := u.Group
@@ -57,7 +58,7 @@ func (c *Console) Agents() http.HandlerFunc {
 
 // Load handles GET /api/me/load: the user's presence, how many chats they own and how
 // many they may.
-func (c *Console) Load() http.HandlerFunc {
+func (c *Server) Load() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		a, err := c.desk.AgentLoad(r.Context(), account.UserFrom(r).Name)
 		if err != nil {
@@ -71,7 +72,7 @@ func (c *Console) Load() http.HandlerFunc {
 // Transfer handles POST /api/conversations/{id}/transfer: {"agent": NAME} gives the chat
 // to another agent, who must be online and below their limit; {"group": GROUP} sends it
 // to that group's queue, keeping its waiting time.
-func (c *Console) Transfer() http.HandlerFunc {
+func (c *Server) Transfer() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Agent, Group string }
 		if !web.ReadJSON(w, r, &req) {
@@ -83,7 +84,7 @@ func (c *Console) Transfer() http.HandlerFunc {
 		}
 		me := account.UserFrom(r).Name
 		var (
-			cv  Conversation
+			cv  handoff.Conversation
 			err error
 		)
 		if req.Agent != "" {
@@ -92,10 +93,10 @@ func (c *Console) Transfer() http.HandlerFunc {
 			cv, err = c.desk.TransferGroup(r.Context(), r.PathValue("id"), me, req.Group)
 		}
 		switch {
-		case errors.Is(err, ErrAtCapacity):
+		case errors.Is(err, handoff.ErrAtCapacity):
 			web.WriteError(w, http.StatusConflict, web.CodeAtCapacity, "对方客服的同时接待数已达上限")
 			return
-		case errors.Is(err, ErrWrongStatus) && req.Agent == me:
+		case errors.Is(err, handoff.ErrWrongStatus) && req.Agent == me:
 			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "不能转接给自己")
 			return
 		case err != nil:
@@ -109,7 +110,7 @@ func (c *Console) Transfer() http.HandlerFunc {
 
 // BackToBot handles POST /api/conversations/{id}/bot: the owner hands the chat back to
 // the bot. After-sales chats stay with people (409 aftersale_stays).
-func (c *Console) BackToBot() http.HandlerFunc {
+func (c *Server) BackToBot() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		cv, err := c.desk.BackToBot(r.Context(), r.PathValue("id"), account.UserFrom(r).Name)
 		if err != nil {
@@ -122,7 +123,7 @@ func (c *Console) BackToBot() http.HandlerFunc {
 
 // SetMaxChats handles PUT /api/users/{name}/max_chats (admin): {"max_chats": N} sets how
 // many chats the user may own at once; 0 means the desk's default.
-func (c *Console) SetMaxChats() http.HandlerFunc {
+func (c *Server) SetMaxChats() http.HandlerFunc {
 	return c.admins(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			MaxChats int `json:"max_chats"`

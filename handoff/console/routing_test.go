@@ -1,10 +1,12 @@
-package handoff
+package console
 
 import (
 	"context"
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/kefu-im/kefu/handoff"
 )
 
 // TestConsoleRouting drives the routing API: presence, load, limits, transfers and the
@@ -21,14 +23,14 @@ func TestConsoleRouting(t *testing.T) {
 			ctWantError(t, "an unknown status", status, body, http.StatusBadRequest, "bad_request")
 			status, body = f.call(t, "POST", "/api/presence", alice, map[string]string{"status": "online"})
 			ctWant(t, "alice's heartbeat", status, body, http.StatusOK)
-			var load AgentLoad
+			var load handoff.AgentLoad
 			ctDecode(t, body, &load)
-			if load.Agent != "alice" || load.Status != PresenceOnline || load.Load != 0 || load.MaxChats != 20 || load.Group != GroupAftersale {
+			if load.Agent != "alice" || load.Status != handoff.PresenceOnline || load.Load != 0 || load.MaxChats != 20 || load.Group != handoff.GroupAftersale {
 				t.Errorf("heartbeat answered %+v", load)
 			}
 
 			// A hand-off goes to alice, the one online agent of after-sales.
-			c := rtConv(t, f.desk, rtHandoff(t, f.desk, GroupAftersale, "after_sales", 0))
+			c := ctConv(t, f.desk, ctHandoff(t, f.desk, handoff.GroupAftersale, "after_sales"))
 			status, body = f.call(t, "GET", "/api/me/load", alice, nil)
 			ctWant(t, "alice's load", status, body, http.StatusOK)
 			ctDecode(t, body, &load)
@@ -37,7 +39,7 @@ func TestConsoleRouting(t *testing.T) {
 			}
 			status, body = f.call(t, "GET", "/api/presence", bob, nil)
 			ctWant(t, "bob's view of presence", status, body, http.StatusOK)
-			var list struct{ Agents []AgentLoad }
+			var list struct{ Agents []handoff.AgentLoad }
 			ctDecode(t, body, &list)
 			if len(list.Agents) != 1 || list.Agents[0].Agent != "alice" || list.Agents[0].Load != 1 {
 				t.Errorf("presence = %+v, want alice with 1 chat", list.Agents)
@@ -57,7 +59,7 @@ func TestConsoleRouting(t *testing.T) {
 			ctWantError(t, "a negative limit", status, body, http.StatusBadRequest, "bad_request")
 			status, body = f.call(t, "PUT", "/api/users/alice/max_chats", admin, map[string]int{"max_chats": 1})
 			ctWant(t, "setting alice's limit", status, body, http.StatusOK)
-			other := ctQueue(t, f.desk, GroupAftersale) // alice is full: it waits
+			other := ctQueue(t, f.desk, handoff.GroupAftersale) // alice is full: it waits
 			status, body = f.call(t, "POST", "/api/conversations/"+other.ID+"/claim", alice, nil)
 			ctWantError(t, "alice's claim over her limit", status, body, http.StatusConflict, "at_capacity")
 
@@ -83,17 +85,17 @@ func TestConsoleRouting(t *testing.T) {
 			f.call(t, "PUT", "/api/users/bob/max_chats", admin, map[string]int{"max_chats": 0})
 			status, body = f.call(t, "POST", path, alice, map[string]string{"agent": "bob"})
 			ctWant(t, "alice's transfer to bob", status, body, http.StatusOK)
-			var got struct{ Conversation Conversation }
+			var got struct{ Conversation handoff.Conversation }
 			ctDecode(t, body, &got)
-			if got.Conversation.Agent != "bob" || got.Conversation.Status != StatusActive {
+			if got.Conversation.Agent != "bob" || got.Conversation.Status != handoff.StatusActive {
 				t.Errorf("after the transfer the chat is %s with %q", got.Conversation.Status, got.Conversation.Agent)
 			}
 			status, body = f.call(t, "POST", path, bob, map[string]string{"group": "vip"})
 			ctWantError(t, "a transfer to an unknown group", status, body, http.StatusBadRequest, "bad_request")
-			status, body = f.call(t, "POST", path, bob, map[string]string{"group": GroupPresale})
+			status, body = f.call(t, "POST", path, bob, map[string]string{"group": handoff.GroupPresale})
 			ctWant(t, "bob's transfer to pre-sales", status, body, http.StatusOK)
 			ctDecode(t, body, &got)
-			if got.Conversation.Status != StatusQueued || got.Conversation.Group != GroupPresale || !got.Conversation.EnqueuedAt.Equal(c.EnqueuedAt) {
+			if got.Conversation.Status != handoff.StatusQueued || got.Conversation.Group != handoff.GroupPresale || !got.Conversation.EnqueuedAt.Equal(c.EnqueuedAt) {
 				t.Errorf("after the transfer to pre-sales the chat is %+v, want queued since %v", got.Conversation, c.EnqueuedAt)
 			}
 
@@ -107,7 +109,7 @@ func TestConsoleRouting(t *testing.T) {
 			status, body = f.call(t, "POST", "/api/conversations/"+c.ID+"/bot", pete, nil)
 			ctWant(t, "pete's chat back to the bot", status, body, http.StatusOK)
 			ctDecode(t, body, &got)
-			if got.Conversation.Status != StatusBot {
+			if got.Conversation.Status != handoff.StatusBot {
 				t.Errorf("after the hand-back the chat is %s", got.Conversation.Status)
 			}
 
@@ -115,13 +117,13 @@ func TestConsoleRouting(t *testing.T) {
 			status, body = f.call(t, "POST", "/api/presence", bob, map[string]string{"status": "offline"})
 			ctWant(t, "bob going offline", status, body, http.StatusOK)
 			ctDecode(t, body, &load)
-			if load.Status != PresenceOffline || load.Load != 0 {
+			if load.Status != handoff.PresenceOffline || load.Load != 0 {
 				t.Errorf("bob offline = %+v", load)
 			}
-			if cv, _ := f.desk.Conversation(ctx, other.ID); cv.Status != StatusActive || cv.Agent != "alice" {
+			if cv, _ := f.desk.Conversation(ctx, other.ID); cv.Status != handoff.StatusActive || cv.Agent != "alice" {
 				t.Errorf("bob's chat is %s with %q after he went offline, want alice's", cv.Status, cv.Agent)
 			}
-			if texts := rtTexts(t, f.desk, other.ID); !slices.Contains(texts, DefaultPhrases.AgentOffline) {
+			if texts := ctTexts(t, f.desk, other.ID); !slices.Contains(texts, handoff.DefaultPhrases.AgentOffline) {
 				t.Errorf("the shopper was not told: %q", texts)
 			}
 		})

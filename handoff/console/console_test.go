@@ -1,4 +1,4 @@
-package handoff
+package console
 
 import (
 	"bufio"
@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
 	"github.com/kefu-im/kefu/internal/web"
@@ -28,7 +29,7 @@ const ctPassword = "kefu-test-pass"
 // the pre-sale group). The subtests of one engine share it; each makes its own
 // conversations.
 type ctConsole struct {
-	desk     *Desk
+	desk     *handoff.Desk
 	accounts *account.Service
 	clock    *ctClock
 	srv      *httptest.Server
@@ -43,7 +44,7 @@ func ctAccounts(t *testing.T, now func() time.Time) *account.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, err := account.New(account.Config{Store: st, Groups: DefaultGroups, PasswordCost: bcrypt.MinCost, Now: now, InsecureCookie: true})
+	acc, err := account.New(account.Config{Store: st, Groups: handoff.DefaultGroups, PasswordCost: bcrypt.MinCost, Now: now, InsecureCookie: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,15 +67,15 @@ func ctAddUser(t *testing.T, acc *account.Service, name string, role account.Rol
 
 // ctNewConsoleWith returns a console on a fresh store of engine open, with the desk's
 // configuration changed by set, and with the users of ctConsole.
-func ctNewConsoleWith(t *testing.T, open func(t *testing.T, now func() time.Time) Store, set func(*DeskConfig)) *ctConsole {
+func ctNewConsoleWith(t *testing.T, open func(t *testing.T, now func() time.Time) handoff.Store, set func(*handoff.DeskConfig)) *ctConsole {
 	t.Helper()
 	clock := ctNewClock()
 	acc := ctAccounts(t, clock.Now)
-	cfg := DeskConfig{Store: open(t, clock.Now), Staff: acc, Now: clock.Now}
+	cfg := handoff.DeskConfig{Store: open(t, clock.Now), Staff: acc, Now: clock.Now}
 	if set != nil {
 		set(&cfg)
 	}
-	d, err := NewDesk(cfg)
+	d, err := handoff.NewDesk(cfg)
 	if err != nil {
 		t.Fatalf("NewDesk: %v", err)
 	}
@@ -83,13 +84,13 @@ func ctNewConsoleWith(t *testing.T, open func(t *testing.T, now func() time.Time
 		name  string
 		role  account.Role
 		group string
-	}{{"admin", account.RoleAdmin, GroupPresale}, {"alice", account.RoleAgent, GroupAftersale}, {"bob", account.RoleAgent, GroupAftersale}, {"pete", account.RoleAgent, GroupPresale}} {
+	}{{"admin", account.RoleAdmin, handoff.GroupPresale}, {"alice", account.RoleAgent, handoff.GroupAftersale}, {"bob", account.RoleAgent, handoff.GroupAftersale}, {"pete", account.RoleAgent, handoff.GroupPresale}} {
 		f.token[u.name] = ctAddUser(t, acc, u.name, u.role, u.group)
 	}
 	return f
 }
 
-func ctNewConsole(t *testing.T, open func(t *testing.T, now func() time.Time) Store) *ctConsole {
+func ctNewConsole(t *testing.T, open func(t *testing.T, now func() time.Time) handoff.Store) *ctConsole {
 	t.Helper()
 	f := ctNewConsoleWith(t, open, nil)
 	f.srv = httptest.NewServer(ctRoutes(t, f.desk, f.accounts, f.clock.Now))
@@ -98,11 +99,11 @@ func ctNewConsole(t *testing.T, open func(t *testing.T, now func() time.Time) St
 }
 
 // ctRoutes are the console's routes of cmd/kefu/routes.go, with the account routes.
-func ctRoutes(t *testing.T, d *Desk, acc *account.Service, now func() time.Time) *http.ServeMux {
+func ctRoutes(t *testing.T, d *handoff.Desk, acc *account.Service, now func() time.Time) *http.ServeMux {
 	t.Helper()
-	c, err := NewConsole(ConsoleConfig{Desk: d, Accounts: acc, Now: now})
+	c, err := New(Config{Desk: d, Accounts: acc, Now: now})
 	if err != nil {
-		t.Fatalf("NewConsole: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	a := acc.API()
 	mux := http.NewServeMux()
@@ -236,7 +237,7 @@ func TestConsole(t *testing.T) {
 // ctTestCookieOrigin claims with the session cookie from other origins and then from the
 // console's own.
 func ctTestCookieOrigin(t *testing.T, f *ctConsole) {
-	c := ctQueue(t, f.desk, GroupAftersale)
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
 	claim := func(header map[string]string) (int, []byte) {
 		req := f.newRequest(t, "POST", "/api/conversations/"+c.ID+"/claim", nil)
 		req.AddCookie(&http.Cookie{Name: account.SessionCookie, Value: f.token["alice"]})
@@ -254,7 +255,7 @@ func ctTestCookieOrigin(t *testing.T, f *ctConsole) {
 		status, body := claim(h)
 		ctWantError(t, "claim with the cookie and "+ctHeaderString(h), status, body, http.StatusForbidden, "forbidden")
 	}
-	if got, _ := f.desk.Conversation(context.Background(), c.ID); got.Status != StatusQueued {
+	if got, _ := f.desk.Conversation(context.Background(), c.ID); got.Status != handoff.StatusQueued {
 		t.Fatalf("after cross-site claims the conversation is %s, want queued", got.Status)
 	}
 
@@ -266,7 +267,7 @@ func ctTestCookieOrigin(t *testing.T, f *ctConsole) {
 
 	status, body := claim(map[string]string{"Origin": f.srv.URL, "Sec-Fetch-Site": "same-origin"})
 	ctWant(t, "claim with the cookie from the console's origin", status, body, http.StatusOK)
-	if got, _ := f.desk.Conversation(context.Background(), c.ID); got.Status != StatusActive || got.Agent != "alice" {
+	if got, _ := f.desk.Conversation(context.Background(), c.ID); got.Status != handoff.StatusActive || got.Agent != "alice" {
 		t.Errorf("after the claim the conversation is %s with %q, want active with alice", got.Status, got.Agent)
 	}
 }
@@ -307,7 +308,7 @@ func ctFind(es []entry, id string) (entry, bool) {
 }
 
 func ctTestQueue(t *testing.T, f *ctConsole) {
-	c := ctQueue(t, f.desk, GroupAftersale)
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
 	f.clock.Advance(90 * time.Second)
 
 	got, ok := ctFind(f.queue(t, "alice").Waiting, c.ID)
@@ -315,7 +316,7 @@ func ctTestQueue(t *testing.T, f *ctConsole) {
 		t.Fatalf("the after-sale agent's queue does not list %s", c.ID)
 	}
 	want := entry{
-		Conversation: c.ID, Status: StatusQueued, Group: GroupAftersale, Reason: "after_sales",
+		Conversation: c.ID, Status: handoff.StatusQueued, Group: handoff.GroupAftersale, Reason: "after_sales",
 		Intent: "aftersale", WaitingS: 90, EnqueuedAt: c.EnqueuedAt.UnixMilli(), Preview: "我要退货",
 	}
 	if got != want {
@@ -330,16 +331,16 @@ func ctTestQueue(t *testing.T, f *ctConsole) {
 }
 
 func ctTestConversation(t *testing.T, f *ctConsole) {
-	c := ctQueue(t, f.desk, GroupAftersale)
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
 	status, body := f.call(t, "GET", "/api/conversations/"+c.ID, f.token["alice"], nil)
 	ctWant(t, "GET conversation", status, body, http.StatusOK)
 	var got struct {
-		Conversation Conversation
-		Messages     []Message
+		Conversation handoff.Conversation
+		Messages     []handoff.Message
 	}
 	ctDecode(t, body, &got)
 	cv := got.Conversation
-	if cv.ID != c.ID || cv.Status != StatusQueued || cv.Group != GroupAftersale || cv.Reason != "after_sales" || cv.Intent != "aftersale" {
+	if cv.ID != c.ID || cv.Status != handoff.StatusQueued || cv.Group != handoff.GroupAftersale || cv.Reason != "after_sales" || cv.Intent != "aftersale" {
 		t.Errorf("conversation = %+v", cv)
 	}
 	if !reflect.DeepEqual(cv.Context, ctContext()) {
@@ -357,9 +358,9 @@ func ctTestConversation(t *testing.T, f *ctConsole) {
 		recs = append(recs, rec{m.Seq, m.Kind, m.From, m.Text, m.Reason, m.Group})
 	}
 	wantRecs := []rec{
-		{1, KindMessage, FromShopper, "我要退货", "", ""},
-		{2, KindHandoff, FromSystem, "", "after_sales", GroupAftersale},
-		{3, KindMessage, FromSystem, DefaultPhrases.TransferAftersale, "", ""},
+		{1, handoff.KindMessage, handoff.FromShopper, "我要退货", "", ""},
+		{2, handoff.KindHandoff, handoff.FromSystem, "", "after_sales", handoff.GroupAftersale},
+		{3, handoff.KindMessage, handoff.FromSystem, handoff.DefaultPhrases.TransferAftersale, "", ""},
 	}
 	if !reflect.DeepEqual(recs, wantRecs) {
 		t.Errorf("transcript = %+v\nwant %+v", recs, wantRecs)
@@ -367,7 +368,7 @@ func ctTestConversation(t *testing.T, f *ctConsole) {
 
 	status, body = f.call(t, "GET", "/api/conversations/"+c.ID+"/messages?after=2", f.token["alice"], nil)
 	ctWant(t, "GET messages after 2", status, body, http.StatusOK)
-	var after struct{ Messages []Message }
+	var after struct{ Messages []handoff.Message }
 	ctDecode(t, body, &after)
 	if len(after.Messages) != 1 || after.Messages[0].Seq != 3 {
 		t.Errorf("messages after 2 = %+v, want record 3", after.Messages)
@@ -379,14 +380,14 @@ func ctTestConversation(t *testing.T, f *ctConsole) {
 
 func ctTestClaim(t *testing.T, f *ctConsole) {
 	ctx := context.Background()
-	c := ctQueue(t, f.desk, GroupAftersale)
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
 	path := "/api/conversations/" + c.ID + "/claim"
 
 	status, body := f.call(t, "POST", path, f.token["alice"], nil)
 	ctWant(t, "alice's claim", status, body, http.StatusOK)
-	var got struct{ Conversation Conversation }
+	var got struct{ Conversation handoff.Conversation }
 	ctDecode(t, body, &got)
-	if got.Conversation.Status != StatusActive || got.Conversation.Agent != "alice" {
+	if got.Conversation.Status != handoff.StatusActive || got.Conversation.Agent != "alice" {
 		t.Errorf("claim answered %s with %q, want active with alice", got.Conversation.Status, got.Conversation.Agent)
 	}
 	status, body = f.call(t, "POST", path, f.token["bob"], nil)
@@ -395,10 +396,10 @@ func ctTestClaim(t *testing.T, f *ctConsole) {
 		t.Errorf("after bob's claim the owner is %q, want alice", cv.Agent)
 	}
 
-	other := ctQueue(t, f.desk, GroupAftersale)
+	other := ctQueue(t, f.desk, handoff.GroupAftersale)
 	status, body = f.call(t, "POST", "/api/conversations/"+other.ID+"/claim", f.token["pete"], nil)
 	ctWantError(t, "claim by an agent of another group", status, body, http.StatusForbidden, "forbidden")
-	if cv, _ := f.desk.Conversation(ctx, other.ID); cv.Status != StatusQueued {
+	if cv, _ := f.desk.Conversation(ctx, other.ID); cv.Status != handoff.StatusQueued {
 		t.Errorf("after pete's claim the conversation is %s, want queued", cv.Status)
 	}
 	status, body = f.call(t, "POST", "/api/conversations/"+other.ID+"/claim", f.token["admin"], nil)
@@ -416,7 +417,7 @@ func ctTestClaim(t *testing.T, f *ctConsole) {
 
 func ctTestReply(t *testing.T, f *ctConsole) {
 	ctx := context.Background()
-	c := ctQueue(t, f.desk, GroupAftersale)
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
 	if _, err := f.desk.Claim(ctx, c.ID, "alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +432,7 @@ func ctTestReply(t *testing.T, f *ctConsole) {
 	if got.Seq != int64(len(log)) {
 		t.Fatalf("reply answered seq %d, the log has %d records", got.Seq, len(log))
 	}
-	if m := log[len(log)-1]; m.Kind != KindMessage || m.From != FromAgent || m.Agent != "alice" || m.Text != reply["text"] {
+	if m := log[len(log)-1]; m.Kind != handoff.KindMessage || m.From != handoff.FromAgent || m.Agent != "alice" || m.Text != reply["text"] {
 		t.Errorf("stored reply = %+v", m)
 	}
 
@@ -450,7 +451,7 @@ func ctTestReply(t *testing.T, f *ctConsole) {
 	ctWantError(t, "reply by someone else", status, body, http.StatusForbidden, "not_owner")
 	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": "  "})
 	ctWantError(t, "empty reply", status, body, http.StatusBadRequest, "bad_request")
-	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": strings.Repeat("好", MaxReplyRunes+1)})
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": strings.Repeat("好", handoff.MaxReplyRunes+1)})
 	ctWantError(t, "reply too long", status, body, http.StatusBadRequest, "bad_request")
 	if n := len(ctLog(t, f.desk, c.ID)); n != len(log) {
 		t.Errorf("refused replies grew the log from %d to %d records", len(log), n)
@@ -469,7 +470,7 @@ func ctTestReply(t *testing.T, f *ctConsole) {
 
 func ctTestResolve(t *testing.T, f *ctConsole) {
 	ctx := context.Background()
-	c := ctQueue(t, f.desk, GroupAftersale)
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
 	if _, err := f.desk.Claim(ctx, c.ID, "alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -482,17 +483,17 @@ func ctTestResolve(t *testing.T, f *ctConsole) {
 	ctWantError(t, "resolve by someone else", status, body, http.StatusForbidden, "not_owner")
 	status, body = f.call(t, "POST", path, f.token["alice"], nil)
 	ctWant(t, "the owner's resolve", status, body, http.StatusOK)
-	var got struct{ Conversation Conversation }
+	var got struct{ Conversation handoff.Conversation }
 	ctDecode(t, body, &got)
-	if got.Conversation.Status != StatusResolved {
+	if got.Conversation.Status != handoff.StatusResolved {
 		t.Errorf("resolve answered status %s, want resolved", got.Conversation.Status)
 	}
 	log := ctLog(t, f.desk, c.ID)
 	status, body = f.call(t, "POST", path, f.token["alice"], nil)
 	ctWantError(t, "second resolve", status, body, http.StatusConflict, "conversation_resolved")
-	if after := ctLog(t, f.desk, c.ID); len(after) != len(log) || ctCount(after, StatusResolved) != 1 {
+	if after := ctLog(t, f.desk, c.ID); len(after) != len(log) || ctCount(after, handoff.StatusResolved) != 1 {
 		t.Errorf("after the second resolve the log has %d records (%d before), %d resolutions",
-			len(after), len(log), ctCount(after, StatusResolved))
+			len(after), len(log), ctCount(after, handoff.StatusResolved))
 	}
 	owned, err := f.desk.Owned(ctx, "alice")
 	if err != nil || slices.Contains(ctIDs(owned), c.ID) {
@@ -523,7 +524,7 @@ func ctTestEvents(t *testing.T, f *ctConsole) {
 	}
 	rd := bufio.NewReader(res.Body)
 	// next returns the next event of the stream, skipping comments and other fields.
-	next := func() Event {
+	next := func() handoff.Event {
 		t.Helper()
 		for {
 			line, err := rd.ReadString('\n')
@@ -534,7 +535,7 @@ func ctTestEvents(t *testing.T, f *ctConsole) {
 			if !ok {
 				continue
 			}
-			var e Event
+			var e handoff.Event
 			if err := json.Unmarshal([]byte(data), &e); err != nil {
 				t.Fatalf("event %q: %v", data, err)
 			}
@@ -546,8 +547,8 @@ func ctTestEvents(t *testing.T, f *ctConsole) {
 		t.Fatalf("first line of the stream = %q, %v", line, err)
 	}
 
-	c := ctQueue(t, f.desk, GroupAftersale)
-	for e := next(); e.Type != EventQueue; e = next() {
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
+	for e := next(); e.Type != handoff.EventQueue; e = next() {
 	}
 	if _, err := f.desk.Claim(context.Background(), c.ID, "alice"); err != nil {
 		t.Fatal(err)
@@ -558,7 +559,7 @@ func ctTestEvents(t *testing.T, f *ctConsole) {
 	}
 	for {
 		e := next()
-		if e.Type == EventMessage && e.Conv == c.ID && e.Seq == m.Seq {
+		if e.Type == handoff.EventMessage && e.Conv == c.ID && e.Seq == m.Seq {
 			break
 		}
 	}

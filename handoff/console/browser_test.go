@@ -1,4 +1,4 @@
-package handoff
+package console
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
 )
 
@@ -99,17 +100,17 @@ func TestConsoleBrowser(t *testing.T) {
 	ctx := context.Background()
 	// The chat started waiting 45 s ago: past the 30 s first-reply target.
 	clock := &ctClock{t: time.Now().Add(-45 * time.Second).Truncate(time.Millisecond)}
-	st := NewMemoryStore(clock.Now)
+	st := handoff.NewMemoryStore(clock.Now)
 	ctRun(t, st, nil)
 	acc := ctAccounts(t, clock.Now)
-	d, err := NewDesk(DeskConfig{Store: st, Staff: acc, Now: clock.Now, CannedReplies: gtCanned, ManualOnly: true})
+	d, err := handoff.NewDesk(handoff.DeskConfig{Store: st, Staff: acc, Now: clock.Now, CannedReplies: gtCanned, ManualOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"alice", "bob"} {
-		ctAddUser(t, acc, name, account.RoleAgent, GroupAftersale)
+		ctAddUser(t, acc, name, account.RoleAgent, handoff.GroupAftersale)
 	}
-	c := ctQueue(t, d, GroupAftersale)
+	c := ctQueue(t, d, handoff.GroupAftersale)
 	clock.Advance(45 * time.Second)
 	if _, err := d.Claim(ctx, c.ID, "alice"); err != nil {
 		t.Fatal(err)
@@ -182,7 +183,7 @@ func TestConsoleBrowser(t *testing.T) {
 	cbDo(t, tab, "closing", chromedp.Click(chromedp.ID("confirm-cancel")))
 
 	// Transfer to bob, who is online.
-	if _, err := d.Heartbeat(ctx, "bob", PresenceOnline); err != nil {
+	if _, err := d.Heartbeat(ctx, "bob", handoff.PresenceOnline); err != nil {
 		t.Fatal(err)
 	}
 	cbDo(t, tab, "opening the transfer dialog", chromedp.Click(chromedp.ID("transfer-btn")))

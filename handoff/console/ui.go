@@ -1,4 +1,4 @@
-package handoff
+package console
 
 import (
 	"embed"
@@ -18,7 +18,7 @@ func newConsolePage() (*web.Page, error) {
 }
 
 // Page handles GET /console.
-func (c *Console) Page(w http.ResponseWriter, r *http.Request) { c.ui.ServeHTTP(w, r) }
+func (c *Server) Page(w http.ResponseWriter, r *http.Request) { c.ui.ServeHTTP(w, r) }
 
 // Static handles GET /console/static/{file}.
-func (c *Console) Static(w http.ResponseWriter, r *http.Request) { c.ui.ServeStatic(w, r) }
+func (c *Server) Static(w http.ResponseWriter, r *http.Request) { c.ui.ServeStatic(w, r) }

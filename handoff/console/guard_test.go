@@ -1,4 +1,4 @@
-package handoff
+package console
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -39,15 +40,15 @@ type gtConsole struct {
 	log *gtLog
 }
 
-var gtCanned = []CannedReply{
+var gtCanned = []handoff.CannedReply{
 	{Key: "greeting", Title: "问候", Text: "您好，我是客服{agent}，很高兴为您服务，请问有什么可以帮到您？"},
 	{Key: "wait", Title: "请稍等", Text: "请稍等，正在为您查询，马上回复您。"},
 }
 
-func gtNewConsole(t *testing.T, open func(t *testing.T, now func() time.Time) Store) *gtConsole {
+func gtNewConsole(t *testing.T, open func(t *testing.T, now func() time.Time) handoff.Store) *gtConsole {
 	t.Helper()
 	f := &gtConsole{log: &gtLog{}}
-	f.ctConsole = ctNewConsoleWith(t, open, func(c *DeskConfig) {
+	f.ctConsole = ctNewConsoleWith(t, open, func(c *handoff.DeskConfig) {
 		c.CannedReplies, c.AllowedLinkHosts = gtCanned, []string{"shop.example.com"}
 	})
 	mux := ctRoutes(t, f.desk, f.accounts, f.clock.Now)
@@ -74,9 +75,9 @@ func TestConsoleGuard(t *testing.T) {
 }
 
 // gtClaimed queues an after-sales chat and gives it to alice.
-func gtClaimed(t *testing.T, f *gtConsole) Conversation {
+func gtClaimed(t *testing.T, f *gtConsole) handoff.Conversation {
 	t.Helper()
-	c := ctQueue(t, f.desk, GroupAftersale)
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
 	c, err := f.desk.Claim(context.Background(), c.ID, "alice")
 	if err != nil {
 		t.Fatal(err)
@@ -84,11 +85,11 @@ func gtClaimed(t *testing.T, f *gtConsole) Conversation {
 	return c
 }
 
-func gtNotes(t *testing.T, f *gtConsole, id string) []Note {
+func gtNotes(t *testing.T, f *gtConsole, id string) []handoff.Note {
 	t.Helper()
 	status, body := f.call(t, "GET", "/api/conversations/"+id+"/notes", f.token["admin"], nil)
 	ctWant(t, "the admin reading notes", status, body, http.StatusOK)
-	var got struct{ Notes []Note }
+	var got struct{ Notes []handoff.Note }
 	ctDecode(t, body, &got)
 	return got.Notes
 }
@@ -96,7 +97,7 @@ func gtNotes(t *testing.T, f *gtConsole, id string) []Note {
 func gtTestCanned(t *testing.T, f *gtConsole) {
 	status, body := f.call(t, "GET", "/api/canned", f.token["alice"], nil)
 	ctWant(t, "canned replies", status, body, http.StatusOK)
-	var got struct{ Canned []CannedReply }
+	var got struct{ Canned []handoff.CannedReply }
 	ctDecode(t, body, &got)
 	if len(got.Canned) != 2 || got.Canned[0].Key != "greeting" || got.Canned[0].Text != "您好，我是客服alice，很高兴为您服务，请问有什么可以帮到您？" {
 		t.Errorf("canned = %+v, want the greeting with alice's name first", got.Canned)
@@ -112,9 +113,9 @@ func gtTestNotes(t *testing.T, f *gtConsole) {
 
 	status, body := f.call(t, "POST", path, f.token["alice"], map[string]string{"text": secret, "id": "n1"})
 	ctWant(t, "the owner's note", status, body, http.StatusCreated)
-	var added struct{ Note Note }
+	var added struct{ Note handoff.Note }
 	ctDecode(t, body, &added)
-	if n := added.Note; n.Author != "alice" || n.Kind != NoteAgent || n.Text != secret || n.TS == 0 || n.AfterSeq != c.Seq {
+	if n := added.Note; n.Author != "alice" || n.Kind != handoff.NoteAgent || n.Text != secret || n.TS == 0 || n.AfterSeq != c.Seq {
 		t.Errorf("note = %+v", n)
 	}
 	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": secret, "id": "n1"})
@@ -169,10 +170,10 @@ func gtTestContact(t *testing.T, f *gtConsole) {
 	ctWantError(t, "outside contact", status, body, http.StatusUnprocessableEntity, "blocked_contact")
 	var blocked struct {
 		Error web.Error
-		Found []ContactFinding
+		Found []handoff.ContactFinding
 	}
 	ctDecode(t, body, &blocked)
-	if len(blocked.Found) != 2 || blocked.Found[0].Kind != FindWeChat || blocked.Found[1].Kind != FindPhone ||
+	if len(blocked.Found) != 2 || blocked.Found[0].Kind != handoff.FindWeChat || blocked.Found[1].Kind != handoff.FindPhone ||
 		!strings.Contains(blocked.Error.Message, "138******78") || strings.Contains(string(body), "13812345678") {
 		t.Errorf("blocked answer = %s", body)
 	}
@@ -195,7 +196,7 @@ func gtTestContact(t *testing.T, f *gtConsole) {
 		t.Fatalf("notes after an override and its retry = %+v, want one", notes)
 	}
 	n := notes[0]
-	if n.Kind != NoteOverride || n.Author != "alice" || n.Reason != "顾客要求提供售后联系方式" || n.Message != sent.Seq ||
+	if n.Kind != handoff.NoteOverride || n.Author != "alice" || n.Reason != "顾客要求提供售后联系方式" || n.Message != sent.Seq ||
 		len(n.Found) != 2 || strings.Contains(n.Text, "13812345678") || strings.Contains(n.Text, "kefu_2024") {
 		t.Errorf("override note = %+v", n)
 	}
@@ -240,7 +241,7 @@ func gtTestFirstReply(t *testing.T, f *gtConsole) {
 	ctWant(t, "presence", status, body, http.StatusOK)
 	var p struct{ Groups []string }
 	ctDecode(t, body, &p)
-	if len(p.Groups) != 2 || p.Groups[0] != GroupPresale {
+	if len(p.Groups) != 2 || p.Groups[0] != handoff.GroupPresale {
 		t.Errorf("presence groups = %v, want the desk's groups", p.Groups)
 	}
 }

@@ -1,10 +1,11 @@
-package handoff
+package console
 
 import (
 	"encoding/json"
 	"net/http"
 	"time"
 
+	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/web"
 )
 
@@ -12,7 +13,7 @@ import (
 const sseKeepAlive = 20 * time.Second
 
 // Events handles GET /api/events: Server-Sent Events carrying the store's wake-up events.
-func (c *Console) Events() http.HandlerFunc {
+func (c *Server) Events() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		fl, ok := w.(http.Flusher)
 		if !ok {
@@ -30,7 +31,7 @@ func (c *Console) Events() http.HandlerFunc {
 		fl.Flush()
 		tick := time.NewTicker(sseKeepAlive)
 		defer tick.Stop()
-		send := func(e Event) bool {
+		send := func(e handoff.Event) bool {
 			b, _ := json.Marshal(e)
 			_, err := w.Write(append(append([]byte("data: "), b...), '\n', '\n'))
 			return err == nil
@@ -48,7 +49,7 @@ func (c *Console) Events() http.HandlerFunc {
 					return
 				}
 				if sub.Missed() {
-					e = Event{Type: EventResync}
+					e = handoff.Event{Type: handoff.EventResync}
 				}
 				if !send(e) {
 					return

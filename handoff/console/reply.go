@@ -1,13 +1,13 @@
-package handoff
+package console
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
@@ -32,22 +32,22 @@ type replyRequest struct {
 // reply stores an agent's reply after the guard's checks: a one-word reply needs
 // confirm, outside contact details need override with a reason, and an override is
 // recorded as a note of the conversation and logged, masked.
-func (c *Console) reply(w http.ResponseWriter, r *http.Request) {
+func (c *Server) reply(w http.ResponseWriter, r *http.Request) {
 	var req replyRequest
 	if !web.ReadJSON(w, r, &req) {
 		return
 	}
 	text := strings.TrimSpace(req.Text)
 	reason := strings.TrimSpace(req.Reason)
-	if text == "" || utf8.RuneCountInString(text) > MaxReplyRunes || len(req.ID) > 64 || utf8.RuneCountInString(reason) > maxReasonRunes {
+	if text == "" || utf8.RuneCountInString(text) > handoff.MaxReplyRunes || len(req.ID) > 64 || utf8.RuneCountInString(reason) > maxReasonRunes {
 		web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "消息不能为空，且不超过 2000 字")
 		return
 	}
-	if IsShortReply(text) && !req.Confirm {
+	if handoff.IsShortReply(text) && !req.Confirm {
 		web.WriteError(w, http.StatusConflict, web.CodeConfirmShort, "这条回复过短，确认发送？")
 		return
 	}
-	found := c.desk.guard.Check(text)
+	found := c.desk.CheckContact(text)
 	if len(found) > 0 && !req.Override {
 		names := make([]string, len(found))
 		for i, f := range found {
@@ -85,40 +85,11 @@ var longNumber = regexp.MustCompile(`[0-9０-９]{5,}`)
 
 // loggableReason is the reason of an override as the log may keep it: the agent's own
 // words, withheld when they carry a contact detail or a long number themselves.
-func (c *Console) loggableReason(reason string) string {
-	if len(c.desk.guard.Check(reason)) > 0 || longNumber.MatchString(reason) {
+func (c *Server) loggableReason(reason string) string {
+	if len(c.desk.CheckContact(reason)) > 0 || longNumber.MatchString(reason) {
 		return "（原因中含联系方式，已隐去）"
 	}
 	return reason
-}
-
-// ReplyOverriding stores an agent's reply like Reply; when found is not empty (the
-// contact guard refused the text and the agent overrode it), it also records the
-// override as a note of the conversation: who sent what (masked) and why. A retry with
-// the same msgID stores neither twice. A note that cannot be written is logged with
-// everything it would have held, since the reply is already stored.
-func (d *Desk) ReplyOverriding(ctx context.Context, id, agent, msgID, text string, found []ContactFinding, reason string) (Message, error) {
-	if msgID == "" {
-		msgID = randomID("")
-	}
-	m, err := d.Reply(ctx, id, agent, msgID, text)
-	if err != nil || len(found) == 0 {
-		return m, err
-	}
-	names := make([]string, len(found))
-	for i, f := range found {
-		names[i] = f.String()
-	}
-	n := Note{
-		ID: "override:" + agent + ":" + msgID, Kind: NoteOverride, Author: agent, AfterSeq: m.Seq,
-		Text:  fmt.Sprintf("放行发送站外联系方式：%s。原因：%s", strings.Join(names, "、"), reason),
-		Found: found, Reason: reason, Message: m.Seq,
-	}
-	if _, err := d.addNote(ctx, id, n); err != nil {
-		d.log.Error().Err(err).Str("conv", id).Str("agent", agent).Int64("seq", m.Seq).Strs("found", names).
-			Msg("recording a contact guard override")
-	}
-	return m, nil
 }
 
 // firstReplyScan is how many of a chat's last records awaitingReply reads.
@@ -126,16 +97,16 @@ const firstReplyScan = 200
 
 // awaitingReply reports whether no agent has answered in the chat since its last
 // hand-off, reading its last records; a read error counts as answered (no false alarm).
-func (c *Console) awaitingReply(ctx context.Context, cv Conversation) bool {
+func (c *Server) awaitingReply(ctx context.Context, cv handoff.Conversation) bool {
 	msgs, err := c.desk.Messages(ctx, cv.ID, max(cv.Seq-firstReplyScan, 0), 0)
 	if err != nil {
 		return false
 	}
 	for i := len(msgs) - 1; i >= 0; i-- {
 		switch m := msgs[i]; {
-		case m.Kind == KindMessage && m.From == FromAgent:
+		case m.Kind == handoff.KindMessage && m.From == handoff.FromAgent:
 			return false
-		case m.Kind == KindHandoff, m.Kind == KindStatus && m.Reason == ReasonReopened:
+		case m.Kind == handoff.KindHandoff, m.Kind == handoff.KindStatus && m.Reason == handoff.ReasonReopened:
 			return true
 		}
 	}

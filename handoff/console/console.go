@@ -1,4 +1,4 @@
-package handoff
+package console
 
 import (
 	"context"
@@ -8,13 +8,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
-
-// MaxReplyRunes bounds an agent's message.
-const MaxReplyRunes = 2000
 
 // Accounts admits the console's requests by role and sets agents' chat limits;
 // account.Service is the one Kefu runs with.
@@ -23,10 +21,10 @@ type Accounts interface {
 	SetMaxChats(ctx context.Context, name string, n int) (account.User, error)
 }
 
-// ConsoleConfig configures a Console.
-type ConsoleConfig struct {
+// Config configures a Server.
+type Config struct {
 	// Desk is required.
-	Desk *Desk
+	Desk *handoff.Desk
 	// Accounts is required.
 	Accounts Accounts
 	// Now is the clock of waiting times; nil means time.Now.
@@ -34,9 +32,9 @@ type ConsoleConfig struct {
 	Logger zerolog.Logger
 }
 
-// Console serves the agents' API and web console.
-type Console struct {
-	desk     *Desk
+// Server serves the agents' API, their event stream and the web console.
+type Server struct {
+	desk     *handoff.Desk
 	accounts Accounts
 	now      func() time.Time
 	log      zerolog.Logger
@@ -45,10 +43,10 @@ type Console struct {
 	agents, admins func(http.HandlerFunc) http.HandlerFunc
 }
 
-// NewConsole returns a Console.
-func NewConsole(cfg ConsoleConfig) (*Console, error) {
+// New returns a Server.
+func New(cfg Config) (*Server, error) {
 	if cfg.Desk == nil || cfg.Accounts == nil {
-		return nil, errors.New("handoff: ConsoleConfig.Desk and Accounts are required")
+		return nil, errors.New("console: Config.Desk and Accounts are required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -57,7 +55,7 @@ func NewConsole(cfg ConsoleConfig) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Console{
+	return &Server{
 		desk: cfg.Desk, accounts: cfg.Accounts, now: cfg.Now, log: cfg.Logger, ui: ui,
 		agents: cfg.Accounts.Require(account.RoleAgent, account.RoleAdmin), admins: cfg.Accounts.Require(account.RoleAdmin),
 	}, nil
@@ -81,7 +79,7 @@ type entry struct {
 }
 
 // Queue handles GET /api/queue.
-func (c *Console) Queue() http.HandlerFunc {
+func (c *Server) Queue() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		u := account.UserFrom(r)
 		group := u.Group
@@ -103,7 +101,7 @@ func (c *Console) Queue() http.HandlerFunc {
 	})
 }
 
-func (c *Console) entries(ctx context.Context, cs []Conversation) []entry {
+func (c *Server) entries(ctx context.Context, cs []handoff.Conversation) []entry {
 	now := c.now()
 	out := make([]entry, 0, len(cs))
 	for _, cv := range cs {
@@ -113,7 +111,7 @@ func (c *Console) entries(ctx context.Context, cs []Conversation) []entry {
 			WaitingS: int64(now.Sub(cv.EnqueuedAt) / time.Second),
 		}
 		e.Preview = c.preview(ctx, cv)
-		if cv.Status == StatusActive {
+		if cv.Status == handoff.StatusActive {
 			e.AwaitingReply = c.awaitingReply(ctx, cv)
 		}
 		out = append(out, e)
@@ -122,13 +120,13 @@ func (c *Console) entries(ctx context.Context, cs []Conversation) []entry {
 }
 
 // preview returns the shopper's last message, shortened.
-func (c *Console) preview(ctx context.Context, cv Conversation) string {
+func (c *Server) preview(ctx context.Context, cv handoff.Conversation) string {
 	msgs, err := c.desk.Messages(ctx, cv.ID, max(cv.Seq-20, 0), 0)
 	if err != nil {
 		return ""
 	}
 	for i := len(msgs) - 1; i >= 0; i-- {
-		if msgs[i].From == FromShopper && msgs[i].Kind == KindMessage {
+		if msgs[i].From == handoff.FromShopper && msgs[i].Kind == handoff.KindMessage {
 			t := msgs[i].Text
 			if utf8.RuneCountInString(t) > 40 {
 				t = string([]rune(t)[:40]) + "…"
@@ -140,7 +138,7 @@ func (c *Console) preview(ctx context.Context, cv Conversation) string {
 }
 
 // Conversation handles GET /api/conversations/{id}.
-func (c *Console) Conversation() http.HandlerFunc {
+func (c *Server) Conversation() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		cv, err := c.desk.Conversation(r.Context(), r.PathValue("id"))
 		if err != nil {
@@ -161,15 +159,15 @@ func (c *Console) Conversation() http.HandlerFunc {
 	})
 }
 
-func nonNil(ms []Message) []Message {
+func nonNil(ms []handoff.Message) []handoff.Message {
 	if ms == nil {
-		return []Message{}
+		return []handoff.Message{}
 	}
 	return ms
 }
 
 // Messages handles GET /api/conversations/{id}/messages?after=SEQ.
-func (c *Console) Messages() http.HandlerFunc {
+func (c *Server) Messages() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		after, err := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
 		if r.URL.Query().Get("after") == "" {
@@ -189,7 +187,7 @@ func (c *Console) Messages() http.HandlerFunc {
 }
 
 // Claim handles POST /api/conversations/{id}/claim.
-func (c *Console) Claim() http.HandlerFunc {
+func (c *Server) Claim() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		u := account.UserFrom(r)
 		cv, err := c.desk.Conversation(r.Context(), r.PathValue("id"))
@@ -212,10 +210,10 @@ func (c *Console) Claim() http.HandlerFunc {
 }
 
 // Reply handles POST /api/conversations/{id}/messages (console_reply.go).
-func (c *Console) Reply() http.HandlerFunc { return c.agents(c.reply) }
+func (c *Server) Reply() http.HandlerFunc { return c.agents(c.reply) }
 
 // Resolve handles POST /api/conversations/{id}/resolve.
-func (c *Console) Resolve() http.HandlerFunc {
+func (c *Server) Resolve() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		cv, err := c.desk.Resolve(r.Context(), r.PathValue("id"), account.UserFrom(r).Name)
 		if err != nil {

@@ -1,4 +1,4 @@
-package handoff
+package console
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
 )
 
@@ -56,9 +57,9 @@ func TestAgentConnectionKilled(t *testing.T) {
 		slack = 2 * time.Second        // scheduling on a busy machine
 	)
 	ctx := context.Background()
-	store, _ := ctRedisStore(t, time.Now)
+	store := ctRedisStore(t, time.Now)
 	acc := ctAccounts(t, time.Now)
-	d, err := NewDesk(DeskConfig{Store: store, Staff: acc, Grace: grace, SweepInterval: sweep})
+	d, err := handoff.NewDesk(handoff.DeskConfig{Store: store, Staff: acc, Grace: grace, SweepInterval: sweep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestAgentConnectionKilled(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	con, err := NewConsole(ConsoleConfig{Desk: d, Accounts: acc})
+	con, err := New(Config{Desk: d, Accounts: acc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestAgentConnectionKilled(t *testing.T) {
 		srv.CloseClientConnections()
 		srv.Close()
 	})
-	token := ctAddUser(t, acc, "alice", account.RoleAgent, GroupAftersale)
+	token := ctAddUser(t, acc, "alice", account.RoleAgent, handoff.GroupAftersale)
 
 	// alice's console: one HTTP client, as one browser tab.
 	dialer := &killableDialer{}
@@ -135,11 +136,11 @@ func TestAgentConnectionKilled(t *testing.T) {
 	}()
 	ctPoll(t, "alice's first heartbeat", func() bool {
 		a, err := d.AgentLoad(ctx, "alice")
-		return err == nil && a.Status == PresenceOnline
+		return err == nil && a.Status == handoff.PresenceOnline
 	})
 	var chats []string
 	for range 3 {
-		chats = append(chats, rtHandoff(t, d, GroupAftersale, "after_sales", 0))
+		chats = append(chats, ctHandoff(t, d, handoff.GroupAftersale, "after_sales"))
 	}
 	slices.Sort(chats)
 	owned := func() []string {
@@ -173,7 +174,7 @@ func TestAgentConnectionKilled(t *testing.T) {
 	var back time.Time
 	deadline := killed.Add(grace + sweep + slack + 3*time.Second)
 	for {
-		w, err := d.Waiting(ctx, GroupAftersale)
+		w, err := d.Waiting(ctx, handoff.GroupAftersale)
 		if err == nil && len(w) == 3 {
 			back = time.Now()
 			ids := ctIDs(w)
@@ -197,16 +198,16 @@ func TestAgentConnectionKilled(t *testing.T) {
 		t.Errorf("chats back %v after the last heartbeat, want within the grace period %v and a sweep %v (and %v of slack)", took, grace, sweep, slack)
 	}
 	for _, id := range chats {
-		c := rtConv(t, d, id)
-		texts := rtTexts(t, d, id)
-		if c.Status != StatusQueued || c.Agent != "" || texts[len(texts)-1] != DefaultPhrases.AgentOffline {
+		c := ctConv(t, d, id)
+		texts := ctTexts(t, d, id)
+		if c.Status != handoff.StatusQueued || c.Agent != "" || texts[len(texts)-1] != handoff.DefaultPhrases.AgentOffline {
 			t.Errorf("%s is %s with %q, last note %q; want queued with the offline note", id, c.Status, c.Agent, texts[len(texts)-1])
 		}
 		if st, _ := store.RouteState(ctx, id); st.Route == nil || !st.Route.Front {
 			t.Errorf("%s is not at the front of the queue: %+v", id, st.Route)
 		}
 	}
-	if a, _ := d.AgentLoad(ctx, "alice"); a.Status != PresenceOffline || a.Load != 0 {
+	if a, _ := d.AgentLoad(ctx, "alice"); a.Status != handoff.PresenceOffline || a.Load != 0 {
 		t.Errorf("alice is %+v, want offline without chats", a)
 	}
 }
