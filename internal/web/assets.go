@@ -30,7 +30,8 @@ type PageConfig struct {
 	// and {{asset "kit.css"}} and {{asset "kit.js"}} for the kit's own.
 	Template string
 	// Static are the fs.Glob patterns of the static files in Files, such as "ui/*.js";
-	// no two of them may share a base name.
+	// no two of them may share a base name, and the page must name each of them (and
+	// the kit's) with asset.
 	Static []string
 	// Prefix is the URL path the static files are served under, such as
 	// "/console/static/"; required.
@@ -96,11 +97,13 @@ func NewPage(cfg PageConfig) (*Page, error) {
 			}
 		}
 	}
+	used := make(map[string]bool)
 	asset := func(base string) (string, error) {
 		u, ok := urls[base]
 		if !ok {
 			return "", fmt.Errorf("no static file is named %s", base)
 		}
+		used[base] = true
 		return u, nil
 	}
 	tpl, err := template.New(path.Base(cfg.Template)).Funcs(template.FuncMap{"asset": asset}).ParseFS(cfg.Files, cfg.Template)
@@ -110,6 +113,12 @@ func NewPage(cfg PageConfig) (*Page, error) {
 	var buf bytes.Buffer
 	if err := tpl.Execute(&buf, cfg.Data); err != nil {
 		return nil, fmt.Errorf("rendering page: %w", err)
+	}
+	// A script the page does not load is a screen that silently goes missing.
+	for base := range urls {
+		if !used[base] {
+			return nil, fmt.Errorf("web: the page %s does not load the static file %s", cfg.Template, base)
+		}
 	}
 	p.html = buf.Bytes()
 	return p, nil

@@ -81,8 +81,8 @@ func TestPage(t *testing.T) {
 	}
 }
 
-// TestPageErrors: a page that names a file it does not have, or a pattern that finds
-// nothing, is refused when it is built, not when it is served.
+// TestPageErrors: a page that names a file it does not have or leaves one out, or a
+// pattern that finds nothing, is refused when it is built, not when it is served.
 func TestPageErrors(t *testing.T) {
 	for name, cfg := range map[string]PageConfig{
 		"no template":   {Files: os.DirFS("testdata"), Static: []string{"ui/*.css"}, Prefix: "/p/"},
@@ -90,6 +90,7 @@ func TestPageErrors(t *testing.T) {
 		"unknown asset": {Files: os.DirFS("testdata"), Template: "ui/page.html", Static: []string{"ui/*.css"}, Prefix: "/p/"},
 		"empty pattern": {Files: os.DirFS("testdata"), Template: "ui/page.html", Static: []string{"ui/*.css", "ui/*.js", "ui/*.png"}, Prefix: "/p/"},
 		"kit's name":    {Files: os.DirFS("testdata"), Template: "ui/page.html", Static: []string{"ui/*.css", "ui/*.js", "kit/*.js"}, Prefix: "/p/"},
+		"unused file":   {Files: os.DirFS("testdata"), Template: "ui/page.html", Static: []string{"ui/*.css", "ui/*.js", "extra/*.js"}, Prefix: "/p/"},
 	} {
 		if _, err := NewPage(cfg); err == nil {
 			t.Errorf("%s: NewPage succeeded", name)
