@@ -17,7 +17,7 @@ var (
 	// ErrAgentUnavailable is returned for a transfer to an agent who is not online.
 	ErrAgentUnavailable = errors.New("agent is not online")
 	// ErrAftersaleStays is returned for handing an after-sales chat back to the bot:
-	// after-sales is always a person's (DOMAIN rule 7).
+	// after-sales is always a person's.
 	ErrAftersaleStays = errors.New("after-sales chats stay with people")
 	// ErrUnknownGroup is returned for a skill group the desk does not have.
 	ErrUnknownGroup = errors.New("unknown skill group")

@@ -68,3 +68,16 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestPackageDocs: every package says what it is for in a doc comment.
+func TestPackageDocs(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{.Doc}}`, "github.com/kefu-im/kefu/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if pkg, doc, _ := strings.Cut(line, ":"); strings.TrimSpace(doc) == "" {
+			t.Errorf("%s has no package doc comment", pkg)
+		}
+	}
+}
