@@ -106,7 +106,7 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.accounts, err = a.newAccounts(c, groups, log); err != nil {
+	if a.accounts, err = a.newAccounts(c, groups); err != nil {
 		return nil, err
 	}
 	cannedYAML, err := knowledge.Canned()
@@ -198,7 +198,7 @@ func newStores(c config, log zerolog.Logger) (handoff.Store, kb.Store, redis.Uni
 
 // newAccounts returns the accounts: in Redis when there is one, else in the embedded
 // database of the data directory, or of a temporary directory without one.
-func (a *app) newAccounts(c config, groups []string, log zerolog.Logger) (*account.Service, error) {
+func (a *app) newAccounts(c config, groups []string) (*account.Service, error) {
 	var (
 		st  account.Store
 		err error
@@ -221,9 +221,7 @@ func (a *app) newAccounts(c config, groups []string, log zerolog.Logger) (*accou
 	if err != nil {
 		return nil, err
 	}
-	return account.New(account.Config{
-		Store: st, Groups: groups, InsecureCookie: c.InsecureCookie, Logger: log.With().Str("part", "account").Logger(),
-	})
+	return account.New(account.Config{Store: st, Groups: groups, InsecureCookie: c.InsecureCookie})
 }
 
 func (a *app) close() {

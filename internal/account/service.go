@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -29,8 +28,7 @@ type Config struct {
 	// http://localhost, so the default suits local use and HTTPS.
 	InsecureCookie bool
 	// Now is the clock; nil means time.Now.
-	Now    func() time.Time
-	Logger zerolog.Logger
+	Now func() time.Time
 }
 
 // Service keeps Kefu's users, signs them in and out, checks sessions and API tokens,
@@ -42,7 +40,6 @@ type Service struct {
 	cost   int
 	secure bool
 	now    func() time.Time
-	log    zerolog.Logger
 	// dummyHash is compared against when a user does not exist, so that signing in
 	// takes as long for an unknown name as for a wrong password.
 	dummyHash []byte
@@ -68,7 +65,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		store: cfg.Store, groups: slices.Clone(cfg.Groups), ttl: cfg.SessionTTL, cost: cfg.PasswordCost,
-		secure: !cfg.InsecureCookie, now: cfg.Now, log: cfg.Logger, dummyHash: dummy,
+		secure: !cfg.InsecureCookie, now: cfg.Now, dummyHash: dummy,
 	}, nil
 }
 
