@@ -18,16 +18,22 @@ import (
 //go:embed ui
 var kitFS embed.FS
 
-// kitFiles are the kit's own static files, which every UI serves beside its own.
+// kitFiles are the kit's own static files, which every page serves beside its own.
 var kitFiles = []string{"ui/kit.css", "ui/kit.js"}
+
+// kitTemplate holds the kit's templates: kit-head, the meta tags and the kit's files, for
+// the page's <head>; kit-login, the sign-in form, with the page's name (and a block
+// login-foot the page may define).
+const kitTemplate = "ui/kit.html"
 
 // PageConfig configures a Page.
 type PageConfig struct {
 	// Files holds the page's template and static files, usually an embed.FS; required.
 	Files fs.FS
 	// Template is the name of the page's html/template in Files; required. Its function
-	// asset gives the URL of a static file by its base name: {{asset "console.js"}},
-	// and {{asset "kit.css"}} and {{asset "kit.js"}} for the kit's own.
+	// asset gives the URL of a static file by its base name: {{asset "console.js"}}.
+	// It calls the kit's templates: {{template "kit-head"}} in <head>, which loads the
+	// kit's files, and {{template "kit-login" "Kefu 客服台"}} for the sign-in form.
 	Template string
 	// Static are the fs.Glob patterns of the static files in Files, such as "ui/*.js";
 	// no two of them may share a base name, and the page must name each of them (and
@@ -106,8 +112,12 @@ func NewPage(cfg PageConfig) (*Page, error) {
 		used[base] = true
 		return u, nil
 	}
-	tpl, err := template.New(path.Base(cfg.Template)).Funcs(template.FuncMap{"asset": asset}).ParseFS(cfg.Files, cfg.Template)
+	// The kit's templates first, so that the page may redefine their blocks.
+	tpl, err := template.New(path.Base(cfg.Template)).Funcs(template.FuncMap{"asset": asset}).ParseFS(kitFS, kitTemplate)
 	if err != nil {
+		return nil, fmt.Errorf("parsing the kit's templates: %w", err)
+	}
+	if tpl, err = tpl.ParseFS(cfg.Files, cfg.Template); err != nil {
 		return nil, fmt.Errorf("parsing page: %w", err)
 	}
 	var buf bytes.Buffer

@@ -32,8 +32,8 @@ func get(t *testing.T, h http.HandlerFunc, path string) (*http.Response, string)
 }
 
 // TestPage: the page names every static file, the kit's first, by a hash of its
-// content; each is served under that name, cached for good, and the page with its
-// security headers.
+// content, and has the kit's sign-in form; each file is served under that name, cached
+// for good, and the page with its security headers.
 func TestPage(t *testing.T) {
 	p := newTestPage(t)
 	res, html := get(t, p.ServeHTTP, "/app")
@@ -51,12 +51,15 @@ func TestPage(t *testing.T) {
 	if !strings.Contains(html, "<title>测试页</title>") {
 		t.Errorf("the page is not rendered with its data:\n%s", html)
 	}
+	if !strings.Contains(html, `<span>测试页</span>`) || !strings.Contains(html, `<p class="login-foot">foot</p>`) || !strings.Contains(html, `id="login-form"`) {
+		t.Errorf("the page has not the kit's sign-in form with its name and foot:\n%s", html)
+	}
 	urls := regexp.MustCompile(`/app/static/([a-z]+)\.([0-9a-f]{12})\.(css|js)`).FindAllStringSubmatch(html, -1)
 	var names []string
 	for _, u := range urls {
 		names = append(names, u[1]+"."+u[3])
 	}
-	if got, want := strings.Join(names, " "), "kit.css page.css kit.js app.js"; got != want {
+	if got, want := strings.Join(names, " "), "kit.css kit.js page.css app.js"; got != want {
 		t.Fatalf("the page links %q, want %q in that order:\n%s", got, want, html)
 	}
 	for _, u := range urls {

@@ -55,7 +55,7 @@ function renderList(arts, searched) {
   for (const a of arts) {
     for (const t of a.tags || []) S.tags.add(t);
     const li = h('li');
-    const b = h('button', 'aitem' + (a.id === openId ? ' is-open' : ''));
+    const b = h('button', 'list-item aitem' + (a.id === openId ? ' is-open' : ''));
     b.type = 'button';
     b.setAttribute('data-testid', 'article-item');
     b.setAttribute('data-id', a.id);

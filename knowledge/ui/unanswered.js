@@ -129,7 +129,7 @@ async function attachSearch() {
     const arts = (Array.isArray(d.articles) ? d.articles.filter(Boolean) : []).slice(0, 30);
     for (const a of arts) {
       const li = h('li');
-      const b = h('button', 'aitem' + (st.picked && st.picked.id === a.id ? ' is-open' : ''));
+      const b = h('button', 'list-item aitem' + (st.picked && st.picked.id === a.id ? ' is-open' : ''));
       b.type = 'button';
       b.setAttribute('data-testid', 'attach-result');
       b.setAttribute('data-id', a.id);

@@ -220,7 +220,7 @@ function renderList(ul, entries, isWaiting) {
   for (const e of entries) {
     const id = String(e.conversation);
     const li = h('li');
-    const b = h('button', 'qitem');
+    const b = h('button', 'list-item qitem');
     b.type = 'button';
     b.setAttribute('data-testid', isWaiting ? 'queue-item' : 'mine-item');
     b.setAttribute('data-conversation', id);

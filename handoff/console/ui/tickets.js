@@ -337,7 +337,7 @@ function renderTicketLists() {
     const frag = document.createDocumentFragment();
     for (const t of items) {
       const li = h('li');
-      const b = h('button', 'qitem');
+      const b = h('button', 'list-item qitem');
       b.type = 'button';
       b.setAttribute('data-testid', testid);
       b.setAttribute('data-ticket', String(t.id || ''));
