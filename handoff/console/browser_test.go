@@ -199,4 +199,16 @@ func TestConsoleBrowser(t *testing.T) {
 	cbDo(t, tab, "muting", chromedp.Click(chromedp.ID("sound-btn")))
 	cbDo(t, tab, "reloading", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("sound-btn")))
 	cbWaitJS(t, tab, "still muted", `document.getElementById('sound-btn').getAttribute('aria-pressed') === 'true' && localStorage.getItem('kefu.console.sound') === 'off'`)
+
+	// Signing out says offline first, then ends the session: a reload asks to sign in.
+	ctPoll(t, "alice's console to say she is online", func() bool {
+		a, err := d.AgentLoad(ctx, "alice")
+		return err == nil && a.Status == handoff.PresenceOnline
+	})
+	cbDo(t, tab, "signing out", chromedp.Click(chromedp.ID("logout-btn")), chromedp.WaitVisible(chromedp.ID("login-username")))
+	if a, err := d.AgentLoad(ctx, "alice"); err != nil || a.Status != handoff.PresenceOffline {
+		t.Errorf("after signing out alice is %+v, %v; want offline", a, err)
+	}
+	cbDo(t, tab, "reloading", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("login-username")))
+	cbWaitJS(t, tab, "the app stays hidden", `document.getElementById('app').hidden`)
 }

@@ -155,7 +155,7 @@ function confirmDialog(text, okLabel, danger) {
 // ---------------------------------------------------------------------------
 // Sign-in (the console's flow: POST /api/login sets the session cookie)
 
-const login = newLogin({ title: BASE_TITLE, api: api, hide: ['boot', 'app'], started: startApp });
+const login = newLogin({ title: BASE_TITLE, api: api, hide: ['boot', 'app'], started: startApp, stopped: stopApp });
 
 function onUnauthorized() {
   if (!S.me) return;
@@ -165,16 +165,7 @@ function onUnauthorized() {
 
 async function doLogout() {
   if (isDirty() && !(await confirmDialog('当前文章有未保存的修改，退出后将丢失。确定退出吗？', '退出', true))) return;
-  const btn = $('logout-btn');
-  btn.disabled = true;
-  try {
-    await api('POST', '/api/logout', undefined, { noAuthRedirect: true });
-  } catch (_) {
-    /* leave anyway */
-  }
-  btn.disabled = false;
-  stopApp();
-  login.show('');
+  await login.logout();
 }
 
 function canEdit() {
@@ -186,13 +177,7 @@ function startApp(me) {
   me = me || {};
   S.session++;
   S.me = me;
-  show($('boot'), false);
-  show($('login-view'), false);
-  show($('app'), true);
-  $('me-name').textContent = me.name || '';
-  $('me-avatar').textContent = (me.name || '?').slice(0, 1).toUpperCase();
-  $('me-role').textContent = ROLES[me.role] || me.role || '';
-  $('me-role').setAttribute('data-role', me.role || '');
+  showApp(me);
 
   const ok = canEdit();
   show($('role-denied'), !ok);
@@ -249,14 +234,8 @@ function setHash() {
 
 function route() {
   const hash = location.hash || '';
-  const m = /^#a=(.+)$/.exec(hash);
-  if (m) {
-    let id = '';
-    try {
-      id = decodeURIComponent(m[1]);
-    } catch (_) {
-      id = '';
-    }
+  if (hash.startsWith('#a=')) {
+    const id = hashParam('#a=');
     setView('articles');
     if (id) openArticle(id);
   } else if (hash === '#new') {

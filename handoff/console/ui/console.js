@@ -185,7 +185,7 @@ function coalesce(fn) {
 // ---------------------------------------------------------------------------
 // Login / session
 
-const login = newLogin({ title: BASE_TITLE, api: api, hide: ['boot', 'app', 'users-panel'], started: startApp });
+const login = newLogin({ title: BASE_TITLE, api: api, hide: ['boot', 'app', 'users-panel'], started: startApp, stopped: stopApp });
 
 function onUnauthorized() {
   if (!S.me) return;
@@ -223,25 +223,11 @@ function togglePresence() {
   toast(S.away ? '已设为离开：保留现有会话，不再分配新会话' : '已上线：系统会为您分配会话', 'ok');
 }
 
-async function doLogout() {
-  const btn = $('logout-btn');
-  btn.disabled = true;
-  try {
-    await heartbeat('offline');
-  } catch (_) {
-    /* leave anyway */
-  }
-  try {
-    await api('POST', '/api/logout', undefined, { noAuthRedirect: true });
-  } catch (_) {
-    /* leave anyway */
-  }
-  btn.disabled = false;
-  stopApp();
-  login.show('');
+// doLogout says offline first, so that the agent's chats go back to the queue at once.
+function doLogout() {
+  return login.logout(() => heartbeat('offline'));
 }
 
-// isAgent: who serves chats. A lead is an agent who also approves refunds.
 // renderGroupOptions lists the desk's skill groups (KEFU_GROUPS) in the new-user form;
 // a group without a label of its own shows its name.
 function renderGroupOptions(groups) {
@@ -255,6 +241,7 @@ function renderGroupOptions(groups) {
   sel.replaceChildren(frag);
 }
 
+// isAgent: who serves chats. A lead is an agent who also approves refunds.
 function isAgent() {
   return !!S.me && (S.me.role === 'agent' || S.me.role === 'lead' || S.me.role === 'admin');
 }
@@ -264,14 +251,7 @@ function startApp(me) {
   me = me || {};
   S.session++;
   S.me = me;
-  show($('boot'), false);
-  show($('login-view'), false);
-  show($('app'), true);
-
-  $('me-name').textContent = me.name || '';
-  $('me-avatar').textContent = (me.name || '?').slice(0, 1).toUpperCase();
-  $('me-role').textContent = roleLabel(me.role);
-  $('me-role').setAttribute('data-role', me.role || '');
+  showApp(me);
   $('me-group').textContent = me.role === 'admin' ? (me.group ? groupLabel(me.group) + ' · 全部组可见' : '全部组') : groupLabel(me.group);
   show($('users-btn'), me.role === 'admin');
   renderGroupOptions(Array.isArray(me.groups) && me.groups.length ? me.groups.map(String) : Object.keys(GROUPS));
@@ -328,16 +308,8 @@ function startApp(me) {
   refreshTicketLists();
   S.tickTimer = setInterval(tick, 1000);
 
-  const m = /^#c=(.+)$/.exec(location.hash || '');
-  if (m) {
-    let id = '';
-    try {
-      id = decodeURIComponent(m[1]);
-    } catch (_) {
-      id = '';
-    }
-    if (id) openConversation(id);
-  }
+  const id = hashParam('#c=');
+  if (id) openConversation(id);
 }
 
 function stopApp() {

@@ -28,6 +28,18 @@ function pad2(n) {
   return n < 10 ? '0' + n : String(n);
 }
 
+// hashParam returns the value after prefix ('#c=') in the address's fragment, decoded,
+// or '' when the fragment has another prefix or cannot be decoded.
+function hashParam(prefix) {
+  const hash = location.hash || '';
+  if (!hash.startsWith(prefix)) return '';
+  try {
+    return decodeURIComponent(hash.slice(prefix.length));
+  } catch (_) {
+    return '';
+  }
+}
+
 // onReady runs fn once the page's scripts have all run: each page's last script calls it.
 function onReady(fn) {
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', fn);
@@ -140,11 +152,12 @@ function toast(text, kind) {
 // ---------------------------------------------------------------------------
 // Sign-in: POST /api/login sets the session cookie (HttpOnly), which both pages share.
 
-// newLogin drives the sign-in form (#login-view) of a page: o.title is the page's
-// title, o.api its api, o.hide the ids of what the form replaces, and o.started(me)
-// starts the page for the signed-in user. It returns {show(message), submit(ev),
-// boot()}: boot starts the page when the session cookie is still good, or shows the
-// form.
+// newLogin drives the sign-in form (#login-view, kit.html's kit-login) of a page:
+// o.title is the page's title, o.api its api, o.hide the ids of what the form replaces,
+// o.started(me) starts the page for the signed-in user and o.stopped() stops it. It
+// returns {show(message), submit(ev), boot(), logout(before)}: boot starts the page when
+// the session cookie is still good, or shows the form; logout (#logout-btn) runs
+// before, ends the session and shows the form.
 function newLogin(o) {
   function showLogin(message) {
     for (const id of o.hide) show($(id), false);
@@ -207,5 +220,35 @@ function newLogin(o) {
     }
   }
 
-  return { show: showLogin, submit: submit, boot: boot };
+  async function logout(before) {
+    const btn = $('logout-btn');
+    btn.disabled = true;
+    try {
+      if (before) await before();
+    } catch (_) {
+      /* leave anyway */
+    }
+    try {
+      await o.api('POST', '/api/logout', undefined, { noAuthRedirect: true });
+    } catch (_) {
+      /* leave anyway */
+    }
+    btn.disabled = false;
+    o.stopped();
+    showLogin('');
+  }
+
+  return { show: showLogin, submit: submit, boot: boot, logout: logout };
+}
+
+// showApp shows the page's app (#app) for the signed-in user me, in place of the
+// sign-in form, with their name, initial and role in the top bar.
+function showApp(me) {
+  show($('boot'), false);
+  show($('login-view'), false);
+  show($('app'), true);
+  $('me-name').textContent = me.name || '';
+  $('me-avatar').textContent = (me.name || '?').slice(0, 1).toUpperCase();
+  $('me-role').textContent = roleLabel(me.role);
+  $('me-role').setAttribute('data-role', me.role || '');
 }
