@@ -76,6 +76,10 @@ type Conversation struct {
 	ClaimedAt  time.Time `json:"claimed_at,omitzero"`
 	// ClosedAt is when the conversation was last resolved.
 	ClosedAt time.Time `json:"closed_at,omitzero"`
+	// RepliedAt is when an agent first answered since the conversation last went to
+	// people (a hand-off, a transfer to a queue, a reopening); zero while that first
+	// answer is awaited.
+	RepliedAt time.Time `json:"replied_at,omitzero"`
 	// Score orders its group's queue while it waits, lowest first (Desk.score); Front
 	// puts it ahead of every chat that is not at the front (its agent went offline, or
 	// it came back within the reopen window).
@@ -119,6 +123,12 @@ func (c Conversation) Waiting() (g Group, k QueueKey, ok bool) {
 		k.Score -= frontBoost
 	}
 	return c.Group, k, true
+}
+
+// AwaitingReply reports whether the conversation is with an agent who has not answered
+// since it went to people: its first-reply time runs from EnqueuedAt.
+func (c Conversation) AwaitingReply() bool {
+	return c.Status == StatusActive && c.RepliedAt.IsZero()
 }
 
 // Owner returns the agent who owns the conversation; ok is false when nobody does.

@@ -61,11 +61,6 @@ var DefaultPhrases = Phrases{
 	LeftMessage:       "已收到您的留言（工单 {ticket}），客服会尽快与您联系。",
 }
 
-// Staff looks up the desk's users: an agent's skill group and limit.
-type Staff interface {
-	User(ctx context.Context, name string) (User, error)
-}
-
 // DeskConfig configures a Desk.
 type DeskConfig struct {
 	// Conversations, Roster, Annals, Bus and Tickets are the storage engine (one value of

@@ -1,6 +1,7 @@
 // Package handoff owns conversations and the live-agent side of Kefu: the transcript of
 // every conversation, the queues of conversations waiting for a person, the agents who
-// claim and answer them, their presence and limits, and the console they do it in.
+// claim and answer them, their presence and limits, and after-sales tickets. The console
+// agents do it in, its HTTP API and event stream, is the sub-package console.
 //
 // Storage has two engines behind the Store interface: the memory engine, the zero-setup
 // default for one process, and the Redis engine for production and for several nodes

@@ -10,8 +10,6 @@ var (
 	ErrResolved       = errors.New("conversation is resolved")
 	ErrNotOwner       = errors.New("agent does not own the conversation")
 	ErrBadToken       = errors.New("wrong conversation token")
-	ErrUserExists     = errors.New("user already exists")
-	ErrBadCredentials = errors.New("wrong username or password")
 	// ErrWrongStatus is returned when a change does not fit the conversation's status.
 	ErrWrongStatus = errors.New("conversation status does not allow this")
 	// ErrAtCapacity is returned when an agent already owns as many chats as they may.
@@ -19,7 +17,7 @@ var (
 	// ErrAgentUnavailable is returned for a transfer to an agent who is not online.
 	ErrAgentUnavailable = errors.New("agent is not online")
 	// ErrAftersaleStays is returned for handing an after-sales chat back to the bot:
-	// after-sales is always a person's (DOMAIN rule 7).
+	// after-sales is always a person's.
 	ErrAftersaleStays = errors.New("after-sales chats stay with people")
 	// ErrUnknownGroup is returned for a skill group the desk does not have.
 	ErrUnknownGroup = errors.New("unknown skill group")
@@ -34,15 +32,6 @@ var (
 	errConflict = errors.New("routing state changed")
 	// errBusy: another routing change of the conversation is pending.
 	errBusy = errors.New("another routing change is pending")
-)
-
-// Errors of API tokens (token.go).
-var (
-	// ErrBadAPIToken wraps every reason a new API token is refused, in words for the
-	// admin.
-	ErrBadAPIToken = errors.New("API 令牌信息无效")
-	// ErrAPITokenExists is returned for a token name in use.
-	ErrAPITokenExists = errors.New("API token name already in use")
 )
 
 // Errors of after-sales tickets (ticket.go).

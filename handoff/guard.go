@@ -8,11 +8,18 @@ import (
 	"unicode/utf8"
 )
 
-// The reply guard enforces two rules of DOMAIN.md before an agent's reply is stored: no
-// one-word replies (一字真言, rule 3) and no outside contact details (rule 4). It is
+// The reply guard enforces two of the platform's rules before an agent's reply is stored:
+// no one-word replies (一字真言) and no outside contact details. It is
 // deliberately conservative about numbers: order, waybill and amount figures are common in
 // replies, and a false block costs an agent more time than a missed phone number costs the
 // shop, since the override is logged anyway.
+
+// MaxReplyRunes bounds an agent's message, and an internal note.
+const MaxReplyRunes = 2000
+
+// CheckContact returns the outside contact details the desk's reply guard finds in text
+// (DeskConfig.AllowedLinkHosts): a reply that has any needs the agent's override.
+func (d *Desk) CheckContact(text string) []ContactFinding { return d.guard.Check(text) }
 
 // Finding kinds of ContactFinding.
 const (

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/kefu-im/kefu/internal/account"
 )
 
 // Note kinds.
@@ -42,15 +44,15 @@ type Note struct {
 
 // mayNote reports whether u may read and write the notes of c: its owner, an agent of
 // its group, or an admin.
-func mayNote(u User, c Conversation) bool {
-	return u.Role == RoleAdmin || (c.Agent != "" && c.Agent == u.Name) || (c.Group != "" && string(c.Group) == u.Group)
+func mayNote(u account.User, c Conversation) bool {
+	return u.Role == account.RoleAdmin || (c.Agent != "" && c.Agent == u.Name) || (c.Group != "" && string(c.Group) == u.Group)
 }
 
 // AddNote stores a note written by author in the conversation and announces it; noteID
 // makes a retry idempotent, empty means a fresh id. It returns ErrNotFound, ErrNotOwner
 // when the author is neither the owner nor an agent of the chat's group, and
 // ErrNoteLimit.
-func (d *Desk) AddNote(ctx context.Context, conv string, author User, noteID, text string) (Note, error) {
+func (d *Desk) AddNote(ctx context.Context, conv string, author account.User, noteID, text string) (Note, error) {
 	c, err := d.convs.Conversation(ctx, conv)
 	if err != nil {
 		return Note{}, fmt.Errorf("adding a note to %q: %w", conv, err)
@@ -78,7 +80,7 @@ func (d *Desk) addNote(ctx context.Context, conv string, n Note) (Note, error) {
 }
 
 // Notes returns the conversation's notes, oldest first, if u may read them.
-func (d *Desk) Notes(ctx context.Context, conv string, u User) ([]Note, error) {
+func (d *Desk) Notes(ctx context.Context, conv string, u account.User) ([]Note, error) {
 	c, err := d.convs.Conversation(ctx, conv)
 	if err != nil {
 		return nil, err

@@ -130,11 +130,15 @@ func (d *Desk) Agents(ctx context.Context, group Group) ([]AgentLoad, error) {
 	return out, nil
 }
 
-// LimitChanged tells the desk that user u's limit changed: assignment reads it from the
-// presence, so an agent's is renewed at once (an offline agent's by their next
-// heartbeat). Chats they own beyond a lowered limit stay; new ones wait until they are
-// below it.
-func (d *Desk) LimitChanged(ctx context.Context, u User) error {
+// RenewCap applies user name's chat limit (account.User.MaxChats, 0 for
+// DeskConfig.MaxChats) after it changed: assignment reads it from the presence, so an
+// online agent's is renewed at once (an offline agent's by their next heartbeat). Chats
+// they own beyond a lowered limit stay; new ones wait until they are below it.
+func (d *Desk) RenewCap(ctx context.Context, name string) error {
+	u, err := d.staff.User(ctx, name)
+	if err != nil {
+		return err
+	}
 	p, ok, err := d.presenceOf(ctx, u.Name)
 	if err != nil || !ok || p.Status == PresenceOffline {
 		return err

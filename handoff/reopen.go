@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kefu-im/kefu/internal/triage"
 )
@@ -54,7 +55,7 @@ func (d *Desk) Reopen(ctx context.Context, id, key string) (Status, error) {
 		if !d.HasGroup(group) {
 			group = d.GroupFor(c.Reason, c.Intent)
 		}
-		next.Group, next.EnqueuedAt, next.Key = group, now, rkey
+		next.Group, next.EnqueuedAt, next.Key, next.RepliedAt = group, now, rkey, time.Time{}
 		next.Score = d.score(now, triage.ReasonReopened, c.Intent, group, c.VIP)
 		if toAgent {
 			n, err := d.load(ctx, c.Agent)

@@ -6,9 +6,6 @@ import (
 	"strings"
 )
 
-// MaxReplyRunes bounds an agent's message.
-const MaxReplyRunes = 2000
-
 // Guard returns the desk's reply guard.
 func (d *Desk) Guard() *ReplyGuard { return d.guard }
 
@@ -19,11 +16,19 @@ func (d *Desk) Reply(ctx context.Context, id, agent, msgID, text string) (Messag
 		msgID = randomID("")
 	}
 	m := Message{ID: "agent:" + agent + ":" + msgID, Kind: KindMessage, From: FromAgent, Agent: agent, Text: text}
+	now := d.nowMS()
 	res, err := d.change(ctx, id, func(c Conversation) (Change, error) {
 		if err := owned(c, agent); err != nil {
 			return Change{}, err
 		}
-		return Change{Append: []Message{m}}, nil
+		ch := Change{Append: []Message{m}}
+		if c.RepliedAt.IsZero() {
+			// The first answer since the chat went to people ends its first-reply wait.
+			next := c
+			next.RepliedAt = now
+			ch.Next = &next
+		}
+		return ch, nil
 	})
 	if err != nil {
 		return Message{}, fmt.Errorf("replying in %q: %w", id, err)

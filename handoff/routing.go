@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -60,7 +61,7 @@ func (d *Desk) Handoff(ctx context.Context, id string, h HandoffRequest) error {
 		vip := min(c.vip(), d.maxVIP)
 		next := c
 		next.Status, next.Group, next.Agent, next.Reason, next.Intent = StatusQueued, group, "", h.Reason, h.Intent
-		next.Context, next.VIP, next.EnqueuedAt, next.Key = h.Context, vip, now, key
+		next.Context, next.VIP, next.EnqueuedAt, next.Key, next.RepliedAt = h.Context, vip, now, key, time.Time{}
 		next.Score, next.Front = d.score(now, h.Reason, h.Intent, group, vip), false
 		return Change{Next: &next, Append: []Message{
 			{ID: key, Kind: KindHandoff, From: FromSystem, Reason: h.Reason, Group: group},
@@ -77,7 +78,7 @@ func (d *Desk) Handoff(ctx context.Context, id string, h HandoffRequest) error {
 // capOf returns how many chats agent may own at once.
 func (d *Desk) capOf(ctx context.Context, agent string) (int, error) {
 	u, err := d.staff.User(ctx, agent)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, account.ErrNotFound) {
 		return d.maxChats, nil
 	}
 	if err != nil {
@@ -86,7 +87,7 @@ func (d *Desk) capOf(ctx context.Context, agent string) (int, error) {
 	return d.capFor(u), nil
 }
 
-func (d *Desk) capFor(u User) int {
+func (d *Desk) capFor(u account.User) int {
 	if u.MaxChats > 0 {
 		return u.MaxChats
 	}
@@ -193,7 +194,7 @@ func (d *Desk) release(ctx context.Context, id, agent, kind string, group Group)
 				{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusBot, Agent: agent},
 			}}, nil
 		}
-		next.Status, next.Group, next.Agent, next.Front = StatusQueued, group, "", false
+		next.Status, next.Group, next.Agent, next.Front, next.RepliedAt = StatusQueued, group, "", false, time.Time{}
 		next.Score = d.score(c.EnqueuedAt, c.Reason, c.Intent, group, c.VIP)
 		return Change{Next: &next, Append: []Message{
 			{ID: key, Kind: KindHandoff, From: FromSystem, Reason: triage.ReasonTransfer, Group: group, Agent: agent},
@@ -265,7 +266,7 @@ func (d *Desk) transfer(ctx context.Context, id, agent, to string) (Conversation
 	var unavailable error
 	u, err := d.staff.User(ctx, to)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, account.ErrNotFound):
 		unavailable = ErrAgentUnavailable
 	case err != nil:
 		return Conversation{}, err

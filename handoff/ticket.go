@@ -9,13 +9,11 @@ import (
 	"slices"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kefu-im/kefu/internal/account"
 )
 
-// RoleLead is the after-sales lead, who approves or rejects refunds and compensation
-// (DOMAIN rule 12).
-const RoleLead = "lead"
-
-// Ticket types (DOMAIN rule 9).
+// Ticket types.
 const (
 	TicketReturn       = "return"
 	TicketExchange     = "exchange"
@@ -48,7 +46,7 @@ const (
 // TicketStatuses lists every ticket status.
 var TicketStatuses = []string{TicketOpen, TicketAwaitingConfirmation, TicketAwaitingApproval, TicketApproved, TicketInProgress, TicketResolved, TicketRejected, TicketCancelled}
 
-// Evidence a ticket asks the shopper for (DOMAIN rule 8).
+// Evidence a ticket asks the shopper for.
 const (
 	EvidenceWaybill      = "waybill"
 	EvidenceProductPhoto = "product_photo"
@@ -59,7 +57,8 @@ const (
 var EvidenceKinds = []string{EvidenceWaybill, EvidenceProductPhoto, EvidenceDefectPhoto}
 
 // RoleShopper is the Role of history events written by the shopper (Confirm, Decline).
-const RoleShopper = "shopper"
+// Shoppers have no account: no user has this role.
+const RoleShopper account.Role = "shopper"
 
 // maxTicketList bounds what one listing of tickets returns.
 const maxTicketList = 200
@@ -79,12 +78,12 @@ type Confirmation struct {
 
 // TicketEvent is one entry of a ticket's status history.
 type TicketEvent struct {
-	From string    `json:"from,omitempty"` // "" for the creation
-	To   string    `json:"to"`
-	By   string    `json:"by"`
-	Role string    `json:"role"`
-	At   time.Time `json:"at"`
-	Note string    `json:"note,omitempty"`
+	From string       `json:"from,omitempty"` // "" for the creation
+	To   string       `json:"to"`
+	By   string       `json:"by"`
+	Role account.Role `json:"role"`
+	At   time.Time    `json:"at"`
+	Note string       `json:"note,omitempty"`
 }
 
 // Ticket is an after-sales case (售后工单), opened by an agent from a chat.
@@ -239,7 +238,7 @@ func checkRemedy(typ string, r Remedy, proposed bool) error {
 }
 
 // Open opens a ticket from d on behalf of by.
-func (tk *Tickets) Open(ctx context.Context, d TicketDraft, by User) (Ticket, error) {
+func (tk *Tickets) Open(ctx context.Context, d TicketDraft, by account.User) (Ticket, error) {
 	if !isStaff(by.Role) {
 		return Ticket{}, ErrRoleNotAllowed
 	}
@@ -308,16 +307,16 @@ func sameEvent(a, b TicketEvent) bool {
 // Who may make which change. Staff are agents, leads and admins; the shopper acts only
 // through Confirm and Decline.
 var (
-	staffRoles   = []string{RoleAgent, RoleLead, RoleAdmin}
-	leadRoles    = []string{RoleLead, RoleAdmin}
-	shopperRoles = []string{RoleShopper}
+	staffRoles   = []account.Role{account.RoleAgent, account.RoleLead, account.RoleAdmin}
+	leadRoles    = []account.Role{account.RoleLead, account.RoleAdmin}
+	shopperRoles = []account.Role{RoleShopper}
 )
 
 // ticketRules maps a status to the statuses it may change to and the roles that may
-// make each change. A ticket needs the shopper's confirmation before anything is done
-// (DOMAIN rule 9); a refund or compensation then needs the lead's approval; approving
+// make each change. A ticket needs the shopper's confirmation before anything is done;
+// a refund or compensation then needs the lead's approval; approving
 // and rejecting are the lead's (or an admin's) alone.
-var ticketRules = map[string]map[string][]string{
+var ticketRules = map[string]map[string][]account.Role{
 	TicketOpen: {
 		TicketAwaitingConfirmation: staffRoles,
 		TicketCancelled:            staffRoles,
@@ -347,7 +346,7 @@ var ticketRules = map[string]map[string][]string{
 
 // messageRules are the ticketRules of a left message: an agent takes it up, or answers
 // it at once, and closes it; nothing needs the shopper's confirmation or the lead.
-var messageRules = map[string]map[string][]string{
+var messageRules = map[string]map[string][]account.Role{
 	TicketOpen: {
 		TicketInProgress: staffRoles,
 		TicketResolved:   staffRoles,
@@ -360,14 +359,14 @@ var messageRules = map[string]map[string][]string{
 }
 
 // rulesFor returns the rules of tickets of type typ.
-func rulesFor(typ string) map[string]map[string][]string {
+func rulesFor(typ string) map[string]map[string][]account.Role {
 	if typ == TicketMessage {
 		return messageRules
 	}
 	return ticketRules
 }
 
-func isStaff(role string) bool { return slices.Contains(staffRoles, role) }
+func isStaff(role account.Role) bool { return slices.Contains(staffRoles, role) }
 
 // needsApproval reports whether a ticket of type typ needs the lead's approval.
 func needsApproval(typ string) bool { return typ == TicketRefund || typ == TicketCompensation }
@@ -386,7 +385,7 @@ const maxTicketTries = 5
 
 // change moves ticket id to the status to(current ticket), as actor (name, role), if
 // the rules allow it, with edit applied to the stored ticket.
-func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string, name, role, note string, edit func(*Ticket) error) (Ticket, error) {
+func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string, name string, role account.Role, note string, edit func(*Ticket) error) (Ticket, error) {
 	if utf8.RuneCountInString(note) > maxTicketText {
 		return Ticket{}, badTicket("备注最多 %d 个字", maxTicketText)
 	}
@@ -430,7 +429,7 @@ func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string
 
 // Transition makes a change asked for by staff: any change of ticketRules but the
 // shopper's (use Confirm and Decline for those).
-func (tk *Tickets) Transition(ctx context.Context, id string, ch TicketChange, by User) (Ticket, error) {
+func (tk *Tickets) Transition(ctx context.Context, id string, ch TicketChange, by account.User) (Ticket, error) {
 	if !isStaff(by.Role) {
 		return Ticket{}, ErrRoleNotAllowed
 	}
@@ -451,13 +450,13 @@ func (tk *Tickets) Transition(ctx context.Context, id string, ch TicketChange, b
 
 // Approve approves a refund or compensation waiting for approval; only a lead or an
 // admin may.
-func (tk *Tickets) Approve(ctx context.Context, id, note string, by User) (Ticket, error) {
+func (tk *Tickets) Approve(ctx context.Context, id, note string, by account.User) (Ticket, error) {
 	return tk.Transition(ctx, id, TicketChange{To: TicketApproved, Note: note}, by)
 }
 
 // Reject rejects a ticket waiting for approval or in progress; only a lead or an admin
 // may.
-func (tk *Tickets) Reject(ctx context.Context, id, note string, by User) (Ticket, error) {
+func (tk *Tickets) Reject(ctx context.Context, id, note string, by account.User) (Ticket, error) {
 	return tk.Transition(ctx, id, TicketChange{To: TicketRejected, Note: note}, by)
 }
 

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 )
 
@@ -132,7 +134,7 @@ func summarize(e kb.Entry) summary {
 // review=1 (proposals), and with q searched as the bot searches (published articles,
 // best first) and by substring in drafts.
 func (s *Service) List() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		entries, err := s.store.List(r.Context())
 		if err != nil {
 			writeStoreError(w, r, err)
@@ -179,8 +181,8 @@ func (s *Service) List() http.HandlerFunc {
 			}
 			slices.SortStableFunc(out, func(a, b summary) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"articles": out, "categories": Categories})
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusOK, map[string]any{"articles": out, "categories": Categories})
+	})
 }
 
 // Categories are the article categories, in the editor's order.
@@ -201,31 +203,31 @@ func containsFold(e kb.Entry, lq string) bool {
 
 // Get handles GET /api/articles/{id}.
 func (s *Service) Get() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		e, err := s.store.Get(r.Context(), r.PathValue("id"))
 		if err != nil {
 			writeStoreError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, view(e))
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusOK, view(e))
+	})
 }
 
 // Create handles POST /api/articles. Without an id, one is made from the title.
 func (s *Service) Create() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in articleInput
 		if !readJSON(w, r, &in) {
 			return
 		}
-		e, err := s.create(r.Context(), in, userFrom(r.Context()).Name, kb.ActionCreate)
+		e, err := s.create(r.Context(), in, account.UserFrom(r).Name, kb.ActionCreate)
 		if err != nil {
 			writeStoreError(w, r, err)
 			return
 		}
 		s.dismiss(r, in.Unanswered)
-		writeJSON(w, http.StatusCreated, view(e))
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusCreated, view(e))
+	})
 }
 
 // create saves a new article from in; an id made from the title is made unique.
@@ -277,13 +279,13 @@ func makeID(title string) string {
 
 // Update handles PUT /api/articles/{id}; the body names the version it edits.
 func (s *Service) Update() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in articleInput
 		if !readJSON(w, r, &in) {
 			return
 		}
 		if in.Version <= 0 {
-			writeError(w, http.StatusBadRequest, "invalid", "请注明所编辑的版本 version (the body must name the version it edits)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "请注明所编辑的版本 version (the body must name the version it edits)")
 			return
 		}
 		id := r.PathValue("id")
@@ -300,15 +302,15 @@ func (s *Service) Update() http.HandlerFunc {
 			}
 		}
 		if err == nil {
-			e, err = s.store.Update(r.Context(), e, in.Version, userFrom(r.Context()).Name, kb.ActionUpdate, 0)
+			e, err = s.store.Update(r.Context(), e, in.Version, account.UserFrom(r).Name, kb.ActionUpdate, 0)
 		}
 		if err != nil {
 			s.writeSaveError(w, r, id, err)
 			return
 		}
 		s.dismiss(r, in.Unanswered)
-		writeJSON(w, http.StatusOK, view(e))
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusOK, view(e))
+	})
 }
 
 // writeSaveError answers a failed save; a conflict carries the latest version so the
@@ -316,8 +318,8 @@ func (s *Service) Update() http.HandlerFunc {
 func (s *Service) writeSaveError(w http.ResponseWriter, r *http.Request, id string, err error) {
 	if errors.Is(err, kb.ErrConflict) {
 		if cur, gerr := s.store.Get(r.Context(), id); gerr == nil {
-			writeJSON(w, http.StatusConflict, map[string]any{
-				"error":  apiError{Code: "conflict", Message: "文章已被 " + cur.UpdatedBy + " 修改为第 " + strconv.Itoa(cur.Version) + " 版，请刷新后再保存 (the article changed since you opened it)"},
+			web.WriteJSON(w, http.StatusConflict, map[string]any{
+				"error":  web.Error{Code: web.CodeConflict, Message: "文章已被 " + cur.UpdatedBy + " 修改为第 " + strconv.Itoa(cur.Version) + " 版，请刷新后再保存 (the article changed since you opened it)"},
 				"latest": view(cur),
 			})
 			return
@@ -328,18 +330,18 @@ func (s *Service) writeSaveError(w http.ResponseWriter, r *http.Request, id stri
 
 // Delete handles DELETE /api/articles/{id}?version=N.
 func (s *Service) Delete() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		base, err := strconv.Atoi(r.URL.Query().Get("version"))
 		if err != nil || base <= 0 {
-			writeError(w, http.StatusBadRequest, "invalid", "请用 ?version=N 注明所删除的版本 (name the version you delete)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "请用 ?version=N 注明所删除的版本 (name the version you delete)")
 			return
 		}
-		if err := s.store.Delete(r.Context(), r.PathValue("id"), base, userFrom(r.Context()).Name); err != nil {
+		if err := s.store.Delete(r.Context(), r.PathValue("id"), base, account.UserFrom(r).Name); err != nil {
 			s.writeSaveError(w, r, r.PathValue("id"), err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // versionView is one version in the history.
@@ -359,7 +361,7 @@ type versionView struct {
 
 // Versions handles GET /api/articles/{id}/versions: the history, newest first.
 func (s *Service) Versions() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		vs, err := s.store.Versions(r.Context(), r.PathValue("id"))
 		if err != nil {
 			writeStoreError(w, r, err)
@@ -375,18 +377,18 @@ func (s *Service) Versions() http.HandlerFunc {
 				out[i].Fields = changedEntryFields(vs[i+1].Entry, v.Entry)
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"versions": out})
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusOK, map[string]any{"versions": out})
+	})
 }
 
 // Version handles GET /api/articles/{id}/versions/{n}: the version whole, and its diff
 // against the one before it (or against ?against=M).
 func (s *Service) Version() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		n, err := strconv.Atoi(r.PathValue("n"))
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid", "版本号须为数字 (the version must be a number)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "版本号须为数字 (the version must be a number)")
 			return
 		}
 		v, err := s.store.Version(r.Context(), id, n)
@@ -397,7 +399,7 @@ func (s *Service) Version() http.HandlerFunc {
 		against := n - 1
 		if a := r.URL.Query().Get("against"); a != "" {
 			if against, err = strconv.Atoi(a); err != nil {
-				writeError(w, http.StatusBadRequest, "invalid", "against 须为版本号 (against must be a version number)")
+				web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "against 须为版本号 (against must be a version number)")
 				return
 			}
 		}
@@ -410,17 +412,17 @@ func (s *Service) Version() http.HandlerFunc {
 			}
 			prev = pv.Entry
 		}
-		writeJSON(w, http.StatusOK, map[string]any{
+		web.WriteJSON(w, http.StatusOK, map[string]any{
 			"version": v, "html": RenderMarkdown(v.Answer), "against": against, "diff": Diff(prev, v.Entry),
 		})
-	}, RoleEditor, RoleAdmin)
+	})
 }
 
 // Restore handles POST /api/articles/{id}/restore {version, base}: the content of the
 // given version becomes a new version. base is the latest version the editor saw; a
 // deleted article is restored without one.
 func (s *Service) Restore() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Version int `json:"version"`
 			Base    int `json:"base"`
@@ -428,14 +430,14 @@ func (s *Service) Restore() http.HandlerFunc {
 		if !readJSON(w, r, &in) {
 			return
 		}
-		id, by := r.PathValue("id"), userFrom(r.Context()).Name
+		id, by := r.PathValue("id"), account.UserFrom(r).Name
 		v, err := s.store.Version(r.Context(), id, in.Version)
 		if err != nil {
 			writeStoreError(w, r, err)
 			return
 		}
 		if v.Deleted {
-			writeError(w, http.StatusBadRequest, "invalid", "不能恢复删除操作本身，请选择更早的版本 (choose a version before the deletion)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "不能恢复删除操作本身，请选择更早的版本 (choose a version before the deletion)")
 			return
 		}
 		// A version saved under older content rules, or seeded, is checked as a new save.
@@ -450,7 +452,7 @@ func (s *Service) Restore() http.HandlerFunc {
 			e, err = s.store.Create(r.Context(), e, by, kb.ActionRestore)
 		case err != nil:
 		case in.Base <= 0:
-			writeError(w, http.StatusBadRequest, "invalid", "请注明当前版本 base (name the latest version you saw)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "请注明当前版本 base (name the latest version you saw)")
 			return
 		default:
 			e, err = s.store.Update(r.Context(), e, in.Base, by, kb.ActionRestore, in.Version)
@@ -459,8 +461,8 @@ func (s *Service) Restore() http.HandlerFunc {
 			s.writeSaveError(w, r, id, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, view(e))
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusOK, view(e))
+	})
 }
 
 // dismiss removes answered unanswered questions; a failure is only logged, the save

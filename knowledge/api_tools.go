@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 )
 
@@ -22,7 +24,7 @@ const maxImport = 20 << 20
 // Preview handles POST /api/editor/preview {answer}: the answer rendered as the widget
 // and console show it, and the problem a save would report, if any.
 func (s *Service) Preview() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Answer string `json:"answer"`
 		}
@@ -33,15 +35,15 @@ func (s *Service) Preview() http.HandlerFunc {
 		if err := CheckContent(kb.Article{Answer: in.Answer}); err != nil {
 			out["problem"] = userMessage(err, ErrUnsafeContent)
 		}
-		writeJSON(w, http.StatusOK, out)
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusOK, out)
+	})
 }
 
 // Ask handles POST /api/editor/ask {text, draft}: what the bot would do with a
 // shopper's question, against the published articles, and, when a draft is given,
 // against the published articles with the draft in place of its published version.
 func (s *Service) Ask() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Text  string        `json:"text"`
 			Draft *articleInput `json:"draft"`
@@ -50,7 +52,7 @@ func (s *Service) Ask() http.HandlerFunc {
 			return
 		}
 		if strings.TrimSpace(in.Text) == "" {
-			writeError(w, http.StatusBadRequest, "invalid", "请输入顾客的问题 (type a shopper's question)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "请输入顾客的问题 (type a shopper's question)")
 			return
 		}
 		pub, err := s.bot.Decide(r.Context(), bot.Input{Text: in.Text})
@@ -78,8 +80,8 @@ func (s *Service) Ask() http.HandlerFunc {
 			}
 			out["draft"] = dec
 		}
-		writeJSON(w, http.StatusOK, out)
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusOK, out)
+	})
 }
 
 // askDraft decides on text with an index of the published articles in which draft
@@ -114,7 +116,7 @@ func (s *Service) askDraft(ctx context.Context, text string, draft kb.Article) (
 // Propose handles POST /api/proposals: an agent proposes an article from a chat. It is
 // saved as a draft flagged for review.
 func (s *Service) Propose() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.proposers(func(w http.ResponseWriter, r *http.Request) {
 		var in articleInput
 		if !readJSON(w, r, &in) {
 			return
@@ -125,19 +127,19 @@ func (s *Service) Propose() http.HandlerFunc {
 		if in.Category == "" {
 			in.Category = kb.CategoryPresale
 		}
-		e, err := s.create(r.Context(), in, userFrom(r.Context()).Name, kb.ActionCreate)
+		e, err := s.create(r.Context(), in, account.UserFrom(r).Name, kb.ActionCreate)
 		if err != nil {
 			writeStoreError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, view(e))
-	}, RoleAgent, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusCreated, view(e))
+	})
 }
 
 // Unanswered handles GET /api/unanswered: the questions the bot could not answer,
 // grouped by similarity, newest group first.
 func (s *Service) Unanswered() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		limit := 2000
 		if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 {
 			limit = min(n, kb.MaxUnanswered)
@@ -156,13 +158,13 @@ func (s *Service) Unanswered() http.HandlerFunc {
 				groups[i].ArticleTitle = a.Title
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"groups": groups, "total": len(items)})
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusOK, map[string]any{"groups": groups, "total": len(items)})
+	})
 }
 
 // DismissUnanswered handles POST /api/unanswered/dismiss {ids}.
 func (s *Service) DismissUnanswered() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			IDs []string `json:"ids"`
 		}
@@ -173,15 +175,15 @@ func (s *Service) DismissUnanswered() http.HandlerFunc {
 			writeStoreError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]int{"dismissed": len(in.IDs)})
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusOK, map[string]int{"dismissed": len(in.IDs)})
+	})
 }
 
 // AttachUnanswered handles POST /api/unanswered/attach {ids, article, version,
 // question}: the question becomes an alternative question of the article (a new
 // version), and the group is dismissed.
 func (s *Service) AttachUnanswered() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			IDs      []string `json:"ids"`
 			Article  string   `json:"article"`
@@ -193,7 +195,7 @@ func (s *Service) AttachUnanswered() http.HandlerFunc {
 		}
 		q := strings.TrimSpace(in.Question)
 		if q == "" || in.Version <= 0 {
-			writeError(w, http.StatusBadRequest, "invalid", "请给出问题和文章的当前版本 (question and version are required)")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "请给出问题和文章的当前版本 (question and version are required)")
 			return
 		}
 		e, err := s.store.Get(r.Context(), in.Article)
@@ -210,14 +212,14 @@ func (s *Service) AttachUnanswered() http.HandlerFunc {
 			writeStoreError(w, r, err)
 			return
 		}
-		e, err = s.store.Update(r.Context(), e, in.Version, userFrom(r.Context()).Name, kb.ActionUpdate, 0)
+		e, err = s.store.Update(r.Context(), e, in.Version, account.UserFrom(r).Name, kb.ActionUpdate, 0)
 		if err != nil {
 			s.writeSaveError(w, r, in.Article, err)
 			return
 		}
 		s.dismiss(r, in.IDs)
-		writeJSON(w, http.StatusOK, view(e))
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusOK, view(e))
+	})
 }
 
 // Import handles POST /api/articles/import?name=F[&dry_run=1][&status=S]: a zip of
@@ -226,7 +228,7 @@ func (s *Service) AttachUnanswered() http.HandlerFunc {
 // articles updated; nothing is deleted. status sets the status of what it saves
 // (default: published for new articles, unchanged for existing ones).
 func (s *Service) Import() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		name := q.Get("name")
 		if name == "" {
@@ -239,29 +241,29 @@ func (s *Service) Import() http.HandlerFunc {
 		}
 		status := q.Get("status")
 		if status != "" && status != kb.StatusDraft && status != kb.StatusPublished {
-			writeError(w, http.StatusBadRequest, "invalid", "status 须为 draft 或 published")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "status 须为 draft 或 published")
 			return
 		}
 		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImport))
 		if err != nil {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "导入文件超过 20 MB (the file is larger than 20 MB)")
+			web.WriteError(w, http.StatusRequestEntityTooLarge, web.CodeTooLarge, "导入文件超过 20 MB (the file is larger than 20 MB)")
 			return
 		}
 		arts, problems, err := ReadImport(name, data)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid", "无法读取导入文件: "+err.Error())
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "无法读取导入文件: "+err.Error())
 			return
 		}
 		dry := q.Get("dry_run") == "1"
-		plan, n, err := Import(r.Context(), s.store, arts, status, userFrom(r.Context()).Name, dry)
+		plan, n, err := Import(r.Context(), s.store, arts, status, account.UserFrom(r).Name, dry)
 		out := map[string]any{"dry_run": dry, "plan": plan, "problems": problems, "applied": n}
 		if err != nil {
 			s.log.Warn().Err(err).Int("applied", n).Msg("import stopped")
 			writeStoreError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, out)
-	}, RoleEditor, RoleAdmin)
+		web.WriteJSON(w, http.StatusOK, out)
+	})
 }
 
 // Import plans the import of arts into store and, unless dryRun, carries it out: new
@@ -329,7 +331,7 @@ func Import(ctx context.Context, store kb.Store, arts []kb.Article, status, by s
 // Export handles GET /api/articles/export?format=zip|jsonl[&status=S]: the articles in
 // the knowledge/ Markdown format (zip) or as JSON Lines.
 func (s *Service) Export() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		entries, err := s.store.List(r.Context())
 		if err != nil {
 			writeStoreError(w, r, err)
@@ -354,7 +356,7 @@ func (s *Service) Export() http.HandlerFunc {
 			name += ".jsonl"
 			w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
 		default:
-			writeError(w, http.StatusBadRequest, "invalid", "format 须为 zip 或 jsonl")
+			web.WriteError(w, http.StatusBadRequest, web.CodeInvalid, "format 须为 zip 或 jsonl")
 			return
 		}
 		if err != nil {
@@ -363,5 +365,5 @@ func (s *Service) Export() http.HandlerFunc {
 		}
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Write(buf.Bytes())
-	}, RoleEditor, RoleAdmin)
+	})
 }

@@ -50,3 +50,28 @@ func TestProposalConversation(t *testing.T) {
 		t.Fatalf("a malformed conversation id: %d %+v", code, bad)
 	}
 }
+
+// TestProposalRoles: whoever serves chats in the console proposes articles from them,
+// an after-sales lead as well as an agent (a lead is an agent who also approves refunds);
+// proposing does not let them edit.
+func TestProposalRoles(t *testing.T) {
+	e := newEnv(t, nil)
+	for token, want := range map[string]int{"agent": 201, "lead": 201, "ed": 201, "admin": 201, "": 401, "s_madeup": 401} {
+		var p article
+		code := e.call(token, "POST", "/api/proposals", map[string]any{
+			"title": "能开增值税发票吗 " + token, "answer": "可以，下单时填写发票信息。",
+		}, &p)
+		if code != want {
+			t.Errorf("a proposal by %q: %d, want %d", token, code, want)
+			continue
+		}
+		if want == 201 && (!p.Review || p.Status != "draft" || p.UpdatedBy != testUsers[token].name) {
+			t.Errorf("the proposal by %q is %+v, want a draft for review by %s", token, p, testUsers[token].name)
+		}
+	}
+	for _, token := range []string{"agent", "lead"} {
+		if code := e.call(token, "GET", "/api/articles", nil, nil); code != 403 {
+			t.Errorf("GET /api/articles by %q: %d, want 403", token, code)
+		}
+	}
+}

@@ -111,8 +111,9 @@ func TestSeedChecksContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idx.Close()
+	acc, _ := newAccounts(t)
 	_, err = knowledge.New(knowledge.Config{
-		Store: kbtest.Store(t), Index: idx, Auth: users, SeedSource: "knowledge:/srv/kb",
+		Store: kbtest.Store(t), Index: idx, Accounts: acc, SeedSource: "knowledge:/srv/kb",
 		Seed:   []kb.Article{{ID: "evil", Title: "标题", Category: "presale", Answer: "<script>alert(1)</script>"}},
 		NewBot: func(s bot.Searcher) (*bot.Bot, error) { return bot.New(bot.Config{Searcher: s}) },
 		Logger: zerolog.Nop(),

@@ -4,36 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/rs/zerolog"
 )
 
-// Roles of the users of the editor and its API (the same roles as the agent console's).
-const (
-	RoleAgent  = "agent"
-	RoleEditor = "editor"
-	RoleAdmin  = "admin"
-)
-
-// User is a signed-in user as the editor needs to know them.
-type User struct {
-	Name string
-	Role string
+// Accounts admits the requests of signed-in users by role, the agent console's users:
+// editors sign in once for both. account.Service is the one Kefu runs with.
+type Accounts interface {
+	Require(roles ...account.Role) func(http.HandlerFunc) http.HandlerFunc
 }
 
-// Authenticator checks a session or API token. The agent console's desk provides it, so
-// that editors sign in once for both.
-type Authenticator interface {
-	// Authenticate returns the token's user; ok is false for an unknown or expired
-	// token, err is for a failure to check.
-	Authenticate(ctx context.Context, token string) (u User, ok bool, err error)
-}
-
-// Config configures a Service. Store, Index, Auth and NewBot are required.
+// Config configures a Service. Store, Index, Accounts and NewBot are required.
 type Config struct {
 	// Store keeps the articles, their versions and the change feed.
 	Store kb.Store
@@ -43,11 +31,8 @@ type Config struct {
 	// NewBot returns a bot, configured as the shoppers' one, that searches s. The
 	// editor's tester asks it what the bot would do.
 	NewBot func(s bot.Searcher) (*bot.Bot, error)
-	// Auth checks the users of the editor and its API.
-	Auth Authenticator
-	// SessionCookie is the name of the cookie that carries a session token in the
-	// browser; empty means "kefu_session".
-	SessionCookie string
+	// Accounts admits the users of the editor and its API.
+	Accounts Accounts
 	// Seed, when set, is imported on the first start (and its new ids on later starts)
 	// as published articles from SeedSource ("bundled" when empty); see kb.Store.Seed.
 	Seed       []kb.Article
@@ -74,7 +59,10 @@ type Service struct {
 
 	unanswered chan kb.Unanswered // recorded questions on their way to the store
 
-	ui *editorUI
+	ui *web.Page
+	// editors admits editors and admins; proposers, agents (and so leads) too, who
+	// propose articles from the console.
+	editors, proposers func(http.HandlerFunc) http.HandlerFunc
 }
 
 // New returns a Service. It does not touch the store: Start does.
@@ -86,11 +74,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("knowledge: Config.Index is required")
 	case cfg.NewBot == nil:
 		return nil, errors.New("knowledge: Config.NewBot is required")
-	case cfg.Auth == nil:
-		return nil, errors.New("knowledge: Config.Auth is required")
-	}
-	if cfg.SessionCookie == "" {
-		cfg.SessionCookie = "kefu_session"
+	case cfg.Accounts == nil:
+		return nil, errors.New("knowledge: Config.Accounts is required")
 	}
 	if cfg.SeedSource == "" {
 		cfg.SeedSource = "bundled"
@@ -106,13 +91,15 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	ui, err := newEditorUI()
+	ui, err := newEditorPage()
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{
 		cfg: cfg, store: cfg.Store, index: cfg.Index, bot: b, log: cfg.Logger,
 		review: make(map[string]bool), unanswered: make(chan kb.Unanswered, 256), ui: ui,
+		editors:   cfg.Accounts.Require(account.RoleEditor, account.RoleAdmin),
+		proposers: cfg.Accounts.Require(account.RoleAgent, account.RoleEditor, account.RoleAdmin),
 	}
 	s.follower, err = kb.NewFollower(kb.FollowerConfig{
 		Store: cfg.Store, Index: cfg.Index, Poll: cfg.Poll, Observe: s.observe, Logger: cfg.Logger,

@@ -13,24 +13,50 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/kb/kbtest"
 	"github.com/kefu-im/kefu/knowledge"
 	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
 )
 
-// tokens is the Authenticator of the tests: a token per user.
-type tokens map[string]knowledge.User
-
-func (t tokens) Authenticate(ctx context.Context, token string) (knowledge.User, bool, error) {
-	u, ok := t[token]
-	return u, ok, nil
+// testUsers are the users of the tests, by the short token a test sends for them
+// (env.call swaps it for the user's session token).
+var testUsers = map[string]struct {
+	name string
+	role account.Role
+}{
+	"ed":    {"erin", account.RoleEditor},
+	"admin": {"root", account.RoleAdmin},
+	"agent": {"bob", account.RoleAgent},
+	"lead":  {"lena", account.RoleLead},
 }
 
-var users = tokens{
-	"ed":    {Name: "erin", Role: knowledge.RoleEditor},
-	"admin": {Name: "root", Role: knowledge.RoleAdmin},
-	"agent": {Name: "bob", Role: knowledge.RoleAgent},
+// newAccounts returns the accounts of the tests on a fresh embedded database, with the
+// session token of each of testUsers by its short token.
+func newAccounts(t *testing.T) (*account.Service, map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := account.NewBoltStore(account.BoltConfig{DB: bolttest.Open(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := account.New(account.Config{Store: st, Groups: []string{"presale", "aftersale"}, PasswordCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := make(map[string]string)
+	for short, u := range testUsers {
+		if _, err := acc.AddUser(ctx, u.name, "kefu-test-pass", u.role, "presale"); err != nil {
+			t.Fatal(err)
+		}
+		if sessions[short], _, err = acc.Login(ctx, u.name, "kefu-test-pass"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return acc, sessions
 }
 
 // env is a Service on an embedded store with its API served, following its feed.
@@ -40,6 +66,8 @@ type env struct {
 	index *kb.Index
 	svc   *knowledge.Service
 	srv   *httptest.Server
+	// sessions are the session tokens of testUsers, by their short tokens.
+	sessions map[string]string
 }
 
 func newEnv(t *testing.T, seed []kb.Article) *env { t.Helper(); return newEnvWith(t, seed, nil) }
@@ -58,8 +86,9 @@ func newEnvWith(t *testing.T, seed []kb.Article, wrap func(*kb.BoltStore) kb.Sto
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
+	acc, sessions := newAccounts(t)
 	svc, err := knowledge.New(knowledge.Config{
-		Store: svcStore, Index: idx, Auth: users, Seed: seed, Poll: 50 * time.Millisecond,
+		Store: svcStore, Index: idx, Accounts: acc, Seed: seed, Poll: 50 * time.Millisecond,
 		NewBot: func(s bot.Searcher) (*bot.Bot, error) { return bot.New(bot.Config{Searcher: s}) },
 		Logger: zerolog.Nop(),
 	})
@@ -98,7 +127,16 @@ func newEnvWith(t *testing.T, seed []kb.Article, wrap func(*kb.BoltStore) kb.Sto
 	mux.HandleFunc("POST /api/unanswered/attach", svc.AttachUnanswered())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &env{t: t, store: store, index: idx, svc: svc, srv: srv}
+	return &env{t: t, store: store, index: idx, svc: svc, srv: srv, sessions: sessions}
+}
+
+// session returns the session token of a short token of testUsers, and any other token
+// as it is.
+func (e *env) session(token string) string {
+	if s, ok := e.sessions[token]; ok {
+		return s
+	}
+	return token
 }
 
 // call sends a request as the user of token and decodes the JSON answer into out.
@@ -117,7 +155,7 @@ func (e *env) call(token, method, path string, body any, out any) int {
 	}
 	req, _ := http.NewRequest(method, e.srv.URL+path, r)
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", "Bearer "+e.session(token))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

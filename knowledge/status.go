@@ -3,6 +3,7 @@ package knowledge
 import (
 	"net/http"
 
+	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 )
 
@@ -54,9 +55,9 @@ type editorStatus struct {
 // number of proposals waiting for review. The editor polls it to warn when the bot may
 // answer from a stale index, and for the proposals badge.
 func (s *Service) Status() http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, editorStatus{
+	return s.editors(func(w http.ResponseWriter, r *http.Request) {
+		web.WriteJSON(w, http.StatusOK, editorStatus{
 			Ready: s.follower.Ready(), Stale: s.follower.Stale(), Articles: s.index.Len(), Proposals: s.Proposals(),
 		})
-	}, RoleEditor, RoleAdmin)
+	})
 }

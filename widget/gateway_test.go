@@ -21,6 +21,7 @@ import (
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/widget"
 )
@@ -112,6 +113,7 @@ type env struct {
 	srv     *httptest.Server
 	rig     *desktest.Rig
 	desk    *handoff.Desk
+	staff   *account.Service
 	tickets *handoff.Tickets
 	running atomic.Int64 // websocket handlers that have not returned
 }
@@ -1073,7 +1075,7 @@ func TestReopenWithinWindow(t *testing.T) {
 	forEngine(t, func(t *testing.T, eng engine) {
 		ctx := context.Background()
 		e := newEnv(t, setup{engine: eng})
-		e.rig.Staff.Add(handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)})
+		e.rig.Staff.Add(account.User{Name: "alice", Role: account.RoleAgent, Group: string(handoff.GroupPresale)})
 		if _, err := e.desk.Heartbeat(ctx, "alice", handoff.PresenceOnline); err != nil {
 			t.Fatal(err)
 		}

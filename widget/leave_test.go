@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 )
 
 // leaveFrame is a shopper's leave_message frame.
@@ -120,7 +121,7 @@ func TestLeaveMessageTimeout(t *testing.T) {
 	e := newEnv(t, setup{desk: func(c *handoff.DeskConfig) {
 		c.Now, c.ManualOnly, c.QueueTimeout = time.Now, true, 200*time.Millisecond
 	}})
-	e.rig.Staff.Add(handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)})
+	e.rig.Staff.Add(account.User{Name: "alice", Role: account.RoleAgent, Group: string(handoff.GroupPresale)})
 	if _, err := e.desk.Heartbeat(ctx, "alice", handoff.PresenceOnline); err != nil {
 		t.Fatal(err)
 	}

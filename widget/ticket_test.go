@@ -5,11 +5,12 @@ import (
 	"testing"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 )
 
 var (
-	tkAgent = handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)}
-	tkLead  = handoff.User{Name: "lena", Role: handoff.RoleLead, Group: string(handoff.GroupAftersale)}
+	tkAgent = account.User{Name: "alice", Role: account.RoleAgent, Group: string(handoff.GroupAftersale)}
+	tkLead  = account.User{Name: "lena", Role: account.RoleLead, Group: string(handoff.GroupAftersale)}
 )
 
 // ticketFrame is a client's answer to a ticket's proposal.

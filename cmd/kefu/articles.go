@@ -20,8 +20,8 @@ const articlesUsage = `usage:
       or a JSON Lines file; new ids are created, changed articles updated, nothing deleted
   kefu articles export [--format zip|jsonl] [--status draft|published] FILE|-`
 
-// articlesCmd imports articles into, or exports them from, the configured Redis, where a
-// running server's editors and bot see them at once.
+// articlesCmd imports articles into, or exports them from, the configured data
+// (adminOps), where a running server's editors and bot see them at once.
 func articlesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "import" && args[0] != "export") {
 		return errors.New(articlesUsage)
@@ -40,25 +40,18 @@ func articlesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *status != "" && *status != kb.StatusDraft && *status != kb.StatusPublished {
 		return fmt.Errorf("--status %q: want draft or published", *status)
 	}
-	if c.RedisURL == "" {
-		return errors.New("no Redis configured (--redis or KEFU_REDIS_URL): on the embedded engine, import and export in the editor at /editor")
-	}
-	log, err := newLogger(config{LogLevel: "warn", LogFormat: "console"}, stderr)
+	ops, done, err := openOps(c)
 	if err != nil {
 		return err
 	}
-	_, store, rdb, err := newStores(c, log)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
+	defer done()
 	if args[0] == "export" {
-		return exportArticles(ctx, store, *format, *status, fs.Arg(0), stdout)
+		return exportArticles(ctx, ops, *format, *status, fs.Arg(0), stdout)
 	}
-	return importArticles(ctx, store, fs.Arg(0), *status, *dry, stdout)
+	return importArticles(ctx, ops, fs.Arg(0), *status, *dry, stdout)
 }
 
-func importArticles(ctx context.Context, store kb.Store, path, status string, dry bool, stdout io.Writer) error {
+func importArticles(ctx context.Context, ops adminOps, path, status string, dry bool, stdout io.Writer) error {
 	var arts []kb.Article
 	var problems []knowledge.ImportProblem
 	st, err := os.Stat(path)
@@ -83,7 +76,7 @@ func importArticles(ctx context.Context, store kb.Store, path, status string, dr
 		}
 		fmt.Fprintf(stdout, "skipped %s: %s\n", where, p.Message)
 	}
-	plan, n, err := knowledge.Import(ctx, store, arts, status, "kefu articles import", dry)
+	plan, n, err := ops.Import(ctx, arts, status, dry)
 	verb := "would create"
 	if !dry {
 		verb = "created"
@@ -100,8 +93,8 @@ func importArticles(ctx context.Context, store kb.Store, path, status string, dr
 	return err
 }
 
-func exportArticles(ctx context.Context, store kb.Store, format, status, path string, stdout io.Writer) error {
-	entries, err := store.List(ctx)
+func exportArticles(ctx context.Context, ops adminOps, format, status, path string, stdout io.Writer) error {
+	entries, err := ops.Articles(ctx)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -214,10 +215,19 @@ func (c *config) groups() ([]string, error) {
 		}
 		out = append(out, g)
 	}
-	if !slices.Contains(out, handoff.GroupAftersale) {
+	if !slices.Contains(out, string(handoff.GroupAftersale)) {
 		return nil, fmt.Errorf("skill groups %q: %q must be one of them, for after-sales hand-offs", c.Groups, handoff.GroupAftersale)
 	}
 	return out, nil
+}
+
+// indexDir is the directory of the search index: index/ in the data directory, or none
+// (in memory) without one.
+func (c *config) indexDir() string {
+	if c.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(c.DataDir, "index")
 }
 
 // linkHosts returns AllowedLinkHosts as a list.

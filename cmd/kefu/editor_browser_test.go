@@ -309,6 +309,14 @@ func TestEditorBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("role-denied")),
 		chromedp.WaitNotVisible(chromedp.ID("view-articles")),
 	)
+	// Signing out ends the session: a reload asks to sign in again.
+	b.do(other, "signing out",
+		chromedp.Click(chromedp.ID("logout-btn")),
+		chromedp.WaitVisible(chromedp.ID("login-username")),
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.ID("login-username")),
+		chromedp.WaitNotVisible(chromedp.ID("app")),
+	)
 }
 
 // waitBotAnswers polls the tester's published column until the bot answers text with

@@ -7,20 +7,26 @@ import (
 	"testing"
 )
 
-// TestImports enforces the dependency rules, for tests too: project packages import
-// only the packages their row allows (and their own sub-packages and internal/),
-// internal/ imports no role package, bleve is imported by kb alone, and the websocket
-// library only by the package that serves shopper sockets.
+// TestImports enforces the dependency rules of docs/architecture.md, for tests too:
+// project packages import only the packages their row allows ("dir/..." is any package
+// below dir) and internal/; a package under internal/ imports no role package; bleve is
+// imported by kb alone, the websocket library only by the package that serves shopper
+// sockets, and the storage libraries only by the engines.
 func TestImports(t *testing.T) {
 	const mod = "github.com/kefu-im/kefu/"
 	allowed := map[string][]string{
-		"kb":                {},
-		"kb/kbtest":         {"kb"},
-		"bot":               {"kb", "kb/kbtest"},
-		"handoff":           {},
-		"handoff/redistest": {},
-		"widget":            {"bot", "handoff", "kb"},
-		"knowledge":         {"kb", "kb/kbtest", "bot"},
+		"kb":                 {},
+		"kb/kbtest":          {"kb"},
+		"bot":                {"kb", "kb/kbtest"},
+		"handoff":            {},
+		"handoff/boltstore":  {"handoff", "handoff/enginetest"},
+		"handoff/redisstore": {"handoff", "handoff/enginetest", "handoff/desktest"},
+		"handoff/enginetest": {"handoff"},
+		"handoff/desktest":   {"handoff", "handoff/boltstore", "handoff/redisstore"},
+		"handoff/console":    {"handoff", "handoff/desktest"},
+		"handoff/redistest":  {},
+		"widget":             {"bot", "handoff", "handoff/desktest", "handoff/boltstore", "handoff/redisstore", "kb"},
+		"knowledge":          {"kb", "kb/kbtest", "bot"},
 	}
 	// testHelpers may be imported by the tests of any package: they import no package
 	// of the project (checked below), so they bring no dependency in.
@@ -30,11 +36,13 @@ func TestImports(t *testing.T) {
 		"github.com/gorilla/websocket":       {"widget"},
 		"github.com/yuin/goldmark":           {"knowledge"},
 		"github.com/microcosm-cc/bluemonday": {"knowledge"},
-		"github.com/redis/go-redis":          {"handoff", "kb", "cmd/kefu"},
+		"github.com/redis/go-redis":          {"handoff/redisstore", "handoff/desktest", "kb", "internal/account", "cmd/kefu"},
+		"go.etcd.io/bbolt":                   {"handoff/boltstore", "handoff/desktest", "kb", "internal/account", "internal/boltdb", "internal/boltdb/bolttest", "cmd/kefu"},
 	}
 	onlyTests := map[string][]string{ // third-party import → the packages whose tests may use it too
-		"github.com/redis/go-redis":    {"widget"},   // to run the desk on the Redis engine
-		"github.com/gorilla/websocket": {"cmd/kefu"}, // to dial the widget end to end
+		"github.com/redis/go-redis":    {"widget"},              // to run the desk on the Redis engine
+		"go.etcd.io/bbolt":             {"widget", "kb/kbtest"}, // to open a throwaway database
+		"github.com/gorilla/websocket": {"cmd/kefu"},            // to dial the widget end to end
 	}
 	out, err := exec.Command("go", "list", "-f",
 		`{{.ImportPath}}:{{join .Imports " "}}:{{join .TestImports " "}} {{join .XTestImports " "}}`,
@@ -75,9 +83,12 @@ func TestImports(t *testing.T) {
 					}
 				case internal || test && slices.Contains(testHelpers, dep):
 				default:
-					if rule, known := allowed[short]; known && !slices.Contains(rule, dep) {
+					if rule, known := allowed[short]; known && !contains(rule, dep) {
 						t.Errorf("%s imports %s; allowed: %v", short, dep, rule)
 					}
+				}
+				if strings.HasPrefix(short, "internal/") && !strings.HasPrefix(dep, "internal/") {
+					t.Errorf("%s imports %s; internal/ imports no role package", short, dep)
 				}
 				continue
 			}
@@ -90,6 +101,29 @@ func TestImports(t *testing.T) {
 				}
 				t.Errorf("%s imports %s; only %v may (and the tests of %v)", short, imp, users, onlyTests[prefix])
 			}
+		}
+	}
+}
+
+// contains reports whether list holds s, or a "dir/..." entry with s below dir.
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if dir, ok := strings.CutSuffix(v, "/..."); ok && strings.HasPrefix(s, dir+"/") || v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPackageDocs: every package says what it is for in a doc comment.
+func TestPackageDocs(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{.Doc}}`, "github.com/kefu-im/kefu/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if pkg, doc, _ := strings.Cut(line, ":"); strings.TrimSpace(doc) == "" {
+			t.Errorf("%s has no package doc comment", pkg)
 		}
 	}
 }

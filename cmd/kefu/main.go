@@ -2,13 +2,18 @@
 //
 //	kefu [serve] [flags]          run the server (the default)
 //	kefu user add --role R --group G NAME
-//	                              add a user to the configured Redis; password from stdin
+//	                              add a user; password from stdin
 //	kefu token add [--role editor] NAME | list | revoke ID
-//	                              issue, list and revoke API tokens in the configured Redis
+//	                              issue, list and revoke API tokens
 //	kefu eval [--kb PATH] --questions FILE[,FILE…]
 //	                              measure the bot on labelled questions
 //	kefu articles import [--dry-run] PATH | export [--format zip|jsonl] FILE
-//	                              move articles in and out of the configured Redis
+//	                              move articles in and out
+//	kefu backup FILE              copy the embedded database, consistent, while it serves
+//
+// The commands that change data work on the data directory (KEFU_DATA_DIR) or the
+// configured Redis, whether a server runs or not: while a server holds the data
+// directory they go through its admin socket.
 package main
 
 import (
@@ -49,11 +54,13 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return evalCmd(ctx, args, stdout, stderr)
 	case "articles":
 		return articlesCmd(ctx, args, stdout, stderr)
+	case "backup":
+		return backupCmd(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: kefu [serve] [flags] | kefu user add --role agent|lead|editor|admin --group GROUP NAME | kefu token add|list|revoke | kefu eval [flags] | kefu articles import|export [flags] PATH")
+		fmt.Fprintln(stdout, "usage: kefu [serve] [flags] | kefu user add --role agent|lead|editor|admin --group GROUP NAME | kefu token add|list|revoke | kefu eval [flags] | kefu articles import|export [flags] PATH | kefu backup FILE")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, user add, token, eval, articles, help)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, user add, token, eval, articles, backup, help)", cmd)
 }
 
 func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kefu-im/kefu/handoff"
 	"github.com/rs/zerolog"
 )
 
@@ -32,7 +33,7 @@ func metrics(a *app) http.HandlerFunc {
 		if err != nil {
 			zerolog.Ctx(r.Context()).Warn().Err(err).Msg("metrics: reading the queue")
 		} else {
-			groups := map[string]int{}
+			groups := map[handoff.Group]int{}
 			for _, c := range waiting {
 				groups[c.Group]++
 			}

@@ -24,12 +24,21 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("POST /api/bot/ask", g.Ask)
 	mux.HandleFunc("OPTIONS /api/bot/ask", g.AskPreflight)
 
-	// Agents (package handoff).
+	// Signing in, users and API tokens (package internal/account): the console's and the
+	// editor's.
+	acc := a.accounts.API()
+	mux.HandleFunc("POST /api/login", acc.Login)
+	mux.HandleFunc("POST /api/logout", acc.Logout)
+	mux.HandleFunc("GET /api/me", acc.Me())
+	mux.HandleFunc("GET /api/users", acc.Users())
+	mux.HandleFunc("POST /api/users", acc.AddUser())
+	mux.HandleFunc("GET /api/tokens", acc.Tokens())
+	mux.HandleFunc("POST /api/tokens", acc.AddToken())
+	mux.HandleFunc("DELETE /api/tokens/{id}", acc.RevokeToken())
+
+	// Agents (package handoff/console).
 	mux.HandleFunc("GET /console", c.Page)
 	mux.HandleFunc("GET /console/static/{file}", c.Static)
-	mux.HandleFunc("POST /api/login", c.Login)
-	mux.HandleFunc("POST /api/logout", c.Logout)
-	mux.HandleFunc("GET /api/me", c.Me())
 	mux.HandleFunc("GET /api/queue", c.Queue())
 	mux.HandleFunc("GET /api/events", c.Events())
 	mux.HandleFunc("GET /api/conversations/{id}", c.Conversation())
@@ -51,12 +60,7 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("POST /api/tickets/{id}/transition", a.tickets.Transition())
 	mux.HandleFunc("POST /api/tickets/{id}/approve", a.tickets.Approve())
 	mux.HandleFunc("POST /api/tickets/{id}/reject", a.tickets.Reject())
-	mux.HandleFunc("GET /api/users", c.Users())
 	mux.HandleFunc("PUT /api/users/{name}/max_chats", c.SetMaxChats())
-	mux.HandleFunc("POST /api/users", c.AddUser())
-	mux.HandleFunc("GET /api/tokens", c.Tokens())
-	mux.HandleFunc("POST /api/tokens", c.AddToken())
-	mux.HandleFunc("DELETE /api/tokens/{id}", c.RevokeToken())
 
 	// Knowledge editors (package knowledge).
 	k := a.knowledge

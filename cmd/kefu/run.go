@@ -6,39 +6,53 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
-	"github.com/kefu-im/kefu/internal/boltdb"
+	"github.com/kefu-im/kefu/handoff/console"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
 	"github.com/kefu-im/kefu/widget"
-	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sync/errgroup"
 )
 
 // app is the wired product.
 type app struct {
+	storage   *storage
 	index     *kb.Index
-	articles  kb.Store
 	knowledge *knowledge.Service
 	desk      *handoff.Desk
-	console   *handoff.Console
-	tickets   *handoff.TicketAPI
+	accounts  *account.Service
+	console   *console.Server
+	tickets   *console.TicketAPI
 	gateway   *widget.Gateway
-	store     handoff.Store
-	rdb       redis.UniversalClient
-	db        *bolt.DB // the embedded database, when there is no Redis
 }
 
-// build constructs kb → bot → handoff → widget from the config.
-func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
+// build constructs kb → bot → handoff → widget from the config, on the storage it opens.
+func build(c config, log zerolog.Logger) (*app, error) {
 	a := &app{}
-	idx, err := kb.New(kb.Config{Path: filepath.Join(c.DataDir, "index"), Logger: log.With().Str("part", "kb").Logger()})
+	built := false
+	defer func() {
+		if !built {
+			a.close()
+		}
+	}()
+	if c.DataDir != "" {
+		if err := ensureDataDir(c.DataDir); err != nil {
+			return nil, fmt.Errorf("the data directory: %w", err)
+		}
+	}
+	var err error
+	if a.storage, err = openStorage(c, log); errors.Is(err, errDataDirInUse) {
+		return nil, fmt.Errorf("%w; one kefu serves a data directory at a time (another one: -data DIR)", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	idx, err := kb.New(kb.Config{Path: c.indexDir(), Logger: log.With().Str("part", "kb").Logger()})
 	if err != nil {
 		return nil, err
 	}
@@ -87,12 +101,17 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 		return nil, err
 	}
 
-	if c.RedisURL == "" {
-		a.store = handoff.NewMemoryStore(nil)
-		a.db, a.articles, err = openEmbedded(c, log)
-	} else {
-		a.store, a.articles, a.rdb, err = newStores(c, log)
+	groups, err := c.groups()
+	if err != nil {
+		return nil, err
 	}
+	if a.accounts, err = account.New(account.Config{Store: a.storage.accounts, Groups: groups, InsecureCookie: c.InsecureCookie}); err != nil {
+		return nil, err
+	}
+	a.knowledge, err = knowledge.New(knowledge.Config{
+		Store: a.storage.articles, Index: idx, NewBot: newBot, Accounts: a.accounts, Seed: seed, SeedSource: source,
+		Logger: log.With().Str("part", "knowledge").Logger(),
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -108,124 +127,59 @@ func build(ctx context.Context, c config, log zerolog.Logger) (*app, error) {
 	for _, r := range cannedYAML {
 		canned = append(canned, handoff.CannedReply{Key: r.Key, Title: r.Title, Text: r.Text})
 	}
-	groups, err := c.groups()
-	if err != nil {
+	// The bot the desk asks records what it could not answer for the editors.
+	watched := a.knowledge.Watch(b)
+	dc := a.storage.deskConfig()
+	dc.Staff, dc.Bot = a.accounts, widget.DeskBot(watched)
+	for _, g := range groups {
+		dc.Groups = append(dc.Groups, handoff.Group(g))
+	}
+	dc.Phrases = handoff.Phrases{
+		TransferPresale: phrases["transfer_presale"], TransferAftersale: phrases["transfer_aftersale"],
+		AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],
+		Fallback: phrases["fallback_handoff"], AgentOffline: phrases["agent_offline"],
+		BackToBot: phrases["back_to_bot"],
+	}
+	dc.MaxChats, dc.Grace, dc.ManualOnly = c.MaxChats, c.AgentGrace, c.Assign == "manual"
+	dc.ReopenWindow, dc.QueueTimeout = offIfZero(c.ReopenWindow), offIfZero(c.QueueTimeout)
+	dc.CannedReplies, dc.AllowedLinkHosts = canned, c.linkHosts()
+	dc.Logger = log.With().Str("part", "handoff").Logger()
+	if a.desk, err = handoff.NewDesk(dc); err != nil {
 		return nil, err
 	}
-	a.desk, err = handoff.NewDesk(handoff.DeskConfig{
-		Store: a.store, Groups: groups,
-		Phrases: handoff.Phrases{
-			TransferPresale: phrases["transfer_presale"], TransferAftersale: phrases["transfer_aftersale"],
-			AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],
-			Fallback: phrases["fallback_handoff"], AgentOffline: phrases["agent_offline"],
-			BackToBot: phrases["back_to_bot"],
-		},
-		MaxChats: c.MaxChats, Grace: c.AgentGrace, ManualOnly: c.Assign == "manual", ReopenWindow: offIfZero(c.ReopenWindow),
-		QueueTimeout:  offIfZero(c.QueueTimeout),
-		CannedReplies: canned, AllowedLinkHosts: c.linkHosts(),
-		Logger: log.With().Str("part", "handoff").Logger(),
+	a.tickets, err = console.NewTicketAPI(console.TicketAPIConfig{
+		Desk: a.desk, Accounts: a.accounts, Logger: log.With().Str("part", "tickets").Logger(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	ticketStore := handoff.TicketStore(handoff.NewMemoryTicketStore())
-	if a.rdb != nil {
-		if ticketStore, err = handoff.NewRedisTicketStore(a.rdb, c.RedisPrefix); err != nil {
-			return nil, err
-		}
-	}
-	a.tickets, err = handoff.NewTicketAPI(handoff.TicketAPIConfig{
-		Store: ticketStore, Authenticate: a.desk.Authenticate, Desk: a.desk, Logger: log.With().Str("part", "tickets").Logger(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	a.console, err = handoff.NewConsole(handoff.ConsoleConfig{Desk: a.desk, InsecureCookie: c.InsecureCookie, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	a.knowledge, err = knowledge.New(knowledge.Config{
-		Store: a.articles, Index: idx, NewBot: newBot, Auth: deskAuth{a.desk},
-		SessionCookie: handoff.SessionCookie, Seed: seed, SeedSource: source,
-		Logger: log.With().Str("part", "knowledge").Logger(),
-	})
+	a.console, err = console.New(console.Config{Desk: a.desk, Accounts: a.accounts, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	a.gateway, err = widget.New(widget.Config{
-		Desk: a.desk, Bot: a.knowledge.Watch(b), Tickets: a.tickets.Tickets(), IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
+		Desk: a.desk, Bot: watched, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
 		Logger: log.With().Str("part", "widget").Logger(),
 	})
 	if err != nil {
 		return nil, err
 	}
+	built = true
 	return a, nil
 }
 
-// openEmbedded opens the embedded database of the data directory and the article store
-// in it.
-func openEmbedded(c config, log zerolog.Logger) (*bolt.DB, kb.Store, error) {
-	db, err := boltdb.Open(c.DataDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	arts, err := kb.NewBoltStore(kb.BoltConfig{DB: db, Logger: log.With().Str("part", "kb").Logger()})
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return db, arts, nil
-}
-
-// newStores returns the Redis engines of the URL set: the conversations' and the
-// articles'.
-func newStores(c config, log zerolog.Logger) (handoff.Store, kb.Store, redis.UniversalClient, error) {
-	opts, err := redisOptions(c.RedisURL)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	rdb := redis.NewUniversalClient(opts)
-	rlog := log.With().Str("part", "redis").Logger()
-	st, err := handoff.NewRedisStore(handoff.RedisConfig{Client: rdb, Prefix: c.RedisPrefix, Logger: rlog})
-	if err != nil {
-		rdb.Close()
-		return nil, nil, nil, err
-	}
-	arts, err := kb.NewRedisStore(kb.RedisConfig{Client: rdb, Prefix: c.RedisPrefix, Logger: rlog})
-	if err != nil {
-		rdb.Close()
-		return nil, nil, nil, err
-	}
-	return st, arts, rdb, nil
-}
-
-// deskAuth lets the knowledge editor check the console's sessions and tokens.
-type deskAuth struct{ desk *handoff.Desk }
-
-func (d deskAuth) Authenticate(ctx context.Context, token string) (knowledge.User, bool, error) {
-	u, err := d.desk.Authenticate(ctx, token)
-	if errors.Is(err, handoff.ErrBadCredentials) {
-		return knowledge.User{}, false, nil
-	}
-	if err != nil {
-		return knowledge.User{}, false, err
-	}
-	return knowledge.User{Name: u.Name, Role: u.Role}, true, nil
-}
-
 func (a *app) close() {
-	a.index.Close()
-	if a.rdb != nil {
-		a.rdb.Close()
+	if a.index != nil {
+		a.index.Close()
 	}
-	if a.db != nil {
-		a.db.Close()
+	if a.storage != nil {
+		a.storage.close()
 	}
 }
 
 // run serves until ctx ends, then shuts down gracefully.
 func run(ctx context.Context, c config, log zerolog.Logger) error {
-	a, err := build(ctx, c, log)
+	a, err := build(c, log)
 	if err != nil {
 		return err
 	}
@@ -233,7 +187,7 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 
 	// Wait for Redis at start rather than fail: in a deployment it may come up later.
 	for attempt := 0; ; attempt++ {
-		err := a.store.Ping(ctx)
+		err := a.desk.Ping(ctx)
 		if err == nil {
 			break
 		}
@@ -264,7 +218,7 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	password, err := a.desk.EnsureAdmin(ctx)
+	password, err := a.accounts.EnsureAdmin(ctx)
 	if err != nil {
 		return fmt.Errorf("creating the admin user: %w", err)
 	}
@@ -272,6 +226,13 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
+	}
+	var adminLn net.Listener
+	if a.storage.engine == engineEmbedded {
+		if adminLn, err = listenAdmin(adminSocket(c.DataDir)); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	// Requests' contexts derive from reqCtx, which ends when shutdown begins, so that
 	// event streams and websockets end instead of holding the shutdown up.
@@ -283,20 +244,16 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	admin := &http.Server{Handler: adminRoutes(a, log), ReadHeaderTimeout: 10 * time.Second}
 	base := baseURL(ln.Addr())
-	engine := "memory"
-	if c.RedisURL != "" {
-		engine = "redis"
-	}
-	log.Info().Str("engine", engine).Str("shop_demo", base+"/").Str("console", base+"/console").Str("editor", base+"/editor").
-		Str("widget", base+"/widget.js").Str("health", base+"/healthz").Msg("kefu is serving")
+	log.Info().Str("engine", a.storage.engine).Str("data", c.DataDir).Str("shop_demo", base+"/").Str("console", base+"/console").
+		Str("editor", base+"/editor").Str("widget", base+"/widget.js").Str("health", base+"/healthz").Msg("kefu is serving")
 	if password != "" {
 		log.Warn().Str("user", "admin").Str("password", password).
 			Msg("created the admin user with this one-time password; sign in at " + base + "/console and keep it safe")
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return a.store.Run(gctx) })
 	g.Go(func() error { return a.knowledge.Run(gctx) })
 	g.Go(func() error { return a.desk.Run(gctx) })
 	g.Go(func() error {
@@ -305,12 +262,21 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 		}
 		return nil
 	})
+	if adminLn != nil {
+		g.Go(func() error {
+			if err := admin.Serve(adminLn); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info().Msg("shutting down")
 		endRequests()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		admin.Shutdown(sctx)
 		// Websockets are hijacked connections that Shutdown does not wait for; they end
 		// with reqCtx, and their widgets resume on another node or after the restart.
 		return srv.Shutdown(sctx)

@@ -9,11 +9,12 @@ import (
 	"strings"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 )
 
 // userCmd runs "kefu user add --role R --group G NAME", reading the password from the
-// first line of stdin. It writes to the configured Redis, so a running server sees the
-// user at once.
+// first line of stdin. It adds the user to the configured data (adminOps): a running
+// server sees them at once, and before the first start they can sign in once it runs.
 func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	const usage = "usage: kefu user add --role agent|lead|editor|admin --group GROUP NAME (password on stdin; GROUP one of KEFU_GROUPS, presale,aftersale by default)"
 	if len(args) == 0 || args[0] != "add" {
@@ -21,40 +22,25 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	var c config
 	fs := newFlagSet("user add", &c, stderr)
-	role := fs.String("role", handoff.RoleAgent, "role: agent, lead (the after-sales lead, who also approves refunds and compensation), editor or admin")
-	group := fs.String("group", handoff.GroupPresale, "skill group, one of --groups")
+	role := fs.String("role", string(account.RoleAgent), "role: agent, lead (the after-sales lead, who also approves refunds and compensation), editor or admin")
+	group := fs.String("group", string(handoff.GroupPresale), "skill group, one of --groups")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return errors.New(usage)
 	}
-	groups, err := c.groups()
-	if err != nil {
-		return err
-	}
-	if c.RedisURL == "" {
-		return errors.New("no Redis configured (--redis or KEFU_REDIS_URL): on the memory engine the admin adds users in the console")
-	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("reading the password: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	log, err := newLogger(config{LogLevel: "warn", LogFormat: "console"}, stderr)
+	ops, done, err := openOps(c)
 	if err != nil {
 		return err
 	}
-	store, _, rdb, err := newStores(c, log)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	desk, err := handoff.NewDesk(handoff.DeskConfig{Store: store, Groups: groups, Logger: log})
-	if err != nil {
-		return err
-	}
-	u, err := desk.AddUser(ctx, fs.Arg(0), password, *role, *group)
+	defer done()
+	u, err := ops.AddUser(ctx, fs.Arg(0), password, account.Role(*role), *group)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/boltstore"
 	"github.com/kefu-im/kefu/handoff/redisstore"
 	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
 	"github.com/redis/go-redis/v9"
 	bolt "go.etcd.io/bbolt"
@@ -175,26 +176,26 @@ func StepClock() func() time.Time {
 // Staff is the desk's users in a test.
 type Staff struct {
 	mu    sync.Mutex // guards users
-	users map[string]handoff.User
+	users map[string]account.User
 }
 
 // NewStaff returns an empty Staff.
-func NewStaff() *Staff { return &Staff{users: make(map[string]handoff.User)} }
+func NewStaff() *Staff { return &Staff{users: make(map[string]account.User)} }
 
 // Add adds or replaces a user.
-func (s *Staff) Add(u handoff.User) {
+func (s *Staff) Add(u account.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[u.Name] = u
 }
 
 // User implements handoff.Staff.
-func (s *Staff) User(_ context.Context, name string) (handoff.User, error) {
+func (s *Staff) User(_ context.Context, name string) (account.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, ok := s.users[name]
 	if !ok {
-		return handoff.User{}, handoff.ErrNotFound
+		return account.User{}, account.ErrNotFound
 	}
 	return u, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -17,12 +18,12 @@ import (
 func testAssignment(t *testing.T, open Opener) {
 	ctx := context.Background()
 	r := newRig(t, open, func(c *handoff.DeskConfig) { c.ManualOnly, c.MaxChats = false, 2 })
-	for _, u := range []handoff.User{
-		{Name: "p1", Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)},
-		{Name: "p2", Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)},
-		{Name: "p3", Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)},
-		{Name: "s1", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale), MaxChats: 1},
-		{Name: "s2", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)},
+	for _, u := range []account.User{
+		{Name: "p1", Role: account.RoleAgent, Group: string(handoff.GroupPresale)},
+		{Name: "p2", Role: account.RoleAgent, Group: string(handoff.GroupPresale)},
+		{Name: "p3", Role: account.RoleAgent, Group: string(handoff.GroupPresale)},
+		{Name: "s1", Role: account.RoleAgent, Group: string(handoff.GroupAftersale), MaxChats: 1},
+		{Name: "s2", Role: account.RoleAgent, Group: string(handoff.GroupAftersale)},
 	} {
 		r.staff[u.Name] = u
 	}

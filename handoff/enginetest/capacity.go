@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -125,9 +126,9 @@ func testCapacity(t *testing.T, r *rig) {
 	r.staff["alice"] = alice
 	bob.MaxChats = 1
 	r.staff["bob"] = bob
-	for _, u := range []handoff.User{alice, bob} {
-		if err := r.desk.LimitChanged(ctx, u); err != nil {
-			t.Fatalf("LimitChanged(%s): %v", u.Name, err)
+	for _, u := range []account.User{alice, bob} {
+		if err := r.desk.RenewCap(ctx, u.Name); err != nil {
+			t.Fatalf("RenewCap(%s): %v", u.Name, err)
 		}
 	}
 	if agents, err := r.desk.Agents(ctx, handoff.GroupPresale); err != nil || len(agents) != 1 || agents[0].MaxChats != 3 {

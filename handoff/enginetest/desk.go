@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -66,13 +67,13 @@ func (c *Clock) Advance(d time.Duration) {
 }
 
 // Staff is a fixed set of users for the desk.
-type Staff map[string]handoff.User
+type Staff map[string]account.User
 
 // User implements handoff.Staff.
-func (s Staff) User(_ context.Context, name string) (handoff.User, error) {
+func (s Staff) User(_ context.Context, name string) (account.User, error) {
 	u, ok := s[name]
 	if !ok {
-		return handoff.User{}, handoff.ErrNotFound
+		return account.User{}, account.ErrNotFound
 	}
 	return u, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -17,7 +18,7 @@ import (
 func testReopenRules(t *testing.T, open Opener) {
 	ctx := context.Background()
 	r := newRig(t, open)
-	r.staff["dan"] = handoff.User{Name: "dan", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)}
+	r.staff["dan"] = account.User{Name: "dan", Role: account.RoleAgent, Group: string(handoff.GroupAftersale)}
 	r.online(t, "carol", "dan") // carol owns 2 chats at most
 	// served hands off a chat, has agent claim it and resolve it.
 	served := func(agent string) string {

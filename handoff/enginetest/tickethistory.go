@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 )
 
 // testTicketHistory follows a compensation from its opening to its resolve, through a
@@ -55,7 +56,7 @@ func testTicketHistory(t *testing.T, e Engine) {
 	const (
 		open     = handoff.TicketOpen
 		proposed = handoff.TicketAwaitingConfirmation
-		agent    = handoff.RoleAgent
+		agent    = account.RoleAgent
 		shopper  = handoff.RoleShopper
 	)
 	want := []handoff.TicketEvent{
@@ -64,7 +65,7 @@ func testTicketHistory(t *testing.T, e Engine) {
 		{From: proposed, To: open, By: tkShopper, Role: shopper, At: at(2), Note: "顾客未接受处理方案"},
 		{From: open, To: proposed, By: "alice", Role: agent, At: at(3)},
 		{From: proposed, To: handoff.TicketAwaitingApproval, By: tkShopper, Role: shopper, At: at(4)},
-		{From: handoff.TicketAwaitingApproval, To: handoff.TicketApproved, By: "lena", Role: handoff.RoleLead, At: at(5), Note: "ok"},
+		{From: handoff.TicketAwaitingApproval, To: handoff.TicketApproved, By: "lena", Role: account.RoleLead, At: at(5), Note: "ok"},
 		{From: handoff.TicketApproved, To: handoff.TicketResolved, By: "alice", Role: agent, At: at(6), Note: "已打款"},
 	}
 	for i := range got.History {
@@ -96,7 +97,7 @@ func testTicketRace(t *testing.T, e Engine) {
 			if i%2 == 1 {
 				f = tk.Reject
 			}
-			_, errs[i] = f(ctx, tt.ID, fmt.Sprint(i), handoff.User{Name: fmt.Sprint("lead", i), Role: handoff.RoleLead})
+			_, errs[i] = f(ctx, tt.ID, fmt.Sprint(i), account.User{Name: fmt.Sprint("lead", i), Role: account.RoleLead})
 		})
 	}
 	wg.Wait()
@@ -144,7 +145,7 @@ func (s interloper) UpdateTicket(ctx context.Context, next handoff.Ticket, ev ha
 	}
 	cancel := cur
 	cancel.History, cancel.Status = nil, handoff.TicketCancelled
-	if _, err := s.TicketStore.UpdateTicket(ctx, cancel, handoff.TicketEvent{From: cur.Status, To: handoff.TicketCancelled, By: "bob", Role: handoff.RoleAgent, At: s.clock.Now()}); err != nil {
+	if _, err := s.TicketStore.UpdateTicket(ctx, cancel, handoff.TicketEvent{From: cur.Status, To: handoff.TicketCancelled, By: "bob", Role: account.RoleAgent, At: s.clock.Now()}); err != nil {
 		return handoff.Ticket{}, err
 	}
 	return s.TicketStore.UpdateTicket(ctx, next, ev)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 )
 
 // The rules of after-sales tickets (docs/domain.md rules 9 and 12), kept by
@@ -58,10 +59,10 @@ func (c *handClock) Add(d time.Duration) {
 
 // The staff of the ticket tests, and the shopper who answers.
 var (
-	tkAgent  = handoff.User{Name: "alice", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)}
-	tkLead   = handoff.User{Name: "lena", Role: handoff.RoleLead, Group: string(handoff.GroupAftersale)}
-	tkAdmin  = handoff.User{Name: "admin", Role: handoff.RoleAdmin}
-	tkEditor = handoff.User{Name: "ed", Role: handoff.RoleEditor}
+	tkAgent  = account.User{Name: "alice", Role: account.RoleAgent, Group: string(handoff.GroupAftersale)}
+	tkLead   = account.User{Name: "lena", Role: account.RoleLead, Group: string(handoff.GroupAftersale)}
+	tkAdmin  = account.User{Name: "admin", Role: account.RoleAdmin}
+	tkEditor = account.User{Name: "ed", Role: account.RoleEditor}
 )
 
 const tkShopper = "shopper-42"
@@ -194,7 +195,7 @@ func testTicketOpen(t *testing.T, e Engine) {
 	if got.Remedy != (handoff.Remedy{Text: "为您办理", AmountFen: 1999}) {
 		t.Errorf("Remedy = %+v", got.Remedy)
 	}
-	if h := got.History; len(h) != 1 || h[0].From != "" || h[0].To != handoff.TicketOpen || h[0].By != "alice" || h[0].Role != handoff.RoleAgent {
+	if h := got.History; len(h) != 1 || h[0].From != "" || h[0].To != handoff.TicketOpen || h[0].By != "alice" || h[0].Role != account.RoleAgent {
 		t.Errorf("History = %+v, want the opening by alice", h)
 	}
 	if _, err := tk.Ticket(ctx, "AS-20261123-999999"); !errors.Is(err, handoff.ErrNotFound) {
@@ -279,16 +280,16 @@ func testTicketTransitions(t *testing.T, e Engine) {
 	tk := newTickets(t, e.Tickets, newHandClock())
 	for _, from := range handoff.TicketStatuses {
 		for _, to := range append(slices.Clone(handoff.TicketStatuses), "shipped") {
-			for _, u := range []handoff.User{tkAgent, tkLead, tkAdmin, tkEditor} {
+			for _, u := range []account.User{tkAgent, tkLead, tkAdmin, tkEditor} {
 				t.Run(fmt.Sprintf("%s to %s by %s", from, to, u.Role), func(t *testing.T) {
 					tt := tkReach(t, tk, from)
 					var want error
 					switch who, ok := tkValid[[2]string{from, to}]; {
-					case u.Role == handoff.RoleEditor:
+					case u.Role == account.RoleEditor:
 						want = handoff.ErrRoleNotAllowed
 					case !ok:
 						want = handoff.ErrBadTransition
-					case who == "shopper", who == "lead" && u.Role == handoff.RoleAgent:
+					case who == "shopper", who == "lead" && u.Role == account.RoleAgent:
 						want = handoff.ErrRoleNotAllowed
 					}
 					got, err := tk.Transition(ctx, tt.ID, handoff.TicketChange{To: to, Note: "n"}, u)
@@ -384,16 +385,16 @@ func testTicketShopper(t *testing.T, e Engine) {
 func testTicketApproval(t *testing.T, e Engine) {
 	ctx := context.Background()
 	tk := newTickets(t, e.Tickets, newHandClock())
-	for _, u := range []handoff.User{tkAgent, tkEditor, tkLead, tkAdmin, {Name: "x", Role: handoff.RoleShopper}} {
+	for _, u := range []account.User{tkAgent, tkEditor, tkLead, tkAdmin, {Name: "x", Role: handoff.RoleShopper}} {
 		for _, decide := range []struct {
 			name string
-			f    func(ctx context.Context, id, note string, by handoff.User) (handoff.Ticket, error)
+			f    func(ctx context.Context, id, note string, by account.User) (handoff.Ticket, error)
 			to   string
 		}{{"approve", tk.Approve, handoff.TicketApproved}, {"reject", tk.Reject, handoff.TicketRejected}} {
-			t.Run(decide.name+" by "+u.Role, func(t *testing.T) {
+			t.Run(decide.name+" by "+string(u.Role), func(t *testing.T) {
 				tt := tkReach(t, tk, handoff.TicketAwaitingApproval)
 				got, err := decide.f(ctx, tt.ID, "同意", u)
-				if u.Role != handoff.RoleLead && u.Role != handoff.RoleAdmin {
+				if u.Role != account.RoleLead && u.Role != account.RoleAdmin {
 					if !errors.Is(err, handoff.ErrRoleNotAllowed) {
 						t.Errorf("error = %v, want ErrRoleNotAllowed", err)
 					}

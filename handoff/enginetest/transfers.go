@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -17,10 +18,10 @@ import (
 // each time, and the loads follow.
 func testTransferRules(t *testing.T, r *rig) {
 	ctx := context.Background()
-	for _, u := range []handoff.User{
-		{Name: "pete", Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)},
-		{Name: "amy", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale), MaxChats: 1},
-		{Name: "ben", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)},
+	for _, u := range []account.User{
+		{Name: "pete", Role: account.RoleAgent, Group: string(handoff.GroupPresale)},
+		{Name: "amy", Role: account.RoleAgent, Group: string(handoff.GroupAftersale), MaxChats: 1},
+		{Name: "ben", Role: account.RoleAgent, Group: string(handoff.GroupAftersale)},
 	} {
 		r.staff[u.Name] = u
 	}

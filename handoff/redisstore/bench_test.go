@@ -12,6 +12,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/redis/go-redis/v9"
 )
@@ -91,7 +92,7 @@ func benchDesk(b *testing.B, auto bool) *handoff.Desk {
 		Desk: func(c *handoff.DeskConfig) { c.ManualOnly, c.MaxChats = !auto, b.N },
 	})
 	for i := range benchAgents {
-		r.Staff.Add(handoff.User{Name: fmt.Sprintf("agent%02d", i), Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)})
+		r.Staff.Add(account.User{Name: fmt.Sprintf("agent%02d", i), Role: account.RoleAgent, Group: string(handoff.GroupPresale)})
 	}
 	return r.Desk
 }

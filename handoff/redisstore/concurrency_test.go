@@ -10,6 +10,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -25,7 +26,7 @@ func TestRoutingConcurrency(t *testing.T) {
 	names := make([]string, agents)
 	for i := range names {
 		names[i] = fmt.Sprintf("agent%02d", i)
-		n.Staff.Add(handoff.User{Name: names[i], Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)})
+		n.Staff.Add(account.User{Name: names[i], Role: account.RoleAgent, Group: string(handoff.GroupPresale)})
 		if i%2 == 0 {
 			n.beat(t, names[i], handoff.PresenceOnline) // assigned to, and claiming
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/handoff/redisstore"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -34,7 +35,7 @@ func openNode(t *testing.T, o desktest.Options) *node {
 	n.Rig = desktest.Open(t, o)
 	n.store = n.Engine.Conversations.(*redisstore.Store)
 	for _, a := range []string{"alice", "bob"} {
-		n.Staff.Add(handoff.User{Name: a, Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)})
+		n.Staff.Add(account.User{Name: a, Role: account.RoleAgent, Group: string(handoff.GroupPresale)})
 	}
 	return n
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -47,8 +48,8 @@ func TestAgentOffline(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	n := openNode(t, desktest.Options{Desk: func(c *handoff.DeskConfig) { c.SweepInterval = 10 * time.Millisecond }})
-	n.Staff.Add(handoff.User{Name: "sam", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale), MaxChats: 3})
-	n.Staff.Add(handoff.User{Name: "tom", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)})
+	n.Staff.Add(account.User{Name: "sam", Role: account.RoleAgent, Group: string(handoff.GroupAftersale), MaxChats: 3})
+	n.Staff.Add(account.User{Name: "tom", Role: account.RoleAgent, Group: string(handoff.GroupAftersale)})
 	n.beat(t, "sam", handoff.PresenceOnline)
 	var mine []string
 	for range 3 {
@@ -144,7 +145,7 @@ func TestHeartbeatsStop(t *testing.T) {
 	)
 	ctx := context.Background()
 	n := openNode(t, desktest.Options{Now: time.Now, Desk: func(c *handoff.DeskConfig) { c.Grace, c.SweepInterval = grace, sweep }})
-	n.Staff.Add(handoff.User{Name: "sam", Role: handoff.RoleAgent, Group: string(handoff.GroupAftersale)})
+	n.Staff.Add(account.User{Name: "sam", Role: account.RoleAgent, Group: string(handoff.GroupAftersale)})
 
 	stop := make(chan struct{})
 	var beats sync.WaitGroup

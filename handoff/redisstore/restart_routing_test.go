@@ -14,6 +14,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/handoff/redisstore"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
@@ -160,7 +161,7 @@ func TestRedisRestartDuringRouting(t *testing.T) {
 	}
 	agents := append(append(slices.Clone(autos), claimers...), "late")
 	for _, a := range agents {
-		n.Staff.Add(handoff.User{Name: a, Role: handoff.RoleAgent, Group: string(handoff.GroupPresale)})
+		n.Staff.Add(account.User{Name: a, Role: account.RoleAgent, Group: string(handoff.GroupPresale)})
 	}
 	for _, a := range autos {
 		n.beat(t, a, handoff.PresenceOnline)

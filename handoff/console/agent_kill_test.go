@@ -1,0 +1,203 @@
+package console
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/account"
+)
+
+// killableDialer dials TCP and keeps every connection, so that a test can cut them all
+// at once, as a network failure or a closed laptop does.
+type killableDialer struct {
+	mu    sync.Mutex // guards conns
+	conns []net.Conn
+}
+
+func (k *killableDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err == nil {
+		k.mu.Lock()
+		k.conns = append(k.conns, c)
+		k.mu.Unlock()
+	}
+	return c, err
+}
+
+func (k *killableDialer) kill() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, c := range k.conns {
+		c.Close()
+	}
+	k.conns = nil
+}
+
+// TestAgentConnectionKilled is the fault test of the issue in real time against a real
+// redis-server: an agent's console (its event stream and its heartbeats, over HTTP, like
+// the browser's) holds three chats; while it beats, nothing moves, even for longer than
+// the grace period; once its connections are cut, the chats are back at the front of the
+// queue, each with the offline note for the shopper, within the grace period and a sweep,
+// and not before the grace period has passed.
+func TestAgentConnectionKilled(t *testing.T) {
+	t.Parallel()
+	const (
+		grace = 1500 * time.Millisecond
+		sweep = 100 * time.Millisecond
+		beat  = 250 * time.Millisecond // the console's heartbeat, well inside the grace
+		slack = 2 * time.Second        // scheduling on a busy machine
+	)
+	ctx := context.Background()
+	acc := ctAccounts(t, time.Now)
+	d := desktest.Open(t, desktest.Options{Engine: desktest.Redis, Now: time.Now, Desk: func(c *handoff.DeskConfig) {
+		c.Staff, c.Grace, c.SweepInterval = acc, grace, sweep
+	}}).Desk
+	con, err := New(Config{Desk: d, Accounts: acc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/presence", con.Presence())
+	mux.HandleFunc("GET /api/events", con.Events())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	token := ctAddUser(t, acc, "alice", account.RoleAgent, handoff.GroupAftersale)
+
+	// alice's console: one HTTP client, as one browser tab.
+	dialer := &killableDialer{}
+	client := &http.Client{Transport: &http.Transport{DialContext: dialer.dial}}
+	t.Cleanup(dialer.kill)
+	request := func(method, path, body string) (*http.Response, error) {
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		return client.Do(req)
+	}
+	events, err := request("GET", "/api/events", "")
+	if err != nil || events.StatusCode != 200 {
+		t.Fatalf("opening the event stream: %v %v", events, err)
+	}
+	streamEnded := make(chan struct{})
+	go func() {
+		defer close(streamEnded)
+		sc := bufio.NewScanner(events.Body)
+		for sc.Scan() {
+		}
+	}()
+	stopBeats := make(chan struct{})
+	beatsDone := make(chan struct{})
+	// lastBeat is when the last heartbeat that got through was sent: the presence it
+	// stored is no older. Written by the beating goroutine, read after beatsDone.
+	var lastBeat time.Time
+	go func() {
+		defer close(beatsDone)
+		tick := time.NewTicker(beat)
+		defer tick.Stop()
+		for {
+			sent := time.Now()
+			if res, err := request("POST", "/api/presence", `{"status":"online"}`); err == nil {
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					lastBeat = sent
+				}
+			}
+			select {
+			case <-stopBeats:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	ctPoll(t, "alice's first heartbeat", func() bool {
+		a, err := d.AgentLoad(ctx, "alice")
+		return err == nil && a.Status == handoff.PresenceOnline
+	})
+	var chats []string
+	for range 3 {
+		chats = append(chats, ctHandoff(t, d, handoff.GroupAftersale, "after_sales"))
+	}
+	slices.Sort(chats)
+	owned := func() []string {
+		o, err := d.Owned(ctx, "alice")
+		if err != nil {
+			return nil
+		}
+		ids := ctIDs(o)
+		slices.Sort(ids)
+		return ids
+	}
+	ctPoll(t, "alice to be given the three chats", func() bool { return slices.Equal(owned(), chats) })
+
+	// While the console beats, nothing moves, for longer than the grace period.
+	for until := time.Now().Add(grace + grace/2); time.Now().Before(until); time.Sleep(sweep) {
+		if got := owned(); !slices.Equal(got, chats) {
+			t.Fatalf("while alice's console beats she owns %v, want %v", got, chats)
+		}
+	}
+
+	// The connection dies: the event stream and the heartbeats with it.
+	close(stopBeats)
+	dialer.kill()
+	<-beatsDone
+	killed := time.Now()
+	select {
+	case <-streamEnded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the event stream did not end when its connection was cut")
+	}
+	var back time.Time
+	deadline := killed.Add(grace + sweep + slack + 3*time.Second)
+	for {
+		w, err := d.Waiting(ctx, handoff.GroupAftersale)
+		if err == nil && len(w) == 3 {
+			back = time.Now()
+			ids := ctIDs(w)
+			slices.Sort(ids)
+			if !slices.Equal(ids, chats) {
+				t.Fatalf("waiting %v, want alice's chats %v", ids, chats)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alice's chats not back in the queue %v after her connection was cut; waiting: %v", time.Since(killed), ctIDs(w))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	took := back.Sub(lastBeat)
+	t.Logf("chats back in the queue %v after the last heartbeat, %v after the cut (grace %v)", took, back.Sub(killed), grace)
+	if took < grace-time.Millisecond { // the store keeps milliseconds
+		t.Errorf("chats back %v after the last heartbeat, before the grace period of %v", took, grace)
+	}
+	if took > grace+sweep+slack {
+		t.Errorf("chats back %v after the last heartbeat, want within the grace period %v and a sweep %v (and %v of slack)", took, grace, sweep, slack)
+	}
+	for _, id := range chats {
+		c := ctConv(t, d, id)
+		texts := ctTexts(t, d, id)
+		if c.Status != handoff.StatusQueued || c.Agent != "" || texts[len(texts)-1] != handoff.DefaultPhrases.AgentOffline {
+			t.Errorf("%s is %s with %q, last note %q; want queued with the offline note", id, c.Status, c.Agent, texts[len(texts)-1])
+		}
+		if !c.Front {
+			t.Errorf("%s is not at the front of the queue: %+v", id, c)
+		}
+	}
+	if a, _ := d.AgentLoad(ctx, "alice"); a.Status != handoff.PresenceOffline || a.Load != 0 {
+		t.Errorf("alice is %+v, want offline without chats", a)
+	}
+}

@@ -1,0 +1,589 @@
+package console
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
+	"github.com/kefu-im/kefu/internal/triage"
+	"github.com/kefu-im/kefu/internal/web"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// ctPassword is the password of the fixture's agents.
+const ctPassword = "kefu-test-pass"
+
+// ctConsole is a console on one engine, served by a real HTTP server, with four users:
+// "admin", "alice" and "bob" (agents of the after-sale group) and "pete" (an agent of
+// the pre-sale group). The subtests of one engine share it; each makes its own
+// conversations.
+type ctConsole struct {
+	desk     *handoff.Desk
+	accounts *account.Service
+	clock    *ctClock
+	srv      *httptest.Server
+	token    map[string]string // bearer token of each user
+}
+
+// ctAccounts returns an account service on a fresh embedded database, with fast password
+// hashing.
+func ctAccounts(t *testing.T, now func() time.Time) *account.Service {
+	t.Helper()
+	st, err := account.NewBoltStore(account.BoltConfig{DB: bolttest.Open(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := account.New(account.Config{Store: st, Groups: []string{string(handoff.GroupPresale), string(handoff.GroupAftersale)}, PasswordCost: bcrypt.MinCost, Now: now, InsecureCookie: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
+}
+
+// ctAddUser adds a user with the password ctPassword and returns their session token.
+func ctAddUser(t *testing.T, acc *account.Service, name string, role account.Role, group handoff.Group) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := acc.AddUser(ctx, name, ctPassword, role, string(group)); err != nil {
+		t.Fatalf("AddUser(%s): %v", name, err)
+	}
+	token, _, err := acc.Login(ctx, name, ctPassword)
+	if err != nil {
+		t.Fatalf("Login(%s): %v", name, err)
+	}
+	return token
+}
+
+// ctNewConsoleWith returns a console on a fresh store of engine open, with the desk's
+// configuration changed by set, and with the users of ctConsole.
+func ctNewConsoleWith(t *testing.T, engine string, set func(*handoff.DeskConfig)) *ctConsole {
+	t.Helper()
+	clock := ctNewClock()
+	acc := ctAccounts(t, clock.Now)
+	d := desktest.Open(t, desktest.Options{Engine: engine, Now: clock.Now, Desk: func(c *handoff.DeskConfig) {
+		c.Staff = acc
+		if set != nil {
+			set(c)
+		}
+	}}).Desk
+	f := &ctConsole{desk: d, accounts: acc, clock: clock, token: make(map[string]string)}
+	for _, u := range []struct {
+		name  string
+		role  account.Role
+		group handoff.Group
+	}{{"admin", account.RoleAdmin, handoff.GroupPresale}, {"alice", account.RoleAgent, handoff.GroupAftersale}, {"bob", account.RoleAgent, handoff.GroupAftersale}, {"pete", account.RoleAgent, handoff.GroupPresale}} {
+		f.token[u.name] = ctAddUser(t, acc, u.name, u.role, u.group)
+	}
+	return f
+}
+
+func ctNewConsole(t *testing.T, engine string) *ctConsole {
+	t.Helper()
+	f := ctNewConsoleWith(t, engine, nil)
+	f.srv = httptest.NewServer(ctRoutes(t, f.desk, f.accounts, f.clock.Now))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// ctRoutes are the console's routes of cmd/kefu/routes.go, with the account routes.
+func ctRoutes(t *testing.T, d *handoff.Desk, acc *account.Service, now func() time.Time) *http.ServeMux {
+	t.Helper()
+	c, err := New(Config{Desk: d, Accounts: acc, Now: now})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	a := acc.API()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /console", c.Page)
+	mux.HandleFunc("GET /console/static/{file}", c.Static)
+	mux.HandleFunc("POST /api/login", a.Login)
+	mux.HandleFunc("POST /api/logout", a.Logout)
+	mux.HandleFunc("GET /api/me", a.Me())
+	mux.HandleFunc("GET /api/queue", c.Queue())
+	mux.HandleFunc("GET /api/events", c.Events())
+	mux.HandleFunc("GET /api/conversations/{id}", c.Conversation())
+	mux.HandleFunc("GET /api/conversations/{id}/messages", c.Messages())
+	mux.HandleFunc("POST /api/conversations/{id}/claim", c.Claim())
+	mux.HandleFunc("POST /api/conversations/{id}/messages", c.Reply())
+	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
+	mux.HandleFunc("GET /api/canned", c.Canned())
+	mux.HandleFunc("GET /api/conversations/{id}/notes", c.GetNotes())
+	mux.HandleFunc("POST /api/conversations/{id}/notes", c.PostNote())
+	mux.HandleFunc("POST /api/conversations/{id}/transfer", c.Transfer())
+	mux.HandleFunc("POST /api/conversations/{id}/bot", c.BackToBot())
+	mux.HandleFunc("POST /api/presence", c.Presence())
+	mux.HandleFunc("GET /api/presence", c.Agents())
+	mux.HandleFunc("GET /api/me/load", c.Load())
+	mux.HandleFunc("PUT /api/users/{name}/max_chats", c.SetMaxChats())
+	return mux
+}
+
+// newRequest makes a request to the console; body is sent as is when it is a string,
+// as JSON otherwise, and not at all when nil.
+func (f *ctConsole) newRequest(t *testing.T, method, path string, body any) *http.Request {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, f.srv.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
+}
+
+// send sends req and returns the response with its whole body.
+func (f *ctConsole) send(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	res, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the body: %v", req.Method, req.URL.Path, err)
+	}
+	return res, b
+}
+
+// call sends a request as the user of token ("" for none) and returns the status and body.
+func (f *ctConsole) call(t *testing.T, method, path, token string, body any) (int, []byte) {
+	t.Helper()
+	req := f.newRequest(t, method, path, body)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, b := f.send(t, req)
+	return res.StatusCode, b
+}
+
+// ctDecode decodes a JSON body into v.
+func ctDecode(t *testing.T, body []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("decoding %s: %v", body, err)
+	}
+}
+
+// ctWant checks the status of a successful response.
+func ctWant(t *testing.T, what string, status int, body []byte, want int) {
+	t.Helper()
+	if status != want {
+		t.Fatalf("%s: status %d (%s), want %d", what, status, bytes.TrimSpace(body), want)
+	}
+}
+
+// ctWantError checks the status and error code of a failed response.
+func ctWantError(t *testing.T, what string, status int, body []byte, want int, code string) {
+	t.Helper()
+	var e struct {
+		Error web.Error `json:"error"`
+	}
+	json.Unmarshal(body, &e)
+	if status != want || string(e.Error.Code) != code || e.Error.Message == "" {
+		t.Errorf("%s: %d %s, want %d with code %q", what, status, bytes.TrimSpace(body), want, code)
+	}
+}
+
+func TestConsole(t *testing.T) {
+	for _, e := range ctEngines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			f := ctNewConsole(t, e.engine)
+			for _, tc := range []struct {
+				name string
+				test func(*testing.T, *ctConsole)
+			}{
+				{"cookie_origin", ctTestCookieOrigin},
+				{"queue", ctTestQueue},
+				{"conversation", ctTestConversation},
+				{"claim", ctTestClaim},
+				{"reply", ctTestReply},
+				{"resolve", ctTestResolve},
+				{"events", ctTestEvents},
+			} {
+				t.Run(tc.name, func(t *testing.T) { tc.test(t, f) })
+			}
+		})
+	}
+}
+
+// ctTestCookieOrigin claims with the session cookie from other origins and then from the
+// console's own.
+func ctTestCookieOrigin(t *testing.T, f *ctConsole) {
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
+	claim := func(header map[string]string) (int, []byte) {
+		req := f.newRequest(t, "POST", "/api/conversations/"+c.ID+"/claim", nil)
+		req.AddCookie(&http.Cookie{Name: account.SessionCookie, Value: f.token["alice"]})
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, body := f.send(t, req)
+		return res.StatusCode, body
+	}
+	for _, h := range []map[string]string{
+		{"Origin": "https://evil.example"},
+		{"Origin": "http://" + strings.Replace(f.srv.Listener.Addr().String(), "127.0.0.1", "localhost", 1)},
+		{"Sec-Fetch-Site": "cross-site"},
+	} {
+		status, body := claim(h)
+		ctWantError(t, "claim with the cookie and "+ctHeaderString(h), status, body, http.StatusForbidden, "forbidden")
+	}
+	if got, _ := f.desk.Conversation(context.Background(), c.ID); got.Status != handoff.StatusQueued {
+		t.Fatalf("after cross-site claims the conversation is %s, want queued", got.Status)
+	}
+
+	req := f.newRequest(t, "GET", "/api/me", nil)
+	req.AddCookie(&http.Cookie{Name: account.SessionCookie, Value: f.token["alice"]})
+	req.Header.Set("Origin", "https://evil.example")
+	res, body := f.send(t, req)
+	ctWant(t, "GET /api/me with the cookie from another origin", res.StatusCode, body, http.StatusOK)
+
+	status, body := claim(map[string]string{"Origin": f.srv.URL, "Sec-Fetch-Site": "same-origin"})
+	ctWant(t, "claim with the cookie from the console's origin", status, body, http.StatusOK)
+	if got, _ := f.desk.Conversation(context.Background(), c.ID); got.Status != handoff.StatusActive || got.Agent != "alice" {
+		t.Errorf("after the claim the conversation is %s with %q, want active with alice", got.Status, got.Agent)
+	}
+}
+
+func ctHeaderString(h map[string]string) string {
+	var parts []string
+	for k, v := range h {
+		parts = append(parts, k+": "+v)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+// ctQueueView is the body of GET /api/queue.
+type ctQueueView struct {
+	Waiting []entry
+	Mine    []entry
+}
+
+func (f *ctConsole) queue(t *testing.T, user string) ctQueueView {
+	t.Helper()
+	status, body := f.call(t, "GET", "/api/queue", f.token[user], nil)
+	ctWant(t, "GET /api/queue as "+user, status, body, http.StatusOK)
+	var q ctQueueView
+	ctDecode(t, body, &q)
+	if q.Waiting == nil || q.Mine == nil {
+		t.Errorf("GET /api/queue as %s = %s, want both lists, empty or not", user, body)
+	}
+	return q
+}
+
+func ctFind(es []entry, id string) (entry, bool) {
+	i := slices.IndexFunc(es, func(e entry) bool { return e.Conversation == id })
+	if i < 0 {
+		return entry{}, false
+	}
+	return es[i], true
+}
+
+func ctTestQueue(t *testing.T, f *ctConsole) {
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
+	f.clock.Advance(90 * time.Second)
+
+	got, ok := ctFind(f.queue(t, "alice").Waiting, c.ID)
+	if !ok {
+		t.Fatalf("the after-sale agent's queue does not list %s", c.ID)
+	}
+	_, place, _ := c.Waiting()
+	want := entry{
+		Conversation: c.ID, Status: handoff.StatusQueued, Group: handoff.GroupAftersale, Reason: "after_sales",
+		Intent: "aftersale", WaitingS: 90, EnqueuedAt: c.EnqueuedAt.UnixMilli(), Order: place.Score,
+	}
+	if got.Preview == nil || *got.Preview != "我要退货" {
+		t.Errorf("queue entry's preview = %v, want 我要退货", got.Preview)
+	}
+	got.Preview = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("queue entry = %+v\nwant %+v", got, want)
+	}
+	if _, ok := ctFind(f.queue(t, "pete").Waiting, c.ID); ok {
+		t.Errorf("the pre-sale agent's queue lists the after-sale %s", c.ID)
+	}
+	if _, ok := ctFind(f.queue(t, "admin").Waiting, c.ID); !ok {
+		t.Errorf("the admin's queue does not list %s", c.ID)
+	}
+}
+
+func ctTestConversation(t *testing.T, f *ctConsole) {
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
+	status, body := f.call(t, "GET", "/api/conversations/"+c.ID, f.token["alice"], nil)
+	ctWant(t, "GET conversation", status, body, http.StatusOK)
+	var got struct {
+		Conversation handoff.Conversation
+		Messages     []handoff.Message
+	}
+	ctDecode(t, body, &got)
+	cv := got.Conversation
+	if cv.ID != c.ID || cv.Status != handoff.StatusQueued || cv.Group != handoff.GroupAftersale || cv.Reason != "after_sales" || cv.Intent != "aftersale" {
+		t.Errorf("conversation = %+v", cv)
+	}
+	if !reflect.DeepEqual(cv.Context, ctContext()) {
+		t.Errorf("context = %+v, want %+v", cv.Context, ctContext())
+	}
+	if bytes.Contains(body, []byte(c.TokenHash)) {
+		t.Errorf("the answer shows the conversation's token hash: %s", body)
+	}
+	type rec struct {
+		Seq    int64
+		Kind   handoff.Kind
+		From   handoff.From
+		Text   string
+		Reason triage.Reason
+		Group  handoff.Group
+	}
+	var recs []rec
+	for _, m := range got.Messages {
+		recs = append(recs, rec{m.Seq, m.Kind, m.From, m.Text, m.Reason, m.Group})
+	}
+	wantRecs := []rec{
+		{1, handoff.KindMessage, handoff.FromShopper, "我要退货", "", ""},
+		{2, handoff.KindHandoff, handoff.FromSystem, "", "after_sales", handoff.GroupAftersale},
+		{3, handoff.KindMessage, handoff.FromSystem, handoff.DefaultPhrases.TransferAftersale, "", ""},
+	}
+	if !reflect.DeepEqual(recs, wantRecs) {
+		t.Errorf("transcript = %+v\nwant %+v", recs, wantRecs)
+	}
+
+	status, body = f.call(t, "GET", "/api/conversations/"+c.ID+"/messages?after=2", f.token["alice"], nil)
+	ctWant(t, "GET messages after 2", status, body, http.StatusOK)
+	var after struct{ Messages []handoff.Message }
+	ctDecode(t, body, &after)
+	if len(after.Messages) != 1 || after.Messages[0].Seq != 3 {
+		t.Errorf("messages after 2 = %+v, want record 3", after.Messages)
+	}
+
+	status, body = f.call(t, "GET", "/api/conversations/c_unknown", f.token["alice"], nil)
+	ctWantError(t, "GET unknown conversation", status, body, http.StatusNotFound, "not_found")
+}
+
+func ctTestClaim(t *testing.T, f *ctConsole) {
+	ctx := context.Background()
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
+	path := "/api/conversations/" + c.ID + "/claim"
+
+	status, body := f.call(t, "POST", path, f.token["alice"], nil)
+	ctWant(t, "alice's claim", status, body, http.StatusOK)
+	var got struct{ Conversation handoff.Conversation }
+	ctDecode(t, body, &got)
+	if got.Conversation.Status != handoff.StatusActive || got.Conversation.Agent != "alice" {
+		t.Errorf("claim answered %s with %q, want active with alice", got.Conversation.Status, got.Conversation.Agent)
+	}
+	status, body = f.call(t, "POST", path, f.token["bob"], nil)
+	ctWantError(t, "bob's claim of alice's chat", status, body, http.StatusConflict, "already_claimed")
+	if cv, _ := f.desk.Conversation(ctx, c.ID); cv.Agent != "alice" {
+		t.Errorf("after bob's claim the owner is %q, want alice", cv.Agent)
+	}
+
+	other := ctQueue(t, f.desk, handoff.GroupAftersale)
+	status, body = f.call(t, "POST", "/api/conversations/"+other.ID+"/claim", f.token["pete"], nil)
+	ctWantError(t, "claim by an agent of another group", status, body, http.StatusForbidden, "forbidden")
+	if cv, _ := f.desk.Conversation(ctx, other.ID); cv.Status != handoff.StatusQueued {
+		t.Errorf("after pete's claim the conversation is %s, want queued", cv.Status)
+	}
+	status, body = f.call(t, "POST", "/api/conversations/"+other.ID+"/claim", f.token["admin"], nil)
+	ctWant(t, "the admin's claim of an after-sale chat", status, body, http.StatusOK)
+
+	bot, _, err := f.desk.StartAs(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body = f.call(t, "POST", "/api/conversations/"+bot.ID+"/claim", f.token["alice"], nil)
+	ctWantError(t, "claim of a chat with the bot", status, body, http.StatusConflict, "not_queued")
+	status, body = f.call(t, "POST", "/api/conversations/c_unknown/claim", f.token["alice"], nil)
+	ctWantError(t, "claim of an unknown chat", status, body, http.StatusNotFound, "not_found")
+}
+
+func ctTestReply(t *testing.T, f *ctConsole) {
+	ctx := context.Background()
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
+	if _, err := f.desk.Claim(ctx, c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	path := "/api/conversations/" + c.ID + "/messages"
+	reply := map[string]string{"text": "您好，请提供订单号", "id": "r1"}
+
+	status, body := f.call(t, "POST", path, f.token["alice"], reply)
+	ctWant(t, "the owner's reply", status, body, http.StatusCreated)
+	var got struct{ Seq int64 }
+	ctDecode(t, body, &got)
+	log := ctLog(t, f.desk, c.ID)
+	if got.Seq != int64(len(log)) {
+		t.Fatalf("reply answered seq %d, the log has %d records", got.Seq, len(log))
+	}
+	if m := log[len(log)-1]; m.Kind != handoff.KindMessage || m.From != handoff.FromAgent || m.Agent != "alice" || m.Text != reply["text"] {
+		t.Errorf("stored reply = %+v", m)
+	}
+
+	status, body = f.call(t, "POST", path, f.token["alice"], reply)
+	ctWant(t, "the same reply again", status, body, http.StatusCreated)
+	var again struct{ Seq int64 }
+	ctDecode(t, body, &again)
+	if again.Seq != got.Seq {
+		t.Errorf("the retried reply answered seq %d, the first %d", again.Seq, got.Seq)
+	}
+	if n := len(ctLog(t, f.desk, c.ID)); n != len(log) {
+		t.Errorf("the retried reply grew the log from %d to %d records", len(log), n)
+	}
+
+	status, body = f.call(t, "POST", path, f.token["bob"], map[string]string{"text": "我来"})
+	ctWantError(t, "reply by someone else", status, body, http.StatusForbidden, "not_owner")
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": "  "})
+	ctWantError(t, "empty reply", status, body, http.StatusBadRequest, "bad_request")
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": strings.Repeat("好", handoff.MaxReplyRunes+1)})
+	ctWantError(t, "reply too long", status, body, http.StatusBadRequest, "bad_request")
+	if n := len(ctLog(t, f.desk, c.ID)); n != len(log) {
+		t.Errorf("refused replies grew the log from %d to %d records", len(log), n)
+	}
+
+	if _, err := f.desk.Resolve(ctx, c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	resolved := len(ctLog(t, f.desk, c.ID))
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": "还在吗？", "id": "r2"})
+	ctWantError(t, "reply to a resolved chat", status, body, http.StatusConflict, "conversation_resolved")
+	if n := len(ctLog(t, f.desk, c.ID)); n != resolved {
+		t.Errorf("the reply to a resolved chat grew the log from %d to %d records", resolved, n)
+	}
+}
+
+func ctTestResolve(t *testing.T, f *ctConsole) {
+	ctx := context.Background()
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
+	if _, err := f.desk.Claim(ctx, c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ctFind(f.queue(t, "alice").Mine, c.ID); !ok {
+		t.Fatalf("alice's chats do not list the claimed %s", c.ID)
+	}
+	path := "/api/conversations/" + c.ID + "/resolve"
+
+	status, body := f.call(t, "POST", path, f.token["bob"], nil)
+	ctWantError(t, "resolve by someone else", status, body, http.StatusForbidden, "not_owner")
+	status, body = f.call(t, "POST", path, f.token["alice"], nil)
+	ctWant(t, "the owner's resolve", status, body, http.StatusOK)
+	var got struct{ Conversation handoff.Conversation }
+	ctDecode(t, body, &got)
+	if got.Conversation.Status != handoff.StatusResolved {
+		t.Errorf("resolve answered status %s, want resolved", got.Conversation.Status)
+	}
+	log := ctLog(t, f.desk, c.ID)
+	status, body = f.call(t, "POST", path, f.token["alice"], nil)
+	ctWantError(t, "second resolve", status, body, http.StatusConflict, "conversation_resolved")
+	if after := ctLog(t, f.desk, c.ID); len(after) != len(log) || ctCount(after, handoff.StatusResolved) != 1 {
+		t.Errorf("after the second resolve the log has %d records (%d before), %d resolutions",
+			len(after), len(log), ctCount(after, handoff.StatusResolved))
+	}
+	owned, err := f.desk.Owned(ctx, "alice")
+	if err != nil || slices.Contains(ctIDs(owned), c.ID) {
+		t.Errorf("Owned(alice) = %v, %v; want it without the resolved %s", ctIDs(owned), err, c.ID)
+	}
+	if _, ok := ctFind(f.queue(t, "alice").Mine, c.ID); ok {
+		t.Errorf("alice's chats still list the resolved %s", c.ID)
+	}
+}
+
+// ctTestEvents reads the event stream while a chat is handed off and answered.
+func ctTestEvents(t *testing.T, f *ctConsole) {
+	status, body := f.call(t, "GET", "/api/events", "", nil)
+	ctWantError(t, "events without a token", status, body, http.StatusUnauthorized, "unauthorized")
+
+	// The deadline of the whole stream: a read blocked past it fails.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := f.newRequest(t, "GET", "/api/events", nil).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+f.token["alice"])
+	res, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("GET /api/events: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	rd := bufio.NewReader(res.Body)
+	// next returns the next event of the stream, skipping comments and other fields.
+	next := func() streamEvent {
+		t.Helper()
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading the event stream: %v", err)
+			}
+			data, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "data: ")
+			if !ok {
+				continue
+			}
+			var e streamEvent
+			if err := json.Unmarshal([]byte(data), &e); err != nil {
+				t.Fatalf("event %q: %v", data, err)
+			}
+			return e
+		}
+	}
+	// The handler subscribes before it answers; "retry:" comes right after the headers.
+	if line, err := rd.ReadString('\n'); err != nil || !strings.HasPrefix(line, "retry: ") {
+		t.Fatalf("first line of the stream = %q, %v", line, err)
+	}
+
+	// Events carry what changed: the chat's queue line, and the records it gained.
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
+	for e := next(); ; e = next() {
+		if e.Type == handoff.EventQueue {
+			t.Fatalf("the stream carries queue moves: %+v", e)
+		}
+		if e.Type == handoff.EventConversation && e.Conversation == c.ID && e.Entry != nil && e.Entry.Status == handoff.StatusQueued {
+			if e.Entry.Group != handoff.GroupAftersale || e.Entry.Order == 0 || e.Entry.Preview != nil {
+				t.Errorf("the hand-off's entry = %+v", e.Entry)
+			}
+			break
+		}
+	}
+	if _, err := f.desk.Claim(context.Background(), c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.desk.Reply(context.Background(), c.ID, "alice", "", "您好")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		e := next()
+		if e.Type != handoff.EventConversation || e.Conversation != c.ID || len(e.Messages) == 0 || e.Messages[0].Seq != m.Seq {
+			continue
+		}
+		if e.Entry == nil || e.Entry.Agent != "alice" || e.Entry.AwaitingReply || e.Messages[0].Text != "您好" {
+			t.Errorf("the reply's event = %+v (entry %+v)", e, e.Entry)
+		}
+		break
+	}
+}

@@ -1,0 +1,246 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/web"
+	"github.com/rs/zerolog"
+)
+
+// gtLog is a log sink safe for the handlers' goroutines.
+type gtLog struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (l *gtLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *gtLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// gtConsole is a console with canned replies and an allowed link host, whose requests
+// log into log: alice and bob (after-sale), pete (pre-sale) and admin.
+type gtConsole struct {
+	*ctConsole
+	log *gtLog
+}
+
+var gtCanned = []handoff.CannedReply{
+	{Key: "greeting", Title: "问候", Text: "您好，我是客服{agent}，很高兴为您服务，请问有什么可以帮到您？"},
+	{Key: "wait", Title: "请稍等", Text: "请稍等，正在为您查询，马上回复您。"},
+}
+
+func gtNewConsole(t *testing.T, engine string) *gtConsole {
+	t.Helper()
+	f := &gtConsole{log: &gtLog{}}
+	f.ctConsole = ctNewConsoleWith(t, engine, func(c *handoff.DeskConfig) {
+		c.CannedReplies, c.AllowedLinkHosts = gtCanned, []string{"shop.example.com"}
+	})
+	mux := ctRoutes(t, f.desk, f.accounts, f.clock.Now)
+	logger := zerolog.New(f.log)
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r.WithContext(logger.WithContext(r.Context())))
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func TestConsoleGuard(t *testing.T) {
+	for _, e := range ctEngines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			f := gtNewConsole(t, e.engine)
+			t.Run("canned", func(t *testing.T) { gtTestCanned(t, f) })
+			t.Run("notes", func(t *testing.T) { gtTestNotes(t, f) })
+			t.Run("short", func(t *testing.T) { gtTestShort(t, f) })
+			t.Run("contact", func(t *testing.T) { gtTestContact(t, f) })
+			t.Run("first_reply", func(t *testing.T) { gtTestFirstReply(t, f) })
+		})
+	}
+}
+
+// gtClaimed queues an after-sales chat and gives it to alice.
+func gtClaimed(t *testing.T, f *gtConsole) handoff.Conversation {
+	t.Helper()
+	c := ctQueue(t, f.desk, handoff.GroupAftersale)
+	c, err := f.desk.Claim(context.Background(), c.ID, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func gtNotes(t *testing.T, f *gtConsole, id string) []handoff.Note {
+	t.Helper()
+	status, body := f.call(t, "GET", "/api/conversations/"+id+"/notes", f.token["admin"], nil)
+	ctWant(t, "the admin reading notes", status, body, http.StatusOK)
+	var got struct{ Notes []handoff.Note }
+	ctDecode(t, body, &got)
+	return got.Notes
+}
+
+func gtTestCanned(t *testing.T, f *gtConsole) {
+	status, body := f.call(t, "GET", "/api/canned", f.token["alice"], nil)
+	ctWant(t, "canned replies", status, body, http.StatusOK)
+	var got struct{ Canned []handoff.CannedReply }
+	ctDecode(t, body, &got)
+	if len(got.Canned) != 2 || got.Canned[0].Key != "greeting" || got.Canned[0].Text != "您好，我是客服alice，很高兴为您服务，请问有什么可以帮到您？" {
+		t.Errorf("canned = %+v, want the greeting with alice's name first", got.Canned)
+	}
+	status, body = f.call(t, "GET", "/api/canned", "", nil)
+	ctWantError(t, "canned without login", status, body, http.StatusUnauthorized, "unauthorized")
+}
+
+func gtTestNotes(t *testing.T, f *gtConsole) {
+	c := gtClaimed(t, f)
+	path := "/api/conversations/" + c.ID + "/notes"
+	const secret = "顾客是老客户，已补偿 5 元优惠券"
+
+	status, body := f.call(t, "POST", path, f.token["alice"], map[string]string{"text": secret, "id": "n1"})
+	ctWant(t, "the owner's note", status, body, http.StatusCreated)
+	var added struct{ Note handoff.Note }
+	ctDecode(t, body, &added)
+	if n := added.Note; n.Author != "alice" || n.Kind != handoff.NoteAgent || n.Text != secret || n.TS == 0 || n.AfterSeq != c.Seq {
+		t.Errorf("note = %+v", n)
+	}
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": secret, "id": "n1"})
+	ctWant(t, "the same note again", status, body, http.StatusCreated)
+	status, body = f.call(t, "POST", path, f.token["bob"], map[string]string{"text": "我明天跟进退款"})
+	ctWant(t, "a note by an agent of the group", status, body, http.StatusCreated)
+	status, body = f.call(t, "POST", path, f.token["pete"], map[string]string{"text": "看看"})
+	ctWantError(t, "a note by another group's agent", status, body, http.StatusForbidden, "forbidden")
+	status, body = f.call(t, "GET", path, f.token["pete"], nil)
+	ctWantError(t, "another group's agent reading notes", status, body, http.StatusForbidden, "forbidden")
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": " "})
+	ctWantError(t, "an empty note", status, body, http.StatusBadRequest, "bad_request")
+	status, body = f.call(t, "POST", "/api/conversations/nope/notes", f.token["alice"], map[string]string{"text": "x"})
+	ctWantError(t, "a note of an unknown chat", status, body, http.StatusNotFound, "not_found")
+
+	notes := gtNotes(t, f, c.ID)
+	if len(notes) != 2 || notes[0].Author != "alice" || notes[1].Author != "bob" {
+		t.Fatalf("notes = %+v, want alice's then bob's", notes)
+	}
+	// The shopper's widget reads the log: no note is in it.
+	for _, m := range ctLog(t, f.desk, c.ID) {
+		if strings.Contains(m.Text, "优惠券") || strings.Contains(m.Text, "跟进") {
+			t.Errorf("a note reached the shopper's log: %+v", m)
+		}
+	}
+}
+
+func gtTestShort(t *testing.T, f *gtConsole) {
+	c := gtClaimed(t, f)
+	path := "/api/conversations/" + c.ID + "/messages"
+	before := len(ctLog(t, f.desk, c.ID))
+	for _, text := range []string{"嗯", "好的！", "ok", "👍"} {
+		status, body := f.call(t, "POST", path, f.token["alice"], map[string]any{"text": text})
+		ctWantError(t, "the one-word reply "+text, status, body, http.StatusConflict, "confirm_short")
+	}
+	if n := len(ctLog(t, f.desk, c.ID)); n != before {
+		t.Fatalf("refused short replies grew the log from %d to %d", before, n)
+	}
+	status, body := f.call(t, "POST", path, f.token["alice"], map[string]any{"text": "好的", "confirm": true})
+	ctWant(t, "a confirmed short reply", status, body, http.StatusCreated)
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]any{"text": "好的，马上为您处理"})
+	ctWant(t, "a full sentence", status, body, http.StatusCreated)
+}
+
+func gtTestContact(t *testing.T, f *gtConsole) {
+	c := gtClaimed(t, f)
+	path := "/api/conversations/" + c.ID + "/messages"
+	before := len(ctLog(t, f.desk, c.ID))
+	const text = "您可以加我微信 kefu_2024 或拨打 13812345678"
+
+	status, body := f.call(t, "POST", path, f.token["alice"], map[string]any{"text": text, "id": "x1"})
+	ctWantError(t, "outside contact", status, body, http.StatusUnprocessableEntity, "blocked_contact")
+	var blocked struct {
+		Error web.Error
+		Found []handoff.ContactFinding
+	}
+	ctDecode(t, body, &blocked)
+	if len(blocked.Found) != 2 || blocked.Found[0].Kind != handoff.FindWeChat || blocked.Found[1].Kind != handoff.FindPhone ||
+		!strings.Contains(blocked.Error.Message, "138******78") || strings.Contains(string(body), "13812345678") {
+		t.Errorf("blocked answer = %s", body)
+	}
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]any{"text": text, "id": "x1", "override": true})
+	ctWantError(t, "an override without a reason", status, body, http.StatusBadRequest, "bad_request")
+	if n := len(ctLog(t, f.desk, c.ID)); n != before {
+		t.Fatalf("refused replies grew the log from %d to %d", before, n)
+	}
+
+	ov := map[string]any{"text": text, "id": "x1", "override": true, "reason": "顾客要求提供售后联系方式"}
+	status, body = f.call(t, "POST", path, f.token["alice"], ov)
+	ctWant(t, "an override with a reason", status, body, http.StatusCreated)
+	var sent struct{ Seq int64 }
+	ctDecode(t, body, &sent)
+	status, body = f.call(t, "POST", path, f.token["alice"], ov)
+	ctWant(t, "the override retried", status, body, http.StatusCreated)
+
+	notes := gtNotes(t, f, c.ID)
+	if len(notes) != 1 {
+		t.Fatalf("notes after an override and its retry = %+v, want one", notes)
+	}
+	n := notes[0]
+	if n.Kind != handoff.NoteOverride || n.Author != "alice" || n.Reason != "顾客要求提供售后联系方式" || n.Message != sent.Seq ||
+		len(n.Found) != 2 || strings.Contains(n.Text, "13812345678") || strings.Contains(n.Text, "kefu_2024") {
+		t.Errorf("override note = %+v", n)
+	}
+	logged := f.log.String()
+	if !strings.Contains(logged, "reply sent past the contact guard") || !strings.Contains(logged, "138******78") {
+		t.Errorf("the override was not logged: %s", logged)
+	}
+	if strings.Contains(logged, "13812345678") || strings.Contains(logged, "kefu_2024") {
+		t.Errorf("the log holds the contact details: %s", logged)
+	}
+
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]any{"text": "商品详情请看 https://shop.example.com/item/1"})
+	ctWant(t, "a link to the shop", status, body, http.StatusCreated)
+	status, body = f.call(t, "POST", path, f.token["alice"], map[string]any{"text": "您的订单号 13812345678 已发货"})
+	ctWant(t, "an order number", status, body, http.StatusCreated)
+}
+
+func gtTestFirstReply(t *testing.T, f *gtConsole) {
+	c := gtClaimed(t, f)
+	awaiting := func() bool {
+		t.Helper()
+		status, body := f.call(t, "GET", "/api/queue", f.token["alice"], nil)
+		ctWant(t, "alice's queue", status, body, http.StatusOK)
+		var q struct{ Mine []entry }
+		ctDecode(t, body, &q)
+		e, ok := ctFind(q.Mine, c.ID)
+		if !ok {
+			t.Fatalf("the claimed chat is not in alice's list: %+v", q.Mine)
+		}
+		return e.AwaitingReply
+	}
+	if !awaiting() {
+		t.Error("a claimed chat without a reply is not awaiting its first reply")
+	}
+	if _, err := f.desk.Reply(context.Background(), c.ID, "alice", "", "您好，请问有什么可以帮您？"); err != nil {
+		t.Fatal(err)
+	}
+	if awaiting() {
+		t.Error("a chat with a reply is still awaiting its first reply")
+	}
+	status, body := f.call(t, "GET", "/api/presence", f.token["alice"], nil)
+	ctWant(t, "presence", status, body, http.StatusOK)
+	var p struct{ Groups []handoff.Group }
+	ctDecode(t, body, &p)
+	if len(p.Groups) != 2 || p.Groups[0] != handoff.GroupPresale {
+		t.Errorf("presence groups = %v, want the desk's groups", p.Groups)
+	}
+}

@@ -1,0 +1,159 @@
+package console
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/triage"
+)
+
+// The console tests drive a real desk on both of its storage engines, through the desk's
+// exported API only.
+
+// ctClock is the clock the console tests give to stores and desks. Every reading moves it
+// on by a millisecond, so that stored times are distinct and ordered even at the Redis
+// engine's millisecond precision; Advance moves it on further.
+type ctClock struct {
+	mu sync.Mutex // guards t
+	t  time.Time
+}
+
+func ctNewClock() *ctClock { return &ctClock{t: time.Now().Truncate(time.Millisecond)} }
+
+func (c *ctClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Millisecond)
+	return c.t
+}
+
+func (c *ctClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// ctEngines are the desk's two storage engines (handoff/desktest).
+var ctEngines = []struct{ name, engine string }{{"bolt", desktest.Bolt}, {"redis", desktest.Redis}}
+
+// ctContext is the hand-off packet of ctQueue.
+func ctContext() *handoff.Context {
+	return &handoff.Context{
+		Reason: "after_sales", Intent: "aftersale", Confidence: 0.42, Question: "我要退货",
+		Hits: []handoff.Candidate{
+			{ID: "return-policy", Title: "七天无理由退货", Category: "aftersale", Score: 3.25},
+			{ID: "refund-time", Title: "退款多久到账", Category: "aftersale", Score: 1.5},
+		},
+	}
+}
+
+// ctQueue starts a conversation in which the shopper asks to return an item, hands it to
+// group's queue and returns it.
+func ctQueue(t *testing.T, d *handoff.Desk, group handoff.Group) handoff.Conversation {
+	t.Helper()
+	ctx := context.Background()
+	c, _, err := d.StartAs(ctx, nil)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if _, _, err := d.Append(ctx, c.ID, handoff.Message{ID: "m1", Kind: handoff.KindMessage, From: handoff.FromShopper, Text: "我要退货"}); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	h := handoff.HandoffRequest{Key: "m1", Reason: "after_sales", Group: group, Intent: "aftersale", Context: ctContext()}
+	if err := d.Handoff(ctx, c.ID, h); err != nil {
+		t.Fatalf("Handoff: %v", err)
+	}
+	c, err = d.Conversation(ctx, c.ID)
+	if err != nil {
+		t.Fatalf("Conversation: %v", err)
+	}
+	if c.Status != handoff.StatusQueued {
+		t.Fatalf("status after Handoff = %q, want %q", c.Status, handoff.StatusQueued)
+	}
+	return c
+}
+
+// ctLog returns the conversation's whole log.
+func ctLog(t *testing.T, d *handoff.Desk, id string) []handoff.Message {
+	t.Helper()
+	ms, err := d.Messages(context.Background(), id, 0, 0)
+	if err != nil {
+		t.Fatalf("Messages(%q): %v", id, err)
+	}
+	return ms
+}
+
+// ctTexts returns the texts of the system messages of a conversation's log.
+func ctTexts(t *testing.T, d *handoff.Desk, id string) []string {
+	t.Helper()
+	var out []string
+	for _, m := range ctLog(t, d, id) {
+		if m.Kind == handoff.KindMessage && m.From == handoff.FromSystem {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+// ctCount counts the records of log that are status changes to status.
+func ctCount(log []handoff.Message, status handoff.Status) int {
+	n := 0
+	for _, m := range log {
+		if m.Kind == handoff.KindStatus && m.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+func ctIDs(cs []handoff.Conversation) []string {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// ctConv returns a conversation.
+func ctConv(t *testing.T, d *handoff.Desk, id string) handoff.Conversation {
+	t.Helper()
+	c, err := d.Conversation(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// ctHandoff starts a conversation in which the shopper greets, hands it to group's queue
+// for reason and returns its id.
+func ctHandoff(t *testing.T, d *handoff.Desk, group handoff.Group, reason triage.Reason) string {
+	t.Helper()
+	ctx := context.Background()
+	c, _, err := d.StartAs(ctx, nil)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if _, _, err := d.Append(ctx, c.ID, handoff.Message{ID: "m1", Kind: handoff.KindMessage, From: handoff.FromShopper, Text: "你好"}); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	if err := d.Handoff(ctx, c.ID, handoff.HandoffRequest{Key: "m1", Reason: reason, Group: group}); err != nil {
+		t.Fatalf("Handoff: %v", err)
+	}
+	return c.ID
+}
+
+// ctPoll waits until ok, for at most 10 s.
+func ctPoll(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 10 s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,154 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/web"
+)
+
+// TestTicketAPI drives the ticket API as an agent, the after-sales lead, an admin and an
+// editor: who may open, move, approve and reject a refund.
+func TestTicketAPI(t *testing.T) {
+	acc := ctAccounts(t, nil)
+	tokens := map[string]string{
+		"t-agent":  ctAddUser(t, acc, "alice", account.RoleAgent, handoff.GroupAftersale),
+		"t-lead":   ctAddUser(t, acc, "lena", account.RoleLead, handoff.GroupAftersale),
+		"t-admin":  ctAddUser(t, acc, "admin", account.RoleAdmin, handoff.GroupPresale),
+		"t-editor": ctAddUser(t, acc, "ed", account.RoleEditor, handoff.GroupPresale),
+	}
+	// 2026-11-23 15:00 UTC is 23:00 in China: the day of the ids is 20261123.
+	now := func() time.Time { return time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC) }
+	d := desktest.Open(t, desktest.Options{Desk: func(c *handoff.DeskConfig) { c.Now = now }}).Desk
+	api, err := NewTicketAPI(TicketAPIConfig{Desk: d, Accounts: acc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/tickets", api.Create())
+	mux.HandleFunc("GET /api/tickets", api.List())
+	mux.HandleFunc("GET /api/tickets/{id}", api.Get())
+	mux.HandleFunc("POST /api/tickets/{id}/transition", api.Transition())
+	mux.HandleFunc("POST /api/tickets/{id}/approve", api.Approve())
+	mux.HandleFunc("POST /api/tickets/{id}/reject", api.Reject())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	call := func(t *testing.T, method, path, token, body string) (int, map[string]json.RawMessage) {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+tokens[token])
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]json.RawMessage
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatalf("%s %s: decoding the answer: %v", method, path, err)
+		}
+		return resp.StatusCode, out
+	}
+	errCode := func(out map[string]json.RawMessage) string {
+		var e web.Error
+		json.Unmarshal(out["error"], &e)
+		return string(e.Code)
+	}
+	ticketOf := func(t *testing.T, out map[string]json.RawMessage) handoff.Ticket {
+		t.Helper()
+		var tt handoff.Ticket
+		if err := json.Unmarshal(out["ticket"], &tt); err != nil {
+			t.Fatalf("decoding ticket: %v", err)
+		}
+		return tt
+	}
+
+	draft := `{"conversation":"c1","order":"O1","type":"refund","reason":"破损","evidence":["defect_photo"],"remedy":{"text":"退款","amount_fen":990}}`
+	if code, out := call(t, "POST", "/api/tickets", "", draft); code != 401 || errCode(out) != "unauthorized" {
+		t.Errorf("create without login = %d %s, want 401 unauthorized", code, errCode(out))
+	}
+	if code, out := call(t, "POST", "/api/tickets", "t-editor", draft); code != 403 || errCode(out) != "forbidden" {
+		t.Errorf("create by an editor = %d %s, want 403 forbidden", code, errCode(out))
+	}
+	if code, out := call(t, "POST", "/api/tickets", "t-agent", `{"conversation":"c1","order":"O1","type":"gift","reason":"x"}`); code != 400 || errCode(out) != "bad_request" {
+		t.Errorf("create with an unknown type = %d %s, want 400 bad_request", code, errCode(out))
+	}
+	code, out := call(t, "POST", "/api/tickets", "t-agent", draft)
+	if code != 201 {
+		t.Fatalf("create = %d %s, want 201", code, errCode(out))
+	}
+	tt := ticketOf(t, out)
+	if tt.ID != "AS-20261123-000001" || tt.Status != handoff.TicketOpen || tt.CreatedBy != "alice" {
+		t.Errorf("created %+v", tt)
+	}
+
+	if code, out := call(t, "GET", "/api/tickets?conversation=c1&status=open", "t-agent", ""); code != 200 || !strings.Contains(string(out["tickets"]), tt.ID) {
+		t.Errorf("list = %d %s, want 200 with %s", code, out["tickets"], tt.ID)
+	}
+	if code, out := call(t, "GET", "/api/tickets?status=lost", "t-agent", ""); code != 400 {
+		t.Errorf("list with an unknown status = %d %s, want 400", code, errCode(out))
+	}
+	if code, out := call(t, "GET", "/api/tickets/AS-20261123-000009", "t-agent", ""); code != 404 || errCode(out) != "not_found" {
+		t.Errorf("get unknown = %d %s, want 404 not_found", code, errCode(out))
+	}
+
+	path := "/api/tickets/" + tt.ID
+	if code, out := call(t, "POST", path+"/transition", "t-agent", `{"to":"resolved"}`); code != 409 || errCode(out) != "bad_transition" {
+		t.Errorf("open to resolved = %d %s, want 409 bad_transition", code, errCode(out))
+	}
+	if code, out := call(t, "POST", path+"/transition", "t-agent", `{"to":"awaiting_confirmation","note":"请确认"}`); code != 200 || ticketOf(t, out).Status != handoff.TicketAwaitingConfirmation {
+		t.Errorf("propose = %d %s", code, errCode(out))
+	}
+	if code, out := call(t, "POST", path+"/transition", "t-agent", `{"to":"awaiting_approval"}`); code != 403 || errCode(out) != "forbidden" {
+		t.Errorf("agent confirming for the shopper = %d %s, want 403 forbidden", code, errCode(out))
+	}
+	if _, err := d.Tickets().Confirm(context.Background(), tt.ID, "shopper-42", tt.Rev+1); err != nil {
+		t.Fatalf("Confirm: %v", err)
+	}
+	if code, out := call(t, "POST", path+"/approve", "t-agent", ""); code != 403 || errCode(out) != "forbidden" {
+		t.Errorf("approve by an agent = %d %s, want 403 forbidden", code, errCode(out))
+	}
+	code, out = call(t, "POST", path+"/approve", "t-lead", `{"note":"同意退款"}`)
+	if code != 200 {
+		t.Fatalf("approve by the lead = %d %s, want 200", code, errCode(out))
+	}
+	if got := ticketOf(t, out); got.Status != handoff.TicketApproved || got.History[len(got.History)-1].By != "lena" {
+		t.Errorf("approved ticket = %+v", got)
+	}
+	if code, out := call(t, "POST", path+"/reject", "t-admin", ""); code != 409 || errCode(out) != "bad_transition" {
+		t.Errorf("reject an approved ticket = %d %s, want 409 bad_transition", code, errCode(out))
+	}
+	code, out = call(t, "GET", path, "t-agent", "")
+	if got := ticketOf(t, out); code != 200 || len(got.History) != 4 || got.Confirmation == nil {
+		t.Errorf("get = %d, %d events, confirmation %+v; want 200, 4 events, a confirmation", code, len(got.History), got.Confirmation)
+	}
+
+	// A session cookie from another origin may not change anything.
+	req, _ := http.NewRequest("POST", srv.URL+path+"/transition", strings.NewReader(`{"to":"resolved"}`))
+	req.AddCookie(&http.Cookie{Name: account.SessionCookie, Value: tokens["t-agent"]})
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("cross-origin cookie request = %d, want 403", resp.StatusCode)
+	}
+}

@@ -1,0 +1,128 @@
+package account
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/kefu-im/kefu/internal/web"
+	"github.com/rs/zerolog"
+)
+
+// API serves the account routes of the HTTP API: signing in and out, the signed-in
+// user, and, for admins, the users and the API tokens.
+type API struct {
+	s      *Service
+	anyone func(http.HandlerFunc) http.HandlerFunc
+	admins func(http.HandlerFunc) http.HandlerFunc
+}
+
+// API returns the Service's HTTP API.
+func (s *Service) API() *API {
+	return &API{s: s, anyone: s.Require(), admins: s.Require(RoleAdmin)}
+}
+
+// publicUser is a user as the API shows them: never the password hash.
+func publicUser(u User) map[string]string {
+	return map[string]string{"name": u.Name, "role": string(u.Role), "group": u.Group}
+}
+
+// writeRefusal answers a Refusal with its text, or reports that err is none.
+func writeRefusal(w http.ResponseWriter, err error) bool {
+	var rf *Refusal
+	if !errors.As(err, &rf) {
+		return false
+	}
+	web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, rf.Error())
+	return true
+}
+
+// Login handles POST /api/login {username, password}: {token, user}, and the session
+// cookie.
+func (a *API) Login(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Username, Password string }
+	if !web.ReadJSON(w, r, &req) {
+		return
+	}
+	token, u, err := a.s.Login(r.Context(), req.Username, req.Password)
+	if errors.Is(err, ErrBadCredentials) {
+		web.WriteError(w, http.StatusUnauthorized, web.CodeBadCredentials, "用户名或密码错误")
+		return
+	}
+	if err != nil {
+		web.Fault(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: a.s.secure,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(a.s.ttl / time.Second),
+	})
+	zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Msg("login")
+	web.WriteJSON(w, http.StatusOK, map[string]any{"token": token, "user": publicUser(u)})
+}
+
+// Logout handles POST /api/logout: it ends the session of the bearer token or of the
+// cookie, and clears the cookie.
+func (a *API) Logout(w http.ResponseWriter, r *http.Request) {
+	token := bearer(r)
+	if ck, err := r.Cookie(SessionCookie); token == "" && err == nil {
+		token = ck.Value
+	}
+	if token != "" {
+		if err := a.s.Logout(r.Context(), token); err != nil {
+			web.Fault(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: a.s.secure, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	web.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// Me handles GET /api/me: the user's name, role and group, and the skill groups.
+func (a *API) Me() http.HandlerFunc {
+	return a.anyone(func(w http.ResponseWriter, r *http.Request) {
+		u := UserFrom(r)
+		web.WriteJSON(w, http.StatusOK, map[string]any{"name": u.Name, "role": u.Role, "group": u.Group, "groups": a.s.Groups()})
+	})
+}
+
+// Users handles GET /api/users (admin): {users: [{name, role, group}]}, by name.
+func (a *API) Users() http.HandlerFunc {
+	return a.admins(func(w http.ResponseWriter, r *http.Request) {
+		us, err := a.s.Users(r.Context())
+		if err != nil {
+			web.Fault(w, r, err)
+			return
+		}
+		out := make([]map[string]string, 0, len(us))
+		for _, u := range us {
+			out = append(out, publicUser(u))
+		}
+		web.WriteJSON(w, http.StatusOK, map[string]any{"users": out})
+	})
+}
+
+// AddUser handles POST /api/users {username, password, role, group} (admin): 201 with
+// the new user.
+func (a *API) AddUser() http.HandlerFunc {
+	return a.admins(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Username, Password, Group string
+			Role                      Role
+		}
+		if !web.ReadJSON(w, r, &req) {
+			return
+		}
+		u, err := a.s.AddUser(r.Context(), req.Username, req.Password, req.Role, req.Group)
+		switch {
+		case writeRefusal(w, err):
+		case errors.Is(err, ErrUserExists):
+			web.WriteError(w, http.StatusConflict, web.CodeUserExists, "用户名已存在")
+		case err != nil:
+			web.Fault(w, r, err)
+		default:
+			zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Str("by", UserFrom(r).Name).Msg("user added")
+			web.WriteJSON(w, http.StatusCreated, publicUser(u))
+		}
+	})
+}

@@ -1,0 +1,474 @@
+package account
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kefu-im/kefu/internal/web"
+)
+
+// apiFixture is a Service's API served by a real HTTP server, with the routes of
+// cmd/kefu and two of a role's own: GET and POST /agents (agents, admins).
+type apiFixture struct {
+	s       *Service
+	srv     *httptest.Server
+	adminPW string
+	token   map[string]string // session token of each user
+}
+
+const testPassword = "kefu-test-pass"
+
+func newAPIFixture(t *testing.T, e engine) *apiFixture {
+	t.Helper()
+	ctx := context.Background()
+	s := newTestService(t, e, nil)
+	f := &apiFixture{s: s, token: make(map[string]string)}
+	var err error
+	if f.adminPW, err = s.EnsureAdmin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.token["admin"] = login(t, s, "admin", f.adminPW)
+	for _, u := range []struct {
+		name  string
+		role  Role
+		group string
+	}{{"alice", RoleAgent, "aftersale"}, {"lena", RoleLead, "aftersale"}, {"erin", RoleEditor, "presale"}} {
+		if _, err := s.AddUser(ctx, u.name, testPassword, u.role, u.group); err != nil {
+			t.Fatal(err)
+		}
+		f.token[u.name] = login(t, s, u.name, testPassword)
+	}
+	a := s.API()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/login", a.Login)
+	mux.HandleFunc("POST /api/logout", a.Logout)
+	mux.HandleFunc("GET /api/me", a.Me())
+	mux.HandleFunc("GET /api/users", a.Users())
+	mux.HandleFunc("POST /api/users", a.AddUser())
+	mux.HandleFunc("GET /api/tokens", a.Tokens())
+	mux.HandleFunc("POST /api/tokens", a.AddToken())
+	mux.HandleFunc("DELETE /api/tokens/{id}", a.RevokeToken())
+	agents := s.Require(RoleAgent, RoleAdmin)(func(w http.ResponseWriter, r *http.Request) {
+		web.WriteJSON(w, http.StatusOK, map[string]string{"user": UserFrom(r).Name})
+	})
+	mux.HandleFunc("GET /agents", agents)
+	mux.HandleFunc("POST /agents", agents)
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func login(t *testing.T, s *Service, name, password string) string {
+	t.Helper()
+	token, _, err := s.Login(context.Background(), name, password)
+	if err != nil {
+		t.Fatalf("Login(%s): %v", name, err)
+	}
+	return token
+}
+
+// request makes a request; body is sent as is when it is a string, as JSON otherwise,
+// and not at all when nil.
+func (f *apiFixture) request(t *testing.T, method, path string, body any) *http.Request {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, f.srv.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
+}
+
+func (f *apiFixture) send(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	res, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, b
+}
+
+// call sends a request with the bearer token ("" for none).
+func (f *apiFixture) call(t *testing.T, method, path, token string, body any) (int, []byte) {
+	t.Helper()
+	req := f.request(t, method, path, body)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, b := f.send(t, req)
+	return res.StatusCode, b
+}
+
+func decode(t *testing.T, body []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("decoding %s: %v", body, err)
+	}
+}
+
+func wantStatus(t *testing.T, what string, status int, body []byte, want int) {
+	t.Helper()
+	if status != want {
+		t.Fatalf("%s: status %d (%s), want %d", what, status, bytes.TrimSpace(body), want)
+	}
+}
+
+func wantError(t *testing.T, what string, status int, body []byte, want int, code web.Code) {
+	t.Helper()
+	var e struct{ Error web.Error }
+	json.Unmarshal(body, &e)
+	if status != want || e.Error.Code != code || e.Error.Message == "" {
+		t.Errorf("%s: %d %s, want %d with code %q", what, status, bytes.TrimSpace(body), want, code)
+	}
+}
+
+func TestAPI(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			f := newAPIFixture(t, e)
+			t.Run("login", func(t *testing.T) { testAPILogin(t, f) })
+			t.Run("require", func(t *testing.T) { testAPIRequire(t, f) })
+			t.Run("cookie_origin", func(t *testing.T) { testAPICookieOrigin(t, f) })
+			t.Run("users", func(t *testing.T) { testAPIUsers(t, f) })
+			t.Run("tokens", func(t *testing.T) { testAPITokens(t, f) })
+		})
+	}
+}
+
+// testAPILogin logs in, uses the token and logs out.
+func testAPILogin(t *testing.T, f *apiFixture) {
+	status, body := f.call(t, "POST", "/api/login", "", map[string]string{"username": "alice", "password": "wrong-password"})
+	wantError(t, "wrong password", status, body, http.StatusUnauthorized, web.CodeBadCredentials)
+	status, unknown := f.call(t, "POST", "/api/login", "", map[string]string{"username": "nobody", "password": "wrong-password"})
+	wantError(t, "unknown user", status, unknown, http.StatusUnauthorized, web.CodeBadCredentials)
+	if !bytes.Equal(body, unknown) {
+		t.Errorf("a wrong password answers %s, an unknown user %s; want the same", body, unknown)
+	}
+	status, body = f.call(t, "POST", "/api/login", "", `{"username": "alice", "password":`)
+	wantError(t, "malformed JSON", status, body, http.StatusBadRequest, web.CodeBadJSON)
+	huge := `{"username": "alice", "password": "` + strings.Repeat("a", 65<<10) + `"}`
+	status, body = f.call(t, "POST", "/api/login", "", huge)
+	wantError(t, "body over 64 KiB", status, body, http.StatusRequestEntityTooLarge, web.CodeTooLarge)
+
+	res, body := f.send(t, f.request(t, "POST", "/api/login", map[string]string{"username": "alice", "password": testPassword}))
+	wantStatus(t, "login", res.StatusCode, body, http.StatusOK)
+	var in struct {
+		Token string
+		User  map[string]string
+	}
+	decode(t, body, &in)
+	if want := map[string]string{"name": "alice", "role": "agent", "group": "aftersale"}; in.Token == "" || !reflect.DeepEqual(in.User, want) {
+		t.Errorf("login answered token %q, user %v; want a token and %v", in.Token, in.User, want)
+	}
+	i := slices.IndexFunc(res.Cookies(), func(c *http.Cookie) bool { return c.Name == SessionCookie })
+	if i < 0 {
+		t.Fatalf("login set no %s cookie: %q", SessionCookie, res.Header.Values("Set-Cookie"))
+	}
+	if ck := res.Cookies()[i]; ck.Value != in.Token || !ck.HttpOnly || !ck.Secure || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || ck.MaxAge != 12*3600 {
+		t.Errorf("session cookie %q, want the token, HttpOnly, Secure, SameSite=Strict, Path=/, 12 hours", ck.String())
+	}
+
+	status, body = f.call(t, "GET", "/api/me", in.Token, nil)
+	wantStatus(t, "GET /api/me with the token", status, body, http.StatusOK)
+	var me map[string]any
+	decode(t, body, &me)
+	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "groups": []any{"presale", "aftersale"}}; !reflect.DeepEqual(me, want) {
+		t.Errorf("GET /api/me = %v, want %v", me, want)
+	}
+	status, body = f.call(t, "GET", "/api/me", "", nil)
+	wantError(t, "GET /api/me without a token", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
+	status, body = f.call(t, "GET", "/api/me", "s_madeup", nil)
+	wantError(t, "GET /api/me with a made-up token", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
+
+	req := f.request(t, "POST", "/api/logout", nil)
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: in.Token})
+	res, body = f.send(t, req)
+	wantStatus(t, "logout with the cookie", res.StatusCode, body, http.StatusOK)
+	if i := slices.IndexFunc(res.Cookies(), func(c *http.Cookie) bool { return c.Name == SessionCookie }); i < 0 || res.Cookies()[i].MaxAge >= 0 {
+		t.Errorf("logout did not clear the cookie: %q", res.Header.Values("Set-Cookie"))
+	}
+	status, body = f.call(t, "GET", "/api/me", in.Token, nil)
+	wantError(t, "GET /api/me after logout", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
+}
+
+// testAPIRequire: a route of agents admits agents, leads (who are agents too) and
+// admins, and nobody else.
+func testAPIRequire(t *testing.T, f *apiFixture) {
+	for name, want := range map[string]int{"alice": 200, "lena": 200, "admin": 200, "erin": 403, "": 401} {
+		status, body := f.call(t, "GET", "/agents", f.token[name], nil)
+		if status != want {
+			t.Errorf("GET /agents as %q: %d %s, want %d", name, status, body, want)
+			continue
+		}
+		if want == 200 {
+			var got struct{ User string }
+			decode(t, body, &got)
+			if got.User != name {
+				t.Errorf("GET /agents as %s ran for %q", name, got.User)
+			}
+		}
+	}
+}
+
+// testAPICookieOrigin changes state with the session cookie from other origins, and then
+// from the page's own.
+func testAPICookieOrigin(t *testing.T, f *apiFixture) {
+	post := func(header map[string]string) int {
+		req := f.request(t, "POST", "/agents", nil)
+		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: f.token["alice"]})
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, body := f.send(t, req)
+		if res.StatusCode == http.StatusForbidden {
+			wantError(t, "a cross-origin request", res.StatusCode, body, http.StatusForbidden, web.CodeForbidden)
+		}
+		return res.StatusCode
+	}
+	for _, h := range []map[string]string{
+		{"Origin": "https://evil.example"},
+		{"Origin": "http://" + strings.Replace(f.srv.Listener.Addr().String(), "127.0.0.1", "localhost", 1)},
+		{"Sec-Fetch-Site": "cross-site"},
+	} {
+		if status := post(h); status != http.StatusForbidden {
+			t.Errorf("POST with the cookie and %v: %d, want 403", h, status)
+		}
+	}
+	if status := post(map[string]string{"Origin": f.srv.URL, "Sec-Fetch-Site": "same-origin"}); status != http.StatusOK {
+		t.Errorf("POST with the cookie from the page's origin: %d, want 200", status)
+	}
+	// Bearer tokens are not sent by the browser on its own: any origin may use them.
+	req := f.request(t, "POST", "/agents", nil)
+	req.Header.Set("Authorization", "Bearer "+f.token["alice"])
+	req.Header.Set("Origin", "https://evil.example")
+	if res, _ := f.send(t, req); res.StatusCode != http.StatusOK {
+		t.Errorf("POST with a bearer token from another origin: %d, want 200", res.StatusCode)
+	}
+	// Reading with the cookie is allowed from anywhere.
+	req = f.request(t, "GET", "/api/me", nil)
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: f.token["alice"]})
+	req.Header.Set("Origin", "https://evil.example")
+	if res, body := f.send(t, req); res.StatusCode != http.StatusOK {
+		t.Errorf("GET /api/me with the cookie from another origin: %d %s", res.StatusCode, body)
+	}
+}
+
+func testAPIUsers(t *testing.T, f *apiFixture) {
+	admin := f.token["admin"]
+	carol := map[string]string{"username": "carol", "password": "carol-pass-1", "role": "agent", "group": "presale"}
+	status, body := f.call(t, "POST", "/api/users", admin, carol)
+	wantStatus(t, "creating carol", status, body, http.StatusCreated)
+	var created map[string]string
+	decode(t, body, &created)
+	if want := map[string]string{"name": "carol", "role": "agent", "group": "presale"}; !reflect.DeepEqual(created, want) {
+		t.Errorf("created %v, want %v", created, want)
+	}
+	status, body = f.call(t, "POST", "/api/users", admin, carol)
+	wantError(t, "creating carol again", status, body, http.StatusConflict, web.CodeUserExists)
+	for _, tc := range []struct{ name, password, role, group, says string }{
+		{"short password", "short", "agent", "presale", "用户信息无效: 密码至少 8 个字符"},
+		{"unknown role", "dave-pass-1", "boss", "presale", `用户信息无效: 未知角色 "boss"`},
+		{"unknown group", "dave-pass-1", "agent", "vip", `用户信息无效: 未知技能组 "vip"`},
+	} {
+		req := map[string]string{"username": "dave", "password": tc.password, "role": tc.role, "group": tc.group}
+		status, body = f.call(t, "POST", "/api/users", admin, req)
+		wantError(t, tc.name, status, body, http.StatusBadRequest, web.CodeBadRequest)
+		if !bytes.Contains(body, []byte(strings.ReplaceAll(tc.says, `"`, `\"`))) {
+			t.Errorf("%s: %s, want the message %s", tc.name, body, tc.says)
+		}
+	}
+	status, body = f.call(t, "POST", "/api/users", f.token["alice"], map[string]string{"username": "eve", "password": "eve-pass-1", "role": "admin", "group": "presale"})
+	wantError(t, "an agent creating a user", status, body, http.StatusForbidden, web.CodeForbidden)
+	status, body = f.call(t, "GET", "/api/users", f.token["lena"], nil)
+	wantError(t, "a lead listing users", status, body, http.StatusForbidden, web.CodeForbidden)
+
+	status, body = f.call(t, "GET", "/api/users", admin, nil)
+	wantStatus(t, "listing users", status, body, http.StatusOK)
+	var list struct{ Users []map[string]string }
+	decode(t, body, &list)
+	var names []string
+	for _, u := range list.Users {
+		names = append(names, u["name"])
+	}
+	if want := []string{"admin", "alice", "carol", "erin", "lena"}; !slices.Equal(names, want) {
+		t.Errorf("users = %v, want %v", names, want)
+	}
+	if bytes.Contains(body, []byte("$2a$")) || bytes.Contains(body, []byte("pass_hash")) {
+		t.Errorf("the user list shows password hashes: %s", body)
+	}
+	status, body = f.call(t, "POST", "/api/login", "", map[string]string{"username": "admin", "password": f.adminPW})
+	wantStatus(t, "the admin's login with EnsureAdmin's password", status, body, http.StatusOK)
+}
+
+// testAPITokens issues an API token, uses it where a session token goes, within its
+// role, and revokes it.
+func testAPITokens(t *testing.T, f *apiFixture) {
+	admin := f.token["admin"]
+	status, body := f.call(t, "POST", "/api/tokens", admin, map[string]string{"name": "shop-sync", "role": "editor"})
+	wantStatus(t, "issuing a token", status, body, http.StatusCreated)
+	var issued struct {
+		ID, Name, Role, Token string
+		CreatedBy             string `json:"created_by"`
+	}
+	decode(t, body, &issued)
+	if issued.Name != "shop-sync" || issued.Role != "editor" || issued.CreatedBy != "admin" ||
+		!strings.HasPrefix(issued.Token, "kt_"+issued.ID+"_") || len(issued.Token) < 50 {
+		t.Fatalf("issued %s", body)
+	}
+	if bytes.Contains(body, []byte("hash")) {
+		t.Errorf("the issued token shows its hash: %s", body)
+	}
+	// The store keeps the SHA-256 of the token, never the token.
+	stored, err := f.s.store.Token(t.Context(), issued.ID)
+	if err != nil || stored.Hash != hashToken(issued.Token) || strings.Contains(stored.Hash, issued.Token[20:]) {
+		t.Fatalf("stored token = %+v, %v", stored, err)
+	}
+
+	// The token signs requests in as "token:shop-sync", an editor.
+	status, body = f.call(t, "GET", "/api/me", issued.Token, nil)
+	wantStatus(t, "/api/me with the token", status, body, http.StatusOK)
+	var me struct{ Name, Role string }
+	decode(t, body, &me)
+	if me.Name != "token:shop-sync" || me.Role != "editor" {
+		t.Errorf("/api/me with the token = %s", body)
+	}
+	// Its role limits it: an editor neither manages users and tokens nor serves chats.
+	for _, path := range []string{"/api/tokens", "/api/users", "/agents"} {
+		status, body = f.call(t, "GET", path, issued.Token, nil)
+		wantError(t, "GET "+path+" with an editor token", status, body, http.StatusForbidden, web.CodeForbidden)
+	}
+	status, body = f.call(t, "POST", "/api/tokens", issued.Token, map[string]string{"name": "more"})
+	wantError(t, "a token issuing a token", status, body, http.StatusForbidden, web.CodeForbidden)
+	status, body = f.call(t, "POST", "/api/tokens", f.token["alice"], map[string]string{"name": "mine"})
+	wantError(t, "an agent issuing a token", status, body, http.StatusForbidden, web.CodeForbidden)
+
+	// Bad requests say what is wrong and issue nothing.
+	for _, tc := range []struct {
+		name   string
+		body   any
+		status int
+		code   web.Code
+	}{
+		{"an admin token", map[string]string{"name": "root", "role": "admin"}, http.StatusBadRequest, web.CodeBadRequest},
+		{"an agent token", map[string]string{"name": "bot", "role": "agent"}, http.StatusBadRequest, web.CodeBadRequest},
+		{"an empty name", map[string]string{"name": ""}, http.StatusBadRequest, web.CodeBadRequest},
+		{"a name with a colon", map[string]string{"name": "a:b"}, http.StatusBadRequest, web.CodeBadRequest},
+		{"a name in use", map[string]string{"name": "shop-sync"}, http.StatusConflict, web.CodeTokenExists},
+		{"bad JSON", `{"name":`, http.StatusBadRequest, web.CodeBadJSON},
+	} {
+		status, body = f.call(t, "POST", "/api/tokens", admin, tc.body)
+		wantError(t, tc.name, status, body, tc.status, tc.code)
+	}
+	// The role defaults to editor.
+	status, body = f.call(t, "POST", "/api/tokens", admin, map[string]string{"name": "erp"})
+	wantStatus(t, "issuing a token without a role", status, body, http.StatusCreated)
+	var erp struct{ ID, Role, Token string }
+	decode(t, body, &erp)
+	if erp.Role != "editor" {
+		t.Errorf("a token without a role has role %q, want editor", erp.Role)
+	}
+
+	status, body = f.call(t, "GET", "/api/tokens", admin, nil)
+	wantStatus(t, "listing tokens", status, body, http.StatusOK)
+	var list struct {
+		Tokens []struct{ ID, Name string }
+	}
+	decode(t, body, &list)
+	if len(list.Tokens) != 2 || list.Tokens[0].Name != "shop-sync" || list.Tokens[1].Name != "erp" {
+		t.Errorf("tokens = %s", body)
+	}
+	if bytes.Contains(body, []byte(issued.Token)) || bytes.Contains(body, []byte("hash")) || bytes.Contains(body, []byte("kt_")) {
+		t.Errorf("the token list shows secrets: %s", body)
+	}
+
+	// Forged tokens: a known id with another secret, a malformed one, an unknown id.
+	for _, forged := range []string{
+		issued.Token[:len(issued.Token)-4] + "AAAA",
+		"kt_" + issued.ID,
+		"kt_",
+		"kt_0123456789abcdef_" + issued.Token[20:],
+	} {
+		status, body = f.call(t, "GET", "/api/me", forged, nil)
+		wantError(t, "the forged token "+forged, status, body, http.StatusUnauthorized, web.CodeUnauthorized)
+	}
+
+	// Revoked, it signs in no more; the other token still does.
+	status, body = f.call(t, "DELETE", "/api/tokens/"+issued.ID, admin, nil)
+	wantStatus(t, "revoking", status, body, http.StatusNoContent)
+	status, body = f.call(t, "GET", "/api/me", issued.Token, nil)
+	wantError(t, "a revoked token", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
+	status, body = f.call(t, "DELETE", "/api/tokens/"+issued.ID, admin, nil)
+	wantError(t, "revoking twice", status, body, http.StatusNotFound, web.CodeNotFound)
+	status, body = f.call(t, "GET", "/api/me", erp.Token, nil)
+	wantStatus(t, "/api/me with the other token", status, body, http.StatusOK)
+}
+
+// failingStore fails every read, as a Redis that does not answer.
+type failingStore struct{ Store }
+
+func (failingStore) Session(context.Context, string) (Session, error) {
+	return Session{}, io.ErrUnexpectedEOF
+}
+
+// TestRequireFault: a store that fails answers 503, and the handler does not run.
+func TestRequireFault(t *testing.T) {
+	s, err := New(Config{Store: failingStore{}, Groups: testGroups})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := false
+	h := s.Require(RoleAgent)(func(http.ResponseWriter, *http.Request) { ran = true })
+	req := httptest.NewRequest("GET", "/agents", nil)
+	req.Header.Set("Authorization", "Bearer s_x")
+	rec := httptest.NewRecorder()
+	h(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || ran {
+		t.Errorf("with a failing store: %d %s, handler ran %v; want 503 without it", rec.Code, rec.Body, ran)
+	}
+	if strings.Contains(rec.Body.String(), io.ErrUnexpectedEOF.Error()) {
+		t.Errorf("the answer shows the cause: %s", rec.Body)
+	}
+}
+
+func TestRoleActs(t *testing.T) {
+	for _, tc := range []struct {
+		r     Role
+		as    []Role
+		wants bool
+	}{
+		{RoleAgent, []Role{RoleAgent}, true},
+		{RoleLead, []Role{RoleAgent}, true},
+		{RoleLead, []Role{RoleLead}, true},
+		{RoleAgent, []Role{RoleLead}, false},
+		{RoleEditor, []Role{RoleAgent, RoleAdmin}, false},
+		{RoleAdmin, []Role{RoleEditor, RoleAdmin}, true},
+		{RoleAdmin, []Role{RoleAgent}, false},
+		{RoleAgent, nil, false},
+	} {
+		if got := tc.r.Acts(tc.as...); got != tc.wants {
+			t.Errorf("%s.Acts(%v) = %v, want %v", tc.r, tc.as, got, tc.wants)
+		}
+	}
+}

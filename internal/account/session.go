@@ -1,0 +1,83 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Login checks the password and starts a session; it returns the session's token, which
+// is stored only as its hash, and the user. A wrong password and an unknown name both
+// give ErrBadCredentials, after the same time.
+func (s *Service) Login(ctx context.Context, name, password string) (string, User, error) {
+	u, err := s.store.User(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+		return "", User{}, ErrBadCredentials
+	}
+	if err != nil {
+		return "", User{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PassHash), []byte(password)) != nil {
+		return "", User{}, ErrBadCredentials
+	}
+	token := randomToken("s_")
+	if err := s.store.PutSession(ctx, hashToken(token), Session{User: u.Name, Expires: s.now().Add(s.ttl)}); err != nil {
+		return "", User{}, err
+	}
+	u.PassHash = ""
+	return token, u, nil
+}
+
+// Logout ends the session of token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.store.DeleteSession(ctx, hashToken(token))
+}
+
+// Authenticate returns the user of a session token or of an API token (see APIToken),
+// without the password hash, or ErrBadCredentials.
+func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
+	if token == "" {
+		return User{}, ErrBadCredentials
+	}
+	if isAPIToken(token) {
+		return s.authenticateToken(ctx, token)
+	}
+	sess, err := s.store.Session(ctx, hashToken(token))
+	if errors.Is(err, ErrNotFound) {
+		return User{}, ErrBadCredentials
+	}
+	if err != nil {
+		return User{}, err
+	}
+	if !s.now().Before(sess.Expires) {
+		return User{}, ErrBadCredentials
+	}
+	u, err := s.store.User(ctx, sess.User)
+	if errors.Is(err, ErrNotFound) {
+		return User{}, ErrBadCredentials
+	}
+	if err != nil {
+		return User{}, err
+	}
+	u.PassHash = ""
+	return u, nil
+}
+
+// randomToken returns prefix and 16 random bytes in URL-safe base64.
+func randomToken(prefix string) string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashToken is what the stores keep of a session or API token: its SHA-256, in hex.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}

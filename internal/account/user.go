@@ -1,0 +1,64 @@
+package account
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// User is an agent, lead, editor or admin who signs in to the console or the editor.
+type User struct {
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+	// Group is the agent's skill group, one of the desk's (Config.Groups).
+	Group string `json:"group"`
+	// MaxChats is how many chats the agent serves at once; 0 means the desk's default.
+	MaxChats int `json:"max_chats,omitempty"`
+	// PassHash is the bcrypt hash of the password; the Service never returns it.
+	PassHash string `json:"pass_hash,omitempty"`
+}
+
+// Session is a signed-in user's session, stored under the hash of its token.
+type Session struct {
+	User    string    `json:"user"`
+	Expires time.Time `json:"expires"`
+}
+
+// MinPasswordLen is the shortest password accepted, in characters.
+const MinPasswordLen = 8
+
+// maxPasswordBytes is the longest password bcrypt hashes whole.
+const maxPasswordBytes = 72
+
+// MaxChatsLimit is the highest chat limit a user may be given.
+const MaxChatsLimit = 1000
+
+// namePattern is what a user's or an API token's name may be; it has no ':', so the
+// user "token:NAME" of an API token is never a person.
+var namePattern = regexp.MustCompile(`^[\p{L}\p{N}_.-]{1,32}$`)
+
+// newUser checks the fields of a new user, one of groups, and hashes the password at
+// bcrypt cost cost.
+func newUser(name, password string, role Role, group string, groups []string, cost int) (User, error) {
+	switch {
+	case !namePattern.MatchString(name):
+		return User{}, refuse(ErrBadUser, "用户名须为 1-32 个字母、数字或 _ . -")
+	case utf8.RuneCountInString(password) < MinPasswordLen:
+		return User{}, refuse(ErrBadUser, "密码至少 %d 个字符", MinPasswordLen)
+	case len(password) > maxPasswordBytes:
+		return User{}, refuse(ErrBadUser, "密码过长（最多 %d 字节）", maxPasswordBytes)
+	case !role.Valid():
+		return User{}, refuse(ErrBadUser, "未知角色 %q", role)
+	case !slices.Contains(groups, group):
+		return User{}, refuse(ErrBadUser, "未知技能组 %q", group)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return User{}, fmt.Errorf("hashing password: %w", err)
+	}
+	return User{Name: name, Role: role, Group: group, PassHash: string(hash)}, nil
+}

@@ -1,0 +1,177 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+)
+
+//go:embed ui
+var kitFS embed.FS
+
+// kitFiles are the kit's own static files, which every page serves beside its own.
+var kitFiles = []string{"ui/kit.css", "ui/kit.js"}
+
+// kitTemplate holds the kit's templates: kit-head, the meta tags and the kit's files, for
+// the page's <head>; kit-login, the sign-in form, with the page's name (and a block
+// login-foot the page may define).
+const kitTemplate = "ui/kit.html"
+
+// PageConfig configures a Page.
+type PageConfig struct {
+	// Files holds the page's template and static files, usually an embed.FS; required.
+	Files fs.FS
+	// Template is the name of the page's html/template in Files; required. Its function
+	// asset gives the URL of a static file by its base name: {{asset "console.js"}}.
+	// It calls the kit's templates: {{template "kit-head"}} in <head>, which loads the
+	// kit's files, and {{template "kit-login" "Kefu 客服台"}} for the sign-in form.
+	Template string
+	// Static are the fs.Glob patterns of the static files in Files, such as "ui/*.js";
+	// no two of them may share a base name, and the page must name each of them (and
+	// the kit's) with asset.
+	Static []string
+	// Prefix is the URL path the static files are served under, such as
+	// "/console/static/"; required.
+	Prefix string
+	// Data is passed to the template.
+	Data any
+}
+
+// Page serves one web page and its static files. The page is rendered once, in
+// NewPage; each static file is served under a name that carries a hash of its content
+// (console.3f2a9c01b7e4.js), so browsers may keep it for good and a new build is
+// fetched at once.
+type Page struct {
+	html   []byte
+	prefix string
+	files  map[string]staticFile // by hashed name
+}
+
+type staticFile struct {
+	body  []byte
+	ctype string
+}
+
+// NewPage reads the static files, names them by their content and renders the page.
+func NewPage(cfg PageConfig) (*Page, error) {
+	if cfg.Files == nil || cfg.Template == "" || cfg.Prefix == "" {
+		return nil, errors.New("web: PageConfig.Files, Template and Prefix are required")
+	}
+	p := &Page{prefix: cfg.Prefix, files: make(map[string]staticFile)}
+	urls := make(map[string]string) // by base name
+	add := func(fsys fs.FS, name string) error {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return fmt.Errorf("reading static file: %w", err)
+		}
+		base := path.Base(name)
+		if _, dup := urls[base]; dup {
+			return fmt.Errorf("web: two static files are named %s", base)
+		}
+		sum := sha256.Sum256(b)
+		ext := path.Ext(base)
+		hashed := strings.TrimSuffix(base, ext) + "." + hex.EncodeToString(sum[:6]) + ext
+		p.files[hashed] = staticFile{body: b, ctype: contentType(ext)}
+		urls[base] = cfg.Prefix + hashed
+		return nil
+	}
+	for _, name := range kitFiles {
+		if err := add(kitFS, name); err != nil {
+			return nil, err
+		}
+	}
+	for _, pattern := range cfg.Static {
+		names, err := fs.Glob(cfg.Files, pattern)
+		if err != nil {
+			return nil, fmt.Errorf("web: PageConfig.Static %q: %w", pattern, err)
+		}
+		if len(names) == 0 {
+			return nil, fmt.Errorf("web: PageConfig.Static %q matches no file", pattern)
+		}
+		for _, name := range names {
+			if err := add(cfg.Files, name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	used := make(map[string]bool)
+	asset := func(base string) (string, error) {
+		u, ok := urls[base]
+		if !ok {
+			return "", fmt.Errorf("no static file is named %s", base)
+		}
+		used[base] = true
+		return u, nil
+	}
+	// The kit's templates first, so that the page may redefine their blocks.
+	tpl, err := template.New(path.Base(cfg.Template)).Funcs(template.FuncMap{"asset": asset}).ParseFS(kitFS, kitTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the kit's templates: %w", err)
+	}
+	if tpl, err = tpl.ParseFS(cfg.Files, cfg.Template); err != nil {
+		return nil, fmt.Errorf("parsing page: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := tpl.Execute(&buf, cfg.Data); err != nil {
+		return nil, fmt.Errorf("rendering page: %w", err)
+	}
+	// A script the page does not load is a screen that silently goes missing.
+	for base := range urls {
+		if !used[base] {
+			return nil, fmt.Errorf("web: the page %s does not load the static file %s", cfg.Template, base)
+		}
+	}
+	p.html = buf.Bytes()
+	return p, nil
+}
+
+func contentType(ext string) string {
+	switch ext {
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	}
+	if t := mime.TypeByExtension(ext); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// ServeHTTP serves the page, revalidated on every load, with headers that allow only
+// the page's own scripts, styles and images (and data: images), in no frame.
+func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	w.Write(p.html)
+}
+
+// ServeStatic serves the static file named by the request's path after Prefix, cached
+// for good; an unknown name is 404.
+func (p *Page) ServeStatic(w http.ResponseWriter, r *http.Request) {
+	f, ok := p.files[strings.TrimPrefix(r.URL.Path, p.prefix)]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", f.ctype)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.Write(f.body)
+}
+
+var _ http.Handler = (*Page)(nil)

@@ -1,0 +1,40 @@
+package web
+
+// Code is the code of an error answer: a closed set that clients branch on (listed with
+// their statuses in docs/api.md). What went wrong in words is the Error's message.
+type Code string
+
+// The codes of the whole HTTP API.
+const (
+	CodeBadRequest     Code = "bad_request"     // 400: a field is missing or wrong
+	CodeBadJSON        Code = "bad_json"        // 400, 415: the body is not the JSON asked for
+	CodeBadCredentials Code = "bad_credentials" // 401: wrong user name or password
+	CodeUnauthorized   Code = "unauthorized"    // 401: not signed in
+	CodeForbidden      Code = "forbidden"       // 403: the role, the group or the origin may not
+	CodeNotOwner       Code = "not_owner"       // 403: the chat is another agent's
+	CodeNotFound       Code = "not_found"       // 404
+	CodeTooLarge       Code = "too_large"       // 413
+	CodeBlockedContact Code = "blocked_contact" // 422: a reply with outside contact details
+	CodeInternal       Code = "internal"        // 500
+	CodeUnavailable    Code = "unavailable"     // 503: the storage does not answer
+
+	// 409: the state forbids the change.
+	CodeAlreadyClaimed   Code = "already_claimed"
+	CodeNotQueued        Code = "not_queued"
+	CodeResolved         Code = "conversation_resolved"
+	CodeUserExists       Code = "user_exists"
+	CodeTokenExists      Code = "token_exists"
+	CodeAtCapacity       Code = "at_capacity"
+	CodeAgentUnavailable Code = "agent_unavailable"
+	CodeAftersaleStays   Code = "aftersale_stays"
+	CodeBusy             Code = "busy"
+	CodeConfirmShort     Code = "confirm_short"
+	CodeTooManyNotes     Code = "too_many_notes"
+	CodeBadTransition    Code = "bad_transition"
+
+	// The knowledge API's.
+	CodeInvalid       Code = "invalid"        // 400: the article is not valid
+	CodeUnsafeContent Code = "unsafe_content" // 400: the article holds script or a bad link
+	CodeExists        Code = "exists"         // 409: an article with the id exists
+	CodeConflict      Code = "conflict"       // 409: the article changed since it was read
+)

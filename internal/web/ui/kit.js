@@ -1,0 +1,254 @@
+/* Kefu's UI kit: what the agent console and the knowledge editor share. Plain JS, no
+ * framework, no build step. Each page loads it first; its names are globals of the page,
+ * used by the page's own scripts: DOM helpers, the HTTP client (api), toasts, role
+ * labels and the sign-in form. Server text goes in with textContent, never innerHTML. */
+'use strict';
+
+// ---------------------------------------------------------------------------
+// DOM helpers
+
+const $ = (id) => document.getElementById(id);
+
+function h(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+}
+
+function show(node, visible) {
+  node.hidden = !visible;
+}
+
+function enc(s) {
+  return encodeURIComponent(String(s));
+}
+
+function pad2(n) {
+  return n < 10 ? '0' + n : String(n);
+}
+
+// hashParam returns the value after prefix ('#c=') in the address's fragment, decoded,
+// or '' when the fragment has another prefix or cannot be decoded.
+function hashParam(prefix) {
+  const hash = location.hash || '';
+  if (!hash.startsWith(prefix)) return '';
+  try {
+    return decodeURIComponent(hash.slice(prefix.length));
+  } catch (_) {
+    return '';
+  }
+}
+
+// onReady runs fn once the page's scripts have all run: each page's last script calls it.
+function onReady(fn) {
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', fn);
+  else fn();
+}
+
+// ---------------------------------------------------------------------------
+// Labels
+
+const ROLES = { agent: '客服', lead: '售后组长', editor: '编辑', admin: '管理员' };
+
+function roleLabel(r) {
+  return ROLES[r] || r || '—';
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+// KIT_ERRORS are the messages of failed requests whose answer has none, by status; a
+// page passes its own for the statuses it words differently.
+const KIT_ERRORS = {
+  400: '请求有误',
+  401: '请先登录',
+  403: '没有权限执行此操作',
+  413: '内容过长',
+  415: '请求格式有误',
+  429: '操作太频繁，请稍后再试',
+  500: '服务器内部错误',
+  502: '服务暂不可用，请稍后重试',
+  503: '服务暂不可用，请稍后重试',
+  504: '服务器响应超时，请稍后重试',
+};
+
+// ApiError is a failed request: the HTTP status (0 when the network failed), the
+// server's error code and message, the whole answer (data) and the request id.
+class ApiError extends Error {
+  constructor(status, code, message, data, requestId) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.data = data || {};
+    this.requestId = requestId || '';
+  }
+}
+
+// newApi returns api(method, path, body, opts), which sends a request and returns the
+// decoded JSON answer; a failure throws an ApiError with the server's
+// {error: {code, message}}, or the message of errors (over KIT_ERRORS) for its status.
+// A 401 calls onUnauthorized unless opts.noAuthRedirect. opts.raw sends a body as is,
+// of type opts.contentType.
+function newApi(errors, onUnauthorized) {
+  const messages = Object.assign({}, KIT_ERRORS, errors);
+  return async function api(method, path, body, opts) {
+    opts = opts || {};
+    const init = {
+      method: method,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { Accept: 'application/json' },
+    };
+    if (opts.raw) {
+      init.headers['Content-Type'] = opts.contentType || 'application/octet-stream';
+      init.body = opts.raw;
+    } else if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (_) {
+      throw new ApiError(0, 'network', '网络连接失败，请检查网络后重试');
+    }
+    let data = null;
+    try {
+      const txt = await res.text();
+      if (txt) data = JSON.parse(txt);
+    } catch (_) {
+      data = null;
+    }
+    if (!res.ok) {
+      const e = (data && typeof data === 'object' && data.error) || {};
+      const rid = res.headers.get('X-Request-Id') || '';
+      let msg = (typeof e.message === 'string' && e.message) || messages[res.status] || '请求失败（HTTP ' + res.status + '）';
+      if (res.status >= 500 && rid) msg += '（请求编号 ' + rid + '）';
+      const err = new ApiError(res.status, e.code || '', msg, data, rid);
+      if (res.status === 401 && !opts.noAuthRedirect) onUnauthorized();
+      throw err;
+    }
+    return data && typeof data === 'object' ? data : {};
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Toasts
+
+function toast(text, kind) {
+  const box = $('toasts');
+  const t = h('div', 'toast ' + (kind === 'ok' ? 'toast-ok' : kind === 'info' ? 'toast-info' : 'toast-error'), text);
+  t.setAttribute('role', kind === 'ok' || kind === 'info' ? 'status' : 'alert');
+  t.setAttribute('data-testid', 'toast');
+  box.appendChild(t);
+  while (box.children.length > 4) box.removeChild(box.firstChild);
+  setTimeout(() => {
+    t.classList.add('toast-out');
+    setTimeout(() => t.remove(), 300);
+  }, kind === 'error' || !kind ? 6000 : 3500);
+}
+
+// ---------------------------------------------------------------------------
+// Sign-in: POST /api/login sets the session cookie (HttpOnly), which both pages share.
+
+// newLogin drives the sign-in form (#login-view, kit.html's kit-login) of a page:
+// o.title is the page's title, o.api its api, o.hide the ids of what the form replaces,
+// o.started(me) starts the page for the signed-in user and o.stopped() stops it. It
+// returns {show(message), submit(ev), boot(), logout(before)}: boot starts the page when
+// the session cookie is still good, or shows the form; logout (#logout-btn) runs
+// before, ends the session and shows the form.
+function newLogin(o) {
+  function showLogin(message) {
+    for (const id of o.hide) show($(id), false);
+    show($('login-view'), true);
+    const err = $('login-error');
+    err.textContent = message || '';
+    show(err, !!message);
+    $('login-submit').disabled = false;
+    $('login-submit').textContent = '登录';
+    document.title = o.title;
+    setTimeout(() => {
+      const u = $('login-username');
+      (u.value ? $('login-password') : u).focus();
+    }, 0);
+  }
+
+  async function submit(ev) {
+    ev.preventDefault();
+    const username = $('login-username').value.trim();
+    const password = $('login-password').value;
+    const err = $('login-error');
+    if (!username || !password) {
+      err.textContent = '请输入用户名和密码';
+      show(err, true);
+      return;
+    }
+    show(err, false);
+    const btn = $('login-submit');
+    btn.disabled = true;
+    btn.textContent = '登录中…';
+    try {
+      const d = await o.api('POST', '/api/login', { username: username, password: password }, { noAuthRedirect: true });
+      // The session lives in an HttpOnly cookie; check that the browser kept it.
+      let me = null;
+      try {
+        me = await o.api('GET', '/api/me', undefined, { noAuthRedirect: true });
+      } catch (e) {
+        if (e.status === 401) {
+          throw new ApiError(401, 'no_cookie', '登录成功，但浏览器未保存会话 Cookie（请通过 HTTPS 或 localhost 访问）');
+        }
+        me = d.user || null;
+      }
+      $('login-password').value = '';
+      o.started(me || d.user || { name: username, role: 'agent', group: '' });
+    } catch (e) {
+      err.textContent = e.message;
+      show(err, true);
+      btn.disabled = false;
+      btn.textContent = '登录';
+      $('login-password').select();
+    }
+  }
+
+  async function boot() {
+    try {
+      const me = await o.api('GET', '/api/me', undefined, { noAuthRedirect: true });
+      o.started(me);
+    } catch (e) {
+      showLogin(e.status === 401 ? '' : '无法获取登录状态：' + e.message);
+    }
+  }
+
+  async function logout(before) {
+    const btn = $('logout-btn');
+    btn.disabled = true;
+    try {
+      if (before) await before();
+    } catch (_) {
+      /* leave anyway */
+    }
+    try {
+      await o.api('POST', '/api/logout', undefined, { noAuthRedirect: true });
+    } catch (_) {
+      /* leave anyway */
+    }
+    btn.disabled = false;
+    o.stopped();
+    showLogin('');
+  }
+
+  return { show: showLogin, submit: submit, boot: boot, logout: logout };
+}
+
+// showApp shows the page's app (#app) for the signed-in user me, in place of the
+// sign-in form, with their name, initial and role in the top bar.
+function showApp(me) {
+  show($('boot'), false);
+  show($('login-view'), false);
+  show($('app'), true);
+  $('me-name').textContent = me.name || '';
+  $('me-avatar').textContent = (me.name || '?').slice(0, 1).toUpperCase();
+  $('me-role').textContent = roleLabel(me.role);
+  $('me-role').setAttribute('data-role', me.role || '');
+}
