@@ -11,7 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
-	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/redis/go-redis/v9"
 )

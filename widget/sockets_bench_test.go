@@ -22,7 +22,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/boltstore"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/handoff/redisstore"
-	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/redis/go-redis/v9"
 	bolt "go.etcd.io/bbolt"

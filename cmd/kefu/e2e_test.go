@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/redistest"
 )
 
 // TestEndToEndRestart drives the whole path on the real binary and a real Redis: a
@@ -127,7 +127,11 @@ func TestTwoNodes(t *testing.T) {
 	if h := s.until("handoff", isType("handoff")); h["reason"] != "requested" || h["group"] != "presale" {
 		t.Fatalf("handoff = %v", h)
 	}
-	events.until(t, func(e map[string]any) bool { return e["type"] == "queue" })
+	// The event says what changed: the chat's queue line, waiting.
+	events.until(t, func(e map[string]any) bool {
+		entry, _ := e["entry"].(map[string]any)
+		return e["type"] == "conversation" && e["conversation"] == s.conv && entry["status"] == "queued"
+	})
 	a.waitQueued(s.conv)
 	if code := a.do("POST", "/api/conversations/"+s.conv+"/claim", nil, nil); code != 200 {
 		t.Fatalf("claim on node B: status %d", code)
@@ -139,7 +143,13 @@ func TestTwoNodes(t *testing.T) {
 	s.send(map[string]any{"type": "message", "id": "m1", "text": "你好，我想问一下尺码"})
 	ack := s.until("ack", isType("ack"))
 	events.until(t, func(e map[string]any) bool {
-		return e["type"] == "message" && e["conversation"] == s.conv && e["seq"] == ack["seq"]
+		msgs, _ := e["messages"].([]any)
+		for _, m := range msgs {
+			if m, _ := m.(map[string]any); m["seq"] == ack["seq"] && m["text"] == "你好，我想问一下尺码" {
+				return e["type"] == "conversation" && e["conversation"] == s.conv
+			}
+		}
+		return false
 	})
 	a.waitMessage(s.conv, "shopper", "你好，我想问一下尺码")
 }

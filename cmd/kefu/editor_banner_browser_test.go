@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/redistest"
 )
 
 // TestEditorStaleBanner signs an editor in on a node with Redis, stops Redis, and

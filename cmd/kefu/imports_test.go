@@ -24,13 +24,12 @@ func TestImports(t *testing.T) {
 		"handoff/enginetest": {"handoff"},
 		"handoff/desktest":   {"handoff", "handoff/boltstore", "handoff/redisstore"},
 		"handoff/console":    {"handoff", "handoff/desktest"},
-		"handoff/redistest":  {},
 		"widget":             {"bot", "handoff", "handoff/desktest", "handoff/boltstore", "handoff/redisstore", "kb"},
 		"knowledge":          {"kb", "kb/kbtest", "bot"},
 	}
 	// testHelpers may be imported by the tests of any package: they import no package
 	// of the project (checked below), so they bring no dependency in.
-	testHelpers := []string{"handoff/redistest"}
+	testHelpers := []string{"internal/redistest"}
 	only := map[string][]string{ // third-party import → the packages that may use it
 		"github.com/blevesearch/bleve":       {"kb"},
 		"github.com/gorilla/websocket":       {"widget"},

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/redistest"
 )
 
 // botAsk is what /api/bot/ask answers, as far as these tests look.

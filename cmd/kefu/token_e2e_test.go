@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/redistest"
 )
 
 // TestAPITokenSync issues an API token from the command line and syncs an article

@@ -13,7 +13,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/boltstore"
 	"github.com/kefu-im/kefu/handoff/redisstore"
-	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
 	"github.com/redis/go-redis/v9"

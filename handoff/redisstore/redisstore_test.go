@@ -5,7 +5,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/handoff/redisstore"
-	"github.com/kefu-im/kefu/handoff/redistest"
+	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
