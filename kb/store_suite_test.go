@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
+	"github.com/kefu-im/kefu/internal/redistest"
 )
 
 // limits lowers a store's bounds so that tests reach them.

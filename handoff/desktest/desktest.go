@@ -13,9 +13,9 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/boltstore"
 	"github.com/kefu-im/kefu/handoff/redisstore"
-	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
+	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/redis/go-redis/v9"
 	bolt "go.etcd.io/bbolt"
 )

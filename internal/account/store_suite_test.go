@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
+	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
