@@ -87,7 +87,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 		fs.Float64Var(p, flagName, def, usage+" ($"+env+")")
 	}
 	str(&c.Addr, "addr", "KEFU_ADDR", ":8080", "address to listen on")
-	str(&c.RedisURL, "redis", "KEFU_REDIS_URL", "", "Redis URL, e.g. redis://localhost:6379/0; empty keeps the articles in the data directory and the conversations in memory")
+	str(&c.RedisURL, "redis", "KEFU_REDIS_URL", "", "Redis URL, e.g. redis://localhost:6379/0, for several nodes; empty keeps everything in the embedded database of the data directory")
 	str(&c.RedisPrefix, "redis-prefix", "KEFU_REDIS_PREFIX", "kefu:", "prefix of every Redis key")
 	str(&c.DataDir, "data", "KEFU_DATA_DIR", "./kefu-data", "data directory: the embedded database (without Redis) and the search index")
 	str(&c.Knowledge, "knowledge", "KEFU_KNOWLEDGE", "", "directory of Markdown articles, or a .jsonl file, to serve instead of the bundled ones")

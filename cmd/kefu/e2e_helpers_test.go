@@ -144,8 +144,17 @@ func (p *proc) stop() {
 	}
 }
 
-// adminPassword returns the one-time admin password from the log, or "".
+// adminPassword returns the one-time admin password from the log, or "" when the start
+// printed none. It waits for the start's last line, "kefu is serving", which the process
+// writes after the password.
 func (p *proc) adminPassword() string {
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.logText(), "kefu is serving") {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("kefu never said it is serving:\n%s", p.logText())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	sc := bufio.NewScanner(strings.NewReader(p.logText()))
 	for sc.Scan() {
 		var line map[string]any

@@ -154,8 +154,8 @@ func TestTwoNodes(t *testing.T) {
 	a.waitMessage(s.conv, "shopper", "你好，我想问一下尺码")
 }
 
-// TestMemoryDefaults starts kefu as a new user does, with nothing configured.
-func TestMemoryDefaults(t *testing.T) {
+// TestEmbeddedDefaults starts kefu as a new user does, with nothing configured.
+func TestEmbeddedDefaults(t *testing.T) {
 	k := startKefu(t, "")
 	pw := k.adminPassword()
 	if len(pw) < 12 {

@@ -246,12 +246,14 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	}
 	admin := &http.Server{Handler: adminRoutes(a, log), ReadHeaderTimeout: 10 * time.Second}
 	base := baseURL(ln.Addr())
-	log.Info().Str("engine", a.storage.engine).Str("data", c.DataDir).Str("shop_demo", base+"/").Str("console", base+"/console").
-		Str("editor", base+"/editor").Str("widget", base+"/widget.js").Str("health", base+"/healthz").Msg("kefu is serving")
 	if password != "" {
 		log.Warn().Str("user", "admin").Str("password", password).
 			Msg("created the admin user with this one-time password; sign in at " + base + "/console and keep it safe")
 	}
+	// The last line before serving: whoever reads the log knows all of the start's lines
+	// are written once it shows.
+	log.Info().Str("engine", a.storage.engine).Str("data", c.DataDir).Str("shop_demo", base+"/").Str("console", base+"/console").
+		Str("editor", base+"/editor").Str("widget", base+"/widget.js").Str("health", base+"/healthz").Msg("kefu is serving")
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.knowledge.Run(gctx) })
