@@ -45,18 +45,19 @@ bench:
 	@echo '== widget: hand-off to the queue-position frame over a websocket, Redis'
 	$(GO) test -run='^$$' -bench='^BenchmarkHandoffToQueueFrame$$' -benchtime=200x ./widget
 
-# Measure the bot: the project's labelled set on the bundled knowledge, then the public
-# sets of ../shared/eval (HINT3's two shops, Bitext with CLINC150's out-of-scope
-# questions), each beside plain bleve as the baseline.
-SHARED_EVAL ?= ../shared/eval
+# Measure the bot: the project's labelled set on the bundled knowledge, then, when
+# PUBLIC_EVAL names a directory of them, the public sets (HINT3's two shops, Bitext with
+# CLINC150's out-of-scope questions: hint3/, bitext/, clinc150/ in the format of
+# knowledge/eval/README.md), each beside plain bleve as the baseline.
+PUBLIC_EVAL ?=
 eval:
 	$(GO) build -o bin/kefu ./cmd/kefu
 	bin/kefu eval --baseline --title "Kefu's own set" --questions knowledge/eval/questions.jsonl
-	@if [ -d "$(SHARED_EVAL)" ]; then \
-	  bin/kefu eval --baseline --misses 0 --title "HINT3 SOFMattress" --kb $(SHARED_EVAL)/hint3/sofmattress.articles.jsonl --questions $(SHARED_EVAL)/hint3/sofmattress.questions.jsonl && \
-	  bin/kefu eval --baseline --misses 0 --title "HINT3 Curekart" --kb $(SHARED_EVAL)/hint3/curekart.articles.jsonl --questions $(SHARED_EVAL)/hint3/curekart.questions.jsonl && \
-	  bin/kefu eval --baseline --misses 0 --title "Bitext + CLINC150 out of scope" --kb $(SHARED_EVAL)/bitext/bitext.articles.jsonl --questions $(SHARED_EVAL)/bitext/bitext.questions.jsonl,$(SHARED_EVAL)/clinc150/clinc150-oos.questions.jsonl; \
-	else echo "$(SHARED_EVAL) not found: public sets skipped"; fi
+	@if [ -n "$(PUBLIC_EVAL)" ] && [ -d "$(PUBLIC_EVAL)" ]; then \
+	  bin/kefu eval --baseline --misses 0 --title "HINT3 SOFMattress" --kb $(PUBLIC_EVAL)/hint3/sofmattress.articles.jsonl --questions $(PUBLIC_EVAL)/hint3/sofmattress.questions.jsonl && \
+	  bin/kefu eval --baseline --misses 0 --title "HINT3 Curekart" --kb $(PUBLIC_EVAL)/hint3/curekart.articles.jsonl --questions $(PUBLIC_EVAL)/hint3/curekart.questions.jsonl && \
+	  bin/kefu eval --baseline --misses 0 --title "Bitext + CLINC150 out of scope" --kb $(PUBLIC_EVAL)/bitext/bitext.articles.jsonl --questions $(PUBLIC_EVAL)/bitext/bitext.questions.jsonl,$(PUBLIC_EVAL)/clinc150/clinc150-oos.questions.jsonl; \
+	else echo "no PUBLIC_EVAL directory: the public sets are skipped"; fi
 
 fmt:
 	gofmt -w .

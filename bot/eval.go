@@ -13,7 +13,7 @@ import (
 )
 
 // Question is one labelled question of an evaluation set (JSON Lines, the format of
-// ../shared/eval/README.md and knowledge/eval/README.md).
+// knowledge/eval/README.md).
 type Question struct {
 	Text string `json:"text"`
 	// Expect is triage.Answer or triage.Handoff.

@@ -44,7 +44,7 @@ type Detected struct {
 	Seq int64 `json:"seq"`
 	// Verified is true when the conversation's shopper is verified. An order number an
 	// unverified visitor typed must be confirmed by the buyer from their own account
-	// before any of its details are given (DOMAIN rule 5).
+	// before any of its details are given (docs/domain.md rule 5).
 	Verified bool `json:"verified"`
 }
 
