@@ -30,7 +30,11 @@ run:
 # that its p99 rests on 20 samples.
 # Hand-off routing (enqueue, claim, auto-assign; 1 and 16 callers) and the shopper's wait
 # from 「转人工」 to the queue-position frame run against a real redis-server that the
-# test helper starts (AOF, fsync always).
+# test helper starts (AOF, fsync always). A queue move runs with 1,000 shoppers waiting
+# on Redis: the time until every other shopper is told their new place, and the Redis
+# commands it took per waiting shopper. The memory of an idle shopper socket is read off
+# a server process of its own with 10,000 sockets open, beside a bare gorilla/websocket
+# server in the same run.
 bench:
 	@echo '== kb: index build and search, 10,000 articles'
 	$(GO) test -run='^$$' -benchmem -bench='^Benchmark(IndexBuild|Search)10k$$' -benchtime=10s ./kb
@@ -44,6 +48,10 @@ bench:
 	$(GO) test -run='^$$' -bench='^BenchmarkRouting$$' -benchtime=1000x ./handoff/redisstore
 	@echo '== widget: hand-off to the queue-position frame over a websocket, Redis'
 	$(GO) test -run='^$$' -bench='^BenchmarkHandoffToQueueFrame$$' -benchtime=200x ./widget
+	@echo '== widget: a queue move with 1,000 shoppers waiting, Redis (time until all are told; Redis commands per waiting shopper)'
+	$(GO) test -run='^$$' -bench='^BenchmarkQueueMove$$' -benchtime=20x ./widget
+	@echo '== widget: server memory per idle shopper socket with 10,000 open (bare gorilla/websocket, embedded, Redis)'
+	$(GO) test -run='^$$' -bench='^BenchmarkIdleSocketMemory$$' -benchtime=1x ./widget
 
 # Measure the bot: the project's labelled set on the bundled knowledge, then, when
 # PUBLIC_EVAL names a directory of them, the public sets (HINT3's two shops, Bitext with
