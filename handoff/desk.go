@@ -264,14 +264,11 @@ func orDefault(v, def time.Duration) time.Duration {
 // Groups returns the desk's skill groups.
 func (d *Desk) Groups() []Group { return slices.Clone(d.groups) }
 
-// HasGroup reports whether g is one of the desk's groups.
-func (d *Desk) HasGroup(g Group) bool { return slices.Contains(d.groups, g) }
+// hasGroup reports whether g is one of the desk's groups.
+func (d *Desk) hasGroup(g Group) bool { return slices.Contains(d.groups, g) }
 
 // Tickets returns the desk's after-sales tickets.
 func (d *Desk) Tickets() *Tickets { return d.tickets }
-
-// Now is the desk's clock.
-func (d *Desk) Now() time.Time { return d.now() }
 
 // nowMS is the clock at the millisecond, the precision the engines keep.
 func (d *Desk) nowMS() time.Time { return time.UnixMilli(d.now().UnixMilli()) }

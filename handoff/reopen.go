@@ -52,8 +52,8 @@ func (d *Desk) Reopen(ctx context.Context, id, key string) (Status, error) {
 			return Change{Next: &next, Append: []Message{{ID: rkey, Kind: KindStatus, From: FromSystem, Status: StatusBot}}}, nil
 		}
 		group := c.Group
-		if !d.HasGroup(group) {
-			group = d.GroupFor(c.Reason, c.Intent)
+		if !d.hasGroup(group) {
+			group = d.groupFor(c.Reason, c.Intent)
 		}
 		next.Group, next.EnqueuedAt, next.Key, next.RepliedAt = group, now, rkey, time.Time{}
 		next.Score = d.score(now, triage.ReasonReopened, c.Intent, group, c.VIP)

@@ -6,9 +6,6 @@ import (
 	"strings"
 )
 
-// Guard returns the desk's reply guard.
-func (d *Desk) Guard() *ReplyGuard { return d.guard }
-
 // Reply stores an agent's message. The agent must own the conversation. msgID makes a
 // retried request idempotent; empty means a fresh id.
 func (d *Desk) Reply(ctx context.Context, id, agent, msgID, text string) (Message, error) {

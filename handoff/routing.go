@@ -23,19 +23,19 @@ type HandoffRequest struct {
 	Reason triage.Reason
 	Intent triage.Intent
 	// Group is the queue to join; empty lets the desk choose by reason and intent
-	// (GroupFor). A group the desk does not have means the desk's choice.
+	// (groupFor). A group the desk does not have means the desk's choice.
 	Group   Group
 	Context *Context
 }
 
-// GroupFor returns the queue a hand-off with reason and intent joins: after-sales cases
+// groupFor returns the queue a hand-off with reason and intent joins: after-sales cases
 // go to the after-sales group (docs/domain.md rule 7), the others to the pre-sale group,
 // or to the desk's first group when it has none of those.
-func (d *Desk) GroupFor(reason triage.Reason, intent triage.Intent) Group {
-	if (reason == triage.ReasonAfterSales || intent.AfterSales()) && d.HasGroup(GroupAftersale) {
+func (d *Desk) groupFor(reason triage.Reason, intent triage.Intent) Group {
+	if (reason == triage.ReasonAfterSales || intent.AfterSales()) && d.hasGroup(GroupAftersale) {
 		return GroupAftersale
 	}
-	if d.HasGroup(GroupPresale) {
+	if d.hasGroup(GroupPresale) {
 		return GroupPresale
 	}
 	return d.groups[0]
@@ -46,8 +46,8 @@ func (d *Desk) GroupFor(reason triage.Reason, intent triage.Intent) Group {
 // with people; a retry with the same Key succeeds and changes nothing.
 func (d *Desk) Handoff(ctx context.Context, id string, h HandoffRequest) error {
 	group := h.Group
-	if !d.HasGroup(group) {
-		group = d.GroupFor(h.Reason, h.Intent)
+	if !d.hasGroup(group) {
+		group = d.groupFor(h.Reason, h.Intent)
 	}
 	key := "handoff:" + h.Key
 	now := d.nowMS()
@@ -236,7 +236,7 @@ func (d *Desk) BackToBot(ctx context.Context, id, agent string) (Conversation, e
 // waiting time (Conversation.EnqueuedAt) and its VIP level; its priority is that of its
 // hand-off in the new group. The shopper is told with the group's transfer phrase.
 func (d *Desk) TransferGroup(ctx context.Context, id, agent string, group Group) (Conversation, error) {
-	if !d.HasGroup(group) {
+	if !d.hasGroup(group) {
 		return Conversation{}, fmt.Errorf("transferring %q to %q: %w", id, group, ErrUnknownGroup)
 	}
 	c, err := d.release(ctx, id, agent, "regroup", group)
@@ -315,7 +315,7 @@ func (d *Desk) transfer(ctx context.Context, id, agent, to string) (Conversation
 // loaded of the group's online agents who are below their limit, one change each, until
 // the queue is empty or every agent is full. It returns how many it assigned.
 func (d *Desk) AutoAssign(ctx context.Context, group Group) (int, error) {
-	if !d.HasGroup(group) {
+	if !d.hasGroup(group) {
 		return 0, ErrUnknownGroup
 	}
 	n := 0
@@ -370,7 +370,7 @@ func (d *Desk) AutoAssign(ctx context.Context, group Group) (int, error) {
 // assignSoon runs AutoAssign for group unless automatic assignment is off; a failure is
 // logged, the next sweep tries again.
 func (d *Desk) assignSoon(ctx context.Context, group Group) {
-	if !d.auto || group == "" || !d.HasGroup(group) {
+	if !d.auto || group == "" || !d.hasGroup(group) {
 		return
 	}
 	if _, err := d.AutoAssign(ctx, group); err != nil {
