@@ -307,8 +307,8 @@ func intentOf(category string) triage.Intent {
 	return triage.IntentOther
 }
 
-func ref(a kb.Article) *ArticleRef {
-	return &ArticleRef{ID: a.ID, Title: strings.TrimSpace(a.Title), Category: a.Category}
+func ref(a kb.Article) *triage.ArticleRef {
+	return &triage.ArticleRef{ID: a.ID, Title: strings.TrimSpace(a.Title), Category: a.Category}
 }
 
 func scored(hits []kb.Hit) []ScoredHit {

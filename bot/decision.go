@@ -2,16 +2,9 @@ package bot
 
 import "github.com/kefu-im/kefu/internal/triage"
 
-// ArticleRef names an article.
-type ArticleRef struct {
-	ID       string `json:"id"`
-	Title    string `json:"title"`
-	Category string `json:"category"`
-}
-
 // ScoredHit is one search hit as the bot saw it.
 type ScoredHit struct {
-	ArticleRef
+	triage.ArticleRef
 	// Score is the article's classifier belief, 0 to 1, that the message is one of its
 	// questions (kb.Hit.Prob); hits are in its order.
 	Score    float64 `json:"score"`
@@ -27,13 +20,13 @@ type Decision struct {
 	// Confidence is the calibrated confidence, 0..1, that Article answers the message.
 	Confidence float64 `json:"confidence"`
 	// Article is the best article, when there is one (for a hand-off too).
-	Article *ArticleRef `json:"article"`
+	Article *triage.ArticleRef `json:"article"`
 	// Text is what the bot says: the article's answer for triage.Answer (and for an
 	// after-sales hand-off that explains the procedure), the clarify prompt for
 	// triage.Clarify, empty otherwise.
-	Text        string       `json:"text"`
-	Suggestions []ArticleRef `json:"suggestions"`
-	Hits        []ScoredHit  `json:"hits"`
+	Text        string              `json:"text"`
+	Suggestions []triage.ArticleRef `json:"suggestions"`
+	Hits        []ScoredHit         `json:"hits"`
 	// Phrased is true when a language model worded Text from Article.
 	Phrased bool `json:"phrased,omitempty"`
 }

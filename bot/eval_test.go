@@ -17,17 +17,17 @@ func (f fixedDecider) Decide(_ context.Context, in Input) (Decision, error) { re
 func hitsOf(ids ...string) []ScoredHit {
 	out := make([]ScoredHit, len(ids))
 	for i, id := range ids {
-		out[i] = ScoredHit{ArticleRef: ArticleRef{ID: id}}
+		out[i] = ScoredHit{ArticleRef: triage.ArticleRef{ID: id}}
 	}
 	return out
 }
 
 func TestEvaluateMetrics(t *testing.T) {
-	a, b := &ArticleRef{ID: "a"}, &ArticleRef{ID: "b"}
+	a, b := &triage.ArticleRef{ID: "a"}, &triage.ArticleRef{ID: "b"}
 	dec := fixedDecider{
 		"right":   {Action: triage.Answer, Article: a, Hits: hitsOf("a", "b")},
 		"second":  {Action: triage.Answer, Article: b, Hits: hitsOf("b", "a")},
-		"unsure":  {Action: triage.Clarify, Article: b, Suggestions: []ArticleRef{*b, *a}, Hits: hitsOf("b", "a")},
+		"unsure":  {Action: triage.Clarify, Article: b, Suggestions: []triage.ArticleRef{*b, *a}, Hits: hitsOf("b", "a")},
 		"gaveup":  {Action: triage.Handoff, Reason: triage.ReasonLowConfidence, Article: a, Hits: hitsOf("a")},
 		"return":  {Action: triage.Handoff, Reason: triage.ReasonAfterSales, Article: a, Hits: hitsOf("a")},
 		"weather": {Action: triage.Handoff, Reason: triage.ReasonOutOfScope, Hits: hitsOf("b")},

@@ -38,8 +38,8 @@ type BotDecision struct {
 	// Text is what the bot says, empty for nothing.
 	Text string
 	// Article is the best article, when there is one; Suggestions are those offered.
-	Article     *ArticleRef
-	Suggestions []ArticleRef
+	Article     *triage.ArticleRef
+	Suggestions []triage.ArticleRef
 	// Hits are the ranked articles, for the agents' context.
 	Hits []Candidate
 }

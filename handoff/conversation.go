@@ -157,13 +157,6 @@ type Candidate struct {
 	Score    float64 `json:"score"`
 }
 
-// ArticleRef names the knowledge article a bot message comes from.
-type ArticleRef struct {
-	ID       string `json:"id"`
-	Title    string `json:"title"`
-	Category string `json:"category"`
-}
-
 // Message is one record of a conversation's log.
 type Message struct {
 	Seq  int64 `json:"seq"`
@@ -172,14 +165,14 @@ type Message struct {
 	// ID is the record's idempotency key: the client's message id for a shopper's
 	// message, a key the desk makes otherwise. A record whose ID is in the log already is
 	// not stored again.
-	ID          string        `json:"id,omitempty"`
-	Text        string        `json:"text,omitempty"`
-	Agent       string        `json:"agent,omitempty"`
-	Article     *ArticleRef   `json:"article,omitempty"`
-	Suggestions []ArticleRef  `json:"suggestions,omitempty"`
-	Reason      triage.Reason `json:"reason,omitempty"`
-	Group       Group         `json:"group,omitempty"`
-	Status      Status        `json:"status,omitempty"`
+	ID          string              `json:"id,omitempty"`
+	Text        string              `json:"text,omitempty"`
+	Agent       string              `json:"agent,omitempty"`
+	Article     *triage.ArticleRef  `json:"article,omitempty"`
+	Suggestions []triage.ArticleRef `json:"suggestions,omitempty"`
+	Reason      triage.Reason       `json:"reason,omitempty"`
+	Group       Group               `json:"group,omitempty"`
+	Status      Status              `json:"status,omitempty"`
 	// Ticket is the after-sales ticket of a KindTicket record.
 	Ticket *TicketCard `json:"ticket,omitempty"`
 	// TS is the time it was stored, in Unix milliseconds.

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/rs/zerolog"
 )
 
@@ -48,7 +49,7 @@ func (g *Gateway) Ask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.Suggestions == nil {
-		d.Suggestions = []bot.ArticleRef{}
+		d.Suggestions = []triage.ArticleRef{}
 	}
 	if d.Hits == nil {
 		d.Hits = []bot.ScoredHit{}

@@ -23,13 +23,8 @@ func (d deskBot) Decide(ctx context.Context, q handoff.Question) (handoff.BotDec
 	if err != nil {
 		return handoff.BotDecision{}, err
 	}
-	out := handoff.BotDecision{Action: dec.Action, Reason: dec.Reason, Intent: dec.Intent, Confidence: dec.Confidence, Text: dec.Text}
-	if a := dec.Article; a != nil {
-		out.Article = &handoff.ArticleRef{ID: a.ID, Title: a.Title, Category: a.Category}
-	}
-	for _, s := range dec.Suggestions {
-		out.Suggestions = append(out.Suggestions, handoff.ArticleRef{ID: s.ID, Title: s.Title, Category: s.Category})
-	}
+	out := handoff.BotDecision{Action: dec.Action, Reason: dec.Reason, Intent: dec.Intent, Confidence: dec.Confidence,
+		Text: dec.Text, Article: dec.Article, Suggestions: dec.Suggestions}
 	for _, h := range dec.Hits {
 		out.Hits = append(out.Hits, handoff.Candidate{ID: h.ID, Title: h.Title, Category: h.Category, Score: h.Score})
 	}

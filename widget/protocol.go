@@ -118,19 +118,19 @@ func errFrame(code, id string) errorFrame {
 // server-side idempotency key is only shown for the shopper's own messages, where it is
 // the client's id.
 type logFrame struct {
-	Type        handoff.Kind         `json:"type"`
-	Seq         int64                `json:"seq"`
-	From        handoff.From         `json:"from,omitempty"`
-	ID          string               `json:"id,omitempty"`
-	Text        string               `json:"text,omitempty"`
-	Agent       string               `json:"agent,omitempty"`
-	Article     *handoff.ArticleRef  `json:"article,omitempty"`
-	Suggestions []handoff.ArticleRef `json:"suggestions,omitempty"`
-	Reason      triage.Reason        `json:"reason,omitempty"`
-	Group       handoff.Group        `json:"group,omitempty"`
-	Status      handoff.Status       `json:"status,omitempty"`
-	Ticket      *handoff.TicketCard  `json:"ticket,omitempty"`
-	TS          int64                `json:"ts"`
+	Type        handoff.Kind        `json:"type"`
+	Seq         int64               `json:"seq"`
+	From        handoff.From        `json:"from,omitempty"`
+	ID          string              `json:"id,omitempty"`
+	Text        string              `json:"text,omitempty"`
+	Agent       string              `json:"agent,omitempty"`
+	Article     *triage.ArticleRef  `json:"article,omitempty"`
+	Suggestions []triage.ArticleRef `json:"suggestions,omitempty"`
+	Reason      triage.Reason       `json:"reason,omitempty"`
+	Group       handoff.Group       `json:"group,omitempty"`
+	Status      handoff.Status      `json:"status,omitempty"`
+	Ticket      *handoff.TicketCard `json:"ticket,omitempty"`
+	TS          int64               `json:"ts"`
 }
 
 func toFrame(m handoff.Message) logFrame {

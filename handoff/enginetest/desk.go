@@ -99,7 +99,7 @@ func (b Bot) Decide(_ context.Context, q handoff.Question) (handoff.BotDecision,
 // to after-sales.
 var ShopBot = Bot{
 	{"发票", handoff.BotDecision{Action: triage.Answer, Intent: triage.IntentPresale, Confidence: 0.9, Text: "可以开发票。",
-		Article: &handoff.ArticleRef{ID: "invoice", Title: "发票", Category: "presale"},
+		Article: &triage.ArticleRef{ID: "invoice", Title: "发票", Category: "presale"},
 		Hits:    []handoff.Candidate{{ID: "invoice", Title: "发票", Score: 0.9}}}},
 	{"退货", handoff.BotDecision{Action: triage.Handoff, Reason: triage.ReasonAfterSales, Intent: triage.IntentAftersale, Confidence: 0.4,
 		Hits: []handoff.Candidate{{ID: "return", Title: "退货流程", Score: 0.4}}}},

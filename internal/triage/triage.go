@@ -58,3 +58,10 @@ func (r Reason) Unanswered() bool { return r == ReasonLowConfidence || r == Reas
 func (r Reason) Apologetic() bool {
 	return r == ReasonLowConfidence || r == ReasonOutOfScope || r == ReasonRepeatedMiss
 }
+
+// ArticleRef names a knowledge article the bot answered from or suggests.
+type ArticleRef struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Category string `json:"category"`
+}
