@@ -3,6 +3,8 @@ package kb
 import (
 	"context"
 	"time"
+
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // Statuses of an article in a Store. Only published articles are searchable by the bot.
@@ -69,7 +71,7 @@ type Unanswered struct {
 	ID   string `json:"id"`
 	Text string `json:"text"`
 	// Reason is the hand-off reason.
-	Reason string `json:"reason"`
+	Reason triage.Reason `json:"reason"`
 	// Article is the best hit the bot saw, if any, and Confidence its confidence.
 	Article    string    `json:"article,omitempty"`
 	Confidence float64   `json:"confidence"`

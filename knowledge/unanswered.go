@@ -28,8 +28,7 @@ type watcher struct {
 
 func (w watcher) Decide(ctx context.Context, in bot.Input) (bot.Decision, error) {
 	dec, err := w.d.Decide(ctx, in)
-	if err == nil && dec.Action == triage.Handoff &&
-		(dec.Reason == triage.ReasonLowConfidence || dec.Reason == triage.ReasonOutOfScope) {
+	if err == nil && dec.Action == triage.Handoff && dec.Reason.Unanswered() {
 		w.s.record(in.Text, dec)
 	}
 	return dec, err
@@ -44,7 +43,7 @@ func (s *Service) record(text string, dec bot.Decision) {
 	if r := []rune(text); len(r) > kb.MaxQuestionRunes {
 		text = string(r[:kb.MaxQuestionRunes])
 	}
-	u := kb.Unanswered{Text: text, Reason: string(dec.Reason), Confidence: dec.Confidence, At: time.Now().UTC()}
+	u := kb.Unanswered{Text: text, Reason: dec.Reason, Confidence: dec.Confidence, At: time.Now().UTC()}
 	if dec.Article != nil {
 		u.Article = dec.Article.ID
 	}
