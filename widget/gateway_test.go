@@ -22,6 +22,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/widget"
 )
@@ -184,21 +185,7 @@ func (l sndBufListener) Accept() (net.Conn, error) {
 // waitIdle waits until every websocket handler has returned.
 func (e *env) waitIdle(t *testing.T) {
 	t.Helper()
-	poll(t, "the websocket handlers to return", func() bool { return e.running.Load() == 0 })
-}
-
-// poll waits until cond holds, failing the test after frameWait.
-func poll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.Now().Add(frameWait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", frameWait, what)
-		}
-		<-tick.C
-	}
+	timetest.Poll(t, frameWait, "the websocket handlers to return", func() bool { return e.running.Load() == 0 })
 }
 
 func (e *env) wsURL(query string) string {
@@ -1083,7 +1070,7 @@ func TestReopenWithinWindow(t *testing.T) {
 		send(t, sh.c, msg{Type: "handoff", ID: "h1"}) // seqs 1, 2; alice is online: assigned, 3, 4
 		readUntil(t, sh.c, "alice's greeting", isSeq(4))
 		// The assignment may still be finishing (ErrBusy): alice's console tries again.
-		poll(t, "alice's resolve", func() bool {
+		timetest.Poll(t, frameWait, "alice's resolve", func() bool {
 			_, err := e.desk.Resolve(ctx, sh.conv, "alice")
 			if err != nil && !errors.Is(err, handoff.ErrBusy) {
 				t.Fatalf("Resolve: %v", err)
@@ -1363,7 +1350,7 @@ func TestSlowConsumerQueueOverflow(t *testing.T) {
 	// The queue has overflowed once the gateway gave up a page of the log half-sent
 	// (its writes wait for the client) or closed the connection (they did not). Each
 	// further record wakes it to read the log again.
-	poll(t, "the send queue to overflow", func() bool {
+	timetest.Poll(t, frameWait, "the send queue to overflow", func() bool {
 		if cs.cut.Load() || e.running.Load() == 0 {
 			return true
 		}

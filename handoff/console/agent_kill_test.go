@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 )
 
 // killableDialer dials TCP and keeps every connection, so that a test can cut them all
@@ -124,7 +125,7 @@ func TestAgentConnectionKilled(t *testing.T) {
 			}
 		}
 	}()
-	ctPoll(t, "alice's first heartbeat", func() bool {
+	timetest.Poll(t, 10*time.Second, "alice's first heartbeat", func() bool {
 		a, err := d.AgentLoad(ctx, "alice")
 		return err == nil && a.Status == handoff.PresenceOnline
 	})
@@ -142,7 +143,7 @@ func TestAgentConnectionKilled(t *testing.T) {
 		slices.Sort(ids)
 		return ids
 	}
-	ctPoll(t, "alice to be given the three chats", func() bool { return slices.Equal(owned(), chats) })
+	timetest.Poll(t, 10*time.Second, "alice to be given the three chats", func() bool { return slices.Equal(owned(), chats) })
 
 	// While the console beats, nothing moves, for longer than the grace period.
 	for until := time.Now().Add(grace + grace/2); time.Now().Before(until); time.Sleep(sweep) {

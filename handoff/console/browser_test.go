@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 )
 
 // cbChromium returns the browser, or skips the test (fails it in CI).
@@ -100,7 +101,7 @@ func TestConsoleBrowser(t *testing.T) {
 	tab := cbTab(t)
 	ctx := context.Background()
 	// The chat started waiting 45 s ago: past the 30 s first-reply target.
-	clock := &ctClock{t: time.Now().Add(-45 * time.Second).Truncate(time.Millisecond)}
+	clock := timetest.NewClock(time.Now().Add(-45*time.Second).Truncate(time.Millisecond), time.Millisecond)
 	acc := ctAccounts(t, clock.Now)
 	d := desktest.Open(t, desktest.Options{Now: clock.Now, Desk: func(c *handoff.DeskConfig) {
 		c.Staff, c.CannedReplies, c.ManualOnly = acc, gtCanned, true
@@ -199,7 +200,7 @@ func TestConsoleBrowser(t *testing.T) {
 	cbWaitJS(t, tab, "still muted", `document.getElementById('sound-btn').getAttribute('aria-pressed') === 'true' && localStorage.getItem('kefu.console.sound') === 'off'`)
 
 	// Signing out says offline first, then ends the session: a reload asks to sign in.
-	ctPoll(t, "alice's console to say she is online", func() bool {
+	timetest.Poll(t, 10*time.Second, "alice's console to say she is online", func() bool {
 		a, err := d.AgentLoad(ctx, "alice")
 		return err == nil && a.Status == handoff.PresenceOnline
 	})

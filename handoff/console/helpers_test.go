@@ -2,39 +2,23 @@ package console
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // The console tests drive a real desk on both of its storage engines, through the desk's
 // exported API only.
 
-// ctClock is the clock the console tests give to stores and desks. Every reading moves it
-// on by a millisecond, so that stored times are distinct and ordered even at the Redis
-// engine's millisecond precision; Advance moves it on further.
-type ctClock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func ctNewClock() *ctClock { return &ctClock{t: time.Now().Truncate(time.Millisecond)} }
-
-func (c *ctClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Millisecond)
-	return c.t
-}
-
-func (c *ctClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// ctNewClock returns the clock the console tests give to stores and desks. Every
+// reading moves it on by a millisecond, so that stored times are distinct and ordered
+// even at the Redis engine's millisecond precision.
+func ctNewClock() *timetest.Clock {
+	return timetest.NewClock(time.Now().Truncate(time.Millisecond), time.Millisecond)
 }
 
 // ctEngines are the desk's two storage engines (handoff/desktest).
@@ -144,16 +128,4 @@ func ctHandoff(t *testing.T, d *handoff.Desk, group handoff.Group, reason triage
 		t.Fatalf("Handoff: %v", err)
 	}
 	return c.ID
-}
-
-// ctPoll waits until ok, for at most 10 s.
-func ctPoll(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within 10 s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

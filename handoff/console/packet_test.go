@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/webtest"
 )
 
 // TestConsolePacket: GET /api/conversations/{id} carries the context packet: the
@@ -54,10 +55,10 @@ func TestConsolePacket(t *testing.T) {
 			}
 			f.clock.Advance(90 * time.Second)
 
-			status, body := f.call(t, "GET", "/api/conversations/"+c.ID, f.token["pete"], nil)
-			ctWant(t, "GET conversation", status, body, http.StatusOK)
+			status, body := f.api.Call(t, "GET", "/api/conversations/"+c.ID, f.token["pete"], nil)
+			webtest.WantStatus(t, "GET conversation", status, body, http.StatusOK)
 			var got struct{ Packet handoff.Packet }
-			ctDecode(t, body, &got)
+			webtest.Decode(t, body, &got)
 			p := got.Packet
 			if !reflect.DeepEqual(p.Shopper, buyer) {
 				t.Errorf("packet shopper = %+v, want %+v", p.Shopper, buyer)
@@ -87,10 +88,10 @@ func TestConsolePacket(t *testing.T) {
 			// marked unverified, and there is no history.
 			anon, _, _ := d.StartAs(ctx, &handoff.Shopper{ID: "v_abc"})
 			d.Append(ctx, anon.ID, handoff.Message{ID: "a1", Kind: handoff.KindMessage, From: handoff.FromShopper, Text: "我的订单JD1234567890123"})
-			status, body = f.call(t, "GET", "/api/conversations/"+anon.ID, f.token["pete"], nil)
-			ctWant(t, "GET anonymous conversation", status, body, http.StatusOK)
+			status, body = f.api.Call(t, "GET", "/api/conversations/"+anon.ID, f.token["pete"], nil)
+			webtest.WantStatus(t, "GET anonymous conversation", status, body, http.StatusOK)
 			got.Packet = handoff.Packet{}
-			ctDecode(t, body, &got)
+			webtest.Decode(t, body, &got)
 			p = got.Packet
 			if p.Shopper == nil || p.Shopper.Verified || p.Shopper.ID != "v_abc" || p.Shopper.Name != "" || len(p.Shopper.Orders) != 0 {
 				t.Errorf("anonymous packet shopper = %+v", p.Shopper)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -40,31 +41,10 @@ func runDesk(t *testing.T, open Opener) {
 	t.Run("reopen rules", func(t *testing.T) { testReopenRules(t, open) })
 }
 
-// Clock is a test clock: every reading moves it on by a millisecond, so that stored
-// times are distinct and ordered at the engines' millisecond precision; Advance moves it
-// on further.
-type Clock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-// NewClock returns a clock at t0.
-func NewClock() *Clock { return &Clock{t: t0} }
-
-// Now reads the clock.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Millisecond)
-	return c.t
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// NewClock returns the suite's clock, at t0: every reading moves it on by a millisecond,
+// so that stored times are distinct and ordered at the engines' millisecond precision;
+// Advance moves it on further.
+func NewClock() *timetest.Clock { return timetest.NewClock(t0, time.Millisecond) }
 
 // Staff is a fixed set of users for the desk.
 type Staff map[string]account.User
@@ -111,7 +91,7 @@ type rig struct {
 	open  Opener
 	e     Engine
 	desk  *handoff.Desk
-	clock *Clock
+	clock *timetest.Clock
 	staff Staff
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/handoff/redisstore"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -21,7 +22,7 @@ import (
 type node struct {
 	*desktest.Rig
 	store *redisstore.Store
-	clock *enginetest.Clock
+	clock *timetest.Clock
 }
 
 func openNode(t *testing.T, o desktest.Options) *node {

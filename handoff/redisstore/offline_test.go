@@ -10,20 +10,9 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 )
-
-// poll waits up to 10 s for ok.
-func poll(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within 10s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 func (n *node) agent(t *testing.T, name string) handoff.AgentLoad {
 	t.Helper()
@@ -70,7 +59,7 @@ func TestAgentOffline(t *testing.T) {
 	}
 	n.clock.Advance(11 * time.Second)
 	want := append(slices.Clone(mine), other)
-	poll(t, "sam's chats back at the front of the queue", func() bool {
+	timetest.Poll(t, 10*time.Second, "sam's chats back at the front of the queue", func() bool {
 		return slices.Equal(n.waiting(t, handoff.GroupAftersale), want)
 	})
 	for _, id := range mine {
@@ -91,7 +80,7 @@ func TestAgentOffline(t *testing.T) {
 
 	// tom comes online and is given the requeued chats, and the other.
 	n.beat(t, "tom", handoff.PresenceOnline)
-	poll(t, "tom to have every chat", func() bool { return len(n.owned(t, "tom")) == 4 })
+	timetest.Poll(t, 10*time.Second, "tom to have every chat", func() bool { return len(n.owned(t, "tom")) == 4 })
 	got := n.owned(t, "tom")
 	slices.Sort(got)
 	slices.Sort(want)
@@ -169,7 +158,7 @@ func TestHeartbeatsStop(t *testing.T) {
 	})
 	stopBeats := sync.OnceFunc(func() { close(stop); beats.Wait() })
 	t.Cleanup(stopBeats)
-	poll(t, "sam's first heartbeat", func() bool { return n.agent(t, "sam").Status == handoff.PresenceOnline })
+	timetest.Poll(t, 10*time.Second, "sam's first heartbeat", func() bool { return n.agent(t, "sam").Status == handoff.PresenceOnline })
 	var chats []string
 	for range 3 {
 		chats = append(chats, n.handoff(t, handoff.GroupAftersale, triage.ReasonAfterSales, 0))
@@ -180,7 +169,7 @@ func TestHeartbeatsStop(t *testing.T) {
 		slices.Sort(o)
 		return o
 	}
-	poll(t, "sam to be given the three chats", func() bool { return slices.Equal(owned(), chats) })
+	timetest.Poll(t, 10*time.Second, "sam to be given the three chats", func() bool { return slices.Equal(owned(), chats) })
 
 	// While sam beats, nothing moves, for longer than the grace period.
 	for until := time.Now().Add(grace + grace/2); time.Now().Before(until); time.Sleep(sweep) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -73,7 +74,7 @@ func TestRedisRestart(t *testing.T) {
 	}
 
 	n.Server.Restart()
-	poll(t, "an answer from Redis after the restart", func() bool { return n.Desk.Ping(ctx) == nil })
+	timetest.Poll(t, 10*time.Second, "an answer from Redis after the restart", func() bool { return n.Desk.Ping(ctx) == nil })
 	got := n.get(t, c.ID)
 	if got.Status != handoff.StatusQueued || got.Group != handoff.GroupAftersale || got.Seq != int64(len(before)) || got.Context == nil || len(got.Context.Hits) != 2 {
 		t.Errorf("after the restart the conversation is %+v", got)
