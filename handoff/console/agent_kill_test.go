@@ -134,23 +134,16 @@ func TestAgentConnectionKilled(t *testing.T) {
 		chats = append(chats, ctHandoff(t, d, handoff.GroupAftersale, "after_sales"))
 	}
 	slices.Sort(chats)
-	owned := func() []string {
+	off := desktest.Offline{Agent: "alice", Group: handoff.GroupAftersale, Chats: chats, Grace: grace, Sweep: sweep, Slack: slack}
+	timetest.Poll(t, 10*time.Second, "alice to be given the three chats", func() bool {
 		o, err := d.Owned(ctx, "alice")
-		if err != nil {
-			return nil
-		}
 		ids := ctIDs(o)
 		slices.Sort(ids)
-		return ids
-	}
-	timetest.Poll(t, 10*time.Second, "alice to be given the three chats", func() bool { return slices.Equal(owned(), chats) })
+		return err == nil && slices.Equal(ids, chats)
+	})
 
 	// While the console beats, nothing moves, for longer than the grace period.
-	for until := time.Now().Add(grace + grace/2); time.Now().Before(until); time.Sleep(sweep) {
-		if got := owned(); !slices.Equal(got, chats) {
-			t.Fatalf("while alice's console beats she owns %v, want %v", got, chats)
-		}
-	}
+	off.Held(t, d)
 
 	// The connection dies: the event stream and the heartbeats with it.
 	close(stopBeats)
@@ -162,43 +155,5 @@ func TestAgentConnectionKilled(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the event stream did not end when its connection was cut")
 	}
-	var back time.Time
-	deadline := killed.Add(grace + sweep + slack + 3*time.Second)
-	for {
-		w, err := d.Waiting(ctx, handoff.GroupAftersale)
-		if err == nil && len(w) == 3 {
-			back = time.Now()
-			ids := ctIDs(w)
-			slices.Sort(ids)
-			if !slices.Equal(ids, chats) {
-				t.Fatalf("waiting %v, want alice's chats %v", ids, chats)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alice's chats not back in the queue %v after her connection was cut; waiting: %v", time.Since(killed), ctIDs(w))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	took := back.Sub(lastBeat)
-	t.Logf("chats back in the queue %v after the last heartbeat, %v after the cut (grace %v)", took, back.Sub(killed), grace)
-	if took < grace-time.Millisecond { // the store keeps milliseconds
-		t.Errorf("chats back %v after the last heartbeat, before the grace period of %v", took, grace)
-	}
-	if took > grace+sweep+slack {
-		t.Errorf("chats back %v after the last heartbeat, want within the grace period %v and a sweep %v (and %v of slack)", took, grace, sweep, slack)
-	}
-	for _, id := range chats {
-		c := ctConv(t, d, id)
-		texts := ctTexts(t, d, id)
-		if c.Status != handoff.StatusQueued || c.Agent != "" || texts[len(texts)-1] != handoff.DefaultPhrases.AgentOffline {
-			t.Errorf("%s is %s with %q, last note %q; want queued with the offline note", id, c.Status, c.Agent, texts[len(texts)-1])
-		}
-		if !c.Front {
-			t.Errorf("%s is not at the front of the queue: %+v", id, c)
-		}
-	}
-	if a, _ := d.AgentLoad(ctx, "alice"); a.Status != handoff.PresenceOffline || a.Load != 0 {
-		t.Errorf("alice is %+v, want offline without chats", a)
-	}
+	off.Requeued(t, d, lastBeat, killed)
 }

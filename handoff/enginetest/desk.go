@@ -217,7 +217,14 @@ func (r *rig) waiting(t *testing.T, group handoff.Group, reason triage.Reason, v
 // status.
 func (r *rig) statusRecords(t *testing.T, id string, status handoff.Status) int {
 	t.Helper()
-	msgs, err := r.desk.Messages(context.Background(), id, 0, 0)
+	return CountStatus(t, r.desk, id, status)
+}
+
+// CountStatus counts the records of conversation id's log that change its status to
+// status: a claim or a hand-off written twice counts twice.
+func CountStatus(t testing.TB, d *handoff.Desk, id string, status handoff.Status) int {
+	t.Helper()
+	msgs, err := d.Messages(context.Background(), id, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

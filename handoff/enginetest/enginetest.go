@@ -113,7 +113,8 @@ func give(e Engine, c handoff.Conversation, agent string, load int) error {
 	return err
 }
 
-func ids(cs []handoff.Conversation) []string {
+// IDs returns the ids of cs, in their order.
+func IDs(cs []handoff.Conversation) []string {
 	out := []string{}
 	for _, c := range cs {
 		out = append(out, c.ID)
@@ -250,8 +251,8 @@ func testLoad(t *testing.T, e Engine) {
 		t.Errorf("Loads(alice, bob) = %v, %v; want [2 0]", loads, err)
 	}
 	owned, err := e.Conversations.Owned(ctx, "alice")
-	if err != nil || !slices.Equal(ids(owned), []string{"a", "b"}) {
-		t.Errorf("Owned(alice) = %v, %v; want a, b in claim order", ids(owned), err)
+	if err != nil || !slices.Equal(IDs(owned), []string{"a", "b"}) {
+		t.Errorf("Owned(alice) = %v, %v; want a, b in claim order", IDs(owned), err)
 	}
 	// Resolving takes it off the agent's load; a transfer moves it to the new owner.
 	commit(t, e, "a", func(c *handoff.Conversation) { c.Status = handoff.StatusResolved }, msg("res:a", ""))

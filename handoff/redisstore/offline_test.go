@@ -9,6 +9,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
@@ -70,7 +71,7 @@ func TestAgentOffline(t *testing.T) {
 		if got := n.lastSystem(t, id); got != handoff.DefaultPhrases.AgentOffline {
 			t.Errorf("%s ends with %q, want the offline note", id, got)
 		}
-		if k := n.countStatus(t, id, handoff.StatusQueued); k != 1 {
+		if k := enginetest.CountStatus(t, n.Desk, id, handoff.StatusQueued); k != 1 {
 			t.Errorf("%s has %d status-queued records, want 1", id, k)
 		}
 	}
@@ -164,55 +165,18 @@ func TestHeartbeatsStop(t *testing.T) {
 		chats = append(chats, n.handoff(t, handoff.GroupAftersale, triage.ReasonAfterSales, 0))
 	}
 	slices.Sort(chats)
-	owned := func() []string {
+	off := desktest.Offline{Agent: "sam", Group: handoff.GroupAftersale, Chats: chats, Grace: grace, Sweep: sweep, Slack: slack}
+	timetest.Poll(t, 10*time.Second, "sam to be given the three chats", func() bool {
 		o := n.owned(t, "sam")
 		slices.Sort(o)
-		return o
-	}
-	timetest.Poll(t, 10*time.Second, "sam to be given the three chats", func() bool { return slices.Equal(owned(), chats) })
+		return slices.Equal(o, chats)
+	})
 
 	// While sam beats, nothing moves, for longer than the grace period.
-	for until := time.Now().Add(grace + grace/2); time.Now().Before(until); time.Sleep(sweep) {
-		if got := owned(); !slices.Equal(got, chats) {
-			t.Fatalf("while sam beats he owns %v, want %v", got, chats)
-		}
-	}
+	off.Held(t, n.Desk)
 
 	// The heartbeats stop.
 	stopBeats()
 	stopped := time.Now()
-	var back time.Time
-	deadline := stopped.Add(grace + sweep + slack + 3*time.Second)
-	for {
-		w := n.waiting(t, handoff.GroupAftersale)
-		if len(w) == 3 {
-			back = time.Now()
-			slices.Sort(w)
-			if !slices.Equal(w, chats) {
-				t.Fatalf("waiting %v, want sam's chats %v", w, chats)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sam's chats not back in the queue %v after his heartbeats stopped; waiting: %v", time.Since(stopped), w)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	took := back.Sub(lastBeat)
-	t.Logf("chats back in the queue %v after the last heartbeat, %v after the beats stopped (grace %v)", took, back.Sub(stopped), grace)
-	if took < grace-time.Millisecond { // the engine keeps milliseconds
-		t.Errorf("chats back %v after the last heartbeat, before the grace period of %v", took, grace)
-	}
-	if took > grace+sweep+slack {
-		t.Errorf("chats back %v after the last heartbeat, want within the grace period %v and a sweep %v (and %v of slack)", took, grace, sweep, slack)
-	}
-	for _, id := range chats {
-		c := n.get(t, id)
-		if got := n.lastSystem(t, id); c.Status != handoff.StatusQueued || c.Agent != "" || !c.Front || got != handoff.DefaultPhrases.AgentOffline {
-			t.Errorf("%s is %s with %q (front %v), last note %q; want queued at the front with the offline note", id, c.Status, c.Agent, c.Front, got)
-		}
-	}
-	if a := n.agent(t, "sam"); a.Status != handoff.PresenceOffline || a.Load != 0 {
-		t.Errorf("sam is %+v, want offline without chats", a)
-	}
+	off.Requeued(t, n.Desk, lastBeat, stopped)
 }

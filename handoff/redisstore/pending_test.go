@@ -5,9 +5,11 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/handoff/redisstore"
 	"github.com/kefu-im/kefu/internal/triage"
 )
@@ -53,8 +55,8 @@ func TestPendingRecovery(t *testing.T) {
 	if _, err := n.Desk.Claim(ctx, c1.ID, "bob"); !errors.Is(err, handoff.ErrAlreadyClaimed) {
 		t.Errorf("bob's claim once alice's is stale: error = %v, want ErrAlreadyClaimed", err)
 	}
-	if c := n.get(t, c1.ID); c.Status != handoff.StatusActive || c.Agent != "alice" || n.countStatus(t, c1.ID, handoff.StatusActive) != 1 {
-		t.Errorf("after bob's claim finished alice's: %s with %q, %d claims", c.Status, c.Agent, n.countStatus(t, c1.ID, handoff.StatusActive))
+	if c := n.get(t, c1.ID); c.Status != handoff.StatusActive || c.Agent != "alice" || enginetest.CountStatus(t, n.Desk, c1.ID, handoff.StatusActive) != 1 {
+		t.Errorf("after bob's claim finished alice's: %s with %q, %d claims", c.Status, c.Agent, enginetest.CountStatus(t, n.Desk, c1.ID, handoff.StatusActive))
 	}
 	if o := n.owned(t, "alice"); !slices.Equal(o, []string{c1.ID}) {
 		t.Errorf("alice owns %v, want %s", o, c1.ID)
@@ -88,7 +90,7 @@ func TestPendingRecovery(t *testing.T) {
 	if c := n.get(t, bot.ID); c.Status != handoff.StatusQueued || !slices.Equal(n.waiting(t, handoff.GroupPresale), []string{bot.ID}) {
 		t.Errorf("after Recover the hand-off is %s, waiting %v", c.Status, n.waiting(t, handoff.GroupPresale))
 	}
-	await(t, sub, "the recovered hand-off joining the queue", func(e handoff.Event) bool {
+	enginetest.Await(t, sub, 20*time.Second, "the recovered hand-off joining the queue", func(e handoff.Event) bool {
 		return e.Type == handoff.EventQueue && e.Joined != nil && e.Joined.ID == bot.ID
 	})
 
@@ -102,7 +104,7 @@ func TestPendingRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.clock.Advance(redisstore.PendingAfter)
-	await(t, sub, "Listen finishing the hand-off", func(e handoff.Event) bool {
+	enginetest.Await(t, sub, 20*time.Second, "Listen finishing the hand-off", func(e handoff.Event) bool {
 		return e.Type == handoff.EventQueue && e.Joined != nil && e.Joined.ID == late.ID
 	})
 	if c := n.get(t, late.ID); c.Status != handoff.StatusQueued || len(n.pending(t)) != 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 )
@@ -98,7 +99,7 @@ func TestRedisRestart(t *testing.T) {
 	if err != nil || claimed.Status != handoff.StatusActive || claimed.Agent != "alice" {
 		t.Fatalf("Claim after the restart = %s with %q, %v", claimed.Status, claimed.Agent, err)
 	}
-	if k := n.countStatus(t, c.ID, handoff.StatusActive); k != 1 {
+	if k := enginetest.CountStatus(t, n.Desk, c.ID, handoff.StatusActive); k != 1 {
 		t.Errorf("log has %d status-active records, want 1", k)
 	}
 }

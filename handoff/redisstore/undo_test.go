@@ -10,6 +10,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/handoff/redisstore"
 	"github.com/kefu-im/kefu/internal/triage"
 )
@@ -94,7 +95,7 @@ func TestUndo(t *testing.T) {
 	if p := n.pending(t); len(p) != 0 {
 		t.Errorf("pending after the undo: %v", p)
 	}
-	if got := n.get(t, c.ID); got.Status != handoff.StatusQueued || got.Agent != "" || got.Rev != c.Rev+1 || n.countStatus(t, c.ID, handoff.StatusActive) != 0 {
+	if got := n.get(t, c.ID); got.Status != handoff.StatusQueued || got.Agent != "" || got.Rev != c.Rev+1 || enginetest.CountStatus(t, n.Desk, c.ID, handoff.StatusActive) != 0 {
 		t.Errorf("record after the undo = %+v", got)
 	}
 	// b's shopper, following the queue from its events, is where the engine says.
