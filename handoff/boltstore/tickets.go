@@ -1,11 +1,9 @@
 package boltstore
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/kefu-im/kefu/handoff"
 	bolt "go.etcd.io/bbolt"
@@ -78,16 +76,7 @@ func (s *Store) Tickets(ctx context.Context, f handoff.TicketFilter) ([]handoff.
 			return nil
 		})
 	})
-	slices.SortFunc(out, func(a, b handoff.Ticket) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
-	}
-	return out, err
+	return f.Listed(out), err
 }
 
 // UpdateTicket implements handoff.TicketStore.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kefu-im/kefu/internal/secret"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/internal/webtest"
 )
@@ -276,7 +277,7 @@ func testAPITokens(t *testing.T, f *apiFixture) {
 	}
 	// The store keeps the SHA-256 of the token, never the token.
 	stored, err := f.s.store.Token(t.Context(), issued.ID)
-	if err != nil || stored.Hash != hashToken(issued.Token) || strings.Contains(stored.Hash, issued.Token[20:]) {
+	if err != nil || stored.Hash != secret.Hash(issued.Token) || strings.Contains(stored.Hash, issued.Token[20:]) {
 		t.Fatalf("stored token = %+v, %v", stored, err)
 	}
 
