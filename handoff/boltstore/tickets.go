@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/boltdb"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -22,11 +23,10 @@ func getTicket(tx *bolt.Tx, id string) (handoff.Ticket, error) {
 }
 
 func putTicket(tx *bolt.Tx, t handoff.Ticket) error {
-	raw, err := json.Marshal(t)
-	if err != nil {
-		return fmt.Errorf("encoding ticket %q: %w", t.ID, err)
+	if err := boltdb.Put(tx.Bucket(bTickets), []byte(t.ID), t); err != nil {
+		return fmt.Errorf("ticket %q: %w", t.ID, err)
 	}
-	return tx.Bucket(bTickets).Put([]byte(t.ID), raw)
+	return nil
 }
 
 // CreateTicket implements handoff.TicketStore.
@@ -64,17 +64,14 @@ func (s *Store) Ticket(ctx context.Context, id string) (t handoff.Ticket, err er
 func (s *Store) Tickets(ctx context.Context, f handoff.TicketFilter) ([]handoff.Ticket, error) {
 	out := []handoff.Ticket{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bTickets).ForEach(func(k, v []byte) error {
-			var t handoff.Ticket
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("decoding ticket %q: %w", k, err)
-			}
+		all, err := boltdb.All[handoff.Ticket](tx.Bucket(bTickets), "ticket")
+		for _, t := range all {
 			if f.Match(t) {
 				t.History = nil
 				out = append(out, t)
 			}
-			return nil
-		})
+		}
+		return err
 	})
 	return f.Listed(out), err
 }
