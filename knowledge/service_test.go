@@ -82,11 +82,7 @@ func newEnvWith(t *testing.T, seed []kb.Article, wrap func(*kb.BoltStore) kb.Sto
 	if wrap != nil {
 		svcStore = wrap(store)
 	}
-	idx, err := kb.New(kb.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
+	idx := kbtest.Index(t)
 	acc, sessions := newAccounts(t)
 	svc, err := knowledge.New(knowledge.Config{
 		Store: svcStore, Index: idx, Accounts: acc, Seed: seed, Poll: 50 * time.Millisecond,

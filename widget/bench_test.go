@@ -5,16 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/benchtest"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/redis/go-redis/v9"
 )
@@ -35,34 +33,9 @@ func BenchmarkHandoffToQueueFrame(b *testing.B) {
 	for _, shoppers := range []int{1, 16} {
 		b.Run(fmt.Sprintf("shoppers=%d", shoppers), func(b *testing.B) {
 			e := newBenchEnv(b)
-			var (
-				next    atomic.Int64
-				wg      sync.WaitGroup
-				samples = make([]time.Duration, b.N)
-				failed  atomic.Bool
-			)
-			b.ResetTimer()
-			for w := range shoppers {
-				agent := fmt.Sprintf("agent%02d", w)
-				wg.Go(func() {
-					for i := int(next.Add(1)) - 1; i < b.N && !failed.Load(); i = int(next.Add(1)) - 1 {
-						d, err := e.handoffOnce(agent)
-						samples[i] = d
-						if err != nil {
-							b.Errorf("run %d: %v", i, err)
-							failed.Store(true)
-						}
-					}
-				})
-			}
-			wg.Wait()
-			b.StopTimer()
-			if failed.Load() {
-				return
-			}
-			slices.Sort(samples)
-			b.ReportMetric(benchMicros(benchPercentile(samples, 50)), "p50-µs")
-			b.ReportMetric(benchMicros(benchPercentile(samples, 99)), "p99-µs")
+			benchtest.Parallel(b, shoppers, func(w, _ int) (time.Duration, error) {
+				return e.handoffOnce(fmt.Sprintf("agent%02d", w))
+			})
 		})
 	}
 }
@@ -154,12 +127,3 @@ func (e *benchEnv) handoffOnce(agent string) (time.Duration, error) {
 	}
 	return took, nil
 }
-
-// benchPercentile returns the p-th percentile of sorted samples by the nearest-rank
-// method.
-func benchPercentile(sorted []time.Duration, p int) time.Duration {
-	rank := (len(sorted)*p + 99) / 100 // ⌈n·p/100⌉
-	return sorted[max(rank, 1)-1]
-}
-
-func benchMicros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
