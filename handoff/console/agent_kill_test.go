@@ -52,16 +52,10 @@ func (k *killableDialer) kill() {
 // and not before the grace period has passed.
 func TestAgentConnectionKilled(t *testing.T) {
 	t.Parallel()
-	const (
-		grace = 1500 * time.Millisecond
-		sweep = 100 * time.Millisecond
-		beat  = 250 * time.Millisecond // the console's heartbeat, well inside the grace
-		slack = 2 * time.Second        // scheduling on a busy machine
-	)
 	ctx := context.Background()
 	acc := ctAccounts(t, time.Now)
 	d := desktest.Open(t, desktest.Options{Engine: desktest.Redis, Now: time.Now, Desk: func(c *handoff.DeskConfig) {
-		c.Staff, c.Grace, c.SweepInterval = acc, grace, sweep
+		c.Staff, c.Grace, c.SweepInterval = acc, desktest.OfflineGrace, desktest.OfflineSweep
 	}}).Desk
 	con, err := New(Config{Desk: d, Accounts: acc})
 	if err != nil {
@@ -101,30 +95,14 @@ func TestAgentConnectionKilled(t *testing.T) {
 		for sc.Scan() {
 		}
 	}()
-	stopBeats := make(chan struct{})
-	beatsDone := make(chan struct{})
-	// lastBeat is when the last heartbeat that got through was sent: the presence it
-	// stored is no older. Written by the beating goroutine, read after beatsDone.
-	var lastBeat time.Time
-	go func() {
-		defer close(beatsDone)
-		tick := time.NewTicker(beat)
-		defer tick.Stop()
-		for {
-			sent := time.Now()
-			if res, err := request("POST", "/api/presence", `{"status":"online"}`); err == nil {
-				res.Body.Close()
-				if res.StatusCode == 200 {
-					lastBeat = sent
-				}
-			}
-			select {
-			case <-stopBeats:
-				return
-			case <-tick.C:
-			}
+	beats := desktest.StartBeats(t, func() bool {
+		res, err := request("POST", "/api/presence", `{"status":"online"}`)
+		if err != nil {
+			return false
 		}
-	}()
+		res.Body.Close()
+		return res.StatusCode == 200
+	})
 	timetest.Poll(t, 10*time.Second, "alice's first heartbeat", func() bool {
 		a, err := d.AgentLoad(ctx, "alice")
 		return err == nil && a.Status == handoff.PresenceOnline
@@ -134,7 +112,7 @@ func TestAgentConnectionKilled(t *testing.T) {
 		chats = append(chats, ctHandoff(t, d, handoff.GroupAftersale, "after_sales"))
 	}
 	slices.Sort(chats)
-	off := desktest.Offline{Agent: "alice", Group: handoff.GroupAftersale, Chats: chats, Grace: grace, Sweep: sweep, Slack: slack}
+	off := desktest.Offline{Agent: "alice", Group: handoff.GroupAftersale, Chats: chats}
 	timetest.Poll(t, 10*time.Second, "alice to be given the three chats", func() bool {
 		o, err := d.Owned(ctx, "alice")
 		ids := ctIDs(o)
@@ -146,9 +124,8 @@ func TestAgentConnectionKilled(t *testing.T) {
 	off.Held(t, d)
 
 	// The connection dies: the event stream and the heartbeats with it.
-	close(stopBeats)
+	lastBeat := beats.Stop()
 	dialer.kill()
-	<-beatsDone
 	killed := time.Now()
 	select {
 	case <-streamEnded:

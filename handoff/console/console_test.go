@@ -139,26 +139,23 @@ func ctRoutes(t *testing.T, d *handoff.Desk, acc *account.Service, now func() ti
 }
 
 func TestConsole(t *testing.T) {
-	for _, e := range ctEngines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			f := ctNewConsole(t, e.engine)
-			for _, tc := range []struct {
-				name string
-				test func(*testing.T, *ctConsole)
-			}{
-				{"cookie_origin", ctTestCookieOrigin},
-				{"queue", ctTestQueue},
-				{"conversation", ctTestConversation},
-				{"claim", ctTestClaim},
-				{"reply", ctTestReply},
-				{"resolve", ctTestResolve},
-				{"events", ctTestEvents},
-			} {
-				t.Run(tc.name, func(t *testing.T) { tc.test(t, f) })
-			}
-		})
-	}
+	ctEachEngine(t, func(t *testing.T, engine string) {
+		f := ctNewConsole(t, engine)
+		for _, tc := range []struct {
+			name string
+			test func(*testing.T, *ctConsole)
+		}{
+			{"cookie_origin", ctTestCookieOrigin},
+			{"queue", ctTestQueue},
+			{"conversation", ctTestConversation},
+			{"claim", ctTestClaim},
+			{"reply", ctTestReply},
+			{"resolve", ctTestResolve},
+			{"events", ctTestEvents},
+		} {
+			t.Run(tc.name, func(t *testing.T) { tc.test(t, f) })
+		}
+	})
 }
 
 // ctTestCookieOrigin claims with the session cookie from other origins and then from the

@@ -59,17 +59,14 @@ func gtNewConsole(t *testing.T, engine string) *gtConsole {
 }
 
 func TestConsoleGuard(t *testing.T) {
-	for _, e := range ctEngines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			f := gtNewConsole(t, e.engine)
-			t.Run("canned", func(t *testing.T) { gtTestCanned(t, f) })
-			t.Run("notes", func(t *testing.T) { gtTestNotes(t, f) })
-			t.Run("short", func(t *testing.T) { gtTestShort(t, f) })
-			t.Run("contact", func(t *testing.T) { gtTestContact(t, f) })
-			t.Run("first_reply", func(t *testing.T) { gtTestFirstReply(t, f) })
-		})
-	}
+	ctEachEngine(t, func(t *testing.T, engine string) {
+		f := gtNewConsole(t, engine)
+		t.Run("canned", func(t *testing.T) { gtTestCanned(t, f) })
+		t.Run("notes", func(t *testing.T) { gtTestNotes(t, f) })
+		t.Run("short", func(t *testing.T) { gtTestShort(t, f) })
+		t.Run("contact", func(t *testing.T) { gtTestContact(t, f) })
+		t.Run("first_reply", func(t *testing.T) { gtTestFirstReply(t, f) })
+	})
 }
 
 // gtClaimed queues an after-sales chat and gives it to alice.

@@ -21,8 +21,16 @@ func ctNewClock() *timetest.Clock {
 	return timetest.NewClock(time.Now().Truncate(time.Millisecond), time.Millisecond)
 }
 
-// ctEngines are the desk's two storage engines (handoff/desktest).
-var ctEngines = []struct{ name, engine string }{{"bolt", desktest.Bolt}, {"redis", desktest.Redis}}
+// ctEachEngine runs test in a parallel subtest on each of the desk's storage engines
+// (handoff/desktest), named after it.
+func ctEachEngine(t *testing.T, test func(t *testing.T, engine string)) {
+	for _, engine := range desktest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			test(t, engine)
+		})
+	}
+}
 
 // ctContext is the hand-off packet of ctQueue.
 func ctContext() *handoff.Context {

@@ -3,31 +3,81 @@ package desktest
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
 )
 
+// The timing of the offline fault tests.
+const (
+	// OfflineGrace and OfflineSweep are the desk's DeskConfig.Grace and SweepInterval.
+	OfflineGrace = 1500 * time.Millisecond
+	OfflineSweep = 100 * time.Millisecond
+	// OfflineBeat is how often the agent beats, as the console does: well inside the
+	// grace period.
+	OfflineBeat = 250 * time.Millisecond
+	// OfflineSlack is the time allowed for scheduling on a busy machine.
+	OfflineSlack = 2 * time.Second
+)
+
 // Offline is a fault test in real time of an agent who goes away holding chats: the
 // desk hands their chats back to the queue once their heartbeats have stopped for the
 // grace period, at the next sweep. The console tests it with the agent's connection cut,
-// the engines with the heartbeats stopped.
+// the engines with the heartbeats stopped. The desk's grace period and sweep are
+// OfflineGrace and OfflineSweep.
 type Offline struct {
 	Agent string
 	Group handoff.Group
 	// Chats are the agent's chats, sorted.
 	Chats []string
-	// Grace and Sweep are the desk's (DeskConfig.Grace, SweepInterval); Slack is the
-	// time allowed for scheduling on a busy machine.
-	Grace, Sweep, Slack time.Duration
+}
+
+// Beats are an agent's heartbeats in an offline fault test.
+type Beats struct {
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+	last time.Time // written by the beating goroutine, read after done
+}
+
+// StartBeats calls beat now and every OfflineBeat until Stop or the end of the test;
+// beat reports whether the heartbeat got through.
+func StartBeats(t testing.TB, beat func() bool) *Beats {
+	b := &Beats{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		tick := time.NewTicker(OfflineBeat)
+		defer tick.Stop()
+		for {
+			if sent := time.Now(); beat() {
+				b.last = sent
+			}
+			select {
+			case <-b.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	t.Cleanup(func() { b.Stop() })
+	return b
+}
+
+// Stop stops the heartbeats and returns, once the last has returned, when the last one
+// that got through was sent: the presence it stored is no older.
+func (b *Beats) Stop() time.Time {
+	b.once.Do(func() { close(b.stop) })
+	<-b.done
+	return b.last
 }
 
 // Held checks, for half as long again as the grace period, that the agent, who is still
 // there, keeps their chats.
 func (o Offline) Held(t testing.TB, d *handoff.Desk) {
 	t.Helper()
-	for until := time.Now().Add(o.Grace + o.Grace/2); time.Now().Before(until); time.Sleep(o.Sweep) {
+	for until := time.Now().Add(OfflineGrace + OfflineGrace/2); time.Now().Before(until); time.Sleep(OfflineSweep) {
 		cs, err := d.Owned(context.Background(), o.Agent)
 		if err != nil {
 			t.Fatal(err)
@@ -47,7 +97,7 @@ func (o Offline) Requeued(t testing.TB, d *handoff.Desk, lastBeat, gone time.Tim
 	t.Helper()
 	ctx := context.Background()
 	var back time.Time
-	deadline := gone.Add(o.Grace + o.Sweep + o.Slack + 3*time.Second)
+	deadline := gone.Add(OfflineGrace + OfflineSweep + OfflineSlack + 3*time.Second)
 	for {
 		cs, err := d.Waiting(ctx, o.Group)
 		if err != nil {
@@ -67,12 +117,12 @@ func (o Offline) Requeued(t testing.TB, d *handoff.Desk, lastBeat, gone time.Tim
 		time.Sleep(10 * time.Millisecond)
 	}
 	took := back.Sub(lastBeat)
-	t.Logf("chats back in the queue %v after the last heartbeat, %v after %s went away (grace %v)", took, back.Sub(gone), o.Agent, o.Grace)
-	if took < o.Grace-time.Millisecond { // the engines keep milliseconds
-		t.Errorf("chats back %v after the last heartbeat, before the grace period of %v", took, o.Grace)
+	t.Logf("chats back in the queue %v after the last heartbeat, %v after %s went away (grace %v)", took, back.Sub(gone), o.Agent, OfflineGrace)
+	if took < OfflineGrace-time.Millisecond { // the engines keep milliseconds
+		t.Errorf("chats back %v after the last heartbeat, before the grace period of %v", took, OfflineGrace)
 	}
-	if took > o.Grace+o.Sweep+o.Slack {
-		t.Errorf("chats back %v after the last heartbeat, want within the grace period %v and a sweep %v (and %v of slack)", took, o.Grace, o.Sweep, o.Slack)
+	if took > OfflineGrace+OfflineSweep+OfflineSlack {
+		t.Errorf("chats back %v after the last heartbeat, want within the grace period %v and a sweep %v (and %v of slack)", took, OfflineGrace, OfflineSweep, OfflineSlack)
 	}
 	for _, id := range o.Chats {
 		c, err := d.Conversation(ctx, id)

@@ -3,7 +3,6 @@ package redisstore_test
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -127,45 +126,21 @@ func TestGoOffline(t *testing.T) {
 // (That the console's event stream ends with its connection is the console's to test.)
 func TestHeartbeatsStop(t *testing.T) {
 	t.Parallel()
-	const (
-		grace = 1500 * time.Millisecond
-		sweep = 100 * time.Millisecond
-		beat  = 250 * time.Millisecond // the console's heartbeat, well inside the grace
-		slack = 2 * time.Second        // scheduling on a busy machine
-	)
 	ctx := context.Background()
-	n := openNode(t, desktest.Options{Now: time.Now, Desk: func(c *handoff.DeskConfig) { c.Grace, c.SweepInterval = grace, sweep }})
+	n := openNode(t, desktest.Options{Now: time.Now, Desk: func(c *handoff.DeskConfig) { c.Grace, c.SweepInterval = desktest.OfflineGrace, desktest.OfflineSweep }})
 	n.Staff.Add(account.User{Name: "sam", Role: account.RoleAgent, Group: string(handoff.GroupAftersale)})
 
-	stop := make(chan struct{})
-	var beats sync.WaitGroup
-	// lastBeat is when the last heartbeat that got through was sent: the presence it
-	// stored is no older. Written by the beating goroutine, read after it ended.
-	var lastBeat time.Time
-	beats.Go(func() {
-		tick := time.NewTicker(beat)
-		defer tick.Stop()
-		for {
-			sent := time.Now()
-			if _, err := n.Desk.Heartbeat(ctx, "sam", handoff.PresenceOnline); err == nil {
-				lastBeat = sent
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
+	beats := desktest.StartBeats(t, func() bool {
+		_, err := n.Desk.Heartbeat(ctx, "sam", handoff.PresenceOnline)
+		return err == nil
 	})
-	stopBeats := sync.OnceFunc(func() { close(stop); beats.Wait() })
-	t.Cleanup(stopBeats)
 	timetest.Poll(t, 10*time.Second, "sam's first heartbeat", func() bool { return n.agent(t, "sam").Status == handoff.PresenceOnline })
 	var chats []string
 	for range 3 {
 		chats = append(chats, n.handoff(t, handoff.GroupAftersale, triage.ReasonAfterSales, 0))
 	}
 	slices.Sort(chats)
-	off := desktest.Offline{Agent: "sam", Group: handoff.GroupAftersale, Chats: chats, Grace: grace, Sweep: sweep, Slack: slack}
+	off := desktest.Offline{Agent: "sam", Group: handoff.GroupAftersale, Chats: chats}
 	timetest.Poll(t, 10*time.Second, "sam to be given the three chats", func() bool {
 		o := n.owned(t, "sam")
 		slices.Sort(o)
@@ -176,7 +151,6 @@ func TestHeartbeatsStop(t *testing.T) {
 	off.Held(t, n.Desk)
 
 	// The heartbeats stop.
-	stopBeats()
-	stopped := time.Now()
-	off.Requeued(t, n.Desk, lastBeat, stopped)
+	lastBeat := beats.Stop()
+	off.Requeued(t, n.Desk, lastBeat, time.Now())
 }
