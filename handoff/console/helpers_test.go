@@ -47,26 +47,31 @@ func ctContext() *handoff.Context {
 // group's queue and returns it.
 func ctQueue(t *testing.T, d *handoff.Desk, group handoff.Group) handoff.Conversation {
 	t.Helper()
+	id := ctStart(t, d, "我要退货", handoff.HandoffRequest{Reason: "after_sales", Group: group, Intent: "aftersale", Context: ctContext()})
+	c := ctConv(t, d, id)
+	if c.Status != handoff.StatusQueued {
+		t.Fatalf("status after Handoff = %q, want %q", c.Status, handoff.StatusQueued)
+	}
+	return c
+}
+
+// ctStart starts a conversation in which the shopper says text, hands it off with h for
+// that message and returns its id.
+func ctStart(t *testing.T, d *handoff.Desk, text string, h handoff.HandoffRequest) string {
+	t.Helper()
 	ctx := context.Background()
 	c, _, err := d.StartAs(ctx, nil)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	if _, _, err := d.Append(ctx, c.ID, handoff.Message{ID: "m1", Kind: handoff.KindMessage, From: handoff.FromShopper, Text: "我要退货"}); err != nil {
+	if _, _, err := d.Append(ctx, c.ID, handoff.Message{ID: "m1", Kind: handoff.KindMessage, From: handoff.FromShopper, Text: text}); err != nil {
 		t.Fatalf("Append: %v", err)
 	}
-	h := handoff.HandoffRequest{Key: "m1", Reason: "after_sales", Group: group, Intent: "aftersale", Context: ctContext()}
+	h.Key = "m1"
 	if err := d.Handoff(ctx, c.ID, h); err != nil {
 		t.Fatalf("Handoff: %v", err)
 	}
-	c, err = d.Conversation(ctx, c.ID)
-	if err != nil {
-		t.Fatalf("Conversation: %v", err)
-	}
-	if c.Status != handoff.StatusQueued {
-		t.Fatalf("status after Handoff = %q, want %q", c.Status, handoff.StatusQueued)
-	}
-	return c
+	return c.ID
 }
 
 // ctLog returns the conversation's whole log.
@@ -124,16 +129,5 @@ func ctConv(t *testing.T, d *handoff.Desk, id string) handoff.Conversation {
 // for reason and returns its id.
 func ctHandoff(t *testing.T, d *handoff.Desk, group handoff.Group, reason triage.Reason) string {
 	t.Helper()
-	ctx := context.Background()
-	c, _, err := d.StartAs(ctx, nil)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	if _, _, err := d.Append(ctx, c.ID, handoff.Message{ID: "m1", Kind: handoff.KindMessage, From: handoff.FromShopper, Text: "你好"}); err != nil {
-		t.Fatalf("Append: %v", err)
-	}
-	if err := d.Handoff(ctx, c.ID, handoff.HandoffRequest{Key: "m1", Reason: reason, Group: group}); err != nil {
-		t.Fatalf("Handoff: %v", err)
-	}
-	return c.ID
+	return ctStart(t, d, "你好", handoff.HandoffRequest{Reason: reason, Group: group})
 }

@@ -21,17 +21,18 @@ import (
 // concurrent and retried changes, listings and left messages. The engine only stores
 // and compares; every rule checked here is the core's.
 
-func runTicketRules(t *testing.T, open Opener) {
-	t.Run("ids", func(t *testing.T) { testTicketIDs(t, open(t)) })
-	t.Run("open", func(t *testing.T) { testTicketOpen(t, open(t)) })
-	t.Run("staff transitions", func(t *testing.T) { testTicketTransitions(t, open(t)) })
-	t.Run("shopper", func(t *testing.T) { testTicketShopper(t, open(t)) })
-	t.Run("approval by role", func(t *testing.T) { testTicketApproval(t, open(t)) })
-	t.Run("history", func(t *testing.T) { testTicketHistory(t, open(t)) })
-	t.Run("concurrent changes", func(t *testing.T) { testTicketRace(t, open(t)) })
-	t.Run("retried update", func(t *testing.T) { testTicketRetry(t, open(t)) })
-	t.Run("list", func(t *testing.T) { testTicketList(t, open(t)) })
-	t.Run("left messages", func(t *testing.T) { testMessageRules(t, open(t)) })
+// ticketTests are the ticket rules, each on a fresh engine.
+var ticketTests = []engineTest{
+	{"ids", testTicketIDs},
+	{"open", testTicketOpen},
+	{"staff transitions", testTicketTransitions},
+	{"shopper", testTicketShopper},
+	{"approval by role", testTicketApproval},
+	{"history", testTicketHistory},
+	{"concurrent changes", testTicketRace},
+	{"retried update", testTicketRetry},
+	{"list", testTicketList},
+	{"left messages", testMessageRules},
 }
 
 // newHandClock returns a clock that only the test moves, at 2026-11-23 15:00 UTC, which

@@ -126,18 +126,3 @@ func claim(c handoff.Conversation, agent string, load int) handoff.Change {
 		n.Status, n.Agent, n.ClaimedAt = handoff.StatusActive, agent, n.EnqueuedAt.Add(time.Second)
 	})
 }
-
-// lastSystem returns the text of the last record the desk wrote to conv's shopper.
-func (n *node) lastSystem(t *testing.T, conv string) string {
-	t.Helper()
-	msgs, err := n.Desk.Messages(context.Background(), conv, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if m := msgs[i]; m.Kind == handoff.KindMessage && m.From == handoff.FromSystem {
-			return m.Text
-		}
-	}
-	return ""
-}

@@ -67,7 +67,7 @@ func TestAgentOffline(t *testing.T) {
 		if c.Status != handoff.StatusQueued || c.Agent != "" || c.Group != handoff.GroupAftersale || !c.Front {
 			t.Errorf("%s is %s with %q in %s (front %v)", id, c.Status, c.Agent, c.Group, c.Front)
 		}
-		if got := n.lastSystem(t, id); got != handoff.DefaultPhrases.AgentOffline {
+		if got := enginetest.LastNote(t, n.Desk, id); got != handoff.DefaultPhrases.AgentOffline {
 			t.Errorf("%s ends with %q, want the offline note", id, got)
 		}
 		if k := enginetest.CountStatus(t, n.Desk, id, handoff.StatusQueued); k != 1 {
