@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/benchtest"
@@ -48,15 +49,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	bt, err := testBot()
-	if err != nil {
-		b.Fatal(err)
-	}
-	rig := desktest.Open(b, desktest.Options{
-		Engine: desktest.Redis,
-		Client: func(addr string) *redis.Client { return redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64}) },
-		Desk:   func(c *handoff.DeskConfig) { c.ManualOnly, c.Bot = true, widget.DeskBot(bt) },
-	})
+	rig, bt := openBusyDesk(b, nil)
 	desk := rig.Desk
 	gw, err := widget.New(widget.Config{Desk: desk, Bot: bt, AllowedOrigins: []string{shopOrigin}})
 	if err != nil {
@@ -75,6 +68,28 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		}
 	}
 	return &benchEnv{desk: desk, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws/shopper"}
+}
+
+// openBusyDesk opens a desk on Redis, with a pool of connections for many shoppers at
+// once, that assigns no chat on its own and answers with the test bot; set, when not
+// nil, changes its configuration further.
+func openBusyDesk(tb testing.TB, set func(*handoff.DeskConfig)) (*desktest.Rig, *bot.Bot) {
+	tb.Helper()
+	bt, err := testBot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rig := desktest.Open(tb, desktest.Options{
+		Engine: desktest.Redis,
+		Client: func(addr string) *redis.Client { return redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64}) },
+		Desk: func(c *handoff.DeskConfig) {
+			c.ManualOnly, c.Bot = true, widget.DeskBot(bt)
+			if set != nil {
+				set(c)
+			}
+		},
+	})
+	return rig, bt
 }
 
 // handoffOnce connects a new shopper, asks for a person and returns the time until the
