@@ -2,12 +2,12 @@ package bot_test
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/internal/benchtest"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/kb/kbtest"
 )
@@ -100,13 +100,9 @@ func newBenchBot(b *testing.B, x *kb.Index) *bot.Bot {
 // buildIndex returns an in-memory index holding arts.
 func buildIndex(b *testing.B, arts []kb.Article) *kb.Index {
 	b.Helper()
-	x, err := kb.New(kb.Config{})
+	x, err := kbtest.NewIndex(arts...)
 	if err != nil {
-		b.Fatalf("kb.New: %v", err)
-	}
-	if err := x.Put(context.Background(), arts...); err != nil {
-		x.Close()
-		b.Fatalf("Put: %v", err)
+		b.Fatal(err)
 	}
 	return x
 }
@@ -134,10 +130,7 @@ func BenchmarkDecide10k(b *testing.B) {
 			return
 		}
 		start := time.Now()
-		bigIndex, bigIndexErr = kb.New(kb.Config{})
-		if bigIndexErr == nil {
-			bigIndexErr = bigIndex.Put(context.Background(), arts...)
-		}
+		bigIndex, bigIndexErr = kbtest.NewIndex(arts...)
 		b.Logf("built an index of %d articles in %v", len(arts), time.Since(start).Round(time.Millisecond))
 	})
 	if bigIndexErr != nil {
@@ -172,15 +165,5 @@ func benchDecide(b *testing.B, bt *bot.Bot) {
 		}
 	}
 	b.StopTimer()
-	slices.Sort(samples)
-	b.ReportMetric(micros(percentile(samples, 50)), "p50-µs")
-	b.ReportMetric(micros(percentile(samples, 99)), "p99-µs")
+	benchtest.ReportLatency(b, samples)
 }
-
-// percentile returns the p-th percentile of sorted samples by the nearest-rank method.
-func percentile(sorted []time.Duration, p int) time.Duration {
-	rank := (len(sorted)*p + 99) / 100 // ⌈n·p/100⌉
-	return sorted[max(rank, 1)-1]
-}
-
-func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

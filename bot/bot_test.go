@@ -10,6 +10,7 @@ import (
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
+	"github.com/kefu-im/kefu/kb/kbtest"
 )
 
 // Default thresholds of bot.Config, named here so that the tests say what they rely on.
@@ -51,15 +52,7 @@ var (
 // newIndex returns an in-memory index holding arts.
 func newIndex(t *testing.T, arts ...kb.Article) *kb.Index {
 	t.Helper()
-	x, err := kb.New(kb.Config{})
-	if err != nil {
-		t.Fatalf("kb.New: %v", err)
-	}
-	t.Cleanup(func() { x.Close() })
-	if err := x.Put(context.Background(), arts...); err != nil {
-		t.Fatalf("Put: %v", err)
-	}
-	return x
+	return kbtest.Index(t, arts...)
 }
 
 // newBot returns a bot over the five test articles with cfg's thresholds.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/internal/triage"
-	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/kb/kbtest"
 )
 
@@ -25,14 +24,7 @@ func TestDialogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := kb.New(kb.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
-	if err := idx.Put(context.Background(), arts...); err != nil {
-		t.Fatal(err)
-	}
+	idx := kbtest.Index(t, arts...)
 	b, err := bot.New(bot.Config{Searcher: idx})
 	if err != nil {
 		t.Fatal(err)

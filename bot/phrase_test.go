@@ -7,6 +7,7 @@ import (
 
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
+	"github.com/kefu-im/kefu/kb/kbtest"
 )
 
 // fakePhraser is a Phraser with a fixed reply; it records the articles it was given.
@@ -22,16 +23,9 @@ func (f *fakePhraser) Phrase(_ context.Context, _ string, arts []kb.Article) (Ph
 }
 
 func TestPhrasedAnswers(t *testing.T) {
-	idx, err := kb.New(kb.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
 	inv := kb.Article{ID: "invoice", Title: "可以开发票吗", Category: kb.CategoryPresale, Questions: []string{"能开发票吗", "发票怎么开"}, Answer: "可以的，下单时填写发票信息即可。"}
 	ship := kb.Article{ID: "shipping", Title: "多久发货", Category: kb.CategoryPresale, Questions: []string{"什么时候发货"}, Answer: "付款后48小时内发货。"}
-	if err := idx.Put(context.Background(), inv, ship); err != nil {
-		t.Fatal(err)
-	}
+	idx := kbtest.Index(t, inv, ship)
 	tests := []struct {
 		name       string
 		phraser    *fakePhraser
@@ -71,15 +65,8 @@ func TestPhrasedAnswers(t *testing.T) {
 }
 
 func TestCategoryThresholds(t *testing.T) {
-	idx, err := kb.New(kb.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
 	inv := kb.Article{ID: "invoice", Title: "可以开发票吗", Category: kb.CategoryPresale, Questions: []string{"能开发票吗"}, Answer: "可以的，下单时填写发票信息即可。"}
-	if err := idx.Put(context.Background(), inv); err != nil {
-		t.Fatal(err)
-	}
+	idx := kbtest.Index(t, inv)
 	strict, err := New(Config{Searcher: idx, CategoryThresholds: map[string]float64{kb.CategoryPresale: 1}})
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,6 @@ package handoff
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -15,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/secret"
 	"github.com/rs/zerolog"
 )
 
@@ -273,18 +269,6 @@ func (d *Desk) Tickets() *Tickets { return d.tickets }
 // nowMS is the clock at the millisecond, the precision the engines keep.
 func (d *Desk) nowMS() time.Time { return time.UnixMilli(d.now().UnixMilli()) }
 
-// randomID returns a prefix and 16 random bytes in URL-safe base64.
-func randomID(prefix string) string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return prefix + base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
 // Open returns the conversation if token is its token. An unknown conversation and a
 // wrong token give the same ErrBadToken, so guessing ids tells nothing.
 func (d *Desk) Open(ctx context.Context, id, token string) (Conversation, error) {
@@ -298,7 +282,7 @@ func (d *Desk) Open(ctx context.Context, id, token string) (Conversation, error)
 	if err != nil {
 		return Conversation{}, err
 	}
-	if subtle.ConstantTimeCompare([]byte(c.TokenHash), []byte(hashToken(token))) != 1 {
+	if !secret.Matches(c.TokenHash, token) {
 		return Conversation{}, ErrBadToken
 	}
 	return c, nil

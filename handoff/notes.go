@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/secret"
 )
 
 // Note kinds.
@@ -61,7 +62,7 @@ func (d *Desk) AddNote(ctx context.Context, conv string, author account.User, no
 		return Note{}, fmt.Errorf("adding a note to %q: %w", conv, ErrNotOwner)
 	}
 	if noteID == "" {
-		noteID = randomID("")
+		noteID = secret.New("")
 	}
 	n := Note{ID: "note:" + author.Name + ":" + noteID, Kind: NoteAgent, Author: author.Name, Text: text, AfterSeq: c.Seq}
 	return d.addNote(ctx, conv, n)

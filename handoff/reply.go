@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/kefu-im/kefu/internal/secret"
 )
 
 // Reply stores an agent's message. The agent must own the conversation. msgID makes a
 // retried request idempotent; empty means a fresh id.
 func (d *Desk) Reply(ctx context.Context, id, agent, msgID, text string) (Message, error) {
 	if msgID == "" {
-		msgID = randomID("")
+		msgID = secret.New("")
 	}
 	m := Message{ID: "agent:" + agent + ":" + msgID, Kind: KindMessage, From: FromAgent, Agent: agent, Text: text}
 	now := d.nowMS()
@@ -40,7 +42,7 @@ func (d *Desk) Reply(ctx context.Context, id, agent, msgID, text string) (Messag
 // everything it would have held, since the reply is already stored.
 func (d *Desk) ReplyOverriding(ctx context.Context, id, agent, msgID, text string, found []ContactFinding, reason string) (Message, error) {
 	if msgID == "" {
-		msgID = randomID("")
+		msgID = secret.New("")
 	}
 	m, err := d.Reply(ctx, id, agent, msgID, text)
 	if err != nil || len(found) == 0 {

@@ -103,6 +103,19 @@ func (d *Desk) load(ctx context.Context, agent string) (int, error) {
 	return n[0], nil
 }
 
+// room returns how many chats agent owns, or ErrAtCapacity when that is their limit or
+// more: an agent at their limit is given no other chat.
+func (d *Desk) room(ctx context.Context, agent string, limit int) (int, error) {
+	n, err := d.load(ctx, agent)
+	if err != nil {
+		return 0, err
+	}
+	if n >= limit {
+		return 0, ErrAtCapacity
+	}
+	return n, nil
+}
+
 // take is the change that gives waiting conversation c to agent, who owns load chats:
 // kind names the change in its records (claim, assign).
 func (d *Desk) take(c Conversation, agent string, load int, kind string, now time.Time) Change {
@@ -139,12 +152,9 @@ func (d *Desk) Claim(ctx context.Context, id, agent string) (Conversation, error
 		case StatusBot:
 			return Change{}, ErrNotQueued
 		}
-		n, err := d.load(ctx, agent)
+		n, err := d.room(ctx, agent, limit)
 		if err != nil {
 			return Change{}, err
-		}
-		if n >= limit {
-			return Change{}, ErrAtCapacity
 		}
 		return d.take(c, agent, n, "claim", now), nil
 	})
@@ -288,12 +298,9 @@ func (d *Desk) transfer(ctx context.Context, id, agent, to string) (Conversation
 		if unavailable != nil {
 			return Change{}, unavailable
 		}
-		n, err := d.load(ctx, to)
+		n, err := d.room(ctx, to, limit)
 		if err != nil {
 			return Change{}, err
-		}
-		if n >= limit {
-			return Change{}, ErrAtCapacity
 		}
 		from = c.Group
 		next := c

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/secret"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -21,9 +22,9 @@ const maxShopperHistory = 20
 // attributes) and returns it with the shopper's secret token. A verified shopper's
 // conversation is added to their list of conversations.
 func (d *Desk) StartAs(ctx context.Context, sh *Shopper) (Conversation, string, error) {
-	token := randomID("t_")
+	token := secret.New("t_")
 	c := Conversation{
-		ID: randomID("c_"), TokenHash: hashToken(token), Epoch: randomID("")[:12],
+		ID: secret.New("c_"), TokenHash: secret.Hash(token), Epoch: secret.New("")[:12],
 		Status: StatusBot, Rev: 1, CreatedAt: d.nowMS(), Shopper: sh,
 	}
 	if err := d.convs.Create(ctx, c); err != nil {

@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -131,6 +132,21 @@ type TicketFilter struct {
 func (f TicketFilter) Match(t Ticket) bool {
 	return (f.Status == "" || t.Status == f.Status) && (f.Conversation == "" || t.Conversation == f.Conversation) &&
 		(f.Type == "" || t.Type == f.Type) && (f.Group == "" || t.Group == f.Group)
+}
+
+// Listed puts tickets that match f in the order of a listing, newest first (ties: the
+// highest id first), and keeps the first f.Limit: what TicketStore.Tickets returns.
+func (f TicketFilter) Listed(ts []Ticket) []Ticket {
+	slices.SortFunc(ts, func(a, b Ticket) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	if f.Limit > 0 && len(ts) > f.Limit {
+		ts = ts[:f.Limit]
+	}
+	return ts
 }
 
 // TicketStore keeps tickets. The engines of handoff/boltstore and handoff/redisstore

@@ -44,13 +44,9 @@ func shared10k(b *testing.B) *kb.Index {
 	}
 	arts := generateArticles(b, benchArticles)
 	start := time.Now()
-	x, err := kb.New(kb.Config{})
+	x, err := kbtest.NewIndex(arts...)
 	if err != nil {
-		b.Fatalf("kb.New: %v", err)
-	}
-	if err := x.Put(context.Background(), arts...); err != nil {
-		x.Close()
-		b.Fatalf("Put: %v", err)
+		b.Fatal(err)
 	}
 	b.Logf("built an index of %d articles in %v", len(arts), time.Since(start).Round(time.Millisecond))
 	index10k = x

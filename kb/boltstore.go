@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/boltdb"
 	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
 )
@@ -163,31 +164,19 @@ func (s *BoltStore) put(tx *bolt.Tx, v Version) error {
 			return err
 		}
 	} else {
-		entry, err := json.Marshal(v.Entry)
-		if err != nil {
-			return fmt.Errorf("encoding article %q: %w", v.ID, err)
-		}
-		if err := tx.Bucket(bucketArticles).Put(id, entry); err != nil {
-			return err
+		if err := boltdb.Put(tx.Bucket(bucketArticles), id, v.Entry); err != nil {
+			return fmt.Errorf("article %q: %w", v.ID, err)
 		}
 	}
-	version, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encoding version %d of %q: %w", v.Version, v.ID, err)
-	}
-	if err := tx.Bucket(bucketVersions).Put(versionKey(v.ID, v.Version), version); err != nil {
-		return err
-	}
-	change, err := json.Marshal(boltChange{ID: v.ID, Version: v.Version, Deleted: v.Deleted})
-	if err != nil {
-		return err
+	if err := boltdb.Put(tx.Bucket(bucketVersions), versionKey(v.ID, v.Version), v); err != nil {
+		return fmt.Errorf("version %d of %q: %w", v.Version, v.ID, err)
 	}
 	feed := tx.Bucket(bucketFeed)
 	seq, err := feed.NextSequence()
 	if err != nil {
 		return err
 	}
-	if err := feed.Put(u64(seq), change); err != nil {
+	if err := boltdb.Put(feed, u64(seq), boltChange{ID: v.ID, Version: v.Version, Deleted: v.Deleted}); err != nil {
 		return err
 	}
 	// Keep the latest feedLen changes: the oldest goes, one a save once the feed is full.
@@ -291,15 +280,9 @@ func (s *BoltStore) Get(ctx context.Context, id string) (Entry, error) {
 // List implements Store.
 func (s *BoltStore) List(ctx context.Context) ([]Entry, error) {
 	var out []Entry
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketArticles).ForEach(func(k, raw []byte) error {
-			var e Entry
-			if err := json.Unmarshal(raw, &e); err != nil {
-				return fmt.Errorf("decoding article %q: %w", k, err)
-			}
-			out = append(out, e)
-			return nil
-		})
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		out, err = boltdb.All[Entry](tx.Bucket(bucketArticles), "article")
+		return err
 	})
 	if err != nil {
 		return nil, boltFail("listing articles", err)

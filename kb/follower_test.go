@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/kb/kbtest"
 )
@@ -54,18 +55,6 @@ func runFollower(t *testing.T, f *kb.Follower) {
 	})
 }
 
-// waitFor polls cond for up to 5 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 5 s: not %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func indexed(x *kb.Index, id string) func() bool {
 	return func() bool { _, err := x.Article(id); return err == nil }
 }
@@ -100,22 +89,22 @@ func TestFollowerFollows(t *testing.T) {
 	if _, err := store.Create(ctx, entry("two", kb.StatusPublished), "t", kb.ActionCreate); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "two indexed", indexed(x, "two"))
+	timetest.Poll(t, 5*time.Second, "two indexed", indexed(x, "two"))
 	if _, err := store.Update(ctx, entry("one", kb.StatusDraft), 1, "t", kb.ActionUpdate, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "one unpublished", func() bool { return !indexed(x, "one")() })
+	timetest.Poll(t, 5*time.Second, "one unpublished", func() bool { return !indexed(x, "one")() })
 	if err := store.Delete(ctx, "two", 1, "t"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "two deleted", func() bool { return x.Len() == 0 })
+	timetest.Poll(t, 5*time.Second, "two deleted", func() bool { return x.Len() == 0 })
 	want := []string{
 		"all=true [draft@1 one@1] deleted=[]",
 		"all=false [two@1] deleted=[]",
 		"all=false [one@2] deleted=[]",
 		"all=false [] deleted=[two]",
 	}
-	waitFor(t, fmt.Sprintf("observed %q", want), func() bool { return slices.Equal(o.get(), want) })
+	timetest.Poll(t, 5*time.Second, fmt.Sprintf("observed %q", want), func() bool { return slices.Equal(o.get(), want) })
 }
 
 // TestFollowerRunBuilds shows that Run builds the index when Sync was not called.
@@ -130,7 +119,7 @@ func TestFollowerRunBuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	runFollower(t, f)
-	waitFor(t, "ready with one article", func() bool { return f.Ready() && indexed(x, "one")() })
+	timetest.Poll(t, 5*time.Second, "ready with one article", func() bool { return f.Ready() && indexed(x, "one")() })
 }
 
 // gapStore is a store whose feed has lost every position but the newest.
@@ -165,7 +154,7 @@ func TestFollowerFeedGap(t *testing.T) {
 		t.Fatal(err)
 	}
 	runFollower(t, f)
-	waitFor(t, "two indexed after the gap", func() bool { return x.Len() == 2 })
+	timetest.Poll(t, 5*time.Second, "two indexed after the gap", func() bool { return x.Len() == 2 })
 }
 
 // downFeedStore is a store whose change feed fails while down is set, as Redis's does
@@ -193,10 +182,10 @@ func TestFollowerStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	runFollower(t, f)
-	waitFor(t, "ready", f.Ready)
+	timetest.Poll(t, 5*time.Second, "ready", f.Ready)
 
 	store.down.Store(true)
-	waitFor(t, "stale", func() bool { return f.Stale() && !f.Ready() })
+	timetest.Poll(t, 5*time.Second, "stale", func() bool { return f.Stale() && !f.Ready() })
 	if _, err := store.Create(ctx, entry("meanwhile", kb.StatusPublished), "t", kb.ActionCreate); err != nil {
 		t.Fatal(err)
 	}
@@ -204,5 +193,5 @@ func TestFollowerStale(t *testing.T) {
 		t.Fatal("the index has an article saved while its feed is down")
 	}
 	store.down.Store(false)
-	waitFor(t, "ready again and caught up", func() bool { return f.Ready() && !f.Stale() && indexed(x, "meanwhile")() })
+	timetest.Poll(t, 5*time.Second, "ready again and caught up", func() bool { return f.Ready() && !f.Stale() && indexed(x, "meanwhile")() })
 }

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/kb/kbtest"
 	"github.com/rs/zerolog"
@@ -131,7 +133,7 @@ func TestIndexReused(t *testing.T) {
 	if _, err := store.Create(ctx, entry("later", kb.StatusPublished), "t", kb.ActionCreate); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "later indexed", indexed(n.x, "later"))
+	timetest.Poll(t, 5*time.Second, "later indexed", indexed(n.x, "later"))
 	n.x.Close() // as a node's shutdown does, with the follower still running
 	n = startDisk(t, path, store)
 	if !n.reused || !indexed(n.x, "later")() {

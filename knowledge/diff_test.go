@@ -32,6 +32,26 @@ func diffText(d []knowledge.DiffLine) string {
 	return b.String()
 }
 
+// The lines of the diff of diffEntry that the cases of TestDiff leave as they are.
+const (
+	sameHead = `= title: 怎么退货？
+= category: aftersale
+= status: published
+= after_sales: true
+= tags: 退货, 售后
+`
+	sameQuestions = `= question: 怎么退货
+= question: 能退吗
+= question: 退货流程
+`
+	sameAnswer = `= answer:
+= 亲，支持七天无理由退货。
+= 
+= 1. 申请退货
+= 2. 寄回商品
+`
+)
+
 func TestDiff(t *testing.T) {
 	base := diffEntry()
 	tests := []struct {
@@ -42,61 +62,28 @@ func TestDiff(t *testing.T) {
 		{
 			name: "identical",
 			a:    base, b: base,
-			want: `= title: 怎么退货？
-= category: aftersale
-= status: published
-= after_sales: true
-= tags: 退货, 售后
-= question: 怎么退货
-= question: 能退吗
-= question: 退货流程
-= answer:
-= 亲，支持七天无理由退货。
-= 
-= 1. 申请退货
-= 2. 寄回商品
-`,
+			want: sameHead + sameQuestions + sameAnswer,
 		},
 		{
 			name: "changed question",
 			a:    base,
 			b:    editEntry(base, func(e *kb.Entry) { e.Questions = []string{"怎么退货", "可以退吗", "退货流程"} }),
-			want: `= title: 怎么退货？
-= category: aftersale
-= status: published
-= after_sales: true
-= tags: 退货, 售后
-= question: 怎么退货
+			want: sameHead + `= question: 怎么退货
 - question: 能退吗
 + question: 可以退吗
 = question: 退货流程
-= answer:
-= 亲，支持七天无理由退货。
-= 
-= 1. 申请退货
-= 2. 寄回商品
-`,
+` + sameAnswer,
 		},
 		{
 			name: "added and removed questions",
 			a:    base,
 			b:    editEntry(base, func(e *kb.Entry) { e.Questions = []string{"能退吗", "退货流程", "退货地址", "退货运费"} }),
-			want: `= title: 怎么退货？
-= category: aftersale
-= status: published
-= after_sales: true
-= tags: 退货, 售后
-- question: 怎么退货
+			want: sameHead + `- question: 怎么退货
 = question: 能退吗
 = question: 退货流程
 + question: 退货地址
 + question: 退货运费
-= answer:
-= 亲，支持七天无理由退货。
-= 
-= 1. 申请退货
-= 2. 寄回商品
-`,
+` + sameAnswer,
 		},
 		{
 			name: "answer edits and status",
@@ -111,10 +98,7 @@ func TestDiff(t *testing.T) {
 + status: draft
 = after_sales: true
 = tags: 退货, 售后
-= question: 怎么退货
-= question: 能退吗
-= question: 退货流程
-= answer:
+` + sameQuestions + `= answer:
 = 亲，支持七天无理由退货。
 = 
 - 1. 申请退货

@@ -14,6 +14,7 @@ import (
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
+	"github.com/kefu-im/kefu/kb/kbtest"
 	"github.com/kefu-im/kefu/knowledge"
 )
 
@@ -178,15 +179,8 @@ func TestLoadDirMissing(t *testing.T) {
 // that a shopper's common questions are answered and after-sales cases reach an agent.
 func TestBundledBot(t *testing.T) {
 	ctx := context.Background()
-	x, err := kb.New(kb.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { x.Close() })
 	arts := bundled(t)
-	if err := x.Put(ctx, arts...); err != nil {
-		t.Fatalf("Put: %v", err)
-	}
+	x := kbtest.Index(t, arts...)
 	if x.Len() != len(arts) {
 		t.Fatalf("index holds %d articles, want %d", x.Len(), len(arts))
 	}

@@ -1,11 +1,10 @@
 package knowledge_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
+	"github.com/kefu-im/kefu/internal/timetest"
+	"github.com/kefu-im/kefu/internal/webtest"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/kb/kbtest"
 	"github.com/kefu-im/kefu/knowledge"
@@ -65,7 +66,7 @@ type env struct {
 	store *kb.BoltStore
 	index *kb.Index
 	svc   *knowledge.Service
-	srv   *httptest.Server
+	api   webtest.Client // calls the API's server
 	// sessions are the session tokens of testUsers, by their short tokens.
 	sessions map[string]string
 }
@@ -81,11 +82,7 @@ func newEnvWith(t *testing.T, seed []kb.Article, wrap func(*kb.BoltStore) kb.Sto
 	if wrap != nil {
 		svcStore = wrap(store)
 	}
-	idx, err := kb.New(kb.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
+	idx := kbtest.Index(t)
 	acc, sessions := newAccounts(t)
 	svc, err := knowledge.New(knowledge.Config{
 		Store: svcStore, Index: idx, Accounts: acc, Seed: seed, Poll: 50 * time.Millisecond,
@@ -127,7 +124,7 @@ func newEnvWith(t *testing.T, seed []kb.Article, wrap func(*kb.BoltStore) kb.Sto
 	mux.HandleFunc("POST /api/unanswered/attach", svc.AttachUnanswered())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &env{t: t, store: store, index: idx, svc: svc, srv: srv, sessions: sessions}
+	return &env{t: t, store: store, index: idx, svc: svc, api: webtest.Client{URL: srv.URL}, sessions: sessions}
 }
 
 // session returns the session token of a short token of testUsers, and any other token
@@ -142,33 +139,13 @@ func (e *env) session(token string) string {
 // call sends a request as the user of token and decodes the JSON answer into out.
 func (e *env) call(token, method, path string, body any, out any) int {
 	e.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		r = bytes.NewReader(b)
-	case string:
-		r = strings.NewReader(b)
-	default:
-		j, _ := json.Marshal(b)
-		r = bytes.NewReader(j)
-	}
-	req, _ := http.NewRequest(method, e.srv.URL+path, r)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+e.session(token))
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	status, data := e.api.Call(e.t, method, path, e.session(token), body)
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
 			e.t.Fatalf("%s %s: decoding %q: %v", method, path, data, err)
 		}
 	}
-	return resp.StatusCode
+	return status
 }
 
 // article is the API's article, as far as the tests look.
@@ -207,17 +184,10 @@ var tradeIn = map[string]any{
 // waitIndexed waits until the index holds (want) or does not hold the article.
 func (e *env) waitIndexed(id string, want bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	timetest.Poll(e.t, 5*time.Second, fmt.Sprintf("article %q indexed = %v", id, want), func() bool {
 		_, err := e.index.Article(id)
-		if (err == nil) == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("article %q indexed = %v after 5 s, want %v", id, err == nil, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return (err == nil) == want
+	})
 }
 
 func TestArticleLifecycle(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -19,20 +18,12 @@ import (
 // returns the status, the headers and the body of the answer.
 func (e *env) raw(token, method, path, ctype string, body []byte) (int, http.Header, []byte) {
 	e.t.Helper()
-	req, _ := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
+	req := e.api.NewRequest(e.t, method, path, body)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Authorization", "Bearer "+e.session(token))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatalf("%s %s: reading the answer: %v", method, path, err)
-	}
+	resp, data := e.api.Send(e.t, req)
 	return resp.StatusCode, resp.Header, data
 }
 

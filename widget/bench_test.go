@@ -5,16 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/benchtest"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/redis/go-redis/v9"
 )
@@ -35,34 +34,9 @@ func BenchmarkHandoffToQueueFrame(b *testing.B) {
 	for _, shoppers := range []int{1, 16} {
 		b.Run(fmt.Sprintf("shoppers=%d", shoppers), func(b *testing.B) {
 			e := newBenchEnv(b)
-			var (
-				next    atomic.Int64
-				wg      sync.WaitGroup
-				samples = make([]time.Duration, b.N)
-				failed  atomic.Bool
-			)
-			b.ResetTimer()
-			for w := range shoppers {
-				agent := fmt.Sprintf("agent%02d", w)
-				wg.Go(func() {
-					for i := int(next.Add(1)) - 1; i < b.N && !failed.Load(); i = int(next.Add(1)) - 1 {
-						d, err := e.handoffOnce(agent)
-						samples[i] = d
-						if err != nil {
-							b.Errorf("run %d: %v", i, err)
-							failed.Store(true)
-						}
-					}
-				})
-			}
-			wg.Wait()
-			b.StopTimer()
-			if failed.Load() {
-				return
-			}
-			slices.Sort(samples)
-			b.ReportMetric(benchMicros(benchPercentile(samples, 50)), "p50-µs")
-			b.ReportMetric(benchMicros(benchPercentile(samples, 99)), "p99-µs")
+			benchtest.Parallel(b, shoppers, func(w, _ int) (time.Duration, error) {
+				return e.handoffOnce(fmt.Sprintf("agent%02d", w))
+			})
 		})
 	}
 }
@@ -75,15 +49,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	bt, err := testBot()
-	if err != nil {
-		b.Fatal(err)
-	}
-	rig := desktest.Open(b, desktest.Options{
-		Engine: desktest.Redis,
-		Client: func(addr string) *redis.Client { return redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64}) },
-		Desk:   func(c *handoff.DeskConfig) { c.ManualOnly, c.Bot = true, widget.DeskBot(bt) },
-	})
+	rig, bt := openBusyDesk(b, nil)
 	desk := rig.Desk
 	gw, err := widget.New(widget.Config{Desk: desk, Bot: bt, AllowedOrigins: []string{shopOrigin}})
 	if err != nil {
@@ -102,6 +68,28 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		}
 	}
 	return &benchEnv{desk: desk, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws/shopper"}
+}
+
+// openBusyDesk opens a desk on Redis, with a pool of connections for many shoppers at
+// once, that assigns no chat on its own and answers with the test bot; set, when not
+// nil, changes its configuration further.
+func openBusyDesk(tb testing.TB, set func(*handoff.DeskConfig)) (*desktest.Rig, *bot.Bot) {
+	tb.Helper()
+	bt, err := testBot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rig := desktest.Open(tb, desktest.Options{
+		Engine: desktest.Redis,
+		Client: func(addr string) *redis.Client { return redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64}) },
+		Desk: func(c *handoff.DeskConfig) {
+			c.ManualOnly, c.Bot = true, widget.DeskBot(bt)
+			if set != nil {
+				set(c)
+			}
+		},
+	})
+	return rig, bt
 }
 
 // handoffOnce connects a new shopper, asks for a person and returns the time until the
@@ -154,12 +142,3 @@ func (e *benchEnv) handoffOnce(agent string) (time.Duration, error) {
 	}
 	return took, nil
 }
-
-// benchPercentile returns the p-th percentile of sorted samples by the nearest-rank
-// method.
-func benchPercentile(sorted []time.Duration, p int) time.Duration {
-	rank := (len(sorted)*p + 99) / 100 // ⌈n·p/100⌉
-	return sorted[max(rank, 1)-1]
-}
-
-func benchMicros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

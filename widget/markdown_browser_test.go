@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/kefu-im/kefu/internal/browsertest"
 )
 
 // markdownPage embeds the widget with data-test, which exposes its Markdown renderer
@@ -45,22 +42,7 @@ const markdownCheck = `(inputs) => inputs.map((src) => {
 // TestMarkdownBrowser runs the widget's Markdown renderer in a real browser on ordinary
 // and hostile input.
 func TestMarkdownBrowser(t *testing.T) {
-	exe := ""
-	if os.Getenv("KEFU_BROWSER_TESTS") != "0" {
-		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-			if p, err := exec.LookPath(name); err == nil {
-				exe = p
-				break
-			}
-		}
-	}
-	if exe == "" {
-		if os.Getenv("CI") == "true" && os.Getenv("KEFU_BROWSER_TESTS") != "0" {
-			t.Fatal("chromium not found: install it with `bash .ci/deps browser`")
-		}
-		t.Skip("no chromium, or browser tests turned off (KEFU_BROWSER_TESTS=0)")
-	}
-
+	tab := browsertest.Tab(t)
 	js, err := assets.ReadFile("assets/widget.js")
 	if err != nil {
 		t.Fatal(err)
@@ -76,30 +58,9 @@ func TestMarkdownBrowser(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(alloc)
-	t.Cleanup(cancelTab)
 	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
 	defer cancel()
-
-	var mu sync.Mutex
-	var dialogs []string
-	if err := chromedp.Listen(tab, func(ev any) {
-		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			mu.Lock()
-			dialogs = append(dialogs, d.Message)
-			mu.Unlock()
-			go chromedp.Call(tab, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	dialogs := browsertest.Dialogs(t, tab)
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.Poll[chromedp.Void](`typeof window.__kefuRenderMarkdown === 'function'`),
@@ -162,9 +123,7 @@ func TestMarkdownBrowser(t *testing.T) {
 		}
 	}
 	time.Sleep(200 * time.Millisecond) // a stray onerror would have fired by now
-	mu.Lock()
-	defer mu.Unlock()
-	if len(dialogs) > 0 {
-		t.Errorf("the page opened dialogs: %q", dialogs)
+	if d := dialogs(); len(d) > 0 {
+		t.Errorf("the page opened dialogs: %q", d)
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/kefu-im/kefu/handoff"
-	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/redis/go-redis/v9"
 )
@@ -37,17 +36,7 @@ type waitingRoom struct {
 
 func newWaitingRoom(tb testing.TB, n int) *waitingRoom {
 	tb.Helper()
-	bt, err := testBot()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	rig := desktest.Open(tb, desktest.Options{
-		Engine: desktest.Redis,
-		Client: func(addr string) *redis.Client { return redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64}) },
-		Desk: func(c *handoff.DeskConfig) {
-			c.ManualOnly, c.SweepInterval, c.QueueTimeout, c.Bot = true, time.Hour, -1, widget.DeskBot(bt)
-		},
-	})
+	rig, bt := openBusyDesk(tb, func(c *handoff.DeskConfig) { c.SweepInterval, c.QueueTimeout = time.Hour, -1 })
 	gw, err := widget.New(widget.Config{Desk: rig.Desk, Bot: bt, PollInterval: time.Hour, PingInterval: time.Hour, PongWait: 2 * time.Hour})
 	if err != nil {
 		tb.Fatal(err)

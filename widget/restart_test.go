@@ -12,6 +12,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/redistest"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/redis/go-redis/v9"
 )
@@ -128,7 +129,7 @@ func TestRedisRestartDuringTraffic(t *testing.T) {
 		return i >= 0
 	}
 	for _, s := range early {
-		poll(t, "the early shoppers' queue frames", func() bool { return queued(s) })
+		timetest.Poll(t, frameWait, "the early shoppers' queue frames", func() bool { return queued(s) })
 	}
 
 	// The traffic: every shopper writes every rsEvery until stop.
@@ -167,7 +168,7 @@ func TestRedisRestartDuringTraffic(t *testing.T) {
 		return n
 	}
 	for _, s := range shoppers {
-		poll(t, "traffic before the outage", func() bool { return acked(s) >= 2 })
+		timetest.Poll(t, frameWait, "traffic before the outage", func() bool { return acked(s) >= 2 })
 	}
 
 	srv.Stop()
@@ -257,7 +258,7 @@ func TestRedisRestartDuringTraffic(t *testing.T) {
 	if _, err := nodes[0].desk.Claim(ctx, target.conv, "alice"); err != nil {
 		t.Fatalf("Claim after the restart: %v", err)
 	}
-	poll(t, "the claim to reach node 1's shopper", func() bool {
+	timetest.Poll(t, frameWait, "the claim to reach node 1's shopper", func() bool {
 		target.mu.Lock()
 		defer target.mu.Unlock()
 		_, i := find(target.frames, func(f frame) bool { return f.str("type") == "status" && f.str("status") == "active" })
@@ -267,7 +268,7 @@ func TestRedisRestartDuringTraffic(t *testing.T) {
 
 	// Counted from Redis: each message stored once, each chat handed off once and
 	// waiting (but the one claimed).
-	poll(t, "the late hand-offs", func() bool {
+	timetest.Poll(t, frameWait, "the late hand-offs", func() bool {
 		w, err := nodes[1].desk.Waiting(ctx, "")
 		return err == nil && len(w) == rsShoppers-1
 	})

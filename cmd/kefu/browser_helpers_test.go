@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,63 +11,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
-
-// chromiumPath returns the browser for the browser tests, or skips the test (fails it
-// in CI, where a skipped browser test would hide a broken editor).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("KEFU_BROWSER_TESTS") == "0" {
-		t.Skip("browser tests turned off (KEFU_BROWSER_TESTS=0)")
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const msg = "chromium not found: install it with `bash .ci/deps browser` (Debian's chromium package)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// browserTab starts a headless chromium with a fresh profile and returns its first
-// tab. The browser is stopped, and waited for, when the test ends.
-func browserTab(t *testing.T) context.Context {
-	t.Helper()
-	exe := chromiumPath(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 960),
-	)
-	// Registered after TempDir, so it runs first: the browser has exited before its
-	// profile directory is removed.
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(alloc)
-	t.Cleanup(cancelTab)
-	// The first Do binds the browser to tab, which has no deadline; a browser that does
-	// not start within 20 s is stopped instead.
-	start, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	go func() {
-		<-start.Done()
-		if errors.Is(start.Err(), context.DeadlineExceeded) {
-			cancelAlloc()
-		}
-	}()
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-	return tab
-}
 
 // screenshotDir is $KEFU_SCREENSHOTS, or a temporary directory.
 func screenshotDir(t *testing.T) string {
@@ -175,6 +118,29 @@ func (b browserSteps) attr(tab context.Context, sel, name string) string {
 // initial text.)
 func selectAll(id string) chromedp.Action[chromedp.Void] {
 	return chromedp.Evaluate[chromedp.Void](`document.getElementById(` + quoteJS(id) + `).select()`)
+}
+
+// signIn opens the page at url (the console or the editor) and signs in with the UI
+// kit's form.
+func signIn(url, user, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.ID("login-username")),
+		chromedp.SendKeys(chromedp.ID("login-username"), user),
+		chromedp.SendKeys(chromedp.ID("login-password"), password),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+}
+
+// askInWidget opens the shop's page at url, opens the widget and sends text.
+func askInWidget(url, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(shadow("kefu-launcher")),
+		chromedp.Click(shadow("kefu-launcher")),
+		chromedp.WaitVisible(shadow("kefu-input")),
+		chromedp.SendKeys(shadow("kefu-input"), text+kb.Enter),
+	)
 }
 
 // shadow is a JS path to an element of the shop widget, which lives in a shadow root.

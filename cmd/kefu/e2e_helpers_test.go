@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kefu-im/kefu/internal/redistest"
 )
 
 // kefuBin is the binary built once for the end-to-end tests.
@@ -167,11 +168,19 @@ func (p *proc) adminPassword() string {
 	return ""
 }
 
-// addUser runs "kefu user add" against Redis.
-func addUser(t *testing.T, redisURL, prefix, name, role, group, password string) {
+// redisEnv starts a redis-server for the test and returns it with the environment that
+// points kefu at it, under a key prefix of the test's own.
+func redisEnv(t *testing.T) (*redistest.Server, []string) {
+	t.Helper()
+	rs := redistest.Start(t)
+	return rs, []string{"KEFU_REDIS_URL=" + rs.URL(), "KEFU_REDIS_PREFIX=" + rs.Prefix(t)}
+}
+
+// addUser runs "kefu user add" with env (the store's, as from redisEnv).
+func addUser(t *testing.T, env []string, name, role, group, password string) {
 	t.Helper()
 	cmd := exec.Command(kefuBin, "user", "add", "--role", role, "--group", group, name)
-	cmd.Env = append(os.Environ(), "KEFU_REDIS_URL="+redisURL, "KEFU_REDIS_PREFIX="+prefix)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(password + "\n")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

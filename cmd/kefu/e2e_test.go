@@ -7,22 +7,18 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kefu-im/kefu/internal/redistest"
 )
 
 // TestEndToEndRestart drives the whole path on the real binary and a real Redis: a
 // shopper asks the bot, is handed off, kefu restarts, the shopper resumes, an agent
 // claims, replies, hears back, and resolves.
 func TestEndToEndRestart(t *testing.T) {
-	rs := redistest.Start(t)
-	prefix := rs.Prefix(t)
-	env := []string{"KEFU_REDIS_URL=" + rs.URL(), "KEFU_REDIS_PREFIX=" + prefix}
+	_, env := redisEnv(t)
 	k := startKefu(t, "", env...)
 	if k.adminPassword() == "" {
 		t.Fatalf("first start logged no admin password:\n%s", k.logText())
 	}
-	addUser(t, rs.URL(), prefix, "alice", "agent", "aftersale", "alice-secret")
+	addUser(t, env, "alice", "agent", "aftersale", "alice-secret")
 
 	s, w := dialShopper(t, k, "")
 	if w["status"] != "bot" || w["greeting"] == "" {
@@ -112,12 +108,10 @@ func TestEndToEndRestart(t *testing.T) {
 // TestTwoNodes runs two kefu processes on one Redis: the shopper talks to one, the
 // agent to the other, and messages cross both ways.
 func TestTwoNodes(t *testing.T) {
-	rs := redistest.Start(t)
-	prefix := rs.Prefix(t)
-	env := []string{"KEFU_REDIS_URL=" + rs.URL(), "KEFU_REDIS_PREFIX=" + prefix}
+	_, env := redisEnv(t)
 	nodeA := startKefu(t, "", env...)
 	nodeB := startKefu(t, "", env...)
-	addUser(t, rs.URL(), prefix, "bob", "agent", "presale", "bob-secret")
+	addUser(t, env, "bob", "agent", "presale", "bob-secret")
 
 	a := login(t, nodeB, "bob", "bob-secret")
 	events := openEvents(t, nodeB, a.token)

@@ -5,26 +5,21 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/kefu-im/kefu/internal/redistest"
+	"github.com/kefu-im/kefu/internal/browsertest"
 )
 
 // TestEditorStaleBanner signs an editor in on a node with Redis, stops Redis, and
 // checks that the editor says the bot may answer from an out-of-date index rather than
 // look as if all were well, and that the warning goes once Redis is back.
 func TestEditorStaleBanner(t *testing.T) {
-	tab := browserTab(t)
+	tab := browsertest.Tab(t)
 	b := browserSteps{t: t, shots: screenshotDir(t)}
-	rs := redistest.Start(t)
-	prefix := rs.Prefix(t)
-	k := startKefu(t, "", "KEFU_REDIS_URL="+rs.URL(), "KEFU_REDIS_PREFIX="+prefix)
-	addUser(t, rs.URL(), prefix, "mei", "editor", "presale", "editor-secret")
+	rs, env := redisEnv(t)
+	k := startKefu(t, "", env...)
+	addUser(t, env, "mei", "editor", "presale", "editor-secret")
 
 	b.do(tab, "signing in",
-		chromedp.Navigate(k.url("/editor")),
-		chromedp.WaitVisible(chromedp.ID("login-username")),
-		chromedp.SendKeys(chromedp.ID("login-username"), "mei"),
-		chromedp.SendKeys(chromedp.ID("login-password"), "editor-secret"),
-		chromedp.Click(chromedp.ID("login-submit")),
+		signIn(k.url("/editor"), "mei", "editor-secret"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="article-item"]`)),
 		chromedp.WaitNotVisible(chromedp.ID("index-banner")),
 	)

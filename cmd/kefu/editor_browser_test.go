@@ -1,18 +1,16 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/kefu-im/kefu/internal/browsertest"
 )
 
 // The article the editor writes in TestEditorBrowser: trade-in of an old phone, a topic
@@ -51,7 +49,7 @@ type savedArticle struct {
 // agent's proposal from the proposals badge and see the chat it came from, and import a
 // file after its dry run.
 func TestEditorBrowser(t *testing.T) {
-	tab := browserTab(t)
+	tab := browsertest.Tab(t)
 	b := browserSteps{t: t, shots: screenshotDir(t)}
 	k := startKefu(t, "")
 	// The admin adds an editor and an agent; the editor does the work.
@@ -72,30 +70,11 @@ func TestEditorBrowser(t *testing.T) {
 	}
 
 	// A page that opens a dialog (say an alert from an injected script) fails the test.
-	var dialogMu sync.Mutex
-	var dialogs []string
-	if err := chromedp.Listen(tab, func(ev any) {
-		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			dialogMu.Lock()
-			dialogs = append(dialogs, d.Message)
-			dialogMu.Unlock()
-			go func() { // no command may run in a listener
-				ctx, cancel := context.WithTimeout(tab, 5*time.Second)
-				defer cancel()
-				chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
-			}()
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	dialogs := browsertest.Dialogs(t, tab)
 
 	// 1. Sign in as the editor, see the proposal waiting, and write the article as a draft.
 	b.do(tab, "signing in",
-		chromedp.Navigate(k.url("/editor")),
-		chromedp.WaitVisible(chromedp.ID("login-username")),
-		chromedp.SendKeys(chromedp.ID("login-username"), "mei"),
-		chromedp.SendKeys(chromedp.ID("login-password"), "editor-secret"),
-		chromedp.Click(chromedp.ID("login-submit")),
+		signIn(k.url("/editor"), "mei", "editor-secret"),
 		chromedp.WaitVisible(chromedp.ID("new-article-btn")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="article-item"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#me-role[data-role="editor"]`)),
@@ -168,11 +147,7 @@ func TestEditorBrowser(t *testing.T) {
 	waitBotAnswers(t, admin, tradeInAsk, tradeInID)
 	shop := b.newTab(tab)
 	b.do(shop, "asking in the shop's widget",
-		chromedp.Navigate(k.url("/")),
-		chromedp.WaitVisible(shadow("kefu-launcher")),
-		chromedp.Click(shadow("kefu-launcher")),
-		chromedp.WaitVisible(shadow("kefu-input")),
-		chromedp.SendKeys(shadow("kefu-input"), tradeInAsk+kb.Enter),
+		askInWidget(k.url("/"), tradeInAsk),
 		chromedp.Poll[chromedp.Void](`[...(document.querySelector("kefu-widget")?.shadowRoot?.querySelectorAll('[data-testid="kefu-msg"][data-from="bot"]') || [])]
 			.some(m => m.textContent.includes(`+quoteJS(tradeInSeen)+`))`, chromedp.WithPollingTimeout(10*time.Second)),
 	)
@@ -243,11 +218,9 @@ func TestEditorBrowser(t *testing.T) {
 	if admin.do("GET", "/api/articles/"+tradeInID, nil, &saved); saved.Version != 4 || saved.Answer != tradeInAnswer {
 		t.Errorf("after the refused save the article = %+v, want version 4 unchanged", saved)
 	}
-	dialogMu.Lock()
-	if len(dialogs) > 0 {
-		t.Errorf("the page opened dialogs %q", dialogs)
+	if d := dialogs(); len(d) > 0 {
+		t.Errorf("the page opened dialogs %q", d)
 	}
-	dialogMu.Unlock()
 
 	// 6. The proposals badge lists the agent's proposal, which names its chat.
 	item := `#article-list [data-id="` + proposal.ID + `"]`
@@ -301,11 +274,7 @@ func TestEditorBrowser(t *testing.T) {
 	// An agent may sign in but not edit: the page says so.
 	other := b.newTab(tab, chromedp.WithNewBrowserContext()) // its own cookies
 	b.do(other, "signing in as an agent",
-		chromedp.Navigate(k.url("/editor")),
-		chromedp.WaitVisible(chromedp.ID("login-username")),
-		chromedp.SendKeys(chromedp.ID("login-username"), "li.na"),
-		chromedp.SendKeys(chromedp.ID("login-password"), "agent-secret"),
-		chromedp.Click(chromedp.ID("login-submit")),
+		signIn(k.url("/editor"), "li.na", "agent-secret"),
 		chromedp.WaitVisible(chromedp.ID("role-denied")),
 		chromedp.WaitNotVisible(chromedp.ID("view-articles")),
 	)

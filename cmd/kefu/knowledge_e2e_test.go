@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kefu-im/kefu/internal/redistest"
 )
 
 // botAsk is what /api/bot/ask answers, as far as these tests look.
@@ -59,15 +57,13 @@ var tradeInArticle = map[string]any{
 // TestKnowledgeTwoNodes publishes an article on one node and asks the other: each node
 // keeps its own index and follows the change feed in Redis.
 func TestKnowledgeTwoNodes(t *testing.T) {
-	rs := redistest.Start(t)
-	prefix := rs.Prefix(t)
-	env := []string{"KEFU_REDIS_URL=" + rs.URL(), "KEFU_REDIS_PREFIX=" + prefix}
+	rs, env := redisEnv(t)
 	nodeA := startKefu(t, "", env...)
 	// Node B keeps its data directory across its restart below: it finds its index on
 	// disk, of articles that changed meanwhile.
 	envB := append(slices.Clip(env), "KEFU_DATA_DIR="+t.TempDir())
 	nodeB := startKefu(t, "", envB...)
-	addUser(t, rs.URL(), prefix, "erin", "editor", "presale", "erin-secret")
+	addUser(t, env, "erin", "editor", "presale", "erin-secret")
 	edA := login(t, nodeA, "erin", "erin-secret")
 	onB := &agent{t: t, p: nodeB, token: edA.token}
 	const question = "旧手机可以抵钱吗？"
@@ -214,9 +210,7 @@ func reusedIndex(t *testing.T, p *proc) bool {
 // TestArticlesImportExport imports a directory of Markdown articles into Redis from the
 // command line, dry run first, while a server runs, and exports them again.
 func TestArticlesImportExport(t *testing.T) {
-	rs := redistest.Start(t)
-	prefix := rs.Prefix(t)
-	env := []string{"KEFU_REDIS_URL=" + rs.URL(), "KEFU_REDIS_PREFIX=" + prefix}
+	_, env := redisEnv(t)
 	node := startKefu(t, "", env...)
 	ask := &agent{t: t, p: node}
 

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
+	"github.com/kefu-im/kefu/internal/browsertest"
 )
 
 // inWidget is a JS expression for the shop widget's elements matching sel.
@@ -26,7 +26,7 @@ func waitJS(js string) chromedp.Action[chromedp.Void] {
 // finds it among the tickets waiting for approval and approves it; each step reaches the
 // others.
 func TestTicketBrowser(t *testing.T) {
-	tab := browserTab(t)
+	tab := browsertest.Tab(t)
 	b := browserSteps{t: t, shots: screenshotDir(t)}
 	k := startKefu(t, "")
 	admin := adminAdding(t, k,
@@ -37,11 +37,7 @@ func TestTicketBrowser(t *testing.T) {
 	// The shopper asks to return an item: the bot hands the chat to after-sales. Nobody
 	// is online yet: the widget offers to leave a message, and the shopper keeps waiting.
 	b.do(tab, "asking for a return in the widget, and waiting",
-		chromedp.Navigate(k.url("/")),
-		chromedp.WaitVisible(shadow("kefu-launcher")),
-		chromedp.Click(shadow("kefu-launcher")),
-		chromedp.WaitVisible(shadow("kefu-input")),
-		chromedp.SendKeys(shadow("kefu-input"), "我要退货，收到的杯子碎了"+kb.Enter),
+		askInWidget(k.url("/"), "我要退货，收到的杯子碎了"),
 		waitJS(`window.Kefu.state().status === "queued"`),
 		chromedp.WaitVisible(shadow("kefu-leave")),
 	)
@@ -59,11 +55,7 @@ func TestTicketBrowser(t *testing.T) {
 	// Another shopper leaves a message instead: a ticket for after-sales.
 	other := b.newTab(tab, chromedp.WithNewBrowserContext())
 	b.do(other, "leaving a message",
-		chromedp.Navigate(k.url("/")),
-		chromedp.WaitVisible(shadow("kefu-launcher")),
-		chromedp.Click(shadow("kefu-launcher")),
-		chromedp.WaitVisible(shadow("kefu-input")),
-		chromedp.SendKeys(shadow("kefu-input"), "杯子漏水，我要退货"+kb.Enter),
+		askInWidget(k.url("/"), "杯子漏水，我要退货"),
 		chromedp.WaitVisible(shadow("kefu-leave")),
 		chromedp.SendKeys(shadow("kefu-leave-text"), "杯子漏水，麻烦上班后联系我"),
 		chromedp.SendKeys(shadow("kefu-leave-contact"), "wang@example.com"),
@@ -81,11 +73,7 @@ func TestTicketBrowser(t *testing.T) {
 	agent := b.newTab(tab, chromedp.WithNewBrowserContext())
 	mine := `#mine-list [data-conversation="` + conv + `"]`
 	b.do(agent, "the agent signs in, gets the chat and sees the message left",
-		chromedp.Navigate(k.url("/console")),
-		chromedp.WaitVisible(chromedp.ID("login-username")),
-		chromedp.SendKeys(chromedp.ID("login-username"), "li"),
-		chromedp.SendKeys(chromedp.ID("login-password"), "agent-secret"),
-		chromedp.Click(chromedp.ID("login-submit")),
+		signIn(k.url("/console"), "li", "agent-secret"),
 		chromedp.WaitVisible(chromedp.CSS(mine)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="msg-ticket-item"][data-conversation="`+left+`"]`)),
 		chromedp.Click(chromedp.CSS(mine)),
@@ -134,11 +122,7 @@ func TestTicketBrowser(t *testing.T) {
 	// The lead finds it among the tickets waiting for approval and approves it.
 	lead := b.newTab(tab, chromedp.WithNewBrowserContext())
 	b.do(lead, "the lead approves",
-		chromedp.Navigate(k.url("/console")),
-		chromedp.WaitVisible(chromedp.ID("login-username")),
-		chromedp.SendKeys(chromedp.ID("login-username"), "zhang"),
-		chromedp.SendKeys(chromedp.ID("login-password"), "lead-secret"),
-		chromedp.Click(chromedp.ID("login-submit")),
+		signIn(k.url("/console"), "zhang", "lead-secret"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="approval-item"][data-conversation="`+conv+`"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="approval-item"][data-conversation="`+conv+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="ticket-item"][data-status="awaiting_approval"] [data-testid="ticket-move"][data-to="approve"]`)),

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kefu-im/kefu/internal/redistest"
 )
 
 // TestAPITokenSync issues an API token from the command line and syncs an article
@@ -16,9 +14,7 @@ import (
 // and the bot answers with it; the admin API lists the token without its secret, and
 // once revoked it signs nothing in.
 func TestAPITokenSync(t *testing.T) {
-	rs := redistest.Start(t)
-	prefix := rs.Prefix(t)
-	env := []string{"KEFU_REDIS_URL=" + rs.URL(), "KEFU_REDIS_PREFIX=" + prefix}
+	_, env := redisEnv(t)
 	node := startKefu(t, "", env...)
 	kefu := func(args ...string) (string, error) {
 		cmd := exec.Command(kefuBin, args...)

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/boltdb"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -65,14 +66,9 @@ func list[T any](s *Store, ctx context.Context, top []byte, conv string) ([]T, e
 		if b == nil {
 			return nil
 		}
-		return b.ForEach(func(k, v []byte) error {
-			var x T
-			if err := json.Unmarshal(v, &x); err != nil {
-				return fmt.Errorf("decoding %s of %q: %w", top, conv, err)
-			}
-			out = append(out, x)
-			return nil
-		})
+		var err error
+		out, err = boltdb.All[T](b, fmt.Sprintf("%s of %q", top, conv))
+		return err
 	})
 	return out, err
 }
@@ -130,11 +126,7 @@ func (s *Store) AddShopperConversation(ctx context.Context, shopper, conv string
 		}
 		ids = append([]string{conv}, slices.DeleteFunc(ids, func(id string) bool { return id == conv })...)
 		ids = ids[:min(len(ids), keep)]
-		raw, err := json.Marshal(ids)
-		if err != nil {
-			return err
-		}
-		return b.Put([]byte(shopper), raw)
+		return boltdb.Put(b, []byte(shopper), ids)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/boltdb"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -162,11 +163,7 @@ func (s *Store) Commit(ctx context.Context, ch handoff.Change) (handoff.Committe
 			}
 			next.Seq++
 			m.Seq = next.Seq
-			b, err := json.Marshal(m)
-			if err != nil {
-				return fmt.Errorf("encoding a record: %w", err)
-			}
-			if err := logs.Put(u64(uint64(m.Seq)), b); err != nil {
+			if err := boltdb.Put(logs, u64(uint64(m.Seq)), m); err != nil {
 				return err
 			}
 			if err := ids.Put([]byte(m.ID), u64(uint64(m.Seq))); err != nil {

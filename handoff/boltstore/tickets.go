@@ -1,13 +1,12 @@
 package boltstore
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/boltdb"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -24,11 +23,10 @@ func getTicket(tx *bolt.Tx, id string) (handoff.Ticket, error) {
 }
 
 func putTicket(tx *bolt.Tx, t handoff.Ticket) error {
-	raw, err := json.Marshal(t)
-	if err != nil {
-		return fmt.Errorf("encoding ticket %q: %w", t.ID, err)
+	if err := boltdb.Put(tx.Bucket(bTickets), []byte(t.ID), t); err != nil {
+		return fmt.Errorf("ticket %q: %w", t.ID, err)
 	}
-	return tx.Bucket(bTickets).Put([]byte(t.ID), raw)
+	return nil
 }
 
 // CreateTicket implements handoff.TicketStore.
@@ -66,28 +64,16 @@ func (s *Store) Ticket(ctx context.Context, id string) (t handoff.Ticket, err er
 func (s *Store) Tickets(ctx context.Context, f handoff.TicketFilter) ([]handoff.Ticket, error) {
 	out := []handoff.Ticket{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bTickets).ForEach(func(k, v []byte) error {
-			var t handoff.Ticket
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("decoding ticket %q: %w", k, err)
-			}
+		all, err := boltdb.All[handoff.Ticket](tx.Bucket(bTickets), "ticket")
+		for _, t := range all {
 			if f.Match(t) {
 				t.History = nil
 				out = append(out, t)
 			}
-			return nil
-		})
-	})
-	slices.SortFunc(out, func(a, b handoff.Ticket) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
 		}
-		return cmp.Compare(b.ID, a.ID)
+		return err
 	})
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
-	}
-	return out, err
+	return f.Listed(out), err
 }
 
 // UpdateTicket implements handoff.TicketStore.

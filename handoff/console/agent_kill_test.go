@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 )
 
 // killableDialer dials TCP and keeps every connection, so that a test can cut them all
@@ -51,16 +52,10 @@ func (k *killableDialer) kill() {
 // and not before the grace period has passed.
 func TestAgentConnectionKilled(t *testing.T) {
 	t.Parallel()
-	const (
-		grace = 1500 * time.Millisecond
-		sweep = 100 * time.Millisecond
-		beat  = 250 * time.Millisecond // the console's heartbeat, well inside the grace
-		slack = 2 * time.Second        // scheduling on a busy machine
-	)
 	ctx := context.Background()
 	acc := ctAccounts(t, time.Now)
 	d := desktest.Open(t, desktest.Options{Engine: desktest.Redis, Now: time.Now, Desk: func(c *handoff.DeskConfig) {
-		c.Staff, c.Grace, c.SweepInterval = acc, grace, sweep
+		c.Staff, c.Grace, c.SweepInterval = acc, desktest.OfflineGrace, desktest.OfflineSweep
 	}}).Desk
 	con, err := New(Config{Desk: d, Accounts: acc})
 	if err != nil {
@@ -100,31 +95,15 @@ func TestAgentConnectionKilled(t *testing.T) {
 		for sc.Scan() {
 		}
 	}()
-	stopBeats := make(chan struct{})
-	beatsDone := make(chan struct{})
-	// lastBeat is when the last heartbeat that got through was sent: the presence it
-	// stored is no older. Written by the beating goroutine, read after beatsDone.
-	var lastBeat time.Time
-	go func() {
-		defer close(beatsDone)
-		tick := time.NewTicker(beat)
-		defer tick.Stop()
-		for {
-			sent := time.Now()
-			if res, err := request("POST", "/api/presence", `{"status":"online"}`); err == nil {
-				res.Body.Close()
-				if res.StatusCode == 200 {
-					lastBeat = sent
-				}
-			}
-			select {
-			case <-stopBeats:
-				return
-			case <-tick.C:
-			}
+	beats := desktest.StartBeats(t, func() bool {
+		res, err := request("POST", "/api/presence", `{"status":"online"}`)
+		if err != nil {
+			return false
 		}
-	}()
-	ctPoll(t, "alice's first heartbeat", func() bool {
+		res.Body.Close()
+		return res.StatusCode == 200
+	})
+	timetest.Poll(t, 10*time.Second, "alice's first heartbeat", func() bool {
 		a, err := d.AgentLoad(ctx, "alice")
 		return err == nil && a.Status == handoff.PresenceOnline
 	})
@@ -133,71 +112,25 @@ func TestAgentConnectionKilled(t *testing.T) {
 		chats = append(chats, ctHandoff(t, d, handoff.GroupAftersale, "after_sales"))
 	}
 	slices.Sort(chats)
-	owned := func() []string {
+	off := desktest.Offline{Agent: "alice", Group: handoff.GroupAftersale, Chats: chats}
+	timetest.Poll(t, 10*time.Second, "alice to be given the three chats", func() bool {
 		o, err := d.Owned(ctx, "alice")
-		if err != nil {
-			return nil
-		}
 		ids := ctIDs(o)
 		slices.Sort(ids)
-		return ids
-	}
-	ctPoll(t, "alice to be given the three chats", func() bool { return slices.Equal(owned(), chats) })
+		return err == nil && slices.Equal(ids, chats)
+	})
 
 	// While the console beats, nothing moves, for longer than the grace period.
-	for until := time.Now().Add(grace + grace/2); time.Now().Before(until); time.Sleep(sweep) {
-		if got := owned(); !slices.Equal(got, chats) {
-			t.Fatalf("while alice's console beats she owns %v, want %v", got, chats)
-		}
-	}
+	off.Held(t, d)
 
 	// The connection dies: the event stream and the heartbeats with it.
-	close(stopBeats)
+	lastBeat := beats.Stop()
 	dialer.kill()
-	<-beatsDone
 	killed := time.Now()
 	select {
 	case <-streamEnded:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the event stream did not end when its connection was cut")
 	}
-	var back time.Time
-	deadline := killed.Add(grace + sweep + slack + 3*time.Second)
-	for {
-		w, err := d.Waiting(ctx, handoff.GroupAftersale)
-		if err == nil && len(w) == 3 {
-			back = time.Now()
-			ids := ctIDs(w)
-			slices.Sort(ids)
-			if !slices.Equal(ids, chats) {
-				t.Fatalf("waiting %v, want alice's chats %v", ids, chats)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alice's chats not back in the queue %v after her connection was cut; waiting: %v", time.Since(killed), ctIDs(w))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	took := back.Sub(lastBeat)
-	t.Logf("chats back in the queue %v after the last heartbeat, %v after the cut (grace %v)", took, back.Sub(killed), grace)
-	if took < grace-time.Millisecond { // the store keeps milliseconds
-		t.Errorf("chats back %v after the last heartbeat, before the grace period of %v", took, grace)
-	}
-	if took > grace+sweep+slack {
-		t.Errorf("chats back %v after the last heartbeat, want within the grace period %v and a sweep %v (and %v of slack)", took, grace, sweep, slack)
-	}
-	for _, id := range chats {
-		c := ctConv(t, d, id)
-		texts := ctTexts(t, d, id)
-		if c.Status != handoff.StatusQueued || c.Agent != "" || texts[len(texts)-1] != handoff.DefaultPhrases.AgentOffline {
-			t.Errorf("%s is %s with %q, last note %q; want queued with the offline note", id, c.Status, c.Agent, texts[len(texts)-1])
-		}
-		if !c.Front {
-			t.Errorf("%s is not at the front of the queue: %+v", id, c)
-		}
-	}
-	if a, _ := d.AgentLoad(ctx, "alice"); a.Status != handoff.PresenceOffline || a.Load != 0 {
-		t.Errorf("alice is %+v, want offline without chats", a)
-	}
+	off.Requeued(t, d, lastBeat, killed)
 }

@@ -2,10 +2,7 @@ package console
 
 import (
 	"context"
-	"errors"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,49 +12,9 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/browsertest"
+	"github.com/kefu-im/kefu/internal/timetest"
 )
-
-// cbChromium returns the browser, or skips the test (fails it in CI).
-func cbChromium(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("KEFU_BROWSER_TESTS") == "0" {
-		t.Skip("browser tests turned off (KEFU_BROWSER_TESTS=0)")
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium not found")
-	}
-	t.Skip("chromium not found")
-	return ""
-}
-
-// cbTab starts a headless chromium with a fresh profile; it is stopped when the test ends.
-func cbTab(t *testing.T) context.Context {
-	t.Helper()
-	exe := cbChromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1440, 960))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(alloc)
-	t.Cleanup(cancelTab)
-	start, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	go func() {
-		<-start.Done()
-		if errors.Is(start.Err(), context.DeadlineExceeded) {
-			cancelAlloc()
-		}
-	}()
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-	return tab
-}
 
 func cbDo(t *testing.T, tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -97,10 +54,10 @@ func cbWaitJS(t *testing.T, tab context.Context, what, js string) {
 // SLA colour, canned replies with "/", the one-word and contact guards, internal notes,
 // back to the bot for an after-sales chat, transfer, and the mute toggle.
 func TestConsoleBrowser(t *testing.T) {
-	tab := cbTab(t)
+	tab := browsertest.Tab(t)
 	ctx := context.Background()
 	// The chat started waiting 45 s ago: past the 30 s first-reply target.
-	clock := &ctClock{t: time.Now().Add(-45 * time.Second).Truncate(time.Millisecond)}
+	clock := timetest.NewClock(time.Now().Add(-45*time.Second).Truncate(time.Millisecond), time.Millisecond)
 	acc := ctAccounts(t, clock.Now)
 	d := desktest.Open(t, desktest.Options{Now: clock.Now, Desk: func(c *handoff.DeskConfig) {
 		c.Staff, c.CannedReplies, c.ManualOnly = acc, gtCanned, true
@@ -199,7 +156,7 @@ func TestConsoleBrowser(t *testing.T) {
 	cbWaitJS(t, tab, "still muted", `document.getElementById('sound-btn').getAttribute('aria-pressed') === 'true' && localStorage.getItem('kefu.console.sound') === 'off'`)
 
 	// Signing out says offline first, then ends the session: a reload asks to sign in.
-	ctPoll(t, "alice's console to say she is online", func() bool {
+	timetest.Poll(t, 10*time.Second, "alice's console to say she is online", func() bool {
 		a, err := d.AgentLoad(ctx, "alice")
 		return err == nil && a.Status == handoff.PresenceOnline
 	})

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -18,8 +17,9 @@ import (
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
-	"github.com/kefu-im/kefu/internal/web"
+	"github.com/kefu-im/kefu/internal/webtest"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -33,8 +33,9 @@ const ctPassword = "kefu-test-pass"
 type ctConsole struct {
 	desk     *handoff.Desk
 	accounts *account.Service
-	clock    *ctClock
+	clock    *timetest.Clock
 	srv      *httptest.Server
+	api      webtest.Client    // calls srv
 	token    map[string]string // bearer token of each user
 }
 
@@ -93,9 +94,15 @@ func ctNewConsoleWith(t *testing.T, engine string, set func(*handoff.DeskConfig)
 func ctNewConsole(t *testing.T, engine string) *ctConsole {
 	t.Helper()
 	f := ctNewConsoleWith(t, engine, nil)
-	f.srv = httptest.NewServer(ctRoutes(t, f.desk, f.accounts, f.clock.Now))
-	t.Cleanup(f.srv.Close)
+	f.serve(t, ctRoutes(t, f.desk, f.accounts, f.clock.Now))
 	return f
+}
+
+// serve serves h to the test, and points f.api at it.
+func (f *ctConsole) serve(t *testing.T, h http.Handler) {
+	f.srv = httptest.NewServer(h)
+	t.Cleanup(f.srv.Close)
+	f.api = webtest.Client{URL: f.srv.URL, HTTP: f.srv.Client()}
 }
 
 // ctRoutes are the console's routes of cmd/kefu/routes.go, with the account routes.
@@ -131,107 +138,24 @@ func ctRoutes(t *testing.T, d *handoff.Desk, acc *account.Service, now func() ti
 	return mux
 }
 
-// newRequest makes a request to the console; body is sent as is when it is a string,
-// as JSON otherwise, and not at all when nil.
-func (f *ctConsole) newRequest(t *testing.T, method, path string, body any) *http.Request {
-	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, f.srv.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	return req
-}
-
-// send sends req and returns the response with its whole body.
-func (f *ctConsole) send(t *testing.T, req *http.Request) (*http.Response, []byte) {
-	t.Helper()
-	res, err := f.srv.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading the body: %v", req.Method, req.URL.Path, err)
-	}
-	return res, b
-}
-
-// call sends a request as the user of token ("" for none) and returns the status and body.
-func (f *ctConsole) call(t *testing.T, method, path, token string, body any) (int, []byte) {
-	t.Helper()
-	req := f.newRequest(t, method, path, body)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, b := f.send(t, req)
-	return res.StatusCode, b
-}
-
-// ctDecode decodes a JSON body into v.
-func ctDecode(t *testing.T, body []byte, v any) {
-	t.Helper()
-	if err := json.Unmarshal(body, v); err != nil {
-		t.Fatalf("decoding %s: %v", body, err)
-	}
-}
-
-// ctWant checks the status of a successful response.
-func ctWant(t *testing.T, what string, status int, body []byte, want int) {
-	t.Helper()
-	if status != want {
-		t.Fatalf("%s: status %d (%s), want %d", what, status, bytes.TrimSpace(body), want)
-	}
-}
-
-// ctWantError checks the status and error code of a failed response.
-func ctWantError(t *testing.T, what string, status int, body []byte, want int, code string) {
-	t.Helper()
-	var e struct {
-		Error web.Error `json:"error"`
-	}
-	json.Unmarshal(body, &e)
-	if status != want || string(e.Error.Code) != code || e.Error.Message == "" {
-		t.Errorf("%s: %d %s, want %d with code %q", what, status, bytes.TrimSpace(body), want, code)
-	}
-}
-
 func TestConsole(t *testing.T) {
-	for _, e := range ctEngines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			f := ctNewConsole(t, e.engine)
-			for _, tc := range []struct {
-				name string
-				test func(*testing.T, *ctConsole)
-			}{
-				{"cookie_origin", ctTestCookieOrigin},
-				{"queue", ctTestQueue},
-				{"conversation", ctTestConversation},
-				{"claim", ctTestClaim},
-				{"reply", ctTestReply},
-				{"resolve", ctTestResolve},
-				{"events", ctTestEvents},
-			} {
-				t.Run(tc.name, func(t *testing.T) { tc.test(t, f) })
-			}
-		})
-	}
+	ctEachEngine(t, func(t *testing.T, engine string) {
+		f := ctNewConsole(t, engine)
+		for _, tc := range []struct {
+			name string
+			test func(*testing.T, *ctConsole)
+		}{
+			{"cookie_origin", ctTestCookieOrigin},
+			{"queue", ctTestQueue},
+			{"conversation", ctTestConversation},
+			{"claim", ctTestClaim},
+			{"reply", ctTestReply},
+			{"resolve", ctTestResolve},
+			{"events", ctTestEvents},
+		} {
+			t.Run(tc.name, func(t *testing.T) { tc.test(t, f) })
+		}
+	})
 }
 
 // ctTestCookieOrigin claims with the session cookie from other origins and then from the
@@ -239,12 +163,12 @@ func TestConsole(t *testing.T) {
 func ctTestCookieOrigin(t *testing.T, f *ctConsole) {
 	c := ctQueue(t, f.desk, handoff.GroupAftersale)
 	claim := func(header map[string]string) (int, []byte) {
-		req := f.newRequest(t, "POST", "/api/conversations/"+c.ID+"/claim", nil)
+		req := f.api.NewRequest(t, "POST", "/api/conversations/"+c.ID+"/claim", nil)
 		req.AddCookie(&http.Cookie{Name: account.SessionCookie, Value: f.token["alice"]})
 		for k, v := range header {
 			req.Header.Set(k, v)
 		}
-		res, body := f.send(t, req)
+		res, body := f.api.Send(t, req)
 		return res.StatusCode, body
 	}
 	for _, h := range []map[string]string{
@@ -253,20 +177,20 @@ func ctTestCookieOrigin(t *testing.T, f *ctConsole) {
 		{"Sec-Fetch-Site": "cross-site"},
 	} {
 		status, body := claim(h)
-		ctWantError(t, "claim with the cookie and "+ctHeaderString(h), status, body, http.StatusForbidden, "forbidden")
+		webtest.WantError(t, "claim with the cookie and "+ctHeaderString(h), status, body, http.StatusForbidden, "forbidden")
 	}
 	if got, _ := f.desk.Conversation(context.Background(), c.ID); got.Status != handoff.StatusQueued {
 		t.Fatalf("after cross-site claims the conversation is %s, want queued", got.Status)
 	}
 
-	req := f.newRequest(t, "GET", "/api/me", nil)
+	req := f.api.NewRequest(t, "GET", "/api/me", nil)
 	req.AddCookie(&http.Cookie{Name: account.SessionCookie, Value: f.token["alice"]})
 	req.Header.Set("Origin", "https://evil.example")
-	res, body := f.send(t, req)
-	ctWant(t, "GET /api/me with the cookie from another origin", res.StatusCode, body, http.StatusOK)
+	res, body := f.api.Send(t, req)
+	webtest.WantStatus(t, "GET /api/me with the cookie from another origin", res.StatusCode, body, http.StatusOK)
 
 	status, body := claim(map[string]string{"Origin": f.srv.URL, "Sec-Fetch-Site": "same-origin"})
-	ctWant(t, "claim with the cookie from the console's origin", status, body, http.StatusOK)
+	webtest.WantStatus(t, "claim with the cookie from the console's origin", status, body, http.StatusOK)
 	if got, _ := f.desk.Conversation(context.Background(), c.ID); got.Status != handoff.StatusActive || got.Agent != "alice" {
 		t.Errorf("after the claim the conversation is %s with %q, want active with alice", got.Status, got.Agent)
 	}
@@ -289,10 +213,10 @@ type ctQueueView struct {
 
 func (f *ctConsole) queue(t *testing.T, user string) ctQueueView {
 	t.Helper()
-	status, body := f.call(t, "GET", "/api/queue", f.token[user], nil)
-	ctWant(t, "GET /api/queue as "+user, status, body, http.StatusOK)
+	status, body := f.api.Call(t, "GET", "/api/queue", f.token[user], nil)
+	webtest.WantStatus(t, "GET /api/queue as "+user, status, body, http.StatusOK)
 	var q ctQueueView
-	ctDecode(t, body, &q)
+	webtest.Decode(t, body, &q)
 	if q.Waiting == nil || q.Mine == nil {
 		t.Errorf("GET /api/queue as %s = %s, want both lists, empty or not", user, body)
 	}
@@ -337,13 +261,13 @@ func ctTestQueue(t *testing.T, f *ctConsole) {
 
 func ctTestConversation(t *testing.T, f *ctConsole) {
 	c := ctQueue(t, f.desk, handoff.GroupAftersale)
-	status, body := f.call(t, "GET", "/api/conversations/"+c.ID, f.token["alice"], nil)
-	ctWant(t, "GET conversation", status, body, http.StatusOK)
+	status, body := f.api.Call(t, "GET", "/api/conversations/"+c.ID, f.token["alice"], nil)
+	webtest.WantStatus(t, "GET conversation", status, body, http.StatusOK)
 	var got struct {
 		Conversation handoff.Conversation
 		Messages     []handoff.Message
 	}
-	ctDecode(t, body, &got)
+	webtest.Decode(t, body, &got)
 	cv := got.Conversation
 	if cv.ID != c.ID || cv.Status != handoff.StatusQueued || cv.Group != handoff.GroupAftersale || cv.Reason != "after_sales" || cv.Intent != "aftersale" {
 		t.Errorf("conversation = %+v", cv)
@@ -375,16 +299,16 @@ func ctTestConversation(t *testing.T, f *ctConsole) {
 		t.Errorf("transcript = %+v\nwant %+v", recs, wantRecs)
 	}
 
-	status, body = f.call(t, "GET", "/api/conversations/"+c.ID+"/messages?after=2", f.token["alice"], nil)
-	ctWant(t, "GET messages after 2", status, body, http.StatusOK)
+	status, body = f.api.Call(t, "GET", "/api/conversations/"+c.ID+"/messages?after=2", f.token["alice"], nil)
+	webtest.WantStatus(t, "GET messages after 2", status, body, http.StatusOK)
 	var after struct{ Messages []handoff.Message }
-	ctDecode(t, body, &after)
+	webtest.Decode(t, body, &after)
 	if len(after.Messages) != 1 || after.Messages[0].Seq != 3 {
 		t.Errorf("messages after 2 = %+v, want record 3", after.Messages)
 	}
 
-	status, body = f.call(t, "GET", "/api/conversations/c_unknown", f.token["alice"], nil)
-	ctWantError(t, "GET unknown conversation", status, body, http.StatusNotFound, "not_found")
+	status, body = f.api.Call(t, "GET", "/api/conversations/c_unknown", f.token["alice"], nil)
+	webtest.WantError(t, "GET unknown conversation", status, body, http.StatusNotFound, "not_found")
 }
 
 func ctTestClaim(t *testing.T, f *ctConsole) {
@@ -392,36 +316,36 @@ func ctTestClaim(t *testing.T, f *ctConsole) {
 	c := ctQueue(t, f.desk, handoff.GroupAftersale)
 	path := "/api/conversations/" + c.ID + "/claim"
 
-	status, body := f.call(t, "POST", path, f.token["alice"], nil)
-	ctWant(t, "alice's claim", status, body, http.StatusOK)
+	status, body := f.api.Call(t, "POST", path, f.token["alice"], nil)
+	webtest.WantStatus(t, "alice's claim", status, body, http.StatusOK)
 	var got struct{ Conversation handoff.Conversation }
-	ctDecode(t, body, &got)
+	webtest.Decode(t, body, &got)
 	if got.Conversation.Status != handoff.StatusActive || got.Conversation.Agent != "alice" {
 		t.Errorf("claim answered %s with %q, want active with alice", got.Conversation.Status, got.Conversation.Agent)
 	}
-	status, body = f.call(t, "POST", path, f.token["bob"], nil)
-	ctWantError(t, "bob's claim of alice's chat", status, body, http.StatusConflict, "already_claimed")
+	status, body = f.api.Call(t, "POST", path, f.token["bob"], nil)
+	webtest.WantError(t, "bob's claim of alice's chat", status, body, http.StatusConflict, "already_claimed")
 	if cv, _ := f.desk.Conversation(ctx, c.ID); cv.Agent != "alice" {
 		t.Errorf("after bob's claim the owner is %q, want alice", cv.Agent)
 	}
 
 	other := ctQueue(t, f.desk, handoff.GroupAftersale)
-	status, body = f.call(t, "POST", "/api/conversations/"+other.ID+"/claim", f.token["pete"], nil)
-	ctWantError(t, "claim by an agent of another group", status, body, http.StatusForbidden, "forbidden")
+	status, body = f.api.Call(t, "POST", "/api/conversations/"+other.ID+"/claim", f.token["pete"], nil)
+	webtest.WantError(t, "claim by an agent of another group", status, body, http.StatusForbidden, "forbidden")
 	if cv, _ := f.desk.Conversation(ctx, other.ID); cv.Status != handoff.StatusQueued {
 		t.Errorf("after pete's claim the conversation is %s, want queued", cv.Status)
 	}
-	status, body = f.call(t, "POST", "/api/conversations/"+other.ID+"/claim", f.token["admin"], nil)
-	ctWant(t, "the admin's claim of an after-sale chat", status, body, http.StatusOK)
+	status, body = f.api.Call(t, "POST", "/api/conversations/"+other.ID+"/claim", f.token["admin"], nil)
+	webtest.WantStatus(t, "the admin's claim of an after-sale chat", status, body, http.StatusOK)
 
 	bot, _, err := f.desk.StartAs(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, body = f.call(t, "POST", "/api/conversations/"+bot.ID+"/claim", f.token["alice"], nil)
-	ctWantError(t, "claim of a chat with the bot", status, body, http.StatusConflict, "not_queued")
-	status, body = f.call(t, "POST", "/api/conversations/c_unknown/claim", f.token["alice"], nil)
-	ctWantError(t, "claim of an unknown chat", status, body, http.StatusNotFound, "not_found")
+	status, body = f.api.Call(t, "POST", "/api/conversations/"+bot.ID+"/claim", f.token["alice"], nil)
+	webtest.WantError(t, "claim of a chat with the bot", status, body, http.StatusConflict, "not_queued")
+	status, body = f.api.Call(t, "POST", "/api/conversations/c_unknown/claim", f.token["alice"], nil)
+	webtest.WantError(t, "claim of an unknown chat", status, body, http.StatusNotFound, "not_found")
 }
 
 func ctTestReply(t *testing.T, f *ctConsole) {
@@ -433,10 +357,10 @@ func ctTestReply(t *testing.T, f *ctConsole) {
 	path := "/api/conversations/" + c.ID + "/messages"
 	reply := map[string]string{"text": "您好，请提供订单号", "id": "r1"}
 
-	status, body := f.call(t, "POST", path, f.token["alice"], reply)
-	ctWant(t, "the owner's reply", status, body, http.StatusCreated)
+	status, body := f.api.Call(t, "POST", path, f.token["alice"], reply)
+	webtest.WantStatus(t, "the owner's reply", status, body, http.StatusCreated)
 	var got struct{ Seq int64 }
-	ctDecode(t, body, &got)
+	webtest.Decode(t, body, &got)
 	log := ctLog(t, f.desk, c.ID)
 	if got.Seq != int64(len(log)) {
 		t.Fatalf("reply answered seq %d, the log has %d records", got.Seq, len(log))
@@ -445,10 +369,10 @@ func ctTestReply(t *testing.T, f *ctConsole) {
 		t.Errorf("stored reply = %+v", m)
 	}
 
-	status, body = f.call(t, "POST", path, f.token["alice"], reply)
-	ctWant(t, "the same reply again", status, body, http.StatusCreated)
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], reply)
+	webtest.WantStatus(t, "the same reply again", status, body, http.StatusCreated)
 	var again struct{ Seq int64 }
-	ctDecode(t, body, &again)
+	webtest.Decode(t, body, &again)
 	if again.Seq != got.Seq {
 		t.Errorf("the retried reply answered seq %d, the first %d", again.Seq, got.Seq)
 	}
@@ -456,12 +380,12 @@ func ctTestReply(t *testing.T, f *ctConsole) {
 		t.Errorf("the retried reply grew the log from %d to %d records", len(log), n)
 	}
 
-	status, body = f.call(t, "POST", path, f.token["bob"], map[string]string{"text": "我来"})
-	ctWantError(t, "reply by someone else", status, body, http.StatusForbidden, "not_owner")
-	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": "  "})
-	ctWantError(t, "empty reply", status, body, http.StatusBadRequest, "bad_request")
-	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": strings.Repeat("好", handoff.MaxReplyRunes+1)})
-	ctWantError(t, "reply too long", status, body, http.StatusBadRequest, "bad_request")
+	status, body = f.api.Call(t, "POST", path, f.token["bob"], map[string]string{"text": "我来"})
+	webtest.WantError(t, "reply by someone else", status, body, http.StatusForbidden, "not_owner")
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], map[string]string{"text": "  "})
+	webtest.WantError(t, "empty reply", status, body, http.StatusBadRequest, "bad_request")
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], map[string]string{"text": strings.Repeat("好", handoff.MaxReplyRunes+1)})
+	webtest.WantError(t, "reply too long", status, body, http.StatusBadRequest, "bad_request")
 	if n := len(ctLog(t, f.desk, c.ID)); n != len(log) {
 		t.Errorf("refused replies grew the log from %d to %d records", len(log), n)
 	}
@@ -470,8 +394,8 @@ func ctTestReply(t *testing.T, f *ctConsole) {
 		t.Fatal(err)
 	}
 	resolved := len(ctLog(t, f.desk, c.ID))
-	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": "还在吗？", "id": "r2"})
-	ctWantError(t, "reply to a resolved chat", status, body, http.StatusConflict, "conversation_resolved")
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], map[string]string{"text": "还在吗？", "id": "r2"})
+	webtest.WantError(t, "reply to a resolved chat", status, body, http.StatusConflict, "conversation_resolved")
 	if n := len(ctLog(t, f.desk, c.ID)); n != resolved {
 		t.Errorf("the reply to a resolved chat grew the log from %d to %d records", resolved, n)
 	}
@@ -488,18 +412,18 @@ func ctTestResolve(t *testing.T, f *ctConsole) {
 	}
 	path := "/api/conversations/" + c.ID + "/resolve"
 
-	status, body := f.call(t, "POST", path, f.token["bob"], nil)
-	ctWantError(t, "resolve by someone else", status, body, http.StatusForbidden, "not_owner")
-	status, body = f.call(t, "POST", path, f.token["alice"], nil)
-	ctWant(t, "the owner's resolve", status, body, http.StatusOK)
+	status, body := f.api.Call(t, "POST", path, f.token["bob"], nil)
+	webtest.WantError(t, "resolve by someone else", status, body, http.StatusForbidden, "not_owner")
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], nil)
+	webtest.WantStatus(t, "the owner's resolve", status, body, http.StatusOK)
 	var got struct{ Conversation handoff.Conversation }
-	ctDecode(t, body, &got)
+	webtest.Decode(t, body, &got)
 	if got.Conversation.Status != handoff.StatusResolved {
 		t.Errorf("resolve answered status %s, want resolved", got.Conversation.Status)
 	}
 	log := ctLog(t, f.desk, c.ID)
-	status, body = f.call(t, "POST", path, f.token["alice"], nil)
-	ctWantError(t, "second resolve", status, body, http.StatusConflict, "conversation_resolved")
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], nil)
+	webtest.WantError(t, "second resolve", status, body, http.StatusConflict, "conversation_resolved")
 	if after := ctLog(t, f.desk, c.ID); len(after) != len(log) || ctCount(after, handoff.StatusResolved) != 1 {
 		t.Errorf("after the second resolve the log has %d records (%d before), %d resolutions",
 			len(after), len(log), ctCount(after, handoff.StatusResolved))
@@ -515,13 +439,13 @@ func ctTestResolve(t *testing.T, f *ctConsole) {
 
 // ctTestEvents reads the event stream while a chat is handed off and answered.
 func ctTestEvents(t *testing.T, f *ctConsole) {
-	status, body := f.call(t, "GET", "/api/events", "", nil)
-	ctWantError(t, "events without a token", status, body, http.StatusUnauthorized, "unauthorized")
+	status, body := f.api.Call(t, "GET", "/api/events", "", nil)
+	webtest.WantError(t, "events without a token", status, body, http.StatusUnauthorized, "unauthorized")
 
 	// The deadline of the whole stream: a read blocked past it fails.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req := f.newRequest(t, "GET", "/api/events", nil).WithContext(ctx)
+	req := f.api.NewRequest(t, "GET", "/api/events", nil).WithContext(ctx)
 	req.Header.Set("Authorization", "Bearer "+f.token["alice"])
 	res, err := f.srv.Client().Do(req)
 	if err != nil {

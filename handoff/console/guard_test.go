@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/web"
+	"github.com/kefu-im/kefu/internal/webtest"
 	"github.com/rs/zerolog"
 )
 
@@ -52,25 +52,21 @@ func gtNewConsole(t *testing.T, engine string) *gtConsole {
 	})
 	mux := ctRoutes(t, f.desk, f.accounts, f.clock.Now)
 	logger := zerolog.New(f.log)
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mux.ServeHTTP(w, r.WithContext(logger.WithContext(r.Context())))
 	}))
-	t.Cleanup(f.srv.Close)
 	return f
 }
 
 func TestConsoleGuard(t *testing.T) {
-	for _, e := range ctEngines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			f := gtNewConsole(t, e.engine)
-			t.Run("canned", func(t *testing.T) { gtTestCanned(t, f) })
-			t.Run("notes", func(t *testing.T) { gtTestNotes(t, f) })
-			t.Run("short", func(t *testing.T) { gtTestShort(t, f) })
-			t.Run("contact", func(t *testing.T) { gtTestContact(t, f) })
-			t.Run("first_reply", func(t *testing.T) { gtTestFirstReply(t, f) })
-		})
-	}
+	ctEachEngine(t, func(t *testing.T, engine string) {
+		f := gtNewConsole(t, engine)
+		t.Run("canned", func(t *testing.T) { gtTestCanned(t, f) })
+		t.Run("notes", func(t *testing.T) { gtTestNotes(t, f) })
+		t.Run("short", func(t *testing.T) { gtTestShort(t, f) })
+		t.Run("contact", func(t *testing.T) { gtTestContact(t, f) })
+		t.Run("first_reply", func(t *testing.T) { gtTestFirstReply(t, f) })
+	})
 }
 
 // gtClaimed queues an after-sales chat and gives it to alice.
@@ -86,23 +82,23 @@ func gtClaimed(t *testing.T, f *gtConsole) handoff.Conversation {
 
 func gtNotes(t *testing.T, f *gtConsole, id string) []handoff.Note {
 	t.Helper()
-	status, body := f.call(t, "GET", "/api/conversations/"+id+"/notes", f.token["admin"], nil)
-	ctWant(t, "the admin reading notes", status, body, http.StatusOK)
+	status, body := f.api.Call(t, "GET", "/api/conversations/"+id+"/notes", f.token["admin"], nil)
+	webtest.WantStatus(t, "the admin reading notes", status, body, http.StatusOK)
 	var got struct{ Notes []handoff.Note }
-	ctDecode(t, body, &got)
+	webtest.Decode(t, body, &got)
 	return got.Notes
 }
 
 func gtTestCanned(t *testing.T, f *gtConsole) {
-	status, body := f.call(t, "GET", "/api/canned", f.token["alice"], nil)
-	ctWant(t, "canned replies", status, body, http.StatusOK)
+	status, body := f.api.Call(t, "GET", "/api/canned", f.token["alice"], nil)
+	webtest.WantStatus(t, "canned replies", status, body, http.StatusOK)
 	var got struct{ Canned []handoff.CannedReply }
-	ctDecode(t, body, &got)
+	webtest.Decode(t, body, &got)
 	if len(got.Canned) != 2 || got.Canned[0].Key != "greeting" || got.Canned[0].Text != "您好，我是客服alice，很高兴为您服务，请问有什么可以帮到您？" {
 		t.Errorf("canned = %+v, want the greeting with alice's name first", got.Canned)
 	}
-	status, body = f.call(t, "GET", "/api/canned", "", nil)
-	ctWantError(t, "canned without login", status, body, http.StatusUnauthorized, "unauthorized")
+	status, body = f.api.Call(t, "GET", "/api/canned", "", nil)
+	webtest.WantError(t, "canned without login", status, body, http.StatusUnauthorized, "unauthorized")
 }
 
 func gtTestNotes(t *testing.T, f *gtConsole) {
@@ -110,25 +106,25 @@ func gtTestNotes(t *testing.T, f *gtConsole) {
 	path := "/api/conversations/" + c.ID + "/notes"
 	const secret = "顾客是老客户，已补偿 5 元优惠券"
 
-	status, body := f.call(t, "POST", path, f.token["alice"], map[string]string{"text": secret, "id": "n1"})
-	ctWant(t, "the owner's note", status, body, http.StatusCreated)
+	status, body := f.api.Call(t, "POST", path, f.token["alice"], map[string]string{"text": secret, "id": "n1"})
+	webtest.WantStatus(t, "the owner's note", status, body, http.StatusCreated)
 	var added struct{ Note handoff.Note }
-	ctDecode(t, body, &added)
+	webtest.Decode(t, body, &added)
 	if n := added.Note; n.Author != "alice" || n.Kind != handoff.NoteAgent || n.Text != secret || n.TS == 0 || n.AfterSeq != c.Seq {
 		t.Errorf("note = %+v", n)
 	}
-	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": secret, "id": "n1"})
-	ctWant(t, "the same note again", status, body, http.StatusCreated)
-	status, body = f.call(t, "POST", path, f.token["bob"], map[string]string{"text": "我明天跟进退款"})
-	ctWant(t, "a note by an agent of the group", status, body, http.StatusCreated)
-	status, body = f.call(t, "POST", path, f.token["pete"], map[string]string{"text": "看看"})
-	ctWantError(t, "a note by another group's agent", status, body, http.StatusForbidden, "forbidden")
-	status, body = f.call(t, "GET", path, f.token["pete"], nil)
-	ctWantError(t, "another group's agent reading notes", status, body, http.StatusForbidden, "forbidden")
-	status, body = f.call(t, "POST", path, f.token["alice"], map[string]string{"text": " "})
-	ctWantError(t, "an empty note", status, body, http.StatusBadRequest, "bad_request")
-	status, body = f.call(t, "POST", "/api/conversations/nope/notes", f.token["alice"], map[string]string{"text": "x"})
-	ctWantError(t, "a note of an unknown chat", status, body, http.StatusNotFound, "not_found")
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], map[string]string{"text": secret, "id": "n1"})
+	webtest.WantStatus(t, "the same note again", status, body, http.StatusCreated)
+	status, body = f.api.Call(t, "POST", path, f.token["bob"], map[string]string{"text": "我明天跟进退款"})
+	webtest.WantStatus(t, "a note by an agent of the group", status, body, http.StatusCreated)
+	status, body = f.api.Call(t, "POST", path, f.token["pete"], map[string]string{"text": "看看"})
+	webtest.WantError(t, "a note by another group's agent", status, body, http.StatusForbidden, "forbidden")
+	status, body = f.api.Call(t, "GET", path, f.token["pete"], nil)
+	webtest.WantError(t, "another group's agent reading notes", status, body, http.StatusForbidden, "forbidden")
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], map[string]string{"text": " "})
+	webtest.WantError(t, "an empty note", status, body, http.StatusBadRequest, "bad_request")
+	status, body = f.api.Call(t, "POST", "/api/conversations/nope/notes", f.token["alice"], map[string]string{"text": "x"})
+	webtest.WantError(t, "a note of an unknown chat", status, body, http.StatusNotFound, "not_found")
 
 	notes := gtNotes(t, f, c.ID)
 	if len(notes) != 2 || notes[0].Author != "alice" || notes[1].Author != "bob" {
@@ -147,16 +143,16 @@ func gtTestShort(t *testing.T, f *gtConsole) {
 	path := "/api/conversations/" + c.ID + "/messages"
 	before := len(ctLog(t, f.desk, c.ID))
 	for _, text := range []string{"嗯", "好的！", "ok", "👍"} {
-		status, body := f.call(t, "POST", path, f.token["alice"], map[string]any{"text": text})
-		ctWantError(t, "the one-word reply "+text, status, body, http.StatusConflict, "confirm_short")
+		status, body := f.api.Call(t, "POST", path, f.token["alice"], map[string]any{"text": text})
+		webtest.WantError(t, "the one-word reply "+text, status, body, http.StatusConflict, "confirm_short")
 	}
 	if n := len(ctLog(t, f.desk, c.ID)); n != before {
 		t.Fatalf("refused short replies grew the log from %d to %d", before, n)
 	}
-	status, body := f.call(t, "POST", path, f.token["alice"], map[string]any{"text": "好的", "confirm": true})
-	ctWant(t, "a confirmed short reply", status, body, http.StatusCreated)
-	status, body = f.call(t, "POST", path, f.token["alice"], map[string]any{"text": "好的，马上为您处理"})
-	ctWant(t, "a full sentence", status, body, http.StatusCreated)
+	status, body := f.api.Call(t, "POST", path, f.token["alice"], map[string]any{"text": "好的", "confirm": true})
+	webtest.WantStatus(t, "a confirmed short reply", status, body, http.StatusCreated)
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], map[string]any{"text": "好的，马上为您处理"})
+	webtest.WantStatus(t, "a full sentence", status, body, http.StatusCreated)
 }
 
 func gtTestContact(t *testing.T, f *gtConsole) {
@@ -165,30 +161,30 @@ func gtTestContact(t *testing.T, f *gtConsole) {
 	before := len(ctLog(t, f.desk, c.ID))
 	const text = "您可以加我微信 kefu_2024 或拨打 13812345678"
 
-	status, body := f.call(t, "POST", path, f.token["alice"], map[string]any{"text": text, "id": "x1"})
-	ctWantError(t, "outside contact", status, body, http.StatusUnprocessableEntity, "blocked_contact")
+	status, body := f.api.Call(t, "POST", path, f.token["alice"], map[string]any{"text": text, "id": "x1"})
+	webtest.WantError(t, "outside contact", status, body, http.StatusUnprocessableEntity, "blocked_contact")
 	var blocked struct {
 		Error web.Error
 		Found []handoff.ContactFinding
 	}
-	ctDecode(t, body, &blocked)
+	webtest.Decode(t, body, &blocked)
 	if len(blocked.Found) != 2 || blocked.Found[0].Kind != handoff.FindWeChat || blocked.Found[1].Kind != handoff.FindPhone ||
 		!strings.Contains(blocked.Error.Message, "138******78") || strings.Contains(string(body), "13812345678") {
 		t.Errorf("blocked answer = %s", body)
 	}
-	status, body = f.call(t, "POST", path, f.token["alice"], map[string]any{"text": text, "id": "x1", "override": true})
-	ctWantError(t, "an override without a reason", status, body, http.StatusBadRequest, "bad_request")
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], map[string]any{"text": text, "id": "x1", "override": true})
+	webtest.WantError(t, "an override without a reason", status, body, http.StatusBadRequest, "bad_request")
 	if n := len(ctLog(t, f.desk, c.ID)); n != before {
 		t.Fatalf("refused replies grew the log from %d to %d", before, n)
 	}
 
 	ov := map[string]any{"text": text, "id": "x1", "override": true, "reason": "顾客要求提供售后联系方式"}
-	status, body = f.call(t, "POST", path, f.token["alice"], ov)
-	ctWant(t, "an override with a reason", status, body, http.StatusCreated)
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], ov)
+	webtest.WantStatus(t, "an override with a reason", status, body, http.StatusCreated)
 	var sent struct{ Seq int64 }
-	ctDecode(t, body, &sent)
-	status, body = f.call(t, "POST", path, f.token["alice"], ov)
-	ctWant(t, "the override retried", status, body, http.StatusCreated)
+	webtest.Decode(t, body, &sent)
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], ov)
+	webtest.WantStatus(t, "the override retried", status, body, http.StatusCreated)
 
 	notes := gtNotes(t, f, c.ID)
 	if len(notes) != 1 {
@@ -207,20 +203,20 @@ func gtTestContact(t *testing.T, f *gtConsole) {
 		t.Errorf("the log holds the contact details: %s", logged)
 	}
 
-	status, body = f.call(t, "POST", path, f.token["alice"], map[string]any{"text": "商品详情请看 https://shop.example.com/item/1"})
-	ctWant(t, "a link to the shop", status, body, http.StatusCreated)
-	status, body = f.call(t, "POST", path, f.token["alice"], map[string]any{"text": "您的订单号 13812345678 已发货"})
-	ctWant(t, "an order number", status, body, http.StatusCreated)
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], map[string]any{"text": "商品详情请看 https://shop.example.com/item/1"})
+	webtest.WantStatus(t, "a link to the shop", status, body, http.StatusCreated)
+	status, body = f.api.Call(t, "POST", path, f.token["alice"], map[string]any{"text": "您的订单号 13812345678 已发货"})
+	webtest.WantStatus(t, "an order number", status, body, http.StatusCreated)
 }
 
 func gtTestFirstReply(t *testing.T, f *gtConsole) {
 	c := gtClaimed(t, f)
 	awaiting := func() bool {
 		t.Helper()
-		status, body := f.call(t, "GET", "/api/queue", f.token["alice"], nil)
-		ctWant(t, "alice's queue", status, body, http.StatusOK)
+		status, body := f.api.Call(t, "GET", "/api/queue", f.token["alice"], nil)
+		webtest.WantStatus(t, "alice's queue", status, body, http.StatusOK)
 		var q struct{ Mine []entry }
-		ctDecode(t, body, &q)
+		webtest.Decode(t, body, &q)
 		e, ok := ctFind(q.Mine, c.ID)
 		if !ok {
 			t.Fatalf("the claimed chat is not in alice's list: %+v", q.Mine)
@@ -236,10 +232,10 @@ func gtTestFirstReply(t *testing.T, f *gtConsole) {
 	if awaiting() {
 		t.Error("a chat with a reply is still awaiting its first reply")
 	}
-	status, body := f.call(t, "GET", "/api/presence", f.token["alice"], nil)
-	ctWant(t, "presence", status, body, http.StatusOK)
+	status, body := f.api.Call(t, "GET", "/api/presence", f.token["alice"], nil)
+	webtest.WantStatus(t, "presence", status, body, http.StatusOK)
 	var p struct{ Groups []handoff.Group }
-	ctDecode(t, body, &p)
+	webtest.Decode(t, body, &p)
 	if len(p.Groups) != 2 || p.Groups[0] != handoff.GroupPresale {
 		t.Errorf("presence groups = %v, want the desk's groups", p.Groups)
 	}

@@ -2,43 +2,35 @@ package console
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // The console tests drive a real desk on both of its storage engines, through the desk's
 // exported API only.
 
-// ctClock is the clock the console tests give to stores and desks. Every reading moves it
-// on by a millisecond, so that stored times are distinct and ordered even at the Redis
-// engine's millisecond precision; Advance moves it on further.
-type ctClock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
+// ctNewClock returns the clock the console tests give to stores and desks. Every
+// reading moves it on by a millisecond, so that stored times are distinct and ordered
+// even at the Redis engine's millisecond precision.
+func ctNewClock() *timetest.Clock {
+	return timetest.NewClock(time.Now().Truncate(time.Millisecond), time.Millisecond)
 }
 
-func ctNewClock() *ctClock { return &ctClock{t: time.Now().Truncate(time.Millisecond)} }
-
-func (c *ctClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Millisecond)
-	return c.t
+// ctEachEngine runs test in a parallel subtest on each of the desk's storage engines
+// (handoff/desktest), named after it.
+func ctEachEngine(t *testing.T, test func(t *testing.T, engine string)) {
+	for _, engine := range desktest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			test(t, engine)
+		})
+	}
 }
-
-func (c *ctClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// ctEngines are the desk's two storage engines (handoff/desktest).
-var ctEngines = []struct{ name, engine string }{{"bolt", desktest.Bolt}, {"redis", desktest.Redis}}
 
 // ctContext is the hand-off packet of ctQueue.
 func ctContext() *handoff.Context {
@@ -55,26 +47,31 @@ func ctContext() *handoff.Context {
 // group's queue and returns it.
 func ctQueue(t *testing.T, d *handoff.Desk, group handoff.Group) handoff.Conversation {
 	t.Helper()
+	id := ctStart(t, d, "我要退货", handoff.HandoffRequest{Reason: "after_sales", Group: group, Intent: "aftersale", Context: ctContext()})
+	c := ctConv(t, d, id)
+	if c.Status != handoff.StatusQueued {
+		t.Fatalf("status after Handoff = %q, want %q", c.Status, handoff.StatusQueued)
+	}
+	return c
+}
+
+// ctStart starts a conversation in which the shopper says text, hands it off with h for
+// that message and returns its id.
+func ctStart(t *testing.T, d *handoff.Desk, text string, h handoff.HandoffRequest) string {
+	t.Helper()
 	ctx := context.Background()
 	c, _, err := d.StartAs(ctx, nil)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	if _, _, err := d.Append(ctx, c.ID, handoff.Message{ID: "m1", Kind: handoff.KindMessage, From: handoff.FromShopper, Text: "我要退货"}); err != nil {
+	if _, _, err := d.Append(ctx, c.ID, handoff.Message{ID: "m1", Kind: handoff.KindMessage, From: handoff.FromShopper, Text: text}); err != nil {
 		t.Fatalf("Append: %v", err)
 	}
-	h := handoff.HandoffRequest{Key: "m1", Reason: "after_sales", Group: group, Intent: "aftersale", Context: ctContext()}
+	h.Key = "m1"
 	if err := d.Handoff(ctx, c.ID, h); err != nil {
 		t.Fatalf("Handoff: %v", err)
 	}
-	c, err = d.Conversation(ctx, c.ID)
-	if err != nil {
-		t.Fatalf("Conversation: %v", err)
-	}
-	if c.Status != handoff.StatusQueued {
-		t.Fatalf("status after Handoff = %q, want %q", c.Status, handoff.StatusQueued)
-	}
-	return c
+	return c.ID
 }
 
 // ctLog returns the conversation's whole log.
@@ -132,28 +129,5 @@ func ctConv(t *testing.T, d *handoff.Desk, id string) handoff.Conversation {
 // for reason and returns its id.
 func ctHandoff(t *testing.T, d *handoff.Desk, group handoff.Group, reason triage.Reason) string {
 	t.Helper()
-	ctx := context.Background()
-	c, _, err := d.StartAs(ctx, nil)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	if _, _, err := d.Append(ctx, c.ID, handoff.Message{ID: "m1", Kind: handoff.KindMessage, From: handoff.FromShopper, Text: "你好"}); err != nil {
-		t.Fatalf("Append: %v", err)
-	}
-	if err := d.Handoff(ctx, c.ID, handoff.HandoffRequest{Key: "m1", Reason: reason, Group: group}); err != nil {
-		t.Fatalf("Handoff: %v", err)
-	}
-	return c.ID
-}
-
-// ctPoll waits until ok, for at most 10 s.
-func ctPoll(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within 10 s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return ctStart(t, d, "你好", handoff.HandoffRequest{Reason: reason, Group: group})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
+	"github.com/kefu-im/kefu/internal/webtest"
 )
 
 // TestTicketAPI drives the ticket API as an agent, the after-sales lead, an admin and an
@@ -42,28 +43,17 @@ func TestTicketAPI(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
+	client := webtest.Client{URL: srv.URL}
 	call := func(t *testing.T, method, path, token, body string) (int, map[string]json.RawMessage) {
 		t.Helper()
-		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+tokens[token])
-		}
+		var b any
 		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
+			b = body
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		status, answer := client.Call(t, method, path, tokens[token], b)
 		var out map[string]json.RawMessage
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-			t.Fatalf("%s %s: decoding the answer: %v", method, path, err)
-		}
-		return resp.StatusCode, out
+		webtest.Decode(t, answer, &out)
+		return status, out
 	}
 	errCode := func(out map[string]json.RawMessage) string {
 		var e web.Error

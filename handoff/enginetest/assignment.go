@@ -49,8 +49,8 @@ func testAssignment(t *testing.T, open Opener) {
 	if owners["p1"] != 2 || owners["p2"] != 2 {
 		t.Errorf("owners = %v, want two chats each for p1 and p2", owners)
 	}
-	if w, _ := r.desk.Waiting(ctx, handoff.GroupPresale); !slices.Equal(ids(w), convs[4:]) {
-		t.Errorf("waiting = %v, want the fifth chat", ids(w))
+	if w, _ := r.desk.Waiting(ctx, handoff.GroupPresale); !slices.Equal(IDs(w), convs[4:]) {
+		t.Errorf("waiting = %v, want the fifth chat", IDs(w))
 	}
 	// Manual claims work alongside: away p3 takes it.
 	if _, err := r.desk.Claim(ctx, convs[4], "p3"); err != nil {

@@ -60,11 +60,11 @@ func testClaimRace(t *testing.T, r *rig) {
 			want = 1
 		}
 		if len(owned) != want {
-			t.Errorf("Owned(%s) = %v, want %d conversations", name, ids(owned), want)
+			t.Errorf("Owned(%s) = %v, want %d conversations", name, IDs(owned), want)
 		}
 	}
 	if w, _ := r.desk.Waiting(ctx, ""); len(w) != 0 {
-		t.Errorf("Waiting after the claim = %v, want none", ids(w))
+		t.Errorf("Waiting after the claim = %v, want none", IDs(w))
 	}
 }
 
@@ -93,7 +93,7 @@ func testCapacity(t *testing.T, r *rig) {
 		t.Errorf("alice's third claim: error = %v, want ErrAtCapacity", err)
 	}
 	if w, _ := r.desk.Waiting(ctx, handoff.GroupPresale); r.get(t, convs[2]).Status != handoff.StatusQueued || len(w) == 0 || w[0].ID != convs[2] {
-		t.Errorf("the refused chat is %s, waiting %v; want it still first in the queue", r.get(t, convs[2]).Status, ids(w))
+		t.Errorf("the refused chat is %s, waiting %v; want it still first in the queue", r.get(t, convs[2]).Status, IDs(w))
 	}
 	for _, id := range convs[2:5] {
 		if _, err := r.desk.Claim(ctx, id, "bob"); err != nil {

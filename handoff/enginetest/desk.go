@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -18,53 +19,44 @@ import (
 // and that the engine gives the desk what it needs to keep them.
 
 func runDesk(t *testing.T, open Opener) {
-	t.Run("shopper journey", func(t *testing.T) { testJourney(t, newRig(t, open)) })
-	t.Run("claims and caps", func(t *testing.T) { testClaims(t, newRig(t, open)) })
-	t.Run("auto assign", func(t *testing.T) { testAutoAssign(t, newRig(t, open)) })
-	t.Run("priority", func(t *testing.T) { testPriority(t, newRig(t, open)) })
-	t.Run("agent offline", func(t *testing.T) { testOffline(t, newRig(t, open)) })
-	t.Run("transfers", func(t *testing.T) { testTransfers(t, newRig(t, open)) })
-	t.Run("reopen", func(t *testing.T) { testReopen(t, newRig(t, open)) })
-	t.Run("leave a message", func(t *testing.T) { testLeave(t, newRig(t, open)) })
-	t.Run("queue positions", func(t *testing.T) { testPositions(t, newRig(t, open)) })
-	t.Run("tickets", func(t *testing.T) { testDeskTickets(t, newRig(t, open)) })
-	t.Run("ticket cards", func(t *testing.T) { testTicketCards(t, newRig(t, open)) })
-	t.Run("queue status", func(t *testing.T) { testQueueStatus(t, newRig(t, open)) })
-	t.Run("claim race", func(t *testing.T) { testClaimRace(t, newRig(t, open)) })
-	t.Run("capacity", func(t *testing.T) { testCapacity(t, newRig(t, open, func(c *handoff.DeskConfig) { c.MaxChats = 2 })) })
-	t.Run("assignment", func(t *testing.T) { testAssignment(t, open) })
-	t.Run("priority order", func(t *testing.T) { testPriorityOrder(t, newRig(t, open)) })
-	t.Run("hand-off twice", func(t *testing.T) { testHandoffTwice(t, newRig(t, open)) })
-	t.Run("open", func(t *testing.T) { testOpen(t, newRig(t, open)) })
-	t.Run("transfer rules", func(t *testing.T) { testTransferRules(t, newRig(t, open)) })
-	t.Run("reopen rules", func(t *testing.T) { testReopenRules(t, open) })
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, Opener)
+	}{
+		{"shopper journey", withRig(testJourney)},
+		{"claims and caps", withRig(testClaims)},
+		{"auto assign", withRig(testAutoAssign)},
+		{"priority", withRig(testPriority)},
+		{"agent offline", withRig(testOffline)},
+		{"transfers", withRig(testTransfers)},
+		{"reopen", withRig(testReopen)},
+		{"leave a message", withRig(testLeave)},
+		{"queue positions", withRig(testPositions)},
+		{"tickets", withRig(testDeskTickets)},
+		{"ticket cards", withRig(testTicketCards)},
+		{"queue status", withRig(testQueueStatus)},
+		{"claim race", withRig(testClaimRace)},
+		{"capacity", withRig(testCapacity, func(c *handoff.DeskConfig) { c.MaxChats = 2 })},
+		{"assignment", testAssignment},
+		{"priority order", withRig(testPriorityOrder)},
+		{"hand-off twice", withRig(testHandoffTwice)},
+		{"open", withRig(testOpen)},
+		{"transfer rules", withRig(testTransferRules)},
+		{"reopen rules", testReopenRules},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
+	}
 }
 
-// Clock is a test clock: every reading moves it on by a millisecond, so that stored
-// times are distinct and ordered at the engines' millisecond precision; Advance moves it
-// on further.
-type Clock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
+// withRig runs test on a fresh rig, with the desk's configuration changed by opts.
+func withRig(test func(*testing.T, *rig), opts ...func(*handoff.DeskConfig)) func(*testing.T, Opener) {
+	return func(t *testing.T, open Opener) { test(t, newRig(t, open, opts...)) }
 }
 
-// NewClock returns a clock at t0.
-func NewClock() *Clock { return &Clock{t: t0} }
-
-// Now reads the clock.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Millisecond)
-	return c.t
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// NewClock returns the suite's clock, at t0: every reading moves it on by a millisecond,
+// so that stored times are distinct and ordered at the engines' millisecond precision;
+// Advance moves it on further.
+func NewClock() *timetest.Clock { return timetest.NewClock(t0, time.Millisecond) }
 
 // Staff is a fixed set of users for the desk.
 type Staff map[string]account.User
@@ -111,7 +103,7 @@ type rig struct {
 	open  Opener
 	e     Engine
 	desk  *handoff.Desk
-	clock *Clock
+	clock *timetest.Clock
 	staff Staff
 }
 
@@ -237,7 +229,14 @@ func (r *rig) waiting(t *testing.T, group handoff.Group, reason triage.Reason, v
 // status.
 func (r *rig) statusRecords(t *testing.T, id string, status handoff.Status) int {
 	t.Helper()
-	msgs, err := r.desk.Messages(context.Background(), id, 0, 0)
+	return CountStatus(t, r.desk, id, status)
+}
+
+// CountStatus counts the records of conversation id's log that change its status to
+// status: a claim or a hand-off written twice counts twice.
+func CountStatus(t testing.TB, d *handoff.Desk, id string, status handoff.Status) int {
+	t.Helper()
+	msgs, err := d.Messages(context.Background(), id, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +252,14 @@ func (r *rig) statusRecords(t *testing.T, id string, status handoff.Status) int 
 // lastSystem returns the text of the last record the desk wrote to the shopper.
 func (r *rig) lastSystem(t *testing.T, id string) string {
 	t.Helper()
-	msgs, err := r.desk.Messages(context.Background(), id, 0, 0)
+	return LastNote(t, r.desk, id)
+}
+
+// LastNote returns the text of the last system message of conversation id's log, what
+// the desk last told its shopper; "" when there is none.
+func LastNote(t testing.TB, d *handoff.Desk, id string) string {
+	t.Helper()
+	msgs, err := d.Messages(context.Background(), id, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

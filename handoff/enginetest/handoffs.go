@@ -31,11 +31,11 @@ func testPriorityOrder(t *testing.T, r *rig) {
 
 	// later waited 21 minutes longer than angryLate, more than its boosts.
 	want := []string{angry, vip, plain, later, angryLate}
-	if got, _ := r.desk.Waiting(ctx, handoff.GroupPresale); !slices.Equal(ids(got), want) {
-		t.Errorf("presale queue = %v, want %v", ids(got), want)
+	if got, _ := r.desk.Waiting(ctx, handoff.GroupPresale); !slices.Equal(IDs(got), want) {
+		t.Errorf("presale queue = %v, want %v", IDs(got), want)
 	}
-	if got, _ := r.desk.Waiting(ctx, handoff.GroupAftersale); !slices.Equal(ids(got), []string{aftersaleAngry, aftersale}) {
-		t.Errorf("aftersale queue = %v, want the complaint first", ids(got))
+	if got, _ := r.desk.Waiting(ctx, handoff.GroupAftersale); !slices.Equal(IDs(got), []string{aftersaleAngry, aftersale}) {
+		t.Errorf("aftersale queue = %v, want the complaint first", IDs(got))
 	}
 	for i, id := range want {
 		if p, err := r.desk.Place(ctx, r.get(t, id)); err != nil || p.Pos != i+1 || p.Group != handoff.GroupPresale {
@@ -85,7 +85,7 @@ func testHandoffTwice(t *testing.T, r *rig) {
 		t.Errorf("Handoff of an active conversation: error = %v, want ErrWrongStatus", err)
 	}
 	if w, err := r.desk.Waiting(ctx, ""); err != nil || len(w) != 0 {
-		t.Errorf("Waiting = %v, %v; want none", ids(w), err)
+		t.Errorf("Waiting = %v, %v; want none", IDs(w), err)
 	}
 	// A group the desk does not have is the desk's choice.
 	o := r.start(t, 0)

@@ -26,7 +26,7 @@ func queued(t *testing.T, e Engine, group handoff.Group) []string {
 	if err != nil {
 		t.Fatalf("Queue(%s): %v", group, err)
 	}
-	return ids(cs)
+	return IDs(cs)
 }
 
 func testQueues(t *testing.T, e Engine) {
@@ -47,8 +47,8 @@ func testQueues(t *testing.T, e Engine) {
 	if got := queued(t, e, "aftersale"); !slices.Equal(got, []string{"other"}) {
 		t.Errorf("Queue(aftersale) = %v", got)
 	}
-	if head, _ := e.Conversations.Queue(context.Background(), "presale", 2); !slices.Equal(ids(head), want[:2]) {
-		t.Errorf("Queue(presale, 2) = %v", ids(head))
+	if head, _ := e.Conversations.Queue(context.Background(), "presale", 2); !slices.Equal(IDs(head), want[:2]) {
+		t.Errorf("Queue(presale, 2) = %v", IDs(head))
 	}
 	_, ver := place(t, e, "presale", "late")
 	if ver != 5 {

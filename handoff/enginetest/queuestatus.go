@@ -25,11 +25,12 @@ func (r *rig) status(t *testing.T, id string) handoff.QueueStatus {
 	return qs
 }
 
-// await waits until sub delivers an event that ok accepts, as a waiting shopper's
-// session does before it tells the shopper again.
-func await(t *testing.T, sub *handoff.Subscription, what string, ok func(handoff.Event) bool) {
+// Await waits until sub delivers an event that ok accepts, as a waiting shopper's
+// session does before it tells the shopper again, and stops the test when none comes
+// within the time given; what names the awaited event.
+func Await(t testing.TB, sub *handoff.Subscription, within time.Duration, what string, ok func(handoff.Event) bool) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(within)
 	for {
 		select {
 		case e := <-sub.C:
@@ -37,7 +38,7 @@ func await(t *testing.T, sub *handoff.Subscription, what string, ok func(handoff
 				return
 			}
 		case <-deadline:
-			t.Fatalf("no event of %s within 10s", what)
+			t.Fatalf("no event of %s within %v", what, within)
 		}
 	}
 }
@@ -48,7 +49,7 @@ func (r *rig) beat(t *testing.T, sub *handoff.Subscription, agent, status string
 	if _, err := r.desk.Heartbeat(context.Background(), agent, status); err != nil {
 		t.Fatalf("Heartbeat(%s, %s): %v", agent, status, err)
 	}
-	await(t, sub, agent+" "+status, func(e handoff.Event) bool {
+	Await(t, sub, 10*time.Second, agent+" "+status, func(e handoff.Event) bool {
 		return e.Type == handoff.EventPresence && e.Presence.Agent == agent && e.Presence.Status == status
 	})
 }
@@ -107,7 +108,7 @@ func testQueueStatus(t *testing.T, r *rig) {
 		t.Errorf("Place of a claimed chat: error = %v, want ErrNotQueued", err)
 	}
 	// The claim's wait is the estimate now, once its queue event came.
-	await(t, sub, "the claim leaving the queue", func(e handoff.Event) bool {
+	Await(t, sub, 10*time.Second, "the claim leaving the queue", func(e handoff.Event) bool {
 		return e.Type == handoff.EventQueue && e.Left != nil && e.Left.ID == c.ID
 	})
 	waited := claimed.ClaimedAt.Sub(claimed.EnqueuedAt)

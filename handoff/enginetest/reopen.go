@@ -48,13 +48,13 @@ func testReopenRules(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		routed := slices.Contains(ids(w), id)
+		routed := slices.Contains(IDs(w), id)
 		for _, a := range []string{"carol", "dan"} {
 			o, err := r.desk.Owned(ctx, a)
 			if err != nil {
 				t.Fatal(err)
 			}
-			routed = routed || slices.Contains(ids(o), id)
+			routed = routed || slices.Contains(IDs(o), id)
 		}
 		return routed
 	}
@@ -76,8 +76,8 @@ func testReopenRules(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	reopen(full, "m2", handoff.StatusQueued)
-	if w, _ := r.desk.Waiting(ctx, handoff.GroupAftersale); !slices.Equal(ids(w), []string{full, older}) {
-		t.Errorf("queue = %v, want the reopened chat %s ahead of %s", ids(w), full, older)
+	if w, _ := r.desk.Waiting(ctx, handoff.GroupAftersale); !slices.Equal(IDs(w), []string{full, older}) {
+		t.Errorf("queue = %v, want the reopened chat %s ahead of %s", IDs(w), full, older)
 	}
 	if c := r.get(t, full); c.Group != handoff.GroupAftersale || c.Reason != triage.ReasonReopened || c.Agent != "" {
 		t.Errorf("reopened chat = %+v", c)

@@ -92,15 +92,15 @@ func testPriority(t *testing.T, r *rig) {
 		t.Fatal(err)
 	}
 	// VIP 3 is six minutes' head start.
-	if want := []string{vip.ID, plain.ID, later.ID}; !slices.Equal(ids(got), want) {
-		t.Errorf("presale queue = %v, want %v", ids(got), want)
+	if want := []string{vip.ID, plain.ID, later.ID}; !slices.Equal(IDs(got), want) {
+		t.Errorf("presale queue = %v, want %v", IDs(got), want)
 	}
 	ret := r.queued(t)
 	angry := r.start(t, 0)
 	r.say(t, angry.ID, "我要投诉")
 	got, _ = r.desk.Waiting(ctx, handoff.GroupAftersale)
-	if want := []string{angry.ID, ret.ID}; !slices.Equal(ids(got), want) {
-		t.Errorf("aftersale queue = %v, want the complaint first: %v", ids(got), want)
+	if want := []string{angry.ID, ret.ID}; !slices.Equal(IDs(got), want) {
+		t.Errorf("aftersale queue = %v, want the complaint first: %v", IDs(got), want)
 	}
 }
 
@@ -121,8 +121,8 @@ func testOffline(t *testing.T, r *rig) {
 		t.Fatal(err)
 	}
 	got, _ := r.desk.Waiting(ctx, handoff.GroupAftersale)
-	if len(got) != 3 || got[2].ID != waiting.ID || !slices.Contains(ids(got[:2]), first.ID) || !slices.Contains(ids(got[:2]), second.ID) {
-		t.Fatalf("aftersale queue after carol went silent = %v", ids(got))
+	if len(got) != 3 || got[2].ID != waiting.ID || !slices.Contains(IDs(got[:2]), first.ID) || !slices.Contains(IDs(got[:2]), second.ID) {
+		t.Fatalf("aftersale queue after carol went silent = %v", IDs(got))
 	}
 	if log := r.texts(t, first.ID); log[len(log)-1] != "system:"+handoff.DefaultPhrases.AgentOffline {
 		t.Errorf("the shopper was not told: %q", log)
@@ -247,8 +247,8 @@ func testReopen(t *testing.T, r *rig) {
 	// (The first chat, which carol had again, went back to the front too when she went
 	// offline.)
 	got, _ := r.desk.Waiting(ctx, handoff.GroupAftersale)
-	if i, j := slices.Index(ids(got), c2.ID), slices.Index(ids(got), other.ID); i < 0 || j < 0 || i > j {
-		t.Errorf("aftersale queue after a reopen with carol away = %v, want %s ahead of %s", ids(got), c2.ID, other.ID)
+	if i, j := slices.Index(IDs(got), c2.ID), slices.Index(IDs(got), other.ID); i < 0 || j < 0 || i > j {
+		t.Errorf("aftersale queue after a reopen with carol away = %v, want %s ahead of %s", IDs(got), c2.ID, other.ID)
 	}
 	if got := r.get(t, c2.ID); got.Reason != triage.ReasonReopened {
 		t.Errorf("reopened chat's reason = %q", got.Reason)
@@ -276,7 +276,7 @@ func testLeave(t *testing.T, r *rig) {
 	if got := r.get(t, c.ID); got.Status != handoff.StatusResolved {
 		t.Errorf("after leaving a message: %s", got.Status)
 	}
-	if w, _ := r.desk.Waiting(ctx, handoff.GroupAftersale); slices.Contains(ids(w), c.ID) {
+	if w, _ := r.desk.Waiting(ctx, handoff.GroupAftersale); slices.Contains(IDs(w), c.ID) {
 		t.Error("the chat still waits after leaving a message")
 	}
 	tk2, note2, err := r.desk.LeaveMessage(ctx, c.ID, m)

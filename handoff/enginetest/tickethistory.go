@@ -12,6 +12,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 )
 
 // testTicketHistory follows a compensation from its opening to its resolve, through a
@@ -44,7 +45,7 @@ func testTicketHistory(t *testing.T, e Engine) {
 		},
 	}
 	for i, f := range steps {
-		clock.Add(time.Minute)
+		clock.Advance(time.Minute)
 		if tt, err = f(); err != nil {
 			t.Fatalf("step %d: %v", i+1, err)
 		}
@@ -135,7 +136,7 @@ func (s lostReply) UpdateTicket(ctx context.Context, next handoff.Ticket, ev han
 // the ticket.
 type interloper struct {
 	handoff.TicketStore
-	clock *handClock
+	clock *timetest.Clock
 }
 
 func (s interloper) UpdateTicket(ctx context.Context, next handoff.Ticket, ev handoff.TicketEvent) (handoff.Ticket, error) {
@@ -201,7 +202,7 @@ func testTicketList(t *testing.T, e Engine) {
 			d = tkDraft(handoff.TicketRefund)
 		}
 		d.Conversation = conv
-		clock.Add(time.Second)
+		clock.Advance(time.Second)
 		tt, err := tk.Open(ctx, d, tkAgent)
 		if err != nil {
 			t.Fatal(err)
@@ -250,7 +251,7 @@ func testTicketList(t *testing.T, e Engine) {
 	}
 	// A listing is bounded: past 200 tickets, the newest 200.
 	for range 200 {
-		clock.Add(time.Second)
+		clock.Advance(time.Second)
 		if _, err := tk.Open(ctx, tkDraft(handoff.TicketReturn), tkAgent); err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 )
 
 // The rules of after-sales tickets (docs/domain.md rules 9 and 12), kept by
@@ -20,41 +21,24 @@ import (
 // concurrent and retried changes, listings and left messages. The engine only stores
 // and compares; every rule checked here is the core's.
 
-func runTicketRules(t *testing.T, open Opener) {
-	t.Run("ids", func(t *testing.T) { testTicketIDs(t, open(t)) })
-	t.Run("open", func(t *testing.T) { testTicketOpen(t, open(t)) })
-	t.Run("staff transitions", func(t *testing.T) { testTicketTransitions(t, open(t)) })
-	t.Run("shopper", func(t *testing.T) { testTicketShopper(t, open(t)) })
-	t.Run("approval by role", func(t *testing.T) { testTicketApproval(t, open(t)) })
-	t.Run("history", func(t *testing.T) { testTicketHistory(t, open(t)) })
-	t.Run("concurrent changes", func(t *testing.T) { testTicketRace(t, open(t)) })
-	t.Run("retried update", func(t *testing.T) { testTicketRetry(t, open(t)) })
-	t.Run("list", func(t *testing.T) { testTicketList(t, open(t)) })
-	t.Run("left messages", func(t *testing.T) { testMessageRules(t, open(t)) })
+// ticketTests are the ticket rules, each on a fresh engine.
+var ticketTests = []engineTest{
+	{"ids", testTicketIDs},
+	{"open", testTicketOpen},
+	{"staff transitions", testTicketTransitions},
+	{"shopper", testTicketShopper},
+	{"approval by role", testTicketApproval},
+	{"history", testTicketHistory},
+	{"concurrent changes", testTicketRace},
+	{"retried update", testTicketRetry},
+	{"list", testTicketList},
+	{"left messages", testMessageRules},
 }
 
-// handClock is a clock that only the test moves.
-type handClock struct {
-	mu  sync.Mutex // guards now
-	now time.Time
-}
-
-// newHandClock is at 2026-11-23 15:00 UTC, which is 23:00 in China: ticket ids of the
-// day 20261123.
-func newHandClock() *handClock {
-	return &handClock{now: time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)}
-}
-
-func (c *handClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *handClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newHandClock returns a clock that only the test moves, at 2026-11-23 15:00 UTC, which
+// is 23:00 in China: ticket ids of the day 20261123.
+func newHandClock() *timetest.Clock {
+	return timetest.NewClock(time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC), 0)
 }
 
 // The staff of the ticket tests, and the shopper who answers.
@@ -67,7 +51,7 @@ var (
 
 const tkShopper = "shopper-42"
 
-func newTickets(t *testing.T, store handoff.TicketStore, clock *handClock) *handoff.Tickets {
+func newTickets(t *testing.T, store handoff.TicketStore, clock *timetest.Clock) *handoff.Tickets {
 	t.Helper()
 	tk, err := handoff.NewTickets(handoff.TicketsConfig{Store: store, Now: clock.Now})
 	if err != nil {
@@ -164,7 +148,7 @@ func testTicketIDs(t *testing.T, e Engine) {
 		}
 	}
 	// 16:30 UTC is 00:30 the next day in China: a new day, a new counter.
-	clock.Add(90 * time.Minute)
+	clock.Advance(90 * time.Minute)
 	tt, err := tk.Open(ctx, tkDraft(handoff.TicketReturn), tkAgent)
 	if err != nil {
 		t.Fatal(err)
@@ -355,7 +339,7 @@ func testTicketShopper(t *testing.T, e Engine) {
 			if _, err := tk.Confirm(ctx, tt.ID, "", tt.Rev); !errors.Is(err, handoff.ErrBadTicket) {
 				t.Errorf("Confirm without a shopper: error = %v, want ErrBadTicket", err)
 			}
-			clock.Add(time.Minute)
+			clock.Advance(time.Minute)
 			if _, err := tk.Confirm(ctx, tt.ID, tkShopper, tt.Rev-1); !errors.Is(err, handoff.ErrTicketChanged) {
 				t.Errorf("Confirm of an earlier revision: error = %v, want ErrTicketChanged", err)
 			}

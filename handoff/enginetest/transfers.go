@@ -81,8 +81,8 @@ func testTransferRules(t *testing.T, r *rig) {
 	if err != nil || c.Status != handoff.StatusQueued || c.Group != handoff.GroupAftersale || !c.EnqueuedAt.Equal(since) || c.Agent != "" {
 		t.Fatalf("TransferGroup = %+v, %v; want queued in aftersale since %v", c, err, since)
 	}
-	if w, _ := r.desk.Waiting(ctx, handoff.GroupAftersale); !slices.Equal(ids(w), []string{c2, newer}) {
-		t.Errorf("aftersale queue = %v, want the transferred chat (waiting longer) first", ids(w))
+	if w, _ := r.desk.Waiting(ctx, handoff.GroupAftersale); !slices.Equal(IDs(w), []string{c2, newer}) {
+		t.Errorf("aftersale queue = %v, want the transferred chat (waiting longer) first", IDs(w))
 	}
 	if got := r.lastSystem(t, c2); got != handoff.DefaultPhrases.TransferAftersale {
 		t.Errorf("log ends with %q, want the after-sales transfer phrase", got)

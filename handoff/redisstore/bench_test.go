@@ -13,6 +13,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/benchtest"
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/redis/go-redis/v9"
 )
@@ -145,44 +146,12 @@ func benchEach(n int, f func(ctx context.Context, i int) error) error {
 // 0 … b.N-1, and reports the throughput and the latency percentiles of one op.
 func benchParallel(b *testing.B, clients int, op func(ctx context.Context, i int) error) {
 	b.Helper()
-	var (
-		next    atomic.Int64
-		wg      sync.WaitGroup
-		samples = make([]time.Duration, b.N)
-		failed  atomic.Bool
-	)
-	b.ResetTimer()
-	start := time.Now()
-	for range clients {
-		wg.Go(func() {
-			ctx := context.Background()
-			for i := int(next.Add(1)) - 1; i < b.N && !failed.Load(); i = int(next.Add(1)) - 1 {
-				t0 := time.Now()
-				err := op(ctx, i)
-				samples[i] = time.Since(t0)
-				if err != nil {
-					b.Errorf("op %d: %v", i, err)
-					failed.Store(true)
-				}
-			}
-		})
+	elapsed, ok := benchtest.Parallel(b, clients, func(_, i int) (time.Duration, error) {
+		start := time.Now()
+		err := op(context.Background(), i)
+		return time.Since(start), err
+	})
+	if ok {
+		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if failed.Load() {
-		return
-	}
-	slices.Sort(samples)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
-	b.ReportMetric(micros(percentile(samples, 50)), "p50-µs")
-	b.ReportMetric(micros(percentile(samples, 99)), "p99-µs")
 }
-
-// percentile returns the p-th percentile of sorted samples by the nearest-rank method.
-func percentile(sorted []time.Duration, p int) time.Duration {
-	rank := (len(sorted)*p + 99) / 100 // ⌈n·p/100⌉
-	return sorted[max(rank, 1)-1]
-}
-
-func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

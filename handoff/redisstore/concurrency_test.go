@@ -10,6 +10,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 )
@@ -139,8 +140,8 @@ func TestRoutingConcurrency(t *testing.T) {
 			t.Errorf("%s is lost: %s with %q", id, c.Status, c.Agent)
 		case owner == "queue" && c.Status != handoff.StatusQueued:
 			t.Errorf("%s waits but is %s", id, c.Status)
-		case owner != "queue" && (c.Status != handoff.StatusActive || c.Agent != owner || n.countStatus(t, id, handoff.StatusActive) != 1):
-			t.Errorf("%s is owned by %s but is %s with %q, %d claims", id, owner, c.Status, c.Agent, n.countStatus(t, id, handoff.StatusActive))
+		case owner != "queue" && (c.Status != handoff.StatusActive || c.Agent != owner || enginetest.CountStatus(t, n.Desk, id, handoff.StatusActive) != 1):
+			t.Errorf("%s is owned by %s but is %s with %q, %d claims", id, owner, c.Status, c.Agent, enginetest.CountStatus(t, n.Desk, id, handoff.StatusActive))
 		}
 	}
 	if p := n.pending(t); len(p) != 0 {
@@ -211,7 +212,7 @@ func TestClaimManyRace(t *testing.T) {
 		if len(winners) != 1 || c.Status != handoff.StatusActive || c.Agent != winners[0] || owner[id] != winners[0] {
 			t.Errorf("conversation %d: claims won by %v; status %s, agent %q, Owned by %q", i, winners, c.Status, c.Agent, owner[id])
 		}
-		if k := n.countStatus(t, id, handoff.StatusActive); k != 1 {
+		if k := enginetest.CountStatus(t, n.Desk, id, handoff.StatusActive); k != 1 {
 			t.Errorf("conversation %d: %d status-active records, want 1", i, k)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/handoff/redisstore"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -21,7 +22,7 @@ import (
 type node struct {
 	*desktest.Rig
 	store *redisstore.Store
-	clock *enginetest.Clock
+	clock *timetest.Clock
 }
 
 func openNode(t *testing.T, o desktest.Options) *node {
@@ -79,7 +80,7 @@ func (n *node) waiting(t *testing.T, group handoff.Group) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return convIDs(w)
+	return enginetest.IDs(w)
 }
 
 func (n *node) owned(t *testing.T, agent string) []string {
@@ -88,7 +89,7 @@ func (n *node) owned(t *testing.T, agent string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return convIDs(o)
+	return enginetest.IDs(o)
 }
 
 func (n *node) pending(t *testing.T) []string {
@@ -109,30 +110,6 @@ func (n *node) loads(t *testing.T, agents ...string) []int {
 	return l
 }
 
-// countStatus counts the records of conv's log that change its status to status.
-func (n *node) countStatus(t *testing.T, conv string, status handoff.Status) int {
-	t.Helper()
-	msgs, err := n.Desk.Messages(context.Background(), conv, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := 0
-	for _, m := range msgs {
-		if m.Kind == handoff.KindStatus && m.Status == status {
-			k++
-		}
-	}
-	return k
-}
-
-func convIDs(cs []handoff.Conversation) []string {
-	out := []string{}
-	for _, c := range cs {
-		out = append(out, c.ID)
-	}
-	return out
-}
-
 // changeTo is the change from c to the record next makes of it, with one record keyed
 // by key; owner and load, when set, are the load it is decided on.
 func changeTo(c handoff.Conversation, key string, owner string, load int, next func(*handoff.Conversation)) handoff.Change {
@@ -148,35 +125,4 @@ func claim(c handoff.Conversation, agent string, load int) handoff.Change {
 	return changeTo(c, fmt.Sprintf("claim:%d:%s", c.Rev, agent), agent, load, func(n *handoff.Conversation) {
 		n.Status, n.Agent, n.ClaimedAt = handoff.StatusActive, agent, n.EnqueuedAt.Add(time.Second)
 	})
-}
-
-// await waits until sub delivers an event that ok accepts.
-func await(t *testing.T, sub *handoff.Subscription, what string, ok func(handoff.Event) bool) {
-	t.Helper()
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case e := <-sub.C:
-			if ok(*e) {
-				return
-			}
-		case <-deadline:
-			t.Fatalf("no event of %s within 20s", what)
-		}
-	}
-}
-
-// lastSystem returns the text of the last record the desk wrote to conv's shopper.
-func (n *node) lastSystem(t *testing.T, conv string) string {
-	t.Helper()
-	msgs, err := n.Desk.Messages(context.Background(), conv, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if m := msgs[i]; m.Kind == handoff.KindMessage && m.From == handoff.FromSystem {
-			return m.Text
-		}
-	}
-	return ""
 }

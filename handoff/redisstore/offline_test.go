@@ -3,27 +3,16 @@ package redisstore_test
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 )
-
-// poll waits up to 10 s for ok.
-func poll(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within 10s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 func (n *node) agent(t *testing.T, name string) handoff.AgentLoad {
 	t.Helper()
@@ -70,7 +59,7 @@ func TestAgentOffline(t *testing.T) {
 	}
 	n.clock.Advance(11 * time.Second)
 	want := append(slices.Clone(mine), other)
-	poll(t, "sam's chats back at the front of the queue", func() bool {
+	timetest.Poll(t, 10*time.Second, "sam's chats back at the front of the queue", func() bool {
 		return slices.Equal(n.waiting(t, handoff.GroupAftersale), want)
 	})
 	for _, id := range mine {
@@ -78,10 +67,10 @@ func TestAgentOffline(t *testing.T) {
 		if c.Status != handoff.StatusQueued || c.Agent != "" || c.Group != handoff.GroupAftersale || !c.Front {
 			t.Errorf("%s is %s with %q in %s (front %v)", id, c.Status, c.Agent, c.Group, c.Front)
 		}
-		if got := n.lastSystem(t, id); got != handoff.DefaultPhrases.AgentOffline {
+		if got := enginetest.LastNote(t, n.Desk, id); got != handoff.DefaultPhrases.AgentOffline {
 			t.Errorf("%s ends with %q, want the offline note", id, got)
 		}
-		if k := n.countStatus(t, id, handoff.StatusQueued); k != 1 {
+		if k := enginetest.CountStatus(t, n.Desk, id, handoff.StatusQueued); k != 1 {
 			t.Errorf("%s has %d status-queued records, want 1", id, k)
 		}
 	}
@@ -91,7 +80,7 @@ func TestAgentOffline(t *testing.T) {
 
 	// tom comes online and is given the requeued chats, and the other.
 	n.beat(t, "tom", handoff.PresenceOnline)
-	poll(t, "tom to have every chat", func() bool { return len(n.owned(t, "tom")) == 4 })
+	timetest.Poll(t, 10*time.Second, "tom to have every chat", func() bool { return len(n.owned(t, "tom")) == 4 })
 	got := n.owned(t, "tom")
 	slices.Sort(got)
 	slices.Sort(want)
@@ -137,93 +126,31 @@ func TestGoOffline(t *testing.T) {
 // (That the console's event stream ends with its connection is the console's to test.)
 func TestHeartbeatsStop(t *testing.T) {
 	t.Parallel()
-	const (
-		grace = 1500 * time.Millisecond
-		sweep = 100 * time.Millisecond
-		beat  = 250 * time.Millisecond // the console's heartbeat, well inside the grace
-		slack = 2 * time.Second        // scheduling on a busy machine
-	)
 	ctx := context.Background()
-	n := openNode(t, desktest.Options{Now: time.Now, Desk: func(c *handoff.DeskConfig) { c.Grace, c.SweepInterval = grace, sweep }})
+	n := openNode(t, desktest.Options{Now: time.Now, Desk: func(c *handoff.DeskConfig) { c.Grace, c.SweepInterval = desktest.OfflineGrace, desktest.OfflineSweep }})
 	n.Staff.Add(account.User{Name: "sam", Role: account.RoleAgent, Group: string(handoff.GroupAftersale)})
 
-	stop := make(chan struct{})
-	var beats sync.WaitGroup
-	// lastBeat is when the last heartbeat that got through was sent: the presence it
-	// stored is no older. Written by the beating goroutine, read after it ended.
-	var lastBeat time.Time
-	beats.Go(func() {
-		tick := time.NewTicker(beat)
-		defer tick.Stop()
-		for {
-			sent := time.Now()
-			if _, err := n.Desk.Heartbeat(ctx, "sam", handoff.PresenceOnline); err == nil {
-				lastBeat = sent
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
+	beats := desktest.StartBeats(t, func() bool {
+		_, err := n.Desk.Heartbeat(ctx, "sam", handoff.PresenceOnline)
+		return err == nil
 	})
-	stopBeats := sync.OnceFunc(func() { close(stop); beats.Wait() })
-	t.Cleanup(stopBeats)
-	poll(t, "sam's first heartbeat", func() bool { return n.agent(t, "sam").Status == handoff.PresenceOnline })
+	timetest.Poll(t, 10*time.Second, "sam's first heartbeat", func() bool { return n.agent(t, "sam").Status == handoff.PresenceOnline })
 	var chats []string
 	for range 3 {
 		chats = append(chats, n.handoff(t, handoff.GroupAftersale, triage.ReasonAfterSales, 0))
 	}
 	slices.Sort(chats)
-	owned := func() []string {
+	off := desktest.Offline{Agent: "sam", Group: handoff.GroupAftersale, Chats: chats}
+	timetest.Poll(t, 10*time.Second, "sam to be given the three chats", func() bool {
 		o := n.owned(t, "sam")
 		slices.Sort(o)
-		return o
-	}
-	poll(t, "sam to be given the three chats", func() bool { return slices.Equal(owned(), chats) })
+		return slices.Equal(o, chats)
+	})
 
 	// While sam beats, nothing moves, for longer than the grace period.
-	for until := time.Now().Add(grace + grace/2); time.Now().Before(until); time.Sleep(sweep) {
-		if got := owned(); !slices.Equal(got, chats) {
-			t.Fatalf("while sam beats he owns %v, want %v", got, chats)
-		}
-	}
+	off.Held(t, n.Desk)
 
 	// The heartbeats stop.
-	stopBeats()
-	stopped := time.Now()
-	var back time.Time
-	deadline := stopped.Add(grace + sweep + slack + 3*time.Second)
-	for {
-		w := n.waiting(t, handoff.GroupAftersale)
-		if len(w) == 3 {
-			back = time.Now()
-			slices.Sort(w)
-			if !slices.Equal(w, chats) {
-				t.Fatalf("waiting %v, want sam's chats %v", w, chats)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sam's chats not back in the queue %v after his heartbeats stopped; waiting: %v", time.Since(stopped), w)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	took := back.Sub(lastBeat)
-	t.Logf("chats back in the queue %v after the last heartbeat, %v after the beats stopped (grace %v)", took, back.Sub(stopped), grace)
-	if took < grace-time.Millisecond { // the engine keeps milliseconds
-		t.Errorf("chats back %v after the last heartbeat, before the grace period of %v", took, grace)
-	}
-	if took > grace+sweep+slack {
-		t.Errorf("chats back %v after the last heartbeat, want within the grace period %v and a sweep %v (and %v of slack)", took, grace, sweep, slack)
-	}
-	for _, id := range chats {
-		c := n.get(t, id)
-		if got := n.lastSystem(t, id); c.Status != handoff.StatusQueued || c.Agent != "" || !c.Front || got != handoff.DefaultPhrases.AgentOffline {
-			t.Errorf("%s is %s with %q (front %v), last note %q; want queued at the front with the offline note", id, c.Status, c.Agent, c.Front, got)
-		}
-	}
-	if a := n.agent(t, "sam"); a.Status != handoff.PresenceOffline || a.Load != 0 {
-		t.Errorf("sam is %+v, want offline without chats", a)
-	}
+	lastBeat := beats.Stop()
+	off.Requeued(t, n.Desk, lastBeat, time.Now())
 }

@@ -3,11 +3,14 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/handoff/redisstore"
 	"github.com/kefu-im/kefu/internal/triage"
 )
@@ -53,8 +56,8 @@ func TestPendingRecovery(t *testing.T) {
 	if _, err := n.Desk.Claim(ctx, c1.ID, "bob"); !errors.Is(err, handoff.ErrAlreadyClaimed) {
 		t.Errorf("bob's claim once alice's is stale: error = %v, want ErrAlreadyClaimed", err)
 	}
-	if c := n.get(t, c1.ID); c.Status != handoff.StatusActive || c.Agent != "alice" || n.countStatus(t, c1.ID, handoff.StatusActive) != 1 {
-		t.Errorf("after bob's claim finished alice's: %s with %q, %d claims", c.Status, c.Agent, n.countStatus(t, c1.ID, handoff.StatusActive))
+	if c := n.get(t, c1.ID); c.Status != handoff.StatusActive || c.Agent != "alice" || enginetest.CountStatus(t, n.Desk, c1.ID, handoff.StatusActive) != 1 {
+		t.Errorf("after bob's claim finished alice's: %s with %q, %d claims", c.Status, c.Agent, enginetest.CountStatus(t, n.Desk, c1.ID, handoff.StatusActive))
 	}
 	if o := n.owned(t, "alice"); !slices.Equal(o, []string{c1.ID}) {
 		t.Errorf("alice owns %v, want %s", o, c1.ID)
@@ -88,7 +91,7 @@ func TestPendingRecovery(t *testing.T) {
 	if c := n.get(t, bot.ID); c.Status != handoff.StatusQueued || !slices.Equal(n.waiting(t, handoff.GroupPresale), []string{bot.ID}) {
 		t.Errorf("after Recover the hand-off is %s, waiting %v", c.Status, n.waiting(t, handoff.GroupPresale))
 	}
-	await(t, sub, "the recovered hand-off joining the queue", func(e handoff.Event) bool {
+	enginetest.Await(t, sub, 20*time.Second, "the recovered hand-off joining the queue", func(e handoff.Event) bool {
 		return e.Type == handoff.EventQueue && e.Joined != nil && e.Joined.ID == bot.ID
 	})
 
@@ -102,10 +105,149 @@ func TestPendingRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.clock.Advance(redisstore.PendingAfter)
-	await(t, sub, "Listen finishing the hand-off", func(e handoff.Event) bool {
+	enginetest.Await(t, sub, 20*time.Second, "Listen finishing the hand-off", func(e handoff.Event) bool {
 		return e.Type == handoff.EventQueue && e.Joined != nil && e.Joined.ID == late.ID
 	})
 	if c := n.get(t, late.ID); c.Status != handoff.StatusQueued || len(n.pending(t)) != 0 {
 		t.Errorf("after Listen: %s, pending %v", c.Status, n.pending(t))
+	}
+}
+
+// noteIntent changes conversation id's record alone, as a change that moves no index
+// does: its revision moves on, the routing side stays.
+func (n *node) noteIntent(t *testing.T, id string) {
+	t.Helper()
+	c := n.get(t, id)
+	ch := changeTo(c, fmt.Sprintf("intent:%d", c.Rev), "", 0, func(next *handoff.Conversation) { next.Intent = triage.IntentPresale })
+	if _, err := n.Engine.Conversations.Commit(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// routing is what the routing side holds of the pre-sale queue and alice and bob.
+type routing struct {
+	queue  []string
+	ver    int64
+	owners map[string][]string
+}
+
+func (n *node) routing(t *testing.T) routing {
+	t.Helper()
+	ctx := context.Background()
+	q, err := n.store.QueueIndex(ctx, handoff.GroupPresale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ver, err := n.Engine.Conversations.Place(ctx, handoff.GroupPresale, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := n.store.OwnerIndex(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return routing{queue: q, ver: ver, owners: o}
+}
+
+// TestUndo: when the conversation side refuses a reserved change because the record's
+// revision moved meanwhile, the routing side is put back as it was — the queue and the
+// chat's place in it, the owners, the routing revision — and the queue's version moves
+// on, so that whoever follows the queue from its events stays right. Afterwards the
+// chat takes changes as before. A change a stopped node left pending is undone by
+// Recover the same way.
+func TestUndo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	n := openNode(t, desktest.Options{Desk: manual})
+	a, c, b := n.queued(t), n.queued(t), n.queued(t)
+	sub := n.Desk.Subscribe(b.ID)
+	t.Cleanup(sub.Close)
+	sub.WatchQueue(handoff.GroupPresale)
+	place, err := n.Desk.Place(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := n.routing(t)
+	if want := []string{a.ID, c.ID, b.ID}; !slices.Equal(before.queue, want) {
+		t.Fatalf("queue = %v, want %v", before.queue, want)
+	}
+
+	r, err := n.store.Reserve(ctx, claim(c, "alice", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.routing(t); slices.Contains(got.queue, c.ID) || !slices.Equal(got.owners["alice"], []string{c.ID}) || got.ver != before.ver+1 {
+		t.Fatalf("after the reserve: %+v, want %s out of the queue and alice's", got, c.ID)
+	}
+	n.noteIntent(t, c.ID)
+	if _, err := n.store.Complete(ctx, r); !errors.Is(err, handoff.ErrConflict) {
+		t.Fatalf("completing a claim whose record moved: error = %v, want ErrConflict", err)
+	}
+	after := n.routing(t)
+	if !slices.Equal(after.queue, before.queue) || len(after.owners) != 0 || after.ver != before.ver+2 {
+		t.Errorf("after the undo: queue %v (version %d), owners %v; want %v (version %d), no owners", after.queue, after.ver, after.owners, before.queue, before.ver+2)
+	}
+	if rev, err := n.store.RoutingRev(ctx, c.ID); err != nil || rev != c.Rev {
+		t.Errorf("routing revision after the undo = %d, %v; want %d, the one the claim was decided on", rev, err, c.Rev)
+	}
+	if p := n.pending(t); len(p) != 0 {
+		t.Errorf("pending after the undo: %v", p)
+	}
+	if got := n.get(t, c.ID); got.Status != handoff.StatusQueued || got.Agent != "" || got.Rev != c.Rev+1 || enginetest.CountStatus(t, n.Desk, c.ID, handoff.StatusActive) != 0 {
+		t.Errorf("record after the undo = %+v", got)
+	}
+	// b's shopper, following the queue from its events, is where the engine says.
+	timeout := time.After(10 * time.Second)
+	for place.Ver < after.ver {
+		select {
+		case e := <-sub.C:
+			if _, ok := place.Apply(e); !ok {
+				t.Fatalf("event %+v cannot be applied to %+v", e, place)
+			}
+		case <-timeout:
+			t.Fatalf("place %+v did not reach version %d", place, after.ver)
+		}
+	}
+	if pos, _, _ := n.Engine.Conversations.Place(ctx, handoff.GroupPresale, b.ID); place.Pos != pos || pos != 3 {
+		t.Errorf("b follows place %d, the engine says %d; want 3", place.Pos, pos)
+	}
+	// The chat takes changes again.
+	if got, err := n.Desk.Claim(ctx, c.ID, "alice"); err != nil || got.Agent != "alice" {
+		t.Fatalf("claim after the undo = %q, %v", got.Agent, err)
+	}
+
+	// A transfer refused: alice keeps the chat, bob's load is back.
+	tr := changeTo(n.get(t, c.ID), "transfer:x", "bob", 0, func(next *handoff.Conversation) { next.Agent = "bob" })
+	if r, err = n.store.Reserve(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	if l := n.loads(t, "alice", "bob"); !slices.Equal(l, []int{0, 1}) {
+		t.Errorf("loads during the transfer = %v, want [0 1]", l)
+	}
+	n.noteIntent(t, c.ID)
+	if _, err := n.store.Complete(ctx, r); !errors.Is(err, handoff.ErrConflict) {
+		t.Fatalf("completing a transfer whose record moved: error = %v, want ErrConflict", err)
+	}
+	if got := n.routing(t); len(got.owners) != 1 || !slices.Equal(got.owners["alice"], []string{c.ID}) {
+		t.Errorf("owners after the undone transfer = %v, want alice's %s alone", got.owners, c.ID)
+	}
+	if got := n.get(t, c.ID); got.Agent != "alice" || got.Status != handoff.StatusActive {
+		t.Errorf("record after the undone transfer: %s with %q", got.Status, got.Agent)
+	}
+
+	// A stopped node's claim whose record moved since: Recover undoes it.
+	if r, err = n.store.Reserve(ctx, claim(a, "bob", 0)); err != nil {
+		t.Fatal(err)
+	}
+	n.noteIntent(t, a.ID)
+	n.clock.Advance(redisstore.PendingAfter)
+	if err := n.store.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.routing(t); !slices.Equal(got.queue, []string{a.ID, b.ID}) || len(got.owners["bob"]) != 0 || len(n.pending(t)) != 0 {
+		t.Errorf("after Recover: queue %v, owners %v, pending %v; want a back at the front, bob without chats", got.queue, got.owners, n.pending(t))
+	}
+	if got, err := n.Desk.Claim(ctx, a.ID, "bob"); err != nil || got.Agent != "bob" {
+		t.Errorf("claim after the undo by Recover = %q, %v", got.Agent, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/handoff/redisstore"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
@@ -90,18 +91,6 @@ func (w *lineCounter) Write(p []byte) (int, error) {
 		w.n.Add(1)
 	}
 	return len(p), nil
-}
-
-// rrPoll waits up to rrPhaseWait for ok.
-func rrPoll(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(rrPhaseWait)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %v", what, rrPhaseWait)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // refusal reports whether err claims something about the chat or the agent, which a
@@ -182,7 +171,7 @@ func TestRedisRestartDuringRouting(t *testing.T) {
 			return true
 		}
 	}
-	rrPoll(t, "traffic before the outage", progress(time.Now()))
+	timetest.Poll(t, rrPhaseWait, "traffic before the outage", progress(time.Now()))
 
 	// The outage.
 	n.Server.Stop()
@@ -194,16 +183,16 @@ func TestRedisRestartDuringRouting(t *testing.T) {
 	restarted := time.Now()
 	// What the outage left half done: changes whose first step was made and the rest not.
 	var pending []string
-	rrPoll(t, "a read after the restart", func() bool {
+	timetest.Poll(t, rrPhaseWait, "a read after the restart", func() bool {
 		pending, err = n.store.Pending(ctx)
 		return err == nil
 	})
-	rrPoll(t, "traffic after the restart", progress(restarted))
+	timetest.Poll(t, rrPhaseWait, "traffic after the restart", progress(restarted))
 	// The desk's Run listens again by itself: an event published now comes through.
 	sub := d.Subscribe("")
 	defer sub.Close()
 	probe := handoff.Presence{Agent: "probe", Group: "nobody"}
-	rrPoll(t, "an event through the desk's subscription", func() bool {
+	timetest.Poll(t, rrPhaseWait, "an event through the desk's subscription", func() bool {
 		if err := n.Engine.Bus.Publish(ctx, handoff.Event{Type: handoff.EventPresence, Presence: &probe}); err != nil {
 			return false
 		}
@@ -250,7 +239,7 @@ func TestRedisRestartDuringRouting(t *testing.T) {
 	// pending once they are stale, and its sweep gives an agent who comes online
 	// (through the roster, so that only the sweep assigns) a full load of new chats.
 	skew.Add(int64(redisstore.PendingAfter + time.Second))
-	rrPoll(t, "Listen to finish the pending changes", func() bool {
+	timetest.Poll(t, rrPhaseWait, "Listen to finish the pending changes", func() bool {
 		p, err := n.store.Pending(ctx)
 		return err == nil && len(p) == 0
 	})
@@ -269,7 +258,7 @@ func TestRedisRestartDuringRouting(t *testing.T) {
 	if _, err := n.Engine.Roster.SetPresence(ctx, late, nil); err != nil {
 		t.Fatal(err)
 	}
-	rrPoll(t, "the sweep to assign a full load to the late agent", func() bool {
+	timetest.Poll(t, rrPhaseWait, "the sweep to assign a full load to the late agent", func() bool {
 		l, err := n.Engine.Conversations.Loads(ctx, "late")
 		return err == nil && l[0] == rrCap
 	})

@@ -8,6 +8,8 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/handoff/enginetest"
+	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -73,7 +75,7 @@ func TestRedisRestart(t *testing.T) {
 	}
 
 	n.Server.Restart()
-	poll(t, "an answer from Redis after the restart", func() bool { return n.Desk.Ping(ctx) == nil })
+	timetest.Poll(t, 10*time.Second, "an answer from Redis after the restart", func() bool { return n.Desk.Ping(ctx) == nil })
 	got := n.get(t, c.ID)
 	if got.Status != handoff.StatusQueued || got.Group != handoff.GroupAftersale || got.Seq != int64(len(before)) || got.Context == nil || len(got.Context.Hits) != 2 {
 		t.Errorf("after the restart the conversation is %+v", got)
@@ -97,7 +99,7 @@ func TestRedisRestart(t *testing.T) {
 	if err != nil || claimed.Status != handoff.StatusActive || claimed.Agent != "alice" {
 		t.Fatalf("Claim after the restart = %s with %q, %v", claimed.Status, claimed.Agent, err)
 	}
-	if k := n.countStatus(t, c.ID, handoff.StatusActive); k != 1 {
+	if k := enginetest.CountStatus(t, n.Desk, c.ID, handoff.StatusActive); k != 1 {
 		t.Errorf("log has %d status-active records, want 1", k)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/handoff/enginetest"
 	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/redis/go-redis/v9"
@@ -160,7 +161,7 @@ func TestRetryStoresOnce(t *testing.T) {
 		if proxy.dropped.Load() != before+1 {
 			t.Fatalf("claim whose %s lost its reply: the proxy dropped %d replies, want 1", name, proxy.dropped.Load()-before)
 		}
-		if k := n.countStatus(t, id, handoff.StatusActive); k != 1 {
+		if k := enginetest.CountStatus(t, n.Desk, id, handoff.StatusActive); k != 1 {
 			t.Errorf("claim whose %s lost its reply: %d status-active records, want 1", name, k)
 		}
 		if p := n.pending(t); len(p) != 0 {

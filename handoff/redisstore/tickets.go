@@ -1,12 +1,10 @@
 package redisstore
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/kefu-im/kefu/handoff"
@@ -188,16 +186,7 @@ func (s *Store) Tickets(ctx context.Context, f handoff.TicketFilter) ([]handoff.
 			out = append(out, t)
 		}
 	}
-	slices.SortFunc(out, func(a, b handoff.Ticket) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
-	}
-	return out, nil
+	return f.Listed(out), nil
 }
 
 // UpdateTicket implements handoff.TicketStore.

@@ -3,7 +3,6 @@ package account
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kefu-im/kefu/internal/secret"
 	"github.com/kefu-im/kefu/internal/web"
+	"github.com/kefu-im/kefu/internal/webtest"
 )
 
 // apiFixture is a Service's API served by a real HTTP server, with the routes of
@@ -20,6 +21,7 @@ import (
 type apiFixture struct {
 	s       *Service
 	srv     *httptest.Server
+	api     webtest.Client // calls srv
 	adminPW string
 	token   map[string]string // session token of each user
 }
@@ -63,6 +65,7 @@ func newAPIFixture(t *testing.T, e engine) *apiFixture {
 	mux.HandleFunc("POST /agents", agents)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
+	f.api = webtest.Client{URL: f.srv.URL, HTTP: f.srv.Client()}
 	return f
 }
 
@@ -73,74 +76,6 @@ func login(t *testing.T, s *Service, name, password string) string {
 		t.Fatalf("Login(%s): %v", name, err)
 	}
 	return token
-}
-
-// request makes a request; body is sent as is when it is a string, as JSON otherwise,
-// and not at all when nil.
-func (f *apiFixture) request(t *testing.T, method, path string, body any) *http.Request {
-	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		j, _ := json.Marshal(b)
-		r = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, f.srv.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	return req
-}
-
-func (f *apiFixture) send(t *testing.T, req *http.Request) (*http.Response, []byte) {
-	t.Helper()
-	res, err := f.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, b
-}
-
-// call sends a request with the bearer token ("" for none).
-func (f *apiFixture) call(t *testing.T, method, path, token string, body any) (int, []byte) {
-	t.Helper()
-	req := f.request(t, method, path, body)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, b := f.send(t, req)
-	return res.StatusCode, b
-}
-
-func decode(t *testing.T, body []byte, v any) {
-	t.Helper()
-	if err := json.Unmarshal(body, v); err != nil {
-		t.Fatalf("decoding %s: %v", body, err)
-	}
-}
-
-func wantStatus(t *testing.T, what string, status int, body []byte, want int) {
-	t.Helper()
-	if status != want {
-		t.Fatalf("%s: status %d (%s), want %d", what, status, bytes.TrimSpace(body), want)
-	}
-}
-
-func wantError(t *testing.T, what string, status int, body []byte, want int, code web.Code) {
-	t.Helper()
-	var e struct{ Error web.Error }
-	json.Unmarshal(body, &e)
-	if status != want || e.Error.Code != code || e.Error.Message == "" {
-		t.Errorf("%s: %d %s, want %d with code %q", what, status, bytes.TrimSpace(body), want, code)
-	}
 }
 
 func TestAPI(t *testing.T) {
@@ -159,26 +94,26 @@ func TestAPI(t *testing.T) {
 
 // testAPILogin logs in, uses the token and logs out.
 func testAPILogin(t *testing.T, f *apiFixture) {
-	status, body := f.call(t, "POST", "/api/login", "", map[string]string{"username": "alice", "password": "wrong-password"})
-	wantError(t, "wrong password", status, body, http.StatusUnauthorized, web.CodeBadCredentials)
-	status, unknown := f.call(t, "POST", "/api/login", "", map[string]string{"username": "nobody", "password": "wrong-password"})
-	wantError(t, "unknown user", status, unknown, http.StatusUnauthorized, web.CodeBadCredentials)
+	status, body := f.api.Call(t, "POST", "/api/login", "", map[string]string{"username": "alice", "password": "wrong-password"})
+	webtest.WantError(t, "wrong password", status, body, http.StatusUnauthorized, web.CodeBadCredentials)
+	status, unknown := f.api.Call(t, "POST", "/api/login", "", map[string]string{"username": "nobody", "password": "wrong-password"})
+	webtest.WantError(t, "unknown user", status, unknown, http.StatusUnauthorized, web.CodeBadCredentials)
 	if !bytes.Equal(body, unknown) {
 		t.Errorf("a wrong password answers %s, an unknown user %s; want the same", body, unknown)
 	}
-	status, body = f.call(t, "POST", "/api/login", "", `{"username": "alice", "password":`)
-	wantError(t, "malformed JSON", status, body, http.StatusBadRequest, web.CodeBadJSON)
+	status, body = f.api.Call(t, "POST", "/api/login", "", `{"username": "alice", "password":`)
+	webtest.WantError(t, "malformed JSON", status, body, http.StatusBadRequest, web.CodeBadJSON)
 	huge := `{"username": "alice", "password": "` + strings.Repeat("a", 65<<10) + `"}`
-	status, body = f.call(t, "POST", "/api/login", "", huge)
-	wantError(t, "body over 64 KiB", status, body, http.StatusRequestEntityTooLarge, web.CodeTooLarge)
+	status, body = f.api.Call(t, "POST", "/api/login", "", huge)
+	webtest.WantError(t, "body over 64 KiB", status, body, http.StatusRequestEntityTooLarge, web.CodeTooLarge)
 
-	res, body := f.send(t, f.request(t, "POST", "/api/login", map[string]string{"username": "alice", "password": testPassword}))
-	wantStatus(t, "login", res.StatusCode, body, http.StatusOK)
+	res, body := f.api.Send(t, f.api.NewRequest(t, "POST", "/api/login", map[string]string{"username": "alice", "password": testPassword}))
+	webtest.WantStatus(t, "login", res.StatusCode, body, http.StatusOK)
 	var in struct {
 		Token string
 		User  map[string]string
 	}
-	decode(t, body, &in)
+	webtest.Decode(t, body, &in)
 	if want := map[string]string{"name": "alice", "role": "agent", "group": "aftersale"}; in.Token == "" || !reflect.DeepEqual(in.User, want) {
 		t.Errorf("login answered token %q, user %v; want a token and %v", in.Token, in.User, want)
 	}
@@ -190,41 +125,41 @@ func testAPILogin(t *testing.T, f *apiFixture) {
 		t.Errorf("session cookie %q, want the token, HttpOnly, Secure, SameSite=Strict, Path=/, 12 hours", ck.String())
 	}
 
-	status, body = f.call(t, "GET", "/api/me", in.Token, nil)
-	wantStatus(t, "GET /api/me with the token", status, body, http.StatusOK)
+	status, body = f.api.Call(t, "GET", "/api/me", in.Token, nil)
+	webtest.WantStatus(t, "GET /api/me with the token", status, body, http.StatusOK)
 	var me map[string]any
-	decode(t, body, &me)
+	webtest.Decode(t, body, &me)
 	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "groups": []any{"presale", "aftersale"}}; !reflect.DeepEqual(me, want) {
 		t.Errorf("GET /api/me = %v, want %v", me, want)
 	}
-	status, body = f.call(t, "GET", "/api/me", "", nil)
-	wantError(t, "GET /api/me without a token", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
-	status, body = f.call(t, "GET", "/api/me", "s_madeup", nil)
-	wantError(t, "GET /api/me with a made-up token", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
+	status, body = f.api.Call(t, "GET", "/api/me", "", nil)
+	webtest.WantError(t, "GET /api/me without a token", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
+	status, body = f.api.Call(t, "GET", "/api/me", "s_madeup", nil)
+	webtest.WantError(t, "GET /api/me with a made-up token", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
 
-	req := f.request(t, "POST", "/api/logout", nil)
+	req := f.api.NewRequest(t, "POST", "/api/logout", nil)
 	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: in.Token})
-	res, body = f.send(t, req)
-	wantStatus(t, "logout with the cookie", res.StatusCode, body, http.StatusOK)
+	res, body = f.api.Send(t, req)
+	webtest.WantStatus(t, "logout with the cookie", res.StatusCode, body, http.StatusOK)
 	if i := slices.IndexFunc(res.Cookies(), func(c *http.Cookie) bool { return c.Name == SessionCookie }); i < 0 || res.Cookies()[i].MaxAge >= 0 {
 		t.Errorf("logout did not clear the cookie: %q", res.Header.Values("Set-Cookie"))
 	}
-	status, body = f.call(t, "GET", "/api/me", in.Token, nil)
-	wantError(t, "GET /api/me after logout", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
+	status, body = f.api.Call(t, "GET", "/api/me", in.Token, nil)
+	webtest.WantError(t, "GET /api/me after logout", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
 }
 
 // testAPIRequire: a route of agents admits agents, leads (who are agents too) and
 // admins, and nobody else.
 func testAPIRequire(t *testing.T, f *apiFixture) {
 	for name, want := range map[string]int{"alice": 200, "lena": 200, "admin": 200, "erin": 403, "": 401} {
-		status, body := f.call(t, "GET", "/agents", f.token[name], nil)
+		status, body := f.api.Call(t, "GET", "/agents", f.token[name], nil)
 		if status != want {
 			t.Errorf("GET /agents as %q: %d %s, want %d", name, status, body, want)
 			continue
 		}
 		if want == 200 {
 			var got struct{ User string }
-			decode(t, body, &got)
+			webtest.Decode(t, body, &got)
 			if got.User != name {
 				t.Errorf("GET /agents as %s ran for %q", name, got.User)
 			}
@@ -236,14 +171,14 @@ func testAPIRequire(t *testing.T, f *apiFixture) {
 // from the page's own.
 func testAPICookieOrigin(t *testing.T, f *apiFixture) {
 	post := func(header map[string]string) int {
-		req := f.request(t, "POST", "/agents", nil)
+		req := f.api.NewRequest(t, "POST", "/agents", nil)
 		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: f.token["alice"]})
 		for k, v := range header {
 			req.Header.Set(k, v)
 		}
-		res, body := f.send(t, req)
+		res, body := f.api.Send(t, req)
 		if res.StatusCode == http.StatusForbidden {
-			wantError(t, "a cross-origin request", res.StatusCode, body, http.StatusForbidden, web.CodeForbidden)
+			webtest.WantError(t, "a cross-origin request", res.StatusCode, body, http.StatusForbidden, web.CodeForbidden)
 		}
 		return res.StatusCode
 	}
@@ -260,17 +195,17 @@ func testAPICookieOrigin(t *testing.T, f *apiFixture) {
 		t.Errorf("POST with the cookie from the page's origin: %d, want 200", status)
 	}
 	// Bearer tokens are not sent by the browser on its own: any origin may use them.
-	req := f.request(t, "POST", "/agents", nil)
+	req := f.api.NewRequest(t, "POST", "/agents", nil)
 	req.Header.Set("Authorization", "Bearer "+f.token["alice"])
 	req.Header.Set("Origin", "https://evil.example")
-	if res, _ := f.send(t, req); res.StatusCode != http.StatusOK {
+	if res, _ := f.api.Send(t, req); res.StatusCode != http.StatusOK {
 		t.Errorf("POST with a bearer token from another origin: %d, want 200", res.StatusCode)
 	}
 	// Reading with the cookie is allowed from anywhere.
-	req = f.request(t, "GET", "/api/me", nil)
+	req = f.api.NewRequest(t, "GET", "/api/me", nil)
 	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: f.token["alice"]})
 	req.Header.Set("Origin", "https://evil.example")
-	if res, body := f.send(t, req); res.StatusCode != http.StatusOK {
+	if res, body := f.api.Send(t, req); res.StatusCode != http.StatusOK {
 		t.Errorf("GET /api/me with the cookie from another origin: %d %s", res.StatusCode, body)
 	}
 }
@@ -278,36 +213,36 @@ func testAPICookieOrigin(t *testing.T, f *apiFixture) {
 func testAPIUsers(t *testing.T, f *apiFixture) {
 	admin := f.token["admin"]
 	carol := map[string]string{"username": "carol", "password": "carol-pass-1", "role": "agent", "group": "presale"}
-	status, body := f.call(t, "POST", "/api/users", admin, carol)
-	wantStatus(t, "creating carol", status, body, http.StatusCreated)
+	status, body := f.api.Call(t, "POST", "/api/users", admin, carol)
+	webtest.WantStatus(t, "creating carol", status, body, http.StatusCreated)
 	var created map[string]string
-	decode(t, body, &created)
+	webtest.Decode(t, body, &created)
 	if want := map[string]string{"name": "carol", "role": "agent", "group": "presale"}; !reflect.DeepEqual(created, want) {
 		t.Errorf("created %v, want %v", created, want)
 	}
-	status, body = f.call(t, "POST", "/api/users", admin, carol)
-	wantError(t, "creating carol again", status, body, http.StatusConflict, web.CodeUserExists)
+	status, body = f.api.Call(t, "POST", "/api/users", admin, carol)
+	webtest.WantError(t, "creating carol again", status, body, http.StatusConflict, web.CodeUserExists)
 	for _, tc := range []struct{ name, password, role, group, says string }{
 		{"short password", "short", "agent", "presale", "用户信息无效: 密码至少 8 个字符"},
 		{"unknown role", "dave-pass-1", "boss", "presale", `用户信息无效: 未知角色 "boss"`},
 		{"unknown group", "dave-pass-1", "agent", "vip", `用户信息无效: 未知技能组 "vip"`},
 	} {
 		req := map[string]string{"username": "dave", "password": tc.password, "role": tc.role, "group": tc.group}
-		status, body = f.call(t, "POST", "/api/users", admin, req)
-		wantError(t, tc.name, status, body, http.StatusBadRequest, web.CodeBadRequest)
+		status, body = f.api.Call(t, "POST", "/api/users", admin, req)
+		webtest.WantError(t, tc.name, status, body, http.StatusBadRequest, web.CodeBadRequest)
 		if !bytes.Contains(body, []byte(strings.ReplaceAll(tc.says, `"`, `\"`))) {
 			t.Errorf("%s: %s, want the message %s", tc.name, body, tc.says)
 		}
 	}
-	status, body = f.call(t, "POST", "/api/users", f.token["alice"], map[string]string{"username": "eve", "password": "eve-pass-1", "role": "admin", "group": "presale"})
-	wantError(t, "an agent creating a user", status, body, http.StatusForbidden, web.CodeForbidden)
-	status, body = f.call(t, "GET", "/api/users", f.token["lena"], nil)
-	wantError(t, "a lead listing users", status, body, http.StatusForbidden, web.CodeForbidden)
+	status, body = f.api.Call(t, "POST", "/api/users", f.token["alice"], map[string]string{"username": "eve", "password": "eve-pass-1", "role": "admin", "group": "presale"})
+	webtest.WantError(t, "an agent creating a user", status, body, http.StatusForbidden, web.CodeForbidden)
+	status, body = f.api.Call(t, "GET", "/api/users", f.token["lena"], nil)
+	webtest.WantError(t, "a lead listing users", status, body, http.StatusForbidden, web.CodeForbidden)
 
-	status, body = f.call(t, "GET", "/api/users", admin, nil)
-	wantStatus(t, "listing users", status, body, http.StatusOK)
+	status, body = f.api.Call(t, "GET", "/api/users", admin, nil)
+	webtest.WantStatus(t, "listing users", status, body, http.StatusOK)
 	var list struct{ Users []map[string]string }
-	decode(t, body, &list)
+	webtest.Decode(t, body, &list)
 	var names []string
 	for _, u := range list.Users {
 		names = append(names, u["name"])
@@ -318,21 +253,21 @@ func testAPIUsers(t *testing.T, f *apiFixture) {
 	if bytes.Contains(body, []byte("$2a$")) || bytes.Contains(body, []byte("pass_hash")) {
 		t.Errorf("the user list shows password hashes: %s", body)
 	}
-	status, body = f.call(t, "POST", "/api/login", "", map[string]string{"username": "admin", "password": f.adminPW})
-	wantStatus(t, "the admin's login with EnsureAdmin's password", status, body, http.StatusOK)
+	status, body = f.api.Call(t, "POST", "/api/login", "", map[string]string{"username": "admin", "password": f.adminPW})
+	webtest.WantStatus(t, "the admin's login with EnsureAdmin's password", status, body, http.StatusOK)
 }
 
 // testAPITokens issues an API token, uses it where a session token goes, within its
 // role, and revokes it.
 func testAPITokens(t *testing.T, f *apiFixture) {
 	admin := f.token["admin"]
-	status, body := f.call(t, "POST", "/api/tokens", admin, map[string]string{"name": "shop-sync", "role": "editor"})
-	wantStatus(t, "issuing a token", status, body, http.StatusCreated)
+	status, body := f.api.Call(t, "POST", "/api/tokens", admin, map[string]string{"name": "shop-sync", "role": "editor"})
+	webtest.WantStatus(t, "issuing a token", status, body, http.StatusCreated)
 	var issued struct {
 		ID, Name, Role, Token string
 		CreatedBy             string `json:"created_by"`
 	}
-	decode(t, body, &issued)
+	webtest.Decode(t, body, &issued)
 	if issued.Name != "shop-sync" || issued.Role != "editor" || issued.CreatedBy != "admin" ||
 		!strings.HasPrefix(issued.Token, "kt_"+issued.ID+"_") || len(issued.Token) < 50 {
 		t.Fatalf("issued %s", body)
@@ -342,27 +277,27 @@ func testAPITokens(t *testing.T, f *apiFixture) {
 	}
 	// The store keeps the SHA-256 of the token, never the token.
 	stored, err := f.s.store.Token(t.Context(), issued.ID)
-	if err != nil || stored.Hash != hashToken(issued.Token) || strings.Contains(stored.Hash, issued.Token[20:]) {
+	if err != nil || stored.Hash != secret.Hash(issued.Token) || strings.Contains(stored.Hash, issued.Token[20:]) {
 		t.Fatalf("stored token = %+v, %v", stored, err)
 	}
 
 	// The token signs requests in as "token:shop-sync", an editor.
-	status, body = f.call(t, "GET", "/api/me", issued.Token, nil)
-	wantStatus(t, "/api/me with the token", status, body, http.StatusOK)
+	status, body = f.api.Call(t, "GET", "/api/me", issued.Token, nil)
+	webtest.WantStatus(t, "/api/me with the token", status, body, http.StatusOK)
 	var me struct{ Name, Role string }
-	decode(t, body, &me)
+	webtest.Decode(t, body, &me)
 	if me.Name != "token:shop-sync" || me.Role != "editor" {
 		t.Errorf("/api/me with the token = %s", body)
 	}
 	// Its role limits it: an editor neither manages users and tokens nor serves chats.
 	for _, path := range []string{"/api/tokens", "/api/users", "/agents"} {
-		status, body = f.call(t, "GET", path, issued.Token, nil)
-		wantError(t, "GET "+path+" with an editor token", status, body, http.StatusForbidden, web.CodeForbidden)
+		status, body = f.api.Call(t, "GET", path, issued.Token, nil)
+		webtest.WantError(t, "GET "+path+" with an editor token", status, body, http.StatusForbidden, web.CodeForbidden)
 	}
-	status, body = f.call(t, "POST", "/api/tokens", issued.Token, map[string]string{"name": "more"})
-	wantError(t, "a token issuing a token", status, body, http.StatusForbidden, web.CodeForbidden)
-	status, body = f.call(t, "POST", "/api/tokens", f.token["alice"], map[string]string{"name": "mine"})
-	wantError(t, "an agent issuing a token", status, body, http.StatusForbidden, web.CodeForbidden)
+	status, body = f.api.Call(t, "POST", "/api/tokens", issued.Token, map[string]string{"name": "more"})
+	webtest.WantError(t, "a token issuing a token", status, body, http.StatusForbidden, web.CodeForbidden)
+	status, body = f.api.Call(t, "POST", "/api/tokens", f.token["alice"], map[string]string{"name": "mine"})
+	webtest.WantError(t, "an agent issuing a token", status, body, http.StatusForbidden, web.CodeForbidden)
 
 	// Bad requests say what is wrong and issue nothing.
 	for _, tc := range []struct {
@@ -378,24 +313,24 @@ func testAPITokens(t *testing.T, f *apiFixture) {
 		{"a name in use", map[string]string{"name": "shop-sync"}, http.StatusConflict, web.CodeTokenExists},
 		{"bad JSON", `{"name":`, http.StatusBadRequest, web.CodeBadJSON},
 	} {
-		status, body = f.call(t, "POST", "/api/tokens", admin, tc.body)
-		wantError(t, tc.name, status, body, tc.status, tc.code)
+		status, body = f.api.Call(t, "POST", "/api/tokens", admin, tc.body)
+		webtest.WantError(t, tc.name, status, body, tc.status, tc.code)
 	}
 	// The role defaults to editor.
-	status, body = f.call(t, "POST", "/api/tokens", admin, map[string]string{"name": "erp"})
-	wantStatus(t, "issuing a token without a role", status, body, http.StatusCreated)
+	status, body = f.api.Call(t, "POST", "/api/tokens", admin, map[string]string{"name": "erp"})
+	webtest.WantStatus(t, "issuing a token without a role", status, body, http.StatusCreated)
 	var erp struct{ ID, Role, Token string }
-	decode(t, body, &erp)
+	webtest.Decode(t, body, &erp)
 	if erp.Role != "editor" {
 		t.Errorf("a token without a role has role %q, want editor", erp.Role)
 	}
 
-	status, body = f.call(t, "GET", "/api/tokens", admin, nil)
-	wantStatus(t, "listing tokens", status, body, http.StatusOK)
+	status, body = f.api.Call(t, "GET", "/api/tokens", admin, nil)
+	webtest.WantStatus(t, "listing tokens", status, body, http.StatusOK)
 	var list struct {
 		Tokens []struct{ ID, Name string }
 	}
-	decode(t, body, &list)
+	webtest.Decode(t, body, &list)
 	if len(list.Tokens) != 2 || list.Tokens[0].Name != "shop-sync" || list.Tokens[1].Name != "erp" {
 		t.Errorf("tokens = %s", body)
 	}
@@ -410,19 +345,19 @@ func testAPITokens(t *testing.T, f *apiFixture) {
 		"kt_",
 		"kt_0123456789abcdef_" + issued.Token[20:],
 	} {
-		status, body = f.call(t, "GET", "/api/me", forged, nil)
-		wantError(t, "the forged token "+forged, status, body, http.StatusUnauthorized, web.CodeUnauthorized)
+		status, body = f.api.Call(t, "GET", "/api/me", forged, nil)
+		webtest.WantError(t, "the forged token "+forged, status, body, http.StatusUnauthorized, web.CodeUnauthorized)
 	}
 
 	// Revoked, it signs in no more; the other token still does.
-	status, body = f.call(t, "DELETE", "/api/tokens/"+issued.ID, admin, nil)
-	wantStatus(t, "revoking", status, body, http.StatusNoContent)
-	status, body = f.call(t, "GET", "/api/me", issued.Token, nil)
-	wantError(t, "a revoked token", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
-	status, body = f.call(t, "DELETE", "/api/tokens/"+issued.ID, admin, nil)
-	wantError(t, "revoking twice", status, body, http.StatusNotFound, web.CodeNotFound)
-	status, body = f.call(t, "GET", "/api/me", erp.Token, nil)
-	wantStatus(t, "/api/me with the other token", status, body, http.StatusOK)
+	status, body = f.api.Call(t, "DELETE", "/api/tokens/"+issued.ID, admin, nil)
+	webtest.WantStatus(t, "revoking", status, body, http.StatusNoContent)
+	status, body = f.api.Call(t, "GET", "/api/me", issued.Token, nil)
+	webtest.WantError(t, "a revoked token", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
+	status, body = f.api.Call(t, "DELETE", "/api/tokens/"+issued.ID, admin, nil)
+	webtest.WantError(t, "revoking twice", status, body, http.StatusNotFound, web.CodeNotFound)
+	status, body = f.api.Call(t, "GET", "/api/me", erp.Token, nil)
+	webtest.WantStatus(t, "/api/me with the other token", status, body, http.StatusOK)
 }
 
 // failingStore fails every read, as a Redis that does not answer.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/boltdb"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -191,15 +192,9 @@ func boltGet[T any](db *bolt.DB, bucket []byte, key, what string) (T, error) {
 // boltAll reads and decodes every value of bucket, in key order.
 func boltAll[T any](db *bolt.DB, bucket []byte, what string) ([]T, error) {
 	var out []T
-	err := db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucket).ForEach(func(_, raw []byte) error {
-			var v T
-			if err := json.Unmarshal(raw, &v); err != nil {
-				return fmt.Errorf("decoding %s: %w", what, err)
-			}
-			out = append(out, v)
-			return nil
-		})
+	err := db.View(func(tx *bolt.Tx) (err error) {
+		out, err = boltdb.All[T](tx.Bucket(bucket), what)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", what, err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/secret"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -99,7 +100,7 @@ func (s *Service) EnsureAdmin(ctx context.Context) (string, error) {
 			return "", nil
 		}
 	}
-	password := randomToken("")[:16]
+	password := secret.New("")[:16]
 	u, err := newUser("admin", password, RoleAdmin, s.groups[0], s.groups, s.cost)
 	if err != nil {
 		return "", err

@@ -4,36 +4,18 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/timetest"
 	"golang.org/x/crypto/bcrypt"
 )
 
 // testGroups are the skill groups of the tests' services.
 var testGroups = []string{"presale", "aftersale"}
 
-// testClock is a clock a test moves on by hand.
-type testClock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // newTestService returns a Service on a fresh store of e, with fast password hashing.
-func newTestService(t *testing.T, e engine, clock *testClock) *Service {
+func newTestService(t *testing.T, e engine, clock *timetest.Clock) *Service {
 	t.Helper()
 	cfg := Config{Store: e.open(t), Groups: testGroups, PasswordCost: bcrypt.MinCost}
 	if clock != nil {
@@ -61,7 +43,7 @@ func TestService(t *testing.T) {
 			t.Parallel()
 			t.Run("users", func(t *testing.T) { testUsers(t, newTestService(t, e, nil)) })
 			t.Run("sessions", func(t *testing.T) {
-				clock := &testClock{t: time.Now()}
+				clock := timetest.NewClock(time.Now(), 0)
 				testSessions(t, newTestService(t, e, clock), clock)
 			})
 			t.Run("tokens", func(t *testing.T) { testTokens(t, newTestService(t, e, nil)) })
@@ -129,7 +111,7 @@ func testUsers(t *testing.T, s *Service) {
 	}
 }
 
-func testSessions(t *testing.T, s *Service, clock *testClock) {
+func testSessions(t *testing.T, s *Service, clock *timetest.Clock) {
 	ctx := context.Background()
 	if _, err := s.AddUser(ctx, "bob", "bob-pass-1", RoleAgent, "aftersale"); err != nil {
 		t.Fatal(err)

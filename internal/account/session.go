@@ -2,12 +2,9 @@ package account
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 
+	"github.com/kefu-im/kefu/internal/secret"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -26,8 +23,8 @@ func (s *Service) Login(ctx context.Context, name, password string) (string, Use
 	if bcrypt.CompareHashAndPassword([]byte(u.PassHash), []byte(password)) != nil {
 		return "", User{}, ErrBadCredentials
 	}
-	token := randomToken("s_")
-	if err := s.store.PutSession(ctx, hashToken(token), Session{User: u.Name, Expires: s.now().Add(s.ttl)}); err != nil {
+	token := secret.New("s_")
+	if err := s.store.PutSession(ctx, secret.Hash(token), Session{User: u.Name, Expires: s.now().Add(s.ttl)}); err != nil {
 		return "", User{}, err
 	}
 	u.PassHash = ""
@@ -36,7 +33,7 @@ func (s *Service) Login(ctx context.Context, name, password string) (string, Use
 
 // Logout ends the session of token.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.store.DeleteSession(ctx, hashToken(token))
+	return s.store.DeleteSession(ctx, secret.Hash(token))
 }
 
 // Authenticate returns the user of a session token or of an API token (see APIToken),
@@ -48,7 +45,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 	if isAPIToken(token) {
 		return s.authenticateToken(ctx, token)
 	}
-	sess, err := s.store.Session(ctx, hashToken(token))
+	sess, err := s.store.Session(ctx, secret.Hash(token))
 	if errors.Is(err, ErrNotFound) {
 		return User{}, ErrBadCredentials
 	}
@@ -67,17 +64,4 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 	}
 	u.PassHash = ""
 	return u, nil
-}
-
-// randomToken returns prefix and 16 random bytes in URL-safe base64.
-func randomToken(prefix string) string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return prefix + base64.RawURLEncoding.EncodeToString(b)
-}
-
-// hashToken is what the stores keep of a session or API token: its SHA-256, in hex.
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }

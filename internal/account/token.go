@@ -3,13 +3,14 @@ package account
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kefu-im/kefu/internal/secret"
 )
 
 // APIToken is a long-lived bearer token an admin issues for a shop's own systems, such
@@ -68,12 +69,12 @@ func (s *Service) AddToken(ctx context.Context, name string, role Role, by strin
 		}
 	}
 	id := make([]byte, tokenIDLen/2)
-	secret := make([]byte, 32)
+	key := make([]byte, 32)
 	rand.Read(id)
-	rand.Read(secret)
+	rand.Read(key)
 	t := APIToken{ID: hex.EncodeToString(id), Name: name, Role: role, CreatedBy: by, CreatedAt: s.now().UTC()}
-	token := tokenPrefix + t.ID + "_" + base64.RawURLEncoding.EncodeToString(secret)
-	t.Hash = hashToken(token)
+	token := tokenPrefix + t.ID + "_" + base64.RawURLEncoding.EncodeToString(key)
+	t.Hash = secret.Hash(token)
 	if err := s.store.PutToken(ctx, t); err != nil {
 		return APIToken{}, "", err
 	}
@@ -122,7 +123,7 @@ func (s *Service) authenticateToken(ctx context.Context, token string) (User, er
 	if err != nil {
 		return User{}, err
 	}
-	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hashToken(token))) != 1 {
+	if !secret.Matches(t.Hash, token) {
 		return User{}, ErrBadCredentials
 	}
 	return User{Name: TokenUserPrefix + t.Name, Role: t.Role}, nil

@@ -4,10 +4,12 @@
 //
 // Every update transaction is committed with fsync, so what a caller was told is stored
 // survives kill -9 and a power cut. Only one process may open the file; a second one
-// gets ErrInUse at once instead of waiting.
+// gets ErrInUse at once instead of waiting. All and Put read and write the JSON values
+// that the stores keep in their buckets.
 package boltdb
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -37,4 +39,28 @@ func Open(dir string) (*bolt.DB, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// All decodes every value of b, in key order, from JSON; what names the values in the
+// error of one that does not decode.
+func All[T any](b *bolt.Bucket, what string) ([]T, error) {
+	var out []T
+	err := b.ForEach(func(k, raw []byte) error {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("decoding %s %q: %w", what, k, err)
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
+
+// Put stores v under key in b, as JSON.
+func Put(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding %T: %w", v, err)
+	}
+	return b.Put(key, raw)
 }

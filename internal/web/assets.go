@@ -21,10 +21,46 @@ var kitFS embed.FS
 // kitFiles are the kit's own static files, which every page serves beside its own.
 var kitFiles = []string{"ui/kit.css", "ui/kit.js"}
 
-// kitTemplate holds the kit's templates: kit-head, the meta tags and the kit's files, for
-// the page's <head>; kit-login, the sign-in form, with the page's name (and a block
-// login-foot the page may define).
+// kitTemplate holds the kit's templates: kit-head, the page's <head>; kit-login, the
+// loading notice and the sign-in form, with the page's name (and a block login-foot the
+// page may define); kit-modal and kit-modal-end, a dialog's frame; kit-toasts.
 const kitTemplate = "ui/kit.html"
+
+// kitFuncs are the functions the kit's templates take their arguments from, beside asset.
+var kitFuncs = template.FuncMap{"head": newHead, "modal": newModal}
+
+// head is the argument of kit-head: the page's title and its own static files, the
+// stylesheets and the scripts each in the order given.
+type head struct {
+	Title           string
+	Styles, Scripts []string
+}
+
+// newHead is the template function head: {{template "kit-head" (head TITLE FILE...)}}.
+func newHead(title string, files ...string) head {
+	h := head{Title: title}
+	for _, f := range files {
+		if path.Ext(f) == ".css" {
+			h.Styles = append(h.Styles, f)
+		} else {
+			h.Scripts = append(h.Scripts, f)
+		}
+	}
+	return h
+}
+
+// modal is the argument of kit-modal: a dialog's role (dialog or alertdialog), the
+// prefix of its ids, its title and the classes added to it.
+type modal struct {
+	Role, ID, Title string
+	Classes         []string
+}
+
+// newModal is the template function modal: {{template "kit-modal" (modal ROLE ID
+// TITLE CLASS...)}}.
+func newModal(role, id, title string, classes ...string) modal {
+	return modal{Role: role, ID: id, Title: title, Classes: classes}
+}
 
 // PageConfig configures a Page.
 type PageConfig struct {
@@ -32,8 +68,9 @@ type PageConfig struct {
 	Files fs.FS
 	// Template is the name of the page's html/template in Files; required. Its function
 	// asset gives the URL of a static file by its base name: {{asset "console.js"}}.
-	// It calls the kit's templates: {{template "kit-head"}} in <head>, which loads the
-	// kit's files, and {{template "kit-login" "Kefu 客服台"}} for the sign-in form.
+	// It calls the kit's templates (ui/kit.html says how): kit-head for <head>, which
+	// loads the kit's files and the page's, kit-login for the sign-in form, kit-modal
+	// for its dialogs and kit-toasts.
 	Template string
 	// Static are the fs.Glob patterns of the static files in Files, such as "ui/*.js";
 	// no two of them may share a base name, and the page must name each of them (and
@@ -113,7 +150,7 @@ func NewPage(cfg PageConfig) (*Page, error) {
 		return u, nil
 	}
 	// The kit's templates first, so that the page may redefine their blocks.
-	tpl, err := template.New(path.Base(cfg.Template)).Funcs(template.FuncMap{"asset": asset}).ParseFS(kitFS, kitTemplate)
+	tpl, err := template.New(path.Base(cfg.Template)).Funcs(kitFuncs).Funcs(template.FuncMap{"asset": asset}).ParseFS(kitFS, kitTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the kit's templates: %w", err)
 	}

@@ -32,7 +32,7 @@ func get(t *testing.T, h http.HandlerFunc, path string) (*http.Response, string)
 }
 
 // TestPage: the page names every static file, the kit's first, by a hash of its
-// content, and has the kit's sign-in form; each file is served under that name, cached
+// content, and has the kit's sign-in form, dialog frame and toasts; each file is served under that name, cached
 // for good, and the page with its security headers.
 func TestPage(t *testing.T) {
 	p := newTestPage(t)
@@ -53,6 +53,18 @@ func TestPage(t *testing.T) {
 	}
 	if !strings.Contains(html, `<span>测试页</span>`) || !strings.Contains(html, `<p class="login-foot">foot</p>`) || !strings.Contains(html, `id="login-form"`) {
 		t.Errorf("the page has not the kit's sign-in form with its name and foot:\n%s", html)
+	}
+	for _, want := range []string{
+		`<div id="demo-panel" class="modal-backdrop" hidden>`,
+		`<div class="modal modal-wide" role="alertdialog" aria-modal="true" aria-labelledby="demo-title" data-testid="demo-panel">`,
+		`<h2 id="demo-title">示例</h2>`,
+		`<button id="demo-close" type="button" class="icon-btn" aria-label="关闭" data-testid="demo-close">×</button>`,
+		`<div id="toasts" class="toasts"`,
+		`<div id="boot" class="boot"`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the page has not the kit's %s:\n%s", want, html)
+		}
 	}
 	urls := regexp.MustCompile(`/app/static/([a-z]+)\.([0-9a-f]{12})\.(css|js)`).FindAllStringSubmatch(html, -1)
 	var names []string

@@ -1,5 +1,5 @@
 // Package kbtest helps the tests of kb and of the packages that use it: an empty
-// article store, the bundled articles, and large knowledge bases generated from them
+// article store, an index holding given articles, the bundled articles, and large knowledge bases generated from them
 // for the benchmarks (the latency target is set at 10,000 articles).
 //
 // The bundled articles are read from the files of knowledge/articles in the source tree,
@@ -8,6 +8,7 @@
 package kbtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -28,6 +29,31 @@ func Store(t testing.TB) *kb.BoltStore {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// Index returns an in-memory index holding arts, closed when the test ends.
+func Index(tb testing.TB, arts ...kb.Article) *kb.Index {
+	tb.Helper()
+	x, err := NewIndex(arts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { x.Close() })
+	return x
+}
+
+// NewIndex returns an in-memory index holding arts, for an index that outlives a test
+// (a benchmark's, shared by the process); the caller closes it.
+func NewIndex(arts ...kb.Article) (*kb.Index, error) {
+	x, err := kb.New(kb.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("kb.New: %w", err)
+	}
+	if err := x.Put(context.Background(), arts...); err != nil {
+		x.Close()
+		return nil, fmt.Errorf("Put: %w", err)
+	}
+	return x, nil
 }
 
 // Bundled returns the articles that ship with Kefu, read from knowledge/articles.

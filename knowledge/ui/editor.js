@@ -16,17 +16,8 @@ const SEARCH_MS = 250;
 const MAX_IMPORT = 20 << 20;
 const STATUS_MS = 5000; // how often the index state and the proposals count are polled
 
-const CATEGORIES = { presale: '售前', insale: '售中', aftersale: '售后', policy: '政策' };
 const STATUSES = { draft: '草稿', published: '已发布', new: '未保存' };
 const ACTIONS = { answer: '直接回答', clarify: '追问（给出选项）', handoff: '转人工' };
-const REASONS = {
-  requested: '顾客要求转人工',
-  after_sales: '售后问题',
-  low_confidence: '机器人无把握',
-  out_of_scope: '超出知识范围',
-  negative_sentiment: '顾客情绪不满',
-  repeated_miss: '多次未答上',
-};
 const FIELDS = {
   title: '标题',
   category: '分类',

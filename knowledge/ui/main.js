@@ -38,10 +38,7 @@ function wire() {
   $('tester-form').addEventListener('submit', ask);
 
   $('unanswered-refresh').addEventListener('click', () => loadUnanswered());
-  $('attach-close').addEventListener('click', closeAttach);
-  $('attach-panel').addEventListener('mousedown', (ev) => {
-    if (ev.target === $('attach-panel')) closeAttach();
-  });
+  wireModal('attach', closeAttach);
   $('attach-search').addEventListener('input', attachSearchSoon);
   $('attach-confirm').addEventListener('click', attachConfirm);
 

@@ -451,22 +451,29 @@ function renderContext() {
   q.textContent = ctx.question || '—';
   q.classList.toggle('is-empty', !ctx.question);
 
-  const body = $('ctx-hits');
-  body.replaceChildren();
-  const hits = Array.isArray(ctx.hits) ? ctx.hits.filter(Boolean) : [];
-  for (const hit of hits) {
-    const tr = h('tr');
-    tr.setAttribute('data-testid', 'context-hit');
+  fillList('ctx-hits', ctx.hits, 'tr', 'context-hit', (tr, hit) => {
     const t = h('td', 'hit-title', hit.title || hit.id || '—');
     t.title = hit.id ? '文章编号：' + hit.id : '';
     tr.appendChild(t);
     tr.appendChild(h('td', 'hit-cat', CATEGORIES[hit.category] || hit.category || '—'));
     const sc = Number(hit.score);
     tr.appendChild(h('td', 'num', Number.isFinite(sc) ? sc.toFixed(2) : '—'));
-    body.appendChild(tr);
-  }
-  show($('ctx-hits-empty'), hits.length === 0);
+  });
   renderPacket(cur.packet || {}, c);
+}
+
+// fillList fills the list (or table body) #id with a row of tag for each of items that
+// is not empty, each marked data-testid=testid and filled by fill(row, item), and shows
+// #id-empty when there is none. items that is not an array counts as none.
+function fillList(id, items, tag, testid, fill) {
+  const xs = Array.isArray(items) ? items.filter(Boolean) : [];
+  $(id).replaceChildren(...xs.map((x) => {
+    const row = h(tag);
+    row.setAttribute('data-testid', testid);
+    fill(row, x);
+    return row;
+  }));
+  show($(id + '-empty'), xs.length === 0);
 }
 
 // The context packet (GET /api/conversations/{id} "packet"): the customer, their
@@ -490,44 +497,24 @@ function renderPacket(p, c) {
   const cat = p.category || '';
   setText('ctx-category', cat ? (CATEGORIES[cat] || cat) : '—');
 
-  const orders = $('ctx-orders');
-  orders.replaceChildren();
-  const os = verified && Array.isArray(sh.orders) ? sh.orders.filter(Boolean) : [];
-  for (const o of os) {
-    const li = h('li');
-    li.setAttribute('data-testid', 'context-order');
+  fillList('ctx-orders', verified ? sh.orders : null, 'li', 'context-order', (li, o) => {
     li.appendChild(h('span', 'mono', o.id || '—'));
     if (o.status) li.appendChild(h('span', 'meta', ' · ' + o.status));
     const items = Array.isArray(o.items) ? o.items.join('、') : '';
     if (items) li.appendChild(h('div', 'meta', items));
-    orders.appendChild(li);
-  }
-  const oe = $('ctx-orders-empty');
-  oe.textContent = verified ? '无最近订单' : '访客身份未验证，不显示订单';
-  show(oe, os.length === 0);
+  });
+  $('ctx-orders-empty').textContent = verified ? '无最近订单' : '访客身份未验证，不显示订单';
 
-  const det = $('ctx-detected');
-  det.replaceChildren();
-  const ds = Array.isArray(p.detected) ? p.detected.filter(Boolean) : [];
-  for (const d of ds) {
-    const li = h('li');
-    li.setAttribute('data-testid', 'context-detected-item');
+  fillList('ctx-detected', p.detected, 'li', 'context-detected-item', (li, d) => {
     li.setAttribute('data-kind', d.kind || '');
     li.appendChild(h('span', 'meta', (d.kind === 'phone' ? '手机号 ' : '订单号 ')));
     li.appendChild(h('span', 'mono', d.value || ''));
     if (d.kind === 'order' && !d.verified) {
       li.appendChild(h('span', 'warn', '未验证 — 请顾客在自己的账号中确认订单'));
     }
-    det.appendChild(li);
-  }
-  show($('ctx-detected-empty'), ds.length === 0);
+  });
 
-  const dec = $('ctx-decisions');
-  dec.replaceChildren();
-  const decs = Array.isArray(p.decisions) ? p.decisions.filter(Boolean) : [];
-  for (const d of decs) {
-    const li = h('li');
-    li.setAttribute('data-testid', 'context-decision');
+  fillList('ctx-decisions', p.decisions, 'li', 'context-decision', (li, d) => {
     const conf = Number(d.confidence);
     let head = (d.action === 'answer' ? '回答' : d.action === 'clarify' ? '澄清' : d.action === 'handoff' ? '转人工' : d.action || '—');
     if (d.reason) head += ' · ' + reasonLabel(d.reason);
@@ -539,16 +526,9 @@ function renderPacket(p, c) {
     if (hs.length) {
       li.appendChild(h('div', 'dec-hits', hs.map((x) => (x.title || x.id) + ' ' + (Number(x.score) || 0).toFixed(2)).join('；')));
     }
-    dec.appendChild(li);
-  }
-  show($('ctx-decisions-empty'), decs.length === 0);
+  });
 
-  const prev = $('ctx-previous');
-  prev.replaceChildren();
-  const ps = Array.isArray(p.previous) ? p.previous.filter(Boolean) : [];
-  for (const pc of ps) {
-    const li = h('li');
-    li.setAttribute('data-testid', 'context-previous-item');
+  fillList('ctx-previous', p.previous, 'li', 'context-previous-item', (li, pc) => {
     const b = h('button', 'link');
     b.type = 'button';
     b.title = '打开会话 ' + pc.id;
@@ -556,9 +536,6 @@ function renderPacket(p, c) {
     b.appendChild(h('div', 'first', pc.first || '（无顾客消息）'));
     b.addEventListener('click', () => openConversation(pc.id));
     li.appendChild(b);
-    prev.appendChild(li);
-  }
-  const pe = $('ctx-previous-empty');
-  pe.textContent = verified ? '无历史会话' : '访客身份未验证，无法关联历史会话';
-  show(pe, ps.length === 0);
+  });
+  $('ctx-previous-empty').textContent = verified ? '无历史会话' : '访客身份未验证，无法关联历史会话';
 }

@@ -5,50 +5,41 @@
 // ---------------------------------------------------------------------------
 // Actions: claim, reply, resolve
 
-async function doClaim() {
-  const cur = S.cur;
-  if (!cur || S.claiming) return;
-  const sess = S.session;
-  S.claiming = true;
-  S.claimedByMe.add(cur.id);
-  renderChatChrome();
-  try {
-    const d = await api('POST', '/api/conversations/' + enc(cur.id) + '/claim');
-    if (sess !== S.session) return;
-    if (S.cur === cur && d.conversation) cur.conv = d.conversation;
+function doClaim() {
+  return chatAction('claiming', 'claim', (cur) => S.claimedByMe.add(cur.id), (cur) => {
     toast('已接入会话', 'ok');
     if (S.cur === cur) setTimeout(() => $('reply-input').focus(), 0);
-  } catch (e) {
-    if (sess !== S.session || e.status === 401) return;
-    toast(e.message);
-  } finally {
-    if (sess === S.session) {
-      S.claiming = false;
-      renderChatChrome();
-      refreshQueue();
-      if (S.cur === cur) refreshOpen();
-    }
-  }
+  });
 }
 
-async function doResolve() {
-  const cur = S.cur;
-  if (!cur || S.resolving) return;
-  const sess = S.session;
-  S.resolving = true;
-  renderChatChrome();
-  try {
-    const d = await api('POST', '/api/conversations/' + enc(cur.id) + '/resolve');
-    if (sess !== S.session) return;
-    if (S.cur === cur && d.conversation) cur.conv = d.conversation;
+function doResolve() {
+  return chatAction('resolving', 'resolve', null, (cur) => {
     S.drafts.delete(cur.id);
     toast('会话已结束', 'ok');
+  });
+}
+
+// chatAction posts action (claim, resolve) for the open chat, unless S[busy] says one
+// is under way: S[busy] is set while it runs, before(cur) runs first, and done(cur)
+// once the answer's record is taken. The queue and the open chat are read again after.
+async function chatAction(busy, action, before, done) {
+  const cur = S.cur;
+  if (!cur || S[busy]) return;
+  const sess = S.session;
+  S[busy] = true;
+  if (before) before(cur);
+  renderChatChrome();
+  try {
+    const d = await api('POST', '/api/conversations/' + enc(cur.id) + '/' + action);
+    if (sess !== S.session) return;
+    if (S.cur === cur && d.conversation) cur.conv = d.conversation;
+    done(cur);
   } catch (e) {
     if (sess !== S.session || e.status === 401) return;
     toast(e.message);
   } finally {
     if (sess === S.session) {
-      S.resolving = false;
+      S[busy] = false;
       renderChatChrome();
       refreshQueue();
       if (S.cur === cur) refreshOpen();

@@ -21,19 +21,7 @@ const SLA_WARN_S = 20;
 const SLA_LATE_S = SLA_TARGET_S;
 const SOUND_KEY = 'kefu.console.sound';
 
-const REASONS = {
-  requested: '顾客要求转人工',
-  after_sales: '售后问题',
-  low_confidence: '机器人无把握',
-  out_of_scope: '超出知识范围',
-  negative_sentiment: '顾客情绪不满',
-  repeated_miss: '多次未答上',
-  reopened: '顾客再次来访',
-  left_message: '顾客已留言',
-};
 const GROUPS = { presale: '售前', aftersale: '售后' };
-// Knowledge-article categories (the hits table); a superset of the groups.
-const CATEGORIES = { presale: '售前', insale: '售中', aftersale: '售后', policy: '政策' };
 const STATUSES = { bot: '机器人接待', queued: '排队中', active: '服务中', resolved: '已结束' };
 const INTENTS = {
   presale: '售前咨询',
@@ -70,9 +58,6 @@ function randomId() {
 
 function groupLabel(g) {
   return GROUPS[g] || g || '—';
-}
-function reasonLabel(r) {
-  return REASONS[r] || r || '—';
 }
 function statusLabel(s) {
   return STATUSES[s] || s || '—';
@@ -180,6 +165,16 @@ function coalesce(fn) {
     })();
     return running;
   };
+}
+
+// later runs fn in ms, unless a run is already due: S[timer] holds the timer, which
+// stopping the session clears.
+function later(timer, ms, fn) {
+  if (S[timer]) return;
+  S[timer] = setTimeout(() => {
+    S[timer] = 0;
+    fn();
+  }, ms);
 }
 
 // ---------------------------------------------------------------------------

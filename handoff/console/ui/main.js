@@ -9,26 +9,17 @@ function wire() {
   $('login-form').addEventListener('submit', login.submit);
   $('logout-btn').addEventListener('click', doLogout);
   $('users-btn').addEventListener('click', openUsers);
-  $('users-close').addEventListener('click', closeUsers);
-  $('users-panel').addEventListener('mousedown', (ev) => {
-    if (ev.target === $('users-panel')) closeUsers();
-  });
+  wireModal('users', closeUsers);
   $('user-form').addEventListener('submit', addUser);
   $('claim-btn').addEventListener('click', doClaim);
   $('resolve-btn').addEventListener('click', doResolve);
   $('propose-btn').addEventListener('click', openPropose);
   $('ticket-btn').addEventListener('click', openTickets);
-  $('ticket-close').addEventListener('click', closeTickets);
+  wireModal('ticket', closeTickets);
   $('ticket-form').addEventListener('submit', submitTicket);
-  $('ticket-panel').addEventListener('mousedown', (ev) => {
-    if (ev.target === $('ticket-panel')) closeTickets();
-  });
   $('presence-btn').addEventListener('click', togglePresence);
-  $('propose-close').addEventListener('click', closePropose);
+  wireModal('propose', closePropose);
   $('propose-form').addEventListener('submit', submitPropose);
-  $('propose-panel').addEventListener('mousedown', (ev) => {
-    if (ev.target === $('propose-panel')) closePropose();
-  });
   $('composer').addEventListener('submit', doSend);
   $('reply-input').addEventListener('keydown', onReplyKey);
   $('reply-input').addEventListener('input', onComposerInput);
@@ -46,17 +37,11 @@ function wire() {
     }
   });
   $('transfer-btn').addEventListener('click', openTransfer);
-  $('transfer-close').addEventListener('click', closeTransfer);
-  $('transfer-panel').addEventListener('mousedown', (ev) => {
-    if (ev.target === $('transfer-panel')) closeTransfer();
-  });
+  wireModal('transfer', closeTransfer);
   $('bot-btn').addEventListener('click', askBackToBot);
   $('confirm-ok').addEventListener('click', onConfirmOk);
   $('confirm-cancel').addEventListener('click', closeConfirm);
-  $('confirm-close').addEventListener('click', closeConfirm);
-  $('confirm-panel').addEventListener('mousedown', (ev) => {
-    if (ev.target === $('confirm-panel')) closeConfirm();
-  });
+  wireModal('confirm', closeConfirm);
   $('sound-btn').addEventListener('click', toggleSound);
   loadSound();
 

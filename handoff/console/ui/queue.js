@@ -138,11 +138,7 @@ function refreshAll() {
 // Queue
 
 function scheduleQueueRefresh() {
-  if (S.queueDebounce) return;
-  S.queueDebounce = setTimeout(() => {
-    S.queueDebounce = 0;
-    refreshQueue();
-  }, 150);
+  later('queueDebounce', 150, () => refreshQueue());
 }
 
 const refreshQueue = coalesce(async () => {

@@ -304,11 +304,7 @@ function ticketRecordEl(m, seq, time) {
 // lead the refunds and compensations waiting for approval.
 
 function scheduleTicketRefresh() {
-  if (S.ticketDebounce) return;
-  S.ticketDebounce = setTimeout(() => {
-    S.ticketDebounce = 0;
-    refreshTicketLists();
-  }, 300);
+  later('ticketDebounce', 300, () => refreshTicketLists());
 }
 
 const refreshTicketLists = coalesce(async () => {

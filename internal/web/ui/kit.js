@@ -55,6 +55,25 @@ function roleLabel(r) {
   return ROLES[r] || r || '—';
 }
 
+// The reasons of a hand-off to people (triage.Reason, and the desk's own).
+const REASONS = {
+  requested: '顾客要求转人工',
+  after_sales: '售后问题',
+  low_confidence: '机器人无把握',
+  out_of_scope: '超出知识范围',
+  negative_sentiment: '顾客情绪不满',
+  repeated_miss: '多次未答上',
+  reopened: '顾客再次来访',
+  left_message: '顾客已留言',
+};
+
+function reasonLabel(r) {
+  return REASONS[r] || r || '—';
+}
+
+// Knowledge-article categories; a superset of the skill groups.
+const CATEGORIES = { presale: '售前', insale: '售中', aftersale: '售后', policy: '政策' };
+
 // ---------------------------------------------------------------------------
 // HTTP
 
@@ -131,6 +150,19 @@ function newApi(errors, onUnauthorized) {
     }
     return data && typeof data === 'object' ? data : {};
   };
+}
+
+// ---------------------------------------------------------------------------
+// Dialogs
+
+// wireModal makes the ways out of a kit-modal (kit.html) call close: its close button
+// (#ID-close) and a click on its backdrop (#ID-panel).
+function wireModal(id, close) {
+  const panel = $(id + '-panel');
+  $(id + '-close').addEventListener('click', close);
+  panel.addEventListener('mousedown', (ev) => {
+    if (ev.target === panel) close();
+  });
 }
 
 // ---------------------------------------------------------------------------

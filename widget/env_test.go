@@ -1,0 +1,235 @@
+package widget_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/handoff/desktest"
+	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/timetest"
+	"github.com/kefu-im/kefu/kb"
+	"github.com/kefu-im/kefu/widget"
+)
+
+const (
+	shopOrigin = "https://shop.example"
+	greeting   = "您好"
+	// frameWait bounds every wait for a frame or a state; nothing in these tests sleeps.
+	frameWait = 5 * time.Second
+)
+
+// The test knowledge base.
+var (
+	invoiceArticle = kb.Article{
+		ID: "invoice", Title: "可以开发票吗", Category: kb.CategoryPresale,
+		Questions: []string{"可以开发票吗", "能开发票吗", "怎么开发票", "发票抬头怎么填"},
+		Answer:    "可以的。下单时在「发票」一栏填写抬头和税号，发货后电子发票会发送到您的邮箱。",
+	}
+	shippingArticle = kb.Article{
+		ID: "shipping-time", Title: "多久发货", Category: kb.CategoryInsale,
+		Questions: []string{"多久发货", "什么时候发货", "下单后几天发货", "发货要多久"},
+		Answer:    "现货商品付款后 48 小时内发货，预售商品以商品页写明的时间为准。",
+	}
+	returnArticle = kb.Article{
+		ID: "return-procedure", Title: "怎么退货", Category: kb.CategoryAftersale, AfterSales: true,
+		Questions: []string{"怎么退货", "我要退货", "退货流程是什么", "如何申请退货退款"},
+		Answer:    "签收后 7 天内可在「我的订单」中申请退货，审核通过后请按页面上的地址寄回，我们收到后 1-3 个工作日内退款。",
+	}
+	paymentArticle = kb.Article{
+		ID: "payment", Title: "支持哪些付款方式", Category: kb.CategoryPresale,
+		Questions: []string{"支持哪些付款方式", "可以用花呗吗", "能货到付款吗"},
+		Answer:    "支持微信支付、支付宝和银行卡，暂不支持货到付款。",
+	}
+)
+
+// Shopper messages and what the bot makes of them with the test knowledge base.
+const (
+	askInvoice  = "可以开发票吗？" // answered from invoiceArticle
+	askShipping = "多久发货"    // answered from shippingArticle
+	askReturn   = "我要退货"    // after-sales: explained from returnArticle and handed off
+	stillThere  = "还在吗"     // out of scope
+)
+
+// testBot is built once: the index is read-only after Put and safe for concurrent use.
+var testBot = sync.OnceValues(func() (*bot.Bot, error) {
+	idx, err := kb.New(kb.Config{})
+	if err != nil {
+		return nil, err
+	}
+	if err := idx.Put(context.Background(), invoiceArticle, shippingArticle, returnArticle, paymentArticle); err != nil {
+		return nil, err
+	}
+	return bot.New(bot.Config{Searcher: idx})
+})
+
+// engine is a storage engine under test: open says how to open the desk on it.
+type engine struct {
+	name string
+	open func(t *testing.T) desktest.Options
+}
+
+var (
+	boltEngine  = engine{name: "bolt", open: func(*testing.T) desktest.Options { return desktest.Options{Engine: desktest.Bolt} }}
+	redisEngine = engine{name: "redis", open: func(*testing.T) desktest.Options { return desktest.Options{Engine: desktest.Redis} }}
+	engines     = []engine{boltEngine, redisEngine}
+)
+
+// forEngine runs f as a subtest for each engine.
+func forEngine(t *testing.T, f func(t *testing.T, eng engine)) {
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) { f(t, eng) })
+	}
+}
+
+// setup configures a test environment; the zero value is the embedded engine with the
+// gateway's defaults.
+type setup struct {
+	engine  engine
+	gateway func(*widget.Config)
+	desk    func(*handoff.DeskConfig)
+	// wrap, when set, wraps the conversations the desk uses.
+	wrap func(handoff.Conversations) handoff.Conversations
+	// sndBuf, when > 0, is the socket write buffer of the server's connections.
+	sndBuf int
+}
+
+// env is a gateway served by a real HTTP server.
+type env struct {
+	srv     *httptest.Server
+	rig     *desktest.Rig
+	desk    *handoff.Desk
+	staff   *account.Service
+	tickets *handoff.Tickets
+	running atomic.Int64 // websocket handlers that have not returned
+}
+
+func newEnv(t *testing.T, s setup) *env {
+	t.Helper()
+	if s.engine.open == nil {
+		s.engine = boltEngine
+	}
+	b, err := testBot()
+	if err != nil {
+		t.Fatalf("building the bot: %v", err)
+	}
+	o := s.engine.open(t)
+	o.Wrap = s.wrap
+	o.Desk = func(c *handoff.DeskConfig) {
+		c.Bot = widget.DeskBot(b)
+		if s.desk != nil {
+			s.desk(c)
+		}
+	}
+	rig := desktest.Open(t, o)
+	desk := rig.Desk
+	wc := widget.Config{Desk: desk, Bot: b, AllowedOrigins: []string{shopOrigin}, Greeting: greeting}
+	if s.gateway != nil {
+		s.gateway(&wc)
+	}
+	gw, err := widget.New(wc)
+	if err != nil {
+		t.Fatalf("widget.New: %v", err)
+	}
+	e := &env{rig: rig, desk: desk, tickets: desk.Tickets()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ws/shopper", func(w http.ResponseWriter, r *http.Request) {
+		e.running.Add(1)
+		defer e.running.Add(-1)
+		gw.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("POST /api/bot/ask", gw.Ask)
+	mux.HandleFunc("OPTIONS /api/bot/ask", gw.AskPreflight)
+	e.srv = httptest.NewUnstartedServer(mux)
+	if s.sndBuf > 0 {
+		e.srv.Listener = sndBufListener{e.srv.Listener, s.sndBuf}
+	}
+	e.srv.Start()
+	t.Cleanup(e.srv.Close)
+	// Runs before srv.Close and after the clients, which are registered later, closed:
+	// every session must end once its client is gone.
+	t.Cleanup(func() { e.waitIdle(t) })
+	return e
+}
+
+// sndBufListener shrinks the write buffer of accepted connections, so that a client that
+// does not read blocks the server's writes after a few KiB.
+type sndBufListener struct {
+	net.Listener
+	size int
+}
+
+func (l sndBufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(l.size)
+	}
+	return c, err
+}
+
+// waitIdle waits until every websocket handler has returned.
+func (e *env) waitIdle(t *testing.T) {
+	t.Helper()
+	timetest.Poll(t, frameWait, "the websocket handlers to return", func() bool { return e.running.Load() == 0 })
+}
+
+func (e *env) wsURL(query string) string {
+	u := "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/ws/shopper"
+	if query != "" {
+		u += "?" + query
+	}
+	return u
+}
+
+// dialRaw dials the gateway; the connection is closed when the test ends.
+func (e *env) dialRaw(t *testing.T, query string, h http.Header) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	d := &websocket.Dialer{HandshakeTimeout: frameWait}
+	c, resp, err := d.Dial(e.wsURL(query), h)
+	if c != nil {
+		t.Cleanup(func() { c.Close() })
+	}
+	return c, resp, err
+}
+
+// shopper is one widget connection.
+type shopper struct {
+	c       *websocket.Conn
+	conv    string
+	token   string
+	welcome frame
+}
+
+// connect dials with query and reads the welcome frame.
+func (e *env) connect(t *testing.T, query string) *shopper {
+	t.Helper()
+	c, resp, err := e.dialRaw(t, query, nil)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dialing %q: %v (HTTP %d)", query, err, status)
+	}
+	w := readFrame(t, c)
+	if w.str("type") != "welcome" {
+		t.Fatalf("first frame = %v, want a welcome", w)
+	}
+	return &shopper{c: c, conv: w.str("conversation"), token: w.str("token"), welcome: w}
+}
+
+// resumeQuery is the query string that resumes sh's conversation after seq.
+func (sh *shopper) resumeQuery(after int64) string {
+	return url.Values{"conversation": {sh.conv}, "token": {sh.token}, "after": {fmt.Sprint(after)}}.Encode()
+}
