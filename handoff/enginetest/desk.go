@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -225,6 +225,17 @@ func (r *rig) waiting(t *testing.T, group handoff.Group, reason triage.Reason, v
 	return c.ID
 }
 
+// asking starts a conversation of a shopper with VIP level vip who asks desk d (the
+// rig's, or another on its engine) for a person.
+func (r *rig) asking(t *testing.T, d *handoff.Desk, vip int) handoff.Conversation {
+	t.Helper()
+	c := r.start(t, vip)
+	if err := d.AskForPerson(context.Background(), c.ID, "k"); err != nil {
+		t.Fatalf("AskForPerson(%s): %v", c.ID, err)
+	}
+	return c
+}
+
 // statusRecords counts the records of conversation id's log that change its status to
 // status.
 func (r *rig) statusRecords(t *testing.T, id string, status handoff.Status) int {
@@ -348,52 +359,84 @@ func testJourney(t *testing.T, r *rig) {
 	}
 }
 
-func testClaims(t *testing.T, r *rig) {
+// testHandoffTwice: a chat with people is not handed off again, but a retry of the
+// hand-off that put it there succeeds and changes nothing.
+func testHandoffTwice(t *testing.T, r *rig) {
 	ctx := context.Background()
-	c := r.queued(t)
-	var wg sync.WaitGroup
-	wins := make(chan string, 10)
-	for _, a := range []string{"carol", "lead", "alice", "bob"} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := r.desk.Claim(ctx, c.ID, a); err == nil {
-				wins <- a
-			} else if !errors.Is(err, handoff.ErrAlreadyClaimed) {
-				t.Errorf("Claim(%s): %v", a, err)
-			}
-		}()
+	c := r.start(t, 0)
+	first := handoff.HandoffRequest{Key: "m1", Reason: triage.ReasonAfterSales, Intent: triage.IntentAftersale, Group: handoff.GroupAftersale,
+		Context: &handoff.Context{Reason: triage.ReasonAfterSales, Intent: triage.IntentAftersale, Confidence: 0.42, Question: "我要退货",
+			Hits: []handoff.Candidate{{ID: "return-policy", Title: "七天无理由退货", Score: 3.25}}}}
+	if err := r.desk.Handoff(ctx, c.ID, first); err != nil {
+		t.Fatal(err)
 	}
-	wg.Wait()
-	close(wins)
-	var won []string
-	for a := range wins {
-		won = append(won, a)
+	c = r.get(t, c.ID)
+	before := r.texts(t, c.ID)
+	again := handoff.HandoffRequest{Key: "m2", Reason: triage.ReasonRequested, Group: handoff.GroupPresale, Intent: triage.IntentPresale}
+	if err := r.desk.Handoff(ctx, c.ID, again); !errors.Is(err, handoff.ErrWrongStatus) {
+		t.Errorf("Handoff of a queued conversation: error = %v, want ErrWrongStatus", err)
 	}
-	if len(won) != 1 {
-		t.Fatalf("claims that won: %v, want exactly one", won)
+	if err := r.desk.Handoff(ctx, c.ID, first); err != nil {
+		t.Errorf("retried Handoff: %v", err)
 	}
-	if _, err := r.desk.Claim(ctx, c.ID, won[0]); err != nil {
-		t.Errorf("claiming one's own chat again: %v", err)
+	if after := r.texts(t, c.ID); !slices.Equal(after, before) {
+		t.Errorf("log went from %q to %q", before, after)
 	}
-	// carol may own two chats.
-	for i := range 3 {
-		c := r.queued(t)
-		_, err := r.desk.Claim(ctx, c.ID, "carol")
-		full := i+btoi(won[0] == "carol") >= 2
-		if full != errors.Is(err, handoff.ErrAtCapacity) || !full && err != nil {
-			t.Errorf("claim %d by carol: %v (at capacity: %v)", i, err, full)
-		}
+	got := r.get(t, c.ID)
+	if got.Status != handoff.StatusQueued || got.Group != handoff.GroupAftersale || !got.EnqueuedAt.Equal(c.EnqueuedAt) || got.Rev != c.Rev ||
+		got.Context == nil || got.Context.Question != "我要退货" {
+		t.Errorf("conversation now %+v, want unchanged (%+v)", got, c)
 	}
-	bot := r.start(t, 0)
-	if _, err := r.desk.Claim(ctx, bot.ID, "alice"); !errors.Is(err, handoff.ErrNotQueued) {
-		t.Errorf("claiming a chat with the bot: %v, want ErrNotQueued", err)
+	if _, err := r.desk.Claim(ctx, c.ID, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.desk.Handoff(ctx, c.ID, handoff.HandoffRequest{Key: "m3", Group: handoff.GroupAftersale}); !errors.Is(err, handoff.ErrWrongStatus) {
+		t.Errorf("Handoff of an active conversation: error = %v, want ErrWrongStatus", err)
+	}
+	if w, err := r.desk.Waiting(ctx, ""); err != nil || len(w) != 0 {
+		t.Errorf("Waiting = %v, %v; want none", IDs(w), err)
+	}
+	// A group the desk does not have is the desk's choice.
+	o := r.start(t, 0)
+	if err := r.desk.Handoff(ctx, o.ID, handoff.HandoffRequest{Key: "m1", Reason: triage.ReasonAfterSales, Group: "nosuch"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.get(t, o.ID); got.Group != handoff.GroupAftersale || got.Status != handoff.StatusQueued {
+		t.Errorf("hand-off to an unknown group: %s in %q, want queued in aftersale", got.Status, got.Group)
 	}
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
+// testOpen: a conversation opens with its token only, and a verified shopper's only for
+// that shopper; every refusal looks the same.
+func testOpen(t *testing.T, r *rig) {
+	ctx := context.Background()
+	c, token, err := r.desk.StartAs(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return 0
+	if got, err := r.desk.Open(ctx, c.ID, token); err != nil || got.ID != c.ID {
+		t.Fatalf("Open with the right token = %q, %v", got.ID, err)
+	}
+	for _, tc := range []struct{ name, id, token string }{
+		{"wrong token", c.ID, token + "x"},
+		{"unknown id", "c_unknown", token},
+		{"no token", c.ID, ""},
+		{"no id", "", token},
+	} {
+		if _, err := r.desk.Open(ctx, tc.id, tc.token); !errors.Is(err, handoff.ErrBadToken) {
+			t.Errorf("Open with %s: error = %v, want ErrBadToken", tc.name, err)
+		}
+	}
+	v, vtoken, err := r.desk.StartAs(ctx, &handoff.Shopper{ID: "buyer-1", Verified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.desk.OpenAs(ctx, v.ID, vtoken, "buyer-1"); err != nil {
+		t.Errorf("OpenAs by its shopper: %v", err)
+	}
+	for _, who := range []string{"buyer-2", ""} {
+		if _, err := r.desk.OpenAs(ctx, v.ID, vtoken, who); !errors.Is(err, handoff.ErrBadToken) {
+			t.Errorf("OpenAs(%q) of buyer-1's conversation: error = %v, want ErrBadToken", who, err)
+		}
+	}
 }
