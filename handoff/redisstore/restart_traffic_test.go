@@ -197,13 +197,9 @@ func rrCheck(t *testing.T, n *node, calls []rrCall, ids, extra, agents []string)
 	}
 
 	// Where the indexes put each conversation, read from Redis directly.
-	where := map[string]string{} // conversation → "queue" or its owner
 	queue, err := n.store.QueueIndex(ctx, handoff.GroupPresale)
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, id := range queue {
-		where[id] = "queue"
 	}
 	owners, err := n.store.OwnerIndex(ctx)
 	if err != nil {
@@ -216,13 +212,8 @@ func rrCheck(t *testing.T, n *node, calls []rrCall, ids, extra, agents []string)
 		if len(ids) > rrCap {
 			t.Errorf("%s owns %d chats, over the limit %d", a, len(ids), rrCap)
 		}
-		for _, id := range ids {
-			if prev, ok := where[id]; ok {
-				t.Errorf("%s is owned by %s and also in %s", id, a, prev)
-			}
-			where[id] = a
-		}
 	}
+	where := places(t, owners, queue) // conversation → "queue" or its owner
 	for id := range where {
 		if !started[id] {
 			t.Errorf("the indexes hold %s, which no call started", id)
