@@ -14,10 +14,7 @@ import (
 // AddDecision implements handoff.Annals.
 func (s *Store) AddDecision(ctx context.Context, conv string, d handoff.Decision, keep int) error {
 	return s.update(ctx, func(tx *bolt.Tx, _ func(handoff.Event)) error {
-		if tx.Bucket(bConvs).Get([]byte(conv)) == nil {
-			return handoff.ErrNotFound
-		}
-		b, err := nested(tx, bDecisions, conv, true)
+		b, err := convBucket(tx, bDecisions, conv, true)
 		if err != nil {
 			return err
 		}
@@ -59,14 +56,10 @@ func putNext(b *bolt.Bucket, v any, keep int) error {
 func list[T any](s *Store, ctx context.Context, top []byte, conv string) ([]T, error) {
 	var out []T
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bConvs).Get([]byte(conv)) == nil {
-			return handoff.ErrNotFound
+		b, err := convBucket(tx, top, conv, false)
+		if err != nil || b == nil {
+			return err
 		}
-		b, _ := nested(tx, top, conv, false)
-		if b == nil {
-			return nil
-		}
-		var err error
 		out, err = boltdb.All[T](b, fmt.Sprintf("%s of %q", top, conv))
 		return err
 	})
@@ -82,10 +75,7 @@ func (s *Store) Decisions(ctx context.Context, conv string) ([]handoff.Decision,
 func (s *Store) AddNote(ctx context.Context, conv string, n handoff.Note, max int) (handoff.Note, bool, error) {
 	out, dup := n, false
 	err := s.update(ctx, func(tx *bolt.Tx, _ func(handoff.Event)) error {
-		if tx.Bucket(bConvs).Get([]byte(conv)) == nil {
-			return handoff.ErrNotFound
-		}
-		b, err := nested(tx, bNotes, conv, true)
+		b, err := convBucket(tx, bNotes, conv, true)
 		if err != nil {
 			return err
 		}

@@ -172,6 +172,16 @@ func nested(tx *bolt.Tx, top []byte, name string, create bool) (*bolt.Bucket, er
 	return parent.CreateBucketIfNotExists([]byte(name))
 }
 
+// convBucket returns conversation conv's nested bucket of top, creating it when create is
+// set; without create it is nil while the conversation has none. An unknown conversation
+// is handoff.ErrNotFound.
+func convBucket(tx *bolt.Tx, top []byte, conv string, create bool) (*bolt.Bucket, error) {
+	if tx.Bucket(bConvs).Get([]byte(conv)) == nil {
+		return nil, handoff.ErrNotFound
+	}
+	return nested(tx, top, conv, create)
+}
+
 // nextSeq returns the next sequence number of bucket b, for lists kept in order.
 func nextSeq(b *bolt.Bucket) ([]byte, error) {
 	n, err := b.NextSequence()

@@ -65,12 +65,9 @@ func (s *Store) Conversation(ctx context.Context, id string) (c handoff.Conversa
 func (s *Store) Messages(ctx context.Context, id string, after int64, limit int) ([]handoff.Message, error) {
 	var out []handoff.Message
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bConvs).Get([]byte(id)) == nil {
-			return handoff.ErrNotFound
-		}
-		logs, _ := nested(tx, bLogs, id, false)
-		if logs == nil {
-			return nil
+		logs, err := convBucket(tx, bLogs, id, false)
+		if err != nil || logs == nil {
+			return err
 		}
 		cur := logs.Cursor()
 		for k, v := cur.Seek(u64(uint64(max(after, 0) + 1))); k != nil; k, v = cur.Next() {
