@@ -64,6 +64,19 @@ redis.call('ZADD', KEYS[4], created, ARGV[1])
 return {rev + 1}
 `)
 
+// encodeTicket encodes t without its history, which is kept apart, and the event ev
+// that makes it, as the ticket scripts store them.
+func encodeTicket(t handoff.Ticket, ev handoff.TicketEvent) (doc, event []byte, err error) {
+	t.History = nil
+	if doc, err = json.Marshal(t); err != nil {
+		return nil, nil, fmt.Errorf("encoding ticket: %w", err)
+	}
+	if event, err = json.Marshal(ev); err != nil {
+		return nil, nil, fmt.Errorf("encoding ticket event: %w", err)
+	}
+	return doc, event, nil
+}
+
 // CreateTicket implements handoff.TicketStore.
 func (s *Store) CreateTicket(ctx context.Context, day string, t handoff.Ticket, created handoff.TicketEvent) (handoff.Ticket, error) {
 	// A counter value that is taken and then not stored (the create failed) is a gap in
@@ -76,14 +89,10 @@ func (s *Store) CreateTicket(ctx context.Context, day string, t handoff.Ticket, 
 	if err != nil {
 		return handoff.Ticket{}, err
 	}
-	t.ID, t.Rev, t.History = id, 1, nil
-	doc, err := json.Marshal(t)
+	t.ID, t.Rev = id, 1
+	doc, ev, err := encodeTicket(t, created)
 	if err != nil {
-		return handoff.Ticket{}, fmt.Errorf("encoding ticket: %w", err)
-	}
-	ev, err := json.Marshal(created)
-	if err != nil {
-		return handoff.Ticket{}, fmt.Errorf("encoding ticket event: %w", err)
+		return handoff.Ticket{}, err
 	}
 	keys := []string{s.tkey("tk:" + id), s.tkey("tk:" + id + ":hist"), s.tkey("all"), s.tkey("status:" + t.Status), s.tkey("conv:" + t.Conversation)}
 	ok, err := createTicketScript.Run(ctx, s.rdb, keys, id, doc, t.Status, t.CreatedAt.UnixMilli(), ev).Int()
@@ -191,19 +200,13 @@ func (s *Store) Tickets(ctx context.Context, f handoff.TicketFilter) ([]handoff.
 
 // UpdateTicket implements handoff.TicketStore.
 func (s *Store) UpdateTicket(ctx context.Context, next handoff.Ticket, ev handoff.TicketEvent) (handoff.Ticket, error) {
-	rev := next.Rev
-	next.History = nil
-	doc, err := json.Marshal(next)
+	doc, evb, err := encodeTicket(next, ev)
 	if err != nil {
-		return handoff.Ticket{}, fmt.Errorf("encoding ticket: %w", err)
-	}
-	evb, err := json.Marshal(ev)
-	if err != nil {
-		return handoff.Ticket{}, fmt.Errorf("encoding ticket event: %w", err)
+		return handoff.Ticket{}, err
 	}
 	id := next.ID
 	keys := []string{s.tkey("tk:" + id), s.tkey("tk:" + id + ":hist"), s.tkey("status:" + ev.From), s.tkey("status:" + next.Status)}
-	res, err := updateTicketScript.Run(ctx, s.rdb, keys, id, ev.From, rev, next.Status, doc, evb).Int64Slice()
+	res, err := updateTicketScript.Run(ctx, s.rdb, keys, id, ev.From, next.Rev, next.Status, doc, evb).Int64Slice()
 	if err != nil {
 		return handoff.Ticket{}, fmt.Errorf("changing ticket %s: %w", id, err)
 	}
