@@ -83,6 +83,22 @@ return out
 //	agents     hash  agent → presence
 //	waits      list  recent waits (ms), newest first, pushed by the changes that end them
 
+// routingLua is the start of the scripts of the routing side: what they share.
+//
+// announce moves group's queue version on in the ver hash and publishes event, a queue
+// event without its version, with the new one on channel. settle drops conversation
+// conv's pending change from the pending hash and pendingat.
+const routingLua = `
+local function announce(ver, group, event, channel)
+  local v = redis.call('HINCRBY', ver, group, 1)
+  redis.call('PUBLISH', channel, event .. v .. '}')
+end
+local function settle(pending, pendingat, conv)
+  redis.call('HDEL', pending, conv, conv .. ':c')
+  redis.call('ZREM', pendingat, conv)
+end
+`
+
 // reserveScript begins a change that moves the routing side: it checks that no routing
 // change was made since the revision read and that the new owner's load is the one
 // read, takes the conversation out of the queue it leaves, moves it between owners, and
@@ -102,7 +118,7 @@ return out
 // Returns 0 when reserved, 1 when this change is pending already (a retried call), -1
 // when a routing change was made since the revision read or the load moved, -2 when
 // another change is pending.
-var reserveScript = redis.NewScript(`
+var reserveScript = redis.NewScript(routingLua + `
 local conv = ARGV[1]
 local p = redis.call('HGET', KEYS[2], conv)
 if p then
@@ -117,8 +133,7 @@ if ARGV[13] ~= '0' then
   redis.call('LTRIM', KEYS[9], 0, tonumber(ARGV[14]) - 1)
 end
 if ARGV[7] == '1' and redis.call('ZREM', KEYS[4], conv) == 1 then
-  local v = redis.call('HINCRBY', KEYS[8], ARGV[8], 1)
-  redis.call('PUBLISH', ARGV[10], ARGV[9] .. v .. '}')
+  announce(KEYS[8], ARGV[8], ARGV[9], ARGV[10])
 end
 if ARGV[11] == '1' then redis.call('SREM', KEYS[5], conv) end
 if ARGV[12] == '1' then redis.call('SADD', KEYS[6], conv) end
@@ -135,14 +150,12 @@ return 0
 // [6] the joined event without its version, [7] channel.
 //
 // Returns 1 when finished, 0 when the change is not pending (finished before).
-var finishScript = redis.NewScript(`
+var finishScript = redis.NewScript(routingLua + `
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 if ARGV[3] == '1' and redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1]) == 1 then
-  local v = redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
-  redis.call('PUBLISH', ARGV[7], ARGV[6] .. v .. '}')
+  announce(KEYS[4], ARGV[5], ARGV[6], ARGV[7])
 end
-redis.call('HDEL', KEYS[1], ARGV[1], ARGV[1] .. ':c')
-redis.call('ZREM', KEYS[2], ARGV[1])
+settle(KEYS[1], KEYS[2], ARGV[1])
 return 1
 `)
 
@@ -155,17 +168,15 @@ return 1
 // rejoin the owner, [10] '1' to leave the new owner.
 //
 // Returns 1 when reverted, 0 when the change is not pending.
-var undoScript = redis.NewScript(`
+var undoScript = redis.NewScript(routingLua + `
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 if ARGV[4] == '1' and redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1]) == 1 then
-  local v = redis.call('HINCRBY', KEYS[7], ARGV[6], 1)
-  redis.call('PUBLISH', ARGV[8], ARGV[7] .. v .. '}')
+  announce(KEYS[7], ARGV[6], ARGV[7], ARGV[8])
 end
 if ARGV[9] == '1' then redis.call('SADD', KEYS[5], ARGV[1]) end
 if ARGV[10] == '1' then redis.call('SREM', KEYS[6], ARGV[1]) end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('HDEL', KEYS[2], ARGV[1], ARGV[1] .. ':c')
-redis.call('ZREM', KEYS[3], ARGV[1])
+settle(KEYS[2], KEYS[3], ARGV[1])
 return 1
 `)
 
