@@ -130,7 +130,13 @@ type Metrics struct {
 // Metrics computes the figures.
 func (r *Report) Metrics() Metrics {
 	var m Metrics
-	var p1, rr, ansRight, wrongHand, asHit, reqHit, oosHit, hint3, rightAnswers float64
+	var p1, rr, ansRight, wrongHand, hint3, rightAnswers float64
+	// recall counts, by the reason a question should be handed off for, the questions
+	// and those the bot handed off.
+	type tally struct{ n, hit int }
+	recall := map[triage.Reason]*tally{
+		triage.ReasonAfterSales: {}, triage.ReasonRequested: {}, triage.ReasonOutOfScope: {},
+	}
 	for _, x := range r.Results {
 		q, d := x.Question, x.Decision
 		m.Questions++
@@ -166,20 +172,10 @@ func (r *Report) Metrics() Metrics {
 			if handed {
 				wrongHand++
 			}
-		case q.Reason == triage.ReasonAfterSales:
-			m.AfterSales++
+		case recall[q.Reason] != nil:
+			recall[q.Reason].n++
 			if handed {
-				asHit++
-			}
-		case q.Reason == triage.ReasonRequested:
-			m.Requested++
-			if handed {
-				reqHit++
-			}
-		case q.Reason == triage.ReasonOutOfScope:
-			m.OutOfScope++
-			if handed {
-				oosHit++
+				recall[q.Reason].hit++
 			}
 		}
 	}
@@ -191,7 +187,9 @@ func (r *Report) Metrics() Metrics {
 	}
 	m.PrecisionAt1, m.MRR = div(p1, m.WithArticle), div(rr, m.WithArticle)
 	m.AnsweredRight, m.WronglyHandedOff = div(ansRight, m.Answerable), div(wrongHand, m.Answerable)
-	m.AfterSalesRecall, m.RequestedRecall, m.OutOfScopeRecall = div(asHit, m.AfterSales), div(reqHit, m.Requested), div(oosHit, m.OutOfScope)
+	as, req, oos := recall[triage.ReasonAfterSales], recall[triage.ReasonRequested], recall[triage.ReasonOutOfScope]
+	m.AfterSales, m.Requested, m.OutOfScope = as.n, req.n, oos.n
+	m.AfterSalesRecall, m.RequestedRecall, m.OutOfScopeRecall = div(float64(as.hit), as.n), div(float64(req.hit), req.n), div(float64(oos.hit), oos.n)
 	m.HINT3Accuracy = div(hint3, m.Questions)
 	m.AnswerPrecision = div(rightAnswers, m.Answers)
 	return m

@@ -157,10 +157,7 @@ func cutDocID(doc string) (string, bool) { return strings.CutPrefix(doc, "a/") }
 
 // Put adds or replaces articles. Each is validated first; none is indexed if one is invalid.
 func (x *Index) Put(ctx context.Context, arts ...Article) error {
-	if err := validateAll(arts); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := checkBatch(ctx, arts); err != nil {
 		return err
 	}
 	x.writeMu.Lock()
@@ -168,13 +165,15 @@ func (x *Index) Put(ctx context.Context, arts ...Article) error {
 	return x.write(arts, nil)
 }
 
-func validateAll(arts []Article) error {
+// checkBatch validates every article of a batch before any is indexed, and that ctx is
+// still live.
+func checkBatch(ctx context.Context, arts []Article) error {
 	for _, a := range arts {
 		if err := a.Validate(); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ctx.Err()
 }
 
 // write indexes put and removes del (ids of articles in memory) in one bleve batch,
@@ -335,10 +334,7 @@ func (x *Index) Delete(ctx context.Context, id string) error {
 // position head, and reports whether it reused the documents found on disk: it does
 // when they are those of arts, and only builds the memory then.
 func (x *Index) load(ctx context.Context, arts []Article, head string) (reused bool, err error) {
-	if err := validateAll(arts); err != nil {
-		return false, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := checkBatch(ctx, arts); err != nil {
 		return false, err
 	}
 	x.writeMu.Lock()
@@ -387,10 +383,7 @@ func (x *Index) digest() string {
 // apply indexes put and removes del, the changes of the store up to feed position
 // head, in one batch. Ids of del the index does not hold are left alone.
 func (x *Index) apply(ctx context.Context, put []Article, del []string, head string) error {
-	if err := validateAll(put); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := checkBatch(ctx, put); err != nil {
 		return err
 	}
 	x.writeMu.Lock()
