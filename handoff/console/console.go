@@ -138,11 +138,7 @@ func entryOf(cv handoff.Conversation, now time.Time) entry {
 func (c *Server) Queue() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		u := account.UserFrom(r)
-		group := handoff.Group(u.Group)
-		if u.Role == account.RoleAdmin {
-			group = ""
-		}
-		waiting, err := c.desk.Waiting(r.Context(), group)
+		waiting, err := c.desk.Waiting(r.Context(), groupSeen(u))
 		if err != nil {
 			web.Fault(w, r, err)
 			return
@@ -155,6 +151,15 @@ func (c *Server) Queue() http.HandlerFunc {
 		out := map[string][]entry{"waiting": c.entries(r.Context(), waiting), "mine": c.entries(r.Context(), mine)}
 		web.WriteJSON(w, http.StatusOK, out)
 	})
+}
+
+// groupSeen is the group whose chats and agents u sees: their own, or every group ("")
+// for an admin.
+func groupSeen(u account.User) handoff.Group {
+	if u.Role == account.RoleAdmin {
+		return ""
+	}
+	return handoff.Group(u.Group)
 }
 
 // entries are the queue lines of cs, with what their logs tell.

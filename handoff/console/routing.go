@@ -38,12 +38,7 @@ func (c *Server) Presence() http.HandlerFunc {
 // group, or of every group for an admin, and the desk's groups (for transfers).
 func (c *Server) Agents() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
-		u := account.UserFrom(r)
-		group := handoff.Group(u.Group)
-		if u.Role == account.RoleAdmin {
-			group = ""
-		}
-		as, err := c.desk.Agents(r.Context(), group)
+		as, err := c.desk.Agents(r.Context(), groupSeen(account.UserFrom(r)))
 		web.Reply(w, r, http.StatusOK, map[string]any{"agents": as, "groups": c.desk.Groups()}, err)
 	})
 }
