@@ -137,7 +137,7 @@ func (s *Service) List() http.HandlerFunc {
 	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		entries, err := s.store.List(r.Context())
 		if err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		f := r.URL.Query()
@@ -155,7 +155,7 @@ func (s *Service) List() http.HandlerFunc {
 			}
 			hits, err := s.index.Search(r.Context(), q, 50)
 			if err != nil {
-				writeStoreError(w, r, err)
+				storeErrors.Write(w, r, err)
 				return
 			}
 			seen := make(map[string]bool)
@@ -205,11 +205,7 @@ func containsFold(e kb.Entry, lq string) bool {
 func (s *Service) Get() http.HandlerFunc {
 	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		e, err := s.store.Get(r.Context(), r.PathValue("id"))
-		if err != nil {
-			writeStoreError(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, view(e))
+		storeErrors.Reply(w, r, http.StatusOK, view(e), err)
 	})
 }
 
@@ -222,7 +218,7 @@ func (s *Service) Create() http.HandlerFunc {
 		}
 		e, err := s.create(r.Context(), in, account.UserFrom(r).Name, kb.ActionCreate)
 		if err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		s.dismiss(r, in.Unanswered)
@@ -325,7 +321,7 @@ func (s *Service) writeSaveError(w http.ResponseWriter, r *http.Request, id stri
 			return
 		}
 	}
-	writeStoreError(w, r, err)
+	storeErrors.Write(w, r, err)
 }
 
 // Delete handles DELETE /api/articles/{id}?version=N.
@@ -364,7 +360,7 @@ func (s *Service) Versions() http.HandlerFunc {
 	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		vs, err := s.store.Versions(r.Context(), r.PathValue("id"))
 		if err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		out := make([]versionView, len(vs))
@@ -393,7 +389,7 @@ func (s *Service) Version() http.HandlerFunc {
 		}
 		v, err := s.store.Version(r.Context(), id, n)
 		if err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		against := n - 1
@@ -407,7 +403,7 @@ func (s *Service) Version() http.HandlerFunc {
 		if against >= 1 {
 			pv, err := s.store.Version(r.Context(), id, against)
 			if err != nil {
-				writeStoreError(w, r, err)
+				storeErrors.Write(w, r, err)
 				return
 			}
 			prev = pv.Entry
@@ -433,7 +429,7 @@ func (s *Service) Restore() http.HandlerFunc {
 		id, by := r.PathValue("id"), account.UserFrom(r).Name
 		v, err := s.store.Version(r.Context(), id, in.Version)
 		if err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		if v.Deleted {
@@ -442,7 +438,7 @@ func (s *Service) Restore() http.HandlerFunc {
 		}
 		// A version saved under older content rules, or seeded, is checked as a new save.
 		if err := checkArticle(v.Article); err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		e := v.Entry

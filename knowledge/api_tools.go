@@ -33,7 +33,7 @@ func (s *Service) Preview() http.HandlerFunc {
 		}
 		out := map[string]string{"html": RenderMarkdown(in.Answer)}
 		if err := CheckContent(kb.Article{Answer: in.Answer}); err != nil {
-			out["problem"] = userMessage(err, ErrUnsafeContent)
+			out["problem"] = web.MessageFrom(err, ErrUnsafeContent)
 		}
 		web.WriteJSON(w, http.StatusOK, out)
 	})
@@ -57,7 +57,7 @@ func (s *Service) Ask() http.HandlerFunc {
 		}
 		pub, err := s.bot.Decide(r.Context(), bot.Input{Text: in.Text})
 		if err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		out := map[string]any{"published": pub}
@@ -70,12 +70,12 @@ func (s *Service) Ask() http.HandlerFunc {
 			d.Status = kb.StatusPublished
 			e, err := d.entry(id)
 			if err != nil {
-				writeStoreError(w, r, err)
+				storeErrors.Write(w, r, err)
 				return
 			}
 			dec, err := s.askDraft(r.Context(), in.Text, e.Article)
 			if err != nil {
-				writeStoreError(w, r, err)
+				storeErrors.Write(w, r, err)
 				return
 			}
 			out["draft"] = dec
@@ -128,11 +128,7 @@ func (s *Service) Propose() http.HandlerFunc {
 			in.Category = kb.CategoryPresale
 		}
 		e, err := s.create(r.Context(), in, account.UserFrom(r).Name, kb.ActionCreate)
-		if err != nil {
-			writeStoreError(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusCreated, view(e))
+		storeErrors.Reply(w, r, http.StatusCreated, view(e), err)
 	})
 }
 
@@ -146,7 +142,7 @@ func (s *Service) Unanswered() http.HandlerFunc {
 		}
 		items, err := s.store.Unanswered(r.Context(), limit)
 		if err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		groups := groupUnanswered(items, s.index.Tokens)
@@ -172,7 +168,7 @@ func (s *Service) DismissUnanswered() http.HandlerFunc {
 			return
 		}
 		if err := s.store.DismissUnanswered(r.Context(), in.IDs); err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]int{"dismissed": len(in.IDs)})
@@ -200,7 +196,7 @@ func (s *Service) AttachUnanswered() http.HandlerFunc {
 		}
 		e, err := s.store.Get(r.Context(), in.Article)
 		if err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		if !slices.Contains(e.Questions, q) {
@@ -209,7 +205,7 @@ func (s *Service) AttachUnanswered() http.HandlerFunc {
 		// The question is a shopper's own words: it must pass the same checks as an
 		// editor's, or a "<script>" typed into the widget would become article content.
 		if err := checkArticle(e.Article); err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		e, err = s.store.Update(r.Context(), e, in.Version, account.UserFrom(r).Name, kb.ActionUpdate, 0)
@@ -259,7 +255,7 @@ func (s *Service) Import() http.HandlerFunc {
 		out := map[string]any{"dry_run": dry, "plan": plan, "problems": problems, "applied": n}
 		if err != nil {
 			s.log.Warn().Err(err).Int("applied", n).Msg("import stopped")
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		web.WriteJSON(w, http.StatusOK, out)
@@ -334,7 +330,7 @@ func (s *Service) Export() http.HandlerFunc {
 	return s.editors(func(w http.ResponseWriter, r *http.Request) {
 		entries, err := s.store.List(r.Context())
 		if err != nil {
-			writeStoreError(w, r, err)
+			storeErrors.Write(w, r, err)
 			return
 		}
 		status := r.URL.Query().Get("status")
@@ -360,7 +356,7 @@ func (s *Service) Export() http.HandlerFunc {
 			return
 		}
 		if err != nil {
-			writeStoreError(w, r, errors.Join(errors.New("exporting"), err))
+			storeErrors.Write(w, r, errors.Join(errors.New("exporting"), err))
 			return
 		}
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)

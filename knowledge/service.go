@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,6 +66,11 @@ type Service struct {
 	editors, proposers func(http.HandlerFunc) http.HandlerFunc
 }
 
+// uiFS holds the editor: its page template and static files.
+//
+//go:embed ui
+var uiFS embed.FS
+
 // New returns a Service. It does not touch the store: Start does.
 func New(cfg Config) (*Service, error) {
 	switch {
@@ -91,7 +97,9 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	ui, err := newEditorPage()
+	ui, err := web.NewPage(web.PageConfig{
+		Files: uiFS, Template: "ui/editor.html", Static: []string{"ui/*.css", "ui/*.js"}, Prefix: "/editor/static/",
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +116,30 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Routes registers the editor on mux: the page under /editor, and its API under
+// /api/articles, /api/proposals, /api/editor and /api/unanswered.
+func (s *Service) Routes(mux *http.ServeMux) {
+	mux.Handle("GET /editor", s.ui)
+	mux.HandleFunc("GET /editor/static/{file}", s.ui.ServeStatic)
+	mux.HandleFunc("GET /api/articles", s.List())
+	mux.HandleFunc("POST /api/articles", s.Create())
+	mux.HandleFunc("POST /api/articles/import", s.Import())
+	mux.HandleFunc("GET /api/articles/export", s.Export())
+	mux.HandleFunc("GET /api/articles/{id}", s.Get())
+	mux.HandleFunc("PUT /api/articles/{id}", s.Update())
+	mux.HandleFunc("DELETE /api/articles/{id}", s.Delete())
+	mux.HandleFunc("GET /api/articles/{id}/versions", s.Versions())
+	mux.HandleFunc("GET /api/articles/{id}/versions/{n}", s.Version())
+	mux.HandleFunc("POST /api/articles/{id}/restore", s.Restore())
+	mux.HandleFunc("POST /api/proposals", s.Propose())
+	mux.HandleFunc("POST /api/editor/preview", s.Preview())
+	mux.HandleFunc("POST /api/editor/ask", s.Ask())
+	mux.HandleFunc("GET /api/editor/status", s.Status())
+	mux.HandleFunc("GET /api/unanswered", s.Unanswered())
+	mux.HandleFunc("POST /api/unanswered/dismiss", s.DismissUnanswered())
+	mux.HandleFunc("POST /api/unanswered/attach", s.AttachUnanswered())
 }
 
 // Follower returns the follower that keeps the index equal to the store's published

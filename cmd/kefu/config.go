@@ -187,11 +187,16 @@ func (c *config) categoryThresholds() (map[string]float64, error) {
 	return out, nil
 }
 
-func (c *config) origins() []string {
+// origins returns AllowedOrigins as a list.
+func (c *config) origins() []string { return splitList(c.AllowedOrigins) }
+
+// splitList splits a comma-separated setting into its items, trimmed, leaving out empty
+// ones.
+func splitList(s string) []string {
 	var out []string
-	for _, o := range strings.Split(c.AllowedOrigins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			out = append(out, o)
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
 		}
 	}
 	return out
@@ -203,11 +208,8 @@ var groupPattern = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
 // groups returns Groups as a list, checked.
 func (c *config) groups() ([]string, error) {
 	var out []string
-	for _, g := range strings.Split(c.Groups, ",") {
-		g = strings.TrimSpace(g)
+	for _, g := range splitList(c.Groups) {
 		switch {
-		case g == "":
-			continue
 		case !groupPattern.MatchString(g):
 			return nil, fmt.Errorf("skill group %q: use 1-32 lowercase letters, digits, _ or -", g)
 		case slices.Contains(out, g):
@@ -231,12 +233,4 @@ func (c *config) indexDir() string {
 }
 
 // linkHosts returns AllowedLinkHosts as a list.
-func (c *config) linkHosts() []string {
-	var out []string
-	for _, h := range strings.Split(c.AllowedLinkHosts, ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			out = append(out, h)
-		}
-	}
-	return out
-}
+func (c *config) linkHosts() []string { return splitList(c.AllowedLinkHosts) }

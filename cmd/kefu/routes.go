@@ -12,10 +12,12 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// routes is every URL Kefu serves, in one place.
+// routes is every URL prefix Kefu serves, in one place. The packages of the console,
+// the editor and the accounts register their own routes (their Routes methods), under
+// the prefixes listed here.
 func routes(a *app, log zerolog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	g, c := a.gateway, a.console
+	g := a.gateway
 
 	// Shoppers (package widget).
 	mux.HandleFunc("GET /{$}", g.Demo)
@@ -24,65 +26,19 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("POST /api/bot/ask", g.Ask)
 	mux.HandleFunc("OPTIONS /api/bot/ask", g.AskPreflight)
 
-	// Signing in, users and API tokens (package internal/account): the console's and the
-	// editor's.
-	acc := a.accounts.API()
-	mux.HandleFunc("POST /api/login", acc.Login)
-	mux.HandleFunc("POST /api/logout", acc.Logout)
-	mux.HandleFunc("GET /api/me", acc.Me())
-	mux.HandleFunc("GET /api/users", acc.Users())
-	mux.HandleFunc("POST /api/users", acc.AddUser())
-	mux.HandleFunc("GET /api/tokens", acc.Tokens())
-	mux.HandleFunc("POST /api/tokens", acc.AddToken())
-	mux.HandleFunc("DELETE /api/tokens/{id}", acc.RevokeToken())
+	// Signing in, users and API tokens (package internal/account), the console's and the
+	// editor's: /api/login, /api/logout, /api/me, /api/users, /api/tokens.
+	a.accounts.API().Routes(mux)
 
-	// Agents (package handoff/console).
-	mux.HandleFunc("GET /console", c.Page)
-	mux.HandleFunc("GET /console/static/{file}", c.Static)
-	mux.HandleFunc("GET /api/queue", c.Queue())
-	mux.HandleFunc("GET /api/events", c.Events())
-	mux.HandleFunc("GET /api/conversations/{id}", c.Conversation())
-	mux.HandleFunc("GET /api/conversations/{id}/messages", c.Messages())
-	mux.HandleFunc("POST /api/conversations/{id}/claim", c.Claim())
-	mux.HandleFunc("POST /api/conversations/{id}/messages", c.Reply())
-	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
-	mux.HandleFunc("GET /api/canned", c.Canned())
-	mux.HandleFunc("GET /api/conversations/{id}/notes", c.GetNotes())
-	mux.HandleFunc("POST /api/conversations/{id}/notes", c.PostNote())
-	mux.HandleFunc("POST /api/conversations/{id}/transfer", c.Transfer())
-	mux.HandleFunc("POST /api/conversations/{id}/bot", c.BackToBot())
-	mux.HandleFunc("POST /api/presence", c.Presence())
-	mux.HandleFunc("GET /api/presence", c.Agents())
-	mux.HandleFunc("GET /api/me/load", c.Load())
-	mux.HandleFunc("POST /api/tickets", a.tickets.Create())
-	mux.HandleFunc("GET /api/tickets", a.tickets.List())
-	mux.HandleFunc("GET /api/tickets/{id}", a.tickets.Get())
-	mux.HandleFunc("POST /api/tickets/{id}/transition", a.tickets.Transition())
-	mux.HandleFunc("POST /api/tickets/{id}/approve", a.tickets.Approve())
-	mux.HandleFunc("POST /api/tickets/{id}/reject", a.tickets.Reject())
-	mux.HandleFunc("PUT /api/users/{name}/max_chats", c.SetMaxChats())
+	// Agents (package handoff/console): /console, /api/queue, /api/events,
+	// /api/conversations, /api/canned, /api/presence, /api/me/load,
+	// /api/users/{name}/max_chats; and after-sales tickets, /api/tickets.
+	a.console.Routes(mux)
+	a.tickets.Routes(mux)
 
-	// Knowledge editors (package knowledge).
-	k := a.knowledge
-	mux.HandleFunc("GET /editor", k.Page)
-	mux.HandleFunc("GET /editor/static/{file}", k.Static)
-	mux.HandleFunc("GET /api/articles", k.List())
-	mux.HandleFunc("POST /api/articles", k.Create())
-	mux.HandleFunc("POST /api/articles/import", k.Import())
-	mux.HandleFunc("GET /api/articles/export", k.Export())
-	mux.HandleFunc("GET /api/articles/{id}", k.Get())
-	mux.HandleFunc("PUT /api/articles/{id}", k.Update())
-	mux.HandleFunc("DELETE /api/articles/{id}", k.Delete())
-	mux.HandleFunc("GET /api/articles/{id}/versions", k.Versions())
-	mux.HandleFunc("GET /api/articles/{id}/versions/{n}", k.Version())
-	mux.HandleFunc("POST /api/articles/{id}/restore", k.Restore())
-	mux.HandleFunc("POST /api/proposals", k.Propose())
-	mux.HandleFunc("POST /api/editor/preview", k.Preview())
-	mux.HandleFunc("POST /api/editor/ask", k.Ask())
-	mux.HandleFunc("GET /api/editor/status", k.Status())
-	mux.HandleFunc("GET /api/unanswered", k.Unanswered())
-	mux.HandleFunc("POST /api/unanswered/dismiss", k.DismissUnanswered())
-	mux.HandleFunc("POST /api/unanswered/attach", k.AttachUnanswered())
+	// Knowledge editors (package knowledge): /editor, /api/articles, /api/proposals,
+	// /api/editor, /api/unanswered.
+	a.knowledge.Routes(mux)
 
 	// Operations.
 	mux.HandleFunc("GET /metrics", metrics(a))

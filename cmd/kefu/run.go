@@ -186,37 +186,12 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	defer a.close()
 
 	// Wait for Redis at start rather than fail: in a deployment it may come up later.
-	for attempt := 0; ; attempt++ {
-		err := a.desk.Ping(ctx)
-		if err == nil {
-			break
-		}
-		if attempt%10 == 0 {
-			log.Warn().Err(err).Msg("storage not reachable yet; retrying")
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(500 * time.Millisecond):
-		}
+	if !retry(ctx, log, "storage not reachable yet; retrying", a.desk.Ping) {
+		return nil
 	}
 	// The index is built from the article store before the first shopper is served.
-	for attempt := 0; ; attempt++ {
-		err := a.knowledge.Start(ctx)
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if attempt%10 == 0 {
-			log.Warn().Err(err).Msg("building the index from the article store; retrying")
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(500 * time.Millisecond):
-		}
+	if !retry(ctx, log, "building the index from the article store; retrying", a.knowledge.Start) {
+		return nil
 	}
 	password, err := a.accounts.EnsureAdmin(ctx)
 	if err != nil {
@@ -284,6 +259,28 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// retry calls f until it succeeds, every half second, and logs every tenth failure
+// with the message waiting; it reports false when ctx ends first.
+func retry(ctx context.Context, log zerolog.Logger, waiting string, f func(context.Context) error) bool {
+	for attempt := 0; ; attempt++ {
+		err := f(ctx)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		if attempt%10 == 0 {
+			log.Warn().Err(err).Msg(waiting)
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // offIfZero maps a configured duration where 0 means off to the desk's, where 0 means

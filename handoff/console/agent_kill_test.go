@@ -57,14 +57,7 @@ func TestAgentConnectionKilled(t *testing.T) {
 	d := desktest.Open(t, desktest.Options{Engine: desktest.Redis, Now: time.Now, Desk: func(c *handoff.DeskConfig) {
 		c.Staff, c.Grace, c.SweepInterval = acc, desktest.OfflineGrace, desktest.OfflineSweep
 	}}).Desk
-	con, err := New(Config{Desk: d, Accounts: acc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/presence", con.Presence())
-	mux.HandleFunc("GET /api/events", con.Events())
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(ctRoutes(t, d, acc, time.Now))
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
 		srv.Close()

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"net/http"
 	"strconv"
@@ -43,6 +44,11 @@ type Server struct {
 	agents, admins func(http.HandlerFunc) http.HandlerFunc
 }
 
+// uiFS holds the web console: its page template and static files.
+//
+//go:embed ui
+var uiFS embed.FS
+
 // New returns a Server.
 func New(cfg Config) (*Server, error) {
 	if cfg.Desk == nil || cfg.Accounts == nil {
@@ -51,7 +57,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	ui, err := newConsolePage()
+	ui, err := web.NewPage(web.PageConfig{
+		Files: uiFS, Template: "ui/console.html", Static: []string{"ui/*.css", "ui/*.js"}, Prefix: "/console/static/",
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +67,30 @@ func New(cfg Config) (*Server, error) {
 		desk: cfg.Desk, accounts: cfg.Accounts, now: cfg.Now, log: cfg.Logger, ui: ui,
 		agents: cfg.Accounts.Require(account.RoleAgent, account.RoleAdmin), admins: cfg.Accounts.Require(account.RoleAdmin),
 	}, nil
+}
+
+// Routes registers the console on mux: the page under /console, and the agents' API
+// under /api/queue, /api/events, /api/conversations, /api/canned, /api/presence,
+// /api/me/load and /api/users/{name}/max_chats.
+func (c *Server) Routes(mux *http.ServeMux) {
+	mux.Handle("GET /console", c.ui)
+	mux.HandleFunc("GET /console/static/{file}", c.ui.ServeStatic)
+	mux.HandleFunc("GET /api/queue", c.Queue())
+	mux.HandleFunc("GET /api/events", c.Events())
+	mux.HandleFunc("GET /api/conversations/{id}", c.Conversation())
+	mux.HandleFunc("GET /api/conversations/{id}/messages", c.Messages())
+	mux.HandleFunc("POST /api/conversations/{id}/claim", c.Claim())
+	mux.HandleFunc("POST /api/conversations/{id}/messages", c.Reply())
+	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
+	mux.HandleFunc("GET /api/canned", c.Canned())
+	mux.HandleFunc("GET /api/conversations/{id}/notes", c.GetNotes())
+	mux.HandleFunc("POST /api/conversations/{id}/notes", c.PostNote())
+	mux.HandleFunc("POST /api/conversations/{id}/transfer", c.Transfer())
+	mux.HandleFunc("POST /api/conversations/{id}/bot", c.BackToBot())
+	mux.HandleFunc("POST /api/presence", c.Presence())
+	mux.HandleFunc("GET /api/presence", c.Agents())
+	mux.HandleFunc("GET /api/me/load", c.Load())
+	mux.HandleFunc("PUT /api/users/{name}/max_chats", c.SetMaxChats())
 }
 
 // entry is one line of the queue as the console shows it.
@@ -106,11 +138,7 @@ func entryOf(cv handoff.Conversation, now time.Time) entry {
 func (c *Server) Queue() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		u := account.UserFrom(r)
-		group := handoff.Group(u.Group)
-		if u.Role == account.RoleAdmin {
-			group = ""
-		}
-		waiting, err := c.desk.Waiting(r.Context(), group)
+		waiting, err := c.desk.Waiting(r.Context(), groupSeen(u))
 		if err != nil {
 			web.Fault(w, r, err)
 			return
@@ -123,6 +151,15 @@ func (c *Server) Queue() http.HandlerFunc {
 		out := map[string][]entry{"waiting": c.entries(r.Context(), waiting), "mine": c.entries(r.Context(), mine)}
 		web.WriteJSON(w, http.StatusOK, out)
 	})
+}
+
+// groupSeen is the group whose chats and agents u sees: their own, or every group ("")
+// for an admin.
+func groupSeen(u account.User) handoff.Group {
+	if u.Role == account.RoleAdmin {
+		return ""
+	}
+	return handoff.Group(u.Group)
 }
 
 // entries are the queue lines of cs, with what their logs tell.
@@ -164,20 +201,16 @@ func (c *Server) Conversation() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		cv, err := c.desk.Conversation(r.Context(), r.PathValue("id"))
 		if err != nil {
-			writeDeskError(w, r, err)
+			deskErrors.Write(w, r, err)
 			return
 		}
 		msgs, err := c.desk.Messages(r.Context(), cv.ID, 0, 0)
 		if err != nil {
-			writeDeskError(w, r, err)
+			deskErrors.Write(w, r, err)
 			return
 		}
 		packet, err := c.desk.Packet(r.Context(), cv.ID)
-		if err != nil {
-			writeDeskError(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"conversation": cv, "messages": nonNil(msgs), "packet": packet})
+		deskErrors.Reply(w, r, http.StatusOK, map[string]any{"conversation": cv, "messages": nonNil(msgs), "packet": packet}, err)
 	})
 }
 
@@ -200,11 +233,7 @@ func (c *Server) Messages() http.HandlerFunc {
 			return
 		}
 		msgs, err := c.desk.Messages(r.Context(), r.PathValue("id"), after, 0)
-		if err != nil {
-			writeDeskError(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"messages": nonNil(msgs)})
+		deskErrors.Reply(w, r, http.StatusOK, map[string]any{"messages": nonNil(msgs)}, err)
 	})
 }
 
@@ -214,7 +243,7 @@ func (c *Server) Claim() http.HandlerFunc {
 		u := account.UserFrom(r)
 		cv, err := c.desk.Conversation(r.Context(), r.PathValue("id"))
 		if err != nil {
-			writeDeskError(w, r, err)
+			deskErrors.Write(w, r, err)
 			return
 		}
 		if u.Role != account.RoleAdmin && cv.Group != "" && string(cv.Group) != u.Group {
@@ -223,7 +252,7 @@ func (c *Server) Claim() http.HandlerFunc {
 		}
 		cv, err = c.desk.Claim(r.Context(), cv.ID, u.Name)
 		if err != nil {
-			writeDeskError(w, r, err)
+			deskErrors.Write(w, r, err)
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("conv", cv.ID).Str("agent", u.Name).Msg("claimed")
@@ -238,10 +267,6 @@ func (c *Server) Reply() http.HandlerFunc { return c.agents(c.reply) }
 func (c *Server) Resolve() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		cv, err := c.desk.Resolve(r.Context(), r.PathValue("id"), account.UserFrom(r).Name)
-		if err != nil {
-			writeDeskError(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"conversation": cv})
+		deskErrors.Reply(w, r, http.StatusOK, map[string]any{"conversation": cv}, err)
 	})
 }

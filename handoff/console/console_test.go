@@ -105,36 +105,16 @@ func (f *ctConsole) serve(t *testing.T, h http.Handler) {
 	f.api = webtest.Client{URL: f.srv.URL, HTTP: f.srv.Client()}
 }
 
-// ctRoutes are the console's routes of cmd/kefu/routes.go, with the account routes.
+// ctRoutes are the console's routes and the account routes, as cmd/kefu serves them.
 func ctRoutes(t *testing.T, d *handoff.Desk, acc *account.Service, now func() time.Time) *http.ServeMux {
 	t.Helper()
 	c, err := New(Config{Desk: d, Accounts: acc, Now: now})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	a := acc.API()
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /console", c.Page)
-	mux.HandleFunc("GET /console/static/{file}", c.Static)
-	mux.HandleFunc("POST /api/login", a.Login)
-	mux.HandleFunc("POST /api/logout", a.Logout)
-	mux.HandleFunc("GET /api/me", a.Me())
-	mux.HandleFunc("GET /api/queue", c.Queue())
-	mux.HandleFunc("GET /api/events", c.Events())
-	mux.HandleFunc("GET /api/conversations/{id}", c.Conversation())
-	mux.HandleFunc("GET /api/conversations/{id}/messages", c.Messages())
-	mux.HandleFunc("POST /api/conversations/{id}/claim", c.Claim())
-	mux.HandleFunc("POST /api/conversations/{id}/messages", c.Reply())
-	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
-	mux.HandleFunc("GET /api/canned", c.Canned())
-	mux.HandleFunc("GET /api/conversations/{id}/notes", c.GetNotes())
-	mux.HandleFunc("POST /api/conversations/{id}/notes", c.PostNote())
-	mux.HandleFunc("POST /api/conversations/{id}/transfer", c.Transfer())
-	mux.HandleFunc("POST /api/conversations/{id}/bot", c.BackToBot())
-	mux.HandleFunc("POST /api/presence", c.Presence())
-	mux.HandleFunc("GET /api/presence", c.Agents())
-	mux.HandleFunc("GET /api/me/load", c.Load())
-	mux.HandleFunc("PUT /api/users/{name}/max_chats", c.SetMaxChats())
+	c.Routes(mux)
+	acc.API().Routes(mux)
 	return mux
 }
 

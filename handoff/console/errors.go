@@ -1,39 +1,48 @@
 package console
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 )
 
-// writeDeskError maps the desk's errors to statuses and codes.
-func writeDeskError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, handoff.ErrNotFound):
-		web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "会话不存在")
-	case errors.Is(err, handoff.ErrAlreadyClaimed):
-		web.WriteError(w, http.StatusConflict, web.CodeAlreadyClaimed, "该会话已被其他客服接入")
-	case errors.Is(err, handoff.ErrNotQueued):
-		web.WriteError(w, http.StatusConflict, web.CodeNotQueued, "该会话不在排队中")
-	case errors.Is(err, handoff.ErrResolved):
-		web.WriteError(w, http.StatusConflict, web.CodeResolved, "该会话已结束")
-	case errors.Is(err, handoff.ErrNotOwner):
-		web.WriteError(w, http.StatusForbidden, web.CodeNotOwner, "您没有接入该会话")
-	case errors.Is(err, handoff.ErrAtCapacity):
-		web.WriteError(w, http.StatusConflict, web.CodeAtCapacity, "您的同时接待数已达上限")
-	case errors.Is(err, handoff.ErrAgentUnavailable):
-		web.WriteError(w, http.StatusConflict, web.CodeAgentUnavailable, "对方客服不在线")
-	case errors.Is(err, handoff.ErrAftersaleStays):
-		web.WriteError(w, http.StatusConflict, web.CodeAftersaleStays, "售后会话须由人工处理，不能转回机器人")
-	case errors.Is(err, handoff.ErrUnknownGroup):
-		web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "未知技能组")
-	case errors.Is(err, handoff.ErrBusy):
-		web.WriteError(w, http.StatusConflict, web.CodeBusy, "会话正在变更，请稍后重试")
-	case errors.Is(err, handoff.ErrWrongStatus):
-		web.WriteError(w, http.StatusConflict, web.CodeNotQueued, "该会话当前状态不允许此操作")
-	default:
-		web.Fault(w, r, err)
-	}
+// deskErrors are the answers to the desk's errors.
+var deskErrors = web.ErrorAnswers{
+	{Err: handoff.ErrNotFound, Status: http.StatusNotFound, Code: web.CodeNotFound, Message: "会话不存在"},
+	{Err: handoff.ErrAlreadyClaimed, Status: http.StatusConflict, Code: web.CodeAlreadyClaimed, Message: "该会话已被其他客服接入"},
+	{Err: handoff.ErrNotQueued, Status: http.StatusConflict, Code: web.CodeNotQueued, Message: "该会话不在排队中"},
+	{Err: handoff.ErrResolved, Status: http.StatusConflict, Code: web.CodeResolved, Message: "该会话已结束"},
+	{Err: handoff.ErrNotOwner, Status: http.StatusForbidden, Code: web.CodeNotOwner, Message: "您没有接入该会话"},
+	{Err: handoff.ErrAtCapacity, Status: http.StatusConflict, Code: web.CodeAtCapacity, Message: "您的同时接待数已达上限"},
+	{Err: handoff.ErrAgentUnavailable, Status: http.StatusConflict, Code: web.CodeAgentUnavailable, Message: "对方客服不在线"},
+	{Err: handoff.ErrAftersaleStays, Status: http.StatusConflict, Code: web.CodeAftersaleStays, Message: "售后会话须由人工处理，不能转回机器人"},
+	{Err: handoff.ErrUnknownGroup, Status: http.StatusBadRequest, Code: web.CodeBadRequest, Message: "未知技能组"},
+	{Err: handoff.ErrBusy, Status: http.StatusConflict, Code: web.CodeBusy, Message: "会话正在变更，请稍后重试"},
+	{Err: handoff.ErrWrongStatus, Status: http.StatusConflict, Code: web.CodeNotQueued, Message: "该会话当前状态不允许此操作"},
+}
+
+// noteErrors are the answers to the errors of notes: the desk's, but for who may read
+// and write them and how many a chat may have.
+var noteErrors = append(web.ErrorAnswers{
+	{Err: handoff.ErrNotOwner, Status: http.StatusForbidden, Code: web.CodeForbidden, Message: "只有接待客服和本组客服可以查看或添加备注"},
+	{Err: handoff.ErrNoteLimit, Status: http.StatusConflict, Code: web.CodeTooManyNotes, Message: "该会话的备注已达上限"},
+}, deskErrors...)
+
+// ticketErrors are the answers to the errors of Tickets. The text of ErrBadTicket after
+// the sentinel is written for the agent (badTicket).
+var ticketErrors = web.ErrorAnswers{
+	{Err: handoff.ErrNotFound, Status: http.StatusNotFound, Code: web.CodeNotFound, Message: "工单不存在"},
+	{Err: handoff.ErrBadTicket, Status: http.StatusBadRequest, Code: web.CodeBadRequest},
+	{Err: handoff.ErrBadTransition, Status: http.StatusConflict, Code: web.CodeBadTransition, Message: "工单当前状态不允许此操作"},
+	{Err: handoff.ErrRoleNotAllowed, Status: http.StatusForbidden, Code: web.CodeForbidden, Message: "您的角色无权执行此操作"},
+	{Err: handoff.ErrBusy, Status: http.StatusConflict, Code: web.CodeBusy, Message: "工单正在变更，请稍后重试"},
+}
+
+// maxChatsErrors are the answers to the errors of setting a user's chat limit. A Refusal
+// of the limit is written for people: it is answered as it is.
+var maxChatsErrors = web.ErrorAnswers{
+	{Err: account.ErrBadUser, Status: http.StatusBadRequest, Code: web.CodeBadRequest},
+	{Err: account.ErrNotFound, Status: http.StatusNotFound, Code: web.CodeNotFound, Message: "用户不存在"},
 }

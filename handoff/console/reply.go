@@ -12,6 +12,9 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// What agents write in a chat: replies past the reply guard, canned replies and
+// internal notes.
+
 // maxReasonRunes bounds the reason of an override.
 const maxReasonRunes = 200
 
@@ -66,7 +69,7 @@ func (c *Server) reply(w http.ResponseWriter, r *http.Request) {
 	me := account.UserFrom(r).Name
 	m, err := c.desk.ReplyOverriding(r.Context(), r.PathValue("id"), me, req.ID, text, found, reason)
 	if err != nil {
-		writeDeskError(w, r, err)
+		deskErrors.Write(w, r, err)
 		return
 	}
 	if len(found) > 0 {
@@ -89,4 +92,49 @@ func (c *Server) loggableReason(reason string) string {
 		return "（原因中含联系方式，已隐去）"
 	}
 	return reason
+}
+
+// Canned handles GET /api/canned: {"canned": [CannedReply]}, the texts filled in for the
+// user.
+func (c *Server) Canned() http.HandlerFunc {
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
+		web.WriteJSON(w, http.StatusOK, map[string]any{"canned": c.desk.CannedReplies(account.UserFrom(r).Name)})
+	})
+}
+
+// PostNote handles POST /api/conversations/{id}/notes {text, id?}: 201 {note}.
+func (c *Server) PostNote() http.HandlerFunc {
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Text, ID string }
+		if !web.ReadJSON(w, r, &req) {
+			return
+		}
+		text := strings.TrimSpace(req.Text)
+		if text == "" || utf8.RuneCountInString(text) > handoff.MaxReplyRunes || len(req.ID) > 64 {
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "备注不能为空，且不超过 2000 字")
+			return
+		}
+		n, err := c.desk.AddNote(r.Context(), r.PathValue("id"), account.UserFrom(r), req.ID, text)
+		if err != nil {
+			noteErrors.Write(w, r, err)
+			return
+		}
+		zerolog.Ctx(r.Context()).Info().Str("conv", r.PathValue("id")).Str("agent", n.Author).Msg("note added")
+		web.WriteJSON(w, http.StatusCreated, map[string]any{"note": n})
+	})
+}
+
+// GetNotes handles GET /api/conversations/{id}/notes: {notes: [Note]}.
+func (c *Server) GetNotes() http.HandlerFunc {
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
+		ns, err := c.desk.Notes(r.Context(), r.PathValue("id"), account.UserFrom(r))
+		if err != nil {
+			noteErrors.Write(w, r, err)
+			return
+		}
+		if ns == nil {
+			ns = []handoff.Note{}
+		}
+		web.WriteJSON(w, http.StatusOK, map[string]any{"notes": ns})
+	})
 }

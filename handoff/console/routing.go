@@ -30,11 +30,7 @@ func (c *Server) Presence() http.HandlerFunc {
 			return
 		}
 		a, err := c.desk.Heartbeat(r.Context(), account.UserFrom(r).Name, req.Status)
-		if err != nil {
-			web.Fault(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, a)
+		web.Reply(w, r, http.StatusOK, a, err)
 	})
 }
 
@@ -42,17 +38,8 @@ func (c *Server) Presence() http.HandlerFunc {
 // group, or of every group for an admin, and the desk's groups (for transfers).
 func (c *Server) Agents() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
-		u := account.UserFrom(r)
-		group := handoff.Group(u.Group)
-		if u.Role == account.RoleAdmin {
-			group = ""
-		}
-		as, err := c.desk.Agents(r.Context(), group)
-		if err != nil {
-			web.Fault(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"agents": as, "groups": c.desk.Groups()})
+		as, err := c.desk.Agents(r.Context(), groupSeen(account.UserFrom(r)))
+		web.Reply(w, r, http.StatusOK, map[string]any{"agents": as, "groups": c.desk.Groups()}, err)
 	})
 }
 
@@ -61,11 +48,7 @@ func (c *Server) Agents() http.HandlerFunc {
 func (c *Server) Load() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		a, err := c.desk.AgentLoad(r.Context(), account.UserFrom(r).Name)
-		if err != nil {
-			web.Fault(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, a)
+		web.Reply(w, r, http.StatusOK, a, err)
 	})
 }
 
@@ -100,7 +83,7 @@ func (c *Server) Transfer() http.HandlerFunc {
 			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "不能转接给自己")
 			return
 		case err != nil:
-			writeDeskError(w, r, err)
+			deskErrors.Write(w, r, err)
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("conv", cv.ID).Str("from", me).Str("to_agent", req.Agent).Str("to_group", req.Group).Msg("transferred")
@@ -113,11 +96,7 @@ func (c *Server) Transfer() http.HandlerFunc {
 func (c *Server) BackToBot() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		cv, err := c.desk.BackToBot(r.Context(), r.PathValue("id"), account.UserFrom(r).Name)
-		if err != nil {
-			writeDeskError(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"conversation": cv})
+		deskErrors.Reply(w, r, http.StatusOK, map[string]any{"conversation": cv}, err)
 	})
 }
 
@@ -132,16 +111,8 @@ func (c *Server) SetMaxChats() http.HandlerFunc {
 			return
 		}
 		u, err := c.accounts.SetMaxChats(r.Context(), r.PathValue("name"), req.MaxChats)
-		var refusal *account.Refusal
-		switch {
-		case errors.As(err, &refusal):
-			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, refusal.Error())
-			return
-		case errors.Is(err, account.ErrNotFound):
-			web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "用户不存在")
-			return
-		case err != nil:
-			web.Fault(w, r, err)
+		if err != nil {
+			maxChatsErrors.Write(w, r, err)
 			return
 		}
 		if err := c.desk.RenewCap(r.Context(), u.Name); err != nil {

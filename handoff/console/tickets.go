@@ -46,23 +46,14 @@ func NewTicketAPI(cfg TicketAPIConfig) (*TicketAPI, error) {
 	}, nil
 }
 
-// writeTicketError maps the errors of Tickets to statuses and codes.
-func writeTicketError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, handoff.ErrNotFound):
-		web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "工单不存在")
-	case errors.Is(err, handoff.ErrBadTicket):
-		// The text after the sentinel is written for the agent (badTicket).
-		web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, err.Error())
-	case errors.Is(err, handoff.ErrBadTransition):
-		web.WriteError(w, http.StatusConflict, web.CodeBadTransition, "工单当前状态不允许此操作")
-	case errors.Is(err, handoff.ErrRoleNotAllowed):
-		web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "您的角色无权执行此操作")
-	case errors.Is(err, handoff.ErrBusy):
-		web.WriteError(w, http.StatusConflict, web.CodeBusy, "工单正在变更，请稍后重试")
-	default:
-		web.Fault(w, r, err)
-	}
+// Routes registers the ticket API on mux, under /api/tickets.
+func (a *TicketAPI) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/tickets", a.Create())
+	mux.HandleFunc("GET /api/tickets", a.List())
+	mux.HandleFunc("GET /api/tickets/{id}", a.Get())
+	mux.HandleFunc("POST /api/tickets/{id}/transition", a.Transition())
+	mux.HandleFunc("POST /api/tickets/{id}/approve", a.Approve())
+	mux.HandleFunc("POST /api/tickets/{id}/reject", a.Reject())
 }
 
 // Create handles POST /api/tickets.
@@ -75,7 +66,7 @@ func (a *TicketAPI) Create() http.HandlerFunc {
 		u := account.UserFrom(r)
 		t, err := a.tickets.Open(r.Context(), d, u)
 		if err != nil {
-			writeTicketError(w, r, err)
+			ticketErrors.Write(w, r, err)
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("ticket", t.ID).Str("conv", t.Conversation).Str("type", t.Type).Str("by", u.Name).Msg("ticket opened")
@@ -92,11 +83,7 @@ func (a *TicketAPI) List() http.HandlerFunc {
 			Type: strings.TrimSpace(q.Get("type")), Group: handoff.Group(strings.TrimSpace(q.Get("group"))),
 		}
 		ts, err := a.tickets.List(r.Context(), f)
-		if err != nil {
-			writeTicketError(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"tickets": ts})
+		ticketErrors.Reply(w, r, http.StatusOK, map[string]any{"tickets": ts}, err)
 	})
 }
 
@@ -104,11 +91,7 @@ func (a *TicketAPI) List() http.HandlerFunc {
 func (a *TicketAPI) Get() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		t, err := a.tickets.Ticket(r.Context(), r.PathValue("id"))
-		if err != nil {
-			writeTicketError(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"ticket": t})
+		ticketErrors.Reply(w, r, http.StatusOK, map[string]any{"ticket": t}, err)
 	})
 }
 
@@ -145,7 +128,7 @@ func (a *TicketAPI) change(w http.ResponseWriter, r *http.Request, ch handoff.Ti
 	u := account.UserFrom(r)
 	t, err := a.tickets.Transition(r.Context(), r.PathValue("id"), ch, u)
 	if err != nil {
-		writeTicketError(w, r, err)
+		ticketErrors.Write(w, r, err)
 		return
 	}
 	zerolog.Ctx(r.Context()).Info().Str("ticket", t.ID).Str("to", t.Status).Str("by", u.Name).Msg("ticket changed")

@@ -34,12 +34,7 @@ func TestTicketAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/tickets", api.Create())
-	mux.HandleFunc("GET /api/tickets", api.List())
-	mux.HandleFunc("GET /api/tickets/{id}", api.Get())
-	mux.HandleFunc("POST /api/tickets/{id}/transition", api.Transition())
-	mux.HandleFunc("POST /api/tickets/{id}/approve", api.Approve())
-	mux.HandleFunc("POST /api/tickets/{id}/reject", api.Reject())
+	api.Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 

@@ -1,7 +1,6 @@
 package account
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -22,20 +21,40 @@ func (s *Service) API() *API {
 	return &API{s: s, anyone: s.Require(), admins: s.Require(RoleAdmin)}
 }
 
+// Routes registers the API on mux: /api/login, /api/logout, /api/me, /api/users and
+// /api/tokens.
+func (a *API) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/login", a.Login)
+	mux.HandleFunc("POST /api/logout", a.Logout)
+	mux.HandleFunc("GET /api/me", a.Me())
+	mux.HandleFunc("GET /api/users", a.Users())
+	mux.HandleFunc("POST /api/users", a.AddUser())
+	mux.HandleFunc("GET /api/tokens", a.Tokens())
+	mux.HandleFunc("POST /api/tokens", a.AddToken())
+	mux.HandleFunc("DELETE /api/tokens/{id}", a.RevokeToken())
+}
+
 // publicUser is a user as the API shows them: never the password hash.
 func publicUser(u User) map[string]string {
 	return map[string]string{"name": u.Name, "role": string(u.Role), "group": u.Group}
 }
 
-// writeRefusal answers a Refusal with its text, or reports that err is none.
-func writeRefusal(w http.ResponseWriter, err error) bool {
-	var rf *Refusal
-	if !errors.As(err, &rf) {
-		return false
+// The answers to the errors of the API's requests. A Refusal's text is written for
+// people: it is answered as it is.
+var (
+	loginErrors = web.ErrorAnswers{
+		{Err: ErrBadCredentials, Status: http.StatusUnauthorized, Code: web.CodeBadCredentials, Message: "用户名或密码错误"},
 	}
-	web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, rf.Error())
-	return true
-}
+	userErrors = web.ErrorAnswers{
+		{Err: ErrBadUser, Status: http.StatusBadRequest, Code: web.CodeBadRequest},
+		{Err: ErrUserExists, Status: http.StatusConflict, Code: web.CodeUserExists, Message: "用户名已存在"},
+	}
+	tokenErrors = web.ErrorAnswers{
+		{Err: ErrBadAPIToken, Status: http.StatusBadRequest, Code: web.CodeBadRequest},
+		{Err: ErrAPITokenExists, Status: http.StatusConflict, Code: web.CodeTokenExists, Message: "已有同名的 API 令牌"},
+		{Err: ErrNotFound, Status: http.StatusNotFound, Code: web.CodeNotFound, Message: "API 令牌不存在"},
+	}
+)
 
 // Login handles POST /api/login {username, password}: {token, user}, and the session
 // cookie.
@@ -45,12 +64,8 @@ func (a *API) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, u, err := a.s.Login(r.Context(), req.Username, req.Password)
-	if errors.Is(err, ErrBadCredentials) {
-		web.WriteError(w, http.StatusUnauthorized, web.CodeBadCredentials, "用户名或密码错误")
-		return
-	}
 	if err != nil {
-		web.Fault(w, r, err)
+		loginErrors.Write(w, r, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
@@ -90,16 +105,17 @@ func (a *API) Me() http.HandlerFunc {
 func (a *API) Users() http.HandlerFunc {
 	return a.admins(func(w http.ResponseWriter, r *http.Request) {
 		us, err := a.s.Users(r.Context())
-		if err != nil {
-			web.Fault(w, r, err)
-			return
-		}
-		out := make([]map[string]string, 0, len(us))
-		for _, u := range us {
-			out = append(out, publicUser(u))
-		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"users": out})
+		web.Reply(w, r, http.StatusOK, map[string]any{"users": views(us, publicUser)}, err)
 	})
+}
+
+// views is how the API shows each of xs: view(x), in order; none is an empty list.
+func views[T, V any](xs []T, view func(T) V) []V {
+	out := make([]V, len(xs))
+	for i, x := range xs {
+		out[i] = view(x)
+	}
+	return out
 }
 
 // AddUser handles POST /api/users {username, password, role, group} (admin): 201 with
@@ -114,15 +130,11 @@ func (a *API) AddUser() http.HandlerFunc {
 			return
 		}
 		u, err := a.s.AddUser(r.Context(), req.Username, req.Password, req.Role, req.Group)
-		switch {
-		case writeRefusal(w, err):
-		case errors.Is(err, ErrUserExists):
-			web.WriteError(w, http.StatusConflict, web.CodeUserExists, "用户名已存在")
-		case err != nil:
-			web.Fault(w, r, err)
-		default:
-			zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Str("by", UserFrom(r).Name).Msg("user added")
-			web.WriteJSON(w, http.StatusCreated, publicUser(u))
+		if err != nil {
+			userErrors.Write(w, r, err)
+			return
 		}
+		zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Str("by", UserFrom(r).Name).Msg("user added")
+		web.WriteJSON(w, http.StatusCreated, publicUser(u))
 	})
 }

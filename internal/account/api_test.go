@@ -48,16 +48,8 @@ func newAPIFixture(t *testing.T, e engine) *apiFixture {
 		}
 		f.token[u.name] = login(t, s, u.name, testPassword)
 	}
-	a := s.API()
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/login", a.Login)
-	mux.HandleFunc("POST /api/logout", a.Logout)
-	mux.HandleFunc("GET /api/me", a.Me())
-	mux.HandleFunc("GET /api/users", a.Users())
-	mux.HandleFunc("POST /api/users", a.AddUser())
-	mux.HandleFunc("GET /api/tokens", a.Tokens())
-	mux.HandleFunc("POST /api/tokens", a.AddToken())
-	mux.HandleFunc("DELETE /api/tokens/{id}", a.RevokeToken())
+	s.API().Routes(mux)
 	agents := s.Require(RoleAgent, RoleAdmin)(func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, map[string]string{"user": UserFrom(r).Name})
 	})

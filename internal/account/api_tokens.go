@@ -1,7 +1,6 @@
 package account
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -26,15 +25,7 @@ func viewToken(t APIToken) tokenView {
 func (a *API) Tokens() http.HandlerFunc {
 	return a.admins(func(w http.ResponseWriter, r *http.Request) {
 		ts, err := a.s.Tokens(r.Context())
-		if err != nil {
-			web.Fault(w, r, err)
-			return
-		}
-		out := make([]tokenView, len(ts))
-		for i, t := range ts {
-			out[i] = viewToken(t)
-		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"tokens": out})
+		web.Reply(w, r, http.StatusOK, map[string]any{"tokens": views(ts, viewToken)}, err)
 	})
 }
 
@@ -51,19 +42,15 @@ func (a *API) AddToken() http.HandlerFunc {
 		}
 		by := UserFrom(r).Name
 		t, token, err := a.s.AddToken(r.Context(), req.Name, req.Role, by)
-		switch {
-		case writeRefusal(w, err):
-		case errors.Is(err, ErrAPITokenExists):
-			web.WriteError(w, http.StatusConflict, web.CodeTokenExists, "已有同名的 API 令牌")
-		case err != nil:
-			web.Fault(w, r, err)
-		default:
-			zerolog.Ctx(r.Context()).Info().Str("token", t.ID).Str("name", t.Name).Str("role", string(t.Role)).Str("by", by).Msg("API token issued")
-			web.WriteJSON(w, http.StatusCreated, struct {
-				tokenView
-				Token string `json:"token"`
-			}{viewToken(t), token})
+		if err != nil {
+			tokenErrors.Write(w, r, err)
+			return
 		}
+		zerolog.Ctx(r.Context()).Info().Str("token", t.ID).Str("name", t.Name).Str("role", string(t.Role)).Str("by", by).Msg("API token issued")
+		web.WriteJSON(w, http.StatusCreated, struct {
+			tokenView
+			Token string `json:"token"`
+		}{viewToken(t), token})
 	})
 }
 
@@ -71,15 +58,11 @@ func (a *API) AddToken() http.HandlerFunc {
 func (a *API) RevokeToken() http.HandlerFunc {
 	return a.admins(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		err := a.s.RevokeToken(r.Context(), id)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "API 令牌不存在")
-		case err != nil:
-			web.Fault(w, r, err)
-		default:
-			zerolog.Ctx(r.Context()).Info().Str("token", id).Str("by", UserFrom(r).Name).Msg("API token revoked")
-			w.WriteHeader(http.StatusNoContent)
+		if err := a.s.RevokeToken(r.Context(), id); err != nil {
+			tokenErrors.Write(w, r, err)
+			return
 		}
+		zerolog.Ctx(r.Context()).Info().Str("token", id).Str("by", UserFrom(r).Name).Msg("API token revoked")
+		w.WriteHeader(http.StatusNoContent)
 	})
 }

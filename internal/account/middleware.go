@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +14,11 @@ import (
 const SessionCookie = "kefu_session"
 
 type userKey struct{}
+
+// authErrors are the answers to a failed authentication.
+var authErrors = web.ErrorAnswers{
+	{Err: ErrBadCredentials, Status: http.StatusUnauthorized, Code: web.CodeUnauthorized, Message: "请先登录"},
+}
 
 // Require returns a middleware that runs a handler only for a signed-in user whose role
 // acts as one of roles (Role.Acts: a lead acts as an agent too), or for any signed-in
@@ -33,12 +37,8 @@ func (s *Service) Require(roles ...Role) func(http.HandlerFunc) http.HandlerFunc
 				}
 			}
 			u, err := s.Authenticate(r.Context(), token)
-			if errors.Is(err, ErrBadCredentials) {
-				web.WriteError(w, http.StatusUnauthorized, web.CodeUnauthorized, "请先登录")
-				return
-			}
 			if err != nil {
-				web.Fault(w, r, err)
+				authErrors.Write(w, r, err)
 				return
 			}
 			if fromCookie && r.Method != http.MethodGet && !sameOrigin(r) {

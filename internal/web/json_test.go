@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -87,5 +88,52 @@ func TestReadJSON(t *testing.T) {
 				t.Errorf("Read = %v, answered %d %+v; want %d %s", ok, rec.Code, e, tc.status, tc.code)
 			}
 		})
+	}
+}
+
+// TestErrorAnswers: the first answer that matches a wrapped error answers it, with its
+// message or the error's text from the sentinel on; an error none matches is a Fault.
+func TestErrorAnswers(t *testing.T) {
+	errGone, errBad := errors.New("gone"), errors.New("请求无效")
+	as := ErrorAnswers{
+		{Err: errGone, Status: http.StatusNotFound, Code: CodeNotFound, Message: "不存在"},
+		{Err: errBad, Status: http.StatusBadRequest, Code: CodeBadRequest},
+		{Err: errGone, Status: http.StatusConflict, Code: CodeConflict, Message: "never: the first match answers"},
+	}
+	for _, tc := range []struct {
+		err    error
+		status int
+		e      Error
+	}{
+		{fmt.Errorf("reading x: %w", errGone), 404, Error{CodeNotFound, "不存在"}},
+		{fmt.Errorf("saving x: %w", fmt.Errorf("%w: 标题不能为空", errBad)), 400, Error{CodeBadRequest, "请求无效: 标题不能为空"}},
+		{errors.New("disk on fire"), 503, Error{CodeUnavailable, "服务暂时不可用，请稍后重试"}},
+	} {
+		rec := httptest.NewRecorder()
+		as.Write(rec, httptest.NewRequest("GET", "/api/x", nil), tc.err)
+		if e := answer(t, rec); rec.Code != tc.status || e != tc.e {
+			t.Errorf("Write(%v) answered %d %+v, want %d %+v", tc.err, rec.Code, e, tc.status, tc.e)
+		}
+	}
+}
+
+// TestReply: a call's value is answered as JSON, its error as the answers say.
+func TestReply(t *testing.T) {
+	errGone := errors.New("gone")
+	as := ErrorAnswers{{Err: errGone, Status: http.StatusNotFound, Code: CodeNotFound, Message: "不存在"}}
+	rec := httptest.NewRecorder()
+	as.Reply(rec, httptest.NewRequest("GET", "/api/x", nil), http.StatusCreated, map[string]int{"seq": 3}, nil)
+	if rec.Code != 201 || strings.TrimSpace(rec.Body.String()) != `{"seq":3}` {
+		t.Errorf("Reply with no error answered %d %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	as.Reply(rec, httptest.NewRequest("GET", "/api/x", nil), http.StatusCreated, map[string]int{"seq": 3}, errGone)
+	if e := answer(t, rec); rec.Code != 404 || e.Code != CodeNotFound {
+		t.Errorf("Reply with an error answered %d %+v", rec.Code, e)
+	}
+	rec = httptest.NewRecorder()
+	Reply(rec, httptest.NewRequest("GET", "/api/x", nil), http.StatusOK, nil, errGone)
+	if e := answer(t, rec); rec.Code != 503 || e.Code != CodeUnavailable {
+		t.Errorf("web.Reply with an error answered %d %+v", rec.Code, e)
 	}
 }

@@ -41,8 +41,7 @@ async function loadList() {
     renderList(Array.isArray(d.articles) ? d.articles.filter(Boolean) : [], !!text);
   } catch (e) {
     if (seq !== S.listSeq || sess !== S.session || e.status === 401) return;
-    err.textContent = '无法加载文章列表：' + e.message;
-    show(err, true);
+    showText(err, '无法加载文章列表：' + e.message);
   }
 }
 
@@ -429,8 +428,7 @@ async function refreshPreview() {
     show(prob, !!d.problem);
   } catch (e) {
     if (seq !== S.previewSeq || e.status === 401) return;
-    prob.textContent = '无法预览：' + e.message;
-    show(prob, true);
+    showText(prob, '无法预览：' + e.message);
   }
 }
 

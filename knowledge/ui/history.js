@@ -34,8 +34,7 @@ async function loadHistory() {
     if (want) loadVersion(want);
   } catch (e) {
     if (sess !== S.session || e.status === 401) return;
-    err.textContent = '无法加载历史版本：' + e.message;
-    show(err, true);
+    showText(err, '无法加载历史版本：' + e.message);
   }
 }
 
@@ -44,7 +43,7 @@ function renderHistory(vs) {
   ul.replaceChildren();
   for (const v of vs) {
     const li = h('li');
-    const b = h('button', 'hitem');
+    const b = h('button', 'list-item hitem');
     b.type = 'button';
     b.setAttribute('data-testid', 'history-item');
     b.setAttribute('data-version', String(v.version));
@@ -89,8 +88,7 @@ async function loadVersion(n) {
     renderVersion(n, d);
   } catch (e) {
     if (sess !== S.session || e.status === 401) return;
-    err.textContent = '无法加载第 ' + n + ' 版：' + e.message;
-    show(err, true);
+    showText(err, '无法加载第 ' + n + ' 版：' + e.message);
   }
 }
 
@@ -166,8 +164,7 @@ async function restoreVersion(n) {
     loadStatus();
   } catch (e) {
     if (sess !== S.session || e.status === 401) return;
-    err.textContent = e.message;
-    show(err, true);
+    showText(err, e.message);
     if (e.status === 409 && e.code === 'conflict' && e.data && e.data.latest) showConflict(e.message, e.data.latest);
   }
 }

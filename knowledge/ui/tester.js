@@ -20,8 +20,7 @@ async function ask(ev) {
   const text = $('tester-input').value.trim();
   const err = $('tester-error');
   if (!text) {
-    err.textContent = '请输入一个顾客的问题';
-    show(err, true);
+    showText(err, '请输入一个顾客的问题');
     $('tester-input').focus();
     return;
   }

@@ -28,8 +28,7 @@ async function runImport(dry) {
   show(err, false);
   if (!f) return;
   if (f.size > MAX_IMPORT) {
-    err.textContent = '文件超过 20 MB';
-    show(err, true);
+    showText(err, '文件超过 20 MB');
     return;
   }
   const name = f.name || 'import.jsonl';
@@ -43,9 +42,7 @@ async function runImport(dry) {
     if (S.importFile !== f) return;
     renderPlan(d, dry);
     if (!dry) {
-      const res = $('import-result');
-      res.textContent = '已导入 ' + (Number(d.applied) || 0) + ' 篇文章';
-      show(res, true);
+      showText($('import-result'), '已导入 ' + (Number(d.applied) || 0) + ' 篇文章');
       show(btn, false);
       S.importFile = null;
       $('import-file').value = '';
@@ -54,8 +51,7 @@ async function runImport(dry) {
     }
   } catch (e) {
     if (e.status === 401) return;
-    err.textContent = (dry ? '无法读取文件：' : '导入失败：') + e.message + (e.data && e.data.applied ? '（已导入 ' + e.data.applied + ' 篇）' : '');
-    show(err, true);
+    showText(err, (dry ? '无法读取文件：' : '导入失败：') + e.message + (e.data && e.data.applied ? '（已导入 ' + e.data.applied + ' 篇）' : ''));
   } finally {
     btn.disabled = false;
   }

@@ -21,8 +21,7 @@ async function loadUnanswered(countOnly) {
     renderUnanswered(groups, Number(d.total) || 0);
   } catch (e) {
     if (sess !== S.session || e.status === 401 || countOnly) return;
-    err.textContent = '无法加载：' + e.message;
-    show(err, true);
+    showText(err, '无法加载：' + e.message);
   }
 }
 
@@ -154,8 +153,7 @@ async function attachSearch() {
     if (!arts.length) ul.appendChild(h('li', 'empty', '没有找到文章'));
   } catch (e) {
     if (S.attach !== st || e.status === 401) return;
-    $('attach-error').textContent = e.message;
-    show($('attach-error'), true);
+    showText($('attach-error'), e.message);
   }
 }
 
@@ -167,8 +165,7 @@ async function attachConfirm() {
   const question = $('attach-question').value.trim();
   const err = $('attach-error');
   if (!question) {
-    err.textContent = '请填写要添加的问法';
-    show(err, true);
+    showText(err, '请填写要添加的问法');
     return;
   }
   const btn = $('attach-confirm');
@@ -191,8 +188,7 @@ async function attachConfirm() {
   } catch (e) {
     if (S.attach !== st || e.status === 401) return;
     btn.disabled = false;
-    err.textContent = e.message;
-    show(err, true);
+    showText(err, e.message);
     if (e.status === 409) attachSearch(); // the article changed: pick up its new version
   }
 }

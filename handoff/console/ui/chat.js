@@ -430,7 +430,7 @@ function renderContext() {
   show(wd, !!waitingNow);
   if (waitingNow) {
     wd.replaceChildren();
-    const w = h('span', 'qitem-wait');
+    const w = h('span', 'tag qitem-wait');
     w.setAttribute('data-since', String(S.sinceById.get(cur.id) || Date.now()));
     updateWait(w);
     wd.appendChild(w);

@@ -81,8 +81,7 @@ async function submitPropose(ev) {
   const answer = $('propose-answer').value.trim();
   const err = $('propose-error');
   if (!q || !answer) {
-    err.textContent = '请填写问题和回答';
-    show(err, true);
+    showText(err, '请填写问题和回答');
     return;
   }
   $('propose-submit').disabled = true;
@@ -92,8 +91,7 @@ async function submitPropose(ev) {
     closePropose();
     toast('已提交给知识库编辑审核', 'ok');
   } catch (e) {
-    err.textContent = e.message;
-    show(err, true);
+    showText(err, e.message);
   } finally {
     $('propose-submit').disabled = false;
   }
@@ -200,9 +198,7 @@ async function postReply(p) {
         showGuard({ conv: p.conv, text: input.value, kind: e.code === 'confirm_short' ? 'short' : 'contact', message: e.message, flags: p.flags });
         return;
       }
-      const re = $('reply-error');
-      re.textContent = '发送失败：' + e.message;
-      show(re, true);
+      showText($('reply-error'), '发送失败：' + e.message);
       if (e.code === 'not_owner' || e.code === 'conversation_resolved' || e.status === 403 || e.status === 409) {
         refreshOpen();
         refreshQueue();
@@ -291,9 +287,7 @@ async function postNote(cur, text) {
     toast('已添加内部备注（顾客看不到）', 'ok');
   } catch (e) {
     if (sess !== S.session || e.status === 401) return;
-    const re = $('reply-error');
-    re.textContent = '备注添加失败：' + e.message;
-    show(re, true);
+    showText($('reply-error'), '备注添加失败：' + e.message);
   } finally {
     if (sess === S.session) renderChatChrome();
   }

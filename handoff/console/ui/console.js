@@ -280,9 +280,7 @@ function startApp(me) {
   if (!isAgent()) {
     setConn('off', '未连接');
     $('chat-empty-text').textContent = '当前账号（' + roleLabel(me.role) + '）没有客服台权限。';
-    const qe = $('queue-error');
-    qe.textContent = '仅客服和管理员可以接待会话。';
-    show(qe, true);
+    showText($('queue-error'), '仅客服和管理员可以接待会话。');
     return;
   }
   $('chat-empty-text').textContent = '从左侧选择一个会话';

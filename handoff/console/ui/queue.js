@@ -151,9 +151,7 @@ const refreshQueue = coalesce(async () => {
     applyQueue(d);
   } catch (e) {
     if (sess !== S.session || e.status === 401) return;
-    const qe = $('queue-error');
-    qe.textContent = '队列刷新失败：' + e.message;
-    show(qe, true);
+    showText($('queue-error'), '队列刷新失败：' + e.message);
   }
 });
 
@@ -251,7 +249,7 @@ function renderList(ul, entries, isWaiting) {
     top.appendChild(h('span', 'qitem-reason', reasonLabel(e.reason)));
     if (isWaiting) {
       if (S.freshIds.has(id)) b.classList.add('is-new');
-      const w = h('span', 'qitem-wait');
+      const w = h('span', 'tag qitem-wait');
       w.setAttribute('data-testid', 'queue-wait');
       w.setAttribute('data-since', String(S.sinceById.get(id) || Date.now()));
       updateWait(w);
@@ -266,7 +264,7 @@ function renderList(ul, entries, isWaiting) {
       }
       top.appendChild(h('span', 'qitem-status s-' + (e.status || ''), statusLabel(e.status)));
       if (S.firstSince.has(id)) {
-        const w = h('span', 'qitem-wait is-first-reply');
+        const w = h('span', 'tag qitem-wait is-first-reply');
         w.setAttribute('data-testid', 'first-reply-wait');
         w.setAttribute('data-since', String(S.firstSince.get(id)));
         updateWait(w);

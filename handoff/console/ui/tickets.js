@@ -77,8 +77,7 @@ async function loadTickets() {
     renderTickets(full);
   } catch (e) {
     if (!S.cur || S.cur.id !== id) return;
-    err.textContent = e.message;
-    show(err, true);
+    showText(err, e.message);
   }
 }
 
@@ -212,8 +211,7 @@ function ticketEl(t) {
           const fen = remedyAmount ? parseYuan(remedyAmount.value) : 0;
           if (isNaN(fen)) {
             const err = li.querySelector('[data-testid="ticket-move-error"]');
-            err.textContent = '金额须为最多两位小数的元数，例如 12.50';
-            show(err, true);
+            showText(err, '金额须为最多两位小数的元数，例如 12.50');
             return;
           }
           remedy = { text: remedyText.value.trim(), amount_fen: fen };
@@ -249,8 +247,7 @@ async function moveTicket(t, to, note, bar, li, remedy) {
     loadTickets();
     refreshTicketLists();
   } catch (e) {
-    err.textContent = e.message;
-    show(err, true);
+    showText(err, e.message);
     for (const b of bar.querySelectorAll('button')) b.disabled = false;
   }
 }
@@ -341,7 +338,7 @@ function renderTicketLists() {
       const top = h('span', 'qitem-top');
       if (t.group) top.appendChild(groupBadge(t.group));
       top.appendChild(h('span', 'qitem-reason', (TICKET_TYPES[t.type] || t.type || '') + ' · ' + (TICKET_STATUSES[t.status] || t.status || '')));
-      const w = h('span', 'qitem-wait', fmtTime(t.created_at));
+      const w = h('span', 'tag qitem-wait', fmtTime(t.created_at));
       top.appendChild(w);
       b.appendChild(top);
       const text = t.type === 'message' ? t.reason || '' : (t.remedy && t.remedy.text) || t.reason || '';
@@ -380,8 +377,7 @@ async function submitTicket(ev) {
   show(err, false);
   const amount = parseYuan($('ticket-amount').value);
   const fail = (msg) => {
-    err.textContent = msg;
-    show(err, true);
+    showText(err, msg);
   };
   const order = $('ticket-order').value.trim();
   const reason = $('ticket-reason').value.trim();

@@ -20,9 +20,7 @@ async function openTransfer() {
   } catch (e) {
     if (sess !== S.session || e.status === 401) return;
     $('transfer-agents').replaceChildren();
-    const te = $('transfer-error');
-    te.textContent = '无法加载客服列表：' + e.message;
-    show(te, true);
+    showText($('transfer-error'), '无法加载客服列表：' + e.message);
     renderTransfer(cur, { agents: [], groups: Object.keys(GROUPS) });
   }
 }
@@ -85,9 +83,7 @@ async function doTransfer(cur, body, okText) {
     toast(okText, 'ok');
   } catch (e) {
     if (sess !== S.session || e.status === 401) return;
-    const te = $('transfer-error');
-    te.textContent = '转接失败：' + e.message;
-    show(te, true);
+    showText($('transfer-error'), '转接失败：' + e.message);
   } finally {
     S.transferring = false;
     $('transfer-panel').querySelectorAll('.pick-item').forEach((b) => b.removeAttribute('aria-busy'));
@@ -129,9 +125,7 @@ async function onConfirmOk() {
     closeConfirm();
   } catch (e) {
     if (e.status === 401) return closeConfirm();
-    const ce = $('confirm-error');
-    ce.textContent = e.message;
-    show(ce, true);
+    showText($('confirm-error'), e.message);
   } finally {
     $('confirm-ok').disabled = false;
   }

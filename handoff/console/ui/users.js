@@ -60,8 +60,7 @@ async function loadUsers() {
   } catch (e) {
     if (sess !== S.session || e.status === 401) return;
     body.replaceChildren();
-    err.textContent = '无法加载用户列表：' + e.message;
-    show(err, true);
+    showText(err, '无法加载用户列表：' + e.message);
   }
 }
 
@@ -79,8 +78,7 @@ async function addUser(ev) {
   if (!username) problem = '请输入用户名';
   else if (password.length < 8) problem = '密码至少 8 位';
   if (problem) {
-    err.textContent = problem;
-    show(err, true);
+    showText(err, problem);
     (username ? $('user-password') : $('user-username')).focus();
     return;
   }
@@ -91,16 +89,14 @@ async function addUser(ev) {
   try {
     const d = await api('POST', '/api/users', { username: username, password: password, role: role, group: group });
     if (sess !== S.session) return;
-    ok.textContent = '已添加用户 ' + (d.name || username) + '（' + roleLabel(d.role || role) + ' · ' + groupLabel(d.group || group) + '）';
-    show(ok, true);
+    showText(ok, '已添加用户 ' + (d.name || username) + '（' + roleLabel(d.role || role) + ' · ' + groupLabel(d.group || group) + '）');
     $('user-username').value = '';
     $('user-password').value = '';
     $('user-username').focus();
     loadUsers();
   } catch (e) {
     if (sess !== S.session || e.status === 401) return;
-    err.textContent = e.message;
-    show(err, true);
+    showText(err, e.message);
   } finally {
     btn.disabled = false;
     btn.textContent = '添加用户';

@@ -20,6 +20,12 @@ function show(node, visible) {
   node.hidden = !visible;
 }
 
+// showText shows node with text in it, such as an error line with what went wrong.
+function showText(node, text) {
+  node.textContent = text;
+  show(node, true);
+}
+
 function enc(s) {
   return encodeURIComponent(String(s));
 }
@@ -212,8 +218,7 @@ function newLogin(o) {
     const password = $('login-password').value;
     const err = $('login-error');
     if (!username || !password) {
-      err.textContent = '请输入用户名和密码';
-      show(err, true);
+      showText(err, '请输入用户名和密码');
       return;
     }
     show(err, false);
@@ -235,8 +240,7 @@ function newLogin(o) {
       $('login-password').value = '';
       o.started(me || d.user || { name: username, role: 'agent', group: '' });
     } catch (e) {
-      err.textContent = e.message;
-      show(err, true);
+      showText(err, e.message);
       btn.disabled = false;
       btn.textContent = '登录';
       $('login-password').select();
