@@ -59,15 +59,10 @@ var DefaultPhrases = Phrases{
 
 // DeskConfig configures a Desk.
 type DeskConfig struct {
-	// Conversations, Roster, Annals, Bus and Tickets are the storage engine (one value of
-	// handoff/boltstore or handoff/redisstore serves them all); Staff looks up users.
-	// All are required.
-	Conversations Conversations
-	Roster        Roster
-	Annals        Annals
-	Bus           Bus
-	Tickets       TicketStore
-	Staff         Staff
+	// Engine is where the desk stores, every part required; Staff, also required, looks
+	// up users.
+	Engine
+	Staff Staff
 	// Bot answers shoppers' messages while a conversation is the bot's; nil leaves them
 	// for people (a shopper then asks for one).
 	Bot Bot

@@ -16,6 +16,16 @@ import (
 // queues and each agent's chats) from the records it stores (Conversation.Waiting,
 // Conversation.Owner).
 
+// Engine is a storage engine as the desk uses it: one value of handoff/boltstore or
+// handoff/redisstore serves every part (its Engine method).
+type Engine struct {
+	Conversations Conversations
+	Roster        Roster
+	Annals        Annals
+	Bus           Bus
+	Tickets       TicketStore
+}
+
 // ErrConflict is returned by Conversations.Commit when the record or the load a change
 // was decided on moved since it was read. The desk reads again and decides again.
 var ErrConflict = errors.New("conversation changed since it was read")

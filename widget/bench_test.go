@@ -220,7 +220,7 @@ func serveChild(mode string) error {
 			if err != nil {
 				return err
 			}
-			cfg = handoff.DeskConfig{Conversations: s, Roster: s, Annals: s, Bus: s, Tickets: s}
+			cfg = handoff.DeskConfig{Engine: s.Engine()}
 		case "redis":
 			rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("KEFU_BENCH_REDIS")})
 			defer rdb.Close()
@@ -228,7 +228,7 @@ func serveChild(mode string) error {
 			if err != nil {
 				return err
 			}
-			cfg = handoff.DeskConfig{Conversations: s, Roster: s, Annals: s, Bus: s, Tickets: s}
+			cfg = handoff.DeskConfig{Engine: s.Engine()}
 		}
 		cfg.Staff, cfg.ManualOnly = desktest.NewStaff(), true
 		d, err := handoff.NewDesk(cfg)

@@ -40,10 +40,9 @@ type storage struct {
 // interface of the desk.
 func (s *storage) deskConfig() handoff.DeskConfig {
 	if d := s.boltDesk; d != nil {
-		return handoff.DeskConfig{Conversations: d, Roster: d, Annals: d, Bus: d, Tickets: d}
+		return handoff.DeskConfig{Engine: d.Engine()}
 	}
-	d := s.redDesk
-	return handoff.DeskConfig{Conversations: d, Roster: d, Annals: d, Bus: d, Tickets: d}
+	return handoff.DeskConfig{Engine: s.redDesk.Engine()}
 }
 
 // errDataDirInUse says that a server holds the data directory.

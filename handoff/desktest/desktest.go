@@ -29,15 +29,6 @@ const (
 // Engines lists both, for tests that run on each.
 var Engines = []string{Bolt, Redis}
 
-// Engine is the storage a desk runs on: one value of an engine serves every field.
-type Engine struct {
-	Conversations handoff.Conversations
-	Roster        handoff.Roster
-	Annals        handoff.Annals
-	Bus           handoff.Bus
-	Tickets       handoff.TicketStore
-}
-
 // Options says how to open a desk; the zero value is a desk on a fresh embedded engine.
 type Options struct {
 	// Engine is Bolt (the default) or Redis.
@@ -63,7 +54,7 @@ type Options struct {
 // Rig is a desk under test.
 type Rig struct {
 	Desk   *handoff.Desk
-	Engine Engine
+	Engine handoff.Engine
 	Staff  *Staff
 	// Server is the redis-server of a Redis desk.
 	Server *redistest.Server
@@ -85,7 +76,7 @@ func Open(t testing.TB, o Options) *Rig {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.Engine = Engine{s, s, s, s, s}
+		r.Engine = s.Engine()
 	case Redis:
 		r.Server = o.Server
 		if r.Server == nil {
@@ -105,21 +96,20 @@ func Open(t testing.TB, o Options) *Rig {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.Engine = Engine{s, s, s, s, s}
+		r.Engine = s.Engine()
 	default:
 		t.Fatalf("desktest: unknown engine %q", o.Engine)
 	}
-	convs := r.Engine.Conversations
+	engine := r.Engine
 	if o.Wrap != nil {
-		convs = o.Wrap(convs)
+		engine.Conversations = o.Wrap(engine.Conversations)
 	}
 	now := o.Now
 	if now == nil {
 		now = StepClock()
 	}
 	cfg := handoff.DeskConfig{
-		Conversations: convs, Roster: r.Engine.Roster, Annals: r.Engine.Annals, Bus: r.Engine.Bus,
-		Tickets: r.Engine.Tickets, Staff: r.Staff, Now: now,
+		Engine: engine, Staff: r.Staff, Now: now,
 	}
 	if o.Desk != nil {
 		o.Desk(&cfg)

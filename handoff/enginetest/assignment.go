@@ -292,8 +292,7 @@ func testAutoAssign(t *testing.T, r *rig) {
 	// The rig's desk assigns by hand; one that assigns by itself is made here on the
 	// same engine.
 	d, err := handoff.NewDesk(handoff.DeskConfig{
-		Conversations: r.e.Conversations, Roster: r.e.Roster, Annals: r.e.Annals, Bus: r.e.Bus, Tickets: r.e.Tickets,
-		Staff: r.staff, Bot: ShopBot, Now: r.clock.Now, SweepInterval: time.Hour,
+		Engine: r.e, Staff: r.staff, Bot: ShopBot, Now: r.clock.Now, SweepInterval: time.Hour,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -101,7 +101,7 @@ var ShopBot = Bot{
 // rig is a desk on the engine under test, running until the test ends.
 type rig struct {
 	open  Opener
-	e     Engine
+	e     handoff.Engine
 	desk  *handoff.Desk
 	clock *timetest.Clock
 	staff Staff
@@ -117,8 +117,7 @@ func newRig(t *testing.T, open Opener, opts ...func(*handoff.DeskConfig)) *rig {
 		"lead":  {Name: "lead", Role: "lead", Group: "aftersale"},
 	}}
 	cfg := handoff.DeskConfig{
-		Conversations: e.Conversations, Roster: e.Roster, Annals: e.Annals, Bus: e.Bus, Tickets: e.Tickets,
-		Staff: r.staff, Bot: ShopBot, Now: r.clock.Now, ManualOnly: true, SweepInterval: time.Hour,
+		Engine: e, Staff: r.staff, Bot: ShopBot, Now: r.clock.Now, ManualOnly: true, SweepInterval: time.Hour,
 	}
 	for _, o := range opts {
 		o(&cfg)

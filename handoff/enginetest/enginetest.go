@@ -20,17 +20,8 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 )
 
-// Engine is an engine under test; one value of either engine serves every field.
-type Engine struct {
-	Conversations handoff.Conversations
-	Roster        handoff.Roster
-	Annals        handoff.Annals
-	Bus           handoff.Bus
-	Tickets       handoff.TicketStore
-}
-
 // Opener opens a fresh, empty engine for one test; it closes it when the test ends.
-type Opener func(t *testing.T) Engine
+type Opener func(t *testing.T) handoff.Engine
 
 // Run runs the whole contract on engines made by open.
 func Run(t *testing.T, open Opener) {
@@ -42,7 +33,7 @@ func Run(t *testing.T, open Opener) {
 // engineTest is a test of the contract on a fresh engine.
 type engineTest struct {
 	name string
-	test func(*testing.T, Engine)
+	test func(*testing.T, handoff.Engine)
 }
 
 // runEach runs each of tests on a fresh engine made by open.
@@ -69,7 +60,7 @@ var engineTests = []engineTest{
 // t0 is the time the suite's records start at.
 var t0 = time.UnixMilli(1_700_000_000_000)
 
-func create(t *testing.T, e Engine, id string) handoff.Conversation {
+func create(t *testing.T, e handoff.Engine, id string) handoff.Conversation {
 	t.Helper()
 	c := handoff.Conversation{ID: id, TokenHash: "hash-" + id, Epoch: "e1", Status: handoff.StatusBot, Rev: 1, CreatedAt: t0,
 		Shopper: &handoff.Shopper{ID: "v_" + id}}
@@ -79,7 +70,7 @@ func create(t *testing.T, e Engine, id string) handoff.Conversation {
 	return c
 }
 
-func get(t *testing.T, e Engine, id string) handoff.Conversation {
+func get(t *testing.T, e handoff.Engine, id string) handoff.Conversation {
 	t.Helper()
 	c, err := e.Conversations.Conversation(context.Background(), id)
 	if err != nil {
@@ -93,7 +84,7 @@ func msg(id, text string) handoff.Message {
 }
 
 // commit commits ch against the conversation as stored now.
-func commit(t *testing.T, e Engine, id string, next func(c *handoff.Conversation), records ...handoff.Message) handoff.Committed {
+func commit(t *testing.T, e handoff.Engine, id string, next func(c *handoff.Conversation), records ...handoff.Message) handoff.Committed {
 	t.Helper()
 	c := get(t, e, id)
 	ch := handoff.Change{Conv: id, Rev: c.Rev, Append: records}
@@ -110,7 +101,7 @@ func commit(t *testing.T, e Engine, id string, next func(c *handoff.Conversation
 }
 
 // enqueue puts conversation id in group's queue with score.
-func enqueue(t *testing.T, e Engine, id string, group handoff.Group, score int64, front bool) {
+func enqueue(t *testing.T, e handoff.Engine, id string, group handoff.Group, score int64, front bool) {
 	t.Helper()
 	commit(t, e, id, func(c *handoff.Conversation) {
 		c.Status, c.Group, c.Score, c.Front, c.EnqueuedAt = handoff.StatusQueued, group, score, front, time.UnixMilli(score)
@@ -121,7 +112,7 @@ func enqueue(t *testing.T, e Engine, id string, group handoff.Group, score int64
 var claims atomic.Int64
 
 // give gives conversation id to agent, who owns load conversations.
-func give(e Engine, c handoff.Conversation, agent string, load int) error {
+func give(e handoff.Engine, c handoff.Conversation, agent string, load int) error {
 	n := c
 	n.Status, n.Agent, n.ClaimedAt = handoff.StatusActive, agent, t0.Add(time.Duration(claims.Add(1))*time.Millisecond)
 	_, err := e.Conversations.Commit(context.Background(), handoff.Change{
@@ -140,7 +131,7 @@ func IDs(cs []handoff.Conversation) []string {
 	return out
 }
 
-func testConversations(t *testing.T, e Engine) {
+func testConversations(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	want := create(t, e, "c1")
 	got := get(t, e, "c1")
@@ -165,7 +156,7 @@ func testConversations(t *testing.T, e Engine) {
 	}
 }
 
-func testAppend(t *testing.T, e Engine) {
+func testAppend(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	create(t, e, "c1")
 	for i := 1; i <= 5; i++ {
@@ -198,7 +189,7 @@ func testAppend(t *testing.T, e Engine) {
 	}
 }
 
-func testCommit(t *testing.T, e Engine) {
+func testCommit(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	create(t, e, "c1")
 	c := get(t, e, "c1")
@@ -248,7 +239,7 @@ func testCommit(t *testing.T, e Engine) {
 	}
 }
 
-func testLoad(t *testing.T, e Engine) {
+func testLoad(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	for _, id := range []string{"a", "b", "c"} {
 		create(t, e, id)
@@ -280,7 +271,7 @@ func testLoad(t *testing.T, e Engine) {
 	}
 }
 
-func testRoster(t *testing.T, e Engine) {
+func testRoster(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	bob := handoff.Presence{Agent: "bob", Group: "aftersale", Status: handoff.PresenceAway, Cap: 5, Seen: t0}
 	alice := handoff.Presence{Agent: "alice", Group: "presale", Status: handoff.PresenceOnline, Cap: 20, Seen: t0}
@@ -326,7 +317,7 @@ func testRoster(t *testing.T, e Engine) {
 	}
 }
 
-func testAnnals(t *testing.T, e Engine) {
+func testAnnals(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	create(t, e, "c1")
 	for i := range 6 {
@@ -382,7 +373,7 @@ func testAnnals(t *testing.T, e Engine) {
 	}
 }
 
-func testTickets(t *testing.T, e Engine) {
+func testTickets(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	mk := func(conv, typ string, at time.Time) handoff.Ticket {
 		t.Helper()

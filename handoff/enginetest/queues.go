@@ -11,7 +11,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 )
 
-func place(t *testing.T, e Engine, group handoff.Group, id string) (int, int64) {
+func place(t *testing.T, e handoff.Engine, group handoff.Group, id string) (int, int64) {
 	t.Helper()
 	pos, ver, err := e.Conversations.Place(context.Background(), group, id)
 	if err != nil {
@@ -20,7 +20,7 @@ func place(t *testing.T, e Engine, group handoff.Group, id string) (int, int64) 
 	return pos, ver
 }
 
-func queued(t *testing.T, e Engine, group handoff.Group) []string {
+func queued(t *testing.T, e handoff.Engine, group handoff.Group) []string {
 	t.Helper()
 	cs, err := e.Conversations.Queue(context.Background(), group, 0)
 	if err != nil {
@@ -29,7 +29,7 @@ func queued(t *testing.T, e Engine, group handoff.Group) []string {
 	return IDs(cs)
 }
 
-func testQueues(t *testing.T, e Engine) {
+func testQueues(t *testing.T, e handoff.Engine) {
 	ms := t0.UnixMilli()
 	for _, id := range []string{"late", "early", "tie-b", "tie-a", "front", "other"} {
 		create(t, e, id)
@@ -81,7 +81,7 @@ func testQueues(t *testing.T, e Engine) {
 
 // listen starts delivering e's events into a channel until the test ends, and returns
 // once the engine delivers (a published probe arrived).
-func listen(t *testing.T, e Engine) <-chan handoff.Event {
+func listen(t *testing.T, e handoff.Engine) <-chan handoff.Event {
 	t.Helper()
 	ch := make(chan handoff.Event, 1024)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -144,7 +144,7 @@ func next(t *testing.T, ch <-chan handoff.Event) handoff.Event {
 	}
 }
 
-func testEvents(t *testing.T, e Engine) {
+func testEvents(t *testing.T, e handoff.Engine) {
 	ch := listen(t, e)
 	create(t, e, "c1")
 	commit(t, e, "c1", nil, msg("m1", "你好"))
@@ -198,7 +198,7 @@ func testEvents(t *testing.T, e Engine) {
 	}
 }
 
-func testConcurrent(t *testing.T, e Engine) {
+func testConcurrent(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	create(t, e, "c1")
 	enqueue(t, e, "c1", "presale", t0.UnixMilli(), false)

@@ -120,7 +120,7 @@ func tkReach(t *testing.T, tk *handoff.Tickets, status string) handoff.Ticket {
 
 // testTicketIDs opens 50 tickets at once: each gets its own id of the day, 1 to 50. The
 // day is China's (UTC+8): at 00:30 there the counter starts again.
-func testTicketIDs(t *testing.T, e Engine) {
+func testTicketIDs(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	clock := newHandClock()
 	tk := newTickets(t, e.Tickets, clock)
@@ -158,7 +158,7 @@ func testTicketIDs(t *testing.T, e Engine) {
 	}
 }
 
-func testTicketOpen(t *testing.T, e Engine) {
+func testTicketOpen(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	clock := newHandClock()
 	tk := newTickets(t, e.Tickets, clock)
@@ -259,7 +259,7 @@ var tkValid = map[[2]string]string{
 
 // testTicketTransitions asks for every change from every status as every role: the
 // allowed ones are made, once; the others are refused and change nothing.
-func testTicketTransitions(t *testing.T, e Engine) {
+func testTicketTransitions(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	tk := newTickets(t, e.Tickets, newHandClock())
 	for _, from := range handoff.TicketStatuses {
@@ -304,7 +304,7 @@ func testTicketTransitions(t *testing.T, e Engine) {
 // testTicketShopper: the shopper answers only a proposal, and only the revision they
 // were shown; a confirmed refund or compensation goes to the lead, anything else into
 // progress.
-func testTicketShopper(t *testing.T, e Engine) {
+func testTicketShopper(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	clock := newHandClock()
 	tk := newTickets(t, e.Tickets, clock)
@@ -366,7 +366,7 @@ func testTicketShopper(t *testing.T, e Engine) {
 
 // testTicketApproval: only a lead or an admin approves or rejects, and the history
 // names who did, as what, with their note.
-func testTicketApproval(t *testing.T, e Engine) {
+func testTicketApproval(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	tk := newTickets(t, e.Tickets, newHandClock())
 	for _, u := range []account.User{tkAgent, tkEditor, tkLead, tkAdmin, {Name: "x", Role: handoff.RoleShopper}} {

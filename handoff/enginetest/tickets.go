@@ -22,7 +22,7 @@ import (
 // testTicketHistory follows a compensation from its opening to its resolve, through a
 // declined proposal: every change is in the history, with who made it, as what, when,
 // and their note.
-func testTicketHistory(t *testing.T, e Engine) {
+func testTicketHistory(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	clock := newHandClock()
 	tk := newTickets(t, e.Tickets, clock)
@@ -89,7 +89,7 @@ func testTicketHistory(t *testing.T, e Engine) {
 
 // testTicketRace has leads approve and reject one ticket at once: exactly one wins, the
 // others are told the ticket moved on.
-func testTicketRace(t *testing.T, e Engine) {
+func testTicketRace(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	tk := newTickets(t, e.Tickets, newHandClock())
 	tt := tkReach(t, tk, handoff.TicketAwaitingApproval)
@@ -159,7 +159,7 @@ func (s interloper) UpdateTicket(ctx context.Context, next handoff.Ticket, ev ha
 // testTicketRetry: a change whose reply was lost and that was sent again is recognised
 // by the core as made, and answered like the first, stored once; a stale answer for
 // somebody else's change is not taken for one's own.
-func testTicketRetry(t *testing.T, e Engine) {
+func testTicketRetry(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	clock := newHandClock()
 	retried := newTickets(t, lostReply{e.Tickets}, clock)
@@ -195,7 +195,7 @@ func testTicketRetry(t *testing.T, e Engine) {
 	}
 }
 
-func testTicketList(t *testing.T, e Engine) {
+func testTicketList(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	clock := newHandClock()
 	tk := newTickets(t, e.Tickets, clock)
@@ -268,7 +268,7 @@ func testTicketList(t *testing.T, e Engine) {
 
 // testMessageRules: a shopper's left message is a ticket of their own, made once per
 // key, that an agent takes up or closes; nothing of it asks the shopper or the lead.
-func testMessageRules(t *testing.T, e Engine) {
+func testMessageRules(t *testing.T, e handoff.Engine) {
 	ctx := context.Background()
 	tk := newTickets(t, e.Tickets, newHandClock())
 	c := handoff.Conversation{ID: "c1", Group: handoff.GroupAftersale, Shopper: &handoff.Shopper{ID: "buyer-1"}}

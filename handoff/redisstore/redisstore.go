@@ -54,13 +54,11 @@ type Store struct {
 	log    zerolog.Logger
 }
 
-var (
-	_ handoff.Conversations = (*Store)(nil)
-	_ handoff.Roster        = (*Store)(nil)
-	_ handoff.Annals        = (*Store)(nil)
-	_ handoff.Bus           = (*Store)(nil)
-	_ handoff.TicketStore   = (*Store)(nil)
-)
+// Engine returns the store as the desk's storage: it serves every part (and so
+// implements handoff.Conversations, Roster, Annals, Bus and TicketStore).
+func (s *Store) Engine() handoff.Engine {
+	return handoff.Engine{Conversations: s, Roster: s, Annals: s, Bus: s, Tickets: s}
+}
 
 // New returns a Store. It does not contact Redis; Ping does.
 func New(cfg Config) (*Store, error) {

@@ -24,14 +24,14 @@ import (
 // key prefix of its own test.
 func opener(t *testing.T) enginetest.Opener {
 	srv := redistest.Start(t)
-	return func(t *testing.T) enginetest.Engine {
+	return func(t *testing.T) handoff.Engine {
 		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 		t.Cleanup(func() { rdb.Close() })
 		s, err := redisstore.New(redisstore.Config{Client: rdb, Prefix: srv.Prefix(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return enginetest.Engine{Conversations: s, Roster: s, Annals: s, Bus: s, Tickets: s}
+		return s.Engine()
 	}
 }
 

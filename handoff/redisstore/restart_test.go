@@ -137,8 +137,7 @@ func TestRedisRestartDuringRouting(t *testing.T) {
 	d := n.Desk
 	// manual hands off without assigning, so that only d's Run assigns what it queues.
 	manual, err := handoff.NewDesk(handoff.DeskConfig{
-		Conversations: n.Engine.Conversations, Roster: n.Engine.Roster, Annals: n.Engine.Annals, Bus: n.Engine.Bus,
-		Tickets: n.Engine.Tickets, Staff: n.Staff, Now: now, MaxChats: rrCap, ManualOnly: true,
+		Engine: n.Engine, Staff: n.Staff, Now: now, MaxChats: rrCap, ManualOnly: true,
 	})
 	if err != nil {
 		t.Fatal(err)
