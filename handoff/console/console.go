@@ -260,7 +260,7 @@ func (c *Server) Claim() http.HandlerFunc {
 	})
 }
 
-// Reply handles POST /api/conversations/{id}/messages (console_reply.go).
+// Reply handles POST /api/conversations/{id}/messages (reply.go).
 func (c *Server) Reply() http.HandlerFunc { return c.agents(c.reply) }
 
 // Resolve handles POST /api/conversations/{id}/resolve.
