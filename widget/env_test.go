@@ -151,6 +151,8 @@ func newEnv(t *testing.T, s setup) *env {
 	})
 	mux.HandleFunc("POST /api/bot/ask", gw.Ask)
 	mux.HandleFunc("OPTIONS /api/bot/ask", gw.AskPreflight)
+	mux.HandleFunc("GET /widget.js", gw.Script)
+	mux.HandleFunc("GET /{$}", gw.Demo)
 	e.srv = httptest.NewUnstartedServer(mux)
 	if s.sndBuf > 0 {
 		e.srv.Listener = sndBufListener{e.srv.Listener, s.sndBuf}

@@ -43,7 +43,7 @@ const markdownCheck = `(inputs) => inputs.map((src) => {
 // and hostile input.
 func TestMarkdownBrowser(t *testing.T) {
 	tab := browsertest.Tab(t)
-	js, err := assets.ReadFile("assets/widget.js")
+	js, err := script()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,14 +88,9 @@ type PageConfig struct {
 // (console.3f2a9c01b7e4.js), so browsers may keep it for good and a new build is
 // fetched at once.
 type Page struct {
-	html   []byte
+	html   *Asset
 	prefix string
-	files  map[string]staticFile // by hashed name
-}
-
-type staticFile struct {
-	body  []byte
-	ctype string
+	files  map[string]*Asset // by hashed name
 }
 
 // NewPage reads the static files, names them by their content and renders the page.
@@ -103,7 +98,7 @@ func NewPage(cfg PageConfig) (*Page, error) {
 	if cfg.Files == nil || cfg.Template == "" || cfg.Prefix == "" {
 		return nil, errors.New("web: PageConfig.Files, Template and Prefix are required")
 	}
-	p := &Page{prefix: cfg.Prefix, files: make(map[string]staticFile)}
+	p := &Page{prefix: cfg.Prefix, files: make(map[string]*Asset)}
 	urls := make(map[string]string) // by base name
 	add := func(fsys fs.FS, name string) error {
 		b, err := fs.ReadFile(fsys, name)
@@ -117,7 +112,7 @@ func NewPage(cfg PageConfig) (*Page, error) {
 		sum := sha256.Sum256(b)
 		ext := path.Ext(base)
 		hashed := strings.TrimSuffix(base, ext) + "." + hex.EncodeToString(sum[:6]) + ext
-		p.files[hashed] = staticFile{body: b, ctype: contentType(ext)}
+		p.files[hashed] = NewAsset(b, contentType(ext), "public, max-age=31536000, immutable")
 		urls[base] = cfg.Prefix + hashed
 		return nil
 	}
@@ -167,7 +162,7 @@ func NewPage(cfg PageConfig) (*Page, error) {
 			return nil, fmt.Errorf("web: the page %s does not load the static file %s", cfg.Template, base)
 		}
 	}
-	p.html = buf.Bytes()
+	p.html = NewAsset(buf.Bytes(), "text/html; charset=utf-8", "no-cache")
 	return p, nil
 }
 
@@ -184,31 +179,24 @@ func contentType(ext string) string {
 	return "application/octet-stream"
 }
 
-// ServeHTTP serves the page, revalidated on every load, with headers that allow only
+// ServeHTTP serves the page (an Asset), revalidated on every load, with headers that allow only
 // the page's own scripts, styles and images (and data: images), in no frame.
 func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	w.Write(p.html)
+	p.html.ServeHTTP(w, r)
 }
 
 // ServeStatic serves the static file named by the request's path after Prefix, cached
-// for good; an unknown name is 404.
+// for good (Asset says how); an unknown name is 404.
 func (p *Page) ServeStatic(w http.ResponseWriter, r *http.Request) {
 	f, ok := p.files[strings.TrimPrefix(r.URL.Path, p.prefix)]
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", f.ctype)
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.Write(f.body)
+	f.ServeHTTP(w, r)
 }
 
 var _ http.Handler = (*Page)(nil)

@@ -1,0 +1,85 @@
+  // ---------------------------------------------------------------- connection
+
+  function buildUrl() {
+    // hello=1: the first frame is a hello carrying the signed identity (not in the URL,
+    // which servers and proxies log).
+    var hello = identity ? 'hello=1' : '';
+    if (!session) return WS_URL + (hello ? '?' + hello : '');
+    var q = '?conversation=' + encodeURIComponent(session.conversation) +
+      '&token=' + encodeURIComponent(session.token) +
+      '&after=' + lastSeq;
+    if (session.epoch) q += '&epoch=' + encodeURIComponent(session.epoch);
+    if (hello) q += '&' + hello;
+    return WS_URL + q;
+  }
+
+  function connect() {
+    wanted = true;
+    if (ws) return;
+    if (reconnectTimer) {
+      clearTimeout(reconnectTimer);
+      reconnectTimer = 0;
+    }
+    if (typeof WebSocket !== 'function') return;
+    var sock;
+    try {
+      sock = new WebSocket(buildUrl());
+    } catch (e) {
+      connLost = true;
+      scheduleReconnect();
+      updateStatus();
+      return;
+    }
+    ws = sock;
+    ready = false;
+    var hello = identity;
+    connShopper = hello ? hello.id : '';
+    sock.onopen = function () {
+      if (ws !== sock || !hello) return;
+      sock.send(JSON.stringify({ type: 'hello', identity: hello }));
+    };
+    sock.onmessage = function (ev) {
+      if (ws !== sock) return;
+      var f;
+      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      if (f && typeof f === 'object' && !Array.isArray(f)) dispatch(f);
+    };
+    sock.onclose = function () {
+      if (ws !== sock) return;
+      ws = null;
+      ready = false;
+      // An answer without its ack may or may not be stored: the shopper answers again,
+      // and the server acknowledges an answer it has already.
+      Array.from(ticketAnswers.keys()).forEach(function (id) { settleTicketAnswer(id, false, null); });
+      if (leavePending) settleLeave(leavePending.id, false, null);
+      if (wanted) {
+        if (session) connLost = true; // after bad_token we just start a new conversation
+        scheduleReconnect();
+      }
+      updateStatus();
+    };
+    sock.onerror = function () { /* onclose follows */ };
+    updateStatus();
+  }
+
+  function scheduleReconnect() {
+    if (reconnectTimer) return;
+    var delay = Math.min(BACKOFF_MAX, BACKOFF_MIN * Math.pow(2, attempt));
+    delay = Math.min(BACKOFF_MAX, delay * (0.75 + Math.random() * 0.5)); // jitter
+    attempt++;
+    reconnectTimer = setTimeout(function () {
+      reconnectTimer = 0;
+      if (wanted) connect();
+    }, delay);
+  }
+
+  function reconnectNow() {
+    if (!wanted || ws) return;
+    attempt = 0;
+    connect();
+  }
+
+  window.addEventListener('online', reconnectNow);
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'visible') reconnectNow();
+  });
