@@ -83,6 +83,18 @@ func (r *rrCalls) succeededSince(kind string, t time.Time) int {
 	return n
 }
 
+// lastResolved is the conversation of the last successful resolve, "" if none.
+func (r *rrCalls) lastResolved() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.calls) - 1; i >= 0; i-- {
+		if c := r.calls[i]; c.kind == "resolve" && c.err == nil {
+			return c.conv
+		}
+	}
+	return ""
+}
+
 // lineCounter counts the log lines that contain a phrase.
 type lineCounter struct {
 	phrase []byte
@@ -375,14 +387,33 @@ func rrTraffic(t *testing.T, d *handoff.Desk, convs handoff.Conversations, calls
 				})
 			}
 		})
+		// A console keeps showing the chat it last had while the server cannot be
+		// read, and its agent clicks 结束 on it again; so resolves are tried during an
+		// outage even when the agent's last read found nothing left to resolve (one
+		// who never had a chat tries the last chat anyone resolved).
 		traffic.Go(func() {
 			var owned []handoff.Conversation
+			last := ""
 			for pause(30 * time.Millisecond) {
-				if o, err := d.Owned(ctx, a); err == nil {
+				o, err := d.Owned(ctx, a)
+				if err == nil {
 					owned = o
 				}
+				ids := []string{}
 				for _, c := range owned[:min(1, len(owned))] {
-					rrResolve(t, d, calls, c.ID, a)
+					ids = append(ids, c.ID)
+				}
+				if err != nil && len(ids) == 0 {
+					if last == "" {
+						last = calls.lastResolved()
+					}
+					if last != "" {
+						ids = append(ids, last)
+					}
+				}
+				for _, id := range ids {
+					rrResolve(t, d, calls, id, a)
+					last = id
 				}
 			}
 		})
