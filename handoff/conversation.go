@@ -175,6 +175,8 @@ type Message struct {
 	Status      Status              `json:"status,omitempty"`
 	// Ticket is the after-sales ticket of a KindTicket record.
 	Ticket *TicketCard `json:"ticket,omitempty"`
+	// Attachments are the photos a shopper's or an agent's message carries.
+	Attachments []Attachment `json:"attachments,omitempty"`
 	// TS is the time it was stored, in Unix milliseconds.
 	TS int64 `json:"ts"`
 }

@@ -41,6 +41,9 @@ type Phrases struct {
 	// LeftMessage is sent when the shopper left a message instead of waiting; {ticket}
 	// is the ticket's id.
 	LeftMessage string
+	// PhotoReceived is the bot's answer to a photo sent without words while the chat is
+	// the bot's (docs/domain.md rule 8).
+	PhotoReceived string
 }
 
 // DefaultPhrases are the phrases used where DeskConfig.Phrases leaves one empty.
@@ -55,6 +58,7 @@ var DefaultPhrases = Phrases{
 	ReopenedAgent:     "您好，客服{agent}继续为您服务，请问还有什么可以帮到您？",
 	ReopenedQueue:     "正在为您重新接入人工客服，请稍候",
 	LeftMessage:       "已收到您的留言（工单 {ticket}），客服会尽快与您联系。",
+	PhotoReceived:     "收到您的图片啦。智能助手暂时看不懂图片，请用文字简单描述一下您的问题；如需人工客服查看图片，请点击「转人工」。",
 }
 
 // DeskConfig configures a Desk.
@@ -66,6 +70,9 @@ type DeskConfig struct {
 	// Bot answers shoppers' messages while a conversation is the bot's; nil leaves them
 	// for people (a shopper then asks for one).
 	Bot Bot
+	// Files tells which photos were uploaded to a conversation; nil refuses every
+	// message with attachments.
+	Files Files
 	// Phrases left empty get the defaults of DefaultPhrases.
 	Phrases Phrases
 	// DefaultWait is the expected wait before any chat was claimed; 0 means one minute.
@@ -134,6 +141,7 @@ type Desk struct {
 	bus     Bus
 	staff   Staff
 	bot     Bot
+	files   Files
 	tickets *Tickets
 	hub     *hub
 	phrases Phrases
@@ -182,6 +190,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		{&p.AgentJoined, def.AgentJoined}, {&p.Resolved, def.Resolved}, {&p.Fallback, def.Fallback},
 		{&p.AgentOffline, def.AgentOffline}, {&p.BackToBot, def.BackToBot},
 		{&p.ReopenedAgent, def.ReopenedAgent}, {&p.ReopenedQueue, def.ReopenedQueue}, {&p.LeftMessage, def.LeftMessage},
+		{&p.PhotoReceived, def.PhotoReceived},
 	} {
 		if strings.TrimSpace(*f.v) == "" {
 			*f.v = f.d
@@ -199,7 +208,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	}
 	d := &Desk{
 		convs: cfg.Conversations, roster: cfg.Roster, annals: cfg.Annals, bus: cfg.Bus, staff: cfg.Staff, bot: cfg.Bot,
-		tickets: tk, hub: newHub(), phrases: p, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
+		files: cfg.Files, tickets: tk, hub: newHub(), phrases: p, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: orDefault(cfg.ReopenWindow, 30*time.Minute),
 		timeout:   orDefault(cfg.QueueTimeout, 10*time.Minute),

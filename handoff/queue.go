@@ -73,7 +73,8 @@ func (p *Place) Apply(e *Event) (changed, ok bool) {
 type QueueStatus struct {
 	// Position is the place in the group's queue, 1 being next.
 	Position int
-	// Wait is the expected wait.
+	// Wait is the expected wait; 0 while no agent of the group is online, when no
+	// estimate would be honest (the shopper is offered to leave a message instead).
 	Wait time.Duration
 	// Offer, when set, is why the shopper may leave a message instead of waiting.
 	Offer string
@@ -89,14 +90,15 @@ func (d *Desk) QueueStatus(ctx context.Context, c Conversation, p Place) (QueueS
 	if err != nil {
 		return QueueStatus{}, err
 	}
-	if !online {
+	if online {
+		per, err := d.waitPerPlace(ctx)
+		if err != nil {
+			return QueueStatus{}, err
+		}
+		qs.Wait = per * time.Duration(p.Pos)
+	} else {
 		qs.Offer = OfferOffline
 	}
-	per, err := d.waitPerPlace(ctx)
-	if err != nil {
-		return QueueStatus{}, err
-	}
-	qs.Wait = per * time.Duration(p.Pos)
 	if d.timeout > 0 {
 		if left := c.EnqueuedAt.Add(d.timeout).Sub(d.now()); left > 0 {
 			qs.OfferIn = left

@@ -11,10 +11,33 @@ import (
 // Reply stores an agent's message. The agent must own the conversation. msgID makes a
 // retried request idempotent; empty means a fresh id.
 func (d *Desk) Reply(ctx context.Context, id, agent, msgID, text string) (Message, error) {
+	return d.send(ctx, id, agent, AgentMessage{ID: msgID, Text: text})
+}
+
+// AgentMessage is what an agent sends in a chat.
+type AgentMessage struct {
+	// ID makes a retried request idempotent; empty means a fresh id.
+	ID   string
+	Text string
+	// Attachments are the ids of photos uploaded to the conversation; a message has
+	// text, photos or both.
+	Attachments []string
+}
+
+// send stores an agent's message, as Reply does.
+func (d *Desk) send(ctx context.Context, id, agent string, am AgentMessage) (Message, error) {
+	msgID := am.ID
 	if msgID == "" {
 		msgID = secret.New("")
 	}
-	m := Message{ID: "agent:" + agent + ":" + msgID, Kind: KindMessage, From: FromAgent, Agent: agent, Text: text}
+	atts, err := d.attachments(ctx, id, am.Attachments)
+	if err != nil {
+		return Message{}, err
+	}
+	if am.Text == "" && len(atts) == 0 {
+		return Message{}, fmt.Errorf("replying in %q: a message needs text or a photo", id)
+	}
+	m := Message{ID: "agent:" + agent + ":" + msgID, Kind: KindMessage, From: FromAgent, Agent: agent, Text: am.Text, Attachments: atts}
 	now := d.nowMS()
 	res, err := d.change(ctx, id, func(c Conversation) (Change, error) {
 		if err := owned(c, agent); err != nil {
@@ -35,16 +58,17 @@ func (d *Desk) Reply(ctx context.Context, id, agent, msgID, text string) (Messag
 	return res.Messages[0], nil
 }
 
-// ReplyOverriding stores an agent's reply like Reply; when found is not empty (the
-// contact guard refused the text and the agent overrode it), it also records the
-// override as a note of the conversation: who sent what (masked) and why. A retry with
-// the same msgID stores neither twice. A note that cannot be written is logged with
-// everything it would have held, since the reply is already stored.
-func (d *Desk) ReplyOverriding(ctx context.Context, id, agent, msgID, text string, found []ContactFinding, reason string) (Message, error) {
-	if msgID == "" {
-		msgID = secret.New("")
+// ReplyOverriding stores an agent's message like Reply, with its photos; when found is
+// not empty (the contact guard refused the text and the agent overrode it), it also
+// records the override as a note of the conversation: who sent what (masked) and why. A
+// retry with the same message id stores neither twice. A note that cannot be written is
+// logged with everything it would have held, since the reply is already stored.
+func (d *Desk) ReplyOverriding(ctx context.Context, id, agent string, am AgentMessage, found []ContactFinding, reason string) (Message, error) {
+	if am.ID == "" {
+		am.ID = secret.New("")
 	}
-	m, err := d.Reply(ctx, id, agent, msgID, text)
+	msgID := am.ID
+	m, err := d.send(ctx, id, agent, am)
 	if err != nil || len(found) == 0 {
 		return m, err
 	}

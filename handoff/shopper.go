@@ -62,6 +62,9 @@ type ShopperMessage struct {
 	Text string
 	// Article is the article the shopper picked from the bot's suggestions, if any.
 	Article string
+	// Attachments are the ids of photos uploaded to the conversation; a message has
+	// text, photos or both.
+	Attachments []string
 }
 
 // Said is what became of a shopper's message.
@@ -79,10 +82,18 @@ type Said struct {
 // stored (once per m.ID), and stored is called with it at once, before anything else,
 // so that the shopper's widget can acknowledge it; then, while the conversation is the
 // bot's, the bot decides, its decision is kept for the agents, its answer stored, and a
-// hand-off puts the chat in the right queue with the bot's context.
+// hand-off puts the chat in the right queue with the bot's context. While the chat waits
+// in a queue the bot still reads the message (answerWaiting).
 func (d *Desk) ShopperSays(ctx context.Context, conv string, m ShopperMessage, stored func(Message, bool)) (Said, error) {
 	if m.ID == "" {
 		return Said{}, errors.New("a shopper's message needs an id")
+	}
+	if m.Text == "" && len(m.Attachments) == 0 {
+		return Said{}, errors.New("a shopper's message needs text or a photo")
+	}
+	atts, err := d.attachments(ctx, conv, m.Attachments)
+	if err != nil {
+		return Said{}, err
 	}
 	c, err := d.convs.Conversation(ctx, conv)
 	if err != nil {
@@ -94,7 +105,7 @@ func (d *Desk) ShopperSays(ctx context.Context, conv string, m ShopperMessage, s
 			return Said{}, err
 		}
 	}
-	res, err := d.commit(ctx, Change{Conv: conv, Append: []Message{{ID: m.ID, Kind: KindMessage, From: FromShopper, Text: m.Text}}})
+	res, err := d.commit(ctx, Change{Conv: conv, Append: []Message{{ID: m.ID, Kind: KindMessage, From: FromShopper, Text: m.Text, Attachments: atts}}})
 	if err != nil {
 		return Said{}, fmt.Errorf("storing a shopper's message in %q: %w", conv, err)
 	}
@@ -106,13 +117,28 @@ func (d *Desk) ShopperSays(ctx context.Context, conv string, m ShopperMessage, s
 		// A resend. The bot answers it again only if its first answer never got stored:
 		// the message is still the last record.
 		cur, err := d.convs.Conversation(ctx, conv)
-		if err != nil || cur.Seq != said.Message.Seq || cur.Status != StatusBot {
+		if err != nil || cur.Seq != said.Message.Seq {
 			return said, err
 		}
-	} else if status != StatusBot {
+		status = cur.Status
+	}
+	if d.bot == nil || status != StatusBot && status != StatusQueued {
 		return said, nil // a person has the conversation
 	}
-	if d.bot == nil {
+	if status == StatusQueued {
+		if said.Message.Text == "" {
+			return said, nil // a photo alone, for the person the shopper waits for
+		}
+		said.Decision, err = d.answerWaiting(ctx, conv, said.Message)
+		return said, err
+	}
+	if said.Message.Text == "" {
+		// A photo alone: the bot cannot read it, so it says so instead of answering and
+		// the shopper may ask for a person (docs/domain.md rule 8).
+		ack := Message{ID: "bot:" + said.Message.ID, Kind: KindMessage, From: FromBot, Text: d.phrases.PhotoReceived}
+		if _, _, err := d.Append(ctx, conv, ack); err != nil {
+			return said, fmt.Errorf("acknowledging a photo: %w", err)
+		}
 		return said, nil
 	}
 	dec, err := d.answer(ctx, conv, said.Message, m.Article)

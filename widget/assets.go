@@ -24,6 +24,7 @@ var scriptParts = []string{
 	"list.js",       // the transcript list
 	"tickets.js",    // after-sales ticket cards
 	"pending.js",    // the shopper's messages not yet acknowledged
+	"upload.js",     // photos: picking, shrinking, uploading, thumbnails and the viewer
 	"status.js",     // the status line and the unread badge
 	"frames.js",     // server frames
 	"connection.js", // the socket and its reconnects

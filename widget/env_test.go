@@ -18,6 +18,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/widget"
@@ -112,6 +113,7 @@ type env struct {
 	desk    *handoff.Desk
 	staff   *account.Service
 	tickets *handoff.Tickets
+	files   *files.Service
 	running atomic.Int64 // websocket handlers that have not returned
 }
 
@@ -124,17 +126,26 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatalf("building the bot: %v", err)
 	}
+	store, err := files.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsvc, err := files.New(files.Config{Store: store, URLKey: []byte("a test key of the photos' URLs"), TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := s.engine.open(t)
 	o.Wrap = s.wrap
 	o.Desk = func(c *handoff.DeskConfig) {
 		c.Bot = widget.DeskBot(b)
+		c.Files = fsvc
 		if s.desk != nil {
 			s.desk(c)
 		}
 	}
 	rig := desktest.Open(t, o)
 	desk := rig.Desk
-	wc := widget.Config{Desk: desk, Bot: b, AllowedOrigins: []string{shopOrigin}, Greeting: greeting}
+	wc := widget.Config{Desk: desk, Bot: b, AllowedOrigins: []string{shopOrigin}, Greeting: greeting, Files: fsvc}
 	if s.gateway != nil {
 		s.gateway(&wc)
 	}
@@ -142,7 +153,7 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatalf("widget.New: %v", err)
 	}
-	e := &env{rig: rig, desk: desk, tickets: desk.Tickets()}
+	e := &env{rig: rig, desk: desk, tickets: desk.Tickets(), files: fsvc}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws/shopper", func(w http.ResponseWriter, r *http.Request) {
 		e.running.Add(1)
@@ -151,7 +162,11 @@ func newEnv(t *testing.T, s setup) *env {
 	})
 	mux.HandleFunc("POST /api/bot/ask", gw.Ask)
 	mux.HandleFunc("OPTIONS /api/bot/ask", gw.AskPreflight)
+	mux.HandleFunc("POST /api/uploads", gw.Upload)
+	mux.HandleFunc("OPTIONS /api/uploads", gw.UploadPreflight)
+	fsvc.Routes(mux)
 	mux.HandleFunc("GET /widget.js", gw.Script)
+	mux.HandleFunc("GET /api/widget/origin", gw.Origin)
 	mux.HandleFunc("GET /{$}", gw.Demo)
 	e.srv = httptest.NewUnstartedServer(mux)
 	if s.sndBuf > 0 {
@@ -178,6 +193,17 @@ func (l sndBufListener) Accept() (net.Conn, error) {
 		tc.SetWriteBuffer(l.size)
 	}
 	return c, err
+}
+
+// online puts agent of group online, so that the shoppers waiting for the group are told
+// a wait. A desk that assigns chats by itself would give them to the agent: the test's
+// desk is ManualOnly.
+func (e *env) online(t *testing.T, agent string, group handoff.Group) {
+	t.Helper()
+	e.rig.Staff.Add(account.User{Name: agent, Role: account.RoleAgent, Group: string(group)})
+	if _, err := e.desk.Heartbeat(context.Background(), agent, handoff.PresenceOnline); err != nil {
+		t.Fatalf("Heartbeat(%s): %v", agent, err)
+	}
 }
 
 // waitIdle waits until every websocket handler has returned.

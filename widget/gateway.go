@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/files"
 	"github.com/rs/zerolog"
 )
 
@@ -57,6 +57,9 @@ type Config struct {
 	// HelloWait bounds the wait for the hello frame of a client that announced one;
 	// 0 means 10 s.
 	HelloWait time.Duration
+	// Files receives the shoppers' photos and signs the URLs of the photos in frames;
+	// nil turns uploads off.
+	Files *files.Service
 	// Now is the clock for identities; nil means time.Now.
 	Now    func() time.Time
 	Logger zerolog.Logger
@@ -72,6 +75,7 @@ type Gateway struct {
 	any      bool
 	upgrader websocket.Upgrader
 	stats    Stats
+	refused  refusals
 }
 
 var _ http.Handler = (*Gateway)(nil)
@@ -124,28 +128,10 @@ func New(cfg Config) (*Gateway, error) {
 	return g, nil
 }
 
-// originAllowed reports whether a page of origin may use the widget. A request without
-// an Origin header does not come from a browser page, so no page's shopper can be
-// tricked by it.
-func (g *Gateway) originAllowed(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" || g.any {
-		return true
-	}
-	u, err := url.Parse(o)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	return g.origins[strings.ToLower(u.Scheme+"://"+u.Host)]
-}
-
 // ServeHTTP upgrades GET /ws/shopper to a websocket and runs the shopper's session.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !g.originAllowed(r) {
-		http.Error(w, "origin not allowed", http.StatusForbidden)
+		g.refuse(w, r)
 		return
 	}
 	ws, err := g.upgrader.Upgrade(w, r, nil)

@@ -122,7 +122,7 @@ func TestAfterSalesHandoff(t *testing.T) {
 			"type": "message", "seq": 4, "from": "system", "text": handoff.DefaultPhrases.TransferAftersale, "ts": nil,
 		})
 		q, qAt := find(fs, isType("queue"))
-		checkFields(t, q, map[string]any{"type": "queue", "position": 1, "eta_s": 60})
+		checkFields(t, q, map[string]any{"type": "queue", "position": 1}) // nobody online: no wait told
 		if qAt < hAt {
 			t.Errorf("the queue frame came before the handoff frame: %v", fs)
 		}
@@ -153,7 +153,7 @@ func TestClientHandoff(t *testing.T) {
 			"type": "message", "seq": 2, "from": "system", "text": handoff.DefaultPhrases.TransferPresale, "ts": nil,
 		})
 		q, _ := find(fs, isType("queue"))
-		checkFields(t, q, map[string]any{"type": "queue", "position": 1, "eta_s": 60})
+		checkFields(t, q, map[string]any{"type": "queue", "position": 1}) // nobody online: no wait told
 
 		// Asking again while queued changes nothing.
 		send(t, sh.c, msg{Type: "handoff", ID: "h2"})
@@ -195,7 +195,7 @@ func TestResume(t *testing.T) {
 				for _, f := range fs {
 					if f.str("type") == "queue" {
 						qs++
-						checkFields(t, f, map[string]any{"type": "queue", "position": 1, "eta_s": 60})
+						checkFields(t, f, map[string]any{"type": "queue", "position": 1})
 					}
 				}
 				if qs != 1 {

@@ -38,6 +38,9 @@ const (
 	codeBadForm = "bad_form"
 	// codeNotQueued: a leave_message frame came when the chat is not waiting.
 	codeNotQueued = "not_queued"
+	// codeBadAttachment: a message names photos that were not uploaded to its
+	// conversation, or more than handoff.MaxAttachments.
+	codeBadAttachment = "bad_attachment"
 )
 
 // clientFrame is any frame a shopper's client sends.
@@ -54,6 +57,9 @@ type clientFrame struct {
 	// Contact and Order go with the Text of a leave_message frame.
 	Contact string `json:"contact"`
 	Order   string `json:"order"`
+	// Attachments are the ids of photos uploaded to the conversation
+	// (POST /api/uploads) that a message frame carries.
+	Attachments []string `json:"attachments"`
 }
 
 // leaveOfferFrame offers a waiting shopper to leave a message instead of waiting.
@@ -85,7 +91,7 @@ type ackFrame struct {
 type queueFrame struct {
 	Type     string `json:"type"`
 	Position int    `json:"position"`
-	ETA      int64  `json:"eta_s"`
+	ETA      int64  `json:"eta_s,omitempty"` // omitted while nobody can serve the chat
 }
 
 type errorFrame struct {
@@ -108,6 +114,7 @@ var errorMessages = map[string]string{
 	codeTicketChanged: "处理方案已更新或已答复，请查看最新的方案",
 	codeBadForm:       "留言内容有误",
 	codeNotQueued:     "会话已不在排队中，留言未提交，请直接发送消息",
+	codeBadAttachment: "图片未上传成功或已失效，请重新选择图片",
 }
 
 func errFrame(code, id string) errorFrame {
@@ -118,25 +125,31 @@ func errFrame(code, id string) errorFrame {
 // server-side idempotency key is only shown for the shopper's own messages, where it is
 // the client's id.
 type logFrame struct {
-	Type        handoff.Kind        `json:"type"`
-	Seq         int64               `json:"seq"`
-	From        handoff.From        `json:"from,omitempty"`
-	ID          string              `json:"id,omitempty"`
-	Text        string              `json:"text,omitempty"`
-	Agent       string              `json:"agent,omitempty"`
-	Article     *triage.ArticleRef  `json:"article,omitempty"`
-	Suggestions []triage.ArticleRef `json:"suggestions,omitempty"`
-	Reason      triage.Reason       `json:"reason,omitempty"`
-	Group       handoff.Group       `json:"group,omitempty"`
-	Status      handoff.Status      `json:"status,omitempty"`
-	Ticket      *handoff.TicketCard `json:"ticket,omitempty"`
-	TS          int64               `json:"ts"`
+	Type        handoff.Kind         `json:"type"`
+	Seq         int64                `json:"seq"`
+	From        handoff.From         `json:"from,omitempty"`
+	ID          string               `json:"id,omitempty"`
+	Text        string               `json:"text,omitempty"`
+	Agent       string               `json:"agent,omitempty"`
+	Article     *triage.ArticleRef   `json:"article,omitempty"`
+	Suggestions []triage.ArticleRef  `json:"suggestions,omitempty"`
+	Reason      triage.Reason        `json:"reason,omitempty"`
+	Group       handoff.Group        `json:"group,omitempty"`
+	Status      handoff.Status       `json:"status,omitempty"`
+	Ticket      *handoff.TicketCard  `json:"ticket,omitempty"`
+	Attachments []handoff.Attachment `json:"attachments,omitempty"`
+	TS          int64                `json:"ts"`
 }
 
-func toFrame(m handoff.Message) logFrame {
+// toFrame is record m as the shopper sees it; the URLs of its photos are signed now.
+func (g *Gateway) toFrame(conv string, m handoff.Message) logFrame {
+	if len(m.Attachments) > 0 {
+		m = handoff.WithURLs([]handoff.Message{m}, conv, g.fileURL)[0]
+	}
 	f := logFrame{
 		Type: m.Kind, Seq: m.Seq, From: m.From, Text: m.Text, Agent: m.Agent, Article: m.Article,
-		Suggestions: m.Suggestions, Reason: m.Reason, Group: m.Group, Status: m.Status, Ticket: m.Ticket, TS: m.TS,
+		Suggestions: m.Suggestions, Reason: m.Reason, Group: m.Group, Status: m.Status, Ticket: m.Ticket,
+		Attachments: m.Attachments, TS: m.TS,
 	}
 	if m.From == handoff.FromShopper {
 		f.ID = m.ID

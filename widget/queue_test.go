@@ -21,7 +21,9 @@ import (
 func TestQueuePosition(t *testing.T) {
 	forEngine(t, func(t *testing.T, eng engine) {
 		ctx := context.Background()
-		e := newEnv(t, setup{engine: eng})
+		e := newEnv(t, setup{engine: eng, desk: func(c *handoff.DeskConfig) { c.ManualOnly = true }})
+		e.online(t, "alice", handoff.GroupPresale)
+		e.online(t, "carol", handoff.GroupAftersale)
 		// Each shopper hands off alone, so that the frames read are its own hand-off's
 		// (TestQueuePositions has shoppers wait connected together).
 		// queued hands off a new shopper, returns its queue frame once the transfer
@@ -88,7 +90,8 @@ func TestQueueFrameOnEveryHandoff(t *testing.T) {
 	ctx := context.Background()
 	// With a default wait of 10 s, the estimate before and after a claim is the same.
 	// No reopen window: each round is a new hand-off from the bot.
-	e := newEnv(t, setup{desk: func(c *handoff.DeskConfig) { c.DefaultWait, c.ReopenWindow = 10*time.Second, -1 }})
+	e := newEnv(t, setup{desk: func(c *handoff.DeskConfig) { c.DefaultWait, c.ReopenWindow, c.ManualOnly = 10*time.Second, -1, true }})
+	e.online(t, "alice", handoff.GroupPresale)
 	sh := e.connect(t, "")
 	for round := range 3 {
 		q, _ := find(sh.handOff(t, fmt.Sprintf("h%d", round)), isType("queue"))
@@ -335,4 +338,41 @@ func BenchmarkQueueMove(b *testing.B) {
 	b.ReportMetric(float64(sum.Milliseconds())/float64(b.N), "ms-to-all")
 	b.ReportMetric(float64(worst.Milliseconds()), "worst-ms")
 	b.ReportMetric(per, "cmds/waiting-shopper")
+}
+
+// TestBotWhileQueued: a shopper waiting in the pre-sale queue who asks what the bot
+// answers gets the answer and stays in the queue; one who then raises an after-sales
+// case is moved to the after-sales queue, told by a handoff frame of that group and
+// their place there.
+func TestBotWhileQueued(t *testing.T) {
+	forEngine(t, func(t *testing.T, eng engine) {
+		e := newEnv(t, setup{engine: eng})
+		sh := e.connect(t, "")
+		sh.handOff(t, "h1") // seqs 1, 2
+
+		sh.say(t, "q1", askInvoice)
+		fs := readUntil(t, sh.c, "the bot's answer while queued", isMessageFrom("bot"))
+		answer, _ := find(fs, isMessageFrom("bot"))
+		checkFields(t, answer, map[string]any{
+			"type": "message", "seq": 4, "from": "bot", "text": invoiceArticle.Answer,
+			"article": articleField(invoiceArticle), "ts": nil,
+		})
+		fs = sh.barrier(t)
+		if f, _ := find(fs, func(f frame) bool { return isType("status")(f) || isType("handoff")(f) }); f != nil {
+			t.Errorf("the answer while queued changed the chat: %v", f)
+		}
+		if c, err := e.desk.Conversation(context.Background(), sh.conv); err != nil || c.Status != handoff.StatusQueued || c.Group != handoff.GroupPresale {
+			t.Errorf("after the answer: %+v, %v; want it queued for pre-sale", c, err)
+		}
+
+		sh.say(t, "q2", askReturn)
+		fs = readUntil(t, sh.c, "the move to after-sales and its queue frame", all(isType("handoff"), isType("queue")))
+		h, _ := find(fs, isType("handoff"))
+		checkFields(t, h, map[string]any{"type": "handoff", "seq": nil, "reason": "after_sales", "group": "aftersale", "ts": nil})
+		q, _ := find(fs, isType("queue"))
+		checkFields(t, q, map[string]any{"type": "queue", "position": 1})
+		if c, err := e.desk.Conversation(context.Background(), sh.conv); err != nil || c.Status != handoff.StatusQueued || c.Group != handoff.GroupAftersale {
+			t.Errorf("after the after-sales case: %+v, %v; want it queued for after-sales", c, err)
+		}
+	})
 }

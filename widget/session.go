@@ -306,7 +306,7 @@ func (s *session) send(msgs []handoff.Message) bool {
 		case m.Seq != s.lastSent+1:
 			return false
 		}
-		if !s.c.enqueue(toFrame(m)) {
+		if !s.c.enqueue(s.g.toFrame(s.id, m)) {
 			return true
 		}
 		s.lastSent = m.Seq
@@ -324,7 +324,7 @@ func (s *session) flush(ctx context.Context) error {
 			return err
 		}
 		for _, m := range msgs {
-			if !s.c.enqueue(toFrame(m)) {
+			if !s.c.enqueue(s.g.toFrame(s.id, m)) {
 				return errors.New("connection closed")
 			}
 			s.lastSent = m.Seq
@@ -384,8 +384,12 @@ func (s *session) readLoop(ctx context.Context) {
 // acknowledges it as soon as it is stored.
 func (s *session) onMessage(ctx context.Context, f clientFrame) {
 	text := strings.TrimSpace(f.Text)
-	if !clientIDPattern.MatchString(f.ID) || text == "" || utf8.RuneCountInString(text) > MaxTextRunes || len(f.Article) > 96 {
+	if !clientIDPattern.MatchString(f.ID) || text == "" && len(f.Attachments) == 0 || utf8.RuneCountInString(text) > MaxTextRunes || len(f.Article) > 96 {
 		s.c.enqueue(errFrame(codeBadMessage, f.ID))
+		return
+	}
+	if len(f.Attachments) > handoff.MaxAttachments {
+		s.c.enqueue(errFrame(codeBadAttachment, f.ID))
 		return
 	}
 	s.order.Lock()
@@ -397,7 +401,7 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 		}
 	}
 	defer unlock()
-	said, err := s.g.desk.ShopperSays(ctx, s.id, handoff.ShopperMessage{ID: f.ID, Text: text, Article: f.Article},
+	said, err := s.g.desk.ShopperSays(ctx, s.id, handoff.ShopperMessage{ID: f.ID, Text: text, Article: f.Article, Attachments: f.Attachments},
 		func(m handoff.Message, dup bool) {
 			s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq})
 			unlock()
@@ -410,6 +414,10 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 		// Stored and acknowledged; what failed was the bot's part.
 		s.log.Error().Err(err).Msg("answering a shopper message")
 		s.c.enqueue(errFrame(codeUnavailable, ""))
+		return
+	}
+	if errors.Is(err, handoff.ErrBadAttachment) {
+		s.c.enqueue(errFrame(codeBadAttachment, f.ID))
 		return
 	}
 	if err != nil {

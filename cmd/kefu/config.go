@@ -50,6 +50,15 @@ type config struct {
 	AllowedLinkHosts string
 	// Groups are the skill groups, comma-separated; aftersale must be one of them.
 	Groups string
+	// Files is where the photos of chats are kept: empty for the data directory's
+	// files/, a directory, or s3://BUCKET/PREFIX with the S3 settings.
+	Files      string
+	S3Endpoint string
+	S3Region   string
+	// S3AccessKey and S3SecretKey come from KEFU_S3_ACCESS_KEY and KEFU_S3_SECRET_KEY
+	// only: a flag would show in the process list.
+	S3AccessKey string
+	S3SecretKey string
 
 	// badEnv lists the variables that could not be parsed, for validate.
 	badEnv []string
@@ -120,6 +129,10 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	dur(&c.QueueTimeout, "queue-timeout", "KEFU_QUEUE_TIMEOUT", 10*time.Minute, "how long a chat waits before the shopper is offered to leave a message instead (offered at once when nobody of the group is online); 0 turns the timeout off")
 	dur(&c.ReopenWindow, "reopen-window", "KEFU_REOPEN_WINDOW", 30*time.Minute, "how long after an agent resolved a chat the shopper's next message goes back to that agent (or the front of the queue) instead of the bot; 0 turns it off")
 	c.ShopSecret = os.Getenv("KEFU_SHOP_SECRET")
+	str(&c.Files, "files", "KEFU_FILES", "", "where the photos of chats are kept: empty for files/ in the data directory, another directory, or s3://BUCKET/PREFIX on an S3-compatible store (for several nodes)")
+	str(&c.S3Endpoint, "s3-endpoint", "KEFU_S3_ENDPOINT", "", "the S3-compatible store's URL for KEFU_FILES=s3://…, e.g. https://oss-cn-hangzhou.aliyuncs.com or http://minio:9000")
+	str(&c.S3Region, "s3-region", "KEFU_S3_REGION", "", "the S3 store's region, if it needs one")
+	c.S3AccessKey, c.S3SecretKey = os.Getenv("KEFU_S3_ACCESS_KEY"), os.Getenv("KEFU_S3_SECRET_KEY")
 	str(&c.AllowedLinkHosts, "allowed-link-hosts", "KEFU_ALLOWED_LINK_HOSTS", "", "comma-separated hosts (and their subdomains) agents may send links to; other links need an override")
 	insecure := os.Getenv("KEFU_INSECURE_COOKIE") == "true" || os.Getenv("KEFU_INSECURE_COOKIE") == "1"
 	fs.BoolVar(&c.InsecureCookie, "insecure-cookie", insecure, "send the console cookie without the Secure flag, for plain HTTP off localhost ($KEFU_INSECURE_COOKIE)")

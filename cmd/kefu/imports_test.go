@@ -11,7 +11,8 @@ import (
 // project packages import only the packages their row allows ("dir/..." is any package
 // below dir) and internal/; a package under internal/ imports no role package; bleve is
 // imported by kb alone, the websocket library only by the package that serves shopper
-// sockets, and the storage libraries only by the engines.
+// sockets, the storage libraries only by the engines, and the object store's client only
+// by the file store.
 func TestImports(t *testing.T) {
 	const mod = "github.com/kefu-im/kefu/"
 	allowed := map[string][]string{
@@ -29,13 +30,14 @@ func TestImports(t *testing.T) {
 	}
 	// testHelpers may be imported by the tests of any package: they import no package
 	// of the project (checked below), so they bring no dependency in.
-	testHelpers := []string{"internal/redistest"}
+	testHelpers := []string{"internal/redistest", "internal/miniotest"}
 	only := map[string][]string{ // third-party import → the packages that may use it
 		"github.com/blevesearch/bleve":       {"kb"},
 		"github.com/gorilla/websocket":       {"widget"},
 		"github.com/yuin/goldmark":           {"knowledge"},
 		"github.com/microcosm-cc/bluemonday": {"knowledge"},
 		"github.com/redis/go-redis":          {"handoff/redisstore", "handoff/desktest", "kb", "internal/account", "cmd/kefu"},
+		"github.com/minio/minio-go":          {"internal/files"},
 		"go.etcd.io/bbolt":                   {"handoff/boltstore", "handoff/desktest", "kb", "internal/account", "internal/boltdb", "internal/boltdb/bolttest", "cmd/kefu"},
 	}
 	onlyTests := map[string][]string{ // third-party import → the packages whose tests may use it too

@@ -25,6 +25,13 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	mux.Handle("GET /ws/shopper", g)
 	mux.HandleFunc("POST /api/bot/ask", g.Ask)
 	mux.HandleFunc("OPTIONS /api/bot/ask", g.AskPreflight)
+	mux.HandleFunc("GET /api/widget/origin", g.Origin)
+	mux.HandleFunc("POST /api/uploads", g.Upload)
+	mux.HandleFunc("OPTIONS /api/uploads", g.UploadPreflight)
+
+	// The photos of chats behind their signed URLs (package internal/files):
+	// /files/{conv}/{id}.
+	a.files.Routes(mux)
 
 	// Signing in, users and API tokens (package internal/account), the console's and the
 	// editor's: /api/login, /api/logout, /api/me, /api/users, /api/tokens.

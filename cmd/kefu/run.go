@@ -12,6 +12,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/console"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
 	"github.com/kefu-im/kefu/widget"
@@ -29,6 +30,7 @@ type app struct {
 	console   *console.Server
 	tickets   *console.TicketAPI
 	gateway   *widget.Gateway
+	files     *files.Service
 }
 
 // build constructs kb → bot → handoff → widget from the config, on the storage it opens.
@@ -138,27 +140,32 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		TransferPresale: phrases["transfer_presale"], TransferAftersale: phrases["transfer_aftersale"],
 		AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],
 		Fallback: phrases["fallback_handoff"], AgentOffline: phrases["agent_offline"],
-		BackToBot: phrases["back_to_bot"],
+		BackToBot: phrases["back_to_bot"], PhotoReceived: phrases["photo_received"],
 	}
 	dc.MaxChats, dc.Grace, dc.ManualOnly = c.MaxChats, c.AgentGrace, c.Assign == "manual"
 	dc.ReopenWindow, dc.QueueTimeout = offIfZero(c.ReopenWindow), offIfZero(c.QueueTimeout)
 	dc.CannedReplies, dc.AllowedLinkHosts = canned, c.linkHosts()
 	dc.Logger = log.With().Str("part", "handoff").Logger()
+	if a.files, err = openFiles(c, log); err != nil {
+		return nil, fmt.Errorf("the photos' store: %w", err)
+	}
+	dc.Files = a.files
 	if a.desk, err = handoff.NewDesk(dc); err != nil {
 		return nil, err
 	}
 	a.tickets, err = console.NewTicketAPI(console.TicketAPIConfig{
-		Desk: a.desk, Accounts: a.accounts, Logger: log.With().Str("part", "tickets").Logger(),
+		Desk: a.desk, Accounts: a.accounts, Files: a.files, Logger: log.With().Str("part", "tickets").Logger(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.console, err = console.New(console.Config{Desk: a.desk, Accounts: a.accounts, Logger: log})
+	a.console, err = console.New(console.Config{Desk: a.desk, Accounts: a.accounts, Files: a.files, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	a.gateway, err = widget.New(widget.Config{
 		Desk: a.desk, Bot: watched, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
+		Files:  a.files,
 		Logger: log.With().Str("part", "widget").Logger(),
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -28,6 +29,9 @@ type Config struct {
 	Desk *handoff.Desk
 	// Accounts is required.
 	Accounts Accounts
+	// Files receives the agents' photos and signs the URLs of the photos the console
+	// shows; nil turns uploads off.
+	Files *files.Service
 	// Now is the clock of waiting times; nil means time.Now.
 	Now    func() time.Time
 	Logger zerolog.Logger
@@ -37,6 +41,7 @@ type Config struct {
 type Server struct {
 	desk     *handoff.Desk
 	accounts Accounts
+	files    *files.Service
 	now      func() time.Time
 	log      zerolog.Logger
 	ui       *web.Page
@@ -64,7 +69,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return &Server{
-		desk: cfg.Desk, accounts: cfg.Accounts, now: cfg.Now, log: cfg.Logger, ui: ui,
+		desk: cfg.Desk, accounts: cfg.Accounts, files: cfg.Files, now: cfg.Now, log: cfg.Logger, ui: ui,
 		agents: cfg.Accounts.Require(account.RoleAgent, account.RoleAdmin), admins: cfg.Accounts.Require(account.RoleAdmin),
 	}, nil
 }
@@ -81,6 +86,7 @@ func (c *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/conversations/{id}/messages", c.Messages())
 	mux.HandleFunc("POST /api/conversations/{id}/claim", c.Claim())
 	mux.HandleFunc("POST /api/conversations/{id}/messages", c.Reply())
+	mux.HandleFunc("POST /api/conversations/{id}/uploads", c.Upload())
 	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
 	mux.HandleFunc("GET /api/canned", c.Canned())
 	mux.HandleFunc("GET /api/conversations/{id}/notes", c.GetNotes())
@@ -187,6 +193,9 @@ func preview(msgs []handoff.Message) (string, bool) {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].From == handoff.FromShopper && msgs[i].Kind == handoff.KindMessage {
 			t := msgs[i].Text
+			if t == "" && len(msgs[i].Attachments) > 0 {
+				t = "[图片]"
+			}
 			if utf8.RuneCountInString(t) > 40 {
 				t = string([]rune(t)[:40]) + "…"
 			}
@@ -210,7 +219,7 @@ func (c *Server) Conversation() http.HandlerFunc {
 			return
 		}
 		packet, err := c.desk.Packet(r.Context(), cv.ID)
-		deskErrors.Reply(w, r, http.StatusOK, map[string]any{"conversation": cv, "messages": nonNil(msgs), "packet": packet}, err)
+		deskErrors.Reply(w, r, http.StatusOK, map[string]any{"conversation": cv, "messages": nonNil(c.withURLs(cv.ID, msgs)), "packet": packet}, err)
 	})
 }
 
@@ -233,7 +242,7 @@ func (c *Server) Messages() http.HandlerFunc {
 			return
 		}
 		msgs, err := c.desk.Messages(r.Context(), r.PathValue("id"), after, 0)
-		deskErrors.Reply(w, r, http.StatusOK, map[string]any{"messages": nonNil(msgs)}, err)
+		deskErrors.Reply(w, r, http.StatusOK, map[string]any{"messages": nonNil(c.withURLs(r.PathValue("id"), msgs))}, err)
 	})
 }
 

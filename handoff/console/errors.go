@@ -21,6 +21,7 @@ var deskErrors = web.ErrorAnswers{
 	{Err: handoff.ErrUnknownGroup, Status: http.StatusBadRequest, Code: web.CodeBadRequest, Message: "未知技能组"},
 	{Err: handoff.ErrBusy, Status: http.StatusConflict, Code: web.CodeBusy, Message: "会话正在变更，请稍后重试"},
 	{Err: handoff.ErrWrongStatus, Status: http.StatusConflict, Code: web.CodeNotQueued, Message: "该会话当前状态不允许此操作"},
+	{Err: handoff.ErrBadAttachment, Status: http.StatusBadRequest, Code: web.CodeBadAttachment, Message: "图片须先上传到本会话，每条消息最多 9 张"},
 }
 
 // noteErrors are the answers to the errors of notes: the desk's, but for who may read

@@ -27,7 +27,7 @@ type streamEvent struct {
 // streamOf turns a desk event into what the console reads; ok is false for events it
 // has no use for (queue moves: the conversations' own events tell the console more).
 func (c *Server) streamOf(e *handoff.Event) (streamEvent, bool) {
-	out := streamEvent{Type: e.Type, Conversation: e.Conv, Messages: e.Messages, Presence: e.Presence}
+	out := streamEvent{Type: e.Type, Conversation: e.Conv, Messages: c.withURLs(e.Conv, e.Messages), Presence: e.Presence}
 	switch e.Type {
 	case handoff.EventQueue:
 		return out, false

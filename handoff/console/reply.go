@@ -29,6 +29,9 @@ type replyRequest struct {
 	// blocked_contact); Reason, required with it, is recorded in a note.
 	Override bool   `json:"override"`
 	Reason   string `json:"reason"`
+	// Attachments are ids of photos uploaded to the conversation
+	// (POST /api/conversations/{id}/uploads); with them the text may be empty.
+	Attachments []string `json:"attachments"`
 }
 
 // reply stores an agent's reply after the guard's checks: a one-word reply needs
@@ -41,11 +44,11 @@ func (c *Server) reply(w http.ResponseWriter, r *http.Request) {
 	}
 	text := strings.TrimSpace(req.Text)
 	reason := strings.TrimSpace(req.Reason)
-	if text == "" || utf8.RuneCountInString(text) > handoff.MaxReplyRunes || len(req.ID) > 64 || utf8.RuneCountInString(reason) > maxReasonRunes {
+	if text == "" && len(req.Attachments) == 0 || utf8.RuneCountInString(text) > handoff.MaxReplyRunes || len(req.ID) > 64 || utf8.RuneCountInString(reason) > maxReasonRunes {
 		web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "消息不能为空，且不超过 2000 字")
 		return
 	}
-	if handoff.IsShortReply(text) && !req.Confirm {
+	if text != "" && handoff.IsShortReply(text) && !req.Confirm {
 		web.WriteError(w, http.StatusConflict, web.CodeConfirmShort, "这条回复过短，确认发送？")
 		return
 	}
@@ -67,7 +70,8 @@ func (c *Server) reply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me := account.UserFrom(r).Name
-	m, err := c.desk.ReplyOverriding(r.Context(), r.PathValue("id"), me, req.ID, text, found, reason)
+	am := handoff.AgentMessage{ID: req.ID, Text: text, Attachments: req.Attachments}
+	m, err := c.desk.ReplyOverriding(r.Context(), r.PathValue("id"), me, am, found, reason)
 	if err != nil {
 		deskErrors.Write(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -22,6 +23,9 @@ type TicketAPIConfig struct {
 	Accounts interface {
 		Require(roles ...account.Role) func(http.HandlerFunc) http.HandlerFunc
 	}
+	// Files signs the URLs of the photos of a ticket's conversation, its evidence; nil
+	// shows none.
+	Files  *files.Service
 	Logger zerolog.Logger
 }
 
@@ -29,6 +33,7 @@ type TicketAPIConfig struct {
 type TicketAPI struct {
 	tickets *handoff.Tickets
 	desk    *handoff.Desk
+	files   *files.Service
 	log     zerolog.Logger
 	// staff admits agents, leads and admins; leads, leads and admins.
 	staff, leads func(http.HandlerFunc) http.HandlerFunc
@@ -40,7 +45,7 @@ func NewTicketAPI(cfg TicketAPIConfig) (*TicketAPI, error) {
 		return nil, errors.New("console: TicketAPIConfig.Desk and Accounts are required")
 	}
 	return &TicketAPI{
-		tickets: cfg.Desk.Tickets(), desk: cfg.Desk, log: cfg.Logger,
+		tickets: cfg.Desk.Tickets(), desk: cfg.Desk, files: cfg.Files, log: cfg.Logger,
 		staff: cfg.Accounts.Require(account.RoleAgent, account.RoleLead, account.RoleAdmin),
 		leads: cfg.Accounts.Require(account.RoleLead, account.RoleAdmin),
 	}, nil
@@ -87,11 +92,26 @@ func (a *TicketAPI) List() http.HandlerFunc {
 	})
 }
 
-// Get handles GET /api/tickets/{id}.
+// Get handles GET /api/tickets/{id}: {ticket, photos}, the photos sent in the ticket's
+// conversation being its evidence.
 func (a *TicketAPI) Get() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		t, err := a.tickets.Ticket(r.Context(), r.PathValue("id"))
-		ticketErrors.Reply(w, r, http.StatusOK, map[string]any{"ticket": t}, err)
+		if err != nil {
+			ticketErrors.Write(w, r, err)
+			return
+		}
+		photos := []handoff.Attachment{}
+		if a.files != nil && t.Conversation != "" {
+			if photos, err = a.desk.Photos(r.Context(), t.Conversation, a.files.URL); err != nil && !errors.Is(err, handoff.ErrNotFound) {
+				web.Fault(w, r, err)
+				return
+			}
+		}
+		if photos == nil {
+			photos = []handoff.Attachment{}
+		}
+		web.WriteJSON(w, http.StatusOK, map[string]any{"ticket": t, "photos": photos})
 	})
 }
 

@@ -43,6 +43,8 @@ func runDesk(t *testing.T, open Opener) {
 		{"open", withRig(testOpen)},
 		{"transfer rules", withRig(testTransferRules)},
 		{"reopen rules", testReopenRules},
+		{"bot while waiting", withRig(testBotWhileWaiting)},
+		{"photos", testPhotos},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}
@@ -321,10 +323,11 @@ func testJourney(t *testing.T, r *rig) {
 	if err != nil || len(decs.Decisions) != 2 || decs.Decisions[1].Reason != triage.ReasonAfterSales {
 		t.Errorf("packet decisions = %+v, %v", decs.Decisions, err)
 	}
-	// While queued, the shopper's messages wait for a person; asking for one again
-	// changes nothing.
-	if s := r.say(t, c.ID, "在吗"); s.Decision != nil {
-		t.Errorf("a queued chat's message went to the bot: %+v", s)
+	// While queued, what the bot cannot answer waits for the person; asking for one
+	// again changes nothing.
+	r.say(t, c.ID, "在吗")
+	if got := r.texts(t, c.ID); got[len(got)-1] != "shopper:在吗" || r.get(t, c.ID).Group != handoff.GroupAftersale {
+		t.Errorf("a message the bot cannot answer while queued: log ends %q", got[len(got)-2:])
 	}
 	if err := r.desk.AskForPerson(ctx, c.ID, "again"); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package enginetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -199,10 +200,10 @@ func testPositions(t *testing.T, r *rig) {
 			t.Errorf("%s read its place %d times; want once", id, w.reads)
 		}
 	}
-	// QueueStatus tells a shopper their place and a wait in proportion to it.
+	// QueueStatus tells a shopper their place; with nobody online, no wait but the offer.
 	for id, w := range watchers {
 		qs, err := r.desk.QueueStatus(ctx, r.get(t, id), w.place)
-		if err != nil || qs.Position != w.place.Pos || qs.Wait <= 0 || qs.Offer == "" {
+		if err != nil || qs.Position != w.place.Pos || qs.Wait != 0 || qs.Offer == "" {
 			t.Errorf("QueueStatus(%s) = %+v, %v", id, qs, err)
 		}
 		break
@@ -268,12 +269,12 @@ func testQueueStatus(t *testing.T, r *rig) {
 	c := r.asking(t, r.desk, 0)
 	second := r.asking(t, r.desk, 0)
 	aftersale := r.queued(t)
-	// Before any chat was claimed, the wait per place is the default minute.
-	if qs := r.status(t, c.ID); qs.Offer != handoff.OfferOffline || qs.Position != 1 || qs.Wait != time.Minute {
-		t.Errorf("nobody online: %+v, want position 1, a minute's wait and the offline offer", qs)
+	// With nobody online no wait is told, only the offer.
+	if qs := r.status(t, c.ID); qs.Offer != handoff.OfferOffline || qs.Position != 1 || qs.Wait != 0 {
+		t.Errorf("nobody online: %+v, want position 1, no wait and the offline offer", qs)
 	}
-	if qs := r.status(t, second.ID); qs.Position != 2 || qs.Wait != 2*time.Minute {
-		t.Errorf("second in the queue: %+v, want position 2 and two minutes", qs)
+	if qs := r.status(t, second.ID); qs.Position != 2 || qs.Wait != 0 {
+		t.Errorf("second in the queue, nobody online: %+v, want position 2 and no wait", qs)
 	}
 	if qs := r.status(t, aftersale.ID); qs.Position != 1 {
 		t.Errorf("first of another group's queue: %+v, want position 1", qs)
@@ -286,10 +287,17 @@ func testQueueStatus(t *testing.T, r *rig) {
 	if qs := r.status(t, aftersale.ID); qs.Offer != "" {
 		t.Errorf("an after-sales chat with carol online: %+v, want no offer", qs)
 	}
+	if qs := r.status(t, c.ID); qs.Wait != 0 {
+		t.Errorf("alice away: %+v, want no wait", qs)
+	}
 	r.beat(t, sub, "alice", handoff.PresenceOnline)
+	// Before any chat was claimed, the wait per place is the default minute.
 	qs := r.status(t, c.ID)
-	if qs.Offer != "" || qs.OfferIn <= 9*time.Minute || qs.OfferIn > 10*time.Minute {
-		t.Errorf("alice online: %+v, want no offer yet, the timeout in about 10 minutes", qs)
+	if qs.Offer != "" || qs.OfferIn <= 9*time.Minute || qs.OfferIn > 10*time.Minute || qs.Wait != time.Minute {
+		t.Errorf("alice online: %+v, want a minute's wait, no offer yet, the timeout in about 10 minutes", qs)
+	}
+	if qs := r.status(t, second.ID); qs.Position != 2 || qs.Wait != 2*time.Minute {
+		t.Errorf("second in the queue: %+v, want position 2 and two minutes", qs)
 	}
 	r.clock.Advance(10 * time.Minute)
 	r.beat(t, sub, "alice", handoff.PresenceOnline) // her last heartbeat is older than the grace
@@ -321,5 +329,85 @@ func testQueueStatus(t *testing.T, r *rig) {
 	never.online(t, "alice")
 	if qs := never.status(t, w.ID); qs.Offer != "" || qs.OfferIn != 0 {
 		t.Errorf("an hour's wait without a queue timeout: %+v, want no offer", qs)
+	}
+}
+
+// testBotWhileWaiting: while a chat waits for a person the bot still reads the shopper's
+// messages. A question it answers is answered, and the chat keeps its place; what it
+// cannot answer waits for the person; an after-sales case raised in the pre-sale queue
+// moves the chat to the after-sales queue with its waiting time, once however often the
+// message is sent; once a person has the chat, the bot is not asked.
+func testBotWhileWaiting(t *testing.T, r *rig) {
+	ctx := context.Background()
+	earlier := r.queued(t) // waiting for after-sales
+	r.clock.Advance(time.Minute)
+	c := r.asking(t, r.desk, 0)
+	r.clock.Advance(time.Minute)
+	later := r.queued(t)
+	before := r.get(t, c.ID)
+	if before.Group != handoff.GroupPresale {
+		t.Fatalf("a shopper who asked for a person waits in %q", before.Group)
+	}
+
+	said := r.say(t, c.ID, "可以开发票吗")
+	if said.Decision == nil || said.Decision.Action != triage.Answer {
+		t.Fatalf("an answerable question while waiting: decision %+v", said.Decision)
+	}
+	got := r.get(t, c.ID)
+	if got.Status != handoff.StatusQueued || got.Group != handoff.GroupPresale || !got.EnqueuedAt.Equal(before.EnqueuedAt) || got.Score != before.Score {
+		t.Errorf("after the bot answered while waiting: %+v, want it waiting as before %+v", got, before)
+	}
+	if qs := r.status(t, c.ID); qs.Position != 1 {
+		t.Errorf("after the bot answered: position %d, want 1", qs.Position)
+	}
+	texts := r.texts(t, c.ID)
+	if want := []string{"shopper:可以开发票吗", "bot:可以开发票。"}; !slices.Equal(texts[len(texts)-2:], want) {
+		t.Errorf("log ends %q, want %q", texts[len(texts)-2:], want)
+	}
+
+	r.say(t, c.ID, "在吗")
+	if texts := r.texts(t, c.ID); texts[len(texts)-1] != "shopper:在吗" {
+		t.Errorf("a message the bot cannot answer got %q", texts[len(texts)-1])
+	}
+
+	// An after-sales case: to the after-sales queue, ahead of a chat that started
+	// waiting after it and behind one that started before.
+	id := fmt.Sprint("m", r.clock.Now().UnixNano())
+	for range 2 {
+		if _, err := r.desk.ShopperSays(ctx, c.ID, handoff.ShopperMessage{ID: id, Text: "我要退货，衣服有个洞"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got = r.get(t, c.ID)
+	if got.Status != handoff.StatusQueued || got.Group != handoff.GroupAftersale || got.Reason != triage.ReasonAfterSales ||
+		!got.EnqueuedAt.Equal(before.EnqueuedAt) || got.Context == nil || got.Context.Question != "我要退货，衣服有个洞" {
+		t.Fatalf("after an after-sales case while waiting: %+v", got)
+	}
+	texts = r.texts(t, c.ID)
+	want := []string{"shopper:我要退货，衣服有个洞", "handoff:aftersale", "system:" + handoff.DefaultPhrases.TransferAftersale}
+	if !slices.Equal(texts[len(texts)-3:], want) {
+		t.Errorf("log ends %q, want %q", texts[len(texts)-3:], want)
+	}
+	moves := 0
+	for _, s := range texts {
+		if s == "handoff:aftersale" {
+			moves++
+		}
+	}
+	if moves != 1 {
+		t.Errorf("%d moves to after-sales for one message sent twice; log %q", moves, texts)
+	}
+	for id, pos := range map[string]int{earlier.ID: 1, c.ID: 2, later.ID: 3} {
+		if qs := r.status(t, id); qs.Position != pos {
+			t.Errorf("after the move, %s is at %d, want %d", id, qs.Position, pos)
+		}
+	}
+
+	// A person has it: the bot is not asked.
+	if _, err := r.desk.Claim(ctx, c.ID, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.say(t, c.ID, "可以开发票吗"); s.Decision != nil {
+		t.Errorf("the bot was asked in a chat a person has: %+v", s.Decision)
 	}
 }

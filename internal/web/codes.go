@@ -11,9 +11,14 @@ const (
 	CodeBadCredentials Code = "bad_credentials" // 401: wrong user name or password
 	CodeUnauthorized   Code = "unauthorized"    // 401: not signed in
 	CodeForbidden      Code = "forbidden"       // 403: the role, the group or the origin may not
+	CodeBadToken       Code = "bad_token"       // 403: a shopper's conversation or token is wrong
 	CodeNotOwner       Code = "not_owner"       // 403: the chat is another agent's
 	CodeNotFound       Code = "not_found"       // 404
 	CodeTooLarge       Code = "too_large"       // 413
+	// 415: an upload that is no JPEG, PNG, WebP or GIF image, whatever it claims.
+	CodeUnsupportedType Code = "unsupported_type"
+	// 400: a message names an attachment that was not uploaded to its conversation.
+	CodeBadAttachment  Code = "bad_attachment"
 	CodeBlockedContact Code = "blocked_contact" // 422: a reply with outside contact details
 	CodeInternal       Code = "internal"        // 500
 	CodeUnavailable    Code = "unavailable"     // 503: the storage does not answer

@@ -216,8 +216,9 @@ function messageEl(m) {
   if (time) meta.appendChild(h('span', 'msg-time', time));
   row.appendChild(meta);
 
-  const bubble = h('div', 'bubble', m.text || '');
-  row.appendChild(bubble);
+  const photos = Array.isArray(m.attachments) ? m.attachments : [];
+  if (photos.length) row.appendChild(photoStrip(photos));
+  if (m.text || !photos.length) row.appendChild(h('div', 'bubble', m.text || ''));
 
   if (from === 'bot' && m.article && typeof m.article === 'object' && m.article.title) {
     const src = h('div', 'msg-extra');

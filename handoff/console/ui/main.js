@@ -21,6 +21,7 @@ function wire() {
   wireModal('propose', closePropose);
   $('propose-form').addEventListener('submit', submitPropose);
   $('composer').addEventListener('submit', doSend);
+  initPhotos();
   $('reply-input').addEventListener('keydown', onReplyKey);
   $('reply-input').addEventListener('input', onComposerInput);
   $('reply-input').addEventListener('blur', () => setTimeout(() => {

@@ -72,7 +72,9 @@ async function loadTickets() {
     const res = await api('GET', '/api/tickets?conversation=' + enc(id));
     const list = Array.isArray(res && res.tickets) ? res.tickets.filter(Boolean) : [];
     // The listing leaves the history out; each ticket is read for it.
-    const full = await Promise.all(list.map((t) => api('GET', '/api/tickets/' + enc(t.id)).then((r) => (r && r.ticket) || t, () => t)));
+    // The listing leaves the photos of the conversation (the evidence) out too.
+    const full = await Promise.all(list.map((t) => api('GET', '/api/tickets/' + enc(t.id)).then(
+      (r) => (r && r.ticket ? Object.assign({}, r.ticket, { photos: Array.isArray(r.photos) ? r.photos : [] }) : t), () => t)));
     if (!S.cur || S.cur.id !== id) return;
     renderTickets(full);
   } catch (e) {
@@ -146,6 +148,13 @@ function ticketEl(t) {
   if (t.contact) li.appendChild(h('div', 'meta', '联系方式：' + t.contact));
   const ev = Array.isArray(t.evidence) ? t.evidence.map((e) => EVIDENCE[e] || e).join('、') : '';
   if (ev) li.appendChild(h('div', 'meta', '凭证：' + ev));
+  if (Array.isArray(t.photos) && t.photos.length) {
+    const ph = h('div', 'ticket-photos');
+    ph.setAttribute('data-testid', 'ticket-photos');
+    ph.appendChild(h('div', 'meta', '会话中的照片（' + t.photos.length + ' 张）'));
+    ph.appendChild(photoStrip(t.photos));
+    li.appendChild(ph);
+  }
   const r = t.remedy || {};
   if (r.text || r.amount_fen) {
     li.appendChild(h('div', '', '方案：' + (r.text || '') + (r.amount_fen ? '（' + fmtFen(r.amount_fen) + '）' : '')));

@@ -29,6 +29,7 @@
         server: ORIGIN,
         open: panelOpen,
         connected: ready,
+        unavailable: unavailable,
         status: status,
         agent: agentName || null,
         queue: queueInfo ? { position: queueInfo.position, eta_s: queueInfo.eta_s } : null,

@@ -14,6 +14,7 @@
   }
 
   function connect() {
+    if (unavailable) return;
     wanted = true;
     if (ws) return;
     if (reconnectTimer) {
@@ -33,8 +34,10 @@
     ws = sock;
     ready = false;
     var hello = identity;
+    var opened = false;
     connShopper = hello ? hello.id : '';
     sock.onopen = function () {
+      opened = true;
       if (ws !== sock || !hello) return;
       sock.send(JSON.stringify({ type: 'hello', identity: hello }));
     };
@@ -56,10 +59,40 @@
         if (session) connLost = true; // after bad_token we just start a new conversation
         scheduleReconnect();
       }
+      if (!opened) checkOrigin();
       updateStatus();
     };
     sock.onerror = function () { /* onclose follows */ };
     updateStatus();
+  }
+
+  // A browser hides why a websocket was refused. After the first connection that never
+  // opened, the widget asks once whether this page may use it at all; a page the
+  // server does not allow (KEFU_ALLOWED_ORIGINS) shows that the chat is unavailable and
+  // stops trying, instead of connecting forever.
+  var originChecked = false;
+  var unavailable = false;
+
+  function checkOrigin() {
+    if (originChecked || typeof fetch !== 'function') return;
+    originChecked = true;
+    fetch(ORIGIN + '/api/widget/origin', { mode: 'cors', credentials: 'omit', cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (j) {
+        if (!j || j.allowed !== false) return;
+        unavailable = true;
+        wanted = false;
+        if (reconnectTimer) {
+          clearTimeout(reconnectTimer);
+          reconnectTimer = 0;
+        }
+        input.disabled = true;
+        sendBtn.disabled = true;
+        handoffBtn.disabled = true;
+        addNote('在线客服暂不可用：本页面尚未开通在线客服，请稍后再试或通过其他方式联系商家。', true);
+        updateStatus();
+      })
+      .catch(function () { /* unreachable server: keep reconnecting */ });
   }
 
   function scheduleReconnect() {
@@ -74,7 +107,7 @@
   }
 
   function reconnectNow() {
-    if (!wanted || ws) return;
+    if (!wanted || ws || unavailable) return;
     attempt = 0;
     connect();
   }

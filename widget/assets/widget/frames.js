@@ -131,7 +131,8 @@
     internal: '服务出错了，请稍后重试',
     bad_identity: '身份验证未通过，将以访客身份继续',
     bad_ticket: '工单不存在',
-    ticket_changed: '处理方案已更新或已答复，请查看最新的方案'
+    ticket_changed: '处理方案已更新或已答复，请查看最新的方案',
+    bad_attachment: '图片未上传成功或已失效，点击图片重新发送'
   };
 
   function onError(f) {

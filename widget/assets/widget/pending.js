@@ -24,6 +24,7 @@
   function frameFor(item) {
     var f = { type: 'message', id: item.id, text: item.text };
     if (item.article) f.article = item.article;
+    if (item.attachments) f.attachments = item.attachments;
     return f;
   }
 
@@ -38,6 +39,7 @@
   }
 
   function retry(item) {
+    if (item.photo) return uploadItem(item); // its upload may be gone with a refusal
     setItemState(item, 'pending');
     if (!transmit(frameFor(item))) connect();
   }
@@ -45,6 +47,7 @@
   function flushPending() {
     pending.forEach(function (item) {
       if (item.state === 'pending') transmit(frameFor(item));
+      else if (item.state === 'uploading' && !item.attachments && !item.xhr) uploadItem(item);
     });
   }
 

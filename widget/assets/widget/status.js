@@ -1,6 +1,7 @@
   // ---------------------------------------------------------------- status line, badge
 
   function statusLine() {
+    if (unavailable) return ['offline', '在线客服暂不可用'];
     if (wanted && !ready) {
       return connLost ? ['offline', '连接中断，正在重连…'] : ['connecting', '正在连接…'];
     }
@@ -28,7 +29,7 @@
     var s = statusLine();
     statusEl.setAttribute('data-state', s[0]);
     if (statusEl.textContent !== s[1]) statusEl.textContent = s[1];
-    var busy = status === 'queued' || status === 'active' || handoffTimer !== 0;
+    var busy = status === 'queued' || status === 'active' || handoffTimer !== 0 || unavailable;
     handoffBtn.disabled = busy;
     handoffBtn.title = status === 'queued' ? '正在为您排队' : status === 'active' ? '人工客服正在为您服务' : '';
   }
