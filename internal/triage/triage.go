@@ -12,6 +12,10 @@ const (
 	Answer  Action = "answer"  // the bot answers from an article
 	Clarify Action = "clarify" // the bot offers questions it can answer
 	Handoff Action = "handoff" // the conversation goes to people
+	// SmallTalk is a greeting, thanks, goodbye, presence check, acknowledgement or
+	// emoji: the bot replies with a short phrase; it is neither an answer nor a miss and
+	// never hands off (docs/domain.md rule 16).
+	SmallTalk Action = "smalltalk"
 )
 
 // Intent is the stage of the shopping journey a message belongs to.
@@ -24,6 +28,24 @@ const (
 	IntentAftersale Intent = "aftersale" // returns, refunds, repairs, complaints
 	IntentOther     Intent = "other"
 )
+
+// Intents of small talk (Action SmallTalk).
+const (
+	IntentGreeting Intent = "greeting" // 你好, hi, 早上好
+	IntentThanks   Intent = "thanks"   // 谢谢, 好的谢谢, thank you
+	IntentGoodbye  Intent = "goodbye"  // 拜拜, 再见, 没有了, bye
+	IntentPresence Intent = "presence" // 在吗, 有人吗, are you there
+	IntentAck      Intent = "ack"      // 好的, 嗯嗯, 收到, ok, an emoji alone
+)
+
+// SmallTalk reports whether the intent is one of small talk.
+func (i Intent) SmallTalk() bool {
+	switch i {
+	case IntentGreeting, IntentThanks, IntentGoodbye, IntentPresence, IntentAck:
+		return true
+	}
+	return false
+}
 
 // AfterSales reports whether the intent belongs to after-sales.
 func (i Intent) AfterSales() bool { return i == IntentAftersale }
