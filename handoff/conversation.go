@@ -170,9 +170,12 @@ type Message struct {
 	Agent       string              `json:"agent,omitempty"`
 	Article     *triage.ArticleRef  `json:"article,omitempty"`
 	Suggestions []triage.ArticleRef `json:"suggestions,omitempty"`
-	Reason      triage.Reason       `json:"reason,omitempty"`
-	Group       Group               `json:"group,omitempty"`
-	Status      Status              `json:"status,omitempty"`
+	// SmallTalk marks the bot's reply to small talk with its intent (greeting, thanks,
+	// goodbye, presence, ack): a courtesy, not an answer to rate.
+	SmallTalk triage.Intent `json:"smalltalk,omitempty"`
+	Reason    triage.Reason `json:"reason,omitempty"`
+	Group     Group         `json:"group,omitempty"`
+	Status    Status        `json:"status,omitempty"`
 	// Ticket is the after-sales ticket of a KindTicket record.
 	Ticket *TicketCard `json:"ticket,omitempty"`
 	// Attachments are the photos a shopper's or an agent's message carries.

@@ -44,6 +44,20 @@ type Phrases struct {
 	// PhotoReceived is the bot's answer to a photo sent without words while the chat is
 	// the bot's (docs/domain.md rule 8).
 	PhotoReceived string
+	// SmallTalkGreeting, SmallTalkThanks, SmallTalkGoodbye, SmallTalkPresence and
+	// SmallTalkAck are the bot's replies to small talk while the chat is the bot's
+	// (docs/domain.md rule 16); SmallTalkThanksMore replaces SmallTalkThanks right after
+	// an answer of the bot, closing the loop.
+	SmallTalkGreeting   string
+	SmallTalkThanks     string
+	SmallTalkThanksMore string
+	SmallTalkGoodbye    string
+	SmallTalkPresence   string
+	SmallTalkAck        string
+	// SmallTalkPresenceQueued answers a presence check (在吗) while the chat waits in a
+	// queue, SmallTalkQueued the other small talk there.
+	SmallTalkPresenceQueued string
+	SmallTalkQueued         string
 }
 
 // DefaultPhrases are the phrases used where DeskConfig.Phrases leaves one empty.
@@ -59,6 +73,15 @@ var DefaultPhrases = Phrases{
 	ReopenedQueue:     "正在为您重新接入人工客服，请稍候",
 	LeftMessage:       "已收到您的留言（工单 {ticket}），客服会尽快与您联系。",
 	PhotoReceived:     "收到您的图片啦。智能助手暂时看不懂图片，请用文字简单描述一下您的问题；如需人工客服查看图片，请点击「转人工」。",
+
+	SmallTalkGreeting:       "您好！我是智能助手，请问有什么可以帮到您？",
+	SmallTalkThanks:         "不客气，很高兴能帮到您，还有问题随时问我哦。",
+	SmallTalkThanksMore:     "不客气，还有其他可以帮您的吗？",
+	SmallTalkGoodbye:        "感谢您的咨询，祝您购物愉快，再见！",
+	SmallTalkPresence:       "在的，我是智能助手，请问有什么可以帮到您？",
+	SmallTalkAck:            "好的，还有其他问题随时告诉我哦。",
+	SmallTalkPresenceQueued: "在的，您正在排队等待人工客服，客服接入后会马上回复您，请稍候。",
+	SmallTalkQueued:         "收到，您正在排队等待人工客服，客服接入后会马上为您服务，请稍候。",
 }
 
 // DeskConfig configures a Desk.
@@ -191,6 +214,10 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		{&p.AgentOffline, def.AgentOffline}, {&p.BackToBot, def.BackToBot},
 		{&p.ReopenedAgent, def.ReopenedAgent}, {&p.ReopenedQueue, def.ReopenedQueue}, {&p.LeftMessage, def.LeftMessage},
 		{&p.PhotoReceived, def.PhotoReceived},
+		{&p.SmallTalkGreeting, def.SmallTalkGreeting}, {&p.SmallTalkThanks, def.SmallTalkThanks},
+		{&p.SmallTalkThanksMore, def.SmallTalkThanksMore}, {&p.SmallTalkGoodbye, def.SmallTalkGoodbye},
+		{&p.SmallTalkPresence, def.SmallTalkPresence}, {&p.SmallTalkAck, def.SmallTalkAck},
+		{&p.SmallTalkPresenceQueued, def.SmallTalkPresenceQueued}, {&p.SmallTalkQueued, def.SmallTalkQueued},
 	} {
 		if strings.TrimSpace(*f.v) == "" {
 			*f.v = f.d

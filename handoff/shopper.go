@@ -156,6 +156,9 @@ func (d *Desk) answer(ctx context.Context, conv string, msg Message, article str
 		d.log.Error().Err(err).Str("conv", conv).Msg("bot decision")
 		dec = BotDecision{Action: triage.Handoff, Reason: triage.ReasonLowConfidence, Intent: triage.IntentOther}
 	}
+	if dec.Action == triage.SmallTalk {
+		return dec, d.smallTalk(ctx, conv, msg, dec.Intent, q.Previous)
+	}
 	if err := d.RecordDecision(ctx, conv, decisionOf(dec, msg)); err != nil {
 		// The decision only informs agents; the answer goes on without it.
 		d.log.Warn().Err(err).Str("conv", conv).Msg("keeping the bot decision")
@@ -217,13 +220,14 @@ const previousTurnWindow = 12
 // previousTurn finds, in the log before seq, the bot's last reply and the shopper's
 // question it answered. The log, not the socket, is the memory, so a shopper who
 // reconnects to another node keeps the context. A hand-off or status change in between
-// starts a new round without one.
+// starts a new round without one; small talk and the bot's reply to it are skipped.
 func (d *Desk) previousTurn(ctx context.Context, conv string, seq int64) *Turn {
 	msgs, err := d.convs.Messages(ctx, conv, max(seq-1-previousTurnWindow, 0), previousTurnWindow)
 	if err != nil {
 		return nil
 	}
 	var t *Turn
+	talk := false // the shopper message before is small talk the bot replied to
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
 		if m.Seq >= seq {
@@ -232,6 +236,12 @@ func (d *Desk) previousTurn(ctx context.Context, conv string, seq int64) *Turn {
 		switch {
 		case m.Kind != KindMessage:
 			return nil
+		case t == nil && m.From == FromBot && m.SmallTalk != "":
+			// Small talk in between keeps the round: 「好的」 then 「那运费呢」 still
+			// follows the answer before.
+			talk = true
+		case t == nil && talk && m.From == FromShopper:
+			talk = false
 		case t == nil && m.From == FromBot:
 			t = &Turn{Weak: len(m.Suggestions) > 0}
 			if m.Article != nil && !t.Weak {

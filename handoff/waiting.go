@@ -11,7 +11,8 @@ import (
 // The bot stays while a shopper waits (docs/domain.md rule 15): a question it answers
 // with confidence is answered at once, and the chat keeps its place; an after-sales case
 // raised while the chat waits in another group's queue moves it to the after-sales
-// queue, with its waiting time. Anything else waits for the person.
+// queue, with its waiting time. Small talk gets a short reply that says the shopper
+// waits (smallTalkWaiting). Anything else waits for the person.
 
 // answerWaiting lets the bot read msg, a message of a shopper whose conversation waits
 // in a queue, and carries out what it may do there. It returns the bot's decision, nil
@@ -23,6 +24,9 @@ func (d *Desk) answerWaiting(ctx context.Context, conv string, msg Message) (*Bo
 		// The shopper waits for a person anyway; the message is theirs to read.
 		d.log.Warn().Err(err).Str("conv", conv).Msg("bot decision while waiting")
 		return nil, nil
+	}
+	if dec.Action == triage.SmallTalk {
+		return &dec, d.smallTalkWaiting(ctx, conv, msg, dec.Intent)
 	}
 	if err := d.RecordDecision(ctx, conv, decisionOf(dec, msg)); err != nil {
 		d.log.Warn().Err(err).Str("conv", conv).Msg("keeping the bot decision")

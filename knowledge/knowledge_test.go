@@ -16,6 +16,7 @@ import (
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/kb/kbtest"
 	"github.com/kefu-im/kefu/knowledge"
+	"gopkg.in/yaml.v3"
 )
 
 func bundled(t *testing.T) []kb.Article {
@@ -104,6 +105,32 @@ func TestPhrases(t *testing.T) {
 	}
 	if !strings.Contains(p["agent_joined"], "{agent}") {
 		t.Errorf("agent_joined %q has no {agent} placeholder", p["agent_joined"])
+	}
+}
+
+// TestSmallTalkPhrases: every reply to small talk is in phrases.yaml and, under the same
+// key, in phrases.en.yaml, and none is a one-word reply.
+func TestSmallTalkPhrases(t *testing.T) {
+	zh, err := knowledge.Phrases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("phrases.en.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var en map[string]any
+	if err := yaml.Unmarshal(b, &en); err != nil {
+		t.Fatalf("parsing phrases.en.yaml: %v", err)
+	}
+	for _, key := range []string{"smalltalk_greeting", "smalltalk_thanks", "smalltalk_thanks_more", "smalltalk_goodbye",
+		"smalltalk_presence", "smalltalk_presence_queued", "smalltalk_queued", "smalltalk_ack"} {
+		e, _ := en[key].(string)
+		for lang, text := range map[string]string{"zh": zh[key], "en": e} {
+			if utf8.RuneCountInString(strings.TrimSpace(text)) < 6 {
+				t.Errorf("%s phrase %q is missing or too short: %q", lang, key, text)
+			}
+		}
 	}
 }
 

@@ -133,6 +133,7 @@ type logFrame struct {
 	Agent       string               `json:"agent,omitempty"`
 	Article     *triage.ArticleRef   `json:"article,omitempty"`
 	Suggestions []triage.ArticleRef  `json:"suggestions,omitempty"`
+	SmallTalk   triage.Intent        `json:"smalltalk,omitempty"`
 	Reason      triage.Reason        `json:"reason,omitempty"`
 	Group       handoff.Group        `json:"group,omitempty"`
 	Status      handoff.Status       `json:"status,omitempty"`
@@ -148,7 +149,7 @@ func (g *Gateway) toFrame(conv string, m handoff.Message) logFrame {
 	}
 	f := logFrame{
 		Type: m.Kind, Seq: m.Seq, From: m.From, Text: m.Text, Agent: m.Agent, Article: m.Article,
-		Suggestions: m.Suggestions, Reason: m.Reason, Group: m.Group, Status: m.Status, Ticket: m.Ticket,
+		Suggestions: m.Suggestions, SmallTalk: m.SmallTalk, Reason: m.Reason, Group: m.Group, Status: m.Status, Ticket: m.Ticket,
 		Attachments: m.Attachments, TS: m.TS,
 	}
 	if m.From == handoff.FromShopper {

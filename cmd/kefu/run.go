@@ -13,6 +13,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/console"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/files"
+	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
 	"github.com/kefu-im/kefu/widget"
@@ -84,6 +85,11 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		Searcher: idx, AnswerThreshold: c.AnswerThreshold, ClarifyThreshold: c.ClarifyThreshold,
 		CategoryThresholds: cats,
 		ClarifyText:        phrases["clarify"], Logger: log.With().Str("part", "bot").Logger(),
+		SmallTalk: map[triage.Intent]string{
+			triage.IntentGreeting: phrases["smalltalk_greeting"], triage.IntentThanks: phrases["smalltalk_thanks"],
+			triage.IntentGoodbye: phrases["smalltalk_goodbye"], triage.IntentPresence: phrases["smalltalk_presence"],
+			triage.IntentAck: phrases["smalltalk_ack"],
+		},
 	}
 	if c.LLMBaseURL != "" {
 		llm, err := bot.NewLLM(bot.LLMConfig{BaseURL: c.LLMBaseURL, Model: c.LLMModel, APIKey: c.LLMAPIKey, Timeout: c.LLMTimeout})
@@ -141,6 +147,10 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],
 		Fallback: phrases["fallback_handoff"], AgentOffline: phrases["agent_offline"],
 		BackToBot: phrases["back_to_bot"], PhotoReceived: phrases["photo_received"],
+		SmallTalkGreeting: phrases["smalltalk_greeting"], SmallTalkThanks: phrases["smalltalk_thanks"],
+		SmallTalkThanksMore: phrases["smalltalk_thanks_more"], SmallTalkGoodbye: phrases["smalltalk_goodbye"],
+		SmallTalkPresence: phrases["smalltalk_presence"], SmallTalkAck: phrases["smalltalk_ack"],
+		SmallTalkPresenceQueued: phrases["smalltalk_presence_queued"], SmallTalkQueued: phrases["smalltalk_queued"],
 	}
 	dc.MaxChats, dc.Grace, dc.ManualOnly = c.MaxChats, c.AgentGrace, c.Assign == "manual"
 	dc.ReopenWindow, dc.QueueTimeout = offIfZero(c.ReopenWindow), offIfZero(c.QueueTimeout)

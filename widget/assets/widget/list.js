@@ -52,6 +52,8 @@
     var m = msgShell(from, f.seq, f.ts);
     if (from === 'agent') m.appendChild(el('div', 'who', f.agent || agentName ? '客服 ' + (f.agent || agentName) : '人工客服'));
     if (from === 'shopper' && f.id) m.setAttribute('data-id', String(f.id));
+    // A reply to small talk (你好, 谢谢) is a courtesy, not an answer to rate.
+    if (from === 'bot' && f.smalltalk) m.setAttribute('data-smalltalk', String(f.smalltalk));
     if (Array.isArray(f.attachments) && f.attachments.length) m.appendChild(photosBox(f.attachments));
     if (f.text) m.appendChild(from === 'shopper' ? el('div', 'bubble', f.text) : mdBubble(f.text));
     if (from === 'bot' && f.article && f.article.title) {

@@ -1,0 +1,58 @@
+package handoff
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kefu-im/kefu/internal/triage"
+)
+
+// Small talk (docs/domain.md rule 16): a greeting, thanks, goodbye, presence check or
+// acknowledgement gets a short reply from the shop's phrases and nothing else. It is no
+// question, so it is not kept among the bot's decisions, never hands off, and never
+// changes a queue.
+
+// smallTalk replies to the small talk msg while the conversation is the bot's. prev is
+// the bot's previous turn: thanks right after an answer closes the loop
+// (Phrases.SmallTalkThanksMore).
+func (d *Desk) smallTalk(ctx context.Context, conv string, msg Message, intent triage.Intent, prev *Turn) error {
+	text := d.smallTalkPhrase(intent, prev != nil && prev.Article != "")
+	m := Message{ID: "bot:" + msg.ID, Kind: KindMessage, From: FromBot, Text: text, SmallTalk: intent}
+	if _, _, err := d.Append(ctx, conv, m); err != nil {
+		return fmt.Errorf("replying to small talk: %w", err)
+	}
+	return nil
+}
+
+// smallTalkWaiting replies to the small talk msg while the conversation waits in a
+// queue: the shopper hears that they are waiting, and the queue is left as it is.
+func (d *Desk) smallTalkWaiting(ctx context.Context, conv string, msg Message, intent triage.Intent) error {
+	text := d.phrases.SmallTalkQueued
+	if intent == triage.IntentPresence {
+		text = d.phrases.SmallTalkPresenceQueued
+	}
+	m := Message{ID: "bot:" + msg.ID, Kind: KindMessage, From: FromBot, Text: text, SmallTalk: intent}
+	return d.whileQueued(ctx, conv, func(Conversation) (Change, error) {
+		return Change{Append: []Message{m}}, nil
+	})
+}
+
+// smallTalkPhrase is the reply to small talk of intent while the chat is the bot's;
+// afterAnswer is true right after the bot answered a question.
+func (d *Desk) smallTalkPhrase(intent triage.Intent, afterAnswer bool) string {
+	p := d.phrases
+	switch intent {
+	case triage.IntentThanks:
+		if afterAnswer {
+			return p.SmallTalkThanksMore
+		}
+		return p.SmallTalkThanks
+	case triage.IntentGoodbye:
+		return p.SmallTalkGoodbye
+	case triage.IntentPresence:
+		return p.SmallTalkPresence
+	case triage.IntentAck:
+		return p.SmallTalkAck
+	}
+	return p.SmallTalkGreeting
+}
