@@ -44,6 +44,7 @@ func runDesk(t *testing.T, open Opener) {
 		{"transfer rules", withRig(testTransferRules)},
 		{"reopen rules", testReopenRules},
 		{"bot while waiting", withRig(testBotWhileWaiting)},
+		{"small talk", testSmallTalk},
 		{"photos", testPhotos},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
