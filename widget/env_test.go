@@ -60,7 +60,7 @@ const (
 	askInvoice  = "可以开发票吗？" // answered from invoiceArticle
 	askShipping = "多久发货"    // answered from shippingArticle
 	askReturn   = "我要退货"    // after-sales: explained from returnArticle and handed off
-	stillThere  = "还在吗"     // out of scope
+	stillThere  = "明天上海下雨吗" // out of scope
 )
 
 // testBot is built once: the index is read-only after Put and safe for concurrent use.
