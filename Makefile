@@ -53,7 +53,8 @@ bench:
 	@echo '== widget: server memory per idle shopper socket with 10,000 open (bare gorilla/websocket, embedded, Redis)'
 	$(GO) test -run='^$$' -bench='^BenchmarkIdleSocketMemory$$' -benchtime=1x ./widget
 
-# Measure the bot: the project's labelled set on the bundled knowledge, then, when
+# Measure the bot: the project's labelled set on the bundled knowledge and its small-talk
+# set (precision and recall of small talk), then, when
 # PUBLIC_EVAL names a directory of them, the public sets (HINT3's two shops, Bitext with
 # CLINC150's out-of-scope questions: hint3/, bitext/, clinc150/ in the format of
 # knowledge/eval/README.md), each beside plain bleve as the baseline.
@@ -61,6 +62,7 @@ PUBLIC_EVAL ?=
 eval:
 	$(GO) build -o bin/kefu ./cmd/kefu
 	bin/kefu eval --baseline --title "Kefu's own set" --questions knowledge/eval/questions.jsonl
+	bin/kefu eval --title "Kefu's small-talk set" --questions knowledge/eval/smalltalk.jsonl
 	@if [ -n "$(PUBLIC_EVAL)" ] && [ -d "$(PUBLIC_EVAL)" ]; then \
 	  bin/kefu eval --baseline --misses 0 --title "HINT3 SOFMattress" --kb $(PUBLIC_EVAL)/hint3/sofmattress.articles.jsonl --questions $(PUBLIC_EVAL)/hint3/sofmattress.questions.jsonl && \
 	  bin/kefu eval --baseline --misses 0 --title "HINT3 Curekart" --kb $(PUBLIC_EVAL)/hint3/curekart.articles.jsonl --questions $(PUBLIC_EVAL)/hint3/curekart.questions.jsonl && \

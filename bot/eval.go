@@ -16,14 +16,22 @@ import (
 // knowledge/eval/README.md).
 type Question struct {
 	Text string `json:"text"`
-	// Expect is triage.Answer or triage.Handoff.
+	// Expect is triage.Answer, triage.Handoff, triage.SmallTalk (with Intent), or
+	// ExpectQuestion.
 	Expect triage.Action `json:"expect"`
+	// Intent is the small-talk intent (greeting, thanks, goodbye, presence, ack) of a
+	// question that expects triage.SmallTalk.
+	Intent triage.Intent `json:"intent,omitempty"`
 	// Reason is the expected hand-off reason: after_sales, requested or out_of_scope.
 	Reason triage.Reason `json:"reason,omitempty"`
 	// Article is the right article, when there is one.
 	Article  string `json:"article,omitempty"`
 	Category string `json:"category,omitempty"`
 }
+
+// ExpectQuestion labels a message that must not be read as small talk, whatever the bot
+// then does with it: a real question opened or closed by small talk (「你好，我想退货」).
+const ExpectQuestion triage.Action = "question"
 
 // ReadQuestions reads labelled questions in JSON Lines.
 func ReadQuestions(r io.Reader) ([]Question, error) {
@@ -39,8 +47,11 @@ func ReadQuestions(r io.Reader) ([]Question, error) {
 		if err := json.Unmarshal([]byte(line), &q); err != nil {
 			return nil, fmt.Errorf("question line %d: %w", n, err)
 		}
-		if q.Text == "" || (q.Expect != triage.Answer && q.Expect != triage.Handoff) {
-			return nil, fmt.Errorf("question line %d: needs text and expect answer|handoff", n)
+		switch {
+		case q.Text == "" || (q.Expect != triage.Answer && q.Expect != triage.Handoff && q.Expect != triage.SmallTalk && q.Expect != ExpectQuestion):
+			return nil, fmt.Errorf("question line %d: needs text and expect answer|handoff|smalltalk|question", n)
+		case (q.Expect == triage.SmallTalk) != q.Intent.SmallTalk():
+			return nil, fmt.Errorf("question line %d: expect smalltalk goes with an intent greeting|thanks|goodbye|presence|ack, and only it", n)
 		}
 		out = append(out, q)
 	}
@@ -125,6 +136,11 @@ type Metrics struct {
 	// HINT3Accuracy is the share of predictions equal to the label (the article, or
 	// OutOfScope for a question without one).
 	HINT3Accuracy float64
+	// Small talk: how many questions expect it, how many the bot read as small talk,
+	// and how many of those expect it (SmallTalkRight) with the right intent
+	// (SmallTalkIntent). Precision is over what the bot read, recall over what is.
+	SmallTalk, SmallTalkSaid, SmallTalkRight, SmallTalkIntent int
+	SmallTalkPrecision, SmallTalkRecall                       float64
 }
 
 // Metrics computes the figures.
@@ -154,6 +170,18 @@ func (r *Report) Metrics() Metrics {
 			}
 			if x.Rank > 0 {
 				rr += 1 / float64(x.Rank)
+			}
+		}
+		if q.Expect == triage.SmallTalk {
+			m.SmallTalk++
+		}
+		if d.Action == triage.SmallTalk {
+			m.SmallTalkSaid++
+			if q.Expect == triage.SmallTalk {
+				m.SmallTalkRight++
+				if d.Intent == q.Intent {
+					m.SmallTalkIntent++
+				}
 			}
 		}
 		handed := d.Action == triage.Handoff
@@ -192,6 +220,7 @@ func (r *Report) Metrics() Metrics {
 	m.AfterSalesRecall, m.RequestedRecall, m.OutOfScopeRecall = div(float64(as.hit), as.n), div(float64(req.hit), req.n), div(float64(oos.hit), oos.n)
 	m.HINT3Accuracy = div(hint3, m.Questions)
 	m.AnswerPrecision = div(rightAnswers, m.Answers)
+	m.SmallTalkPrecision, m.SmallTalkRecall = div(float64(m.SmallTalkRight), m.SmallTalkSaid), div(float64(m.SmallTalkRight), m.SmallTalk)
 	return m
 }
 
@@ -199,6 +228,13 @@ func (r *Report) Metrics() Metrics {
 func (r *Report) Write(w io.Writer, title string, misses int) {
 	m := r.Metrics()
 	fmt.Fprintf(w, "== %s: %d questions\n", title, m.Questions)
+	if m.Answerable+m.AfterSales+m.Requested+m.OutOfScope == 0 {
+		// A set of small talk and questions around it: only the small-talk figures mean
+		// anything.
+		r.writeSmallTalk(w, m)
+		r.writeMisses(w, misses)
+		return
+	}
 	fmt.Fprintf(w, "precision@1            %.3f  (over %d questions with an article)\n", m.PrecisionAt1, m.WithArticle)
 	fmt.Fprintf(w, "MRR                    %.3f\n", m.MRR)
 	fmt.Fprintf(w, "answered right         %.3f  (of %d answerable)\n", m.AnsweredRight, m.Answerable)
@@ -207,6 +243,9 @@ func (r *Report) Write(w io.Writer, title string, misses int) {
 	fmt.Fprintf(w, "hand-off recall        after_sales %.3f (%d)  requested %.3f (%d)  out_of_scope %.3f (%d)\n",
 		m.AfterSalesRecall, m.AfterSales, m.RequestedRecall, m.Requested, m.OutOfScopeRecall, m.OutOfScope)
 	fmt.Fprintf(w, "HINT3 accuracy         %.3f\n", m.HINT3Accuracy)
+	if m.SmallTalk > 0 || m.SmallTalkSaid > 0 {
+		r.writeSmallTalk(w, m)
+	}
 
 	type row struct{ n, p1n, p1, handed, answered int }
 	cats := make(map[string]*row)
@@ -247,6 +286,17 @@ func (r *Report) Write(w io.Writer, title string, misses int) {
 		}
 		fmt.Fprintf(w, "%-10s %6d %8s %9.3f %9.3f\n", c, rw.n, p, float64(rw.answered)/float64(rw.n), float64(rw.handed)/float64(rw.n))
 	}
+	r.writeMisses(w, misses)
+}
+
+// writeSmallTalk prints the small-talk figures.
+func (r *Report) writeSmallTalk(w io.Writer, m Metrics) {
+	fmt.Fprintf(w, "small talk             precision %.3f (of %d read as small talk)  recall %.3f (of %d)  right intent %d of %d\n",
+		m.SmallTalkPrecision, m.SmallTalkSaid, m.SmallTalkRecall, m.SmallTalk, m.SmallTalkIntent, m.SmallTalkRight)
+}
+
+// writeMisses prints up to misses questions the bot got wrong.
+func (r *Report) writeMisses(w io.Writer, misses int) {
 	if misses <= 0 {
 		return
 	}
@@ -274,7 +324,14 @@ func missReason(x Result) string {
 		got += " " + d.Article.ID
 	}
 	got += fmt.Sprintf(" (%.2f)", d.Confidence)
+	if d.Action == triage.SmallTalk {
+		got = "smalltalk/" + string(d.Intent)
+	}
 	switch {
+	case q.Expect == triage.SmallTalk && (d.Action != triage.SmallTalk || d.Intent != q.Intent):
+		return "want smalltalk/" + string(q.Intent) + ", got " + got
+	case q.Expect != triage.SmallTalk && d.Action == triage.SmallTalk:
+		return "want " + string(q.Expect) + ", got " + got
 	case q.Expect == triage.Answer && (d.Action != triage.Answer || d.Article == nil || d.Article.ID != q.Article):
 		return "want answer " + q.Article + ", got " + got
 	case q.Expect == triage.Handoff && d.Action != triage.Handoff:

@@ -89,3 +89,47 @@ func TestReadQuestions(t *testing.T) {
 		}
 	}
 }
+
+func TestEvaluateSmallTalk(t *testing.T) {
+	dec := fixedDecider{
+		"hi":       {Action: triage.SmallTalk, Intent: triage.IntentGreeting},
+		"ty":       {Action: triage.SmallTalk, Intent: triage.IntentAck},
+		"ok":       {Action: triage.Handoff, Reason: triage.ReasonOutOfScope},
+		"hi, ship": {Action: triage.SmallTalk, Intent: triage.IntentGreeting},
+		"hi, tax":  {Action: triage.Answer, Article: &triage.ArticleRef{ID: "tax"}},
+	}
+	qs := []Question{
+		{Text: "hi", Expect: triage.SmallTalk, Intent: triage.IntentGreeting}, // right
+		{Text: "ty", Expect: triage.SmallTalk, Intent: triage.IntentThanks},   // small talk, wrong intent
+		{Text: "ok", Expect: triage.SmallTalk, Intent: triage.IntentAck},      // missed
+		{Text: "hi, ship", Expect: ExpectQuestion},                            // wrongly small talk
+		{Text: "hi, tax", Expect: ExpectQuestion},                             // right
+	}
+	rep, err := Evaluate(context.Background(), dec, qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rep.Metrics()
+	if m.SmallTalk != 3 || m.SmallTalkSaid != 3 || m.SmallTalkRight != 2 || m.SmallTalkIntent != 1 {
+		t.Errorf("small talk %d, said %d, right %d, right intent %d; want 3, 3, 2, 1", m.SmallTalk, m.SmallTalkSaid, m.SmallTalkRight, m.SmallTalkIntent)
+	}
+	if math.Abs(m.SmallTalkPrecision-2.0/3) > 1e-9 || math.Abs(m.SmallTalkRecall-2.0/3) > 1e-9 {
+		t.Errorf("precision %v, recall %v; want 2/3 each", m.SmallTalkPrecision, m.SmallTalkRecall)
+	}
+	var out strings.Builder
+	rep.Write(&out, "test", 10)
+	for _, want := range []string{"small talk             precision 0.667", `"ty"`, `"ok"`, `"hi, ship"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), `"hi, tax"`) {
+		t.Errorf("report lists a question the bot got right:\n%s", out.String())
+	}
+	if _, err := ReadQuestions(strings.NewReader(`{"text":"hi","expect":"smalltalk"}`)); err == nil {
+		t.Error("small talk without an intent was read")
+	}
+	if _, err := ReadQuestions(strings.NewReader(`{"text":"hi","expect":"question","intent":"greeting"}`)); err == nil {
+		t.Error("an intent on a question was read")
+	}
+}

@@ -303,3 +303,36 @@ func TestEvalSetNotCopied(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallTalkEvalSet: the labelled small-talk set reads, and holds small talk of every
+// intent and real questions around small talk (the negatives).
+func TestSmallTalkEvalSet(t *testing.T) {
+	f, err := os.Open(filepath.Join("eval", "smalltalk.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	qs, err := bot.ReadQuestions(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	intents := map[triage.Intent]int{}
+	for _, q := range qs {
+		switch q.Expect {
+		case triage.SmallTalk:
+			intents[q.Intent]++
+		case bot.ExpectQuestion:
+			intents[""]++
+		default:
+			t.Errorf("%q expects %s, want smalltalk or question", q.Text, q.Expect)
+		}
+	}
+	for _, i := range []triage.Intent{triage.IntentGreeting, triage.IntentThanks, triage.IntentGoodbye, triage.IntentPresence, triage.IntentAck} {
+		if intents[i] < 10 {
+			t.Errorf("%d messages of intent %s, want at least 10", intents[i], i)
+		}
+	}
+	if intents[""] < 50 {
+		t.Errorf("%d negatives, want at least 50", intents[""])
+	}
+}
