@@ -92,7 +92,10 @@ var latinTalk = map[triage.Intent][]string{
 		"no problem", "np", "sounds good", "will do", "awesome", "lol", "haha", "hmm", "oh", "ah",
 		"i understand", "good",
 	},
-	filler: {"so", "very", "much", "a", "lot", "again", "guys", "dear", "mate", "friend", "everyone", "all", "then", "and", "no"},
+	filler: {
+		"so", "very", "much", "a", "lot", "again", "guys", "dear", "mate", "friend", "everyone", "all", "then", "and", "no",
+		"sir", "madam", "maam", "ma'am",
+	},
 }
 
 // talkWords is the lookup of hanTalk and latinTalk: word → intent, with the longest
@@ -166,17 +169,25 @@ func SmallTalk(text string) (triage.Intent, bool) {
 
 // trimSmallTalk removes the small talk that opens a question up to a punctuation mark
 // or space: 「你好，我想退货」 is asked as 「我想退货」, 「hi, where is my order」 as
-// 「where is my order」. s is normalised; without such an opening it is returned as is.
+// 「where is my order」. An acknowledgement alone opens a question only before a
+// punctuation mark or Chinese: 「好的 那运费呢」 and 「ok, when will it arrive」 do, but in
+// 「great quality?」 or 「yes i am new」 the word belongs to the question. s is
+// normalised; without such an opening it is returned as is.
 func trimSmallTalk(s string) string {
 	segs := segments(s)
-	cut, talk := 0, false
+	cut, talk, strong := 0, false, false
 	for i, seg := range segs {
 		if seg.other {
 			break
 		}
 		talk = talk || seg.intent != filler || seg.emoji != filler
+		strong = strong || seg.intent != filler && seg.intent != triage.IntentAck || seg.emoji != filler
 		// Only at a separator: 「好评返现吗」 does not open with 「好」.
-		if talk && (i+1 == len(segs) || segs[i+1].start > seg.end) {
+		if !talk || i+1 < len(segs) && segs[i+1].start == seg.end {
+			continue
+		}
+		next := strings.TrimLeft(s[seg.end:], " ")
+		if strong || len(next) < len(s[seg.end:]) && next != "" && !latinRune([]rune(next)[0]) || len(next) == len(s[seg.end:]) {
 			cut = seg.end
 		}
 	}
@@ -343,6 +354,8 @@ func emojiIntent(r rune) triage.Intent {
 		return triage.IntentThanks
 	case r == '👋':
 		return triage.IntentGreeting
+	case r >= 0x2753 && r <= 0x2757:
+		return filler // ❓❔❕❗ are punctuation, not a nod
 	case r >= 0x1F300 && r <= 0x1FAFF, r >= 0x2600 && r <= 0x27BF, r >= 0x1F000 && r <= 0x1F2FF:
 		return triage.IntentAck
 	}
