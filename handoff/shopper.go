@@ -78,7 +78,8 @@ type Said struct {
 }
 
 // ShopperSays hears a shopper's message m in conversation conv: a resolved chat is
-// reopened first (Reopen), so that whoever takes it sees the message; the message is
+// reopened first (Reopen), so that whoever takes it sees the message, unless m is small
+// talk, which the bot answers in the resolved chat; the message is
 // stored (once per m.ID), and stored is called with it at once, before anything else,
 // so that the shopper's widget can acknowledge it; then, while the conversation is the
 // bot's, the bot decides, its decision is kept for the agents, its answer stored, and a
@@ -101,6 +102,10 @@ func (d *Desk) ShopperSays(ctx context.Context, conv string, m ShopperMessage, s
 	}
 	status := c.Status
 	if status == StatusResolved {
+		if dec, ok := d.resolvedSmallTalk(ctx, m); ok {
+			// 「谢谢」 after the agent's resolve: a reply, and the chat stays resolved.
+			return d.smallTalkResolved(ctx, conv, m, atts, dec, stored)
+		}
 		if status, err = d.Reopen(ctx, conv, m.ID); err != nil {
 			return Said{}, err
 		}

@@ -37,6 +37,38 @@ func (d *Desk) smallTalkWaiting(ctx context.Context, conv string, msg Message, i
 	})
 }
 
+// resolvedSmallTalk asks the bot whether m, written to a resolved conversation, is small
+// talk: 「谢谢」 or 「拜拜」 after the agent's resolve is no reason to reopen it.
+func (d *Desk) resolvedSmallTalk(ctx context.Context, m ShopperMessage) (BotDecision, bool) {
+	if d.bot == nil || m.Text == "" || len(m.Attachments) > 0 || m.Article != "" {
+		return BotDecision{}, false
+	}
+	dec, err := d.bot.Decide(ctx, Question{Text: m.Text})
+	if err != nil {
+		d.log.Warn().Err(err).Msg("bot decision on a resolved chat")
+		return BotDecision{}, false
+	}
+	return dec, dec.Action == triage.SmallTalk
+}
+
+// smallTalkResolved stores the small talk m in the resolved conversation conv and
+// replies to it; the conversation stays resolved. A resend is stored and replied to once.
+func (d *Desk) smallTalkResolved(ctx context.Context, conv string, m ShopperMessage, atts []Attachment, dec BotDecision, stored func(Message, bool)) (Said, error) {
+	res, err := d.commit(ctx, Change{Conv: conv, Append: []Message{{ID: m.ID, Kind: KindMessage, From: FromShopper, Text: m.Text, Attachments: atts}}})
+	if err != nil {
+		return Said{}, fmt.Errorf("storing a shopper's message in %q: %w", conv, err)
+	}
+	said := Said{Message: res.Messages[0], Dup: res.Dup, Decision: &dec}
+	if stored != nil {
+		stored(said.Message, said.Dup)
+	}
+	reply := Message{ID: "bot:" + m.ID, Kind: KindMessage, From: FromBot, Text: d.smallTalkPhrase(dec.Intent, false), SmallTalk: dec.Intent}
+	if _, _, err := d.Append(ctx, conv, reply); err != nil {
+		return said, fmt.Errorf("replying to small talk: %w", err)
+	}
+	return said, nil
+}
+
 // smallTalkPhrase is the reply to small talk of intent while the chat is the bot's;
 // afterAnswer is true right after the bot answered a question.
 func (d *Desk) smallTalkPhrase(intent triage.Intent, afterAnswer bool) string {

@@ -30,7 +30,7 @@ func (b *previousBot) Decide(ctx context.Context, q handoff.Question) (handoff.B
 // intent, is not kept among the bot's decisions and never hands off; thanks right after
 // an answer closes the loop; small talk in between keeps a follow-up's context; while
 // the chat waits, small talk is told it waits and the queue stays as it was; while an
-// agent has the chat the bot says nothing.
+// agent has the chat the bot says nothing; after the resolve it does not reopen the chat.
 func testSmallTalk(t *testing.T, open Opener) {
 	ctx := context.Background()
 	bot := &previousBot{}
@@ -112,5 +112,23 @@ func testSmallTalk(t *testing.T, open Opener) {
 	r.say(t, w.ID, "你好")
 	if texts := r.texts(t, w.ID); texts[len(texts)-1] != "shopper:你好" {
 		t.Errorf("small talk to an agent's chat got %q", texts[len(texts)-1])
+	}
+
+	// After the agent's resolve: thanks gets a reply and the chat stays resolved; a
+	// question reopens it to the agent as before.
+	if _, err := r.desk.Resolve(ctx, w.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	r.say(t, w.ID, "谢谢")
+	if got := r.get(t, w.ID); got.Status != handoff.StatusResolved {
+		t.Errorf("thanks after the resolve: the chat is %s, want resolved", got.Status)
+	}
+	texts = r.texts(t, w.ID)
+	if want := []string{"shopper:谢谢", "bot:" + p.SmallTalkThanks}; !slices.Equal(texts[len(texts)-2:], want) {
+		t.Errorf("log ends %q, want %q", texts[len(texts)-2:], want)
+	}
+	r.say(t, w.ID, "可以开发票吗")
+	if got := r.get(t, w.ID); got.Status != handoff.StatusActive || got.Agent != "alice" {
+		t.Errorf("a question after the resolve: the chat is %s with %q, want reopened to alice", got.Status, got.Agent)
 	}
 }
