@@ -291,6 +291,12 @@ func (r *Report) Write(w io.Writer, title string, misses int) {
 
 // writeSmallTalk prints the small-talk figures.
 func (r *Report) writeSmallTalk(w io.Writer, m Metrics) {
+	if m.SmallTalk == 0 {
+		// A set without small-talk labels (the public ones): only how much the bot
+		// read as small talk says anything.
+		fmt.Fprintf(w, "small talk             %d read as small talk (the set labels none)\n", m.SmallTalkSaid)
+		return
+	}
 	fmt.Fprintf(w, "small talk             precision %.3f (of %d read as small talk)  recall %.3f (of %d)  right intent %d of %d\n",
 		m.SmallTalkPrecision, m.SmallTalkSaid, m.SmallTalkRecall, m.SmallTalk, m.SmallTalkIntent, m.SmallTalkRight)
 }
