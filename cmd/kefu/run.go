@@ -132,7 +132,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	// The bot the desk asks records what it could not answer for the editors.
 	watched := a.knowledge.Watch(b)
 	dc := a.storage.deskConfig()
-	dc.Staff, dc.Bot = a.accounts, widget.DeskBot(watched)
+	dc.Staff, dc.Bot, dc.Unhelpful = a.accounts, widget.DeskBot(watched), a.knowledge
 	for _, g := range groups {
 		dc.Groups = append(dc.Groups, handoff.Group(g))
 	}
@@ -141,6 +141,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],
 		Fallback: phrases["fallback_handoff"], AgentOffline: phrases["agent_offline"],
 		BackToBot: phrases["back_to_bot"], PhotoReceived: phrases["photo_received"],
+		Unhelpful: phrases["unhelpful"],
 	}
 	dc.MaxChats, dc.Grace, dc.ManualOnly = c.MaxChats, c.AgentGrace, c.Assign == "manual"
 	dc.ReopenWindow, dc.QueueTimeout = offIfZero(c.ReopenWindow), offIfZero(c.QueueTimeout)
