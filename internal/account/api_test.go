@@ -103,10 +103,11 @@ func testAPILogin(t *testing.T, f *apiFixture) {
 	webtest.WantStatus(t, "login", res.StatusCode, body, http.StatusOK)
 	var in struct {
 		Token string
-		User  map[string]string
+		User  map[string]any
 	}
 	webtest.Decode(t, body, &in)
-	if want := map[string]string{"name": "alice", "role": "agent", "group": "aftersale"}; in.Token == "" || !reflect.DeepEqual(in.User, want) {
+	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "display_name": "", "shown_name": NeutralLabel("alice"),
+		"avatar": "", "serving": true}; in.Token == "" || !reflect.DeepEqual(in.User, want) {
 		t.Errorf("login answered token %q, user %v; want a token and %v", in.Token, in.User, want)
 	}
 	i := slices.IndexFunc(res.Cookies(), func(c *http.Cookie) bool { return c.Name == SessionCookie })
@@ -207,9 +208,10 @@ func testAPIUsers(t *testing.T, f *apiFixture) {
 	carol := map[string]string{"username": "carol", "password": "carol-pass-1", "role": "agent", "group": "presale"}
 	status, body := f.api.Call(t, "POST", "/api/users", admin, carol)
 	webtest.WantStatus(t, "creating carol", status, body, http.StatusCreated)
-	var created map[string]string
+	var created map[string]any
 	webtest.Decode(t, body, &created)
-	if want := map[string]string{"name": "carol", "role": "agent", "group": "presale"}; !reflect.DeepEqual(created, want) {
+	if want := map[string]any{"name": "carol", "role": "agent", "group": "presale", "display_name": "", "shown_name": NeutralLabel("carol"),
+		"avatar": "", "serving": true}; !reflect.DeepEqual(created, want) {
 		t.Errorf("created %v, want %v", created, want)
 	}
 	status, body = f.api.Call(t, "POST", "/api/users", admin, carol)

@@ -57,6 +57,7 @@
     if (from === 'bot' && f.article && f.article.title) {
       m.appendChild(el('div', 'src', '来自：' + f.article.title));
     }
+    if (from === 'bot') addFeedback(m, f);
     if (Array.isArray(f.suggestions) && f.suggestions.length) {
       var box = el('div', 'sugs');
       f.suggestions.forEach(function (s) {
