@@ -122,7 +122,8 @@ func testAPILogin(t *testing.T, f *apiFixture) {
 	webtest.WantStatus(t, "GET /api/me with the token", status, body, http.StatusOK)
 	var me map[string]any
 	webtest.Decode(t, body, &me)
-	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "groups": []any{"presale", "aftersale"}}; !reflect.DeepEqual(me, want) {
+	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "groups": []any{"presale", "aftersale"},
+		"display_name": "", "shown_name": NeutralLabel("alice"), "avatar": "", "serving": true}; !reflect.DeepEqual(me, want) {
 		t.Errorf("GET /api/me = %v, want %v", me, want)
 	}
 	status, body = f.api.Call(t, "GET", "/api/me", "", nil)
@@ -235,14 +236,19 @@ func testAPIUsers(t *testing.T, f *apiFixture) {
 
 	status, body = f.api.Call(t, "GET", "/api/users", admin, nil)
 	webtest.WantStatus(t, "listing users", status, body, http.StatusOK)
-	var list struct{ Users []map[string]string }
+	var list struct{ Users []map[string]any }
 	webtest.Decode(t, body, &list)
 	var names []string
+	var serving []bool
 	for _, u := range list.Users {
-		names = append(names, u["name"])
+		names, serving = append(names, u["name"].(string)), append(serving, u["serving"].(bool))
 	}
 	if want := []string{"admin", "alice", "carol", "erin", "lena"}; !slices.Equal(names, want) {
 		t.Errorf("users = %v, want %v", names, want)
+	}
+	// Agents and leads serve by default; admins and editors, who manage, do not.
+	if want := []bool{false, true, true, false, true}; !slices.Equal(serving, want) {
+		t.Errorf("serving = %v, want %v", serving, want)
 	}
 	if bytes.Contains(body, []byte("$2a$")) || bytes.Contains(body, []byte("pass_hash")) {
 		t.Errorf("the user list shows password hashes: %s", body)
