@@ -50,7 +50,18 @@
     var from = f.from === 'shopper' || f.from === 'agent' || f.from === 'system' ? f.from : 'bot';
     if (from === 'system') return systemNote(f.text || '', false, f.seq, f.ts);
     var m = msgShell(from, f.seq, f.ts);
-    if (from === 'agent') m.appendChild(el('div', 'who', f.agent || agentName ? '客服 ' + (f.agent || agentName) : '人工客服'));
+    if (from === 'agent') {
+      // The agent's shown name (never a login) and photo, which anyone may load.
+      var who = el('div', 'who', f.agent || agentName ? '客服 ' + (f.agent || agentName) : '人工客服');
+      if (typeof f.agent_avatar === 'string' && /^\/avatars\/[A-Za-z0-9_-]+$/.test(f.agent_avatar)) {
+        var av = el('img', 'av');
+        av.alt = '';
+        av.src = ORIGIN + f.agent_avatar;
+        av.setAttribute('data-testid', 'kefu-agent-avatar');
+        who.insertBefore(av, who.firstChild);
+      }
+      m.appendChild(who);
+    }
     if (from === 'shopper' && f.id) m.setAttribute('data-id', String(f.id));
     if (Array.isArray(f.attachments) && f.attachments.length) m.appendChild(photosBox(f.attachments));
     if (f.text) m.appendChild(from === 'shopper' ? el('div', 'bubble', f.text) : mdBubble(f.text));

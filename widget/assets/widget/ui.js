@@ -124,6 +124,7 @@
     '.viewer img{max-width:94%;max-height:84%;object-fit:contain;border-radius:4px;}',
     '.viewer a{color:#fff;font-size:13px;opacity:.85;}',
     '.panel.drop{outline:3px dashed var(--kf);outline-offset:-6px;}',
+    '.who img.av{width:18px;height:18px;border-radius:50%;object-fit:cover;vertical-align:middle;margin-right:4px;}',
     // The rating card and the feedback on bot answers (rating.js).
     '.msg.rating{align-items:stretch;}',
     '.rcard{background:#fff;border:1px solid #e5e7eb;border-radius:12px;padding:10px 12px;text-align:center;box-shadow:0 1px 2px rgba(0,0,0,.05);}',
