@@ -57,6 +57,9 @@ type Rating struct {
 type Feedback struct {
 	Seq     int64 `json:"seq"`
 	Helpful bool  `json:"helpful"`
+	// Article is the article the answer came from, so that what helped is counted by
+	// article (the kefu_bot_feedback_total metric).
+	Article string `json:"article,omitempty"`
 }
 
 // Rate stores the shopper's rating of conversation id's last resolution: score 1–5 and an
@@ -129,7 +132,7 @@ func (d *Desk) GiveFeedback(ctx context.Context, id, key string, seq int64, help
 			break
 		}
 	}
-	fb := &Feedback{Seq: seq, Helpful: helpful}
+	fb := &Feedback{Seq: seq, Helpful: helpful, Article: answer.Article.ID}
 	var offered bool
 	res, err := d.change(ctx, id, func(c Conversation) (Change, error) {
 		ch := Change{Append: []Message{{ID: "feedback:" + key, Kind: KindFeedback, From: FromShopper, Feedback: fb}}}
@@ -143,10 +146,7 @@ func (d *Desk) GiveFeedback(ctx context.Context, id, key string, seq int64, help
 		return Message{}, fmt.Errorf("feedback on %q: %w", id, err)
 	}
 	if !res.Dup {
-		article := ""
-		if answer.Article != nil {
-			article = answer.Article.ID
-		}
+		article := fb.Article
 		d.log.Info().Str("conv", id).Int64("seq", seq).Bool("helpful", helpful).Str("article", article).Msg("bot answer feedback")
 		if !helpful && d.unhelpful != nil {
 			d.unhelpful.Unhelpful(question, article)

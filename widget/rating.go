@@ -59,5 +59,8 @@ func (s *session) onFeedback(ctx context.Context, f clientFrame) {
 		s.c.enqueue(errFrame(codeUnavailable, f.ID))
 	default:
 		s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq})
+		if m.Feedback != nil {
+			s.g.stats.feedbackGiven(m.Feedback.Article, m.Feedback.Helpful)
+		}
 	}
 }

@@ -121,7 +121,7 @@ func TestFeedback(t *testing.T) {
 			t.Fatalf("ack %v and record %v of the feedback, want the same seq", ack, rec)
 		}
 		checkFields(t, rec, map[string]any{"type": "feedback", "seq": int(ack.num("seq")), "id": nil, "ts": nil,
-			"feedback": map[string]any{"seq": float64(answer.num("seq")), "helpful": false}})
+			"feedback": map[string]any{"seq": float64(answer.num("seq")), "helpful": false, "article": invoiceArticle.ID}})
 		inbox.mu.Lock()
 		defer inbox.mu.Unlock()
 		if len(inbox.got) != 1 || inbox.got[0] != askInvoice+"|"+invoiceArticle.ID {
