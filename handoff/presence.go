@@ -21,6 +21,9 @@ type AgentLoad struct {
 	Seen     time.Time `json:"seen,omitzero"`
 	// Serving is whether automatic assignment gives the agent chats when online (接待中).
 	Serving bool `json:"serving"`
+	// ShownName is the name shoppers see for the agent (Desk.Person), which the console
+	// shows beside the login.
+	ShownName string `json:"shown_name,omitempty"`
 }
 
 // Heartbeat records that agent is online, away or offline now. Online agents get chats
@@ -127,7 +130,8 @@ func (d *Desk) Agents(ctx context.Context, group Group) ([]AgentLoad, error) {
 	}
 	now := d.now()
 	for i, p := range sel {
-		out = append(out, AgentLoad{Agent: p.Agent, Group: p.Group, Status: d.effective(p, now), Load: loads[i], MaxChats: p.Cap, Seen: p.Seen, Serving: !p.Paused})
+		out = append(out, AgentLoad{Agent: p.Agent, Group: p.Group, Status: d.effective(p, now), Load: loads[i], MaxChats: p.Cap, Seen: p.Seen,
+			Serving: !p.Paused, ShownName: d.Person(ctx, p.Agent).Name})
 	}
 	return out, nil
 }

@@ -119,6 +119,8 @@ func TestProfiles(t *testing.T) {
 		}
 
 		// Serving: alice pauses and resumes; the admin starts paused.
+		status, body = f.api.Call(t, "POST", "/api/presence", f.token["alice"], map[string]any{"status": "online"})
+		webtest.WantStatus(t, "alice's heartbeat", status, body, http.StatusOK)
 		status, body = f.api.Call(t, "PUT", "/api/me/serving", f.token["alice"], map[string]any{"serving": false})
 		webtest.WantStatus(t, "alice pausing", status, body, http.StatusOK)
 		var load handoff.AgentLoad
@@ -128,6 +130,13 @@ func TestProfiles(t *testing.T) {
 		}
 		if u, _ := f.accounts.User(ctx, "alice"); u.IsServing() {
 			t.Error("alice's pause was not kept")
+		}
+		status, body = f.api.Call(t, "GET", "/api/presence", f.token["admin"], nil)
+		webtest.WantStatus(t, "the agents", status, body, http.StatusOK)
+		var agents struct{ Agents []handoff.AgentLoad }
+		webtest.Decode(t, body, &agents)
+		if len(agents.Agents) != 1 || agents.Agents[0].ShownName != "小美" || agents.Agents[0].Serving || agents.Agents[0].Status != handoff.PresenceOnline {
+			t.Errorf("the agents = %+v, want alice online as 小美, paused", agents.Agents)
 		}
 		status, body = f.api.Call(t, "PUT", "/api/me/serving", f.token["alice"], map[string]any{})
 		webtest.WantError(t, "serving left out", status, body, http.StatusBadRequest, "bad_request")
