@@ -9,7 +9,7 @@ import (
 	"github.com/kefu-im/kefu/internal/account"
 )
 
-// Shoppers never see a login (docs/domain.md rule 16): every name of a person that
+// Shoppers never see a login (docs/domain.md rule 18): every name of a person that
 // reaches them, in a phrase or a frame, is the person's shown name
 // (account.User.ShownName).
 

@@ -10,7 +10,7 @@ import (
 )
 
 // Shoppers rate a resolved chat (评价) and say whether a bot answer helped
-// (有帮助 / 没帮助): docs/domain.md rules 18 and 19.
+// (有帮助 / 没帮助): docs/domain.md rules 20 and 21.
 
 // Record kinds of ratings and feedback.
 const (

@@ -320,7 +320,7 @@ func (d *Desk) transfer(ctx context.Context, id, agent, to string) (Conversation
 // AutoAssign gives group's waiting conversations, highest priority first, to the least
 // loaded of the group's online agents who serve (接待中) and are below their limit, one
 // change each, until the queue is empty or every agent is full. It returns how many it
-// assigned. An agent who paused 接待 may still claim (docs/domain.md rule 17).
+// assigned. An agent who paused 接待 may still claim (docs/domain.md rule 19).
 func (d *Desk) AutoAssign(ctx context.Context, group Group) (int, error) {
 	if !d.hasGroup(group) {
 		return 0, ErrUnknownGroup

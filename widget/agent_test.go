@@ -27,7 +27,7 @@ func TestAgentReply(t *testing.T) {
 	forEngine(t, func(t *testing.T, eng engine) {
 		ctx := context.Background()
 		e := newEnv(t, setup{engine: eng})
-		// Shoppers see alice's display name, never her login (docs/domain.md rule 16).
+		// Shoppers see alice's display name, never her login (docs/domain.md rule 18).
 		e.rig.Staff.Add(account.User{Name: "alice", Role: account.RoleAgent, Group: string(handoff.GroupPresale), DisplayName: "小美"})
 		sh := e.connect(t, "")
 		sh.handOff(t, "h1") // seqs 1, 2

@@ -177,7 +177,7 @@ type shownRating struct {
 }
 
 // toFrame is record m as the shopper sees it; the URLs of its photos are signed now, and
-// an agent is named by their shown name, never their login (docs/domain.md rule 16).
+// an agent is named by their shown name, never their login (docs/domain.md rule 18).
 func (g *Gateway) toFrame(ctx context.Context, conv string, m handoff.Message) logFrame {
 	if len(m.Attachments) > 0 {
 		m = handoff.WithURLs([]handoff.Message{m}, conv, g.fileURL)[0]

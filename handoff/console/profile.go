@@ -164,7 +164,7 @@ func avatarID(id string) bool {
 
 // SetServing handles PUT /api/me/serving {"serving": true|false}: whether automatic
 // assignment gives the user chats (接待中 / 暂停接待), kept for them until changed
-// (docs/domain.md rule 17). It answers the user's AgentLoad.
+// (docs/domain.md rule 19). It answers the user's AgentLoad.
 func (c *Server) SetServing() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {

@@ -284,7 +284,7 @@ func LastNote(t testing.TB, d *handoff.Desk, id string) string {
 }
 
 // joined is the phrase of agent, who has no display name, taking a chat: shoppers see a
-// neutral label, never the login (docs/domain.md rule 16).
+// neutral label, never the login (docs/domain.md rule 18).
 func joined(agent string) string {
 	return strings.ReplaceAll(handoff.DefaultPhrases.AgentJoined, "{agent}", account.NeutralLabel(agent))
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // What shoppers see of the people who serve them: a display name and a photo, never a
-// login (docs/domain.md rule 16), and whether a user takes chats by assignment.
+// login (docs/domain.md rule 18), and whether a user takes chats by assignment.
 
 // MaxDisplayNameRunes bounds a display name, in characters.
 const MaxDisplayNameRunes = 16
