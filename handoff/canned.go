@@ -46,7 +46,8 @@ func checkCanned(list []CannedReply, g *ReplyGuard) ([]CannedReply, error) {
 	return out, nil
 }
 
-// CannedReplies returns the desk's canned replies with {agent} filled in for agent.
+// CannedReplies returns the desk's canned replies with {agent} filled in with agent, the
+// name shoppers see (Desk.Person), never a login.
 func (d *Desk) CannedReplies(agent string) []CannedReply {
 	out := make([]CannedReply, len(d.canned))
 	for i, c := range d.canned {

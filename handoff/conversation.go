@@ -91,6 +91,8 @@ type Conversation struct {
 	Context *Context `json:"context,omitempty"`
 	// Shopper is who the conversation belongs to, set when it starts.
 	Shopper *Shopper `json:"shopper,omitempty"`
+	// Rating is the shopper's rating of the chat's last rated resolution (Desk.Rate).
+	Rating *Rating `json:"rating,omitempty"`
 }
 
 // frontBoost is subtracted from the queue score of a chat at the front of its queue:
@@ -180,6 +182,10 @@ type Message struct {
 	Ticket *TicketCard `json:"ticket,omitempty"`
 	// Attachments are the photos a shopper's or an agent's message carries.
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// Rating is the rating of a KindRating record, Feedback the feedback of a
+	// KindFeedback record (rating.go).
+	Rating   *Rating   `json:"rating,omitempty"`
+	Feedback *Feedback `json:"feedback,omitempty"`
 	// TS is the time it was stored, in Unix milliseconds.
 	TS int64 `json:"ts"`
 }

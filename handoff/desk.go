@@ -20,7 +20,8 @@ type Phrases struct {
 	TransferPresale string
 	// TransferAftersale is sent when a chat goes to the after-sale queue.
 	TransferAftersale string
-	// AgentJoined is sent when an agent takes the chat; {agent} is the agent's name.
+	// AgentJoined is sent when an agent takes the chat; {agent} is the agent's shown
+	// name (Desk.Person), never their login.
 	AgentJoined string
 	// Resolved is sent when the agent resolves the chat.
 	Resolved string
@@ -33,7 +34,7 @@ type Phrases struct {
 	// BackToBot is sent when the agent hands the chat back to the bot.
 	BackToBot string
 	// ReopenedAgent is sent when the shopper writes again soon after the chat was
-	// resolved and its agent takes it again; {agent} is the agent's name.
+	// resolved and its agent takes it again; {agent} is the agent's shown name.
 	ReopenedAgent string
 	// ReopenedQueue is sent when such a chat goes to the front of its group's queue
 	// because its agent is offline or full.
@@ -58,6 +59,9 @@ type Phrases struct {
 	// queue, SmallTalkQueued the other small talk there.
 	SmallTalkPresenceQueued string
 	SmallTalkQueued         string
+	// Unhelpful is sent when the shopper said a bot answer did not help (没帮助): it
+	// offers a person, whom the widget's 转人工 button calls.
+	Unhelpful string
 }
 
 // DefaultPhrases are the phrases used where DeskConfig.Phrases leaves one empty.
@@ -82,6 +86,7 @@ var DefaultPhrases = Phrases{
 	SmallTalkAck:            "好的，还有其他问题随时告诉我哦。",
 	SmallTalkPresenceQueued: "在的，您正在排队等待人工客服，客服接入后会马上回复您，请稍候。",
 	SmallTalkQueued:         "收到，您正在排队等待人工客服，客服接入后会马上为您服务，请稍候。",
+	Unhelpful:         "抱歉没能帮到您。您可以换个说法再问一次，或点击「转人工」由人工客服为您解答。",
 }
 
 // DeskConfig configures a Desk.
@@ -93,6 +98,9 @@ type DeskConfig struct {
 	// Bot answers shoppers' messages while a conversation is the bot's; nil leaves them
 	// for people (a shopper then asks for one).
 	Bot Bot
+	// Unhelpful hears of the bot answers shoppers said did not help (没帮助); nil
+	// records them nowhere but the log.
+	Unhelpful Unhelpful
 	// Files tells which photos were uploaded to a conversation; nil refuses every
 	// message with attachments.
 	Files Files
@@ -158,19 +166,20 @@ type DeskConfig struct {
 // lets agents claim, answer and resolve them, and keeps after-sales tickets. Every rule
 // is decided here, in Go; the engines only store and commit atomically.
 type Desk struct {
-	convs   Conversations
-	roster  Roster
-	annals  Annals
-	bus     Bus
-	staff   Staff
-	bot     Bot
-	files   Files
-	tickets *Tickets
-	hub     *hub
-	phrases Phrases
-	defWait time.Duration
-	now     func() time.Time
-	log     zerolog.Logger
+	convs     Conversations
+	roster    Roster
+	annals    Annals
+	bus       Bus
+	staff     Staff
+	bot       Bot
+	files     Files
+	unhelpful Unhelpful
+	tickets   *Tickets
+	hub       *hub
+	phrases   Phrases
+	defWait   time.Duration
+	now       func() time.Time
+	log       zerolog.Logger
 
 	groups     []Group
 	maxChats   int
@@ -193,6 +202,7 @@ type Desk struct {
 	presMu    sync.Mutex // guards presences and presAt
 	presences []Presence
 	presAt    time.Time
+	people    people
 }
 
 // NewDesk returns a Desk.
@@ -218,6 +228,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		{&p.SmallTalkThanksMore, def.SmallTalkThanksMore}, {&p.SmallTalkGoodbye, def.SmallTalkGoodbye},
 		{&p.SmallTalkPresence, def.SmallTalkPresence}, {&p.SmallTalkAck, def.SmallTalkAck},
 		{&p.SmallTalkPresenceQueued, def.SmallTalkPresenceQueued}, {&p.SmallTalkQueued, def.SmallTalkQueued},
+		{&p.PhotoReceived, def.PhotoReceived}, {&p.Unhelpful, def.Unhelpful},
 	} {
 		if strings.TrimSpace(*f.v) == "" {
 			*f.v = f.d
@@ -235,7 +246,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	}
 	d := &Desk{
 		convs: cfg.Conversations, roster: cfg.Roster, annals: cfg.Annals, bus: cfg.Bus, staff: cfg.Staff, bot: cfg.Bot,
-		files: cfg.Files, tickets: tk, hub: newHub(), phrases: p, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
+		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), phrases: p, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: orDefault(cfg.ReopenWindow, 30*time.Minute),
 		timeout:   orDefault(cfg.QueueTimeout, 10*time.Minute),

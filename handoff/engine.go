@@ -102,6 +102,9 @@ type Presence struct {
 	Status string    `json:"status"`
 	Cap    int       `json:"max_chats"`
 	Seen   time.Time `json:"seen"`
+	// Paused says the agent turned 接待 off (account.User.IsServing): online, they keep
+	// their chats and may claim, but are given none by automatic assignment.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // Presence statuses of an agent.

@@ -19,6 +19,11 @@ type AgentLoad struct {
 	Load     int       `json:"load"`
 	MaxChats int       `json:"max_chats"`
 	Seen     time.Time `json:"seen,omitzero"`
+	// Serving is whether automatic assignment gives the agent chats when online (接待中).
+	Serving bool `json:"serving"`
+	// ShownName is the name shoppers see for the agent (Desk.Person), which the console
+	// shows beside the login.
+	ShownName string `json:"shown_name,omitempty"`
 }
 
 // Heartbeat records that agent is online, away or offline now. Online agents get chats
@@ -39,11 +44,11 @@ func (d *Desk) Heartbeat(ctx context.Context, agent, status string) (AgentLoad, 
 	if err != nil {
 		return AgentLoad{}, err
 	}
-	p := Presence{Agent: agent, Group: Group(u.Group), Status: status, Cap: d.capFor(u), Seen: now}
+	p := Presence{Agent: agent, Group: Group(u.Group), Status: status, Cap: d.capFor(u), Seen: now, Paused: !u.IsServing()}
 	if _, err := d.roster.SetPresence(ctx, p, nil); err != nil {
 		return AgentLoad{}, err
 	}
-	if !had || d.effective(prev, now) != status || prev.Group != p.Group || prev.Cap != p.Cap {
+	if !had || d.effective(prev, now) != status || prev.Group != p.Group || prev.Cap != p.Cap || prev.Paused != p.Paused {
 		d.publish(ctx, Event{Type: EventPresence, Presence: &p})
 	}
 	switch status {
@@ -90,7 +95,7 @@ func (d *Desk) AgentLoad(ctx context.Context, agent string) (AgentLoad, error) {
 	if err != nil {
 		return AgentLoad{}, err
 	}
-	a := AgentLoad{Agent: agent, Group: Group(u.Group), Status: PresenceOffline, Load: n, MaxChats: d.capFor(u)}
+	a := AgentLoad{Agent: agent, Group: Group(u.Group), Status: PresenceOffline, Load: n, MaxChats: d.capFor(u), Serving: u.IsServing()}
 	p, ok, err := d.presenceOf(ctx, agent)
 	if err != nil {
 		return AgentLoad{}, err
@@ -125,7 +130,8 @@ func (d *Desk) Agents(ctx context.Context, group Group) ([]AgentLoad, error) {
 	}
 	now := d.now()
 	for i, p := range sel {
-		out = append(out, AgentLoad{Agent: p.Agent, Group: p.Group, Status: d.effective(p, now), Load: loads[i], MaxChats: p.Cap, Seen: p.Seen})
+		out = append(out, AgentLoad{Agent: p.Agent, Group: p.Group, Status: d.effective(p, now), Load: loads[i], MaxChats: p.Cap, Seen: p.Seen,
+			Serving: !p.Paused, ShownName: d.Person(ctx, p.Agent).Name})
 	}
 	return out, nil
 }
@@ -143,7 +149,7 @@ func (d *Desk) RenewCap(ctx context.Context, name string) error {
 	if err != nil || !ok || p.Status == PresenceOffline {
 		return err
 	}
-	p.Cap = d.capFor(u)
+	p.Cap, p.Paused = d.capFor(u), !u.IsServing()
 	if _, err := d.roster.SetPresence(ctx, p, nil); err != nil {
 		return err
 	}
@@ -151,6 +157,10 @@ func (d *Desk) RenewCap(ctx context.Context, name string) error {
 	d.assignSoon(ctx, p.Group)
 	return nil
 }
+
+// RenewServing applies whether user name serves (account.User.IsServing) after it
+// changed, as RenewCap does their limit: at once when they are online.
+func (d *Desk) RenewServing(ctx context.Context, name string) error { return d.RenewCap(ctx, name) }
 
 // expire gives the chats of agent, who went offline, back to the front of their queues,
 // each with a note to the shopper, and marks the agent offline.

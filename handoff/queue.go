@@ -137,8 +137,8 @@ func (d *Desk) waitPerPlace(ctx context.Context) (time.Duration, error) {
 	return per, nil
 }
 
-// groupOnline reports whether an agent of group is online (not away) with a recent
-// heartbeat.
+// groupOnline reports whether an agent of group who serves (not paused) is online (not
+// away) with a recent heartbeat.
 func (d *Desk) groupOnline(ctx context.Context, group Group) (bool, error) {
 	d.presMu.Lock()
 	defer d.presMu.Unlock()
@@ -151,7 +151,7 @@ func (d *Desk) groupOnline(ctx context.Context, group Group) (bool, error) {
 		d.presences, d.presAt = ps, now
 	}
 	for _, p := range d.presences {
-		if p.Group == group && d.effective(p, now) == PresenceOnline {
+		if p.Group == group && !p.Paused && d.effective(p, now) == PresenceOnline {
 			return true, nil
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/kefu-im/kefu/internal/triage"
@@ -66,7 +65,7 @@ func (d *Desk) Reopen(ctx context.Context, id, key string) (Status, error) {
 				next.Status, next.ClaimedAt = StatusActive, now
 				return Change{Next: &next, Owner: c.Agent, Load: n, Append: []Message{
 					{ID: rkey, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: c.Agent, Reason: triage.ReasonReopened, Group: group},
-					system(rkey+":note", strings.ReplaceAll(d.phrases.ReopenedAgent, "{agent}", c.Agent)),
+					system(rkey+":note", d.withAgent(ctx, d.phrases.ReopenedAgent, c.Agent)),
 				}}, nil
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/kefu-im/kefu/internal/account"
@@ -118,13 +117,13 @@ func (d *Desk) room(ctx context.Context, agent string, limit int) (int, error) {
 
 // take is the change that gives waiting conversation c to agent, who owns load chats:
 // kind names the change in its records (claim, assign).
-func (d *Desk) take(c Conversation, agent string, load int, kind string, now time.Time) Change {
+func (d *Desk) take(ctx context.Context, c Conversation, agent string, load int, kind string, now time.Time) Change {
 	next := c
 	next.Status, next.Agent, next.ClaimedAt = StatusActive, agent, now
 	key := fmt.Sprintf("%s:%d:%s", kind, c.Rev, agent)
 	return Change{Next: &next, Owner: agent, Load: load, Waited: max(now.Sub(c.EnqueuedAt), time.Millisecond), KeepWaits: maxRecentWaits, Append: []Message{
 		{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: agent},
-		system(key+":joined", d.joinedPhrase(agent)),
+		system(key+":joined", d.joinedPhrase(ctx, agent)),
 	}}
 }
 
@@ -156,7 +155,7 @@ func (d *Desk) Claim(ctx context.Context, id, agent string) (Conversation, error
 		if err != nil {
 			return Change{}, err
 		}
-		return d.take(c, agent, n, "claim", now), nil
+		return d.take(ctx, c, agent, n, "claim", now), nil
 	})
 	if err != nil && !errors.Is(err, errDone) {
 		return Conversation{}, fmt.Errorf("claiming conversation %q: %w", id, err)
@@ -308,7 +307,7 @@ func (d *Desk) transfer(ctx context.Context, id, agent, to string) (Conversation
 		key := fmt.Sprintf("transfer:%d", c.Rev)
 		return Change{Next: &next, Owner: to, Load: n, Append: []Message{
 			{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: to},
-			system(key+":joined", d.joinedPhrase(to)),
+			system(key+":joined", d.joinedPhrase(ctx, to)),
 		}}, nil
 	})
 	if err != nil {
@@ -319,8 +318,9 @@ func (d *Desk) transfer(ctx context.Context, id, agent, to string) (Conversation
 }
 
 // AutoAssign gives group's waiting conversations, highest priority first, to the least
-// loaded of the group's online agents who are below their limit, one change each, until
-// the queue is empty or every agent is full. It returns how many it assigned.
+// loaded of the group's online agents who serve (接待中) and are below their limit, one
+// change each, until the queue is empty or every agent is full. It returns how many it
+// assigned. An agent who paused 接待 may still claim (docs/domain.md rule 19).
 func (d *Desk) AutoAssign(ctx context.Context, group Group) (int, error) {
 	if !d.hasGroup(group) {
 		return 0, ErrUnknownGroup
@@ -339,7 +339,7 @@ func (d *Desk) AutoAssign(ctx context.Context, group Group) (int, error) {
 		var names []string
 		var caps []int
 		for _, p := range ps {
-			if p.Group == group && d.effective(p, now) == PresenceOnline {
+			if p.Group == group && !p.Paused && d.effective(p, now) == PresenceOnline {
 				names, caps = append(names, p.Agent), append(caps, p.Cap)
 			}
 		}
@@ -360,7 +360,7 @@ func (d *Desk) AutoAssign(ctx context.Context, group Group) (int, error) {
 			return n, nil // everyone is full
 		}
 		c := head[0]
-		ch := d.take(c, names[best], loads[best], "assign", now)
+		ch := d.take(ctx, c, names[best], loads[best], "assign", now)
 		ch.Conv, ch.Rev, ch.Prev = c.ID, c.Rev, &c
 		_, err = d.commit(ctx, ch)
 		if errors.Is(err, ErrConflict) {
@@ -395,8 +395,8 @@ func (d *Desk) transferPhrase(group Group, reason triage.Reason) string {
 	return d.phrases.TransferPresale
 }
 
-func (d *Desk) joinedPhrase(agent string) string {
-	return strings.ReplaceAll(d.phrases.AgentJoined, "{agent}", agent)
+func (d *Desk) joinedPhrase(ctx context.Context, agent string) string {
+	return d.withAgent(ctx, d.phrases.AgentJoined, agent)
 }
 
 // score is a waiting chat's queue score: the time it started waiting, in Unix

@@ -34,6 +34,16 @@ func (w watcher) Decide(ctx context.Context, in bot.Input) (bot.Decision, error)
 	return dec, err
 }
 
+// Unhelpful puts a question whose bot answer (from article) the shopper said did not
+// help in the editors' unanswered inbox, with reason unhelpful (handoff.Unhelpful).
+func (s *Service) Unhelpful(question, article string) {
+	dec := bot.Decision{Reason: triage.ReasonUnhelpful}
+	if article != "" {
+		dec.Article = &triage.ArticleRef{ID: article}
+	}
+	s.record(question, dec)
+}
+
 // record queues an unanswered question for the store.
 func (s *Service) record(text string, dec bot.Decision) {
 	text = strings.TrimSpace(text)

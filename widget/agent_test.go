@@ -27,6 +27,8 @@ func TestAgentReply(t *testing.T) {
 	forEngine(t, func(t *testing.T, eng engine) {
 		ctx := context.Background()
 		e := newEnv(t, setup{engine: eng})
+		// Shoppers see alice's display name, never her login (docs/domain.md rule 18).
+		e.rig.Staff.Add(account.User{Name: "alice", Role: account.RoleAgent, Group: string(handoff.GroupPresale), DisplayName: "小美"})
 		sh := e.connect(t, "")
 		sh.handOff(t, "h1") // seqs 1, 2
 
@@ -38,11 +40,11 @@ func TestAgentReply(t *testing.T) {
 			t.Fatalf("log frames after the claim = %v, want 3, 4", got)
 		}
 		st, _ := find(fs, isSeq(3))
-		checkFields(t, st, map[string]any{"type": "status", "seq": 3, "status": "active", "agent": "alice", "ts": nil})
+		checkFields(t, st, map[string]any{"type": "status", "seq": 3, "status": "active", "agent": "小美", "ts": nil})
 		joined, _ := find(fs, isSeq(4))
 		checkFields(t, joined, map[string]any{
 			"type": "message", "seq": 4, "from": "system", "ts": nil,
-			"text": strings.ReplaceAll(handoff.DefaultPhrases.AgentJoined, "{agent}", "alice"),
+			"text": strings.ReplaceAll(handoff.DefaultPhrases.AgentJoined, "{agent}", "小美"),
 		})
 		// A position read as the claim went through may arrive before the status
 		// frame, never after it.
@@ -57,7 +59,7 @@ func TestAgentReply(t *testing.T) {
 		}
 		fs = readUntil(t, sh.c, "the agent's reply", isSeq(5))
 		checkFields(t, fs[len(fs)-1], map[string]any{
-			"type": "message", "seq": 5, "from": "agent", "agent": "alice", "text": reply, "ts": nil,
+			"type": "message", "seq": 5, "from": "agent", "agent": "小美", "text": reply, "ts": nil,
 		})
 
 		// While a person has the chat, the bot keeps quiet, even on a question it knows.
@@ -149,9 +151,11 @@ func TestReopenWithinWindow(t *testing.T) {
 		fs := readUntil(t, sh.c, "the shopper's message", isSeq(9))
 		fs = append(fs, sh.barrier(t)...)
 		st, _ := find(fs, isSeq(7))
-		checkFields(t, st, map[string]any{"type": "status", "seq": 7, "status": "active", "agent": "alice", "reason": "reopened", "group": "presale", "ts": nil})
+		// alice has no display name: shoppers see a neutral label, never her login.
+		label := account.NeutralLabel("alice")
+		checkFields(t, st, map[string]any{"type": "status", "seq": 7, "status": "active", "agent": label, "reason": "reopened", "group": "presale", "ts": nil})
 		note, _ := find(fs, isSeq(8))
-		if want := strings.ReplaceAll(handoff.DefaultPhrases.ReopenedAgent, "{agent}", "alice"); note.str("text") != want {
+		if want := strings.ReplaceAll(handoff.DefaultPhrases.ReopenedAgent, "{agent}", label); note.str("text") != want {
 			t.Errorf("seq 8 = %v, want %q", note, want)
 		}
 		if f, _ := find(fs, isMessageFrom("bot")); f != nil {

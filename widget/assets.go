@@ -23,6 +23,7 @@ var scriptParts = []string{
 	"ui.js",         // the Shadow DOM panel and its styles
 	"list.js",       // the transcript list
 	"tickets.js",    // after-sales ticket cards
+	"rating.js",     // the rating card of a resolved chat, feedback on bot answers
 	"pending.js",    // the shopper's messages not yet acknowledged
 	"upload.js",     // photos: picking, shrinking, uploading, thumbnails and the viewer
 	"status.js",     // the status line and the unread badge

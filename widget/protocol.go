@@ -1,9 +1,11 @@
 package widget
 
 import (
+	"context"
 	"regexp"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/triage"
 )
 
@@ -41,6 +43,14 @@ const (
 	// codeBadAttachment: a message names photos that were not uploaded to its
 	// conversation, or more than handoff.MaxAttachments.
 	codeBadAttachment = "bad_attachment"
+	// codeBadRating: a rate frame's score is not 1–5 or its comment is over 200
+	// characters; nothing was stored.
+	codeBadRating = "bad_rating"
+	// codeNotRatable: a rate frame came while the chat is not resolved.
+	codeNotRatable = "not_ratable"
+	// codeBadFeedback: a feedback frame names no bot answer (an unknown seq, a small-talk
+	// reply, a system or agent message).
+	codeBadFeedback = "bad_feedback"
 )
 
 // clientFrame is any frame a shopper's client sends.
@@ -60,6 +70,12 @@ type clientFrame struct {
 	// Attachments are the ids of photos uploaded to the conversation
 	// (POST /api/uploads) that a message frame carries.
 	Attachments []string `json:"attachments"`
+	// Score and Comment are a rate frame's rating of the resolved chat.
+	Score   *int   `json:"score"`
+	Comment string `json:"comment"`
+	// Seq and Helpful are a feedback frame's bot answer and verdict.
+	Seq     int64 `json:"seq"`
+	Helpful *bool `json:"helpful"`
 }
 
 // leaveOfferFrame offers a waiting shopper to leave a message instead of waiting.
@@ -75,9 +91,12 @@ type welcomeFrame struct {
 	Seq          int64  `json:"seq"`
 	Epoch        string `json:"epoch"`
 	Status       string `json:"status"`
-	Agent        string `json:"agent,omitempty"`
-	Reset        bool   `json:"reset,omitempty"`
-	Greeting     string `json:"greeting,omitempty"`
+	// Agent is the shown name of the chat's agent (never a login), AgentAvatar the URL
+	// of their photo.
+	Agent       string `json:"agent,omitempty"`
+	AgentAvatar string `json:"agent_avatar,omitempty"`
+	Reset       bool   `json:"reset,omitempty"`
+	Greeting    string `json:"greeting,omitempty"`
 	// Verified is true when the conversation belongs to a shop-verified shopper.
 	Verified bool `json:"verified,omitempty"`
 }
@@ -115,6 +134,9 @@ var errorMessages = map[string]string{
 	codeBadForm:       "留言内容有误",
 	codeNotQueued:     "会话已不在排队中，留言未提交，请直接发送消息",
 	codeBadAttachment: "图片未上传成功或已失效，请重新选择图片",
+	codeBadRating:     "评价无效：请选择 1-5 星，评价内容不超过 200 字",
+	codeNotRatable:    "会话结束后才能评价",
+	codeBadFeedback:   "只能评价智能助手的回答",
 }
 
 func errFrame(code, id string) errorFrame {
@@ -125,12 +147,15 @@ func errFrame(code, id string) errorFrame {
 // server-side idempotency key is only shown for the shopper's own messages, where it is
 // the client's id.
 type logFrame struct {
-	Type        handoff.Kind         `json:"type"`
-	Seq         int64                `json:"seq"`
-	From        handoff.From         `json:"from,omitempty"`
-	ID          string               `json:"id,omitempty"`
-	Text        string               `json:"text,omitempty"`
+	Type handoff.Kind `json:"type"`
+	Seq  int64        `json:"seq"`
+	From handoff.From `json:"from,omitempty"`
+	ID   string       `json:"id,omitempty"`
+	Text string       `json:"text,omitempty"`
+	// Agent is the shown name of the agent (Desk.Person), never a login; AgentAvatar
+	// the URL of their photo.
 	Agent       string               `json:"agent,omitempty"`
+	AgentAvatar string               `json:"agent_avatar,omitempty"`
 	Article     *triage.ArticleRef   `json:"article,omitempty"`
 	Suggestions []triage.ArticleRef  `json:"suggestions,omitempty"`
 	SmallTalk   triage.Intent        `json:"smalltalk,omitempty"`
@@ -139,18 +164,36 @@ type logFrame struct {
 	Status      handoff.Status       `json:"status,omitempty"`
 	Ticket      *handoff.TicketCard  `json:"ticket,omitempty"`
 	Attachments []handoff.Attachment `json:"attachments,omitempty"`
-	TS          int64                `json:"ts"`
+	// Rating is a rating record's score and comment (without the agent's login).
+	Rating *shownRating `json:"rating,omitempty"`
+	// Feedback is a feedback record's bot answer and verdict.
+	Feedback *handoff.Feedback `json:"feedback,omitempty"`
+	TS       int64             `json:"ts"`
 }
 
-// toFrame is record m as the shopper sees it; the URLs of its photos are signed now.
-func (g *Gateway) toFrame(conv string, m handoff.Message) logFrame {
+// shownRating is a rating as the shopper sees it.
+type shownRating struct {
+	Score   int    `json:"score"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// toFrame is record m as the shopper sees it; the URLs of its photos are signed now, and
+// an agent is named by their shown name, never their login (docs/domain.md rule 18).
+func (g *Gateway) toFrame(ctx context.Context, conv string, m handoff.Message) logFrame {
 	if len(m.Attachments) > 0 {
 		m = handoff.WithURLs([]handoff.Message{m}, conv, g.fileURL)[0]
 	}
 	f := logFrame{
 		Type: m.Kind, Seq: m.Seq, From: m.From, Text: m.Text, Agent: m.Agent, Article: m.Article,
 		Suggestions: m.Suggestions, SmallTalk: m.SmallTalk, Reason: m.Reason, Group: m.Group, Status: m.Status, Ticket: m.Ticket,
-		Attachments: m.Attachments, TS: m.TS,
+		Attachments: m.Attachments, Feedback: m.Feedback, TS: m.TS,
+	}
+	if m.Agent != "" {
+		p := g.desk.Person(ctx, m.Agent)
+		f.Agent, f.AgentAvatar = p.Name, account.AvatarURL(p.Avatar)
+	}
+	if m.Rating != nil {
+		f.Rating = &shownRating{Score: m.Rating.Score, Comment: m.Rating.Comment}
 	}
 	if m.From == handoff.FromShopper {
 		f.ID = m.ID

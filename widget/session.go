@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/rs/zerolog"
 )
 
@@ -87,7 +88,11 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	}
 	s.lastSent = after
 	w := welcomeFrame{Type: "welcome", Conversation: conv.ID, Token: token, Seq: conv.Seq,
-		Epoch: conv.Epoch, Status: string(conv.Status), Agent: conv.Agent, Reset: reset}
+		Epoch: conv.Epoch, Status: string(conv.Status), Reset: reset}
+	if conv.Agent != "" {
+		p := s.g.desk.Person(ctx, conv.Agent)
+		w.Agent, w.AgentAvatar = p.Name, account.AvatarURL(p.Avatar)
+	}
 	if isNew {
 		w.Greeting = s.g.cfg.Greeting
 	}
@@ -183,7 +188,7 @@ func (s *session) hear(ctx context.Context, sub *handoff.Subscription, offer *ti
 		if e.Conv != s.id {
 			return
 		}
-		if !s.send(e.Messages) {
+		if !s.send(ctx, e.Messages) {
 			s.flush(ctx)
 		}
 		if c := e.Conversation; c != nil && c.Rev >= s.conv.Rev {
@@ -296,7 +301,7 @@ func (s *session) tellQueue(ctx context.Context, offer *time.Timer) {
 
 // send queues msgs if they follow the last record sent, and reports whether nothing is
 // missing before them.
-func (s *session) send(msgs []handoff.Message) bool {
+func (s *session) send(ctx context.Context, msgs []handoff.Message) bool {
 	s.order.Lock()
 	defer s.order.Unlock()
 	for _, m := range msgs {
@@ -306,7 +311,7 @@ func (s *session) send(msgs []handoff.Message) bool {
 		case m.Seq != s.lastSent+1:
 			return false
 		}
-		if !s.c.enqueue(s.g.toFrame(s.id, m)) {
+		if !s.c.enqueue(s.g.toFrame(ctx, s.id, m)) {
 			return true
 		}
 		s.lastSent = m.Seq
@@ -324,7 +329,7 @@ func (s *session) flush(ctx context.Context) error {
 			return err
 		}
 		for _, m := range msgs {
-			if !s.c.enqueue(s.g.toFrame(s.id, m)) {
+			if !s.c.enqueue(s.g.toFrame(ctx, s.id, m)) {
 				return errors.New("connection closed")
 			}
 			s.lastSent = m.Seq
@@ -368,6 +373,8 @@ func (s *session) readLoop(ctx context.Context) {
 			"leave_message":  s.onLeaveMessage,
 			"ticket_confirm": func(ctx context.Context, f clientFrame) { s.onTicketAnswer(ctx, f, true) },
 			"ticket_decline": func(ctx context.Context, f clientFrame) { s.onTicketAnswer(ctx, f, false) },
+			"rate":           s.onRate,
+			"feedback":       s.onFeedback,
 		}[f.Type]
 		switch {
 		case !known:

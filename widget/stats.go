@@ -12,8 +12,30 @@ type Stats struct {
 	conversations atomic.Int64 // conversations started
 	messages      atomic.Int64 // shopper messages stored
 
-	mu        sync.Mutex        // guards decisions
+	mu        sync.Mutex        // guards decisions and feedback
 	decisions map[string]uint64 // "action/reason" → count
+	feedback  map[FeedbackKey]uint64
+}
+
+// FeedbackKey is what a count of shoppers' feedback on bot answers is kept by.
+type FeedbackKey struct {
+	Article string
+	Helpful bool
+}
+
+// FeedbackCount is how often shoppers said answers from an article helped, or did not.
+type FeedbackCount struct {
+	FeedbackKey
+	Count uint64
+}
+
+func (s *Stats) feedbackGiven(article string, helpful bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.feedback == nil {
+		s.feedback = make(map[FeedbackKey]uint64)
+	}
+	s.feedback[FeedbackKey{article, helpful}]++
 }
 
 func (s *Stats) decided(action, reason string) {
@@ -32,6 +54,8 @@ type Snapshot struct {
 	Messages      int64
 	// Decisions counts the bot's decisions by action and reason (empty for answers).
 	Decisions []DecisionCount
+	// Feedback counts 有帮助 / 没帮助 on bot answers by article, sorted.
+	Feedback []FeedbackCount
 }
 
 // DecisionCount is the number of decisions with one action and reason.
@@ -55,7 +79,14 @@ func (g *Gateway) Stats() Snapshot {
 		}
 		snap.Decisions = append(snap.Decisions, d)
 	}
+	for k, n := range s.feedback {
+		snap.Feedback = append(snap.Feedback, FeedbackCount{k, n})
+	}
 	s.mu.Unlock()
+	sort.Slice(snap.Feedback, func(i, j int) bool {
+		a, b := snap.Feedback[i], snap.Feedback[j]
+		return a.Article < b.Article || a.Article == b.Article && !a.Helpful && b.Helpful
+	})
 	sort.Slice(snap.Decisions, func(i, j int) bool {
 		a, b := snap.Decisions[i], snap.Decisions[j]
 		return a.Action+a.Reason < b.Action+b.Reason

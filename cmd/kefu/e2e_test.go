@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -175,7 +176,10 @@ func TestEmbeddedDefaults(t *testing.T) {
 	login(t, k, "admin", pw)
 	s, _ := dialShopper(t, k, "")
 	s.send(map[string]any{"type": "message", "id": "m1", "text": "可以开发票吗？"})
-	s.until("bot answer", isFrom("bot"))
+	answer := s.until("bot answer", isFrom("bot"))
+	article, _ := answer["article"].(map[string]any)
+	s.send(map[string]any{"type": "feedback", "id": "f1", "seq": answer["seq"], "helpful": true})
+	s.until("the feedback's ack", func(f map[string]any) bool { return f["type"] == "ack" && f["id"] == "f1" })
 	resp, err := http.Get(k.url("/metrics"))
 	if err != nil {
 		t.Fatal(err)
@@ -186,6 +190,7 @@ func TestEmbeddedDefaults(t *testing.T) {
 	for _, want := range []string{
 		"kefu_shopper_connections 1", "kefu_conversations_started_total 1", "kefu_shopper_messages_total 1",
 		`kefu_bot_decisions_total{action="answer",reason=""} 1`, `kefu_queue_waiting{group="presale"} 0`,
+		fmt.Sprintf(`kefu_bot_feedback_total{article=%q,helpful="true"} 1`, article["id"]),
 	} {
 		if !strings.Contains(m.String(), want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, m.String())

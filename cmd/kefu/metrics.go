@@ -29,6 +29,10 @@ func metrics(a *app) http.HandlerFunc {
 		for _, d := range st.Decisions {
 			fmt.Fprintf(&b, "kefu_bot_decisions_total{action=%q,reason=%q} %d\n", d.Action, d.Reason, d.Count)
 		}
+		metric("kefu_bot_feedback_total", "counter", "Shoppers' feedback on bot answers on this node (有帮助: helpful true, 没帮助: false), by the article answered from.")
+		for _, f := range st.Feedback {
+			fmt.Fprintf(&b, "kefu_bot_feedback_total{article=%q,helpful=\"%t\"} %d\n", f.Article, f.Helpful, f.Count)
+		}
 		waiting, err := a.desk.Waiting(r.Context(), "")
 		if err != nil {
 			zerolog.Ctx(r.Context()).Warn().Err(err).Msg("metrics: reading the queue")

@@ -39,7 +39,9 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 
 	// Agents (package handoff/console): /console, /api/queue, /api/events,
 	// /api/conversations, /api/canned, /api/presence, /api/me/load,
-	// /api/users/{name}/max_chats; and after-sales tickets, /api/tickets.
+	// /api/users/{name}/max_chats, PATCH /api/me, PATCH /api/users/{name}, /api/avatars,
+	// /api/me/serving and the avatars anyone loads, /avatars/{id}; and after-sales
+	// tickets, /api/tickets.
 	a.console.Routes(mux)
 	a.tickets.Routes(mux)
 

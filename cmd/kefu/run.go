@@ -138,7 +138,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	// The bot the desk asks records what it could not answer for the editors.
 	watched := a.knowledge.Watch(b)
 	dc := a.storage.deskConfig()
-	dc.Staff, dc.Bot = a.accounts, widget.DeskBot(watched)
+	dc.Staff, dc.Bot, dc.Unhelpful = a.accounts, widget.DeskBot(watched), a.knowledge
 	for _, g := range groups {
 		dc.Groups = append(dc.Groups, handoff.Group(g))
 	}
@@ -151,6 +151,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		SmallTalkThanksMore: phrases["smalltalk_thanks_more"], SmallTalkGoodbye: phrases["smalltalk_goodbye"],
 		SmallTalkPresence: phrases["smalltalk_presence"], SmallTalkAck: phrases["smalltalk_ack"],
 		SmallTalkPresenceQueued: phrases["smalltalk_presence_queued"], SmallTalkQueued: phrases["smalltalk_queued"],
+		Unhelpful: phrases["unhelpful"],
 	}
 	dc.MaxChats, dc.Grace, dc.ManualOnly = c.MaxChats, c.AgentGrace, c.Assign == "manual"
 	dc.ReopenWindow, dc.QueueTimeout = offIfZero(c.ReopenWindow), offIfZero(c.QueueTimeout)

@@ -102,9 +102,9 @@ func TestConsoleBrowser(t *testing.T) {
 	cbWaitJS(t, tab, "one match", `document.querySelectorAll('[data-testid="canned-item"]').length === 1`)
 	cbDo(t, tab, "Enter inserts the greeting with alice's name, Enter sends it",
 		chromedp.SendKeys(chromedp.ID("reply-input"), kb.Enter))
-	cbWaitJS(t, tab, "the greeting is filled in", `document.getElementById('reply-input').value.includes('客服alice')`)
+	cbWaitJS(t, tab, "the greeting is filled in", `document.getElementById('reply-input').value.includes('客服`+account.NeutralLabel("alice")+`')`)
 	cbDo(t, tab, "sending", chromedp.SendKeys(chromedp.ID("reply-input"), kb.Enter))
-	cbWaitJS(t, tab, "the greeting is in the transcript", `[...document.querySelectorAll('[data-testid="chat-msg"][data-from="agent"]')].some(e => e.textContent.includes('客服alice'))`)
+	cbWaitJS(t, tab, "the greeting is in the transcript", `[...document.querySelectorAll('[data-testid="chat-msg"][data-from="agent"]')].some(e => e.textContent.includes('客服`+account.NeutralLabel("alice")+`'))`)
 	cbWaitJS(t, tab, "the first-reply timer is gone", `!document.querySelector('`+item+` [data-testid="first-reply-wait"]')`)
 
 	// A one-word reply asks for confirmation.

@@ -21,6 +21,8 @@ import (
 type Accounts interface {
 	Require(roles ...account.Role) func(http.HandlerFunc) http.HandlerFunc
 	SetMaxChats(ctx context.Context, name string, n int) (account.User, error)
+	SetProfile(ctx context.Context, name string, p account.Profile) (account.User, error)
+	SetServing(ctx context.Context, name string, on bool) (account.User, error)
 }
 
 // Config configures a Server.
@@ -47,6 +49,8 @@ type Server struct {
 	ui       *web.Page
 	// agents admits agents (and so leads) and admins; admins, admins alone.
 	agents, admins func(http.HandlerFunc) http.HandlerFunc
+	// anyone admits every signed-in user (their own profile).
+	anyone func(http.HandlerFunc) http.HandlerFunc
 }
 
 // uiFS holds the web console: its page template and static files.
@@ -71,12 +75,15 @@ func New(cfg Config) (*Server, error) {
 	return &Server{
 		desk: cfg.Desk, accounts: cfg.Accounts, files: cfg.Files, now: cfg.Now, log: cfg.Logger, ui: ui,
 		agents: cfg.Accounts.Require(account.RoleAgent, account.RoleAdmin), admins: cfg.Accounts.Require(account.RoleAdmin),
+		anyone: cfg.Accounts.Require(),
 	}, nil
 }
 
 // Routes registers the console on mux: the page under /console, and the agents' API
 // under /api/queue, /api/events, /api/conversations, /api/canned, /api/presence,
-// /api/me/load and /api/users/{name}/max_chats.
+// /api/me/load, /api/users/{name}/max_chats, and people's profiles and serving:
+// PATCH /api/me, PATCH /api/users/{name}, POST /api/avatars, GET /avatars/{id} and
+// PUT /api/me/serving (profile.go).
 func (c *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /console", c.ui)
 	mux.HandleFunc("GET /console/static/{file}", c.ui.ServeStatic)
@@ -97,6 +104,11 @@ func (c *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/presence", c.Agents())
 	mux.HandleFunc("GET /api/me/load", c.Load())
 	mux.HandleFunc("PUT /api/users/{name}/max_chats", c.SetMaxChats())
+	mux.HandleFunc("PATCH /api/me", c.SetProfile())
+	mux.HandleFunc("PATCH /api/users/{name}", c.SetUserProfile())
+	mux.HandleFunc("POST /api/avatars", c.UploadAvatar())
+	mux.HandleFunc("GET /avatars/{id}", c.Avatar)
+	mux.HandleFunc("PUT /api/me/serving", c.SetServing())
 }
 
 // entry is one line of the queue as the console shows it.

@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"context"
+	"github.com/kefu-im/kefu/internal/account"
 	"net/http"
 	"strings"
 	"sync"
@@ -94,8 +95,8 @@ func gtTestCanned(t *testing.T, f *gtConsole) {
 	webtest.WantStatus(t, "canned replies", status, body, http.StatusOK)
 	var got struct{ Canned []handoff.CannedReply }
 	webtest.Decode(t, body, &got)
-	if len(got.Canned) != 2 || got.Canned[0].Key != "greeting" || got.Canned[0].Text != "您好，我是客服alice，很高兴为您服务，请问有什么可以帮到您？" {
-		t.Errorf("canned = %+v, want the greeting with alice's name first", got.Canned)
+	if len(got.Canned) != 2 || got.Canned[0].Key != "greeting" || got.Canned[0].Text != "您好，我是客服"+account.NeutralLabel("alice")+"，很高兴为您服务，请问有什么可以帮到您？" {
+		t.Errorf("canned = %+v, want the greeting with the label shoppers see for alice (no display name set), never the login, first", got.Canned)
 	}
 	status, body = f.api.Call(t, "GET", "/api/canned", "", nil)
 	webtest.WantError(t, "canned without login", status, body, http.StatusUnauthorized, "unauthorized")

@@ -102,7 +102,7 @@ func (c *Server) loggableReason(reason string) string {
 // user.
 func (c *Server) Canned() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
-		web.WriteJSON(w, http.StatusOK, map[string]any{"canned": c.desk.CannedReplies(account.UserFrom(r).Name)})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"canned": c.desk.CannedReplies(c.desk.Person(r.Context(), account.UserFrom(r).Name).Name)})
 	})
 }
 

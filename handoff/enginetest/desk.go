@@ -284,9 +284,10 @@ func LastNote(t testing.TB, d *handoff.Desk, id string) string {
 	return ""
 }
 
-// joined is the phrase of agent taking a chat.
+// joined is the phrase of agent, who has no display name, taking a chat: shoppers see a
+// neutral label, never the login (docs/domain.md rule 18).
 func joined(agent string) string {
-	return strings.ReplaceAll(handoff.DefaultPhrases.AgentJoined, "{agent}", agent)
+	return strings.ReplaceAll(handoff.DefaultPhrases.AgentJoined, "{agent}", account.NeutralLabel(agent))
 }
 
 func (r *rig) online(t *testing.T, agents ...string) {

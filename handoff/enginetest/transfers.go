@@ -338,7 +338,7 @@ func testReopenRules(t *testing.T, open Opener) {
 	if c, n := r.get(t, back), r.statusRecords(t, back, handoff.StatusActive); c.Agent != "carol" || n != 2 {
 		t.Errorf("reopened chat is %s with %q and %d claims, want carol's again once", c.Status, c.Agent, n)
 	}
-	if got := r.lastSystem(t, back); got != "您好，客服carol继续为您服务，请问还有什么可以帮到您？" {
+	if got := r.lastSystem(t, back); got != "您好，客服"+account.NeutralLabel("carol")+"继续为您服务，请问还有什么可以帮到您？" {
 		t.Errorf("reopened chat ends with %q", got)
 	}
 

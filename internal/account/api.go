@@ -35,8 +35,23 @@ func (a *API) Routes(mux *http.ServeMux) {
 }
 
 // publicUser is a user as the API shows them: never the password hash.
-func publicUser(u User) map[string]string {
-	return map[string]string{"name": u.Name, "role": string(u.Role), "group": u.Group}
+func publicUser(u User) map[string]any {
+	return map[string]any{
+		"name": u.Name, "role": string(u.Role), "group": u.Group, "display_name": u.DisplayName,
+		"shown_name": u.ShownName(), "avatar": AvatarURL(u.Avatar), "serving": u.IsServing(),
+	}
+}
+
+// PublicUser is a user as the API shows them: name, role, group, display_name,
+// shown_name (what shoppers see), avatar (its URL, "" for none) and serving.
+func PublicUser(u User) map[string]any { return publicUser(u) }
+
+// AvatarURL is the URL of avatar id, which anyone may load (shoppers too); "" for none.
+func AvatarURL(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "/avatars/" + id
 }
 
 // The answers to the errors of the API's requests. A Refusal's text is written for
@@ -93,15 +108,16 @@ func (a *API) Logout(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
-// Me handles GET /api/me: the user's name, role and group, and the skill groups.
+// Me handles GET /api/me: the user as publicUser shows them, and the skill groups.
 func (a *API) Me() http.HandlerFunc {
 	return a.anyone(func(w http.ResponseWriter, r *http.Request) {
-		u := UserFrom(r)
-		web.WriteJSON(w, http.StatusOK, map[string]any{"name": u.Name, "role": u.Role, "group": u.Group, "groups": a.s.Groups()})
+		u := publicUser(UserFrom(r))
+		u["groups"] = a.s.Groups()
+		web.WriteJSON(w, http.StatusOK, u)
 	})
 }
 
-// Users handles GET /api/users (admin): {users: [{name, role, group}]}, by name.
+// Users handles GET /api/users (admin): {users: [publicUser]}, by name.
 func (a *API) Users() http.HandlerFunc {
 	return a.admins(func(w http.ResponseWriter, r *http.Request) {
 		us, err := a.s.Users(r.Context())

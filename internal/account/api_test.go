@@ -103,10 +103,11 @@ func testAPILogin(t *testing.T, f *apiFixture) {
 	webtest.WantStatus(t, "login", res.StatusCode, body, http.StatusOK)
 	var in struct {
 		Token string
-		User  map[string]string
+		User  map[string]any
 	}
 	webtest.Decode(t, body, &in)
-	if want := map[string]string{"name": "alice", "role": "agent", "group": "aftersale"}; in.Token == "" || !reflect.DeepEqual(in.User, want) {
+	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "display_name": "", "shown_name": NeutralLabel("alice"),
+		"avatar": "", "serving": true}; in.Token == "" || !reflect.DeepEqual(in.User, want) {
 		t.Errorf("login answered token %q, user %v; want a token and %v", in.Token, in.User, want)
 	}
 	i := slices.IndexFunc(res.Cookies(), func(c *http.Cookie) bool { return c.Name == SessionCookie })
@@ -121,7 +122,8 @@ func testAPILogin(t *testing.T, f *apiFixture) {
 	webtest.WantStatus(t, "GET /api/me with the token", status, body, http.StatusOK)
 	var me map[string]any
 	webtest.Decode(t, body, &me)
-	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "groups": []any{"presale", "aftersale"}}; !reflect.DeepEqual(me, want) {
+	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "groups": []any{"presale", "aftersale"},
+		"display_name": "", "shown_name": NeutralLabel("alice"), "avatar": "", "serving": true}; !reflect.DeepEqual(me, want) {
 		t.Errorf("GET /api/me = %v, want %v", me, want)
 	}
 	status, body = f.api.Call(t, "GET", "/api/me", "", nil)
@@ -207,9 +209,10 @@ func testAPIUsers(t *testing.T, f *apiFixture) {
 	carol := map[string]string{"username": "carol", "password": "carol-pass-1", "role": "agent", "group": "presale"}
 	status, body := f.api.Call(t, "POST", "/api/users", admin, carol)
 	webtest.WantStatus(t, "creating carol", status, body, http.StatusCreated)
-	var created map[string]string
+	var created map[string]any
 	webtest.Decode(t, body, &created)
-	if want := map[string]string{"name": "carol", "role": "agent", "group": "presale"}; !reflect.DeepEqual(created, want) {
+	if want := map[string]any{"name": "carol", "role": "agent", "group": "presale", "display_name": "", "shown_name": NeutralLabel("carol"),
+		"avatar": "", "serving": true}; !reflect.DeepEqual(created, want) {
 		t.Errorf("created %v, want %v", created, want)
 	}
 	status, body = f.api.Call(t, "POST", "/api/users", admin, carol)
@@ -233,14 +236,19 @@ func testAPIUsers(t *testing.T, f *apiFixture) {
 
 	status, body = f.api.Call(t, "GET", "/api/users", admin, nil)
 	webtest.WantStatus(t, "listing users", status, body, http.StatusOK)
-	var list struct{ Users []map[string]string }
+	var list struct{ Users []map[string]any }
 	webtest.Decode(t, body, &list)
 	var names []string
+	var serving []bool
 	for _, u := range list.Users {
-		names = append(names, u["name"])
+		names, serving = append(names, u["name"].(string)), append(serving, u["serving"].(bool))
 	}
 	if want := []string{"admin", "alice", "carol", "erin", "lena"}; !slices.Equal(names, want) {
 		t.Errorf("users = %v, want %v", names, want)
+	}
+	// Agents and leads serve by default; admins and editors, who manage, do not.
+	if want := []bool{false, true, true, false, true}; !slices.Equal(serving, want) {
+		t.Errorf("serving = %v, want %v", serving, want)
 	}
 	if bytes.Contains(body, []byte("$2a$")) || bytes.Contains(body, []byte("pass_hash")) {
 		t.Errorf("the user list shows password hashes: %s", body)

@@ -18,6 +18,14 @@ type User struct {
 	Group string `json:"group"`
 	// MaxChats is how many chats the agent serves at once; 0 means the desk's default.
 	MaxChats int `json:"max_chats,omitempty"`
+	// DisplayName is the name shoppers see (昵称), set by an admin or the user; empty
+	// means none: shoppers then see ShownName's neutral label, never the login.
+	DisplayName string `json:"display_name,omitempty"`
+	// Avatar is the id of the user's photo in the file store (AvatarConv), "" for none.
+	Avatar string `json:"avatar,omitempty"`
+	// Serving says whether the user takes chats by automatic assignment (接待中); nil
+	// means their role's default (DefaultServing).
+	Serving *bool `json:"serving,omitempty"`
 	// PassHash is the bcrypt hash of the password; the Service never returns it.
 	PassHash string `json:"pass_hash,omitempty"`
 }

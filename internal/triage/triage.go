@@ -71,6 +71,10 @@ const (
 	ReasonLeftMessage  Reason = "left_message"  // the shopper left a message instead of waiting
 )
 
+// ReasonUnhelpful is why a question is in the editors' unanswered inbox when the bot
+// answered it and the shopper said the answer did not help (没帮助).
+const ReasonUnhelpful Reason = "unhelpful"
+
 // Unanswered reports whether the reason says the bot had no good answer: the question
 // is one for the editors to cover.
 func (r Reason) Unanswered() bool { return r == ReasonLowConfidence || r == ReasonOutOfScope }

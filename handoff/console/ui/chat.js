@@ -134,6 +134,7 @@ function mergeMessages(cur, list, forceScroll) {
     if (isOpen) insertMessage(s, m);
     if (isOpen && cur.loaded && m.kind === 'ticket' && !$('ticket-panel').hidden) loadTickets();
     settlePending(cur.id, m);
+    noteRating(cur, m);
     added++;
   }
   if (isOpen) {
@@ -191,7 +192,7 @@ function messageEl(m) {
     } else if (kind === 'status') {
       text = statusLine(m);
     } else {
-      text = m.text || '';
+      text = recordText(m) || m.text || '';
     }
     const line = h('span', 'sys-line');
     if (kind === 'message') line.appendChild(h('span', 'sys-label', '系统'));
@@ -388,6 +389,7 @@ function renderContext() {
 
   setText('ctx-status', statusLabel(c.status) + (c.agent ? ' · ' + c.agent : ''));
   setText('ctx-group', groupLabel(c.group));
+  renderRating();
 
   const reason = ctx.reason || c.reason || '';
   const r = $('ctx-reason');

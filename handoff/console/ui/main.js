@@ -18,6 +18,7 @@ function wire() {
   wireModal('ticket', closeTickets);
   $('ticket-form').addEventListener('submit', submitTicket);
   $('presence-btn').addEventListener('click', togglePresence);
+  wirePeople();
   wireModal('propose', closePropose);
   $('propose-form').addEventListener('submit', submitPropose);
   $('composer').addEventListener('submit', doSend);

@@ -41,9 +41,9 @@ function renderTransfer(cur, d) {
     b.type = 'button';
     b.setAttribute('data-testid', 'transfer-agent');
     b.setAttribute('data-agent', a.agent);
-    b.appendChild(h('span', 'pick-name', a.agent));
+    b.appendChild(h('span', 'pick-name', a.shown_name && a.shown_name !== a.agent ? a.shown_name + '（' + a.agent + '）' : a.agent));
     b.appendChild(h('span', 'pick-status st-' + (a.status || 'offline'), a.status === 'online' ? '在线' : a.status === 'away' ? '离开' : '离线'));
-    b.appendChild(h('span', 'pick-sub', '接待 ' + load + '/' + (max || '—') + (full ? ' · 已满' : '')));
+    b.appendChild(h('span', 'pick-sub', '接待 ' + load + '/' + (max || '—') + (full ? ' · 已满' : '') + (a.serving === false ? ' · 暂停接待' : '')));
     b.disabled = a.status !== 'online' || full;
     b.title = b.disabled ? (full ? '对方接待数已满' : '对方不在线') : '转给 ' + a.agent;
     b.addEventListener('click', () => doTransfer(cur, { agent: a.agent }, '已转接给 ' + a.agent));

@@ -31,7 +31,7 @@ async function loadUsers() {
   if (!body.children.length) {
     const tr = h('tr');
     const td = h('td', 'muted', '正在加载…');
-    td.colSpan = 3;
+    td.colSpan = 5;
     tr.appendChild(td);
     body.replaceChildren(tr);
   }
@@ -48,12 +48,13 @@ async function loadUsers() {
       tr.appendChild(h('td', '', u.name || ''));
       tr.appendChild(h('td', '', roleLabel(u.role)));
       tr.appendChild(h('td', '', u.role === 'admin' && !u.group ? '全部' : groupLabel(u.group)));
+      tr.append(...profileCells(u));
       body.appendChild(tr);
     }
     if (!users.length) {
       const tr = h('tr');
       const td = h('td', 'muted', '暂无用户');
-      td.colSpan = 3;
+      td.colSpan = 5;
       tr.appendChild(td);
       body.appendChild(tr);
     }

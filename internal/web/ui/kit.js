@@ -71,6 +71,7 @@ const REASONS = {
   repeated_miss: '多次未答上',
   reopened: '顾客再次来访',
   left_message: '顾客已留言',
+  unhelpful: '顾客说回答没帮助',
 };
 
 function reasonLabel(r) {

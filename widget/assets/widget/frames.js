@@ -47,6 +47,11 @@
   }
 
   function onAck(f) {
+    if (settleRated(String(f.id), true)) return;
+    if (fbSent[String(f.id)]) {
+      delete fbSent[String(f.id)];
+      return;
+    }
     if (settleTicketAnswer(String(f.id), true)) return;
     if (settleLeave(String(f.id), true)) return;
     var item = pending.get(f.id);
@@ -104,6 +109,12 @@
       } else {
         setStatus(f.status, f.agent);
       }
+      if (f.status === 'resolved') showRatingCard(f);
+      else dropRatingCard();
+    } else if (f.type === 'rating') {
+      onRatingRecord(f);
+    } else if (f.type === 'feedback') {
+      onFeedbackRecord(f);
     }
 
     if (hasSeq) {
@@ -132,7 +143,10 @@
     bad_identity: '身份验证未通过，将以访客身份继续',
     bad_ticket: '工单不存在',
     ticket_changed: '处理方案已更新或已答复，请查看最新的方案',
-    bad_attachment: '图片未上传成功或已失效，点击图片重新发送'
+    bad_attachment: '图片未上传成功或已失效，点击图片重新发送',
+    bad_rating: '评价无效：请选择 1-5 星，评价内容不超过 200 字',
+    not_ratable: '会话结束后才能评价',
+    bad_feedback: '只能评价智能助手的回答'
   };
 
   function onError(f) {
@@ -143,6 +157,10 @@
     }
     if (f.code === 'bad_identity') connShopper = ''; // the server goes on anonymous
     if (f.id != null && settleLeave(String(f.id), false, String(f.code || ''), f.message ? String(f.message) : '')) return;
+    if (f.id != null && (settleRated(String(f.id), false) || settleFeedback(String(f.id)))) {
+      addNote(f.message ? String(f.message) : (ERRORS[f.code] || '出错了，请稍后再试'), true);
+      return;
+    }
     if (f.id != null && settleTicketAnswer(String(f.id), false, String(f.code || ''))) {
       addNote(f.message ? String(f.message) : (ERRORS[f.code] || '出错了，请稍后再试'), true);
       return;
@@ -193,6 +211,8 @@
       case 'message':
       case 'handoff':
       case 'status':
+      case 'rating':
+      case 'feedback':
       case 'ticket': onLogFrame(f); break;
       case 'queue': onQueue(f); break;
       case 'leave_message': onLeaveOffer(f); break;

@@ -50,7 +50,18 @@
     var from = f.from === 'shopper' || f.from === 'agent' || f.from === 'system' ? f.from : 'bot';
     if (from === 'system') return systemNote(f.text || '', false, f.seq, f.ts);
     var m = msgShell(from, f.seq, f.ts);
-    if (from === 'agent') m.appendChild(el('div', 'who', f.agent || agentName ? '客服 ' + (f.agent || agentName) : '人工客服'));
+    if (from === 'agent') {
+      // The agent's shown name (never a login) and photo, which anyone may load.
+      var who = el('div', 'who', f.agent || agentName ? '客服 ' + (f.agent || agentName) : '人工客服');
+      if (typeof f.agent_avatar === 'string' && /^\/avatars\/[A-Za-z0-9_-]+$/.test(f.agent_avatar)) {
+        var av = el('img', 'av');
+        av.alt = '';
+        av.src = ORIGIN + f.agent_avatar;
+        av.setAttribute('data-testid', 'kefu-agent-avatar');
+        who.insertBefore(av, who.firstChild);
+      }
+      m.appendChild(who);
+    }
     if (from === 'shopper' && f.id) m.setAttribute('data-id', String(f.id));
     // A reply to small talk (你好, 谢谢) is a courtesy, not an answer to rate.
     if (from === 'bot' && f.smalltalk) m.setAttribute('data-smalltalk', String(f.smalltalk));
@@ -59,6 +70,7 @@
     if (from === 'bot' && f.article && f.article.title) {
       m.appendChild(el('div', 'src', '来自：' + f.article.title));
     }
+    if (from === 'bot') addFeedback(m, f);
     if (Array.isArray(f.suggestions) && f.suggestions.length) {
       var box = el('div', 'sugs');
       f.suggestions.forEach(function (s) {

@@ -1,0 +1,193 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/files"
+	"github.com/kefu-im/kefu/internal/web"
+	"github.com/rs/zerolog"
+)
+
+// People, not logins: every user's display name and avatar, set by themselves (个人资料)
+// or by an admin, and whether they serve (接待中 / 暂停接待). Avatars are photos of the
+// file store kept under account.AvatarConv; anyone may load them, shoppers too.
+
+// SetProfile handles PATCH /api/me {display_name?, avatar?} (any signed-in user): a
+// field left out is kept; avatar is the id of a photo uploaded with POST /api/avatars,
+// or "" for none. It answers the user (account.PublicUser).
+func (c *Server) SetProfile() http.HandlerFunc {
+	return c.anyone(func(w http.ResponseWriter, r *http.Request) {
+		c.setProfile(w, r, account.UserFrom(r).Name)
+	})
+}
+
+// SetUserProfile handles PATCH /api/users/{name} {display_name?, avatar?} (admin), as
+// SetProfile for another user.
+func (c *Server) SetUserProfile() http.HandlerFunc {
+	return c.admins(func(w http.ResponseWriter, r *http.Request) {
+		c.setProfile(w, r, r.PathValue("name"))
+	})
+}
+
+func (c *Server) setProfile(w http.ResponseWriter, r *http.Request, name string) {
+	var p account.Profile
+	if !web.ReadJSON(w, r, &p) {
+		return
+	}
+	if p.Avatar != nil && *p.Avatar != "" {
+		if err := c.checkAvatar(r.Context(), *p.Avatar); err != nil {
+			if errors.Is(err, files.ErrNotFound) || errors.Is(err, errNoFiles) {
+				web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "头像不存在，请重新上传")
+				return
+			}
+			web.Fault(w, r, err)
+			return
+		}
+	}
+	u, err := c.accounts.SetProfile(r.Context(), name, p)
+	if err != nil {
+		maxChatsErrors.Write(w, r, err)
+		return
+	}
+	c.desk.ForgetPerson(u.Name)
+	zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Str("by", account.UserFrom(r).Name).Msg("profile set")
+	web.WriteJSON(w, http.StatusOK, account.PublicUser(u))
+}
+
+// errNoFiles: uploads are off, so no avatar can be stored.
+var errNoFiles = errors.New("file uploads are off")
+
+// checkAvatar checks that avatar id is a stored avatar.
+func (c *Server) checkAvatar(ctx context.Context, id string) error {
+	if c.files == nil {
+		return errNoFiles
+	}
+	_, err := c.files.Stat(ctx, account.AvatarConv, id)
+	return err
+}
+
+// UploadAvatar handles POST /api/avatars (any signed-in user): one photo, as a chat's
+// (files.Service.Accept), 201 {id, url, type, size}; PATCH /api/me or
+// /api/users/{name} then makes it someone's avatar.
+func (c *Server) UploadAvatar() http.HandlerFunc {
+	return c.anyone(func(w http.ResponseWriter, r *http.Request) {
+		if c.files == nil {
+			web.WriteError(w, http.StatusServiceUnavailable, web.CodeUnavailable, "图片上传未开启")
+			return
+		}
+		if up, ok := c.acceptAvatar(w, r); ok {
+			zerolog.Ctx(r.Context()).Info().Str("user", account.UserFrom(r).Name).Str("file", up.ID).Msg("avatar uploaded")
+		}
+	})
+}
+
+// acceptAvatar stores the request's photo as an avatar and answers it with its public
+// URL.
+func (c *Server) acceptAvatar(w http.ResponseWriter, r *http.Request) (files.Uploaded, bool) {
+	rec := &holdJSON{ResponseWriter: w}
+	up, ok := c.files.Accept(rec, r, account.AvatarConv)
+	if !ok {
+		rec.flush()
+		return up, false
+	}
+	up.URL = account.AvatarURL(up.ID)
+	web.WriteJSON(w, http.StatusCreated, up)
+	return up, true
+}
+
+// holdJSON holds back a successful answer of files.Service.Accept (its URL is a chat
+// photo's signed one, which an avatar does not use) and passes errors on.
+type holdJSON struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+}
+
+func (h *holdJSON) WriteHeader(code int) { h.status = code }
+
+func (h *holdJSON) Write(b []byte) (int, error) {
+	h.body = append(h.body, b...)
+	return len(b), nil
+}
+
+// flush writes what was held back.
+func (h *holdJSON) flush() {
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	h.ResponseWriter.WriteHeader(h.status)
+	h.ResponseWriter.Write(h.body)
+}
+
+// Avatar handles GET /avatars/{id}: the avatar, to anyone (shoppers load it without a
+// token: it is not private); 404 not_found when there is none.
+func (c *Server) Avatar(w http.ResponseWriter, r *http.Request) {
+	if c.files == nil {
+		web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "头像不存在")
+		return
+	}
+	f, info, err := c.files.Store().Open(r.Context(), account.AvatarConv, r.PathValue("id"))
+	if err != nil {
+		if errors.Is(err, files.ErrNotFound) || !avatarID(r.PathValue("id")) {
+			web.WriteError(w, http.StatusNotFound, web.CodeNotFound, "头像不存在")
+			return
+		}
+		web.Fault(w, r, err)
+		return
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", info.Type)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	// An avatar's id never names other bytes: a new photo gets a new id.
+	h.Set("Cache-Control", "public, max-age=86400, immutable")
+	http.ServeContent(w, r, "", info.Modified, f)
+}
+
+// avatarID reports whether id may name a stored file.
+func avatarID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// SetServing handles PUT /api/me/serving {"serving": true|false}: whether automatic
+// assignment gives the user chats (接待中 / 暂停接待), kept for them until changed
+// (docs/domain.md rule 19). It answers the user's AgentLoad.
+func (c *Server) SetServing() http.HandlerFunc {
+	return c.agents(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Serving *bool `json:"serving"`
+		}
+		if !web.ReadJSON(w, r, &req) {
+			return
+		}
+		if req.Serving == nil {
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "serving 须为 true 或 false")
+			return
+		}
+		me := account.UserFrom(r).Name
+		if _, err := c.accounts.SetServing(r.Context(), me, *req.Serving); err != nil {
+			web.Fault(w, r, err)
+			return
+		}
+		if err := c.desk.RenewServing(r.Context(), me); err != nil {
+			web.Fault(w, r, err)
+			return
+		}
+		zerolog.Ctx(r.Context()).Info().Str("user", me).Bool("serving", *req.Serving).Msg("serving set")
+		a, err := c.desk.AgentLoad(r.Context(), me)
+		web.Reply(w, r, http.StatusOK, a, err)
+	})
+}
