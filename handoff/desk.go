@@ -86,7 +86,7 @@ var DefaultPhrases = Phrases{
 	SmallTalkAck:            "好的，还有其他问题随时告诉我哦。",
 	SmallTalkPresenceQueued: "在的，您正在排队等待人工客服，客服接入后会马上回复您，请稍候。",
 	SmallTalkQueued:         "收到，您正在排队等待人工客服，客服接入后会马上为您服务，请稍候。",
-	Unhelpful:         "抱歉没能帮到您。您可以换个说法再问一次，或点击「转人工」由人工客服为您解答。",
+	Unhelpful:               "抱歉没能帮到您。您可以换个说法再问一次，或点击「转人工」由人工客服为您解答。",
 }
 
 // DeskConfig configures a Desk.
