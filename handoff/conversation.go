@@ -91,6 +91,10 @@ type Conversation struct {
 	Context *Context `json:"context,omitempty"`
 	// Shopper is who the conversation belongs to, set when it starts.
 	Shopper *Shopper `json:"shopper,omitempty"`
+	// Lang is the language the shopper's widget speaks, set when it starts: every
+	// system message, phrase and notice of the conversation is in it. Empty (a
+	// conversation stored before languages) is Chinese.
+	Lang Lang `json:"lang,omitempty"`
 }
 
 // frontBoost is subtracted from the queue score of a chat at the front of its queue:

@@ -36,6 +36,9 @@ var (
 
 // Errors of after-sales tickets (ticket.go).
 var (
+	// ErrBadPhrase wraps every reason an edit of the phrasebook is refused: an unknown
+	// key, or a text the reply guard refuses; its text after the colon says which.
+	ErrBadPhrase = errors.New("phrase refused")
 	// ErrBadTicket wraps every reason a ticket's fields are refused; its text after the
 	// sentinel is meant for the agent.
 	ErrBadTicket = errors.New("工单信息无效")

@@ -173,7 +173,7 @@ func (d *Desk) expire(ctx context.Context, agent string) error {
 			key := fmt.Sprintf("requeue:%d", c.Rev)
 			return Change{Next: &next, Append: []Message{
 				{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusQueued, Reason: triage.ReasonAgentOffline, Group: c.Group, Agent: agent},
-				system(key+":note", d.phrases.AgentOffline),
+				system(key+":note", d.PhrasesFor(c.Lang).AgentOffline),
 			}}, nil
 		})
 		switch {
@@ -257,6 +257,9 @@ func (d *Desk) Sweep(ctx context.Context) error {
 func (d *Desk) Run(ctx context.Context) error {
 	listened := make(chan error, 1)
 	go func() { listened <- d.bus.Listen(ctx, d.deliver) }()
+	if err := d.ReloadPhrasebook(ctx); err != nil && ctx.Err() == nil {
+		d.log.Warn().Err(err).Msg("reading the phrasebook; using the bundled one until it can be read")
+	}
 	t := time.NewTicker(d.sweepEvery)
 	defer t.Stop()
 	for {
@@ -290,6 +293,9 @@ func (d *Desk) deliver(e Event) {
 		d.waitMu.Lock()
 		d.waitAt = time.Time{}
 		d.waitMu.Unlock()
+	}
+	if e.Type == EventPhrasebook || e.Type == EventResync {
+		d.reloadSoon() // an admin saved the phrasebook on some node
 	}
 	d.hub.deliver(e)
 }
