@@ -15,7 +15,7 @@ import (
 // ordinary message for that agent instead, so nothing the shopper wrote is lost.
 func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 	if !clientIDPattern.MatchString(f.ID) {
-		s.c.enqueue(errFrame(codeBadMessage, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeBadMessage, f.ID))
 		return
 	}
 	s.order.Lock()
@@ -32,10 +32,10 @@ func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 		s.onMessage(ctx, clientFrame{Type: "message", ID: f.ID, Text: f.Text})
 		return
 	case errors.Is(err, handoff.ErrNotQueued):
-		s.c.enqueue(errFrame(codeNotQueued, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeNotQueued, f.ID))
 	case err != nil:
 		s.log.Error().Err(err).Msg("leaving a message")
-		s.c.enqueue(errFrame(codeUnavailable, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeUnavailable, f.ID))
 	default:
 		s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: note.Seq})
 		s.log.Info().Str("ticket", t.ID).Str("group", string(t.Group)).Msg("shopper left a message")

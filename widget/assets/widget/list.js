@@ -50,12 +50,12 @@
     var from = f.from === 'shopper' || f.from === 'agent' || f.from === 'system' ? f.from : 'bot';
     if (from === 'system') return systemNote(f.text || '', false, f.seq, f.ts);
     var m = msgShell(from, f.seq, f.ts);
-    if (from === 'agent') m.appendChild(el('div', 'who', f.agent || agentName ? '客服 ' + (f.agent || agentName) : '人工客服'));
+    if (from === 'agent') m.appendChild(el('div', 'who', f.agent || agentName ? tr('agent', { name: f.agent || agentName }) : tr('agent_any')));
     if (from === 'shopper' && f.id) m.setAttribute('data-id', String(f.id));
     if (Array.isArray(f.attachments) && f.attachments.length) m.appendChild(photosBox(f.attachments));
     if (f.text) m.appendChild(from === 'shopper' ? el('div', 'bubble', f.text) : mdBubble(f.text));
     if (from === 'bot' && f.article && f.article.title) {
-      m.appendChild(el('div', 'src', '来自：' + f.article.title));
+      m.appendChild(el('div', 'src', tr('source', { title: f.article.title })));
     }
     if (Array.isArray(f.suggestions) && f.suggestions.length) {
       var box = el('div', 'sugs');
