@@ -257,12 +257,14 @@ func (d *Desk) Sweep(ctx context.Context) error {
 func (d *Desk) Run(ctx context.Context) error {
 	listened := make(chan error, 1)
 	go func() { listened <- d.bus.Listen(ctx, d.deliver) }()
-	if err := d.ReloadPhrasebook(ctx); err != nil && ctx.Err() == nil {
-		d.log.Warn().Err(err).Msg("reading the phrasebook; using the bundled one until it can be read")
-	}
 	t := time.NewTicker(d.sweepEvery)
 	defer t.Stop()
 	for {
+		// Events bring an admin's edits at once; reading them each round as well covers
+		// an event missed while this node started or reconnected.
+		if err := d.ReloadPhrasebook(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn().Err(err).Msg("reading the phrasebook; the one in use stays")
+		}
 		if err := d.Sweep(ctx); err != nil && ctx.Err() == nil {
 			d.log.Warn().Err(err).Msg("sweeping the desk")
 		}

@@ -55,6 +55,7 @@ var engineTests = []engineTest{
 	{"roster", testRoster},
 	{"annals", testAnnals},
 	{"tickets", testTickets},
+	{"documents", testDocuments},
 }
 
 // t0 is the time the suite's records start at.
