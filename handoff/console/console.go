@@ -75,8 +75,8 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Routes registers the console on mux: the page under /console, and the agents' API
-// under /api/queue, /api/events, /api/conversations, /api/canned, /api/presence,
-// /api/me/load and /api/users/{name}/max_chats.
+// under /api/queue, /api/events, /api/conversations, /api/canned, /api/phrasebook,
+// /api/presence, /api/me/load and /api/users/{name}/max_chats.
 func (c *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /console", c.ui)
 	mux.HandleFunc("GET /console/static/{file}", c.ui.ServeStatic)
@@ -89,6 +89,8 @@ func (c *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/conversations/{id}/uploads", c.Upload())
 	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
 	mux.HandleFunc("GET /api/canned", c.Canned())
+	mux.HandleFunc("GET /api/phrasebook", c.GetPhrasebook())
+	mux.HandleFunc("PUT /api/phrasebook", c.PutPhrasebook())
 	mux.HandleFunc("GET /api/conversations/{id}/notes", c.GetNotes())
 	mux.HandleFunc("POST /api/conversations/{id}/notes", c.PostNote())
 	mux.HandleFunc("POST /api/conversations/{id}/transfer", c.Transfer())
@@ -107,6 +109,8 @@ type entry struct {
 	Reason       string         `json:"reason"`
 	Intent       string         `json:"intent"`
 	VIP          int            `json:"vip,omitempty"`
+	// Lang is the language the shopper's widget speaks (zh, en).
+	Lang  handoff.Lang `json:"lang"`
 	Agent        string         `json:"agent,omitempty"`
 	WaitingS     int64          `json:"waiting_s"`
 	EnqueuedAt   int64          `json:"enqueued_at"`
@@ -126,7 +130,7 @@ type entry struct {
 func entryOf(cv handoff.Conversation, now time.Time) entry {
 	e := entry{
 		Conversation: cv.ID, Status: cv.Status, Group: cv.Group, Reason: string(cv.Reason),
-		Intent: string(cv.Intent), VIP: cv.VIP, Agent: cv.Agent, EnqueuedAt: cv.EnqueuedAt.UnixMilli(),
+		Intent: string(cv.Intent), VIP: cv.VIP, Lang: cv.Lang.Of(), Agent: cv.Agent, EnqueuedAt: cv.EnqueuedAt.UnixMilli(),
 		WaitingS: int64(now.Sub(cv.EnqueuedAt) / time.Second),
 	}
 	if !cv.ClaimedAt.IsZero() {
