@@ -110,11 +110,11 @@ type entry struct {
 	Intent       string         `json:"intent"`
 	VIP          int            `json:"vip,omitempty"`
 	// Lang is the language the shopper's widget speaks (zh, en).
-	Lang  handoff.Lang `json:"lang"`
-	Agent        string         `json:"agent,omitempty"`
-	WaitingS     int64          `json:"waiting_s"`
-	EnqueuedAt   int64          `json:"enqueued_at"`
-	ClaimedAt    int64          `json:"claimed_at,omitempty"`
+	Lang       handoff.Lang `json:"lang"`
+	Agent      string       `json:"agent,omitempty"`
+	WaitingS   int64        `json:"waiting_s"`
+	EnqueuedAt int64        `json:"enqueued_at"`
+	ClaimedAt  int64        `json:"claimed_at,omitempty"`
 	// Order is the chat's place in its queue while it waits: the console keeps its
 	// waiting list sorted by it (then by conversation id).
 	Order int64 `json:"order,omitempty"`

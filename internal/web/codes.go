@@ -22,9 +22,9 @@ const (
 	CodeBlockedContact Code = "blocked_contact" // 422: a reply with outside contact details
 	// 422: an edited phrase the reply guard refuses (outside contact details, a one-word
 	// reply), an unknown key or bad opening hours.
-	CodeBadPhrase Code = "bad_phrase"
-	CodeInternal       Code = "internal"        // 500
-	CodeUnavailable    Code = "unavailable"     // 503: the storage does not answer
+	CodeBadPhrase   Code = "bad_phrase"
+	CodeInternal    Code = "internal"    // 500
+	CodeUnavailable Code = "unavailable" // 503: the storage does not answer
 
 	// 409: the state forbids the change.
 	CodeAlreadyClaimed   Code = "already_claimed"
