@@ -144,7 +144,7 @@ func (d *Desk) apply(rev int64, e PhrasebookEdits) (*book, error) {
 		texts := maps.Clone(b.texts[l])
 		for k, v := range e.Phrases[l] {
 			if _, ok := texts[k]; !ok {
-				return nil, fmt.Errorf("%w: %s: unknown phrase %q", ErrBadPhrase, l, k)
+				return nil, fmt.Errorf("%w: %s.%s: 没有这条话术", ErrBadPhrase, l, k)
 			}
 			if err := d.checkPhrase(v); err != nil {
 				return nil, fmt.Errorf("%w: %s.%s: %s", ErrBadPhrase, l, k, err)
@@ -156,10 +156,10 @@ func (d *Desk) apply(rev int64, e PhrasebookEdits) (*book, error) {
 		for k, v := range e.Canned[l] {
 			i := slices.IndexFunc(list, func(c CannedReply) bool { return c.Key == k })
 			if i < 0 {
-				return nil, fmt.Errorf("%w: %s: unknown canned reply %q", ErrBadPhrase, l, k)
+				return nil, fmt.Errorf("%w: %s.canned.%s: 没有这条快捷话术", ErrBadPhrase, l, k)
 			}
 			if err := d.checkPhrase(v); err != nil {
-				return nil, fmt.Errorf("%w: %s canned %s: %s", ErrBadPhrase, l, k, err)
+				return nil, fmt.Errorf("%w: %s.canned.%s: %s", ErrBadPhrase, l, k, err)
 			}
 			list[i].Text = strings.TrimSpace(v)
 		}
@@ -167,7 +167,7 @@ func (d *Desk) apply(rev int64, e PhrasebookEdits) (*book, error) {
 	}
 	if e.Hours != nil {
 		if err := e.Hours.check(); err != nil {
-			return nil, fmt.Errorf("%w: hours: %s", ErrBadPhrase, err)
+			return nil, fmt.Errorf("%w: 在线时间: %s", ErrBadPhrase, err)
 		}
 		bk.hours = *e.Hours
 	}

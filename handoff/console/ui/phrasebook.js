@@ -196,14 +196,14 @@ async function savePhrasebook(ev) {
   }
 }
 
-// markInvalid shows the text a refusal ("en: greeting: …" or "zh canned ask_order: …")
-// names, in its language.
+// markInvalid shows the text a refusal ("…: en.greeting: …" or "…: zh.canned.ask_order:
+// …") names, in its language.
 function markInvalid(message) {
-  const m = /^(zh|en)[.: ]+(?:canned )?([\w-]+)/.exec(message);
+  const m = /\b(zh|en)\.(canned\.)?([\w-]+):/.exec(message);
   if (!m) return;
   if (S.pb.lang !== m[1]) pbLang(m[1]);
-  const kind = / canned /.test(message) ? 'canned' : 'phrases';
-  const row = $('pb-list').querySelector('[data-kind="' + kind + '"][data-key="' + m[2] + '"]');
+  const kind = m[2] ? 'canned' : 'phrases';
+  const row = $('pb-list').querySelector('[data-kind="' + kind + '"][data-key="' + m[3] + '"]');
   if (!row) return;
   row.classList.add('is-invalid');
   row.querySelector('textarea').focus();
