@@ -17,7 +17,7 @@ var Langs = []Lang{LangZH, LangEN}
 
 // ParseLang maps a language tag (zh-CN, en-US, en, fr…) to a language of the desk:
 // zh* is Chinese, any other tag English, and an empty tag Chinese, the default
-// (docs/domain.md).
+// (docs/domain.md rule 16).
 func ParseLang(tag string) Lang {
 	tag = strings.ToLower(strings.TrimSpace(tag))
 	switch {
