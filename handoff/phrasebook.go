@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -19,18 +20,40 @@ import (
 type Phrasebook map[Lang]map[string]string
 
 // phraseKeys are the keys of the Phrases fields, in field order, and fieldOf the
-// index of each key's field.
+// index of each key's field. A string field's key is its phrase tag, or its name in
+// snake case (RatingPrompt: rating_prompt) when it has none.
 var phraseKeys, fieldOf = func() ([]string, map[string]int) {
 	t := reflect.TypeFor[Phrases]()
 	keys, idx := []string{}, map[string]int{}
 	for i := range t.NumField() {
-		if k := t.Field(i).Tag.Get("phrase"); k != "" && t.Field(i).Type.Kind() == reflect.String {
-			keys = append(keys, k)
-			idx[k] = i
+		f := t.Field(i)
+		if f.Type.Kind() != reflect.String || !f.IsExported() {
+			continue
 		}
+		k := f.Tag.Get("phrase")
+		if k == "" {
+			k = snakeCase(f.Name)
+		}
+		keys = append(keys, k)
+		idx[k] = i
 	}
 	return keys, idx
 }()
+
+// snakeCase writes a Go name in snake case: NoAgent → no_agent.
+func snakeCase(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
 
 // PhrasesOf fills Phrases from texts by each field's phrase key; keys without a field
 // are left out.

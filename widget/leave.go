@@ -23,8 +23,12 @@ func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 	t, note, err := s.g.desk.LeaveMessage(ctx, s.id, m)
 	switch {
 	case errors.Is(err, handoff.ErrBadTicket):
-		// The text after the sentinel says which field, for the shopper.
+		// The text after the sentinel says which field, for a Chinese shopper; an English
+		// one is told in general (the widget checks the fields before sending).
 		msg := strings.TrimPrefix(err.Error(), handoff.ErrBadTicket.Error()+": ")
+		if s.lang == handoff.LangEN {
+			msg = errorMessagesEN[codeBadForm]
+		}
 		s.c.enqueue(errorFrame{Type: "error", Code: codeBadForm, Message: msg, ID: f.ID})
 	case errors.Is(err, handoff.ErrAlreadyClaimed):
 		s.order.Unlock()

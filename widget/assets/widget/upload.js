@@ -139,7 +139,7 @@
         try { r = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
         if (xhr.status !== 201 || !r || !r.id) {
           var code = r && r.error && r.error.code;
-          return uploadFailed(item, UPLOAD_ERRORS[code] || (r && r.error && r.error.message) || tr('ph_failed'));
+          return uploadFailed(item, UPLOAD_ERRORS[code] || (LANG === 'zh' && r && r.error && r.error.message) || tr('ph_failed'));
         }
         if (pending.get(item.id) !== item || !session || session.conversation !== conv) return;
         setProgress(item, 1);
