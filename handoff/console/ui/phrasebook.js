@@ -190,6 +190,7 @@ async function savePhrasebook(ev) {
   } catch (e) {
     if (sess !== S.session || e.status === 401) return;
     showText(err, e.message);
+    toast(e.message, 'error'); // the error line is below the list: say it where it is seen
     if (e.status === 422) markInvalid(e.message);
   } finally {
     btn.disabled = false;

@@ -62,7 +62,7 @@
       st_position: 'In queue: number {n}', st_eta_soon: ', less than a minute', st_eta: ', about {n} min',
       st_queued: 'In queue, please wait…', st_agent: '{name} is helping you', st_active: 'An agent is helping you',
       st_resolved: 'Chat ended', st_bot: 'Assistant', ho_queued: 'You are in the queue', ho_active: 'An agent is helping you',
-      handoff: 'Talk to a person', leave_open: 'Leave a message', send: 'Send', input: 'Type your question, Enter to send',
+      handoff: 'Talk to a person', leave_open: 'Leave a message', send: 'Send', input: 'Type your question…',
       input_label: 'Message', leave_text: 'Describe your question (required, up to 500 characters)',
       leave_text_label: 'Message', leave_contact: 'Contact (optional)', leave_contact_label: 'Contact',
       leave_order: 'Order number (optional)', leave_order_label: 'Order number', leave_wait: 'Keep waiting',
