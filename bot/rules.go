@@ -14,7 +14,7 @@ var (
 		"转人工", "人工客服", "人工服务", "找人工", "要人工", "真人", "活人", "客服人员", "人工",
 		"叫人", "来个人", "找个人", "找客服", "要客服", "客服小姐姐", "客服小哥", "不要机器人", "别机器人", "不跟机器人",
 	}
-	requestWordsEn = []string{"human", "agent", "real person", "representative", "talk to someone", "speak to someone", "operator", "live chat", "not a bot"}
+	requestWordsEn = []string{"human", "agent", "real person", "a person", "representative", "talk to someone", "speak to someone", "operator", "live chat", "not a bot"}
 
 	// negativeWords are complaints and anger.
 	negativeWords   = []string{"投诉", "差评", "骗子", "骗人", "欺诈", "举报", "12315", "消协", "垃圾", "太差", "气死", "坑人", "什么破", "黑店", "曝光", "律师", "起诉"}

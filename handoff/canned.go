@@ -46,11 +46,16 @@ func checkCanned(list []CannedReply, g *ReplyGuard) ([]CannedReply, error) {
 	return out, nil
 }
 
-// CannedReplies returns the desk's canned replies with {agent} filled in with agent, the
-// name shoppers see (Desk.Person), never a login.
-func (d *Desk) CannedReplies(agent string) []CannedReply {
-	out := make([]CannedReply, len(d.canned))
-	for i, c := range d.canned {
+// CannedReplies returns the desk's Chinese canned replies with {agent} filled in with
+// agent, the name shoppers see (Desk.Person), never a login.
+func (d *Desk) CannedReplies(agent string) []CannedReply { return d.CannedRepliesIn(LangZH, agent) }
+
+// CannedRepliesIn returns the desk's canned replies in language l, with the admin's
+// edits, and {agent} filled in with agent, the name shoppers see.
+func (d *Desk) CannedRepliesIn(l Lang, agent string) []CannedReply {
+	list := d.book.Load().canned[l.Of()]
+	out := make([]CannedReply, len(list))
+	for i, c := range list {
 		c.Text = strings.ReplaceAll(c.Text, "{agent}", agent)
 		out[i] = c
 	}

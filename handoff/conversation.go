@@ -93,6 +93,10 @@ type Conversation struct {
 	Shopper *Shopper `json:"shopper,omitempty"`
 	// Rating is the shopper's rating of the chat's last rated resolution (Desk.Rate).
 	Rating *Rating `json:"rating,omitempty"`
+	// Lang is the language the shopper's widget speaks, set when it starts: every
+	// system message, phrase and notice of the conversation is in it. Empty (a
+	// conversation stored before languages) is Chinese.
+	Lang Lang `json:"lang,omitempty"`
 }
 
 // frontBoost is subtracted from the queue score of a chat at the front of its queue:

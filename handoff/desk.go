@@ -6,65 +6,76 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kefu-im/kefu/internal/secret"
 	"github.com/rs/zerolog"
 )
 
-// Phrases are the standard phrases (话术) the desk sends to shoppers.
+// Phrases are one language's standard phrases (话术) the desk sends to shoppers. Each
+// field's tag names its key in knowledge/phrases.yaml, by which it is filled, stored and
+// edited (PhrasesOf, Phrases.Texts): a field added with a tag flows through the
+// phrasebook, the console and the defaults without more code.
 type Phrases struct {
 	// TransferPresale is sent when a chat goes to a queue other than after-sales.
-	TransferPresale string
+	TransferPresale string `phrase:"transfer_presale"`
 	// TransferAftersale is sent when a chat goes to the after-sale queue.
-	TransferAftersale string
+	TransferAftersale string `phrase:"transfer_aftersale"`
 	// AgentJoined is sent when an agent takes the chat; {agent} is the agent's shown
 	// name (Desk.Person), never their login.
-	AgentJoined string
+	AgentJoined string `phrase:"agent_joined"`
 	// Resolved is sent when the agent resolves the chat.
-	Resolved string
+	Resolved string `phrase:"closing"`
 	// Fallback replaces the transfer phrase when the bot could not answer (low
 	// confidence, out of scope, repeated misses): it apologises before transferring.
-	Fallback string
+	Fallback string `phrase:"fallback_handoff"`
 	// AgentOffline is sent when the chat's agent went offline and the chat goes back to
 	// the front of the queue.
-	AgentOffline string
+	AgentOffline string `phrase:"agent_offline"`
 	// BackToBot is sent when the agent hands the chat back to the bot.
-	BackToBot string
+	BackToBot string `phrase:"back_to_bot"`
 	// ReopenedAgent is sent when the shopper writes again soon after the chat was
 	// resolved and its agent takes it again; {agent} is the agent's shown name.
-	ReopenedAgent string
+	ReopenedAgent string `phrase:"reopened_agent"`
 	// ReopenedQueue is sent when such a chat goes to the front of its group's queue
 	// because its agent is offline or full.
-	ReopenedQueue string
+	ReopenedQueue string `phrase:"reopened_queue"`
 	// LeftMessage is sent when the shopper left a message instead of waiting; {ticket}
 	// is the ticket's id.
-	LeftMessage string
+	LeftMessage string `phrase:"left_message"`
 	// PhotoReceived is the bot's answer to a photo sent without words while the chat is
 	// the bot's (docs/domain.md rule 8).
-	PhotoReceived string
+	PhotoReceived string `phrase:"photo_received"`
+	// Greeting is what the widget shows a shopper who starts a conversation.
+	Greeting string `phrase:"greeting"`
+	// Clarify is the bot's prompt above the articles it suggests when unsure.
+	Clarify string `phrase:"clarify"`
+	// NoAgent offers a waiting shopper to leave a message while no agent is online;
+	// {hours} is the desk's opening hours (OpeningHours.Text).
+	NoAgent string `phrase:"no_agent"`
 	// SmallTalkGreeting, SmallTalkThanks, SmallTalkGoodbye, SmallTalkPresence and
 	// SmallTalkAck are the bot's replies to small talk while the chat is the bot's
 	// (docs/domain.md rule 16); SmallTalkThanksMore replaces SmallTalkThanks right after
 	// an answer of the bot, closing the loop.
-	SmallTalkGreeting   string
-	SmallTalkThanks     string
-	SmallTalkThanksMore string
-	SmallTalkGoodbye    string
-	SmallTalkPresence   string
-	SmallTalkAck        string
+	SmallTalkGreeting   string `phrase:"smalltalk_greeting"`
+	SmallTalkThanks     string `phrase:"smalltalk_thanks"`
+	SmallTalkThanksMore string `phrase:"smalltalk_thanks_more"`
+	SmallTalkGoodbye    string `phrase:"smalltalk_goodbye"`
+	SmallTalkPresence   string `phrase:"smalltalk_presence"`
+	SmallTalkAck        string `phrase:"smalltalk_ack"`
 	// SmallTalkPresenceQueued answers a presence check (在吗) while the chat waits in a
 	// queue, SmallTalkQueued the other small talk there.
-	SmallTalkPresenceQueued string
-	SmallTalkQueued         string
+	SmallTalkPresenceQueued string `phrase:"smalltalk_presence_queued"`
+	SmallTalkQueued         string `phrase:"smalltalk_queued"`
 	// Unhelpful is sent when the shopper said a bot answer did not help (没帮助): it
 	// offers a person, whom the widget's 转人工 button calls.
-	Unhelpful string
+	Unhelpful string `phrase:"unhelpful"`
 }
 
-// DefaultPhrases are the phrases used where DeskConfig.Phrases leaves one empty.
+// DefaultPhrases are the Chinese phrases used where neither DeskConfig.Phrasebook nor
+// DeskConfig.Phrases has one.
 var DefaultPhrases = Phrases{
 	TransferPresale:   "正在为您转接人工客服，请稍候",
 	TransferAftersale: "正在为您转接售后专员，请稍候",
@@ -77,6 +88,9 @@ var DefaultPhrases = Phrases{
 	ReopenedQueue:     "正在为您重新接入人工客服，请稍候",
 	LeftMessage:       "已收到您的留言（工单 {ticket}），客服会尽快与您联系。",
 	PhotoReceived:     "收到您的图片啦。智能助手暂时看不懂图片，请用文字简单描述一下您的问题；如需人工客服查看图片，请点击「转人工」。",
+	Greeting:          "您好！很高兴为您服务，请问有什么可以帮到您？",
+	Clarify:           "您想问的是以下哪个问题呢？",
+	NoAgent:           "现在是人工客服休息时间（人工客服{hours}在线），您可以先留言，人工客服上线后会尽快回复您。",
 
 	SmallTalkGreeting:       "您好！我是智能助手，请问有什么可以帮到您？",
 	SmallTalkThanks:         "不客气，很高兴能帮到您，还有问题随时问我哦。",
@@ -87,6 +101,34 @@ var DefaultPhrases = Phrases{
 	SmallTalkPresenceQueued: "在的，您正在排队等待人工客服，客服接入后会马上回复您，请稍候。",
 	SmallTalkQueued:         "收到，您正在排队等待人工客服，客服接入后会马上为您服务，请稍候。",
 	Unhelpful:               "抱歉没能帮到您。您可以换个说法再问一次，或点击「转人工」由人工客服为您解答。",
+}
+
+// DefaultPhrasesEN are the English phrases used where DeskConfig.Phrasebook has none.
+var DefaultPhrasesEN = Phrases{
+	TransferPresale:   "Connecting you to a customer service agent, please wait a moment.",
+	TransferAftersale: "Connecting you to our after-sales team, please wait a moment.",
+	AgentJoined:       "Hello, this is {agent} from customer service. How can I help you today?",
+	Resolved:          "Thank you for contacting us. If you have any other questions, just message us again.",
+	Fallback:          "Sorry, I can't answer that one reliably. Connecting you to a customer service agent, please wait a moment.",
+	AgentOffline:      "The agent has gone offline; we are finding you another one.",
+	BackToBot:         "You are back with our assistant. Ask for a person whenever you need one.",
+	ReopenedAgent:     "Hello again, {agent} is back to help you. What else can I do for you?",
+	ReopenedQueue:     "Connecting you to a customer service agent again, please wait a moment.",
+	LeftMessage:       "We have your message (ticket {ticket}); an agent will contact you as soon as possible.",
+	PhotoReceived:     "Thanks for the photo! Our assistant can't read pictures yet, so please describe your question in a few words, or ask for a person.",
+	Greeting:          "Hello! Thanks for contacting us. How can I help you today?",
+	Clarify:           "Which of these questions did you mean?",
+	NoAgent:           "Our agents are offline right now (they are online {hours}). You can leave a message, and an agent will reply as soon as they are back.",
+
+	SmallTalkGreeting:       "Hello! I'm the shop's assistant. How can I help you today?",
+	SmallTalkThanks:         "You're welcome, glad I could help! Ask me any time if you have another question.",
+	SmallTalkThanksMore:     "You're welcome! Is there anything else I can help you with?",
+	SmallTalkGoodbye:        "Thank you for contacting us. Enjoy your shopping, and goodbye!",
+	SmallTalkPresence:       "Yes, I'm here! I'm the shop's assistant. How can I help you today?",
+	SmallTalkAck:            "All right! Just let me know if you have any other questions.",
+	SmallTalkPresenceQueued: "Yes, we're here! You are in the queue for an agent, who will reply as soon as they join. Thank you for waiting.",
+	SmallTalkQueued:         "Got it. You are in the queue for an agent, who will help you as soon as they join. Thank you for waiting.",
+	Unhelpful:               "Sorry that didn't help. You can ask again in other words, or ask for a person and an agent will answer you.",
 }
 
 // DeskConfig configures a Desk.
@@ -104,8 +146,20 @@ type DeskConfig struct {
 	// Files tells which photos were uploaded to a conversation; nil refuses every
 	// message with attachments.
 	Files Files
-	// Phrases left empty get the defaults of DefaultPhrases.
+	// Phrases are the Chinese phrases; one left empty is taken from Phrasebook, then
+	// from DefaultPhrases. Kept for callers that only speak Chinese.
 	Phrases Phrases
+	// Phrasebook are the bundled phrases of every language by key (knowledge/phrases.yaml
+	// and phrases.en.yaml): the defaults an admin's edits (SavePhrasebook) go over. A key
+	// missing in a language falls back to DefaultPhrasesEN for English, then to Chinese.
+	Phrasebook Phrasebook
+	// CannedByLang are the canned replies of languages other than Chinese, matched by
+	// key to CannedReplies (the Chinese ones, which give the list and its order); a
+	// reply missing in a language falls back to the Chinese one.
+	CannedByLang map[Lang][]CannedReply
+	// Hours are the opening hours the shopper is told while no agent is online; zero
+	// means DefaultHours.
+	Hours OpeningHours
 	// DefaultWait is the expected wait before any chat was claimed; 0 means one minute.
 	DefaultWait time.Duration
 
@@ -176,7 +230,7 @@ type Desk struct {
 	unhelpful Unhelpful
 	tickets   *Tickets
 	hub       *hub
-	phrases   Phrases
+	docs      Documents
 	defWait   time.Duration
 	now       func() time.Time
 	log       zerolog.Logger
@@ -193,8 +247,11 @@ type Desk struct {
 	vipBoost   time.Duration
 	maxVIP     int
 
-	canned []CannedReply
-	guard  *ReplyGuard
+	guard *ReplyGuard
+	// bundle is the phrasebook before edits, and book the phrasebook in use.
+	bundle bundle
+	book   atomic.Pointer[book]
+	bookMu sync.Mutex // serialises reloads of book
 
 	waitMu    sync.Mutex // guards waitEst and waitAt
 	waitEst   time.Duration
@@ -213,27 +270,6 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	case cfg.Staff == nil:
 		return nil, errors.New("handoff: DeskConfig.Staff is required")
 	}
-	p := cfg.Phrases
-	def := DefaultPhrases
-	for _, f := range []struct {
-		v *string
-		d string
-	}{
-		{&p.TransferPresale, def.TransferPresale}, {&p.TransferAftersale, def.TransferAftersale},
-		{&p.AgentJoined, def.AgentJoined}, {&p.Resolved, def.Resolved}, {&p.Fallback, def.Fallback},
-		{&p.AgentOffline, def.AgentOffline}, {&p.BackToBot, def.BackToBot},
-		{&p.ReopenedAgent, def.ReopenedAgent}, {&p.ReopenedQueue, def.ReopenedQueue}, {&p.LeftMessage, def.LeftMessage},
-		{&p.PhotoReceived, def.PhotoReceived},
-		{&p.SmallTalkGreeting, def.SmallTalkGreeting}, {&p.SmallTalkThanks, def.SmallTalkThanks},
-		{&p.SmallTalkThanksMore, def.SmallTalkThanksMore}, {&p.SmallTalkGoodbye, def.SmallTalkGoodbye},
-		{&p.SmallTalkPresence, def.SmallTalkPresence}, {&p.SmallTalkAck, def.SmallTalkAck},
-		{&p.SmallTalkPresenceQueued, def.SmallTalkPresenceQueued}, {&p.SmallTalkQueued, def.SmallTalkQueued},
-		{&p.PhotoReceived, def.PhotoReceived}, {&p.Unhelpful, def.Unhelpful},
-	} {
-		if strings.TrimSpace(*f.v) == "" {
-			*f.v = f.d
-		}
-	}
 	if cfg.DefaultWait == 0 {
 		cfg.DefaultWait = time.Minute
 	}
@@ -246,7 +282,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	}
 	d := &Desk{
 		convs: cfg.Conversations, roster: cfg.Roster, annals: cfg.Annals, bus: cfg.Bus, staff: cfg.Staff, bot: cfg.Bot,
-		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), phrases: p, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
+		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: orDefault(cfg.ReopenWindow, 30*time.Minute),
 		timeout:   orDefault(cfg.QueueTimeout, 10*time.Minute),
@@ -262,7 +298,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		}
 	}
 	d.guard = NewReplyGuard(cfg.AllowedLinkHosts)
-	if d.canned, err = checkCanned(cfg.CannedReplies, d.guard); err != nil {
+	if err := d.initBook(cfg); err != nil {
 		return nil, err
 	}
 	if d.maxChats == 0 {

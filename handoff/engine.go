@@ -24,6 +24,20 @@ type Engine struct {
 	Annals        Annals
 	Bus           Bus
 	Tickets       TicketStore
+	// Documents keeps the desk's settings edited by admins (the phrasebook); nil
+	// leaves them at their defaults, not editable.
+	Documents Documents
+}
+
+// Documents keeps named JSON documents, each with a revision for compare-and-set:
+// settings that every node reads, such as the phrasebook.
+type Documents interface {
+	// Document returns the named document and its revision; nil and 0 when it was
+	// never stored.
+	Document(ctx context.Context, name string) (doc []byte, rev int64, err error)
+	// PutDocument stores the named document if its stored revision is still rev (0:
+	// never stored) and returns the new revision, rev+1; ErrConflict otherwise.
+	PutDocument(ctx context.Context, name string, doc []byte, rev int64) (int64, error)
 }
 
 // ErrConflict is returned by Conversations.Commit when the record or the load a change

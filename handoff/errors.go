@@ -36,6 +36,10 @@ var (
 
 // Errors of after-sales tickets (ticket.go).
 var (
+	// ErrBadPhrase wraps every reason an edit of the phrasebook is refused: an unknown
+	// key, or a text the reply guard refuses; its text goes on with the language and
+	// the key (en.greeting, zh.canned.ask_order) and the reason.
+	ErrBadPhrase = errors.New("话术未通过检查")
 	// ErrBadTicket wraps every reason a ticket's fields are refused; its text after the
 	// sentinel is meant for the agent.
 	ErrBadTicket = errors.New("工单信息无效")

@@ -21,6 +21,9 @@ const (
 	EventPresence EventType = "presence"
 	// EventNote: a note was added to Conv.
 	EventNote EventType = "note"
+	// EventPhrasebook: an admin saved the phrasebook at revision Ver; every node
+	// reloads it (Desk.SavePhrasebook).
+	EventPhrasebook EventType = "phrasebook"
 	// EventResync: events may have been lost; a subscriber reads again what it shows.
 	EventResync EventType = "resync"
 )

@@ -98,7 +98,7 @@ func (d *Desk) LeaveMessage(ctx context.Context, conv string, m LeftMessage) (Ti
 		t, err := d.tickets.leftBefore(ctx, conv, m.Key)
 		switch {
 		case err == nil:
-			note, _, err := d.Append(ctx, conv, d.leaveNote(m.Key, t.ID))
+			note, _, err := d.Append(ctx, conv, d.leaveNote(c.Lang, m.Key, t.ID))
 			return t, note, err
 		case !errors.Is(err, ErrNotFound):
 			return Ticket{}, Message{}, err
@@ -124,7 +124,7 @@ func (d *Desk) LeaveMessage(ctx context.Context, conv string, m LeftMessage) (Ti
 		next.Status, next.ClosedAt = StatusResolved, now
 		return Change{Next: &next, Append: []Message{
 			{ID: "leave:" + m.Key, Kind: KindStatus, From: FromSystem, Status: StatusResolved, Reason: triage.ReasonLeftMessage, Group: c.Group},
-			d.leaveNote(m.Key, t.ID),
+			d.leaveNote(c.Lang, m.Key, t.ID),
 		}}, nil
 	})
 	if err != nil {
@@ -132,12 +132,12 @@ func (d *Desk) LeaveMessage(ctx context.Context, conv string, m LeftMessage) (Ti
 		return t, Message{}, fmt.Errorf("taking %q out of the queue: %w", conv, err)
 	}
 	if res.Dup {
-		note, _, err := d.Append(ctx, conv, d.leaveNote(m.Key, t.ID))
+		note, _, err := d.Append(ctx, conv, d.leaveNote(c.Lang, m.Key, t.ID))
 		return t, note, err
 	}
 	return t, res.Messages[len(res.Messages)-1], nil
 }
 
-func (d *Desk) leaveNote(key, ticket string) Message {
-	return system("leave:"+key+":note", strings.ReplaceAll(d.phrases.LeftMessage, "{ticket}", ticket))
+func (d *Desk) leaveNote(l Lang, key, ticket string) Message {
+	return system("leave:"+key+":note", strings.ReplaceAll(d.PhrasesFor(l).LeftMessage, "{ticket}", ticket))
 }

@@ -183,7 +183,7 @@ func (d *Desk) expire(ctx context.Context, agent string) error {
 			key := fmt.Sprintf("requeue:%d", c.Rev)
 			return Change{Next: &next, Append: []Message{
 				{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusQueued, Reason: triage.ReasonAgentOffline, Group: c.Group, Agent: agent},
-				system(key+":note", d.phrases.AgentOffline),
+				system(key+":note", d.PhrasesFor(c.Lang).AgentOffline),
 			}}, nil
 		})
 		switch {
@@ -270,6 +270,11 @@ func (d *Desk) Run(ctx context.Context) error {
 	t := time.NewTicker(d.sweepEvery)
 	defer t.Stop()
 	for {
+		// Events bring an admin's edits at once; reading them each round as well covers
+		// an event missed while this node started or reconnected.
+		if err := d.ReloadPhrasebook(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn().Err(err).Msg("reading the phrasebook; the one in use stays")
+		}
 		if err := d.Sweep(ctx); err != nil && ctx.Err() == nil {
 			d.log.Warn().Err(err).Msg("sweeping the desk")
 		}
@@ -300,6 +305,9 @@ func (d *Desk) deliver(e Event) {
 		d.waitMu.Lock()
 		d.waitAt = time.Time{}
 		d.waitMu.Unlock()
+	}
+	if e.Type == EventPhrasebook || e.Type == EventResync {
+		d.reloadSoon() // an admin saved the phrasebook on some node
 	}
 	d.hub.deliver(e)
 }

@@ -138,7 +138,7 @@ func (d *Desk) GiveFeedback(ctx context.Context, id, key string, seq int64, help
 		ch := Change{Append: []Message{{ID: "feedback:" + key, Kind: KindFeedback, From: FromShopper, Feedback: fb}}}
 		offered = !helpful && c.Status == StatusBot
 		if offered {
-			ch.Append = append(ch.Append, system("feedback:"+key+":offer", d.phrases.Unhelpful))
+			ch.Append = append(ch.Append, system("feedback:"+key+":offer", d.PhrasesFor(c.Lang).Unhelpful))
 		}
 		return ch, nil
 	})

@@ -65,14 +65,14 @@ func (d *Desk) Reopen(ctx context.Context, id, key string) (Status, error) {
 				next.Status, next.ClaimedAt = StatusActive, now
 				return Change{Next: &next, Owner: c.Agent, Load: n, Append: []Message{
 					{ID: rkey, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: c.Agent, Reason: triage.ReasonReopened, Group: group},
-					system(rkey+":note", d.withAgent(ctx, d.phrases.ReopenedAgent, c.Agent)),
+					system(rkey+":note", d.withAgent(ctx, d.PhrasesFor(c.Lang).ReopenedAgent, c.Agent)),
 				}}, nil
 			}
 		}
 		next.Status, next.Agent, next.Front, next.Reason = StatusQueued, "", true, triage.ReasonReopened
 		return Change{Next: &next, Append: []Message{
 			{ID: rkey, Kind: KindHandoff, From: FromSystem, Reason: triage.ReasonReopened, Group: group},
-			system(rkey+":note", d.phrases.ReopenedQueue),
+			system(rkey+":note", d.PhrasesFor(c.Lang).ReopenedQueue),
 		}}, nil
 	})
 	switch {

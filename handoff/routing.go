@@ -64,7 +64,7 @@ func (d *Desk) Handoff(ctx context.Context, id string, h HandoffRequest) error {
 		next.Score, next.Front = d.score(now, h.Reason, h.Intent, group, vip), false
 		return Change{Next: &next, Append: []Message{
 			{ID: key, Kind: KindHandoff, From: FromSystem, Reason: h.Reason, Group: group},
-			system("transfer:"+h.Key, d.transferPhrase(group, h.Reason)),
+			system("transfer:"+h.Key, d.transferPhrase(c.Lang, group, h.Reason)),
 		}}, nil
 	})
 	if err != nil && !errors.Is(err, errDone) {
@@ -123,7 +123,7 @@ func (d *Desk) take(ctx context.Context, c Conversation, agent string, load int,
 	key := fmt.Sprintf("%s:%d:%s", kind, c.Rev, agent)
 	return Change{Next: &next, Owner: agent, Load: load, Waited: max(now.Sub(c.EnqueuedAt), time.Millisecond), KeepWaits: maxRecentWaits, Append: []Message{
 		{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: agent},
-		system(key+":joined", d.joinedPhrase(ctx, agent)),
+		system(key+":joined", d.joinedPhrase(ctx, c.Lang, agent)),
 	}}
 }
 
@@ -190,7 +190,7 @@ func (d *Desk) release(ctx context.Context, id, agent, kind string, group Group)
 		case "resolve":
 			next.Status, next.ClosedAt = StatusResolved, now
 			return Change{Next: &next, Append: []Message{
-				system(key+":note", d.phrases.Resolved),
+				system(key+":note", d.PhrasesFor(c.Lang).Resolved),
 				{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusResolved, Agent: agent},
 			}}, nil
 		case "bot":
@@ -199,7 +199,7 @@ func (d *Desk) release(ctx context.Context, id, agent, kind string, group Group)
 			}
 			next.Status, next.Agent = StatusBot, ""
 			return Change{Next: &next, Append: []Message{
-				system(key+":note", d.phrases.BackToBot),
+				system(key+":note", d.PhrasesFor(c.Lang).BackToBot),
 				{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusBot, Agent: agent},
 			}}, nil
 		}
@@ -207,7 +207,7 @@ func (d *Desk) release(ctx context.Context, id, agent, kind string, group Group)
 		next.Score = d.score(c.EnqueuedAt, c.Reason, c.Intent, group, c.VIP)
 		return Change{Next: &next, Append: []Message{
 			{ID: key, Kind: KindHandoff, From: FromSystem, Reason: triage.ReasonTransfer, Group: group, Agent: agent},
-			system(key+":note", d.transferPhrase(group, "")),
+			system(key+":note", d.transferPhrase(c.Lang, group, "")),
 		}}, nil
 	})
 	if err != nil {
@@ -307,7 +307,7 @@ func (d *Desk) transfer(ctx context.Context, id, agent, to string) (Conversation
 		key := fmt.Sprintf("transfer:%d", c.Rev)
 		return Change{Next: &next, Owner: to, Load: n, Append: []Message{
 			{ID: key, Kind: KindStatus, From: FromSystem, Status: StatusActive, Agent: to},
-			system(key+":joined", d.joinedPhrase(ctx, to)),
+			system(key+":joined", d.joinedPhrase(ctx, c.Lang, to)),
 		}}, nil
 	})
 	if err != nil {
@@ -385,18 +385,19 @@ func (d *Desk) assignSoon(ctx context.Context, group Group) {
 	}
 }
 
-func (d *Desk) transferPhrase(group Group, reason triage.Reason) string {
+func (d *Desk) transferPhrase(l Lang, group Group, reason triage.Reason) string {
+	p := d.PhrasesFor(l)
 	switch {
 	case group == GroupAftersale:
-		return d.phrases.TransferAftersale
+		return p.TransferAftersale
 	case reason.Apologetic():
-		return d.phrases.Fallback
+		return p.Fallback
 	}
-	return d.phrases.TransferPresale
+	return p.TransferPresale
 }
 
-func (d *Desk) joinedPhrase(ctx context.Context, agent string) string {
-	return d.withAgent(ctx, d.phrases.AgentJoined, agent)
+func (d *Desk) joinedPhrase(ctx context.Context, l Lang, agent string) string {
+	return d.withAgent(ctx, d.PhrasesFor(l).AgentJoined, agent)
 }
 
 // score is a waiting chat's queue score: the time it started waiting, in Unix

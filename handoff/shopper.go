@@ -22,10 +22,16 @@ const maxShopperHistory = 20
 // attributes) and returns it with the shopper's secret token. A verified shopper's
 // conversation is added to their list of conversations.
 func (d *Desk) StartAs(ctx context.Context, sh *Shopper) (Conversation, string, error) {
+	return d.StartIn(ctx, sh, LangZH)
+}
+
+// StartIn is StartAs for a conversation held in language l: its system messages,
+// phrases and notices are in l.
+func (d *Desk) StartIn(ctx context.Context, sh *Shopper, l Lang) (Conversation, string, error) {
 	token := secret.New("t_")
 	c := Conversation{
 		ID: secret.New("c_"), TokenHash: secret.Hash(token), Epoch: secret.New("")[:12],
-		Status: StatusBot, Rev: 1, CreatedAt: d.nowMS(), Shopper: sh,
+		Status: StatusBot, Rev: 1, CreatedAt: d.nowMS(), Shopper: sh, Lang: l.Of(),
 	}
 	if err := d.convs.Create(ctx, c); err != nil {
 		return Conversation{}, "", err
@@ -104,7 +110,7 @@ func (d *Desk) ShopperSays(ctx context.Context, conv string, m ShopperMessage, s
 	if status == StatusResolved {
 		if dec, ok := d.resolvedSmallTalk(ctx, m); ok {
 			// 「谢谢」 after the agent's resolve: a reply, and the chat stays resolved.
-			return d.smallTalkResolved(ctx, conv, m, atts, dec, stored)
+			return d.smallTalkResolved(ctx, conv, c.Lang, m, atts, dec, stored)
 		}
 		if status, err = d.Reopen(ctx, conv, m.ID); err != nil {
 			return Said{}, err
@@ -140,20 +146,21 @@ func (d *Desk) ShopperSays(ctx context.Context, conv string, m ShopperMessage, s
 	if said.Message.Text == "" {
 		// A photo alone: the bot cannot read it, so it says so instead of answering and
 		// the shopper may ask for a person (docs/domain.md rule 8).
-		ack := Message{ID: "bot:" + said.Message.ID, Kind: KindMessage, From: FromBot, Text: d.phrases.PhotoReceived}
+		ack := Message{ID: "bot:" + said.Message.ID, Kind: KindMessage, From: FromBot, Text: d.PhrasesFor(c.Lang).PhotoReceived}
 		if _, _, err := d.Append(ctx, conv, ack); err != nil {
 			return said, fmt.Errorf("acknowledging a photo: %w", err)
 		}
 		return said, nil
 	}
-	dec, err := d.answer(ctx, conv, said.Message, m.Article)
+	dec, err := d.answer(ctx, c, said.Message, m.Article)
 	said.Decision = &dec
 	return said, err
 }
 
 // answer lets the bot decide on the shopper's message msg and carries the decision out.
 // Every record is keyed by the message's id, so a resend never answers twice.
-func (d *Desk) answer(ctx context.Context, conv string, msg Message, article string) (BotDecision, error) {
+func (d *Desk) answer(ctx context.Context, c Conversation, msg Message, article string) (BotDecision, error) {
+	conv := c.ID
 	q := Question{Text: msg.Text, Article: article, Previous: d.previousTurn(ctx, conv, msg.Seq)}
 	dec, err := d.bot.Decide(ctx, q)
 	if err != nil {
@@ -162,11 +169,14 @@ func (d *Desk) answer(ctx context.Context, conv string, msg Message, article str
 		dec = BotDecision{Action: triage.Handoff, Reason: triage.ReasonLowConfidence, Intent: triage.IntentOther}
 	}
 	if dec.Action == triage.SmallTalk {
-		return dec, d.smallTalk(ctx, conv, msg, dec.Intent, q.Previous)
+		return dec, d.smallTalk(ctx, conv, c.Lang, msg, dec.Intent, q.Previous)
 	}
 	if err := d.RecordDecision(ctx, conv, decisionOf(dec, msg)); err != nil {
 		// The decision only informs agents; the answer goes on without it.
 		d.log.Warn().Err(err).Str("conv", conv).Msg("keeping the bot decision")
+	}
+	if dec.Action == triage.Clarify {
+		dec.Text = d.PhrasesFor(c.Lang).Clarify // the prompt in the conversation's language
 	}
 	if dec.Text != "" {
 		m := Message{ID: "bot:" + msg.ID, Kind: KindMessage, From: FromBot, Text: dec.Text, Suggestions: dec.Suggestions}

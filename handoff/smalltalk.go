@@ -15,8 +15,8 @@ import (
 // smallTalk replies to the small talk msg while the conversation is the bot's. prev is
 // the bot's previous turn: thanks right after an answer closes the loop
 // (Phrases.SmallTalkThanksMore).
-func (d *Desk) smallTalk(ctx context.Context, conv string, msg Message, intent triage.Intent, prev *Turn) error {
-	text := d.smallTalkPhrase(intent, prev != nil && prev.Article != "")
+func (d *Desk) smallTalk(ctx context.Context, conv string, l Lang, msg Message, intent triage.Intent, prev *Turn) error {
+	text := d.smallTalkPhrase(l, intent, prev != nil && prev.Article != "")
 	m := Message{ID: "bot:" + msg.ID, Kind: KindMessage, From: FromBot, Text: text, SmallTalk: intent}
 	if _, _, err := d.Append(ctx, conv, m); err != nil {
 		return fmt.Errorf("replying to small talk: %w", err)
@@ -27,12 +27,13 @@ func (d *Desk) smallTalk(ctx context.Context, conv string, msg Message, intent t
 // smallTalkWaiting replies to the small talk msg while the conversation waits in a
 // queue: the shopper hears that they are waiting, and the queue is left as it is.
 func (d *Desk) smallTalkWaiting(ctx context.Context, conv string, msg Message, intent triage.Intent) error {
-	text := d.phrases.SmallTalkQueued
-	if intent == triage.IntentPresence {
-		text = d.phrases.SmallTalkPresenceQueued
-	}
-	m := Message{ID: "bot:" + msg.ID, Kind: KindMessage, From: FromBot, Text: text, SmallTalk: intent}
-	return d.whileQueued(ctx, conv, func(Conversation) (Change, error) {
+	return d.whileQueued(ctx, conv, func(c Conversation) (Change, error) {
+		p := d.PhrasesFor(c.Lang)
+		text := p.SmallTalkQueued
+		if intent == triage.IntentPresence {
+			text = p.SmallTalkPresenceQueued
+		}
+		m := Message{ID: "bot:" + msg.ID, Kind: KindMessage, From: FromBot, Text: text, SmallTalk: intent}
 		return Change{Append: []Message{m}}, nil
 	})
 }
@@ -53,7 +54,7 @@ func (d *Desk) resolvedSmallTalk(ctx context.Context, m ShopperMessage) (BotDeci
 
 // smallTalkResolved stores the small talk m in the resolved conversation conv and
 // replies to it; the conversation stays resolved. A resend is stored and replied to once.
-func (d *Desk) smallTalkResolved(ctx context.Context, conv string, m ShopperMessage, atts []Attachment, dec BotDecision, stored func(Message, bool)) (Said, error) {
+func (d *Desk) smallTalkResolved(ctx context.Context, conv string, l Lang, m ShopperMessage, atts []Attachment, dec BotDecision, stored func(Message, bool)) (Said, error) {
 	res, err := d.commit(ctx, Change{Conv: conv, Append: []Message{{ID: m.ID, Kind: KindMessage, From: FromShopper, Text: m.Text, Attachments: atts}}})
 	if err != nil {
 		return Said{}, fmt.Errorf("storing a shopper's message in %q: %w", conv, err)
@@ -62,17 +63,17 @@ func (d *Desk) smallTalkResolved(ctx context.Context, conv string, m ShopperMess
 	if stored != nil {
 		stored(said.Message, said.Dup)
 	}
-	reply := Message{ID: "bot:" + m.ID, Kind: KindMessage, From: FromBot, Text: d.smallTalkPhrase(dec.Intent, false), SmallTalk: dec.Intent}
+	reply := Message{ID: "bot:" + m.ID, Kind: KindMessage, From: FromBot, Text: d.smallTalkPhrase(l, dec.Intent, false), SmallTalk: dec.Intent}
 	if _, _, err := d.Append(ctx, conv, reply); err != nil {
 		return said, fmt.Errorf("replying to small talk: %w", err)
 	}
 	return said, nil
 }
 
-// smallTalkPhrase is the reply to small talk of intent while the chat is the bot's;
-// afterAnswer is true right after the bot answered a question.
-func (d *Desk) smallTalkPhrase(intent triage.Intent, afterAnswer bool) string {
-	p := d.phrases
+// smallTalkPhrase is the reply in language l to small talk of intent while the chat is
+// the bot's; afterAnswer is true right after the bot answered a question.
+func (d *Desk) smallTalkPhrase(l Lang, intent triage.Intent, afterAnswer bool) string {
+	p := d.PhrasesFor(l)
 	switch intent {
 	case triage.IntentThanks:
 		if afterAnswer {

@@ -74,9 +74,53 @@ func ticketEvent(t Ticket) string {
 	return ev.To // cancelled, approved, rejected, in_progress, resolved
 }
 
-// ticketText is the record's text, written for the shopper: a client that knows no
+var ticketTypeLabelsEN = map[string]string{
+	TicketReturn: "return", TicketExchange: "exchange", TicketRefund: "refund", TicketRepair: "repair",
+	TicketResend: "resend", TicketCompensation: "compensation", TicketInvoice: "invoice", TicketMessage: "message",
+}
+
+// ticketText is the record's text, written for the shopper in l: a client that knows no
 // ticket cards shows it as a system message.
-func ticketText(t Ticket, event string) string {
+func ticketText(l Lang, t Ticket, event string) string {
+	if l.Of() == LangEN {
+		return ticketTextEN(t, event)
+	}
+	return ticketTextZH(t, event)
+}
+
+// ticketTextEN is ticketText in English.
+func ticketTextEN(t Ticket, event string) string {
+	name := "after-sales ticket " + t.ID + " (" + ticketTypeLabelsEN[t.Type] + ")"
+	if t.Type == TicketMessage {
+		name = "your message (ticket " + t.ID + ")"
+	}
+	switch event {
+	case TicketEventProposed:
+		s := "Proposed solution for " + name + ": " + t.Remedy.Text
+		if t.Remedy.AmountFen > 0 {
+			s += fmt.Sprintf(", amount ¥%d.%02d", t.Remedy.AmountFen/100, t.Remedy.AmountFen%100)
+		}
+		return s + ". Please confirm whether you accept it."
+	case TicketEventConfirmed:
+		return "You accepted the solution for " + name
+	case TicketEventDeclined:
+		return "You did not accept the solution for " + name + "; an agent will talk it over with you"
+	case TicketEventWithdrawn:
+		return "The agent withdrew the solution for " + name
+	case TicketEventCancelled:
+		return "The " + name + " was cancelled"
+	case TicketEventApproved:
+		return "The " + name + " was approved and is being handled"
+	case TicketEventRejected:
+		return "The " + name + " was not approved; an agent will contact you"
+	case TicketEventInProgress:
+		return "The " + name + " is being handled"
+	}
+	return "The " + name + " is done"
+}
+
+// ticketTextZH is ticketText in Chinese.
+func ticketTextZH(t Ticket, event string) string {
 	name := "售后工单 " + t.ID + "（" + ticketTypeLabels[t.Type] + "）"
 	if t.Type == TicketMessage {
 		name = "您的留言（工单 " + t.ID + "）"
@@ -121,8 +165,12 @@ func (d *Desk) announceTicket(ctx context.Context, t Ticket) (Message, bool, err
 	if event == "" {
 		return Message{}, false, nil
 	}
+	c, err := d.convs.Conversation(ctx, t.Conversation)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("announcing ticket %s: %w", t.ID, err)
+	}
 	m := Message{
-		ID: fmt.Sprintf("ticket:%s:%d", t.ID, t.Rev), Kind: KindTicket, From: FromSystem, Text: ticketText(t, event),
+		ID: fmt.Sprintf("ticket:%s:%d", t.ID, t.Rev), Kind: KindTicket, From: FromSystem, Text: ticketText(c.Lang, t, event),
 		Ticket: &TicketCard{ID: t.ID, Type: t.Type, Status: t.Status, Rev: t.Rev, Event: event, Remedy: t.Remedy},
 	}
 	stored, _, err := d.Append(ctx, t.Conversation, m)

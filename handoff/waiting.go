@@ -63,7 +63,7 @@ func (d *Desk) toAftersale(ctx context.Context, conv string, msg Message, dec Bo
 		next.Score = d.score(c.EnqueuedAt, next.Reason, next.Intent, next.Group, c.VIP)
 		return Change{Next: &next, Append: append(explain,
 			Message{ID: key, Kind: KindHandoff, From: FromSystem, Reason: dec.Reason, Group: GroupAftersale},
-			system("transfer:"+msg.ID, d.transferPhrase(GroupAftersale, dec.Reason)),
+			system("transfer:"+msg.ID, d.transferPhrase(c.Lang, GroupAftersale, dec.Reason)),
 		)}, nil
 	})
 	if err != nil {

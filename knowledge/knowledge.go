@@ -15,7 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-//go:embed articles/*.md phrases.yaml
+//go:embed articles/*.md phrases.yaml phrases.en.yaml
 var bundled embed.FS
 
 // Bundled returns the articles that ship with Kefu.
@@ -37,15 +37,33 @@ func LoadDir(dir string) ([]kb.Article, error) {
 	return kb.ReadMarkdownFS(os.DirFS(filepath.Clean(dir)))
 }
 
-// Phrases returns the bundled standard phrases by key (greeting, transfer_presale, …).
-func Phrases() (map[string]string, error) {
-	b, err := bundled.ReadFile("phrases.yaml")
+// PhraseLangs are the languages of the bundled phrases: zh (phrases.yaml, the default)
+// and en (phrases.en.yaml).
+var PhraseLangs = []string{"zh", "en"}
+
+// phraseFile is the bundled phrases' file of lang.
+func phraseFile(lang string) string {
+	if lang == "zh" || lang == "" {
+		return "phrases.yaml"
+	}
+	return "phrases." + lang + ".yaml"
+}
+
+// Phrases returns the bundled Chinese standard phrases by key (greeting,
+// transfer_presale, …).
+func Phrases() (map[string]string, error) { return PhrasesIn("zh") }
+
+// PhrasesIn returns the bundled standard phrases of lang (one of PhraseLangs) by key;
+// a key missing in the language is missing here too (the desk falls back to Chinese).
+func PhrasesIn(lang string) (map[string]string, error) {
+	name := phraseFile(lang)
+	b, err := bundled.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
 	var raw map[string]yaml.Node
 	if err := yaml.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("parsing phrases.yaml: %w", err)
+		return nil, fmt.Errorf("parsing %s: %w", name, err)
 	}
 	p := make(map[string]string, len(raw))
 	for k, n := range raw {
@@ -54,7 +72,7 @@ func Phrases() (map[string]string, error) {
 		}
 		var s string
 		if err := n.Decode(&s); err != nil {
-			return nil, fmt.Errorf("parsing phrases.yaml: %s: %w", k, err)
+			return nil, fmt.Errorf("parsing %s: %s: %w", name, k, err)
 		}
 		p[k] = s
 	}
@@ -70,8 +88,12 @@ type CannedReply struct {
 }
 
 // Canned returns the canned replies of phrases.yaml, in order.
-func Canned() ([]CannedReply, error) {
-	b, err := bundled.ReadFile("phrases.yaml")
+func Canned() ([]CannedReply, error) { return CannedIn("zh") }
+
+// CannedIn returns the bundled canned replies of lang (one of PhraseLangs), in order.
+func CannedIn(lang string) ([]CannedReply, error) {
+	name := phraseFile(lang)
+	b, err := bundled.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +101,7 @@ func Canned() ([]CannedReply, error) {
 		Canned []CannedReply `yaml:"canned"`
 	}
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("parsing phrases.yaml: %w", err)
+		return nil, fmt.Errorf("parsing %s: %w", name, err)
 	}
 	return doc.Canned, nil
 }

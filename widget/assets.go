@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sync"
 
 	"github.com/kefu-im/kefu/internal/web"
@@ -18,6 +19,7 @@ var assets embed.FS
 // widget, so that none grows past a screenful of concerns.
 var scriptParts = []string{
 	"start.js",      // the shop's tag, the server's origin, constants
+	"i18n.js",       // the widget's language and its strings (tr)
 	"state.js",      // shopper identity, storage, state, helpers
 	"markdown.js",   // the Markdown subset of bot and agent messages
 	"ui.js",         // the Shadow DOM panel and its styles
@@ -69,10 +71,31 @@ var (
 		}
 		return web.NewAsset(b, "text/html; charset=utf-8", "no-cache")
 	})
+	// demoEnAsset is the demo page with the widget's tag as a shop embeds the English
+	// widget (data-lang="en") and the page's note about the widget in English.
+	demoEnAsset = sync.OnceValue(func() *web.Asset {
+		b, err := assets.ReadFile("assets/demo.html")
+		if err != nil {
+			panic(err)
+		}
+		b = bytes.Replace(b, []byte(`<script src="/widget.js" async>`), []byte(`<script src="/widget.js" data-lang="en" async>`), 1)
+		b = demoNote.ReplaceAll(b, []byte(`<p class="note">This is Kefu's demo shop page: click "Chat" at the bottom right and try asking "Can I get an invoice?" or "I want to return this".</p>`))
+		return web.NewAsset(b, "text/html; charset=utf-8", "no-cache")
+	})
 )
+
+// demoNote is the demo page's note about the widget.
+var demoNote = regexp.MustCompile(`<p class="note">[^<]*</p>`)
 
 // Script handles GET /widget.js.
 func (g *Gateway) Script(w http.ResponseWriter, r *http.Request) { scriptAsset().ServeHTTP(w, r) }
 
-// Demo handles GET /: a demo shop page with the widget embedded by one script tag.
-func (g *Gateway) Demo(w http.ResponseWriter, r *http.Request) { demoAsset().ServeHTTP(w, r) }
+// Demo handles GET /: a demo shop page with the widget embedded by one script tag; with
+// ?lang=en the tag carries data-lang="en", as a shop embeds the English widget.
+func (g *Gateway) Demo(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("lang") == "en" {
+		demoEnAsset().ServeHTTP(w, r)
+		return
+	}
+	demoAsset().ServeHTTP(w, r)
+}

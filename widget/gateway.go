@@ -30,7 +30,9 @@ type Config struct {
 	// AllowedOrigins lists the origins (scheme://host[:port]) of the shop pages that may
 	// embed the widget; "*" allows any. The server's own origin is always allowed.
 	AllowedOrigins []string
-	// Greeting is sent to a new conversation; empty means no greeting.
+	// Greeting, when set, is sent to every new conversation whatever its language;
+	// empty means the greeting of the desk's phrasebook in the conversation's language
+	// (handoff.Phrases.Greeting), as an admin last edited it.
 	Greeting string
 	// PingInterval is how often the server pings; 0 means 25 s.
 	PingInterval time.Duration

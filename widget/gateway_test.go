@@ -22,7 +22,7 @@ func TestWelcome(t *testing.T) {
 		sh := e.connect(t, "")
 		checkFields(t, sh.welcome, map[string]any{
 			"type": "welcome", "conversation": nil, "token": nil, "seq": 0, "epoch": nil,
-			"status": "bot", "greeting": greeting,
+			"status": "bot", "greeting": greeting, "lang": "zh", "hours": "每天9:00–23:00",
 		})
 		if !strings.HasPrefix(sh.conv, "c_") || !strings.HasPrefix(sh.token, "t_") || sh.welcome.str("epoch") == "" {
 			t.Errorf("welcome = %v, want a c_ conversation, a t_ token and an epoch", sh.welcome)
@@ -178,7 +178,7 @@ func TestResume(t *testing.T) {
 				sh := e.connect(t, first.resumeQuery(after))
 				checkFields(t, sh.welcome, map[string]any{
 					"type": "welcome", "conversation": first.conv, "token": first.token, "seq": 6,
-					"epoch": first.welcome.str("epoch"), "status": "queued",
+					"epoch": first.welcome.str("epoch"), "status": "queued", "lang": "zh", "hours": "每天9:00–23:00",
 				})
 				// A message while queued is stored and not answered: the barrier record.
 				sh.say(t, "still", stillThere)
@@ -275,7 +275,7 @@ func TestReset(t *testing.T) {
 				sh := e.connect(t, tc.query(first).Encode())
 				want := map[string]any{
 					"type": "welcome", "conversation": first.conv, "token": first.token, "seq": 6,
-					"epoch": first.welcome.str("epoch"), "status": "queued",
+					"epoch": first.welcome.str("epoch"), "status": "queued", "lang": "zh", "hours": "每天9:00–23:00",
 				}
 				if tc.wantReset {
 					want["reset"] = true

@@ -15,7 +15,7 @@ import (
 // ordinary message for that agent instead, so nothing the shopper wrote is lost.
 func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 	if !clientIDPattern.MatchString(f.ID) {
-		s.c.enqueue(errFrame(codeBadMessage, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeBadMessage, f.ID))
 		return
 	}
 	s.order.Lock()
@@ -23,8 +23,12 @@ func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 	t, note, err := s.g.desk.LeaveMessage(ctx, s.id, m)
 	switch {
 	case errors.Is(err, handoff.ErrBadTicket):
-		// The text after the sentinel says which field, for the shopper.
+		// The text after the sentinel says which field, for a Chinese shopper; an English
+		// one is told in general (the widget checks the fields before sending).
 		msg := strings.TrimPrefix(err.Error(), handoff.ErrBadTicket.Error()+": ")
+		if s.lang == handoff.LangEN {
+			msg = errorMessagesEN[codeBadForm]
+		}
 		s.c.enqueue(errorFrame{Type: "error", Code: codeBadForm, Message: msg, ID: f.ID})
 	case errors.Is(err, handoff.ErrAlreadyClaimed):
 		s.order.Unlock()
@@ -32,10 +36,10 @@ func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 		s.onMessage(ctx, clientFrame{Type: "message", ID: f.ID, Text: f.Text})
 		return
 	case errors.Is(err, handoff.ErrNotQueued):
-		s.c.enqueue(errFrame(codeNotQueued, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeNotQueued, f.ID))
 	case err != nil:
 		s.log.Error().Err(err).Msg("leaving a message")
-		s.c.enqueue(errFrame(codeUnavailable, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeUnavailable, f.ID))
 	default:
 		s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: note.Seq})
 		s.log.Info().Str("ticket", t.ID).Str("group", string(t.Group)).Msg("shopper left a message")

@@ -82,6 +82,9 @@ type clientFrame struct {
 type leaveOfferFrame struct {
 	Type   string `json:"type"`
 	Reason string `json:"reason"`
+	// Text is the offer in the conversation's language: for reason offline the desk's
+	// no_agent phrase with the opening hours.
+	Text string `json:"text,omitempty"`
 }
 
 type welcomeFrame struct {
@@ -97,6 +100,10 @@ type welcomeFrame struct {
 	AgentAvatar string `json:"agent_avatar,omitempty"`
 	Reset       bool   `json:"reset,omitempty"`
 	Greeting    string `json:"greeting,omitempty"`
+	// Lang is the conversation's language (zh or en), that of every system message.
+	Lang string `json:"lang"`
+	// Hours are the desk's opening hours, written in Lang.
+	Hours string `json:"hours,omitempty"`
 	// Verified is true when the conversation belongs to a shop-verified shopper.
 	Verified bool `json:"verified,omitempty"`
 }
@@ -139,8 +146,32 @@ var errorMessages = map[string]string{
 	codeBadFeedback:   "只能评价智能助手的回答",
 }
 
-func errFrame(code, id string) errorFrame {
-	return errorFrame{Type: "error", Code: code, Message: errorMessages[code], ID: id}
+// errorMessagesEN are errorMessages in English.
+var errorMessagesEN = map[string]string{
+	codeBadJSON:       "The message is malformed",
+	codeUnknownType:   "This kind of message is not supported",
+	codeBadMessage:    "A message cannot be empty or longer than 1000 characters",
+	codeBadToken:      "This conversation does not exist or has expired",
+	codeRateLimited:   "You are sending too fast, please try again in a moment",
+	codeUnavailable:   "The service is unavailable right now; the message was not sent, please try again",
+	codeBadIdentity:   "Your identity could not be verified; you continue as a guest",
+	codeBadTicket:     "This ticket does not exist",
+	codeTicketChanged: "The solution was updated or answered already; please look at the latest one",
+	codeBadForm:       "The message form is not valid",
+	codeNotQueued:     "You are no longer waiting, so the message was not left; please write in the chat instead",
+	codeBadAttachment: "The photo was not uploaded or has expired; please choose it again",
+	codeBadRating:     "The rating is not valid: choose 1 to 5 stars and write at most 200 characters",
+	codeNotRatable:    "You can rate the chat once it has ended",
+	codeBadFeedback:   "Only the assistant's answers can be rated",
+}
+
+// errFrame is the error frame of code in the shopper's language.
+func errFrame(l handoff.Lang, code, id string) errorFrame {
+	msg := errorMessages[code]
+	if l == handoff.LangEN {
+		msg = errorMessagesEN[code]
+	}
+	return errorFrame{Type: "error", Code: code, Message: msg, ID: id}
 }
 
 // logFrame is a record of the conversation's log as the shopper sees it. The record's

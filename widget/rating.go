@@ -12,11 +12,11 @@ import (
 // that is not resolved, gets an error frame and nothing is stored.
 func (s *session) onRate(ctx context.Context, f clientFrame) {
 	if !clientIDPattern.MatchString(f.ID) {
-		s.c.enqueue(errFrame(codeBadMessage, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeBadMessage, f.ID))
 		return
 	}
 	if f.Score == nil {
-		s.c.enqueue(errFrame(codeBadRating, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeBadRating, f.ID))
 		return
 	}
 	// Held from storing the rating to queueing its ack, like a message (session.order).
@@ -25,12 +25,12 @@ func (s *session) onRate(ctx context.Context, f clientFrame) {
 	m, err := s.g.desk.Rate(ctx, s.id, f.ID, *f.Score, f.Comment)
 	switch {
 	case errors.Is(err, handoff.ErrBadRating):
-		s.c.enqueue(errFrame(codeBadRating, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeBadRating, f.ID))
 	case errors.Is(err, handoff.ErrNotRatable):
-		s.c.enqueue(errFrame(codeNotRatable, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeNotRatable, f.ID))
 	case err != nil:
 		s.log.Error().Err(err).Msg("rating the chat")
-		s.c.enqueue(errFrame(codeUnavailable, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeUnavailable, f.ID))
 	default:
 		s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq})
 	}
@@ -41,11 +41,11 @@ func (s *session) onRate(ctx context.Context, f clientFrame) {
 // an error frame and nothing is stored.
 func (s *session) onFeedback(ctx context.Context, f clientFrame) {
 	if !clientIDPattern.MatchString(f.ID) {
-		s.c.enqueue(errFrame(codeBadMessage, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeBadMessage, f.ID))
 		return
 	}
 	if f.Helpful == nil || f.Seq <= 0 {
-		s.c.enqueue(errFrame(codeBadFeedback, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeBadFeedback, f.ID))
 		return
 	}
 	s.order.Lock()
@@ -53,10 +53,10 @@ func (s *session) onFeedback(ctx context.Context, f clientFrame) {
 	m, err := s.g.desk.GiveFeedback(ctx, s.id, f.ID, f.Seq, *f.Helpful)
 	switch {
 	case errors.Is(err, handoff.ErrNotBotAnswer):
-		s.c.enqueue(errFrame(codeBadFeedback, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeBadFeedback, f.ID))
 	case err != nil:
 		s.log.Error().Err(err).Msg("feedback on a bot answer")
-		s.c.enqueue(errFrame(codeUnavailable, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeUnavailable, f.ID))
 	default:
 		s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq})
 		if m.Feedback != nil {

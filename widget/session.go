@@ -32,9 +32,10 @@ type session struct {
 	// queued. Taken before mu.
 	order sync.Mutex
 
-	// shopper is the conversation's shopper; set before the read and pump loops start,
-	// read-only after.
+	// shopper is the conversation's shopper and lang its language; set before the read
+	// and pump loops start, read-only after.
 	shopper *handoff.Shopper
+	lang    handoff.Lang
 
 	// Owned by the pump goroutine: the last record sent, the conversation as last
 	// heard of, and its place while it waits.
@@ -58,6 +59,7 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	go s.c.writeLoop()
 	defer s.c.stop()
 
+	s.lang = handoff.ParseLang(q.Get("lang"))
 	sh, refused, ok := s.identify(q)
 	if !ok {
 		return // the socket broke before its hello frame
@@ -65,11 +67,11 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	conv, token, isNew, err := s.open(ctx, q, sh)
 	if err != nil {
 		if errors.Is(err, handoff.ErrBadToken) {
-			s.c.enqueue(errFrame(codeBadToken, ""))
+			s.c.enqueue(errFrame(s.lang, codeBadToken, ""))
 			s.c.shutdown(closeMsg{websocket.ClosePolicyViolation, codeBadToken})
 		} else {
 			s.log.Error().Err(err).Msg("opening conversation")
-			s.c.enqueue(errFrame(codeUnavailable, ""))
+			s.c.enqueue(errFrame(s.lang, codeUnavailable, ""))
 			s.c.shutdown(closeMsg{websocket.CloseTryAgainLater, codeUnavailable})
 		}
 		s.drain()
@@ -77,7 +79,7 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	}
 	s.id = conv.ID
 	s.log = s.log.With().Str("conv", conv.ID).Logger()
-	s.shopper = conv.Shopper
+	s.shopper, s.lang = conv.Shopper, conv.Lang.Of()
 
 	after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
 	reset := false
@@ -88,18 +90,22 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	}
 	s.lastSent = after
 	w := welcomeFrame{Type: "welcome", Conversation: conv.ID, Token: token, Seq: conv.Seq,
-		Epoch: conv.Epoch, Status: string(conv.Status), Reset: reset}
+		Epoch: conv.Epoch, Status: string(conv.Status), Reset: reset,
+		Lang: string(s.lang), Hours: s.g.desk.Hours().Text(s.lang)}
 	if conv.Agent != "" {
 		p := s.g.desk.Person(ctx, conv.Agent)
 		w.Agent, w.AgentAvatar = p.Name, account.AvatarURL(p.Avatar)
 	}
 	if isNew {
 		w.Greeting = s.g.cfg.Greeting
+		if w.Greeting == "" {
+			w.Greeting = s.g.desk.PhrasesFor(s.lang).Greeting
+		}
 	}
 	w.Verified = conv.Shopper != nil && conv.Shopper.Verified
 	s.c.enqueue(w)
 	if refused {
-		s.c.enqueue(errFrame(codeBadIdentity, ""))
+		s.c.enqueue(errFrame(s.lang, codeBadIdentity, ""))
 	}
 
 	// Subscribe before reading the backlog, so nothing appended in between is missed.
@@ -140,7 +146,7 @@ func (s *session) open(ctx context.Context, q url.Values, sh *handoff.Shopper) (
 	if sh == nil {
 		sh = &handoff.Shopper{ID: visitorID()}
 	}
-	c, token, err := s.g.desk.StartAs(ctx, sh)
+	c, token, err := s.g.desk.StartIn(ctx, sh, s.lang)
 	if err == nil {
 		s.g.stats.conversations.Add(1)
 		s.log.Info().Str("conv", c.ID).Msg("conversation started")
@@ -292,7 +298,11 @@ func (s *session) tellQueue(ctx context.Context, offer *time.Timer) {
 	}
 	if qs.Offer != "" && qs.Offer != s.shown.offer {
 		s.shown.offer = qs.Offer
-		s.c.enqueue(leaveOfferFrame{Type: "leave_message", Reason: qs.Offer})
+		f := leaveOfferFrame{Type: "leave_message", Reason: qs.Offer}
+		if qs.Offer == handoff.OfferOffline {
+			f.Text = s.g.desk.NoAgentText(s.lang)
+		}
+		s.c.enqueue(f)
 	}
 	if qs.OfferIn > 0 {
 		offer.Reset(qs.OfferIn)
@@ -358,13 +368,13 @@ func (s *session) readLoop(ctx context.Context) {
 		}
 		ws.SetReadDeadline(time.Now().Add(s.g.cfg.PongWait))
 		if kind != websocket.TextMessage {
-			s.c.enqueue(errFrame(codeBadJSON, ""))
+			s.c.enqueue(errFrame(s.lang, codeBadJSON, ""))
 			continue
 		}
 		var f clientFrame
 		// Unmarshal accepts null into a struct; only an object is a frame.
 		if err := json.Unmarshal(data, &f); err != nil || !isObject(data) {
-			s.c.enqueue(errFrame(codeBadJSON, ""))
+			s.c.enqueue(errFrame(s.lang, codeBadJSON, ""))
 			continue
 		}
 		handle, known := map[string]func(context.Context, clientFrame){
@@ -378,9 +388,9 @@ func (s *session) readLoop(ctx context.Context) {
 		}[f.Type]
 		switch {
 		case !known:
-			s.c.enqueue(errFrame(codeUnknownType, f.ID))
+			s.c.enqueue(errFrame(s.lang, codeUnknownType, f.ID))
 		case !lim.allow(time.Now()):
-			s.c.enqueue(errFrame(codeRateLimited, f.ID))
+			s.c.enqueue(errFrame(s.lang, codeRateLimited, f.ID))
 		default:
 			handle(ctx, f)
 		}
@@ -392,11 +402,11 @@ func (s *session) readLoop(ctx context.Context) {
 func (s *session) onMessage(ctx context.Context, f clientFrame) {
 	text := strings.TrimSpace(f.Text)
 	if !clientIDPattern.MatchString(f.ID) || text == "" && len(f.Attachments) == 0 || utf8.RuneCountInString(text) > MaxTextRunes || len(f.Article) > 96 {
-		s.c.enqueue(errFrame(codeBadMessage, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeBadMessage, f.ID))
 		return
 	}
 	if len(f.Attachments) > handoff.MaxAttachments {
-		s.c.enqueue(errFrame(codeBadAttachment, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeBadAttachment, f.ID))
 		return
 	}
 	s.order.Lock()
@@ -420,11 +430,11 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 	if err != nil && !locked && said.Message.Seq > 0 {
 		// Stored and acknowledged; what failed was the bot's part.
 		s.log.Error().Err(err).Msg("answering a shopper message")
-		s.c.enqueue(errFrame(codeUnavailable, ""))
+		s.c.enqueue(errFrame(s.lang, codeUnavailable, ""))
 		return
 	}
 	if errors.Is(err, handoff.ErrBadAttachment) {
-		s.c.enqueue(errFrame(codeBadAttachment, f.ID))
+		s.c.enqueue(errFrame(s.lang, codeBadAttachment, f.ID))
 		return
 	}
 	if err != nil {
@@ -446,7 +456,7 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 // stored and may be resent with the same id.
 func (s *session) fault(err error, id string) {
 	s.log.Error().Err(err).Msg("storing a shopper message")
-	s.c.enqueue(errFrame(codeUnavailable, id))
+	s.c.enqueue(errFrame(s.lang, codeUnavailable, id))
 }
 
 // onHandoff is the shopper's 「转人工」.

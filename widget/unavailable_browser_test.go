@@ -19,7 +19,7 @@ import (
 func TestUnavailableBrowser(t *testing.T) {
 	tab := browsertest.Tab(t)
 	e := newEnv(t, setup{})
-	page := fmt.Sprintf(`<!doctype html><meta charset="utf-8"><title>other shop</title><script src="%s/widget.js"></script>`, e.srv.URL)
+	page := fmt.Sprintf(`<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>other shop</title><script src="%s/widget.js"></script>`, e.srv.URL)
 	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write([]byte(page))

@@ -123,17 +123,9 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	cannedYAML, err := knowledge.Canned()
+	book, cannedByLang, err := bundledPhrasebook()
 	if err != nil {
 		return nil, err
-	}
-	canned := []handoff.CannedReply{
-		{Key: "greeting", Title: "问候", Text: phrases["greeting"]},
-		{Key: "waiting", Title: "请稍等", Text: phrases["waiting"]},
-		{Key: "closing", Title: "结束语", Text: phrases["closing"]},
-	}
-	for _, r := range cannedYAML {
-		canned = append(canned, handoff.CannedReply{Key: r.Key, Title: r.Title, Text: r.Text})
 	}
 	// The bot the desk asks records what it could not answer for the editors.
 	watched := a.knowledge.Watch(b)
@@ -142,20 +134,10 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	for _, g := range groups {
 		dc.Groups = append(dc.Groups, handoff.Group(g))
 	}
-	dc.Phrases = handoff.Phrases{
-		TransferPresale: phrases["transfer_presale"], TransferAftersale: phrases["transfer_aftersale"],
-		AgentJoined: phrases["agent_joined"], Resolved: phrases["closing"],
-		Fallback: phrases["fallback_handoff"], AgentOffline: phrases["agent_offline"],
-		BackToBot: phrases["back_to_bot"], PhotoReceived: phrases["photo_received"],
-		SmallTalkGreeting: phrases["smalltalk_greeting"], SmallTalkThanks: phrases["smalltalk_thanks"],
-		SmallTalkThanksMore: phrases["smalltalk_thanks_more"], SmallTalkGoodbye: phrases["smalltalk_goodbye"],
-		SmallTalkPresence: phrases["smalltalk_presence"], SmallTalkAck: phrases["smalltalk_ack"],
-		SmallTalkPresenceQueued: phrases["smalltalk_presence_queued"], SmallTalkQueued: phrases["smalltalk_queued"],
-		Unhelpful: phrases["unhelpful"],
-	}
+	dc.Phrasebook, dc.CannedReplies, dc.CannedByLang = book, cannedByLang[handoff.LangZH], cannedByLang
 	dc.MaxChats, dc.Grace, dc.ManualOnly = c.MaxChats, c.AgentGrace, c.Assign == "manual"
 	dc.ReopenWindow, dc.QueueTimeout = offIfZero(c.ReopenWindow), offIfZero(c.QueueTimeout)
-	dc.CannedReplies, dc.AllowedLinkHosts = canned, c.linkHosts()
+	dc.AllowedLinkHosts = c.linkHosts()
 	dc.Logger = log.With().Str("part", "handoff").Logger()
 	if a.files, err = openFiles(c, log); err != nil {
 		return nil, fmt.Errorf("the photos' store: %w", err)
@@ -175,7 +157,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.gateway, err = widget.New(widget.Config{
-		Desk: a.desk, Bot: watched, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(), Greeting: phrases["greeting"],
+		Desk: a.desk, Bot: watched, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(),
 		Files:  a.files,
 		Logger: log.With().Str("part", "widget").Logger(),
 	})

@@ -80,10 +80,10 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Routes registers the console on mux: the page under /console, and the agents' API
-// under /api/queue, /api/events, /api/conversations, /api/canned, /api/presence,
-// /api/me/load, /api/users/{name}/max_chats, and people's profiles and serving:
-// PATCH /api/me, PATCH /api/users/{name}, POST /api/avatars, GET /avatars/{id} and
-// PUT /api/me/serving (profile.go).
+// under /api/queue, /api/events, /api/conversations, /api/canned, /api/phrasebook,
+// /api/presence, /api/me/load, /api/users/{name}/max_chats, and people's profiles and
+// serving: PATCH /api/me, PATCH /api/users/{name}, POST /api/avatars, GET /avatars/{id}
+// and PUT /api/me/serving (profile.go).
 func (c *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /console", c.ui)
 	mux.HandleFunc("GET /console/static/{file}", c.ui.ServeStatic)
@@ -96,6 +96,8 @@ func (c *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/conversations/{id}/uploads", c.Upload())
 	mux.HandleFunc("POST /api/conversations/{id}/resolve", c.Resolve())
 	mux.HandleFunc("GET /api/canned", c.Canned())
+	mux.HandleFunc("GET /api/phrasebook", c.GetPhrasebook())
+	mux.HandleFunc("PUT /api/phrasebook", c.PutPhrasebook())
 	mux.HandleFunc("GET /api/conversations/{id}/notes", c.GetNotes())
 	mux.HandleFunc("POST /api/conversations/{id}/notes", c.PostNote())
 	mux.HandleFunc("POST /api/conversations/{id}/transfer", c.Transfer())
@@ -119,10 +121,12 @@ type entry struct {
 	Reason       string         `json:"reason"`
 	Intent       string         `json:"intent"`
 	VIP          int            `json:"vip,omitempty"`
-	Agent        string         `json:"agent,omitempty"`
-	WaitingS     int64          `json:"waiting_s"`
-	EnqueuedAt   int64          `json:"enqueued_at"`
-	ClaimedAt    int64          `json:"claimed_at,omitempty"`
+	// Lang is the language the shopper's widget speaks (zh, en).
+	Lang       handoff.Lang `json:"lang"`
+	Agent      string       `json:"agent,omitempty"`
+	WaitingS   int64        `json:"waiting_s"`
+	EnqueuedAt int64        `json:"enqueued_at"`
+	ClaimedAt  int64        `json:"claimed_at,omitempty"`
 	// Order is the chat's place in its queue while it waits: the console keeps its
 	// waiting list sorted by it (then by conversation id).
 	Order int64 `json:"order,omitempty"`
@@ -138,7 +142,7 @@ type entry struct {
 func entryOf(cv handoff.Conversation, now time.Time) entry {
 	e := entry{
 		Conversation: cv.ID, Status: cv.Status, Group: cv.Group, Reason: string(cv.Reason),
-		Intent: string(cv.Intent), VIP: cv.VIP, Agent: cv.Agent, EnqueuedAt: cv.EnqueuedAt.UnixMilli(),
+		Intent: string(cv.Intent), VIP: cv.VIP, Lang: cv.Lang.Of(), Agent: cv.Agent, EnqueuedAt: cv.EnqueuedAt.UnixMilli(),
 		WaitingS: int64(now.Sub(cv.EnqueuedAt) / time.Second),
 	}
 	if !cv.ClaimedAt.IsZero() {

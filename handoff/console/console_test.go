@@ -222,7 +222,7 @@ func ctTestQueue(t *testing.T, f *ctConsole) {
 	_, place, _ := c.Waiting()
 	want := entry{
 		Conversation: c.ID, Status: handoff.StatusQueued, Group: handoff.GroupAftersale, Reason: "after_sales",
-		Intent: "aftersale", WaitingS: 90, EnqueuedAt: c.EnqueuedAt.UnixMilli(), Order: place.Score,
+		Intent: "aftersale", Lang: handoff.LangZH, WaitingS: 90, EnqueuedAt: c.EnqueuedAt.UnixMilli(), Order: place.Score,
 	}
 	if got.Preview == nil || *got.Preview != "我要退货" {
 		t.Errorf("queue entry's preview = %v, want 我要退货", got.Preview)

@@ -98,11 +98,14 @@ func (c *Server) loggableReason(reason string) string {
 	return reason
 }
 
-// Canned handles GET /api/canned: {"canned": [CannedReply]}, the texts filled in for the
-// user.
+// Canned handles GET /api/canned?lang=zh|en: {"canned": [CannedReply]}, in the language
+// asked for (Chinese by default), as an admin last edited them, the texts filled in for
+// the user.
 func (c *Server) Canned() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
-		web.WriteJSON(w, http.StatusOK, map[string]any{"canned": c.desk.CannedReplies(c.desk.Person(r.Context(), account.UserFrom(r).Name).Name)})
+		l := handoff.ParseLang(r.URL.Query().Get("lang"))
+		shown := c.desk.Person(r.Context(), account.UserFrom(r).Name).Name
+		web.WriteJSON(w, http.StatusOK, map[string]any{"canned": c.desk.CannedRepliesIn(l, shown), "lang": l})
 	})
 }
 

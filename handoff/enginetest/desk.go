@@ -46,6 +46,7 @@ func runDesk(t *testing.T, open Opener) {
 		{"bot while waiting", withRig(testBotWhileWaiting)},
 		{"small talk", testSmallTalk},
 		{"photos", testPhotos},
+		{"phrasebook", withRig(testPhrasebook, func(c *handoff.DeskConfig) { c.CannedReplies = askOrder })},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}
@@ -130,6 +131,13 @@ func newRig(t *testing.T, open Opener, opts ...func(*handoff.DeskConfig)) *rig {
 		t.Fatalf("NewDesk: %v", err)
 	}
 	r.desk = d
+	run(t, e, d)
+	return r
+}
+
+// run runs d until the test ends, and returns once its Run hears the engine's events.
+func run(t *testing.T, e handoff.Engine, d *handoff.Desk) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	probe := d.Subscribe("")
@@ -144,7 +152,7 @@ func newRig(t *testing.T, open Opener, opts ...func(*handoff.DeskConfig)) *rig {
 		}
 		select {
 		case <-probe.C:
-			return r
+			return
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

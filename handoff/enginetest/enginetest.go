@@ -56,6 +56,7 @@ var engineTests = []engineTest{
 	{"roster", testRoster},
 	{"annals", testAnnals},
 	{"tickets", testTickets},
+	{"documents", testDocuments},
 }
 
 // t0 is the time the suite's records start at.
@@ -154,6 +155,18 @@ func testConversations(t *testing.T, e handoff.Engine) {
 	}
 	if msgs, err := e.Conversations.Messages(ctx, "c1", 0, 0); err != nil || len(msgs) != 0 {
 		t.Errorf("Messages of a new conversation = %v, %v; want none", msgs, err)
+	}
+	// The conversation's language is kept, through commits too.
+	en := handoff.Conversation{ID: "c_en", TokenHash: "hash", Epoch: "e1", Status: handoff.StatusBot, Rev: 1, CreatedAt: t0, Lang: handoff.LangEN}
+	if err := e.Conversations.Create(ctx, en); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, e, "c_en", func(c *handoff.Conversation) { c.Status = handoff.StatusQueued; c.Group = handoff.GroupPresale }, msg("m1", "talk to a person"))
+	if got := get(t, e, "c_en"); got.Lang != handoff.LangEN || got.Status != handoff.StatusQueued {
+		t.Errorf("an English conversation after a commit = %+v, want lang en", got)
+	}
+	if got := get(t, e, "c1"); got.Lang != "" {
+		t.Errorf("a conversation without a language came back with %q", got.Lang)
 	}
 }
 

@@ -20,8 +20,11 @@ const (
 	// 400: a message names an attachment that was not uploaded to its conversation.
 	CodeBadAttachment  Code = "bad_attachment"
 	CodeBlockedContact Code = "blocked_contact" // 422: a reply with outside contact details
-	CodeInternal       Code = "internal"        // 500
-	CodeUnavailable    Code = "unavailable"     // 503: the storage does not answer
+	// 422: an edited phrase the reply guard refuses (outside contact details, a one-word
+	// reply), an unknown key or bad opening hours.
+	CodeBadPhrase   Code = "bad_phrase"
+	CodeInternal    Code = "internal"    // 500
+	CodeUnavailable Code = "unavailable" // 503: the storage does not answer
 
 	// 409: the state forbids the change.
 	CodeAlreadyClaimed   Code = "already_claimed"

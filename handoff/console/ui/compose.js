@@ -307,15 +307,27 @@ function setMode(m) {
 // ---------------------------------------------------------------------------
 // Canned replies (话术): "/" or "/关键词" at the start of the composer.
 
+// The canned replies come in the open chat's language (the shopper's widget's), as an
+// admin last edited them (话术设置); they are read again whenever the list opens.
 async function loadCanned() {
   const sess = S.session;
-  try {
-    const d = await api('GET', '/api/canned');
-    if (sess !== S.session) return;
-    S.canned = Array.isArray(d.canned) ? d.canned.filter((c) => c && c.text) : [];
-  } catch (_) {
-    S.canned = [];
+  const byLang = {};
+  for (const l of ['zh', 'en']) {
+    try {
+      const d = await api('GET', '/api/canned?lang=' + l);
+      byLang[l] = Array.isArray(d.canned) ? d.canned.filter((c) => c && c.text) : [];
+    } catch (_) {
+      byLang[l] = (S.cannedByLang && S.cannedByLang[l]) || [];
+    }
   }
+  if (sess !== S.session) return;
+  S.cannedByLang = byLang;
+}
+
+// cannedOfChat returns the canned replies in the open chat's language.
+function cannedOfChat() {
+  const l = S.cur && S.cur.conv && S.cur.conv.lang === 'en' ? 'en' : 'zh';
+  return (S.cannedByLang && S.cannedByLang[l]) || [];
 }
 
 function cannedQuery() {
@@ -332,7 +344,10 @@ function onComposerInput() {
     closeCanned();
     return;
   }
-  const list = S.canned.filter((c) => !q || [c.key, c.title, c.text].some((v) => String(v || '').toLowerCase().includes(q)));
+  if (!S.cannedOpen) loadCanned(); // fresh for the next time: an admin may have edited them
+  const canned = cannedOfChat();
+  S.canned = canned;
+  const list = canned.filter((c) => !q || [c.key, c.title, c.text].some((v) => String(v || '').toLowerCase().includes(q)));
   S.cannedShown = list;
   S.cannedIdx = 0;
   S.cannedOpen = true;

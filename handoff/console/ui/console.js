@@ -180,7 +180,7 @@ function later(timer, ms, fn) {
 // ---------------------------------------------------------------------------
 // Login / session
 
-const login = newLogin({ title: BASE_TITLE, api: api, hide: ['boot', 'app', 'users-panel', 'profile-panel'], started: startApp, stopped: stopApp });
+const login = newLogin({ title: BASE_TITLE, api: api, hide: ['boot', 'app', 'users-panel', 'profile-panel', 'phrasebook-panel'], started: startApp, stopped: stopApp });
 
 function onUnauthorized() {
   if (!S.me) return;
@@ -250,6 +250,7 @@ function startApp(me) {
   startServing();
   $('me-group').textContent = me.role === 'admin' ? (me.group ? groupLabel(me.group) + ' · 全部组可见' : '全部组') : groupLabel(me.group);
   show($('users-btn'), me.role === 'admin');
+  show($('phrasebook-btn'), me.role === 'admin');
   renderGroupOptions(Array.isArray(me.groups) && me.groups.length ? me.groups.map(String) : Object.keys(GROUPS));
 
   S.waiting = [];
@@ -321,6 +322,7 @@ function stopApp() {
   S.pending = [];
   stopFlash();
   closeUsers();
+  closePhrasebook();
   closeTransfer();
   closeConfirm();
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);

@@ -11,6 +11,7 @@ function wire() {
   $('users-btn').addEventListener('click', openUsers);
   wireModal('users', closeUsers);
   $('user-form').addEventListener('submit', addUser);
+  wirePhrasebook();
   $('claim-btn').addEventListener('click', doClaim);
   $('resolve-btn').addEventListener('click', doResolve);
   $('propose-btn').addEventListener('click', openPropose);
@@ -54,6 +55,7 @@ function wire() {
     else if (!$('transfer-panel').hidden) closeTransfer();
     else if (S.guard && document.activeElement !== $('reply-input')) cancelGuard();
     else if (!$('users-panel').hidden) closeUsers();
+    else if (!$('phrasebook-panel').hidden) closePhrasebook();
     else if (S.cur && !$('app').hidden && document.activeElement !== $('reply-input')) closeConversation();
   });
 

@@ -247,6 +247,12 @@ function renderList(ul, entries, isWaiting) {
     const top = h('span', 'qitem-top');
     top.appendChild(groupBadge(e.group));
     top.appendChild(h('span', 'qitem-reason', reasonLabel(e.reason)));
+    if (e.lang === 'en') {
+      const lang = h('span', 'tag qitem-lang', 'EN');
+      lang.title = '顾客使用英文挂件：系统消息和快捷话术为英文';
+      lang.setAttribute('data-testid', 'qitem-lang');
+      top.appendChild(lang);
+    }
     if (isWaiting) {
       if (S.freshIds.has(id)) b.classList.add('is-new');
       const w = h('span', 'tag qitem-wait');

@@ -27,6 +27,7 @@
       pending.forEach(function (item) { p.push({ id: item.id, text: item.text, state: item.state }); });
       return {
         server: ORIGIN,
+        lang: LANG,
         open: panelOpen,
         connected: ready,
         unavailable: unavailable,

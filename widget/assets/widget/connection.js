@@ -3,14 +3,14 @@
   function buildUrl() {
     // hello=1: the first frame is a hello carrying the signed identity (not in the URL,
     // which servers and proxies log).
-    var hello = identity ? 'hello=1' : '';
-    if (!session) return WS_URL + (hello ? '?' + hello : '');
+    // lang: the language the server writes its system messages in.
+    var hello = (identity ? 'hello=1&' : '') + 'lang=' + LANG;
+    if (!session) return WS_URL + '?' + hello;
     var q = '?conversation=' + encodeURIComponent(session.conversation) +
       '&token=' + encodeURIComponent(session.token) +
       '&after=' + lastSeq;
     if (session.epoch) q += '&epoch=' + encodeURIComponent(session.epoch);
-    if (hello) q += '&' + hello;
-    return WS_URL + q;
+    return WS_URL + q + '&' + hello;
   }
 
   function connect() {
@@ -89,7 +89,7 @@
         input.disabled = true;
         sendBtn.disabled = true;
         handoffBtn.disabled = true;
-        addNote('在线客服暂不可用：本页面尚未开通在线客服，请稍后再试或通过其他方式联系商家。', true);
+        addNote(tr('not_enabled'), true);
         updateStatus();
       })
       .catch(function () { /* unreachable server: keep reconnecting */ });

@@ -30,6 +30,7 @@
     attempt = 0;
     liveFrom = typeof f.seq === 'number' ? f.seq : 0;
     queueInfo = null;
+    if (f.hours) openingHours = String(f.hours);
     setStatus(f.status || 'bot', f.agent);
     if (isNew && f.greeting) {
       var g = msgShell('bot');
@@ -89,8 +90,8 @@
         }
       }
     } else if (f.type === 'handoff') {
-      var group = f.group === 'aftersale' ? '（售后）' : f.group === 'presale' ? '（售前）' : '';
-      var note = systemNote('已为您转接人工客服' + group, false, f.seq, f.ts);
+      var group = f.group === 'aftersale' ? tr('g_aftersale') : f.group === 'presale' ? tr('g_presale') : '';
+      var note = systemNote(tr('handed_off') + group, false, f.seq, f.ts);
       note.setAttribute('data-kind', 'handoff');
       insertRendered(note);
       clearHandoffTimer();
@@ -132,40 +133,28 @@
     updateStatus();
   }
 
-  var ERRORS = {
-    bad_json: '消息格式错误',
-    unknown_type: '不支持的操作',
-    bad_message: '消息无效：内容不能为空，且不超过 1000 个字',
-    too_large: '消息过长，发送失败',
-    rate_limited: '发送太频繁了，请稍后再试',
-    unavailable: '服务暂时不可用，请稍后重试',
-    internal: '服务出错了，请稍后重试',
-    bad_identity: '身份验证未通过，将以访客身份继续',
-    bad_ticket: '工单不存在',
-    ticket_changed: '处理方案已更新或已答复，请查看最新的方案',
-    bad_attachment: '图片未上传成功或已失效，点击图片重新发送',
-    bad_rating: '评价无效：请选择 1-5 星，评价内容不超过 200 字',
-    not_ratable: '会话结束后才能评价',
-    bad_feedback: '只能评价智能助手的回答'
-  };
+  // errorText is the text of an error code the server sent without a message.
+  function errorText(code) {
+    return STRINGS.zh['e_' + code] ? tr('e_' + code) : tr('e_other');
+  }
 
   function onError(f) {
     if (f.code === 'bad_token') {
       // The stored conversation is unknown or expired: forget it and start afresh.
-      forgetConversation('之前的会话已失效，已为您开始新的会话');
+      forgetConversation(tr('reset'));
       return; // the server closes the socket; onclose reconnects if wanted
     }
     if (f.code === 'bad_identity') connShopper = ''; // the server goes on anonymous
     if (f.id != null && settleLeave(String(f.id), false, String(f.code || ''), f.message ? String(f.message) : '')) return;
     if (f.id != null && (settleRated(String(f.id), false) || settleFeedback(String(f.id)))) {
-      addNote(f.message ? String(f.message) : (ERRORS[f.code] || '出错了，请稍后再试'), true);
+      addNote(f.message ? String(f.message) : errorText(f.code), true);
       return;
     }
     if (f.id != null && settleTicketAnswer(String(f.id), false, String(f.code || ''))) {
-      addNote(f.message ? String(f.message) : (ERRORS[f.code] || '出错了，请稍后再试'), true);
+      addNote(f.message ? String(f.message) : errorText(f.code), true);
       return;
     }
-    addNote(f.message ? String(f.message) : (ERRORS[f.code] || '出错了，请稍后再试'), true);
+    addNote(f.message ? String(f.message) : errorText(f.code), true);
     var item = f.id != null ? pending.get(String(f.id)) : null;
     if (item) setItemState(item, 'failed');
     if (!item && handoffTimer) {

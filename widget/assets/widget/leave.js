@@ -2,16 +2,16 @@
 
   // While queued, the server may offer to leave a message instead of waiting (after the
   // queue timeout, or when nobody is online); the message becomes a ticket and the chat
-  // leaves the queue. 继续排队 keeps the shopper waiting; 我要留言 brings the form back.
+  // leaves the queue. Keep waiting keeps the shopper waiting; Leave a message brings the form back.
   var leaveOffer = '';     // the reason of the offer, while queued
   var leavePending = null; // {id, text} sent and not yet answered
-  var LEAVE_TITLES = {
-    offline: '当前暂无客服在线。您可以留言，客服上线后会尽快联系您；也可以继续排队等待。',
-    timeout: '当前排队人数较多。您可以留言，客服会尽快联系您；也可以继续排队等待。'
-  };
+  var leaveOfferText = ''; // the server's text of the offer, in the widget's language
+  var openingHours = '';   // welcome.hours: when agents are online
 
   function showLeave() {
-    leaveTitle.textContent = LEAVE_TITLES[leaveOffer] || LEAVE_TITLES.timeout;
+    leaveTitle.textContent = leaveOfferText || tr(leaveOffer === 'offline' ? 'leave_offline' : 'leave_timeout');
+    leaveHours.textContent = openingHours ? tr('leave_hours', { hours: openingHours }) : '';
+    leaveHours.hidden = !openingHours || leaveOfferText.indexOf(openingHours) >= 0;
     leaveForm.hidden = false;
     leaveOpenBtn.hidden = true;
     leaveErr.hidden = true;
@@ -28,8 +28,9 @@
     var first = !leaveOffer;
     var changed = leaveOffer !== String(f.reason);
     leaveOffer = String(f.reason);
-    // Shown once per offer: after 继续排队 the same offer (resent on every reconnect)
-    // only shows the 我要留言 button.
+    leaveOfferText = f.text ? String(f.text) : '';
+    // Shown once per offer: after Keep waiting the same offer (resent on every reconnect)
+    // only shows the Leave a message button.
     if (first || changed) showLeave(); else hideLeave();
   }
 
@@ -49,26 +50,26 @@
   function submitLeave() {
     var text = leaveText.value.trim();
     if (!text) {
-      leaveErr.textContent = '请填写留言内容';
+      leaveErr.textContent = tr('leave_empty');
       leaveErr.hidden = false;
       return;
     }
     if (charCount(text) > 500) {
-      leaveErr.textContent = '留言最多 500 个字';
+      leaveErr.textContent = tr('leave_long');
       leaveErr.hidden = false;
       return;
     }
     var id = newId();
     leaveErr.hidden = true;
     if (!transmit({ type: 'leave_message', id: id, text: text, contact: leaveContact.value.trim(), order: leaveOrder.value.trim() })) {
-      leaveErr.textContent = '网络未连接，请稍后再提交';
+      leaveErr.textContent = tr('offline_submit');
       leaveErr.hidden = false;
       connect();
       return;
     }
     leavePending = { id: id, text: text };
     leaveSend.disabled = true;
-    leaveSend.textContent = '提交中…';
+    leaveSend.textContent = tr('leave_sending');
   }
 
   // settleLeave ends the wait for the form's answer: ok, refused (code, message) or lost.
@@ -77,7 +78,7 @@
     var sent = leavePending;
     leavePending = null;
     leaveSend.disabled = false;
-    leaveSend.textContent = '提交留言';
+    leaveSend.textContent = tr('leave_send');
     if (ok) {
       leaveText.value = leaveContact.value = leaveOrder.value = '';
       leaveOffer = '';
@@ -93,10 +94,10 @@
       }
       leaveText.value = '';
       endLeaveOffer();
-      addNote(message || '会话已不在排队中，留言未提交，请直接发送消息', true);
+      addNote(message || tr('leave_not_queued'), true);
       return true;
     }
-    leaveErr.textContent = message || (code ? '提交失败，请稍后重试' : '连接中断，请重新提交');
+    leaveErr.textContent = message || (code ? tr('leave_failed') : tr('leave_broken'));
     leaveErr.hidden = false;
     return true;
   }

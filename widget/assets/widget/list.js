@@ -52,7 +52,7 @@
     var m = msgShell(from, f.seq, f.ts);
     if (from === 'agent') {
       // The agent's shown name (never a login) and photo, which anyone may load.
-      var who = el('div', 'who', f.agent || agentName ? '客服 ' + (f.agent || agentName) : '人工客服');
+      var who = el('div', 'who', f.agent || agentName ? tr('agent', { name: f.agent || agentName }) : tr('agent_any'));
       if (typeof f.agent_avatar === 'string' && /^\/avatars\/[A-Za-z0-9_-]+$/.test(f.agent_avatar)) {
         var av = el('img', 'av');
         av.alt = '';
@@ -68,7 +68,7 @@
     if (Array.isArray(f.attachments) && f.attachments.length) m.appendChild(photosBox(f.attachments));
     if (f.text) m.appendChild(from === 'shopper' ? el('div', 'bubble', f.text) : mdBubble(f.text));
     if (from === 'bot' && f.article && f.article.title) {
-      m.appendChild(el('div', 'src', '来自：' + f.article.title));
+      m.appendChild(el('div', 'src', tr('source', { title: f.article.title })));
     }
     if (from === 'bot') addFeedback(m, f);
     if (Array.isArray(f.suggestions) && f.suggestions.length) {

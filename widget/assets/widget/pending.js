@@ -4,9 +4,9 @@
     item.state = st;
     item.el.setAttribute('data-state', st);
     var meta = item.el.querySelector('.meta');
-    meta.textContent = st === 'failed' ? '发送失败，点击重试' : '';
+    meta.textContent = st === 'failed' ? tr('failed_retry') : '';
     meta.hidden = st !== 'failed';
-    item.el.title = st === 'pending' ? '发送中…' : '';
+    item.el.title = st === 'pending' ? tr('sending') : '';
   }
 
   function buildPending(item) {
@@ -64,7 +64,7 @@
     text = String(text == null ? '' : text).trim();
     if (!text) return null;
     if (charCount(text) > MAX_LEN) {
-      addNote('消息太长了，最多 ' + MAX_LEN + ' 个字', true);
+      addNote(tr('too_long', { n: MAX_LEN }), true);
       return null;
     }
     mount();

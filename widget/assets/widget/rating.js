@@ -5,18 +5,6 @@
   // frames (rate, feedback) and come back as log records, which mark the card rated and
   // the answer's buttons chosen, also in history.
 
-  // Texts of this part, in one place for translation.
-  var RATE_TEXT = {
-    title: '请为本次服务评分',
-    comment: '说说您的感受（选填，最多 200 字）',
-    submit: '提交',
-    thanks: '感谢您的评价！',
-    edit: '修改评价',
-    need: '请先选择星级',
-    star: function (n) { return n + ' 星'; },
-    helpful: '有帮助',
-    unhelpful: '没帮助'
-  };
   var RATE_MAX_COMMENT = 200;
 
   var ratingCard = null; // {root, form, done, stars, score, comment, sendBtn}
@@ -32,7 +20,7 @@
     root.setAttribute('data-testid', 'kefu-rating');
     var card = el('div', 'rcard');
     var form = el('div', 'rform');
-    form.appendChild(el('div', 'rtitle', RATE_TEXT.title));
+    form.appendChild(el('div', 'rtitle', tr('r_title')));
     var stars = el('div', 'stars');
     stars.setAttribute('role', 'radiogroup');
     var rc = { root: root, form: form, stars: [], score: 0 };
@@ -41,7 +29,7 @@
       b.type = 'button';
       b.setAttribute('data-testid', 'kefu-star');
       b.setAttribute('data-score', String(i));
-      b.setAttribute('aria-label', RATE_TEXT.star(i));
+      b.setAttribute('aria-label', tr('r_star', { n: i }));
       b.addEventListener('click', (function (n) { return function () { pickScore(rc, n); }; })(i));
       rc.stars.push(b);
       stars.appendChild(b);
@@ -50,13 +38,13 @@
     var ta = el('textarea');
     ta.rows = 2;
     ta.maxLength = RATE_MAX_COMMENT;
-    ta.placeholder = RATE_TEXT.comment;
+    ta.placeholder = tr('r_comment');
     ta.setAttribute('data-testid', 'kefu-rating-comment');
     form.appendChild(ta);
     var row = el('div', 'rrow');
     var count = el('span', 'rcount', '0/' + RATE_MAX_COMMENT);
     ta.addEventListener('input', function () { count.textContent = charCount(ta.value) + '/' + RATE_MAX_COMMENT; });
-    var send = el('button', 'rsend', RATE_TEXT.submit);
+    var send = el('button', 'rsend', tr('r_submit'));
     send.type = 'button';
     send.setAttribute('data-testid', 'kefu-rating-submit');
     send.addEventListener('click', function () { submitRating(rc); });
@@ -86,7 +74,7 @@
 
   function submitRating(rc) {
     if (!rc.score) {
-      addNote(RATE_TEXT.need, true);
+      addNote(tr('r_need'), true);
       return;
     }
     var id = newId();
@@ -94,7 +82,7 @@
     var c = rc.comment.value.trim();
     if (c) frame.comment = c;
     if (!transmit(frame)) {
-      addNote(ERRORS.unavailable, true);
+      addNote(tr('e_unavailable'), true);
       return;
     }
     rateSent[id] = true;
@@ -133,9 +121,9 @@
     rc.done.hidden = false;
     rc.done.replaceChildren();
     rc.done.setAttribute('data-score', String(n));
-    rc.done.appendChild(el('div', 'rthanks', RATE_TEXT.thanks + ' ' + '★★★★★'.slice(0, n)));
+    rc.done.appendChild(el('div', 'rthanks', tr('r_thanks') + ' ' + '★★★★★'.slice(0, n)));
     if (comment) rc.done.appendChild(el('div', 'rcomment', comment));
-    var edit = el('button', 'redit', RATE_TEXT.edit);
+    var edit = el('button', 'redit', tr('r_edit'));
     edit.type = 'button';
     edit.setAttribute('data-testid', 'kefu-rating-edit');
     edit.addEventListener('click', function () {
@@ -152,14 +140,14 @@
     var box = el('div', 'fb');
     box.setAttribute('data-testid', 'kefu-feedback');
     box.setAttribute('data-seq', String(f.seq));
-    [[true, RATE_TEXT.helpful], [false, RATE_TEXT.unhelpful]].forEach(function (p) {
+    [[true, tr('fb_helpful')], [false, tr('fb_unhelpful')]].forEach(function (p) {
       var b = el('button', '', p[1]);
       b.type = 'button';
       b.setAttribute('data-testid', p[0] ? 'kefu-helpful' : 'kefu-unhelpful');
       b.addEventListener('click', function () {
         var id = newId();
         if (!transmit({ type: 'feedback', id: id, seq: f.seq, helpful: p[0] })) {
-          addNote(ERRORS.unavailable, true);
+          addNote(tr('e_unavailable'), true);
           return;
         }
         fbSent[id] = box;

@@ -1,27 +1,27 @@
   // ---------------------------------------------------------------- status line, badge
 
   function statusLine() {
-    if (unavailable) return ['offline', '在线客服暂不可用'];
+    if (unavailable) return ['offline', tr('st_unavailable')];
     if (wanted && !ready) {
-      return connLost ? ['offline', '连接中断，正在重连…'] : ['connecting', '正在连接…'];
+      return connLost ? ['offline', tr('st_lost')] : ['connecting', tr('st_connecting')];
     }
     switch (status) {
       case 'queued':
         if (queueInfo && queueInfo.position > 0) {
-          var s = '排队中：第 ' + queueInfo.position + ' 位';
+          var s = tr('st_position', { n: queueInfo.position });
           var eta = queueInfo.eta_s;
           if (typeof eta === 'number' && eta >= 0) {
-            s += '，预计等待' + (eta < 60 ? '不到 1 分钟' : ' ' + Math.ceil(eta / 60) + ' 分钟');
+            s += eta < 60 ? tr('st_eta_soon') : tr('st_eta', { n: Math.ceil(eta / 60) });
           }
           return ['queued', s];
         }
-        return ['queued', '排队中，请稍候…'];
+        return ['queued', tr('st_queued')];
       case 'active':
-        return ['active', agentName ? '客服 ' + agentName + ' 为您服务' : '人工客服为您服务'];
+        return ['active', agentName ? tr('st_agent', { name: agentName }) : tr('st_active')];
       case 'resolved':
-        return ['resolved', '会话已结束'];
+        return ['resolved', tr('st_resolved')];
       default:
-        return ['bot', '机器人客服'];
+        return ['bot', tr('st_bot')];
     }
   }
 
@@ -31,7 +31,7 @@
     if (statusEl.textContent !== s[1]) statusEl.textContent = s[1];
     var busy = status === 'queued' || status === 'active' || handoffTimer !== 0 || unavailable;
     handoffBtn.disabled = busy;
-    handoffBtn.title = status === 'queued' ? '正在为您排队' : status === 'active' ? '人工客服正在为您服务' : '';
+    handoffBtn.title = status === 'queued' ? tr('ho_queued') : status === 'active' ? tr('ho_active') : '';
   }
 
   function setStatus(s, agent) {
@@ -48,10 +48,10 @@
     if (unread > 0 && !panelOpen) {
       badge.textContent = unread > 99 ? '99+' : String(unread);
       badge.hidden = false;
-      launcher.setAttribute('aria-label', '在线客服（' + unread + ' 条未读）');
+      launcher.setAttribute('aria-label', tr('unread', { n: unread }));
     } else {
       badge.hidden = true;
-      launcher.setAttribute('aria-label', '在线客服');
+      launcher.setAttribute('aria-label', tr('title'));
     }
   }
 

@@ -1,16 +1,11 @@
   // ---------------------------------------------------------------- ticket cards
 
   // An agent's proposed remedy for an after-sales ticket comes as a ticket record; the
-  // shopper answers it with 确认 or 不接受 (docs/protocol.md). Later records of the same
+  // shopper accepts or declines it (docs/protocol.md). Later records of the same
   // ticket say what became of it: the earlier cards lose their buttons.
-  var TICKET_TYPES = { return: '退货', exchange: '换货', refund: '退款', repair: '维修', resend: '补发', compensation: '补偿', invoice: '发票', message: '留言' };
-  var TICKET_AFTER = {
-    proposed: '方案已更新，请查看最新方案',
-    confirmed: '您已确认该方案',
-    declined: '您未接受该方案',
-    withdrawn: '客服已撤回该方案',
-    cancelled: '工单已取消'
-  };
+  // Ticket types and the events that end a proposal have their strings under tk_<name>.
+  var TICKET_TYPES = ['return', 'exchange', 'refund', 'repair', 'resend', 'compensation', 'invoice', 'message'];
+  var TICKET_AFTER = ['proposed', 'confirmed', 'declined', 'withdrawn', 'cancelled'];
   var ticketCards = {};          // ticket id -> {rev, el}: its latest card
   var ticketAnswers = new Map(); // frame id -> card element awaiting the server's answer
 
@@ -31,11 +26,11 @@
   function answerTicket(card, confirm) {
     var id = newId();
     setTicketButtons(card, false);
-    setTicketState(card, '提交中…');
+    setTicketState(card, tr('tk_sending'));
     if (!transmit({ type: confirm ? 'ticket_confirm' : 'ticket_decline', id: id,
       ticket: card.getAttribute('data-ticket'), rev: Number(card.getAttribute('data-rev')) })) {
       setTicketButtons(card, true);
-      setTicketState(card, '网络未连接，请稍后再试');
+      setTicketState(card, tr('tk_offline'));
       connect();
       return;
     }
@@ -49,11 +44,11 @@
     ticketAnswers.delete(id);
     if (ok || card.getAttribute('data-done')) return true;
     if (code === 'ticket_changed') {
-      setTicketState(card, '方案已更新或已答复，请查看最新的消息');
+      setTicketState(card, tr('tk_changed'));
       return true;
     }
     setTicketButtons(card, true);
-    setTicketState(card, code ? '提交失败，请重试' : '连接中断，请重新选择');
+    setTicketState(card, code ? tr('tk_failed') : tr('tk_broken'));
     return true;
   }
 
@@ -65,21 +60,21 @@
     card.setAttribute('data-ticket', String(t.id || ''));
     card.setAttribute('data-rev', String(Number(t.rev) || 0));
     card.setAttribute('data-event', String(t.event || ''));
-    var typ = TICKET_TYPES[t.type] || '';
-    card.appendChild(el('div', 'thead', (t.type === 'message' ? '留言' : '售后工单') + ' ' + (t.id || '') + (typ && t.type !== 'message' ? ' · ' + typ : '')));
+    var typ = TICKET_TYPES.indexOf(t.type) >= 0 ? tr('tk_' + t.type) : '';
+    card.appendChild(el('div', 'thead', tr(t.type === 'message' ? 'tk_message' : 'tk_ticket') + ' ' + (t.id || '') + (typ && t.type !== 'message' ? ' · ' + typ : '')));
     var st = el('div', 'tstate');
     st.setAttribute('data-testid', 'kefu-ticket-state');
     if (t.event === 'proposed') {
       var r = t.remedy || {};
-      card.appendChild(el('div', 'tbody', '处理方案：' + (r.text || '')));
+      card.appendChild(el('div', 'tbody', tr('tk_remedy', { text: r.text || '' })));
       if (r.amount_fen > 0) card.appendChild(el('div', 'tamount', fmtFen(r.amount_fen)));
-      st.textContent = '请确认是否接受这个方案';
+      st.textContent = tr('tk_ask');
       card.appendChild(st);
       var acts = el('div', 'tacts');
-      var yes = el('button', 'tyes', '确认');
+      var yes = el('button', 'tyes', tr('tk_yes'));
       yes.type = 'button';
       yes.setAttribute('data-testid', 'kefu-ticket-confirm');
-      var no = el('button', 'tno', '不接受');
+      var no = el('button', 'tno', tr('tk_no'));
       no.type = 'button';
       no.setAttribute('data-testid', 'kefu-ticket-decline');
       yes.addEventListener('click', function () { answerTicket(card, true); });
@@ -94,7 +89,7 @@
     if (prev && prev.el.getAttribute('data-event') === 'proposed' && !prev.el.getAttribute('data-done')) {
       prev.el.setAttribute('data-done', '1');
       setTicketButtons(prev.el, false);
-      setTicketState(prev.el, TICKET_AFTER[t.event] || '该方案已处理');
+      setTicketState(prev.el, TICKET_AFTER.indexOf(t.event) >= 0 ? tr('tk_' + t.event) : tr('tk_done'));
     }
     if (t.id) ticketCards[t.id] = { rev: Number(t.rev) || 0, el: card };
     m.appendChild(card);

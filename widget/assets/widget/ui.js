@@ -85,6 +85,7 @@
 
     '.leave{flex:none;background:#fff;border-top:1px solid #eef0f3;padding:10px 12px 4px;display:flex;flex-direction:column;gap:6px;margin:0;}',
     '.leave-title{font-size:13px;color:#4e5969;}',
+    '.leave-hours{font-size:12px;color:#86909c;}',
     '.leave textarea,.leave input{font:inherit;font-size:13px;border:1px solid #e3e5e8;border-radius:8px;padding:6px 8px;outline:none;background:#fafbfc;color:#1f2329;width:100%;}',
     '.leave textarea{resize:none;height:60px;}',
     '.leave textarea:focus,.leave input:focus{border-color:var(--kf);background:#fff;}',
@@ -155,42 +156,45 @@
   var ICON_X = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
   var ICON_AGENT = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M4 14v-2a8 8 0 0 1 16 0v2"/><rect x="3" y="13" width="4" height="6" rx="1.5"/><rect x="17" y="13" width="4" height="6" rx="1.5"/><path d="M19 19a4 4 0 0 1-4 3h-2"/></svg>';
 
-  // Static markup only: no server text ever goes through innerHTML.
+  // Static markup only: no server text ever goes through innerHTML; the widget's own
+  // strings (tr) are escaped.
+  function h(key) { return tr(key).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;'); }
   var TEMPLATE =
     '<div class="root">' +
-      '<section class="panel" data-testid="kefu-panel" role="dialog" aria-label="在线客服" hidden>' +
+      '<section class="panel" data-testid="kefu-panel" role="dialog" aria-label="' + h('title') + '" hidden>' +
         '<div class="head">' +
           '<div class="avatar">' + ICON_AGENT + '</div>' +
-          '<div class="titles"><div class="title">在线客服</div>' +
-          '<div class="status" data-testid="kefu-status" data-state="bot" aria-live="polite">机器人客服</div></div>' +
-          '<button class="close" type="button" aria-label="关闭">' + ICON_X + '</button>' +
+          '<div class="titles"><div class="title">' + h('title') + '</div>' +
+          '<div class="status" data-testid="kefu-status" data-state="bot" aria-live="polite">' + h('st_bot') + '</div></div>' +
+          '<button class="close" type="button" aria-label="' + h('close') + '">' + ICON_X + '</button>' +
         '</div>' +
         '<div class="msgs" data-testid="kefu-messages" role="log" aria-live="polite" aria-relevant="additions"></div>' +
         '<form class="leave" data-testid="kefu-leave" novalidate hidden>' +
           '<div class="leave-title" data-testid="kefu-leave-title"></div>' +
-          '<textarea class="leave-text" data-testid="kefu-leave-text" maxlength="500" placeholder="请描述您的问题（必填，最多 500 字）" aria-label="留言内容"></textarea>' +
+          '<div class="leave-hours" data-testid="kefu-leave-hours" hidden></div>' +
+          '<textarea class="leave-text" data-testid="kefu-leave-text" maxlength="500" placeholder="' + h('leave_text') + '" aria-label="' + h('leave_text_label') + '"></textarea>' +
           '<div class="leave-row">' +
-            '<input class="leave-contact" data-testid="kefu-leave-contact" maxlength="64" placeholder="联系方式（选填）" aria-label="联系方式">' +
-            '<input class="leave-order" data-testid="kefu-leave-order" maxlength="64" placeholder="订单号（选填）" aria-label="订单号">' +
+            '<input class="leave-contact" data-testid="kefu-leave-contact" maxlength="64" placeholder="' + h('leave_contact') + '" aria-label="' + h('leave_contact_label') + '">' +
+            '<input class="leave-order" data-testid="kefu-leave-order" maxlength="64" placeholder="' + h('leave_order') + '" aria-label="' + h('leave_order_label') + '">' +
           '</div>' +
           '<div class="leave-err" data-testid="kefu-leave-error" role="alert" hidden></div>' +
           '<div class="leave-acts">' +
-            '<button class="leave-wait" data-testid="kefu-leave-wait" type="button">继续排队</button>' +
-            '<button class="leave-send" data-testid="kefu-leave-send" type="submit">提交留言</button>' +
+            '<button class="leave-wait" data-testid="kefu-leave-wait" type="button">' + h('leave_wait') + '</button>' +
+            '<button class="leave-send" data-testid="kefu-leave-send" type="submit">' + h('leave_send') + '</button>' +
           '</div>' +
         '</form>' +
         '<div class="bar">' +
-          '<span><button class="handoff" data-testid="kefu-handoff" type="button">转人工</button>' +
-          '<button class="leavebtn" data-testid="kefu-leave-open" type="button" hidden>我要留言</button></span>' +
+          '<span><button class="handoff" data-testid="kefu-handoff" type="button">' + h('handoff') + '</button>' +
+          '<button class="leavebtn" data-testid="kefu-leave-open" type="button" hidden>' + h('leave_open') + '</button></span>' +
           '<span class="count" hidden></span>' +
         '</div>' +
         '<form class="composer" novalidate>' +
-          '<textarea class="input" data-testid="kefu-input" rows="1" maxlength="1000" placeholder="请输入您的问题，Enter 发送" aria-label="输入消息"></textarea>' +
-          '<button class="send empty" data-testid="kefu-send" type="submit">发送</button>' +
+          '<textarea class="input" data-testid="kefu-input" rows="1" maxlength="1000" placeholder="' + h('input') + '" aria-label="' + h('input_label') + '"></textarea>' +
+          '<button class="send empty" data-testid="kefu-send" type="submit">' + h('send') + '</button>' +
         '</form>' +
       '</section>' +
-      '<button class="launcher" data-testid="kefu-launcher" type="button" aria-label="在线客服" aria-expanded="false">' +
-        '<span class="chat">' + ICON_CHAT + '</span><span class="lbl">客服</span>' +
+      '<button class="launcher" data-testid="kefu-launcher" type="button" aria-label="' + h('title') + '" aria-expanded="false">' +
+        '<span class="chat">' + ICON_CHAT + '</span><span class="lbl">' + h('launcher') + '</span>' +
         '<span class="x">' + ICON_X + '</span>' +
         '<span class="badge" hidden></span>' +
       '</button>' +
@@ -235,6 +239,7 @@
   var closeBtn = $('.close');
   var leaveForm = $('.leave');
   var leaveTitle = $('.leave-title');
+  var leaveHours = $('.leave-hours');
   var leaveText = $('.leave-text');
   var leaveContact = $('.leave-contact');
   var leaveOrder = $('.leave-order');

@@ -17,8 +17,8 @@
   photoInput.setAttribute('data-testid', 'kefu-photo-input');
   var photoBtn = el('button', 'photo');
   photoBtn.type = 'button';
-  photoBtn.setAttribute('aria-label', '发送图片');
-  photoBtn.title = '发送图片（也可粘贴或拖入）';
+  photoBtn.setAttribute('aria-label', tr('ph_send'));
+  photoBtn.title = tr('ph_hint');
   photoBtn.setAttribute('data-testid', 'kefu-photo');
   photoBtn.innerHTML = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><rect x="3" y="5" width="18" height="14" rx="2"/><circle cx="8.5" cy="10" r="1.5"/><path d="M21 16l-5-5-9 8"/></svg>';
   form.insertBefore(photoBtn, input);
@@ -56,9 +56,9 @@
   function sendPhotos(fileList) {
     var files = Array.prototype.slice.call(fileList || []);
     var photos = files.filter(function (f) { return PHOTO_TYPES.indexOf(f.type) >= 0; });
-    if (photos.length < files.length) addNote('只能发送 JPEG、PNG、WebP 或 GIF 图片', true);
+    if (photos.length < files.length) addNote(tr('ph_types'), true);
     if (photos.length > MAX_PHOTOS) {
-      addNote('一次最多发送 ' + MAX_PHOTOS + ' 张图片', true);
+      addNote(tr('ph_max', { n: MAX_PHOTOS }), true);
       photos = photos.slice(0, MAX_PHOTOS);
     }
     photos.forEach(function (file) {
@@ -79,7 +79,7 @@
     var box = el('div', 'photos');
     var fig = el('div', 'thumbwrap');
     var img = el('img', 'thumb');
-    img.alt = '图片';
+    img.alt = tr('ph_alt');
     img.src = URL.createObjectURL(item.photo);
     img.addEventListener('load', scrollDown);
     img.setAttribute('data-testid', 'kefu-photo-preview');
@@ -105,8 +105,8 @@
   }
 
   var UPLOAD_ERRORS = {
-    unsupported_type: '只能发送 JPEG、PNG、WebP 或 GIF 图片',
-    too_large: '图片不能超过 10 MB'
+    unsupported_type: tr('ph_types'),
+    too_large: tr('ph_big')
   };
 
   // uploadItem uploads the item's photo, shrunk when big, then sends the message.
@@ -139,7 +139,7 @@
         try { r = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
         if (xhr.status !== 201 || !r || !r.id) {
           var code = r && r.error && r.error.code;
-          return uploadFailed(item, UPLOAD_ERRORS[code] || (r && r.error && r.error.message) || '图片上传失败，点击重试');
+          return uploadFailed(item, UPLOAD_ERRORS[code] || (LANG === 'zh' && r && r.error && r.error.message) || tr('ph_failed'));
         }
         if (pending.get(item.id) !== item || !session || session.conversation !== conv) return;
         setProgress(item, 1);
@@ -149,7 +149,7 @@
       };
       xhr.onerror = function () {
         item.xhr = null;
-        uploadFailed(item, '网络异常，图片未发送，点击重试');
+        uploadFailed(item, tr('ph_net'));
       };
       var fd = new FormData();
       fd.append('file', blob, item.photo.name || 'photo');
@@ -198,7 +198,7 @@
     atts.forEach(function (a) {
       if (!a || !a.url) return;
       var img = el('img', 'thumb');
-      img.alt = '图片';
+      img.alt = tr('ph_alt');
       img.loading = 'lazy';
       img.src = /^https?:/.test(a.url) ? a.url : ORIGIN + a.url;
       img.setAttribute('data-testid', 'kefu-photo-thumb');
@@ -221,9 +221,9 @@
       viewer = el('div', 'viewer');
       viewer.setAttribute('data-testid', 'kefu-photo-viewer');
       viewer.setAttribute('role', 'dialog');
-      viewer.setAttribute('aria-label', '查看图片');
+      viewer.setAttribute('aria-label', tr('ph_view'));
       viewer.appendChild(el('img'));
-      var open = el('a', '', '查看原图');
+      var open = el('a', '', tr('ph_open'));
       open.target = '_blank';
       open.rel = 'noopener';
       viewer.appendChild(open);
