@@ -59,7 +59,7 @@ func TestEnglishShopper(t *testing.T) {
 		if _, err := e.desk.Claim(ctx, sh.conv, "alice"); err != nil {
 			t.Fatalf("Claim: %v", err)
 		}
-		joined := strings.ReplaceAll(handoff.DefaultPhrasesEN.AgentJoined, "{agent}", "alice")
+		joined := strings.ReplaceAll(handoff.DefaultPhrasesEN.AgentJoined, "{agent}", e.desk.Person(ctx, "alice").Name) // the shown name, never the login
 		fs = append(fs, readUntil(t, sh.c, "the agent's greeting", func(f frame) bool { return f.str("text") == joined })...)
 		if _, err := e.desk.Resolve(ctx, sh.conv, "alice"); err != nil {
 			t.Fatalf("Resolve: %v", err)
