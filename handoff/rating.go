@@ -33,7 +33,8 @@ var (
 	// ErrBadRating is returned for a score outside MinScore–MaxScore or a comment of
 	// more than MaxRatingComment characters.
 	ErrBadRating = errors.New("rating score must be 1-5 and its comment at most 200 characters")
-	// ErrNotRatable is returned for rating a chat that is not resolved.
+	// ErrNotRatable is returned for rating a chat that is not resolved by an agent (also
+	// one closed as a left message).
 	ErrNotRatable = errors.New("only a resolved chat can be rated")
 	// ErrNotBotAnswer is returned for feedback on a record that is not a bot's answer
 	// from an article (a small-talk reply, a system message, an unknown seq).
@@ -64,7 +65,7 @@ type Feedback struct {
 
 // Rate stores the shopper's rating of conversation id's last resolution: score 1–5 and an
 // optional comment of at most MaxRatingComment characters (ErrBadRating), only while the
-// chat is resolved (ErrNotRatable). key is the client's id of the rating: a rating sent
+// chat is resolved by an agent (ErrNotRatable). key is the client's id of the rating: a rating sent
 // again with the same key is stored once; another rating of the same resolution replaces
 // the first. The rating is kept on the conversation (Conversation.Rating) and as a
 // KindRating record, which Rate returns.
@@ -78,7 +79,9 @@ func (d *Desk) Rate(ctx context.Context, id, key string, score int, comment stri
 	}
 	now := d.nowMS()
 	res, err := d.change(ctx, id, func(c Conversation) (Change, error) {
-		if c.Status != StatusResolved || c.ClosedAt.IsZero() {
+		// A chat resolved by an agent: not one closed as a left message, which nobody
+		// served.
+		if c.Status != StatusResolved || c.ClosedAt.IsZero() || c.Agent == "" {
 			return Change{}, ErrNotRatable
 		}
 		r := &Rating{Score: score, Comment: comment, At: now, Agent: c.Agent, Resolved: c.ClosedAt}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/kefu-im/kefu/internal/account"
 	"net/http"
 	"strings"
 	"testing"
@@ -84,13 +85,15 @@ func TestEndToEndRestart(t *testing.T) {
 		t.Fatalf("claim: status %d", code)
 	}
 	st := s2.until("status active", isType("status"))
-	if st["status"] != "active" || st["agent"] != "alice" {
+	// alice has no display name: the shopper sees a neutral label, never her login.
+	shown := account.NeutralLabel("alice")
+	if st["status"] != "active" || st["agent"] != shown {
 		t.Fatalf("status = %v", st)
 	}
 	if code := a.do("POST", "/api/conversations/"+s.conv+"/messages", map[string]string{"text": "您好，请提供一下订单号"}, nil); code != 201 {
 		t.Fatalf("reply: status %d", code)
 	}
-	if m := s2.until("agent reply", isFrom("agent")); m["text"] != "您好，请提供一下订单号" || m["agent"] != "alice" {
+	if m := s2.until("agent reply", isFrom("agent")); m["text"] != "您好，请提供一下订单号" || m["agent"] != shown {
 		t.Fatalf("agent frame = %v", m)
 	}
 	s2.send(map[string]any{"type": "message", "id": "m3", "text": "订单号是 20261123001"})

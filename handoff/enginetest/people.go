@@ -175,6 +175,14 @@ func testRating(t *testing.T, r *rig) {
 	if n := r.kindRecords(t, c.ID, handoff.KindRating); n != 2 {
 		t.Errorf("%d rating records, want 2", n)
 	}
+	// A message left instead of waiting closes the chat, but nobody served it.
+	left := r.queued(t)
+	if _, _, err := r.desk.LeaveMessage(ctx, left.ID, handoff.LeftMessage{Key: "k1", Text: "请回电"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.desk.Rate(ctx, left.ID, "r3", 5, ""); !errors.Is(err, handoff.ErrNotRatable) {
+		t.Errorf("rating a left message: %v, want ErrNotRatable", err)
+	}
 }
 
 // unhelpfulSink records what the desk says did not help.

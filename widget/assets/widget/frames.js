@@ -110,7 +110,8 @@
       } else {
         setStatus(f.status, f.agent);
       }
-      if (f.status === 'resolved') showRatingCard(f);
+      // An agent's resolve (its record names them) is rated; a left message is not.
+      if (f.status === 'resolved' && f.agent) showRatingCard(f);
       else dropRatingCard();
     } else if (f.type === 'rating') {
       onRatingRecord(f);
