@@ -165,5 +165,5 @@ const feedbackScan = 20
 // may say helped or not: not a small-talk reply (which names no article), not a system
 // message.
 func IsBotAnswer(m Message) bool {
-	return m.Kind == KindMessage && m.From == FromBot && m.Article != nil && m.Article.ID != ""
+	return m.Kind == KindMessage && m.From == FromBot && m.SmallTalk == "" && m.Article != nil && m.Article.ID != ""
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,7 +50,7 @@ func (b browserSteps) fail(tab context.Context, what string, err error) {
 	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
 	defer cancel()
 	if png, serr := chromedp.Run(ctx, chromedp.CaptureScreenshot()); serr == nil {
-		p := filepath.Join(b.shots, "editor-failure.png")
+		p := filepath.Join(b.shots, strings.ReplaceAll(b.t.Name(), "/", "-")+"-failure.png")
 		if os.WriteFile(p, png, 0o644) == nil {
 			b.t.Logf("screenshot of the failure: %s", p)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -27,16 +26,10 @@ const widgetText = `(() => {
 // brings the English notices (the transfer, the offer to leave a message with the
 // opening hours) and no Chinese. The admin then edits the English greeting in the
 // console's 话术设置 (a greeting with a phone number is refused first), and the next
-// shopper is greeted with it. With KEFU_SHOTS set, the screenshots go there.
+// shopper is greeted with it. With KEFU_SCREENSHOTS set, the screenshots go there.
 func TestEnglishBrowser(t *testing.T) {
 	tab := browsertest.Tab(t)
-	shots := os.Getenv("KEFU_SHOTS")
-	if shots == "" {
-		shots = screenshotDir(t)
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b := browserSteps{t: t, shots: shots}
+	b := browserSteps{t: t, shots: screenshotDir(t)}
 	k := startKefu(t, "")
 	adminAdding(t, k)
 	password := k.adminPassword()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,23 +14,12 @@ import (
 // the agent gives themselves a display name and a photo in 个人资料 and serves (接待中);
 // the shopper who asks for a return is greeted by that name and never sees the login;
 // the agent resolves the chat, the shopper rates it 5 stars with a comment, and the
-// agent's chat view shows the rating. With KEFU_SHOTS set to a directory, screenshots
+// agent's chat view shows the rating. With KEFU_SCREENSHOTS set to a directory, screenshots
 // go there, on a desktop and 375 px wide (people-*.png, rating-*.png).
 func TestPeopleBrowser(t *testing.T) {
 	tab := browsertest.Tab(t)
-	shots := os.Getenv("KEFU_SHOTS")
-	b := browserSteps{t: t, shots: shots}
-	if shots == "" {
-		b.shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// shot saves a screenshot only when KEFU_SHOTS asks for them.
-	shot := func(tab context.Context, name string) {
-		if shots != "" {
-			b.screenshot(tab, name)
-		}
-	}
+	b := browserSteps{t: t, shots: screenshotDir(t)}
+	shot := b.screenshot
 	k := startKefu(t, "")
 	const user, password = "xiaomei01", "agent-secret"
 	adminAdding(t, k, map[string]string{"username": user, "password": password, "role": "agent", "group": "aftersale"})

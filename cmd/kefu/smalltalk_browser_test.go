@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,17 +17,11 @@ import (
 // TestSmallTalkBrowser is a polite shopper in a real browser: 你好 is greeted, a real
 // question answered, and 谢谢 after the answer closes the loop with 「还有其他可以帮您的
 // 吗」; nothing goes to a person nor to the editors' unanswered questions, and the
-// small-talk replies are marked for the widget. With KEFU_SHOTS set to a directory it
+// small-talk replies are marked for the widget. With KEFU_SCREENSHOTS set to a directory it
 // keeps screenshots there (smalltalk-*.png, desktop and 375 px wide).
 func TestSmallTalkBrowser(t *testing.T) {
 	tab := browsertest.Tab(t)
-	shots := os.Getenv("KEFU_SHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b := browserSteps{t: t, shots: shots}
+	b := browserSteps{t: t, shots: screenshotDir(t)}
 	k := startKefu(t, "")
 	admin := adminAdding(t, k)
 	phrases, err := knowledge.Phrases()
