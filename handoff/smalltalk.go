@@ -16,7 +16,7 @@ import (
 // the bot's previous turn: thanks right after an answer closes the loop
 // (Phrases.SmallTalkThanksMore).
 func (d *Desk) smallTalk(ctx context.Context, conv string, l Lang, msg Message, intent triage.Intent, prev *Turn) error {
-	text := d.smallTalkPhrase(l, intent, prev != nil && prev.Article != "")
+	text := d.SmallTalkReply(l, intent, prev != nil && prev.Article != "")
 	m := Message{ID: "bot:" + msg.ID, Kind: KindMessage, From: FromBot, Text: text, SmallTalk: intent}
 	if _, _, err := d.Append(ctx, conv, m); err != nil {
 		return fmt.Errorf("replying to small talk: %w", err)
@@ -63,16 +63,16 @@ func (d *Desk) smallTalkResolved(ctx context.Context, conv string, l Lang, m Sho
 	if stored != nil {
 		stored(said.Message, said.Dup)
 	}
-	reply := Message{ID: "bot:" + m.ID, Kind: KindMessage, From: FromBot, Text: d.smallTalkPhrase(l, dec.Intent, false), SmallTalk: dec.Intent}
+	reply := Message{ID: "bot:" + m.ID, Kind: KindMessage, From: FromBot, Text: d.SmallTalkReply(l, dec.Intent, false), SmallTalk: dec.Intent}
 	if _, _, err := d.Append(ctx, conv, reply); err != nil {
 		return said, fmt.Errorf("replying to small talk: %w", err)
 	}
 	return said, nil
 }
 
-// smallTalkPhrase is the reply in language l to small talk of intent while the chat is
+// SmallTalkReply is the reply in language l to small talk of intent while the chat is
 // the bot's; afterAnswer is true right after the bot answered a question.
-func (d *Desk) smallTalkPhrase(l Lang, intent triage.Intent, afterAnswer bool) string {
+func (d *Desk) SmallTalkReply(l Lang, intent triage.Intent, afterAnswer bool) string {
 	p := d.PhrasesFor(l)
 	switch intent {
 	case triage.IntentThanks:

@@ -6,15 +6,19 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/kefu-im/kefu/bot"
+	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/rs/zerolog"
 )
 
-// Ask handles POST /api/bot/ask {text}: the bot's decision as JSON. Like the widget it is
-// open to the shop's pages without login.
+// Ask handles POST /api/bot/ask {text, article?, lang?}: the bot's decision as JSON. Like
+// the widget it is open to the shop's pages without login. The texts the shop writes
+// itself (small-talk replies, the clarify prompt) are in lang, or, without it, in the
+// language the question is written in (askLang).
 func (g *Gateway) Ask(w http.ResponseWriter, r *http.Request) {
 	if !g.cors(w, r) {
 		writeAPIError(w, http.StatusForbidden, "forbidden", "origin not allowed")
@@ -23,6 +27,7 @@ func (g *Gateway) Ask(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Text    string `json:"text"`
 		Article string `json:"article"`
+		Lang    string `json:"lang"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxFrameBytes))
 	if err := dec.Decode(&req); err != nil {
@@ -48,6 +53,13 @@ func (g *Gateway) Ask(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusServiceUnavailable, "unavailable", "the bot is unavailable")
 		return
 	}
+	l := askLang(req.Lang, text)
+	switch d.Action {
+	case triage.SmallTalk:
+		d.Text = g.desk.SmallTalkReply(l, d.Intent, false)
+	case triage.Clarify:
+		d.Text = g.desk.PhrasesFor(l).Clarify
+	}
 	if d.Suggestions == nil {
 		d.Suggestions = []triage.ArticleRef{}
 	}
@@ -57,6 +69,25 @@ func (g *Gateway) Ask(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(d)
+}
+
+// askLang is the language of an answer to text: lang when given (handoff.ParseLang),
+// else English for a question in Latin letters without a Chinese character, else Chinese.
+func askLang(lang, text string) handoff.Lang {
+	if lang != "" {
+		return handoff.ParseLang(lang)
+	}
+	latin := false
+	for _, r := range text {
+		if unicode.Is(unicode.Han, r) {
+			return handoff.LangZH
+		}
+		latin = latin || r < unicode.MaxASCII && unicode.IsLetter(r)
+	}
+	if latin {
+		return handoff.LangEN
+	}
+	return handoff.LangZH
 }
 
 // AskPreflight handles OPTIONS /api/bot/ask.

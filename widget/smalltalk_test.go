@@ -24,11 +24,26 @@ func TestAskSmallTalk(t *testing.T) {
 		if err := json.Unmarshal(raw, &d); resp.StatusCode != http.StatusOK || err != nil {
 			t.Fatalf("%s: status %d, body %s, %v", text, resp.StatusCode, raw, err)
 		}
-		if d.Action != triage.SmallTalk || d.Intent != intent || d.Reason != "" || d.Text != bot.DefaultSmallTalk[intent] {
-			t.Errorf("%s: %s/%s reason %q text %q; want smalltalk/%s with its reply", text, d.Action, d.Intent, d.Reason, d.Text, intent)
+		// The reply is in the question's language: English for Latin letters alone.
+		lang := handoff.LangZH
+		if text[0] < 0x80 {
+			lang = handoff.LangEN
+		}
+		want := e.desk.SmallTalkReply(lang, intent, false)
+		if d.Action != triage.SmallTalk || d.Intent != intent || d.Reason != "" || d.Text != want {
+			t.Errorf("%s: %s/%s reason %q text %q; want smalltalk/%s with %q", text, d.Action, d.Intent, d.Reason, d.Text, intent, want)
+		}
+		if cjk.MatchString(d.Text) == (lang == handoff.LangEN) {
+			t.Errorf("%s: reply %q is not in %s", text, d.Text, lang)
 		}
 	}
-	_, raw := e.post(t, shopOrigin, mustJSON(map[string]string{"text": "你好，" + askInvoice}))
+	// lang chooses the language whatever the question's script.
+	_, raw := e.post(t, shopOrigin, mustJSON(map[string]string{"text": "你好", "lang": "en"}))
+	var en bot.Decision
+	if err := json.Unmarshal(raw, &en); err != nil || en.Text != handoff.DefaultPhrasesEN.SmallTalkGreeting {
+		t.Errorf("你好 with lang en: %s, %v; want the English greeting", raw, err)
+	}
+	_, raw = e.post(t, shopOrigin, mustJSON(map[string]string{"text": "你好，" + askInvoice}))
 	var d bot.Decision
 	if err := json.Unmarshal(raw, &d); err != nil || d.Action != triage.Answer || d.Article == nil || d.Article.ID != invoiceArticle.ID {
 		t.Errorf("a greeting and a question: %s, %v; want the invoice answer", raw, err)
