@@ -86,8 +86,9 @@ var dayNames = map[Lang][]string{
 	LangEN: {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
 }
 
-// Text writes the hours for a shopper in l: 「每天 9:00–23:00」, "every day 9:00–23:00
-// (Asia/Shanghai time)"; a zone other than China's is named in Chinese too.
+// Text writes the hours for a shopper in l: 「每天 9:00–23:00」, "every day 9:00–23:00,
+// Asia/Shanghai time" (no brackets: phrases put it in brackets themselves); a zone other
+// than China's is named in Chinese too.
 func (h OpeningHours) Text(l Lang) string {
 	days := slices.Sorted(slices.Values(slices.Compact(slices.Sorted(slices.Values(h.Days)))))
 	names := dayNames[l.Of()]
@@ -106,7 +107,7 @@ func (h OpeningHours) Text(l Lang) string {
 	}
 	span := strings.TrimPrefix(h.From, "0") + "–" + strings.TrimPrefix(h.To, "0")
 	if l.Of() == LangEN {
-		return when + " " + span + " (" + h.Zone + " time)"
+		return when + " " + span + ", " + h.Zone + " time"
 	}
 	if h.Zone != "Asia/Shanghai" {
 		return when + span + "（" + h.Zone + "）"

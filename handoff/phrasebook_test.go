@@ -47,9 +47,9 @@ func TestOpeningHours(t *testing.T) {
 		want string
 	}{
 		{DefaultHours, LangZH, "每天9:00–23:00"},
-		{DefaultHours, LangEN, "every day 9:00–23:00 (Asia/Shanghai time)"},
+		{DefaultHours, LangEN, "every day 9:00–23:00, Asia/Shanghai time"},
 		{week, LangZH, "周一至周五9:30–18:00"},
-		{OpeningHours{Days: []int{6, 0}, From: "10:00", To: "16:00", Zone: "Europe/Berlin"}, LangEN, "Sun, Sat 10:00–16:00 (Europe/Berlin time)"},
+		{OpeningHours{Days: []int{6, 0}, From: "10:00", To: "16:00", Zone: "Europe/Berlin"}, LangEN, "Sun, Sat 10:00–16:00, Europe/Berlin time"},
 	} {
 		if got := tc.h.Text(tc.l); got != tc.want {
 			t.Errorf("%+v in %s = %q, want %q", tc.h, tc.l, got, tc.want)

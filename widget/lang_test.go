@@ -39,7 +39,7 @@ func TestEnglishShopper(t *testing.T) {
 		sh := e.connect(t, "lang=en-GB")
 		checkFields(t, sh.welcome, map[string]any{
 			"type": "welcome", "conversation": nil, "token": nil, "seq": 0, "epoch": nil, "status": "bot",
-			"lang": "en", "greeting": handoff.DefaultPhrasesEN.Greeting, "hours": "every day 9:00–23:00 (Asia/Shanghai time)",
+			"lang": "en", "greeting": handoff.DefaultPhrasesEN.Greeting, "hours": "every day 9:00–23:00, Asia/Shanghai time",
 		})
 		if c, err := e.desk.Conversation(ctx, sh.conv); err != nil || c.Lang != handoff.LangEN {
 			t.Fatalf("the conversation's language = %q, %v; want en", c.Lang, err)
