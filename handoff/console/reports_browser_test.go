@@ -91,6 +91,12 @@ func TestReportsBrowser(t *testing.T) {
 	cbWaitJS(t, tab, "three agents, carol first", `document.querySelectorAll('[data-testid="rp-agent-row"]').length === 3 &&
 		document.querySelector('[data-testid="rp-agent-row"]')?.dataset.agent === 'carol'`)
 	cbWaitJS(t, tab, "the CSV link has the range", `document.getElementById('rp-csv').getAttribute('href').includes('to=`+day.Date+`')`)
+	// The link downloads with the console's session.
+	csv := cbEval[string](t, tab, `(() => { const x = new XMLHttpRequest(); x.open('GET', document.getElementById('rp-csv').href, false); x.send();
+		return x.status + ' ' + x.getResponseHeader('Content-Type') + ' ' + x.responseText.split('\n').find(l => l.startsWith('conversations,')) })()`)
+	if csv != "200 text/csv; charset=utf-8 conversations,7" {
+		t.Errorf("the CSV link answers %q", csv)
+	}
 	cbWaitJS(t, tab, "the live panel: one waiting for 90 s, carol's load", `document.getElementById('rp-live-waiting').textContent === '1' &&
 		document.getElementById('rp-live-longest').textContent === '1分30秒' &&
 		document.querySelector('[data-testid="rp-live-agent"][data-agent="carol"]')?.textContent.includes('1/20')`)
