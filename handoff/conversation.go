@@ -87,7 +87,9 @@ type Conversation struct {
 	Front bool  `json:"-"`
 	// Key is the idempotency key of the change that last put the chat with people, so
 	// that a retried hand-off is told from a second one.
-	Key     string   `json:"-"`
+	Key string `json:"-"`
+	// Marks are what the reports counted once for the conversation (tally.go).
+	Marks   Marks    `json:"-"`
 	Context *Context `json:"context,omitempty"`
 	// Shopper is who the conversation belongs to, set when it starts.
 	Shopper *Shopper `json:"shopper,omitempty"`

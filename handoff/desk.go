@@ -231,6 +231,7 @@ type Desk struct {
 	tickets   *Tickets
 	hub       *hub
 	docs      Documents
+	stats     Stats
 	defWait   time.Duration
 	now       func() time.Time
 	log       zerolog.Logger
@@ -282,7 +283,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	}
 	d := &Desk{
 		convs: cfg.Conversations, roster: cfg.Roster, annals: cfg.Annals, bus: cfg.Bus, staff: cfg.Staff, bot: cfg.Bot,
-		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
+		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, stats: cfg.Stats, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: orDefault(cfg.ReopenWindow, 30*time.Minute),
 		timeout:   orDefault(cfg.QueueTimeout, 10*time.Minute),
@@ -417,11 +418,16 @@ func (d *Desk) change(ctx context.Context, id string, decide func(c Conversation
 	return Committed{}, ErrBusy
 }
 
-// commit stamps ch's records with the time and commits it.
+// commit stamps ch's records with the time, adds the reports' tallies of what it does
+// (facts) and commits it.
 func (d *Desk) commit(ctx context.Context, ch Change) (Committed, error) {
-	ts := d.now().UnixMilli()
+	now := d.now()
+	ts := now.UnixMilli()
 	for i := range ch.Append {
 		ch.Append[i].TS = ts
+	}
+	if ch.Prev != nil {
+		ch.Tallies = append(ch.Tallies, facts(*ch.Prev, ch.Next, ch.Append, now)...)
 	}
 	return d.convs.Commit(ctx, ch)
 }

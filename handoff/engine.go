@@ -27,6 +27,9 @@ type Engine struct {
 	// Documents keeps the desk's settings edited by admins (the phrasebook); nil
 	// leaves them at their defaults, not editable.
 	Documents Documents
+	// Stats reads the reports' counters the engine keeps from the tallies of changes;
+	// nil leaves the desk without reports (Desk.Report fails with ErrNoStats).
+	Stats Stats
 }
 
 // Documents keeps named JSON documents, each with a revision for compare-and-set:
@@ -96,6 +99,10 @@ type Change struct {
 	// (Roster.Waits), so that the wait estimate moves with the queue.
 	Waited    time.Duration
 	KeepWaits int
+	// Tallies are added to the reports' counters (Stats) when the change is made, and
+	// only then: never for a change made before (Committed.Dup), a refused one, or
+	// twice by two nodes.
+	Tallies []Tally
 }
 
 // Committed is what a Change stored.
@@ -177,11 +184,12 @@ type record struct {
 	Score     int64  `json:"score,omitempty"`
 	Front     bool   `json:"front,omitempty"`
 	Key       string `json:"key,omitempty"`
+	Marks     Marks  `json:"marks,omitempty"`
 }
 
 // EncodeRecord returns c as engines store it.
 func EncodeRecord(c Conversation) ([]byte, error) {
-	b, err := json.Marshal(record{Conversation: c, TokenHash: c.TokenHash, Score: c.Score, Front: c.Front, Key: c.Key})
+	b, err := json.Marshal(record{Conversation: c, TokenHash: c.TokenHash, Score: c.Score, Front: c.Front, Key: c.Key, Marks: c.Marks})
 	if err != nil {
 		return nil, fmt.Errorf("encoding conversation %q: %w", c.ID, err)
 	}
@@ -195,6 +203,6 @@ func DecodeRecord(b []byte) (Conversation, error) {
 		return Conversation{}, fmt.Errorf("decoding a conversation: %w", err)
 	}
 	c := r.Conversation
-	c.TokenHash, c.Score, c.Front, c.Key = r.TokenHash, r.Score, r.Front, r.Key
+	c.TokenHash, c.Score, c.Front, c.Key, c.Marks = r.TokenHash, r.Score, r.Front, r.Key, r.Marks
 	return c, nil
 }

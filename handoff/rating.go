@@ -140,6 +140,11 @@ func (d *Desk) GiveFeedback(ctx context.Context, id, key string, seq int64, help
 	res, err := d.change(ctx, id, func(c Conversation) (Change, error) {
 		ch := Change{Append: []Message{{ID: "feedback:" + key, Kind: KindFeedback, From: FromShopper, Feedback: fb}}}
 		offered = !helpful && c.Status == StatusBot
+		if !helpful {
+			// The record changes with the reports' mark of the 没帮助 (tally.go).
+			next := c
+			ch.Next = &next
+		}
 		if offered {
 			ch.Append = append(ch.Append, system("feedback:"+key+":offer", d.PhrasesFor(c.Lang).Unhelpful))
 		}

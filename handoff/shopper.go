@@ -124,6 +124,9 @@ func (d *Desk) ShopperSays(ctx context.Context, conv string, m ShopperMessage, s
 	if stored != nil {
 		stored(said.Message, said.Dup)
 	}
+	if !said.Dup && c.Marks&MarkCounted == 0 {
+		d.count(ctx, conv)
+	}
 	if said.Dup {
 		// A resend. The bot answers it again only if its first answer never got stored:
 		// the message is still the last record.

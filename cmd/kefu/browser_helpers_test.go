@@ -13,19 +13,14 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/kefu-im/kefu/internal/browsertest"
 )
 
-// screenshotDir is $KEFU_SCREENSHOTS, or a temporary directory.
+// screenshotDir is $KEFU_SCREENSHOTS, or a temporary directory
+// (browsertest.ScreenshotDir, which the browser tests of other packages use too).
 func screenshotDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("KEFU_SCREENSHOTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return browsertest.ScreenshotDir(t)
 }
 
 // browserSteps runs steps in a tab with a deadline per step, and fails the test

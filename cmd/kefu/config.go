@@ -37,6 +37,8 @@ type config struct {
 	MaxChats           int
 	AgentGrace         time.Duration
 	Assign             string
+	// Timezone is the shop's time zone, whose days and hours the reports count.
+	Timezone string
 	// ReopenWindow is how long after a resolve the shopper's next message goes back to
 	// the agent (or the queue) instead of the bot; 0 turns it off.
 	ReopenWindow time.Duration
@@ -125,6 +127,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	}
 	fs.DurationVar(&c.AgentGrace, "agent-grace", grace, "how long an agent's console may go silent before their chats go back to the queue ($KEFU_AGENT_GRACE)")
 	str(&c.Groups, "groups", "KEFU_GROUPS", "presale,aftersale", "comma-separated skill groups, each with its own queue (lowercase letters, digits, _ and -); after-sales hand-offs go to aftersale, which must be listed, the others to presale, or to the first group when presale is not listed")
+	str(&c.Timezone, "timezone", "KEFU_TIMEZONE", "Asia/Shanghai", "the shop's time zone (IANA name): the reports' days and hours are its own")
 	str(&c.Assign, "assign", "KEFU_ASSIGN", "auto", "auto: waiting chats go to the least-loaded online agent of the group; manual: agents claim from the queue")
 	dur(&c.QueueTimeout, "queue-timeout", "KEFU_QUEUE_TIMEOUT", 10*time.Minute, "how long a chat waits before the shopper is offered to leave a message instead (offered at once when nobody of the group is online); 0 turns the timeout off")
 	dur(&c.ReopenWindow, "reopen-window", "KEFU_REOPEN_WINDOW", 30*time.Minute, "how long after an agent resolved a chat the shopper's next message goes back to that agent (or the front of the queue) instead of the bot; 0 turns it off")
@@ -169,6 +172,9 @@ func (c *config) validate() error {
 	}
 	if c.Assign != "auto" && c.Assign != "manual" {
 		return fmt.Errorf("assign %q: want auto or manual", c.Assign)
+	}
+	if _, err := c.location(); err != nil {
+		return err
 	}
 	switch c.LogFormat {
 	case "", "json", "console":
@@ -247,3 +253,12 @@ func (c *config) indexDir() string {
 
 // linkHosts returns AllowedLinkHosts as a list.
 func (c *config) linkHosts() []string { return splitList(c.AllowedLinkHosts) }
+
+// location returns the shop's time zone (Timezone).
+func (c *config) location() (*time.Location, error) {
+	loc, err := time.LoadLocation(strings.TrimSpace(c.Timezone))
+	if err != nil || strings.TrimSpace(c.Timezone) == "" {
+		return nil, fmt.Errorf("time zone %q: want an IANA name such as Asia/Shanghai", c.Timezone)
+	}
+	return loc, nil
+}

@@ -81,3 +81,18 @@ func TestConfigDataDir(t *testing.T) {
 		t.Errorf("an empty data directory: error %v, want one naming it", err)
 	}
 }
+
+func TestConfigTimezone(t *testing.T) {
+	c, err := parseConfig(t)
+	if loc, lerr := c.location(); err != nil || lerr != nil || loc.String() != "Asia/Shanghai" {
+		t.Errorf("default time zone: %v, %v, %v; want Asia/Shanghai", loc, err, lerr)
+	}
+	t.Setenv("KEFU_TIMEZONE", "Europe/Berlin")
+	if c, err := parseConfig(t); err != nil || c.Timezone != "Europe/Berlin" {
+		t.Errorf("KEFU_TIMEZONE=Europe/Berlin: %q, %v", c.Timezone, err)
+	}
+	t.Setenv("KEFU_TIMEZONE", "Mars/Olympus")
+	if _, err := parseConfig(t); err == nil || !strings.Contains(err.Error(), "Mars/Olympus") {
+		t.Errorf("an unknown time zone: error %v, want one naming it", err)
+	}
+}

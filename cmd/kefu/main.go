@@ -23,6 +23,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// The shop's time zone (KEFU_TIMEZONE) loads in images without a time zone database.
+	_ "time/tzdata"
 
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"

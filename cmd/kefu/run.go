@@ -152,7 +152,11 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.console, err = console.New(console.Config{Desk: a.desk, Accounts: a.accounts, Files: a.files, Logger: log})
+	loc, err := c.location()
+	if err != nil {
+		return nil, err
+	}
+	a.console, err = console.New(console.Config{Desk: a.desk, Accounts: a.accounts, Files: a.files, Location: loc, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ var (
 	bTicketSeq = []byte("desk.ticket_days")    // day → counter
 )
 
-var buckets = [][]byte{bConvs, bLogs, bIDs, bQueues, bVersions, bOwned, bPresence, bWaits, bDecisions, bNotes, bShoppers, bTickets, bTicketSeq, bDocs}
+var buckets = [][]byte{bConvs, bLogs, bIDs, bQueues, bVersions, bOwned, bPresence, bWaits, bDecisions, bNotes, bShoppers, bTickets, bTicketSeq, bDocs, bStats}
 
 // Config configures a Store.
 type Config struct {
@@ -62,7 +62,7 @@ type Store struct {
 // Engine returns the store as the desk's storage: it serves every part (and so
 // implements handoff.Conversations, Roster, Annals, Bus and TicketStore).
 func (s *Store) Engine() handoff.Engine {
-	return handoff.Engine{Conversations: s, Roster: s, Annals: s, Bus: s, Tickets: s, Documents: s}
+	return handoff.Engine{Conversations: s, Roster: s, Annals: s, Bus: s, Tickets: s, Documents: s, Stats: s}
 }
 
 // New returns a Store on cfg.DB, creating its buckets.

@@ -172,6 +172,9 @@ func (s *Store) Commit(ctx context.Context, ch handoff.Change) (handoff.Committe
 		if err := putConversation(tx, next); err != nil {
 			return err
 		}
+		if err := addTallies(tx, ch.Tallies); err != nil {
+			return err
+		}
 		res.Conversation = next
 		public := next
 		public.TokenHash = ""

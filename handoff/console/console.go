@@ -34,6 +34,9 @@ type Config struct {
 	// Files receives the agents' photos and signs the URLs of the photos the console
 	// shows; nil turns uploads off.
 	Files *files.Service
+	// Location is the shop's time zone, whose days the reports count (KEFU_TIMEZONE);
+	// nil means Asia/Shanghai.
+	Location *time.Location
 	// Now is the clock of waiting times; nil means time.Now.
 	Now    func() time.Time
 	Logger zerolog.Logger
@@ -45,10 +48,13 @@ type Server struct {
 	accounts Accounts
 	files    *files.Service
 	now      func() time.Time
+	location *time.Location
 	log      zerolog.Logger
 	ui       *web.Page
 	// agents admits agents (and so leads) and admins; admins, admins alone.
 	agents, admins func(http.HandlerFunc) http.HandlerFunc
+	// leads admits leads and admins (the reports).
+	leads func(http.HandlerFunc) http.HandlerFunc
 	// anyone admits every signed-in user (their own profile).
 	anyone func(http.HandlerFunc) http.HandlerFunc
 }
@@ -66,6 +72,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Location == nil {
+		cfg.Location = ShopLocation
+	}
 	ui, err := web.NewPage(web.PageConfig{
 		Files: uiFS, Template: "ui/console.html", Static: []string{"ui/*.css", "ui/*.js"}, Prefix: "/console/static/",
 	})
@@ -73,8 +82,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return &Server{
-		desk: cfg.Desk, accounts: cfg.Accounts, files: cfg.Files, now: cfg.Now, log: cfg.Logger, ui: ui,
+		desk: cfg.Desk, accounts: cfg.Accounts, files: cfg.Files, now: cfg.Now, location: cfg.Location, log: cfg.Logger, ui: ui,
 		agents: cfg.Accounts.Require(account.RoleAgent, account.RoleAdmin), admins: cfg.Accounts.Require(account.RoleAdmin),
+		leads:  cfg.Accounts.Require(account.RoleLead, account.RoleAdmin),
 		anyone: cfg.Accounts.Require(),
 	}, nil
 }
@@ -83,7 +93,8 @@ func New(cfg Config) (*Server, error) {
 // under /api/queue, /api/events, /api/conversations, /api/canned, /api/phrasebook,
 // /api/presence, /api/me/load, /api/users/{name}/max_chats, and people's profiles and
 // serving: PATCH /api/me, PATCH /api/users/{name}, POST /api/avatars, GET /avatars/{id}
-// and PUT /api/me/serving (profile.go).
+// and PUT /api/me/serving (profile.go), and the leads' reports: GET /api/stats and GET
+// /api/stats.csv (stats.go).
 func (c *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /console", c.ui)
 	mux.HandleFunc("GET /console/static/{file}", c.ui.ServeStatic)
@@ -111,6 +122,8 @@ func (c *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/avatars", c.UploadAvatar())
 	mux.HandleFunc("GET /avatars/{id}", c.Avatar)
 	mux.HandleFunc("PUT /api/me/serving", c.SetServing())
+	mux.HandleFunc("GET /api/stats", c.Stats())
+	mux.HandleFunc("GET /api/stats.csv", c.StatsCSV())
 }
 
 // entry is one line of the queue as the console shows it.

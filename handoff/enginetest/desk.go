@@ -46,6 +46,7 @@ func runDesk(t *testing.T, open Opener) {
 		{"bot while waiting", withRig(testBotWhileWaiting)},
 		{"small talk", testSmallTalk},
 		{"photos", testPhotos},
+		{"report of a scripted day", withRig(testReportDay)},
 		{"phrasebook", withRig(testPhrasebook, func(c *handoff.DeskConfig) { c.CannedReplies = askOrder })},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })

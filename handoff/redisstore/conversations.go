@@ -97,6 +97,8 @@ type pending struct {
 	Load   int               `json:"load,omitempty"`
 	Waited int64             `json:"waited,omitempty"` // ms
 	Keep   int               `json:"keep,omitempty"`
+	// Tallies are the change's counters, added by whoever finishes it.
+	Tallies []handoff.Tally `json:"tallies,omitempty"`
 }
 
 // moves is how a change moves the routing side, from the records before and after.
@@ -128,7 +130,7 @@ func (m moves) routing() bool { return m.leave || m.join || m.unown || m.own }
 // Commit implements handoff.Conversations.
 func (s *Store) Commit(ctx context.Context, ch handoff.Change) (handoff.Committed, error) {
 	if ch.Next == nil {
-		return s.write(ctx, ch.Conv, ch.Rev, nil, ch.Append)
+		return s.write(ctx, ch.Conv, ch.Rev, nil, ch.Append, ch.Tallies, false)
 	}
 	if ch.Prev == nil {
 		prev, err := s.Conversation(ctx, ch.Conv)
@@ -141,7 +143,7 @@ func (s *Store) Commit(ctx context.Context, ch handoff.Change) (handoff.Committe
 	next.ID = ch.Conv
 	mv := movesOf(*ch.Prev, next)
 	if !mv.routing() && ch.Owner == "" && ch.Waited <= 0 {
-		return s.write(ctx, ch.Conv, ch.Rev, &next, ch.Append)
+		return s.write(ctx, ch.Conv, ch.Rev, &next, ch.Append, ch.Tallies, false)
 	}
 	p, err := newPending(ch, next)
 	if err != nil {
@@ -182,7 +184,7 @@ func newPending(ch handoff.Change, next handoff.Conversation) (pending, error) {
 		return pending{}, err
 	}
 	return pending{ID: hex.EncodeToString(b), Conv: ch.Conv, Rev: ch.Rev, Prev: prev, Next: nb, Append: ch.Append, Owner: ch.Owner, Load: ch.Load,
-		Waited: ch.Waited.Milliseconds(), Keep: ch.KeepWaits}, nil
+		Waited: ch.Waited.Milliseconds(), Keep: ch.KeepWaits, Tallies: ch.Tallies}, nil
 }
 
 // reserve runs the first step of a change that moves the routing side.
@@ -226,7 +228,9 @@ func (s *Store) complete(ctx context.Context, p pending, mv moves) (handoff.Comm
 	if err != nil {
 		return handoff.Committed{}, err
 	}
-	res, err := s.write(ctx, p.Conv, p.Rev, &next, p.Append)
+	// The tallies are added even when the conversation side was written before (a node
+	// stopped between the steps): the done marker adds them once.
+	res, err := s.write(ctx, p.Conv, p.Rev, &next, p.Append, p.Tallies, true)
 	if errors.Is(err, handoff.ErrConflict) || errors.Is(err, handoff.ErrNotFound) {
 		if uerr := s.undo(ctx, p, mv); uerr != nil {
 			return handoff.Committed{}, uerr
@@ -260,8 +264,9 @@ func (s *Store) undo(ctx context.Context, p pending, mv moves) error {
 	return nil
 }
 
-// write runs the commit script: the conversation's side of a change.
-func (s *Store) write(ctx context.Context, conv string, rev int64, next *handoff.Conversation, records []handoff.Message) (handoff.Committed, error) {
+// write runs the commit script: the conversation's side of a change; then it adds the
+// change's tallies when it stored the change, or (always) when it finishes a pending one.
+func (s *Store) write(ctx context.Context, conv string, rev int64, next *handoff.Conversation, records []handoff.Message, tallies []handoff.Tally, always bool) (handoff.Committed, error) {
 	rec := ""
 	if next != nil {
 		b, err := handoff.EncodeRecord(*next)
@@ -300,6 +305,15 @@ func (s *Store) write(ctx context.Context, conv string, rev int64, next *handoff
 		return handoff.Committed{}, err
 	}
 	res := handoff.Committed{Conversation: c, Dup: out[0].(int64) == 1, Messages: make([]handoff.Message, n)}
+	if !res.Dup || always {
+		key := strconv.FormatInt(newRev, 10)
+		if n > 0 {
+			key = records[0].ID
+		}
+		if err := s.addTallies(ctx, conv, key, tallies); err != nil {
+			return handoff.Committed{}, err
+		}
+	}
 	for i, m := range records {
 		got, _ := out[i+1].(int64)
 		m.Seq = got
@@ -327,7 +341,7 @@ func (s *Store) made(ctx context.Context, ch handoff.Change) (handoff.Committed,
 	if err != nil || !ok {
 		return handoff.Committed{}, false, err
 	}
-	res, err := s.write(ctx, ch.Conv, 0, nil, ch.Append)
+	res, err := s.write(ctx, ch.Conv, 0, nil, ch.Append, nil, false)
 	return res, err == nil, err
 }
 

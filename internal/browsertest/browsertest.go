@@ -22,6 +22,20 @@ import (
 // StartTimeout bounds the start of the browser.
 const StartTimeout = 20 * time.Second
 
+// ScreenshotDir is where a browser test keeps its screenshots: $KEFU_SCREENSHOTS
+// (made if missing), or a temporary directory of the test.
+func ScreenshotDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("KEFU_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // Path returns the browser, or skips the test (fails it in CI).
 func Path(t testing.TB) string {
 	t.Helper()

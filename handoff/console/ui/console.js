@@ -249,6 +249,7 @@ function startApp(me) {
   showApp(me);
   startServing();
   $('me-group').textContent = me.role === 'admin' ? (me.group ? groupLabel(me.group) + ' · 全部组可见' : '全部组') : groupLabel(me.group);
+  show($('reports-btn'), me.role === 'lead' || me.role === 'admin');
   show($('users-btn'), me.role === 'admin');
   show($('phrasebook-btn'), me.role === 'admin');
   renderGroupOptions(Array.isArray(me.groups) && me.groups.length ? me.groups.map(String) : Object.keys(GROUPS));

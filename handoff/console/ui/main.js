@@ -12,6 +12,7 @@ function wire() {
   wireModal('users', closeUsers);
   $('user-form').addEventListener('submit', addUser);
   wirePhrasebook();
+  wireReports();
   $('claim-btn').addEventListener('click', doClaim);
   $('resolve-btn').addEventListener('click', doResolve);
   $('propose-btn').addEventListener('click', openPropose);
@@ -55,6 +56,7 @@ function wire() {
     else if (!$('transfer-panel').hidden) closeTransfer();
     else if (S.guard && document.activeElement !== $('reply-input')) cancelGuard();
     else if (!$('users-panel').hidden) closeUsers();
+    else if (!$('reports-panel').hidden) closeReports();
     else if (!$('phrasebook-panel').hidden) closePhrasebook();
     else if (S.cur && !$('app').hidden && document.activeElement !== $('reply-input')) closeConversation();
   });
