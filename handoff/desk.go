@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/metrics"
 	"github.com/kefu-im/kefu/internal/secret"
 	"github.com/rs/zerolog"
 )
@@ -210,6 +211,10 @@ type DeskConfig struct {
 	// Time (UTC+8).
 	TicketLocation *time.Location
 
+	// Metrics are the process's metrics the desk counts in; nil means metrics of its
+	// own, which nobody scrapes.
+	Metrics *metrics.Metrics
+
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger zerolog.Logger
@@ -234,6 +239,7 @@ type Desk struct {
 	defWait   time.Duration
 	now       func() time.Time
 	log       zerolog.Logger
+	metrics   *metrics.Metrics
 
 	groups     []Group
 	maxChats   int
@@ -276,13 +282,16 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
 	tk, err := NewTickets(TicketsConfig{Store: cfg.Tickets, Now: cfg.Now, Location: cfg.TicketLocation})
 	if err != nil {
 		return nil, err
 	}
 	d := &Desk{
 		convs: cfg.Conversations, roster: cfg.Roster, annals: cfg.Annals, bus: cfg.Bus, staff: cfg.Staff, bot: cfg.Bot,
-		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
+		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger, metrics: cfg.Metrics,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: orDefault(cfg.ReopenWindow, 30*time.Minute),
 		timeout:   orDefault(cfg.QueueTimeout, 10*time.Minute),
@@ -423,7 +432,11 @@ func (d *Desk) commit(ctx context.Context, ch Change) (Committed, error) {
 	for i := range ch.Append {
 		ch.Append[i].TS = ts
 	}
-	return d.convs.Commit(ctx, ch)
+	res, err := d.convs.Commit(ctx, ch)
+	if err == nil {
+		d.observe(ch, res)
+	}
+	return res, err
 }
 
 // Append stores a record in the conversation's log, whatever its status. A record whose

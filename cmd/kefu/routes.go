@@ -50,7 +50,7 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	a.knowledge.Routes(mux)
 
 	// Operations.
-	mux.HandleFunc("GET /metrics", metrics(a))
+	mux.Handle("GET /metrics", a.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.desk.Ping(r.Context()); err != nil {
