@@ -153,7 +153,9 @@ func (s *Service) Add(ctx context.Context, rawURL string, events []string, sec, 
 func (s *Service) Endpoints(ctx context.Context) ([]Endpoint, error) { return s.store.Endpoints(ctx) }
 
 // Delete removes an endpoint; ErrNotFound for an unknown one.
-func (s *Service) Delete(ctx context.Context, id string) error { return s.store.DeleteEndpoint(ctx, id) }
+func (s *Service) Delete(ctx context.Context, id string) error {
+	return s.store.DeleteEndpoint(ctx, id)
+}
 
 // Attempts returns an endpoint's delivery log, newest first; ErrNotFound for an
 // unknown endpoint.
