@@ -214,6 +214,9 @@ type DeskConfig struct {
 	// Metrics are the process's metrics the desk counts in; nil means metrics of its
 	// own, which nobody scrapes.
 	Metrics *metrics.Metrics
+	// Notifier hears of hand-offs, assignments, resolutions, ratings, tickets and left
+	// messages, once per change (webhooks); nil means nobody.
+	Notifier Notifier
 
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
@@ -240,6 +243,7 @@ type Desk struct {
 	now       func() time.Time
 	log       zerolog.Logger
 	metrics   *metrics.Metrics
+	notifier  Notifier
 
 	groups     []Group
 	maxChats   int
@@ -289,9 +293,10 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	if err != nil {
 		return nil, err
 	}
+	tk.notifier = cfg.Notifier
 	d := &Desk{
 		convs: cfg.Conversations, roster: cfg.Roster, annals: cfg.Annals, bus: cfg.Bus, staff: cfg.Staff, bot: cfg.Bot,
-		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger, metrics: cfg.Metrics,
+		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger, metrics: cfg.Metrics, notifier: cfg.Notifier,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: orDefault(cfg.ReopenWindow, 30*time.Minute),
 		timeout:   orDefault(cfg.QueueTimeout, 10*time.Minute),
@@ -435,6 +440,7 @@ func (d *Desk) commit(ctx context.Context, ch Change) (Committed, error) {
 	res, err := d.convs.Commit(ctx, ch)
 	if err == nil {
 		d.observe(ch, res)
+		d.notifyChange(ctx, ch, res)
 	}
 	return res, err
 }

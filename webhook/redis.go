@@ -21,7 +21,7 @@ import (
 // by its due time, from which the first node to look moves it back, atomically, when it
 // is due.
 type Redis struct {
-	rdb      *redis.Client
+	rdb      redis.UniversalClient
 	stream   string
 	retries  string
 	points   string
@@ -34,7 +34,7 @@ var _ Store = (*Redis)(nil)
 
 // NewRedis returns the store under prefix (empty: "kefu:") on rdb, creating the
 // consumer group.
-func NewRedis(ctx context.Context, rdb *redis.Client, prefix string) (*Redis, error) {
+func NewRedis(ctx context.Context, rdb redis.UniversalClient, prefix string) (*Redis, error) {
 	if prefix == "" {
 		prefix = "kefu:"
 	}

@@ -59,6 +59,9 @@ type config struct {
 	// only: a flag would show in the process list.
 	S3AccessKey string
 	S3SecretKey string
+	// WebhookAllowPrivate lets webhooks go to private, loopback and link-local
+	// addresses (KEFU_WEBHOOK_ALLOW_PRIVATE=1), for receivers inside the shop's network.
+	WebhookAllowPrivate bool
 
 	// badEnv lists the variables that could not be parsed, for validate.
 	badEnv []string
@@ -134,6 +137,8 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	str(&c.S3Region, "s3-region", "KEFU_S3_REGION", "", "the S3 store's region, if it needs one")
 	c.S3AccessKey, c.S3SecretKey = os.Getenv("KEFU_S3_ACCESS_KEY"), os.Getenv("KEFU_S3_SECRET_KEY")
 	str(&c.AllowedLinkHosts, "allowed-link-hosts", "KEFU_ALLOWED_LINK_HOSTS", "", "comma-separated hosts (and their subdomains) agents may send links to; other links need an override")
+	private := os.Getenv("KEFU_WEBHOOK_ALLOW_PRIVATE") == "true" || os.Getenv("KEFU_WEBHOOK_ALLOW_PRIVATE") == "1"
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", private, "let webhooks go to private, loopback and link-local addresses ($KEFU_WEBHOOK_ALLOW_PRIVATE)")
 	insecure := os.Getenv("KEFU_INSECURE_COOKIE") == "true" || os.Getenv("KEFU_INSECURE_COOKIE") == "1"
 	fs.BoolVar(&c.InsecureCookie, "insecure-cookie", insecure, "send the console cookie without the Secure flag, for plain HTTP off localhost ($KEFU_INSECURE_COOKIE)")
 	return fs

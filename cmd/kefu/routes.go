@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/rs/zerolog"
 )
 
@@ -48,6 +49,9 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	// Knowledge editors (package knowledge): /editor, /api/articles, /api/proposals,
 	// /api/editor, /api/unanswered.
 	a.knowledge.Routes(mux)
+
+	// Admins (package webhook): /api/webhooks.
+	a.webhooks.Routes(mux, a.accounts.Require(account.RoleAdmin))
 
 	// Operations.
 	mux.Handle("GET /metrics", a.metrics.Handler())

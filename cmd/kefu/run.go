@@ -17,6 +17,7 @@ import (
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
+	"github.com/kefu-im/kefu/webhook"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
@@ -34,6 +35,7 @@ type app struct {
 	gateway   *widget.Gateway
 	files     *files.Service
 	metrics   *metrics.Metrics
+	webhooks  *webhook.Service
 }
 
 // build constructs kb → bot → handoff → widget from the config, on the storage it opens.
@@ -145,6 +147,13 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		return nil, fmt.Errorf("the photos' store: %w", err)
 	}
 	dc.Files, dc.Metrics = a.files, a.metrics
+	if a.webhooks, err = webhook.New(webhook.Config{
+		Store: a.storage.webhooks, AllowPrivate: c.WebhookAllowPrivate, Metrics: a.metrics,
+		Logger: log.With().Str("part", "webhook").Logger(),
+	}); err != nil {
+		return nil, err
+	}
+	dc.Notifier = a.webhooks
 	if a.desk, err = handoff.NewDesk(dc); err != nil {
 		return nil, err
 	}
@@ -238,6 +247,7 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.knowledge.Run(gctx) })
 	g.Go(func() error { return a.desk.Run(gctx) })
+	g.Go(func() error { return a.webhooks.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
