@@ -64,7 +64,10 @@ func TestNotices(t *testing.T) {
 		t.Errorf("hand-off notice = %+v", got)
 	}
 	step("a claim", []string{handoff.NoticeAssigned}, func() error { _, err := r.Desk.Claim(ctx, c.ID, "carol"); return err })
-	step("a reply", nil, func() error { _, err := r.Desk.Reply(ctx, c.ID, "carol", "r1", "您好，请提供订单号"); return err })
+	step("a reply", nil, func() error {
+		_, err := r.Desk.Reply(ctx, c.ID, "carol", "r1", "您好，请提供订单号")
+		return err
+	})
 	step("a resolve", []string{handoff.NoticeResolved}, func() error { _, err := r.Desk.Resolve(ctx, c.ID, "carol"); return err })
 	step("a rating", []string{handoff.NoticeRated}, func() error { _, err := r.Desk.Rate(ctx, c.ID, "k1", 5, "很好"); return err })
 	step("its resend", nil, func() error { _, err := r.Desk.Rate(ctx, c.ID, "k1", 5, "很好"); return err })
