@@ -180,7 +180,7 @@ function later(timer, ms, fn) {
 // ---------------------------------------------------------------------------
 // Login / session
 
-const login = newLogin({ title: BASE_TITLE, api: api, hide: ['boot', 'app', 'users-panel', 'profile-panel', 'phrasebook-panel'], started: startApp, stopped: stopApp });
+const login = newLogin({ title: BASE_TITLE, api: api, hide: ['boot', 'app', 'users-panel', 'profile-panel', 'phrasebook-panel', 'webhooks-panel'], started: startApp, stopped: stopApp });
 
 function onUnauthorized() {
   if (!S.me) return;
@@ -251,6 +251,7 @@ function startApp(me) {
   $('me-group').textContent = me.role === 'admin' ? (me.group ? groupLabel(me.group) + ' · 全部组可见' : '全部组') : groupLabel(me.group);
   show($('users-btn'), me.role === 'admin');
   show($('phrasebook-btn'), me.role === 'admin');
+  show($('webhooks-btn'), me.role === 'admin');
   renderGroupOptions(Array.isArray(me.groups) && me.groups.length ? me.groups.map(String) : Object.keys(GROUPS));
 
   S.waiting = [];

@@ -12,6 +12,7 @@ function wire() {
   wireModal('users', closeUsers);
   $('user-form').addEventListener('submit', addUser);
   wirePhrasebook();
+  wireWebhooks();
   $('claim-btn').addEventListener('click', doClaim);
   $('resolve-btn').addEventListener('click', doResolve);
   $('propose-btn').addEventListener('click', openPropose);
@@ -56,6 +57,7 @@ function wire() {
     else if (S.guard && document.activeElement !== $('reply-input')) cancelGuard();
     else if (!$('users-panel').hidden) closeUsers();
     else if (!$('phrasebook-panel').hidden) closePhrasebook();
+    else if (!$('webhooks-panel').hidden) closeWebhooks();
     else if (S.cur && !$('app').hidden && document.activeElement !== $('reply-input')) closeConversation();
   });
 
