@@ -66,8 +66,8 @@ type Delivery struct {
 	// Queued is when the event was queued; NextAt when the next attempt is due.
 	Queued time.Time `json:"queued"`
 	NextAt time.Time `json:"next_at"`
-	// ref is the store's handle of the queued delivery.
-	ref string
+	// Ref is the store's handle of a delivery Store.Due returned.
+	Ref string `json:"-"`
 }
 
 // Payload is the JSON body of a delivery.
@@ -122,8 +122,8 @@ type Store interface {
 // LogSize is how many attempts an endpoint's delivery log keeps.
 const LogSize = 200
 
-// sortEndpoints orders endpoints oldest first.
-func sortEndpoints(es []Endpoint) {
+// SortEndpoints orders endpoints oldest first, as Store.Endpoints returns them.
+func SortEndpoints(es []Endpoint) {
 	slices.SortFunc(es, func(a, b Endpoint) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c

@@ -10,17 +10,18 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/boltdb"
 	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/webhook"
+	"github.com/kefu-im/kefu/webhook/boltstore"
+	"github.com/kefu-im/kefu/webhook/redisstore"
 	"github.com/redis/go-redis/v9"
-	bolt "go.etcd.io/bbolt"
 )
 
 // engine opens stores of one engine: open again returns a store on the same data, as a
@@ -32,23 +33,22 @@ type engine struct {
 
 var engines = []engine{
 	{"bolt", func(t *testing.T) (webhook.Store, func() webhook.Store) {
-		path := filepath.Join(t.TempDir(), "kefu.db")
-		var db *bolt.DB
+		dir := t.TempDir()
+		closeDB := func() error { return nil }
 		open := func() webhook.Store {
-			if db != nil {
-				db.Close()
-			}
-			var err error
-			if db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second}); err != nil {
+			closeDB()
+			db, err := boltdb.Open(dir)
+			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := webhook.NewBolt(db)
+			closeDB = db.Close
+			s, err := boltstore.New(db)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return s
 		}
-		t.Cleanup(func() { db.Close() })
+		t.Cleanup(func() { closeDB() })
 		return open(), open
 	}},
 	{"redis", func(t *testing.T) (webhook.Store, func() webhook.Store) {
@@ -57,7 +57,7 @@ var engines = []engine{
 		open := func() webhook.Store {
 			c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 			t.Cleanup(func() { c.Close() })
-			s, err := webhook.NewRedis(context.Background(), c, prefix)
+			s, err := redisstore.New(context.Background(), c, prefix)
 			if err != nil {
 				t.Fatal(err)
 			}

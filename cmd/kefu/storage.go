@@ -15,6 +15,8 @@ import (
 	"github.com/kefu-im/kefu/internal/boltdb"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/webhook"
+	webhookbolt "github.com/kefu-im/kefu/webhook/boltstore"
+	webhookredis "github.com/kefu-im/kefu/webhook/redisstore"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
@@ -80,7 +82,7 @@ func openStorage(c config, log zerolog.Logger) (*storage, error) {
 	if s.accounts, err = account.NewBoltStore(account.BoltConfig{DB: db}); err != nil {
 		return fail(err)
 	}
-	if s.webhooks, err = webhook.NewBolt(db); err != nil {
+	if s.webhooks, err = webhookbolt.New(db); err != nil {
 		return fail(err)
 	}
 	return s, nil
@@ -109,7 +111,7 @@ func openRedis(c config, log zerolog.Logger) (*storage, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if s.webhooks, err = webhook.NewRedis(ctx, rdb, c.RedisPrefix); err != nil {
+	if s.webhooks, err = webhookredis.New(ctx, rdb, c.RedisPrefix); err != nil {
 		return fail(err)
 	}
 	return s, nil

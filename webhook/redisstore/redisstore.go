@@ -1,4 +1,5 @@
-package webhook
+// Package redisstore keeps the webhooks (package webhook) in Redis, shared by the nodes.
+package redisstore
 
 import (
 	"context"
@@ -10,17 +11,18 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/internal/secret"
+	"github.com/kefu-im/kefu/webhook"
 	"github.com/redis/go-redis/v9"
 )
 
-// Redis is the Redis engine's Store. The queue is a stream read through a consumer
+// Store is the Redis engine's webhook.Store. The queue is a stream read through a consumer
 // group, so that any node delivers: a node reads new entries (XREADGROUP), and entries
 // a node read and left unacknowledged for longer than the lease (it died, or hangs) are
 // taken over by another (XAUTOCLAIM). An entry is acknowledged and deleted once
 // delivered or given up. A delivery to retry leaves the stream for a sorted set scored
 // by its due time, from which the first node to look moves it back, atomically, when it
 // is due.
-type Redis struct {
+type Store struct {
 	rdb      redis.UniversalClient
 	stream   string
 	retries  string
@@ -30,15 +32,15 @@ type Redis struct {
 	consumer string
 }
 
-var _ Store = (*Redis)(nil)
+var _ webhook.Store = (*Store)(nil)
 
-// NewRedis returns the store under prefix (empty: "kefu:") on rdb, creating the
+// New returns the store under prefix (empty: "kefu:") on rdb, creating the
 // consumer group.
-func NewRedis(ctx context.Context, rdb redis.UniversalClient, prefix string) (*Redis, error) {
+func New(ctx context.Context, rdb redis.UniversalClient, prefix string) (*Store, error) {
 	if prefix == "" {
 		prefix = "kefu:"
 	}
-	s := &Redis{
+	s := &Store{
 		rdb: rdb, stream: prefix + "webhook:queue", retries: prefix + "webhook:retries",
 		points: prefix + "webhook:endpoints", log: prefix + "webhook:log:", group: "deliverers",
 		consumer: secret.New("node_"),
@@ -50,8 +52,8 @@ func NewRedis(ctx context.Context, rdb redis.UniversalClient, prefix string) (*R
 	return s, nil
 }
 
-// AddEndpoint implements Store.
-func (s *Redis) AddEndpoint(ctx context.Context, e Endpoint) error {
+// AddEndpoint implements webhook.Store.
+func (s *Store) AddEndpoint(ctx context.Context, e webhook.Endpoint) error {
 	raw, err := json.Marshal(e)
 	if err != nil {
 		return err
@@ -59,38 +61,38 @@ func (s *Redis) AddEndpoint(ctx context.Context, e Endpoint) error {
 	return s.rdb.HSet(ctx, s.points, e.ID, raw).Err()
 }
 
-// Endpoints implements Store.
-func (s *Redis) Endpoints(ctx context.Context) ([]Endpoint, error) {
+// Endpoints implements webhook.Store.
+func (s *Store) Endpoints(ctx context.Context) ([]webhook.Endpoint, error) {
 	all, err := s.rdb.HGetAll(ctx, s.points).Result()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Endpoint, 0, len(all))
+	out := make([]webhook.Endpoint, 0, len(all))
 	for id, raw := range all {
-		var e Endpoint
+		var e webhook.Endpoint
 		if err := json.Unmarshal([]byte(raw), &e); err != nil {
 			return nil, fmt.Errorf("reading webhook endpoint %q: %w", id, err)
 		}
 		out = append(out, e)
 	}
-	sortEndpoints(out)
+	webhook.SortEndpoints(out)
 	return out, nil
 }
 
-// DeleteEndpoint implements Store.
-func (s *Redis) DeleteEndpoint(ctx context.Context, id string) error {
+// DeleteEndpoint implements webhook.Store.
+func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {
 	n, err := s.rdb.HDel(ctx, s.points, id).Result()
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return ErrNotFound
+		return webhook.ErrNotFound
 	}
 	return s.rdb.Del(ctx, s.log+id).Err()
 }
 
-// Enqueue implements Store: every delivery is added to the stream in one transaction.
-func (s *Redis) Enqueue(ctx context.Context, ds []Delivery) error {
+// Enqueue implements webhook.Store: every delivery is added to the stream in one transaction.
+func (s *Store) Enqueue(ctx context.Context, ds []webhook.Delivery) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, d := range ds {
 			raw, err := json.Marshal(d)
@@ -115,24 +117,24 @@ end
 return #due
 `)
 
-// Due implements Store: retries come due are moved to the stream; then this node takes
+// Due implements webhook.Store: retries come due are moved to the stream; then this node takes
 // over what other nodes left pending longer than lease, and reads new entries.
-func (s *Redis) Due(ctx context.Context, now time.Time, lease time.Duration, n int) ([]Delivery, error) {
+func (s *Store) Due(ctx context.Context, now time.Time, lease time.Duration, n int) ([]webhook.Delivery, error) {
 	if err := promote.Run(ctx, s.rdb, []string{s.retries, s.stream}, now.UnixMilli(), n).Err(); err != nil {
 		return nil, fmt.Errorf("moving due webhook retries: %w", err)
 	}
-	var out []Delivery
+	var out []webhook.Delivery
 	take := func(msgs []redis.XMessage) error {
 		for _, m := range msgs {
 			raw, _ := m.Values["d"].(string)
-			var d Delivery
+			var d webhook.Delivery
 			if err := json.Unmarshal([]byte(raw), &d); err != nil {
 				// Not a delivery: drop it rather than block the queue.
 				s.rdb.XAck(ctx, s.stream, s.group, m.ID)
 				s.rdb.XDel(ctx, s.stream, m.ID)
 				continue
 			}
-			d.ref = m.ID
+			d.Ref = m.ID
 			out = append(out, d)
 		}
 		return nil
@@ -162,55 +164,55 @@ func (s *Redis) Due(ctx context.Context, now time.Time, lease time.Duration, n i
 	return out, nil
 }
 
-// Done implements Store.
-func (s *Redis) Done(ctx context.Context, d Delivery) error {
+// Done implements webhook.Store.
+func (s *Store) Done(ctx context.Context, d webhook.Delivery) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, s.stream, s.group, d.ref)
-		p.XDel(ctx, s.stream, d.ref)
+		p.XAck(ctx, s.stream, s.group, d.Ref)
+		p.XDel(ctx, s.stream, d.Ref)
 		return nil
 	})
 	return err
 }
 
-// Retry implements Store: the delivery leaves the stream for the sorted set of
+// Retry implements webhook.Store: the delivery leaves the stream for the sorted set of
 // retries, in one transaction.
-func (s *Redis) Retry(ctx context.Context, d Delivery) error {
+func (s *Store) Retry(ctx context.Context, d webhook.Delivery) error {
 	raw, err := json.Marshal(d)
 	if err != nil {
 		return err
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZAdd(ctx, s.retries, redis.Z{Score: float64(d.NextAt.UnixMilli()), Member: raw})
-		p.XAck(ctx, s.stream, s.group, d.ref)
-		p.XDel(ctx, s.stream, d.ref)
+		p.XAck(ctx, s.stream, s.group, d.Ref)
+		p.XDel(ctx, s.stream, d.Ref)
 		return nil
 	})
 	return err
 }
 
-// Record implements Store.
-func (s *Redis) Record(ctx context.Context, endpoint string, a Attempt) error {
+// Record implements webhook.Store.
+func (s *Store) Record(ctx context.Context, endpoint string, a webhook.Attempt) error {
 	raw, err := json.Marshal(a)
 	if err != nil {
 		return err
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.LPush(ctx, s.log+endpoint, raw)
-		p.LTrim(ctx, s.log+endpoint, 0, LogSize-1)
+		p.LTrim(ctx, s.log+endpoint, 0, webhook.LogSize-1)
 		return nil
 	})
 	return err
 }
 
-// Attempts implements Store.
-func (s *Redis) Attempts(ctx context.Context, endpoint string) ([]Attempt, error) {
+// Attempts implements webhook.Store.
+func (s *Store) Attempts(ctx context.Context, endpoint string) ([]webhook.Attempt, error) {
 	raws, err := s.rdb.LRange(ctx, s.log+endpoint, 0, -1).Result()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Attempt, 0, len(raws))
+	out := make([]webhook.Attempt, 0, len(raws))
 	for i, raw := range raws {
-		var a Attempt
+		var a webhook.Attempt
 		if err := json.Unmarshal([]byte(raw), &a); err != nil {
 			return nil, fmt.Errorf("reading entry %s of the webhook log of %q: %w", strconv.Itoa(i), endpoint, err)
 		}

@@ -1,4 +1,5 @@
-package webhook
+// Package boltstore keeps the webhooks (package webhook) in the embedded database.
+package boltstore
 
 import (
 	"bytes"
@@ -9,24 +10,25 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/internal/boltdb"
+	"github.com/kefu-im/kefu/webhook"
 	bolt "go.etcd.io/bbolt"
 )
 
 // The embedded store's buckets.
 var (
-	bucketEndpoints = []byte("webhook.endpoints") // id → Endpoint
-	bucketQueue     = []byte("webhook.queue")     // due time (ms, big-endian) + delivery id → Delivery
-	bucketLog       = []byte("webhook.log")       // endpoint id, 0, sequence (big-endian) → Attempt
+	bucketEndpoints = []byte("webhook.endpoints") // id → webhook.Endpoint
+	bucketQueue     = []byte("webhook.queue")     // due time (ms, big-endian) + delivery id → webhook.Delivery
+	bucketLog       = []byte("webhook.log")       // endpoint id, 0, sequence (big-endian) → webhook.Attempt
 )
 
-// Bolt is the embedded engine's Store, in the bbolt file the desk shares. Only one
+// Store is the embedded engine's webhook.Store, in the bbolt file the desk shares. Only one
 // process opens the file, so its one Run is the only one sending: Due needs no lease.
-type Bolt struct{ db *bolt.DB }
+type Store struct{ db *bolt.DB }
 
-var _ Store = (*Bolt)(nil)
+var _ webhook.Store = (*Store)(nil)
 
-// NewBolt returns the store on db, creating its buckets.
-func NewBolt(db *bolt.DB) (*Bolt, error) {
+// New returns the store on db, creating its buckets.
+func New(db *bolt.DB) (*Store, error) {
 	err := db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketEndpoints, bucketQueue, bucketLog} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -38,32 +40,32 @@ func NewBolt(db *bolt.DB) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the webhook buckets: %w", err)
 	}
-	return &Bolt{db: db}, nil
+	return &Store{db: db}, nil
 }
 
-// AddEndpoint implements Store.
-func (s *Bolt) AddEndpoint(_ context.Context, e Endpoint) error {
+// AddEndpoint implements webhook.Store.
+func (s *Store) AddEndpoint(_ context.Context, e webhook.Endpoint) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return boltdb.Put(tx.Bucket(bucketEndpoints), []byte(e.ID), e) })
 }
 
-// Endpoints implements Store.
-func (s *Bolt) Endpoints(context.Context) ([]Endpoint, error) {
-	var out []Endpoint
+// Endpoints implements webhook.Store.
+func (s *Store) Endpoints(context.Context) ([]webhook.Endpoint, error) {
+	var out []webhook.Endpoint
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		out, err = boltdb.All[Endpoint](tx.Bucket(bucketEndpoints), "webhook endpoint")
+		out, err = boltdb.All[webhook.Endpoint](tx.Bucket(bucketEndpoints), "webhook endpoint")
 		return err
 	})
-	sortEndpoints(out)
+	webhook.SortEndpoints(out)
 	return out, err
 }
 
-// DeleteEndpoint implements Store.
-func (s *Bolt) DeleteEndpoint(_ context.Context, id string) error {
+// DeleteEndpoint implements webhook.Store.
+func (s *Store) DeleteEndpoint(_ context.Context, id string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEndpoints)
 		if b.Get([]byte(id)) == nil {
-			return ErrNotFound
+			return webhook.ErrNotFound
 		}
 		if err := b.Delete([]byte(id)); err != nil {
 			return err
@@ -78,15 +80,15 @@ func (s *Bolt) DeleteEndpoint(_ context.Context, id string) error {
 	})
 }
 
-func queueKey(d Delivery) []byte {
+func queueKey(d webhook.Delivery) []byte {
 	k := binary.BigEndian.AppendUint64(nil, uint64(d.NextAt.UnixMilli()))
 	return append(k, d.ID...)
 }
 
 func logPrefix(endpoint string) []byte { return append([]byte(endpoint), 0) }
 
-// Enqueue implements Store.
-func (s *Bolt) Enqueue(_ context.Context, ds []Delivery) error {
+// Enqueue implements webhook.Store.
+func (s *Store) Enqueue(_ context.Context, ds []webhook.Delivery) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketQueue)
 		for _, d := range ds {
@@ -102,20 +104,20 @@ func (s *Bolt) Enqueue(_ context.Context, ds []Delivery) error {
 	})
 }
 
-// Due implements Store: the deliveries due first.
-func (s *Bolt) Due(_ context.Context, now time.Time, _ time.Duration, n int) ([]Delivery, error) {
-	var out []Delivery
+// Due implements webhook.Store: the deliveries due first.
+func (s *Store) Due(_ context.Context, now time.Time, _ time.Duration, n int) ([]webhook.Delivery, error) {
+	var out []webhook.Delivery
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketQueue).Cursor()
 		for k, v := c.First(); k != nil && len(out) < n; k, v = c.Next() {
 			if int64(binary.BigEndian.Uint64(k[:8])) > now.UnixMilli() {
 				break
 			}
-			var d Delivery
+			var d webhook.Delivery
 			if err := json.Unmarshal(v, &d); err != nil {
 				return fmt.Errorf("reading webhook delivery %q: %w", k[8:], err)
 			}
-			d.ref = string(k)
+			d.Ref = string(k)
 			out = append(out, d)
 		}
 		return nil
@@ -123,28 +125,28 @@ func (s *Bolt) Due(_ context.Context, now time.Time, _ time.Duration, n int) ([]
 	return out, err
 }
 
-// Done implements Store.
-func (s *Bolt) Done(_ context.Context, d Delivery) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketQueue).Delete([]byte(d.ref)) })
+// Done implements webhook.Store.
+func (s *Store) Done(_ context.Context, d webhook.Delivery) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketQueue).Delete([]byte(d.Ref)) })
 }
 
-// Retry implements Store.
-func (s *Bolt) Retry(_ context.Context, d Delivery) error {
+// Retry implements webhook.Store.
+func (s *Store) Retry(_ context.Context, d webhook.Delivery) error {
 	raw, err := json.Marshal(d)
 	if err != nil {
 		return err
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketQueue)
-		if err := b.Delete([]byte(d.ref)); err != nil {
+		if err := b.Delete([]byte(d.Ref)); err != nil {
 			return err
 		}
 		return b.Put(queueKey(d), raw)
 	})
 }
 
-// Record implements Store.
-func (s *Bolt) Record(_ context.Context, endpoint string, a Attempt) error {
+// Record implements webhook.Store.
+func (s *Store) Record(_ context.Context, endpoint string, a webhook.Attempt) error {
 	raw, err := json.Marshal(a)
 	if err != nil {
 		return err
@@ -164,7 +166,7 @@ func (s *Bolt) Record(_ context.Context, endpoint string, a Attempt) error {
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			n++
 		}
-		for k, _ := c.Seek(prefix); n > LogSize && k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+		for k, _ := c.Seek(prefix); n > webhook.LogSize && k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
 			if err := c.Delete(); err != nil {
 				return err
 			}
@@ -174,13 +176,13 @@ func (s *Bolt) Record(_ context.Context, endpoint string, a Attempt) error {
 	})
 }
 
-// Attempts implements Store.
-func (s *Bolt) Attempts(_ context.Context, endpoint string) ([]Attempt, error) {
-	var out []Attempt
+// Attempts implements webhook.Store.
+func (s *Store) Attempts(_ context.Context, endpoint string) ([]webhook.Attempt, error) {
+	var out []webhook.Attempt
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c, prefix := tx.Bucket(bucketLog).Cursor(), logPrefix(endpoint)
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var a Attempt
+			var a webhook.Attempt
 			if err := json.Unmarshal(v, &a); err != nil {
 				return fmt.Errorf("reading the webhook log of %q: %w", endpoint, err)
 			}
