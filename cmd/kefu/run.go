@@ -149,7 +149,8 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	dc.Files, dc.Metrics = a.files, a.metrics
 	if a.webhooks, err = webhook.New(webhook.Config{
 		Store: a.storage.webhooks, AllowPrivate: c.WebhookAllowPrivate, Metrics: a.metrics,
-		Logger: log.With().Str("part", "webhook").Logger(),
+		Backoff: webhook.Backoff{Base: c.WebhookRetry},
+		Logger:  log.With().Str("part", "webhook").Logger(),
 	}); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,9 @@ type hookReceiver struct {
 	secret string
 	mu     sync.Mutex
 	got    []hookHit
+	// down answers 503 and keeps the delivery ids refused.
+	down    bool
+	refused []string
 }
 
 type hookHit struct {
@@ -46,6 +50,16 @@ func newHookReceiver(t *testing.T, secret string) *hookReceiver {
 			Data  map[string]any `json:"data"`
 		}
 		json.Unmarshal(raw, &body)
+		r.mu.Lock()
+		down := r.down
+		if down {
+			r.refused = append(r.refused, req.Header.Get("X-Kefu-Delivery"))
+		}
+		r.mu.Unlock()
+		if down {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		if body.Event != req.Header.Get("X-Kefu-Event") {
 			t.Errorf("body event %q, header %q", body.Event, req.Header.Get("X-Kefu-Event"))
 		}
@@ -140,10 +154,75 @@ func TestWebhooksTwoNodes(t *testing.T) {
 	if d := log.Deliveries[0]; d.Event != "ping" || d.Result != "ok" || d.Delivery != ping.Delivery {
 		t.Errorf("log = %+v", log.Deliveries)
 	}
+	// The node that delivered the ping counted it.
+	if n := metricValue(t, nodeA, `kefu_webhook_deliveries_total{event="ping",result="ok"}`) +
+		metricValue(t, nodeB, `kefu_webhook_deliveries_total{event="ping",result="ok"}`); n != 1 {
+		t.Errorf("pings counted on both nodes: %v, want 1", n)
+	}
 	if code := admin.do("DELETE", "/api/webhooks/"+added.ID, nil, nil); code != 204 {
 		t.Errorf("DELETE: %d", code)
 	}
 	if code := admin.do("GET", "/api/webhooks/"+added.ID+"/deliveries", nil, nil); code != 404 {
 		t.Errorf("the log of a deleted webhook: %d, want 404", code)
 	}
+}
+
+// TestWebhooksSurviveRestart: with the receiver down (503), a hand-off's delivery is
+// refused; kefu stops and starts again on its data directory; once the receiver is back
+// it gets the hand-off, under the delivery id it refused.
+func TestWebhooksSurviveRestart(t *testing.T) {
+	env := []string{"KEFU_DATA_DIR=" + t.TempDir(), "KEFU_WEBHOOK_ALLOW_PRIVATE=1", "KEFU_WEBHOOK_RETRY=100ms"}
+	k := startKefu(t, "", env...)
+	pw := k.adminPassword()
+	admin := login(t, k, "admin", pw)
+	rcv := newHookReceiver(t, "restart-secret")
+	rcv.mu.Lock()
+	rcv.down = true
+	rcv.mu.Unlock()
+	if code := admin.do("POST", "/api/webhooks", map[string]any{"url": rcv.URL, "events": []string{"conversation.handed_off"}, "secret": "restart-secret"}, nil); code != 201 {
+		t.Fatalf("POST /api/webhooks: %d", code)
+	}
+	s, _ := dialShopper(t, k, "")
+	s.send(map[string]any{"type": "handoff", "id": "h1"})
+	s.until("handoff", isType("handoff"))
+	refused := func() []string {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		return slices.Clone(rcv.refused)
+	}
+	timetest.Poll(t, 10*time.Second, "a refused attempt", func() bool { return len(refused()) > 0 })
+	k.stop()
+
+	k = startKefu(t, "", env...)
+	rcv.mu.Lock()
+	rcv.down = false
+	rcv.mu.Unlock()
+	timetest.Poll(t, 10*time.Second, "the hand-off delivered after the restart", func() bool { return len(rcv.events()) > 0 })
+	rcv.mu.Lock()
+	got := rcv.got
+	rcv.mu.Unlock()
+	if len(got) != 1 || got[0].Event != "conversation.handed_off" || got[0].Delivery != refused()[0] || got[0].Data["conversation"] != s.conv {
+		t.Errorf("delivered %+v, want the hand-off of %s as delivery %s", got, s.conv, refused()[0])
+	}
+}
+
+// metricValue reads a series of p's /metrics; 0 when it is absent.
+func metricValue(t *testing.T, p *proc, series string) float64 {
+	t.Helper()
+	resp, err := http.Get(p.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", series, err)
+			}
+			return f
+		}
+	}
+	return 0
 }
