@@ -83,12 +83,21 @@ func TestNotices(t *testing.T) {
 		return r.Desk.Handoff(ctx, o.ID, handoff.HandoffRequest{Key: "h2", Reason: triage.ReasonRequested, Group: handoff.GroupPresale})
 	})
 	left := handoff.LeftMessage{Key: "l1", Text: "请回电", Contact: "13800000000"}
+	var ticket handoff.Ticket
 	step("a left message", []string{handoff.NoticeTicketNew, handoff.NoticeResolved, handoff.NoticeLeft}, func() error {
-		_, _, err := r.Desk.LeaveMessage(ctx, o.ID, left)
+		ticket, _, err = r.Desk.LeaveMessage(ctx, o.ID, left)
 		return err
 	})
 	step("its resend", nil, func() error { _, _, err := r.Desk.LeaveMessage(ctx, o.ID, left); return err })
 	if got := n.by[handoff.NoticeLeft].(handoff.Ticket); got.Reason != "请回电" || got.Contact != "13800000000" || got.Conversation != o.ID {
 		t.Errorf("left message notice = %+v", got)
+	}
+	pia := account.User{Name: "pia", Role: account.RoleAgent, Group: string(handoff.GroupPresale)}
+	step("the agent resolves the left message", []string{handoff.NoticeTicketUpdate}, func() error {
+		_, err := r.Desk.Tickets().Transition(ctx, ticket.ID, handoff.TicketChange{To: handoff.TicketResolved, Note: "已回电"}, pia)
+		return err
+	})
+	if got := n.by[handoff.NoticeTicketUpdate].(handoff.Ticket); got.ID != ticket.ID || got.Status != handoff.TicketResolved || got.History != nil {
+		t.Errorf("ticket update notice = %+v", got)
 	}
 }

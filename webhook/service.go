@@ -199,6 +199,9 @@ func (s *Service) Test(ctx context.Context, id, by string) (string, error) {
 // desk calls on the node that committed a change; a failure is logged, since the change
 // is made.
 func (s *Service) Notify(ctx context.Context, event string, data any) {
+	// The change is made: its notice is queued even when the caller gives up.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if err := s.notify(ctx, event, data); err != nil {
 		s.log.Error().Err(err).Str("event", event).Msg("queueing a webhook event")
 	}
