@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -350,5 +351,52 @@ func TestPrivateAddresses(t *testing.T) {
 	}
 	if n := len(rcv.hits()); n != 0 {
 		t.Errorf("the private receiver got %d requests", n)
+	}
+}
+
+// TestReceiverBackOnItsPort: while nothing listens on the receiver's port the attempts
+// fail (connection refused) and are retried; once it listens again it gets the event
+// under the same delivery id.
+func TestReceiverBackOnItsPort(t *testing.T) {
+	store, _ := engines[0].open(t)
+	s, _ := start(t, store, nil)
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ep, err := s.Add(ctx, "http://"+addr+"/hook", []string{webhook.EventAssigned}, "s3cret-value", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Notify(ctx, webhook.EventAssigned, map[string]string{"conversation": "c1"})
+	var refused webhook.Attempt
+	timetest.Poll(t, 5*time.Second, "attempts refused by the closed port", func() bool {
+		log, _ := s.Attempts(ctx, ep.ID)
+		if len(log) < 2 {
+			return false
+		}
+		refused = log[len(log)-1]
+		return true
+	})
+	if refused.Result != "retry" || refused.Status != 0 || !strings.Contains(refused.Error, "refused") {
+		t.Errorf("first attempt = %+v, want a retry after connection refused", refused)
+	}
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listening again on %s: %v", addr, err)
+	}
+	// A receiver's handler, served on the port the endpoint names.
+	back := newReceiver(t, "s3cret-value")
+	srv := httptest.NewUnstartedServer(back.Config.Handler)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	timetest.Poll(t, 5*time.Second, "the event delivered once the port listens", func() bool { return len(back.delivered()) == 1 })
+	if h := back.delivered()[0]; h.delivery != refused.Delivery || !h.signed {
+		t.Errorf("delivered %+v, want delivery %s signed", h, refused.Delivery)
 	}
 }
