@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/metrics"
 	"github.com/kefu-im/kefu/internal/secret"
 	"github.com/rs/zerolog"
 )
@@ -210,6 +211,13 @@ type DeskConfig struct {
 	// Time (UTC+8).
 	TicketLocation *time.Location
 
+	// Metrics are the process's metrics the desk counts in; nil means metrics of its
+	// own, which nobody scrapes.
+	Metrics *metrics.Metrics
+	// Notifier hears of hand-offs, assignments, resolutions, ratings, tickets and left
+	// messages, once per change (webhooks); nil means nobody.
+	Notifier Notifier
+
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger zerolog.Logger
@@ -235,6 +243,8 @@ type Desk struct {
 	defWait   time.Duration
 	now       func() time.Time
 	log       zerolog.Logger
+	metrics   *metrics.Metrics
+	notifier  Notifier
 
 	groups     []Group
 	maxChats   int
@@ -277,13 +287,17 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
 	tk, err := NewTickets(TicketsConfig{Store: cfg.Tickets, Now: cfg.Now, Location: cfg.TicketLocation})
 	if err != nil {
 		return nil, err
 	}
+	tk.notifier = cfg.Notifier
 	d := &Desk{
 		convs: cfg.Conversations, roster: cfg.Roster, annals: cfg.Annals, bus: cfg.Bus, staff: cfg.Staff, bot: cfg.Bot,
-		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, stats: cfg.Stats, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
+		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, stats: cfg.Stats, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger, metrics: cfg.Metrics, notifier: cfg.Notifier,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: orDefault(cfg.ReopenWindow, 30*time.Minute),
 		timeout:   orDefault(cfg.QueueTimeout, 10*time.Minute),
@@ -429,7 +443,12 @@ func (d *Desk) commit(ctx context.Context, ch Change) (Committed, error) {
 	if ch.Prev != nil {
 		ch.Tallies = append(ch.Tallies, facts(*ch.Prev, ch.Next, ch.Append, now)...)
 	}
-	return d.convs.Commit(ctx, ch)
+	res, err := d.convs.Commit(ctx, ch)
+	if err == nil {
+		d.observe(ch, res)
+		d.notifyChange(ctx, ch, res)
+	}
+	return res, err
 }
 
 // Append stores a record in the conversation's log, whatever its status. A record whose

@@ -62,6 +62,7 @@ func (tk *Tickets) LeaveMessage(ctx context.Context, c Conversation, m LeftMessa
 	if err != nil {
 		return Ticket{}, fmt.Errorf("storing a left message: %w", err)
 	}
+	tk.notifyTicket(ctx, NoticeTicketNew, t)
 	return t, nil
 }
 
@@ -135,6 +136,7 @@ func (d *Desk) LeaveMessage(ctx context.Context, conv string, m LeftMessage) (Ti
 		note, _, err := d.Append(ctx, conv, d.leaveNote(c.Lang, m.Key, t.ID))
 		return t, note, err
 	}
+	d.tickets.notifyTicket(ctx, NoticeLeft, t)
 	return t, res.Messages[len(res.Messages)-1], nil
 }
 

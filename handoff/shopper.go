@@ -165,7 +165,9 @@ func (d *Desk) ShopperSays(ctx context.Context, conv string, m ShopperMessage, s
 func (d *Desk) answer(ctx context.Context, c Conversation, msg Message, article string) (BotDecision, error) {
 	conv := c.ID
 	q := Question{Text: msg.Text, Article: article, Previous: d.previousTurn(ctx, conv, msg.Seq)}
+	start := time.Now()
 	dec, err := d.bot.Decide(ctx, q)
+	d.decided(start)
 	if err != nil {
 		// Without a working bot, a person is the honest answer.
 		d.log.Error().Err(err).Str("conv", conv).Msg("bot decision")

@@ -194,9 +194,10 @@ type TicketsConfig struct {
 // Tickets opens after-sales tickets and changes their status by the rules of
 // ticketRules. It does not depend on the Desk, so the widget can confirm too.
 type Tickets struct {
-	store TicketStore
-	now   func() time.Time
-	loc   *time.Location
+	store    TicketStore
+	now      func() time.Time
+	loc      *time.Location
+	notifier Notifier
 }
 
 // NewTickets returns Tickets.
@@ -293,6 +294,7 @@ func (tk *Tickets) Open(ctx context.Context, d TicketDraft, by account.User) (Ti
 	if err != nil {
 		return Ticket{}, fmt.Errorf("creating ticket: %w", err)
 	}
+	tk.notifyTicket(ctx, NoticeTicketNew, t)
 	return t, nil
 }
 
@@ -438,6 +440,7 @@ func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string
 		if err != nil {
 			return Ticket{}, fmt.Errorf("updating ticket %s: %w", id, err)
 		}
+		tk.notifyTicket(ctx, NoticeTicketUpdate, t)
 		return t, nil
 	}
 	return Ticket{}, ErrBusy

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // conn is one shopper websocket: a read side used by one goroutine, and a write loop fed
@@ -19,10 +20,19 @@ type conn struct {
 	done chan struct{}
 
 	mu      sync.Mutex // guards queue and closing
-	queue   [][]byte
+	queue   []frame
 	closing *closeMsg
+	// delivery observes, for a frame of a committed record, the seconds from the
+	// commit to the frame written.
+	delivery prometheus.Observer
 
 	closeOnce sync.Once
+}
+
+// frame is a queued frame and, for a record heard as an event, when it was committed.
+type frame struct {
+	b  []byte
+	at time.Time
 }
 
 type closeMsg struct {
@@ -30,9 +40,9 @@ type closeMsg struct {
 	reason string
 }
 
-func newConn(ws *websocket.Conn, cfg Config) *conn {
+func newConn(ws *websocket.Conn, cfg Config, delivery prometheus.Observer) *conn {
 	ws.SetReadLimit(MaxFrameBytes)
-	return &conn{ws: ws, cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &conn{ws: ws, cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{}), delivery: delivery}
 }
 
 func (c *conn) notify() {
@@ -44,7 +54,11 @@ func (c *conn) notify() {
 
 // enqueue queues a frame; it reports false when the connection is closed or the client
 // is too slow, in which case the connection is being closed.
-func (c *conn) enqueue(v any) bool {
+func (c *conn) enqueue(v any) bool { return c.enqueueAt(v, time.Time{}) }
+
+// enqueueAt is enqueue for the frame of a record committed at at: the time until the
+// frame is written is observed as its delivery time.
+func (c *conn) enqueueAt(v any, at time.Time) bool {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return false
@@ -64,7 +78,7 @@ func (c *conn) enqueue(v any) bool {
 		c.shutdown(closeMsg{websocket.ClosePolicyViolation, "slow consumer"})
 		return false
 	}
-	c.queue = append(c.queue, b)
+	c.queue = append(c.queue, frame{b, at})
 	c.mu.Unlock()
 	c.notify()
 	return true
@@ -116,10 +130,13 @@ func (c *conn) writeQueued() bool {
 	frames, closing := c.queue, c.closing
 	c.queue = nil
 	c.mu.Unlock()
-	for _, b := range frames {
+	for _, f := range frames {
 		c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-		if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
+		if c.ws.WriteMessage(websocket.TextMessage, f.b) != nil {
 			return false
+		}
+		if !f.at.IsZero() && c.delivery != nil {
+			c.delivery.Observe(max(time.Since(f.at), 0).Seconds())
 		}
 	}
 	if closing != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/files"
+	"github.com/kefu-im/kefu/internal/metrics"
 	"github.com/rs/zerolog"
 )
 
@@ -62,6 +63,9 @@ type Config struct {
 	// Files receives the shoppers' photos and signs the URLs of the photos in frames;
 	// nil turns uploads off.
 	Files *files.Service
+	// Metrics are the process's metrics the gateway counts in; nil means metrics of its
+	// own, which nobody scrapes.
+	Metrics *metrics.Metrics
 	// Now is the clock for identities; nil means time.Now.
 	Now    func() time.Time
 	Logger zerolog.Logger
@@ -76,7 +80,7 @@ type Gateway struct {
 	origins  map[string]bool
 	any      bool
 	upgrader websocket.Upgrader
-	stats    Stats
+	metrics  *metrics.Metrics
 	refused  refusals
 }
 
@@ -102,13 +106,16 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
 	if cfg.SendQueue == 0 {
 		cfg.SendQueue = 256
 	}
 	if cfg.RateBurst == 0 {
 		cfg.RateBurst = 10
 	}
-	g := &Gateway{cfg: cfg, desk: cfg.Desk, bot: cfg.Bot, log: cfg.Logger, origins: make(map[string]bool)}
+	g := &Gateway{cfg: cfg, desk: cfg.Desk, bot: cfg.Bot, log: cfg.Logger, metrics: cfg.Metrics, origins: make(map[string]bool)}
 	for _, o := range cfg.AllowedOrigins {
 		o = strings.TrimRight(strings.TrimSpace(o), "/")
 		switch {
@@ -140,9 +147,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered the client
 	}
-	g.stats.connections.Add(1)
-	defer g.stats.connections.Add(-1)
-	c := newConn(ws, g.cfg)
+	g.metrics.ShopperConnections.Inc()
+	defer g.metrics.ShopperConnections.Dec()
+	c := newConn(ws, g.cfg, g.metrics.DeliverySeconds)
 	s := &session{g: g, c: c, log: zerolog.Ctx(r.Context()).With().Logger()}
 	s.run(r.Context(), r.URL.Query())
 }

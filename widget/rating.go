@@ -3,6 +3,7 @@ package widget
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/kefu-im/kefu/handoff"
 )
@@ -60,7 +61,7 @@ func (s *session) onFeedback(ctx context.Context, f clientFrame) {
 	default:
 		s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq})
 		if m.Feedback != nil {
-			s.g.stats.feedbackGiven(m.Feedback.Article, m.Feedback.Helpful)
+			s.g.metrics.BotFeedback.WithLabelValues(m.Feedback.Article, strconv.FormatBool(m.Feedback.Helpful)).Inc()
 		}
 	}
 }

@@ -148,7 +148,7 @@ func (s *session) open(ctx context.Context, q url.Values, sh *handoff.Shopper) (
 	}
 	c, token, err := s.g.desk.StartIn(ctx, sh, s.lang)
 	if err == nil {
-		s.g.stats.conversations.Add(1)
+		s.g.metrics.ConversationsStarted.Inc()
 		s.log.Info().Str("conv", c.ID).Msg("conversation started")
 	}
 	return c, token, true, err
@@ -321,7 +321,7 @@ func (s *session) send(ctx context.Context, msgs []handoff.Message) bool {
 		case m.Seq != s.lastSent+1:
 			return false
 		}
-		if !s.c.enqueue(s.g.toFrame(ctx, s.id, m)) {
+		if !s.c.enqueueAt(s.g.toFrame(ctx, s.id, m), time.UnixMilli(m.TS)) {
 			return true
 		}
 		s.lastSent = m.Seq
@@ -423,7 +423,7 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 			s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq})
 			unlock()
 			if !dup {
-				s.g.stats.messages.Add(1)
+				s.g.metrics.ShopperMessages.Inc()
 				s.logDetected(text)
 			}
 		})
@@ -442,7 +442,7 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 		return
 	}
 	if d := said.Decision; d != nil {
-		s.g.stats.decided(string(d.Action), string(d.Reason))
+		s.g.metrics.BotDecisions.WithLabelValues(string(d.Action), string(d.Reason)).Inc()
 		article := ""
 		if d.Article != nil {
 			article = d.Article.ID

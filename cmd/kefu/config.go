@@ -61,6 +61,12 @@ type config struct {
 	// only: a flag would show in the process list.
 	S3AccessKey string
 	S3SecretKey string
+	// WebhookAllowPrivate lets webhooks go to private, loopback and link-local
+	// addresses (KEFU_WEBHOOK_ALLOW_PRIVATE=1), for receivers inside the shop's network.
+	WebhookAllowPrivate bool
+	// WebhookRetry is the wait before a failed webhook delivery's first retry; it
+	// doubles with each attempt, up to an hour.
+	WebhookRetry time.Duration
 
 	// badEnv lists the variables that could not be parsed, for validate.
 	badEnv []string
@@ -137,6 +143,9 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	str(&c.S3Region, "s3-region", "KEFU_S3_REGION", "", "the S3 store's region, if it needs one")
 	c.S3AccessKey, c.S3SecretKey = os.Getenv("KEFU_S3_ACCESS_KEY"), os.Getenv("KEFU_S3_SECRET_KEY")
 	str(&c.AllowedLinkHosts, "allowed-link-hosts", "KEFU_ALLOWED_LINK_HOSTS", "", "comma-separated hosts (and their subdomains) agents may send links to; other links need an override")
+	dur(&c.WebhookRetry, "webhook-retry", "KEFU_WEBHOOK_RETRY", 10*time.Second, "the wait before a failed webhook delivery is tried again; it doubles with each attempt up to an hour, for 24 hours")
+	private := os.Getenv("KEFU_WEBHOOK_ALLOW_PRIVATE") == "true" || os.Getenv("KEFU_WEBHOOK_ALLOW_PRIVATE") == "1"
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", private, "let webhooks go to private, loopback and link-local addresses ($KEFU_WEBHOOK_ALLOW_PRIVATE)")
 	insecure := os.Getenv("KEFU_INSECURE_COOKIE") == "true" || os.Getenv("KEFU_INSECURE_COOKIE") == "1"
 	fs.BoolVar(&c.InsecureCookie, "insecure-cookie", insecure, "send the console cookie without the Secure flag, for plain HTTP off localhost ($KEFU_INSECURE_COOKIE)")
 	return fs
@@ -148,6 +157,9 @@ func (c *config) validate() error {
 	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		return fmt.Errorf("the data directory must not be empty")
+	}
+	if c.WebhookRetry <= 0 {
+		return fmt.Errorf("the webhook retry wait %v must be positive", c.WebhookRetry)
 	}
 	if c.ReopenWindow < 0 || c.QueueTimeout < 0 {
 		return fmt.Errorf("reopen window %v and queue timeout %v must not be negative (0 turns them off)", c.ReopenWindow, c.QueueTimeout)

@@ -190,14 +190,26 @@ func TestEmbeddedDefaults(t *testing.T) {
 	var m strings.Builder
 	bufio.NewReader(resp.Body).WriteTo(&m)
 	resp.Body.Close()
+	// Served by client_golang: its content type, the histograms, the runtime's and the
+	// process's metrics; one decision so far, one shopper and one bot message stored.
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("/metrics content type %q", ct)
+	}
 	for _, want := range []string{
 		"kefu_shopper_connections 1", "kefu_conversations_started_total 1", "kefu_shopper_messages_total 1",
 		`kefu_bot_decisions_total{action="answer",reason=""} 1`, `kefu_queue_waiting{group="presale"} 0`,
 		fmt.Sprintf(`kefu_bot_feedback_total{article=%q,helpful="true"} 1`, article["id"]),
+		"# TYPE kefu_bot_decision_seconds histogram", "kefu_bot_decision_seconds_count 1",
+		`kefu_messages_total{from="shopper"} 1`, `kefu_messages_total{from="bot"} 1`,
+		"# TYPE kefu_ws_delivery_seconds histogram", "go_goroutines ", "process_resident_memory_bytes ",
 	} {
 		if !strings.Contains(m.String(), want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, m.String())
 		}
+	}
+	// The bot's answer reached the shopper as an event: its delivery was timed.
+	if strings.Contains(m.String(), "kefu_ws_delivery_seconds_count 0\n") {
+		t.Error("no websocket delivery was timed")
 	}
 	if strings.Contains(k.logText(), "可以开发票") {
 		t.Error("the log holds a message body")

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/internal/files"
+	"github.com/kefu-im/kefu/internal/metrics"
 	"github.com/rs/zerolog"
 )
 
 // openFiles opens the store of the photos of chats that the configuration names
 // (KEFU_FILES) and the service on it, whose URLs are signed with the store's own key,
 // so that every node sharing the store signs alike.
-func openFiles(c config, log zerolog.Logger) (*files.Service, error) {
+func openFiles(c config, log zerolog.Logger, m *metrics.Metrics) (*files.Service, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var store files.Store
@@ -43,5 +44,5 @@ func openFiles(c config, log zerolog.Logger) (*files.Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the photos' URL key: %w", err)
 	}
-	return files.New(files.Config{Store: store, URLKey: key})
+	return files.New(files.Config{Store: store, URLKey: key, Metrics: m})
 }

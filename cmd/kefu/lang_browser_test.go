@@ -26,11 +26,12 @@ const widgetText = `(() => {
 // brings the English notices (the transfer, the offer to leave a message with the
 // opening hours) and no Chinese. The admin then edits the English greeting in the
 // console's 话术设置 (a greeting with a phone number is refused first), and the next
-// shopper is greeted with it. With KEFU_SCREENSHOTS set, the screenshots go there.
+// shopper is greeted with it. Last, the admin adds a webhook in the console's Webhooks
+// screen, tests it and deletes it. With KEFU_SCREENSHOTS set, the screenshots go there.
 func TestEnglishBrowser(t *testing.T) {
 	tab := browsertest.Tab(t)
 	b := browserSteps{t: t, shots: screenshotDir(t)}
-	k := startKefu(t, "")
+	k := startKefu(t, "", "KEFU_WEBHOOK_ALLOW_PRIVATE=1")
 	adminAdding(t, k)
 	password := k.adminPassword()
 
@@ -119,4 +120,43 @@ func TestEnglishBrowser(t *testing.T) {
 	)
 	b.screenshot(next, "english-4-edited-greeting.png")
 
+	// The admin adds a webhook in the console's Webhooks screen, tests it (测试) and
+	// reads its delivery log; the receiver got the ping, signed.
+	rcv := newHookReceiver(t, "console-hook-secret")
+	b.front(admin)
+	b.do(admin, "the admin opens Webhooks; a URL that is no http(s) one is refused",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(k.url("/console")),
+		chromedp.WaitVisible(chromedp.ID("webhooks-btn")),
+		chromedp.Click(chromedp.ID("webhooks-btn")),
+		chromedp.WaitVisible(chromedp.ID("webhook-form")),
+		waitJS(`document.querySelectorAll('[data-testid="webhook-event"]:checked').length === 7`),
+		chromedp.SendKeys(chromedp.ID("webhook-url"), "ftp://crm.example.com/hook"),
+		chromedp.Click(chromedp.ID("webhook-submit")),
+		chromedp.WaitVisible(chromedp.ID("webhook-form-error")),
+	)
+	b.do(admin, "the admin adds the receiver and tests it",
+		selectAll("webhook-url"),
+		chromedp.SendKeys(chromedp.ID("webhook-url"), rcv.URL+"/kefu"),
+		chromedp.SendKeys(chromedp.ID("webhook-secret"), "console-hook-secret"),
+		chromedp.Click(chromedp.ID("webhook-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="webhook-row"]`)),
+		waitJS(`document.getElementById("webhook-form-ok").textContent.includes("console-hook-secret")`),
+		waitJS(`!document.querySelector('[data-testid="webhook-row"]').textContent.includes("console-hook-secret")`),
+		chromedp.Click(chromedp.CSS(`[data-testid="webhook-test"]`)),
+		waitJS(`[...document.querySelectorAll('[data-testid="webhook-log-row"][data-result="ok"]')].some(r => r.textContent.includes("ping") && r.textContent.includes("HTTP 200"))`),
+	)
+	if got := rcv.events(); len(got) != 1 || got[0] != "ping" {
+		t.Errorf("the receiver got %q, want one ping", got)
+	}
+	b.screenshot(admin, "webhooks-1-tested.png")
+	b.do(admin, "on a phone", chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
+	b.screenshot(admin, "webhooks-2-mobile.png")
+	b.do(admin, "the admin deletes it, confirming on the button",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Click(chromedp.CSS(`[data-testid="webhook-delete"]`)),
+		waitJS(`document.querySelector('[data-testid="webhook-delete"]').textContent === "确认删除"`),
+		chromedp.Click(chromedp.CSS(`[data-testid="webhook-delete"]`)),
+		waitJS(`!document.querySelector('[data-testid="webhook-row"]') && document.getElementById("webhooks-body").textContent.includes("暂无 Webhook")`),
+	)
 }

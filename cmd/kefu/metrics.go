@@ -1,63 +1,61 @@
 package main
 
 import (
-	"fmt"
-	"net/http"
+	"context"
 	"slices"
-	"strings"
+	"time"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
-// metrics serves GET /metrics in the Prometheus text format: the gateway's counters and
-// the queue read at scrape time.
-func metrics(a *app) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var b strings.Builder
-		metric := func(name, typ, help string) {
-			fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-		}
-		st := a.gateway.Stats()
-		metric("kefu_shopper_connections", "gauge", "Open shopper websockets on this node.")
-		fmt.Fprintf(&b, "kefu_shopper_connections %d\n", st.Connections)
-		metric("kefu_conversations_started_total", "counter", "Conversations started on this node.")
-		fmt.Fprintf(&b, "kefu_conversations_started_total %d\n", st.Conversations)
-		metric("kefu_shopper_messages_total", "counter", "Shopper messages stored by this node.")
-		fmt.Fprintf(&b, "kefu_shopper_messages_total %d\n", st.Messages)
-		metric("kefu_bot_decisions_total", "counter", "Bot decisions on this node by action and hand-off reason.")
-		for _, d := range st.Decisions {
-			fmt.Fprintf(&b, "kefu_bot_decisions_total{action=%q,reason=%q} %d\n", d.Action, d.Reason, d.Count)
-		}
-		metric("kefu_bot_feedback_total", "counter", "Shoppers' feedback on bot answers on this node (有帮助: helpful true, 没帮助: false), by the article answered from.")
-		for _, f := range st.Feedback {
-			fmt.Fprintf(&b, "kefu_bot_feedback_total{article=%q,helpful=\"%t\"} %d\n", f.Article, f.Helpful, f.Count)
-		}
-		waiting, err := a.desk.Waiting(r.Context(), "")
-		if err != nil {
-			zerolog.Ctx(r.Context()).Warn().Err(err).Msg("metrics: reading the queue")
-		} else {
-			groups := map[handoff.Group]int{}
-			for _, c := range waiting {
-				groups[c.Group]++
-			}
-			metric("kefu_queue_waiting", "gauge", "Conversations waiting for a person, by skill group (all nodes).")
-			names := a.desk.Groups()
-			slices.Sort(names)
-			for _, g := range names {
-				fmt.Fprintf(&b, "kefu_queue_waiting{group=%q} %d\n", g, groups[g])
-			}
-		}
-		metric("kefu_articles", "gauge", "Articles in this node's index.")
-		fmt.Fprintf(&b, "kefu_articles %d\n", a.index.Len())
-		metric("kefu_knowledge_index_stale", "gauge", "1 while this node cannot follow the article change feed, so its index may lag behind.")
-		fmt.Fprintf(&b, "kefu_knowledge_index_stale %d\n", b2i(a.knowledge.Follower().Stale()))
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		w.Write([]byte(b.String()))
-	}
+// scrapeGauges are the gauges read when /metrics is scraped: the queues (all nodes),
+// the articles in this node's index and whether it follows the article feed.
+type scrapeGauges struct {
+	a   *app
+	log zerolog.Logger
 }
 
-func b2i(b bool) int {
+var (
+	queueWaitingDesc = prometheus.NewDesc("kefu_queue_waiting",
+		"Conversations waiting for a person, by skill group (all nodes).", []string{"group"}, nil)
+	articlesDesc = prometheus.NewDesc("kefu_articles", "Articles in this node's index.", nil, nil)
+	staleDesc    = prometheus.NewDesc("kefu_knowledge_index_stale",
+		"1 while this node cannot follow the article change feed, so its index may lag behind.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (s *scrapeGauges) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueWaitingDesc
+	ch <- articlesDesc
+	ch <- staleDesc
+}
+
+// Collect implements prometheus.Collector. A queue that cannot be read is left out and
+// logged; the other gauges are still served.
+func (s *scrapeGauges) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	waiting, err := s.a.desk.Waiting(ctx, "")
+	if err != nil {
+		s.log.Warn().Err(err).Msg("metrics: reading the queue")
+	} else {
+		groups := map[handoff.Group]int{}
+		for _, c := range waiting {
+			groups[c.Group]++
+		}
+		names := s.a.desk.Groups()
+		slices.Sort(names)
+		for _, g := range names {
+			ch <- prometheus.MustNewConstMetric(queueWaitingDesc, prometheus.GaugeValue, float64(groups[g]), string(g))
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(articlesDesc, prometheus.GaugeValue, float64(s.a.index.Len()))
+	ch <- prometheus.MustNewConstMetric(staleDesc, prometheus.GaugeValue, b2f(s.a.knowledge.Follower().Stale()))
+}
+
+func b2f(b bool) float64 {
 	if b {
 		return 1
 	}

@@ -42,6 +42,9 @@ func TestPhotosTwoNodes(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated || up.ID == "" {
 		t.Fatalf("upload on node A: %d %+v", resp.StatusCode, up)
 	}
+	if n := metricValue(t, nodeA, `kefu_uploads_total{result="stored"}`); n != 1 {
+		t.Errorf("node A counted %v uploads stored, want 1", n)
+	}
 	s.send(map[string]any{"type": "message", "id": "m2", "text": "这是破损的照片", "attachments": []string{up.ID}})
 	s.until("the ack", isType("ack"))
 

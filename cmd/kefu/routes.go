@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/rs/zerolog"
 )
 
@@ -49,8 +50,11 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	// /api/editor, /api/unanswered.
 	a.knowledge.Routes(mux)
 
+	// Admins (package webhook): /api/webhooks.
+	a.webhooks.Routes(mux, a.accounts.Require(account.RoleAdmin))
+
 	// Operations.
-	mux.HandleFunc("GET /metrics", metrics(a))
+	mux.Handle("GET /metrics", a.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.desk.Ping(r.Context()); err != nil {

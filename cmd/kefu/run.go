@@ -13,9 +13,11 @@ import (
 	"github.com/kefu-im/kefu/handoff/console"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/files"
+	"github.com/kefu-im/kefu/internal/metrics"
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
+	"github.com/kefu-im/kefu/webhook"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
@@ -32,11 +34,13 @@ type app struct {
 	tickets   *console.TicketAPI
 	gateway   *widget.Gateway
 	files     *files.Service
+	metrics   *metrics.Metrics
+	webhooks  *webhook.Service
 }
 
 // build constructs kb → bot → handoff → widget from the config, on the storage it opens.
 func build(c config, log zerolog.Logger) (*app, error) {
-	a := &app{}
+	a := &app{metrics: metrics.New()}
 	built := false
 	defer func() {
 		if !built {
@@ -139,10 +143,18 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	dc.ReopenWindow, dc.QueueTimeout = offIfZero(c.ReopenWindow), offIfZero(c.QueueTimeout)
 	dc.AllowedLinkHosts = c.linkHosts()
 	dc.Logger = log.With().Str("part", "handoff").Logger()
-	if a.files, err = openFiles(c, log); err != nil {
+	if a.files, err = openFiles(c, log, a.metrics); err != nil {
 		return nil, fmt.Errorf("the photos' store: %w", err)
 	}
-	dc.Files = a.files
+	dc.Files, dc.Metrics = a.files, a.metrics
+	if a.webhooks, err = webhook.New(webhook.Config{
+		Store: a.storage.webhooks, AllowPrivate: c.WebhookAllowPrivate, Metrics: a.metrics,
+		Backoff: webhook.Backoff{Base: c.WebhookRetry},
+		Logger:  log.With().Str("part", "webhook").Logger(),
+	}); err != nil {
+		return nil, err
+	}
+	dc.Notifier = a.webhooks
 	if a.desk, err = handoff.NewDesk(dc); err != nil {
 		return nil, err
 	}
@@ -162,12 +174,15 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	}
 	a.gateway, err = widget.New(widget.Config{
 		Desk: a.desk, Bot: watched, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(),
-		Files:  a.files,
+		Files: a.files, Metrics: a.metrics,
 		Logger: log.With().Str("part", "widget").Logger(),
 	})
 	if err != nil {
 		return nil, err
 	}
+	// GET /metrics serves the process's registry through client_golang, with the
+	// gauges read at scrape time.
+	a.metrics.Registry.MustRegister(&scrapeGauges{a: a, log: log.With().Str("part", "metrics").Logger()})
 	built = true
 	return a, nil
 }
@@ -237,6 +252,7 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.knowledge.Run(gctx) })
 	g.Go(func() error { return a.desk.Run(gctx) })
+	g.Go(func() error { return a.webhooks.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

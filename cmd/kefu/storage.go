@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/boltstore"
@@ -12,6 +14,9 @@ import (
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/boltdb"
 	"github.com/kefu-im/kefu/kb"
+	"github.com/kefu-im/kefu/webhook"
+	webhookbolt "github.com/kefu-im/kefu/webhook/boltstore"
+	webhookredis "github.com/kefu-im/kefu/webhook/redisstore"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
@@ -34,6 +39,7 @@ type storage struct {
 	redDesk  *redisstore.Store     // redis
 	articles kb.Store
 	accounts account.Store
+	webhooks webhook.Store
 }
 
 // deskConfig returns a desk configuration on s's engine, which serves every storage
@@ -76,6 +82,9 @@ func openStorage(c config, log zerolog.Logger) (*storage, error) {
 	if s.accounts, err = account.NewBoltStore(account.BoltConfig{DB: db}); err != nil {
 		return fail(err)
 	}
+	if s.webhooks, err = webhookbolt.New(db); err != nil {
+		return fail(err)
+	}
 	return s, nil
 }
 
@@ -98,6 +107,11 @@ func openRedis(c config, log zerolog.Logger) (*storage, error) {
 		return fail(err)
 	}
 	if s.accounts, err = account.NewRedisStore(account.RedisConfig{Client: rdb, Prefix: c.RedisPrefix}); err != nil {
+		return fail(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if s.webhooks, err = webhookredis.New(ctx, rdb, c.RedisPrefix); err != nil {
 		return fail(err)
 	}
 	return s, nil

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/metrics"
 	"github.com/kefu-im/kefu/internal/secret"
 	"github.com/kefu-im/kefu/internal/web"
 )
@@ -59,6 +60,9 @@ type Config struct {
 	TempDir string
 	// Now is the clock of URLs; nil means time.Now.
 	Now func() time.Time
+	// Metrics are the process's metrics uploads are counted in; nil means metrics of
+	// its own, which nobody scrapes.
+	Metrics *metrics.Metrics
 }
 
 // Service receives uploads, signs URLs and serves files.
@@ -68,6 +72,7 @@ type Service struct {
 	ttl   time.Duration
 	tmp   string
 	now   func() time.Time
+	m     *metrics.Metrics
 }
 
 // New returns a Service.
@@ -81,7 +86,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: cfg.Store, key: cfg.URLKey, ttl: cfg.URLTTL, tmp: cfg.TempDir, now: cfg.Now}, nil
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
+	return &Service{store: cfg.Store, key: cfg.URLKey, ttl: cfg.URLTTL, tmp: cfg.TempDir, now: cfg.Now, m: cfg.Metrics}, nil
 }
 
 // Store returns the service's store.
@@ -125,6 +133,16 @@ func (s *Service) Accept(w http.ResponseWriter, r *http.Request, conv string) (U
 // Receive reads the request's file (ReadUpload), stores it as a new file of conv and
 // returns it with its URL.
 func (s *Service) Receive(w http.ResponseWriter, r *http.Request, conv string) (Uploaded, error) {
+	up, err := s.receive(w, r, conv)
+	result := "stored"
+	if err != nil {
+		result = "refused"
+	}
+	s.m.Uploads.WithLabelValues(result).Inc()
+	return up, err
+}
+
+func (s *Service) receive(w http.ResponseWriter, r *http.Request, conv string) (Uploaded, error) {
 	if err := checkNames(conv); err != nil {
 		return Uploaded{}, err
 	}

@@ -180,7 +180,7 @@ function later(timer, ms, fn) {
 // ---------------------------------------------------------------------------
 // Login / session
 
-const login = newLogin({ title: BASE_TITLE, api: api, hide: ['boot', 'app', 'users-panel', 'profile-panel', 'phrasebook-panel'], started: startApp, stopped: stopApp });
+const login = newLogin({ title: BASE_TITLE, api: api, hide: ['boot', 'app', 'users-panel', 'profile-panel', 'phrasebook-panel', 'webhooks-panel'], started: startApp, stopped: stopApp });
 
 function onUnauthorized() {
   if (!S.me) return;
@@ -252,6 +252,7 @@ function startApp(me) {
   show($('reports-btn'), me.role === 'lead' || me.role === 'admin');
   show($('users-btn'), me.role === 'admin');
   show($('phrasebook-btn'), me.role === 'admin');
+  show($('webhooks-btn'), me.role === 'admin');
   renderGroupOptions(Array.isArray(me.groups) && me.groups.length ? me.groups.map(String) : Object.keys(GROUPS));
 
   S.waiting = [];

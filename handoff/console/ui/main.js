@@ -13,6 +13,7 @@ function wire() {
   $('user-form').addEventListener('submit', addUser);
   wirePhrasebook();
   wireReports();
+  wireWebhooks();
   $('claim-btn').addEventListener('click', doClaim);
   $('resolve-btn').addEventListener('click', doResolve);
   $('propose-btn').addEventListener('click', openPropose);
@@ -58,6 +59,7 @@ function wire() {
     else if (!$('users-panel').hidden) closeUsers();
     else if (!$('reports-panel').hidden) closeReports();
     else if (!$('phrasebook-panel').hidden) closePhrasebook();
+    else if (!$('webhooks-panel').hidden) closeWebhooks();
     else if (S.cur && !$('app').hidden && document.activeElement !== $('reply-input')) closeConversation();
   });
 
