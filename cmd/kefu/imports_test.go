@@ -27,9 +27,6 @@ func TestImports(t *testing.T) {
 		"handoff/console":    {"handoff", "handoff/desktest", "handoff/enginetest"}, // the reports' scripted day, in tests
 		"widget":             {"bot", "handoff", "handoff/desktest", "handoff/boltstore", "handoff/redisstore", "kb"},
 		"knowledge":          {"kb", "kb/kbtest", "bot"},
-		"webhook":            {"webhook/boltstore", "webhook/redisstore"}, // the tests run on both engines
-		"webhook/boltstore":  {"webhook"},
-		"webhook/redisstore": {"webhook"},
 	}
 	// testHelpers may be imported by the tests of any package: they import no package
 	// of the project (checked below), so they bring no dependency in.
@@ -39,14 +36,14 @@ func TestImports(t *testing.T) {
 		"github.com/gorilla/websocket":       {"widget"},
 		"github.com/yuin/goldmark":           {"knowledge"},
 		"github.com/microcosm-cc/bluemonday": {"knowledge"},
-		"github.com/redis/go-redis":          {"handoff/redisstore", "handoff/desktest", "kb", "internal/account", "webhook/redisstore", "cmd/kefu"},
+		"github.com/redis/go-redis":          {"handoff/redisstore", "handoff/desktest", "kb", "internal/account", "internal/webhook/redisstore", "cmd/kefu"},
 		"github.com/minio/minio-go":          {"internal/files"},
-		"go.etcd.io/bbolt":                   {"handoff/boltstore", "handoff/desktest", "kb", "internal/account", "internal/boltdb", "internal/boltdb/bolttest", "webhook/boltstore", "cmd/kefu"},
+		"go.etcd.io/bbolt":                   {"handoff/boltstore", "handoff/desktest", "kb", "internal/account", "internal/boltdb", "internal/boltdb/bolttest", "internal/webhook/boltstore", "cmd/kefu"},
 	}
 	onlyTests := map[string][]string{ // third-party import → the packages whose tests may use it too
-		"github.com/redis/go-redis":    {"widget", "webhook"},   // to run the desk, the webhooks on the Redis engine
-		"go.etcd.io/bbolt":             {"widget", "kb/kbtest"}, // to open a throwaway database
-		"github.com/gorilla/websocket": {"cmd/kefu"},            // to dial the widget end to end
+		"github.com/redis/go-redis":    {"widget", "internal/webhook"}, // to run the desk, the webhooks on the Redis engine
+		"go.etcd.io/bbolt":             {"widget", "kb/kbtest"},        // to open a throwaway database
+		"github.com/gorilla/websocket": {"cmd/kefu"},                   // to dial the widget end to end
 	}
 	out, err := exec.Command("go", "list", "-f",
 		`{{.ImportPath}}:{{join .Imports " "}}:{{join .TestImports " "}} {{join .XTestImports " "}}`,

@@ -17,7 +17,7 @@ import (
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
-	"github.com/kefu-im/kefu/webhook"
+	"github.com/kefu-im/kefu/internal/webhook"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"

@@ -19,9 +19,9 @@ import (
 	"github.com/kefu-im/kefu/internal/boltdb"
 	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/kefu-im/kefu/internal/timetest"
-	"github.com/kefu-im/kefu/webhook"
-	"github.com/kefu-im/kefu/webhook/boltstore"
-	"github.com/kefu-im/kefu/webhook/redisstore"
+	"github.com/kefu-im/kefu/internal/webhook"
+	"github.com/kefu-im/kefu/internal/webhook/boltstore"
+	"github.com/kefu-im/kefu/internal/webhook/redisstore"
 	"github.com/redis/go-redis/v9"
 )
 

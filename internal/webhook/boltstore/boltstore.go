@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/internal/boltdb"
-	"github.com/kefu-im/kefu/webhook"
+	"github.com/kefu-im/kefu/internal/webhook"
 	bolt "go.etcd.io/bbolt"
 )
 

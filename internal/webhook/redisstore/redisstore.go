@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/internal/secret"
-	"github.com/kefu-im/kefu/webhook"
+	"github.com/kefu-im/kefu/internal/webhook"
 	"github.com/redis/go-redis/v9"
 )
 
