@@ -23,6 +23,8 @@ type Accounts interface {
 	SetMaxChats(ctx context.Context, name string, n int) (account.User, error)
 	SetProfile(ctx context.Context, name string, p account.Profile) (account.User, error)
 	SetServing(ctx context.Context, name string, on bool) (account.User, error)
+	UpdateUser(ctx context.Context, name string, c account.Change) (account.User, []string, error)
+	Recheck(r *http.Request) error
 }
 
 // Config configures a Server.
