@@ -1,0 +1,104 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/kefu-im/kefu/internal/browsertest"
+)
+
+// TestPeopleAdminBrowser is the admin running the desk's people in real browsers: in
+// 用户管理 they reset an agent's password, and the agent's open console is signed out;
+// the agent signs in with the new one; the admin changes the agent's chat limit and
+// disables them, and the agent's open console is signed out again and cannot sign in;
+// the admin enables them, and changes their own password in 个人资料 (修改密码) without
+// being signed out. Screenshots: people-admin-*.png in KEFU_SCREENSHOTS.
+func TestPeopleAdminBrowser(t *testing.T) {
+	tab := browsertest.Tab(t)
+	b := browserSteps{t: t, shots: screenshotDir(t)}
+	k := startKefu(t, "")
+	const user, password, newPassword = "xiaowang", "agent-secret", "new-secret-2"
+	adminAdding(t, k, map[string]string{"username": user, "password": password, "role": "agent", "group": "presale"})
+	adminPW := k.adminPassword()
+	row := `document.querySelector('[data-testid="user-row"][data-user="` + user + `"]')`
+	signedOut := `!document.getElementById('login-view').hidden && document.getElementById('login-error').textContent.includes('登录已失效')`
+
+	agent := b.newTab(tab, chromedp.WithNewBrowserContext())
+	b.do(agent, "the agent signs in to the console",
+		chromedp.EmulateViewport(1280, 800),
+		signIn(k.url("/console"), user, password),
+		chromedp.WaitVisible(chromedp.ID("app")),
+	)
+
+	b.front(tab)
+	b.do(tab, "the admin opens 用户管理 and resets the agent's password",
+		chromedp.EmulateViewport(1280, 800),
+		signIn(k.url("/console"), "admin", adminPW),
+		chromedp.WaitVisible(chromedp.ID("users-btn")),
+		chromedp.Click(chromedp.ID("users-btn")),
+		waitJS(`!!`+row),
+		chromedp.SendKeys(chromedp.CSS(`[data-user="`+user+`"] [data-testid="user-row-password"]`), newPassword),
+		chromedp.Click(chromedp.CSS(`[data-user="`+user+`"] [data-testid="user-row-reset"]`)),
+		waitJS(`[...document.querySelectorAll('[data-testid="toast"]')].some(t => t.textContent.includes('已重置 `+user+`'))`),
+	)
+	b.screenshot(tab, "people-admin-1-users.png")
+
+	b.front(agent)
+	b.do(agent, "the agent's console is signed out; they sign in with the new password",
+		waitJS(signedOut),
+		selectAll("login-username"),
+		chromedp.SendKeys(chromedp.ID("login-username"), user),
+		chromedp.SendKeys(chromedp.ID("login-password"), newPassword),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("app")),
+	)
+
+	b.front(tab)
+	b.do(tab, "the admin sets the agent's chat limit and disables them",
+		chromedp.SetValue(chromedp.CSS(`[data-user="`+user+`"] [data-testid="user-row-max"]`), "3"),
+		chromedp.Click(chromedp.CSS(`[data-user="`+user+`"] [data-testid="user-row-max-save"]`)),
+		waitJS(row+`.querySelector('[data-testid="user-row-max"]').value === '3'`),
+		chromedp.Click(chromedp.CSS(`[data-user="`+user+`"] [data-testid="user-row-toggle"]`)),
+		waitJS(row+`.querySelector('[data-testid="user-row-toggle"]').textContent === '确认停用？'`),
+		chromedp.Click(chromedp.CSS(`[data-user="`+user+`"] [data-testid="user-row-toggle"]`)),
+		waitJS(`document.querySelector('[data-testid="user-row"][data-user="`+user+`"][data-disabled="true"]') !== null`),
+	)
+	b.screenshot(tab, "people-admin-2-disabled.png")
+
+	b.front(agent)
+	b.do(agent, "the disabled agent's console is signed out, and they cannot sign in",
+		waitJS(signedOut),
+		selectAll("login-username"),
+		chromedp.SendKeys(chromedp.ID("login-username"), user),
+		chromedp.SendKeys(chromedp.ID("login-password"), newPassword),
+		chromedp.Click(chromedp.ID("login-submit")),
+		waitJS(`document.getElementById('login-error').textContent.includes('账号已停用')`),
+	)
+	b.screenshot(agent, "people-admin-3-agent-disabled.png")
+
+	b.front(tab)
+	b.do(tab, "the admin enables the agent and changes their own password",
+		chromedp.Click(chromedp.CSS(`[data-user="`+user+`"] [data-testid="user-row-toggle"]`)),
+		waitJS(`document.querySelector('[data-testid="user-row"][data-user="`+user+`"][data-disabled="false"]') !== null`),
+		chromedp.Click(chromedp.ID("users-close")),
+		chromedp.Click(chromedp.ID("profile-btn")),
+		chromedp.WaitVisible(chromedp.ID("password-form")),
+		chromedp.SendKeys(chromedp.ID("password-current"), adminPW),
+		chromedp.SendKeys(chromedp.ID("password-new"), "admin-new-secret"),
+		chromedp.SendKeys(chromedp.ID("password-again"), "admin-new-secret"),
+		chromedp.Click(chromedp.ID("password-submit")),
+		waitJS(`[...document.querySelectorAll('[data-testid="toast"]')].some(t => t.textContent.includes('密码已修改'))`),
+	)
+	b.screenshot(tab, "people-admin-4-own-password.png")
+	// The admin's console goes on with the new session; the old password is void.
+	admin := login(t, k, "admin", "admin-new-secret")
+	var me map[string]any
+	if code := admin.do("GET", "/api/me", nil, &me); code != 200 {
+		t.Errorf("GET /api/me with the admin's new password: %d", code)
+	}
+	b.do(tab, "the admin's console still works after the change",
+		chromedp.Click(chromedp.ID("profile-close")),
+		chromedp.Click(chromedp.ID("users-btn")),
+		waitJS(`!!`+row+` && `+row+`.getAttribute('data-disabled') === 'false'`),
+	)
+}
