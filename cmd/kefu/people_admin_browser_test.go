@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -101,4 +102,43 @@ func TestPeopleAdminBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("users-btn")),
 		waitJS(`!!`+row+` && `+row+`.getAttribute('data-disabled') === 'false'`),
 	)
+
+	// The audit log holds all of it, newest first, with the address it came from.
+	var tok struct{ ID string }
+	if code := admin.do("POST", "/api/tokens", map[string]string{"name": "sync"}, &tok); code != 201 {
+		t.Fatalf("adding an API token: %d", code)
+	}
+	if code := admin.do("DELETE", "/api/tokens/"+tok.ID, nil, nil); code != 204 {
+		t.Fatalf("revoking the API token: %d", code)
+	}
+	var log struct {
+		Entries []struct{ Actor, Action, Target, Detail, IP string }
+		Next    string
+	}
+	if code := admin.do("GET", "/api/audit?limit=100", nil, &log); code != 200 {
+		t.Fatalf("GET /api/audit: %d", code)
+	}
+	var got []string
+	for _, e := range log.Entries {
+		if e.IP != "127.0.0.1" {
+			t.Errorf("audit entry %+v: IP %q, want 127.0.0.1", e, e.IP)
+		}
+		if e.Action != "login" && e.Action != "logout" {
+			got = append(got, e.Actor+" "+e.Action+" "+e.Target)
+		}
+	}
+	want := []string{
+		"admin token_revoked " + tok.ID, "admin token_added sync",
+		"admin password_changed admin",
+		"admin user_enabled " + user, user + " login_failed ", "admin user_disabled " + user, "admin user_changed " + user,
+		"admin password_reset " + user, "admin user_created " + user,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the audit log, newest first (sign-ins left out):\n got %q\nwant %q", got, want)
+	}
+	b.do(tab, "the admin reads the audit log in 用户管理",
+		chromedp.Click(chromedp.ID("users-tab-audit")),
+		waitJS(`document.querySelector('[data-testid="audit-row"][data-action="user_disabled"]') !== null`),
+	)
+	b.screenshot(tab, "people-admin-5-audit.png")
 }

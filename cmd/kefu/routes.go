@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/rs/zerolog"
 )
 
@@ -36,6 +37,9 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	// Signing in, users and API tokens (package internal/account), the console's and the
 	// editor's: /api/login, /api/logout, /api/me, /api/users, /api/tokens.
 	a.accounts.API().Routes(mux)
+
+	// The audit log (package internal/audit), admins alone: /api/audit.
+	mux.HandleFunc("GET /api/audit", a.audit.Handler(a.accounts.Require(account.RoleAdmin)))
 
 	// Agents (package handoff/console): /console, /api/queue, /api/events,
 	// /api/conversations, /api/canned, /api/presence, /api/me/load,

@@ -10,6 +10,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/boltstore"
 	"github.com/kefu-im/kefu/handoff/redisstore"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/boltdb"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/redis/go-redis/v9"
@@ -34,6 +35,7 @@ type storage struct {
 	redDesk  *redisstore.Store     // redis
 	articles kb.Store
 	accounts account.Store
+	audit    audit.Store
 }
 
 // deskConfig returns a desk configuration on s's engine, which serves every storage
@@ -76,6 +78,9 @@ func openStorage(c config, log zerolog.Logger) (*storage, error) {
 	if s.accounts, err = account.NewBoltStore(account.BoltConfig{DB: db}); err != nil {
 		return fail(err)
 	}
+	if s.audit, err = audit.NewBoltStore(db); err != nil {
+		return fail(err)
+	}
 	return s, nil
 }
 
@@ -98,6 +103,9 @@ func openRedis(c config, log zerolog.Logger) (*storage, error) {
 		return fail(err)
 	}
 	if s.accounts, err = account.NewRedisStore(account.RedisConfig{Client: rdb, Prefix: c.RedisPrefix}); err != nil {
+		return fail(err)
+	}
+	if s.audit, err = audit.NewRedisStore(rdb, c.RedisPrefix); err != nil {
 		return fail(err)
 	}
 	return s, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
@@ -23,6 +24,7 @@ type Accounts interface {
 	SetMaxChats(ctx context.Context, name string, n int) (account.User, error)
 	SetProfile(ctx context.Context, name string, p account.Profile) (account.User, error)
 	SetServing(ctx context.Context, name string, on bool) (account.User, error)
+	User(ctx context.Context, name string) (account.User, error)
 	UpdateUser(ctx context.Context, name string, c account.Change) (account.User, []string, error)
 	Recheck(r *http.Request) error
 }
@@ -37,7 +39,10 @@ type Config struct {
 	// shows; nil turns uploads off.
 	Files *files.Service
 	// Now is the clock of waiting times; nil means time.Now.
-	Now    func() time.Time
+	Now func() time.Time
+	// Audit receives changes of users and replies sent past the contact guard; nil
+	// records none.
+	Audit  *audit.Log
 	Logger zerolog.Logger
 }
 
@@ -46,6 +51,7 @@ type Server struct {
 	desk     *handoff.Desk
 	accounts Accounts
 	files    *files.Service
+	audit    *audit.Log
 	now      func() time.Time
 	log      zerolog.Logger
 	ui       *web.Page
@@ -75,7 +81,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return &Server{
-		desk: cfg.Desk, accounts: cfg.Accounts, files: cfg.Files, now: cfg.Now, log: cfg.Logger, ui: ui,
+		desk: cfg.Desk, accounts: cfg.Accounts, files: cfg.Files, audit: cfg.Audit, now: cfg.Now, log: cfg.Logger, ui: ui,
 		agents: cfg.Accounts.Require(account.RoleAgent, account.RoleAdmin), admins: cfg.Accounts.Require(account.RoleAdmin),
 		anyone: cfg.Accounts.Require(),
 	}, nil

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
@@ -41,11 +43,17 @@ func (c *Server) SetUserProfile() http.HandlerFunc {
 			return
 		}
 		ctx := r.Context()
-		u, changed, err := c.accounts.UpdateUser(ctx, r.PathValue("name"), ch)
+		name := r.PathValue("name")
+		var before account.User
+		if ch.Role != nil {
+			before, _ = c.accounts.User(ctx, name)
+		}
+		u, changed, err := c.accounts.UpdateUser(ctx, name, ch)
 		if err != nil {
 			maxChatsErrors.Write(w, r, err)
 			return
 		}
+		c.auditChange(r, before, u, changed)
 		c.desk.ForgetPerson(u.Name)
 		if u.Disabled || !u.Role.Acts(account.RoleAgent, account.RoleAdmin) {
 			err = c.desk.TakeOffline(ctx, u.Name)
@@ -61,6 +69,30 @@ func (c *Server) SetUserProfile() http.HandlerFunc {
 		out["changed"] = nonNilStrings(changed)
 		web.WriteJSON(w, http.StatusOK, out)
 	})
+}
+
+// auditChange writes a change of user u to the audit log: a role change, disabling and
+// enabling each as their own action, the other fields together.
+func (c *Server) auditChange(r *http.Request, before, u account.User, changed []string) {
+	by := account.UserFrom(r).Name
+	var rest []string
+	for _, f := range changed {
+		switch f {
+		case "role":
+			c.audit.Add(r, by, audit.ActionRoleChanged, u.Name, string(before.Role)+" → "+string(u.Role))
+		case "disabled":
+			if u.Disabled {
+				c.audit.Add(r, by, audit.ActionUserDisabled, u.Name, "sessions and API tokens ended")
+			} else {
+				c.audit.Add(r, by, audit.ActionUserEnabled, u.Name, "")
+			}
+		default:
+			rest = append(rest, f)
+		}
+	}
+	if len(rest) > 0 {
+		c.audit.Add(r, by, audit.ActionUserChanged, u.Name, strings.Join(rest, ","))
+	}
 }
 
 // nonNilStrings is ss, or an empty list for none.

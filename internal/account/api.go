@@ -1,10 +1,12 @@
 package account
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -90,9 +92,13 @@ func (a *API) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	token, u, err := a.s.Login(r.Context(), req.Username, req.Password)
 	if err != nil {
+		if errors.Is(err, ErrBadCredentials) || errors.Is(err, ErrDisabled) {
+			a.s.audit.Add(r, typedName(req.Username), audit.ActionLoginFailed, "", loginFailure(err))
+		}
 		loginErrors.Write(w, r, err)
 		return
 	}
+	a.s.audit.Add(r, u.Name, audit.ActionLogin, "", "")
 	a.setCookie(w, token)
 	zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Msg("login")
 	web.WriteJSON(w, http.StatusOK, map[string]any{"token": token, "user": publicUser(u)})
@@ -114,9 +120,13 @@ func (a *API) Logout(w http.ResponseWriter, r *http.Request) {
 		token = ck.Value
 	}
 	if token != "" {
+		u, authErr := a.s.Authenticate(r.Context(), token)
 		if err := a.s.Logout(r.Context(), token); err != nil {
 			web.Fault(w, r, err)
 			return
+		}
+		if authErr == nil {
+			a.s.audit.Add(r, u.Name, audit.ActionLogout, "", "")
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: a.s.secure, SameSite: http.SameSiteStrictMode, MaxAge: -1})
@@ -166,6 +176,7 @@ func (a *API) AddUser() http.HandlerFunc {
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Str("by", UserFrom(r).Name).Msg("user added")
+		a.s.audit.Add(r, UserFrom(r).Name, audit.ActionUserCreated, u.Name, "role="+string(u.Role)+" group="+u.Group)
 		web.WriteJSON(w, http.StatusCreated, publicUser(u))
 	})
 }
@@ -184,6 +195,7 @@ func (a *API) ResetPassword() http.HandlerFunc {
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("user", name).Str("by", UserFrom(r).Name).Msg("password reset")
+		a.s.audit.Add(r, UserFrom(r).Name, audit.ActionPasswordReset, name, "")
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -211,6 +223,24 @@ func (a *API) ChangePassword() http.HandlerFunc {
 			a.setCookie(w, token)
 		}
 		zerolog.Ctx(r.Context()).Info().Str("user", me).Msg("password changed")
+		a.s.audit.Add(r, me, audit.ActionPasswordChange, me, "")
 		web.WriteJSON(w, http.StatusOK, map[string]string{"token": token})
 	})
+}
+
+// typedName is the user name a failed sign-in typed, as the audit log keeps it: at most
+// 64 bytes, cut at a character.
+func typedName(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return strings.ToValidUTF8(s[:64], "")
+}
+
+// loginFailure is why a sign-in failed, for the audit log.
+func loginFailure(err error) string {
+	if errors.Is(err, ErrDisabled) {
+		return "disabled"
+	}
+	return "wrong username or password"
 }

@@ -10,6 +10,7 @@ function openUsers() {
   if (!S.me || S.me.role !== 'admin') return;
   usersReturnFocus = document.activeElement;
   show($('users-panel'), true);
+  usersTab('people');
   show($('user-form-error'), false);
   show($('user-form-ok'), false);
   loadUsers();
@@ -246,4 +247,82 @@ async function changeOwnPassword(ev) {
   } finally {
     btn.disabled = false;
   }
+}
+
+// ---------------------------------------------------------------------------
+// The audit log tab (操作日志): GET /api/audit, newest first, a page at a time.
+
+const AUDIT_ACTIONS = {
+  login: '登录',
+  login_failed: '登录失败',
+  logout: '退出',
+  user_created: '添加用户',
+  user_changed: '修改用户',
+  role_changed: '变更角色',
+  user_disabled: '停用用户',
+  user_enabled: '启用用户',
+  password_reset: '重置密码',
+  password_changed: '修改本人密码',
+  token_added: '添加 API 令牌',
+  token_revoked: '吊销 API 令牌',
+  guard_override: '放行站外联系方式',
+  article_deleted: '删除文章',
+  shopper_erased: '删除顾客数据',
+  shopper_exported: '导出顾客数据',
+  retention_sweep: '按保留期清理',
+};
+
+let auditNext = '';
+
+function usersTab(which) {
+  const audit = which === 'audit';
+  show($('people-view'), !audit);
+  show($('audit-view'), audit);
+  for (const [id, on] of [['users-tab-people', !audit], ['users-tab-audit', audit]]) {
+    $(id).classList.toggle('is-on', on);
+    $(id).setAttribute('aria-selected', on ? 'true' : 'false');
+  }
+  if (audit) loadAudit(false);
+}
+
+async function loadAudit(more) {
+  const sess = S.session;
+  const body = $('audit-body');
+  show($('audit-error'), false);
+  if (!more) auditNext = '';
+  try {
+    const d = await api('GET', '/api/audit?limit=50' + (more && auditNext ? '&before=' + enc(auditNext) : ''));
+    if (sess !== S.session) return;
+    if (!more) body.replaceChildren();
+    for (const e of Array.isArray(d.entries) ? d.entries : []) {
+      const tr = h('tr');
+      tr.setAttribute('data-testid', 'audit-row');
+      tr.setAttribute('data-action', e.action || '');
+      tr.appendChild(h('td', '', e.at ? new Date(e.at).toLocaleString('zh-CN', { hour12: false }) : ''));
+      tr.appendChild(h('td', '', e.actor || ''));
+      tr.appendChild(h('td', '', AUDIT_ACTIONS[e.action] || e.action || ''));
+      tr.appendChild(h('td', '', e.target || ''));
+      tr.appendChild(h('td', 'audit-detail', e.detail || ''));
+      tr.appendChild(h('td', '', e.ip || ''));
+      body.appendChild(tr);
+    }
+    if (!body.children.length) {
+      const tr = h('tr');
+      const td = h('td', 'muted', '暂无记录');
+      td.colSpan = 6;
+      tr.appendChild(td);
+      body.appendChild(tr);
+    }
+    auditNext = d.next || '';
+    show($('audit-more'), !!auditNext);
+  } catch (e) {
+    if (sess !== S.session || e.status === 401) return;
+    showText($('audit-error'), '无法加载操作日志：' + e.message);
+  }
+}
+
+function wireUsersTabs() {
+  $('users-tab-people').addEventListener('click', () => usersTab('people'));
+  $('users-tab-audit').addEventListener('click', () => usersTab('audit'));
+  $('audit-more').addEventListener('click', () => loadAudit(true));
 }
