@@ -12,7 +12,7 @@ import (
 
 // Running the desk's people: an admin changes a user's role, group, chat limit and
 // display name, disables and enables them, and resets their password; every user
-// changes their own password (docs/domain.md rules 21-23).
+// changes their own password (docs/domain.md rules 22-24).
 
 // Change is an admin's change of a user; a nil field is kept.
 type Change struct {

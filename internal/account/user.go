@@ -28,7 +28,7 @@ type User struct {
 	// means their role's default (DefaultServing).
 	Serving *bool `json:"serving,omitempty"`
 	// Disabled users cannot sign in, and their sessions and API tokens no longer work
-	// (docs/domain.md rule 21).
+	// (docs/domain.md rule 22).
 	Disabled bool `json:"disabled,omitempty"`
 	// Epoch is the generation of the user's sessions: a session made at another epoch
 	// is void. Disabling the user and changing their password move it on, which ends
