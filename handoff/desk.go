@@ -227,6 +227,7 @@ type Desk struct {
 	staff     Staff
 	bot       Bot
 	files     Files
+	purger    Purger
 	unhelpful Unhelpful
 	tickets   *Tickets
 	hub       *hub
@@ -282,7 +283,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	}
 	d := &Desk{
 		convs: cfg.Conversations, roster: cfg.Roster, annals: cfg.Annals, bus: cfg.Bus, staff: cfg.Staff, bot: cfg.Bot,
-		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
+		files: cfg.Files, purger: cfg.Purger, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: orDefault(cfg.ReopenWindow, 30*time.Minute),
 		timeout:   orDefault(cfg.QueueTimeout, 10*time.Minute),

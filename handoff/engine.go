@@ -27,6 +27,20 @@ type Engine struct {
 	// Documents keeps the desk's settings edited by admins (the phrasebook); nil
 	// leaves them at their defaults, not editable.
 	Documents Documents
+	// Purger deletes conversations for the retention sweep and a shopper's erasure;
+	// nil turns both off.
+	Purger Purger
+}
+
+// Purger lists and deletes whole conversations (docs/domain.md rules 26-27).
+type Purger interface {
+	// ConversationIDs returns the id of every stored conversation, in no order.
+	ConversationIDs(ctx context.Context) ([]string, error)
+	// Purge deletes everything the engine keeps of conversation id: its record, its
+	// log and record ids, its decisions and notes, its place in a queue, its agent's
+	// ownership and its place in its shopper's list. Tickets are not the engine's to
+	// purge here. An unknown id is no error.
+	Purge(ctx context.Context, id string) error
 }
 
 // Documents keeps named JSON documents, each with a revision for compare-and-set:

@@ -238,6 +238,9 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.knowledge.Run(gctx) })
 	g.Go(func() error { return a.desk.Run(gctx) })
+	if keep, _ := c.retention(); keep > 0 {
+		g.Go(func() error { return a.sweepRetention(gctx, keep, log.With().Str("part", "retention").Logger()) })
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
