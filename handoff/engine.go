@@ -41,6 +41,10 @@ type Purger interface {
 	// ownership and its place in its shopper's list. Tickets are not the engine's to
 	// purge here. An unknown id is no error.
 	Purge(ctx context.Context, id string) error
+	// RedactTicket replaces the stored ticket t.ID, history included, with t, which the
+	// desk stripped of a shopper's personal data, and drops it from the index of
+	// conversation conv. ErrNotFound for an unknown ticket.
+	RedactTicket(ctx context.Context, t Ticket, conv string) error
 }
 
 // Documents keeps named JSON documents, each with a revision for compare-and-set:

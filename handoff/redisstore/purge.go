@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -87,6 +88,44 @@ func (s *Store) Purge(ctx context.Context, id string) error {
 	keys := []string{s.logKey(id), s.idsKey(id), s.conv(id, "decisions"), s.conv(id, "notes"), s.recKey(id)}
 	if err := s.rdb.Del(ctx, keys...).Err(); err != nil {
 		return fmt.Errorf("purging conversation %q: %w", id, err)
+	}
+	return nil
+}
+
+// RedactTicket implements handoff.Purger: the ticket's hash and history are rewritten
+// and it leaves the conversation's index, in one transaction of the {t} slot.
+func (s *Store) RedactTicket(ctx context.Context, t handoff.Ticket, conv string) error {
+	id := t.ID
+	n, err := s.rdb.Exists(ctx, s.tkey("tk:"+id)).Result()
+	if err != nil {
+		return fmt.Errorf("redacting ticket %q: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("ticket %q: %w", id, handoff.ErrNotFound)
+	}
+	hist := t.History
+	t.History = nil
+	doc, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("encoding ticket: %w", err)
+	}
+	events := make([]any, 0, len(hist))
+	for _, ev := range hist {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("encoding ticket event: %w", err)
+		}
+		events = append(events, b)
+	}
+	pipe := s.rdb.TxPipeline()
+	pipe.HSet(ctx, s.tkey("tk:"+id), "doc", doc, "rev", t.Rev)
+	pipe.Del(ctx, s.tkey("tk:"+id+":hist"))
+	if len(events) > 0 {
+		pipe.RPush(ctx, s.tkey("tk:"+id+":hist"), events...)
+	}
+	pipe.ZRem(ctx, s.tkey("conv:"+conv), id)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("redacting ticket %q: %w", id, err)
 	}
 	return nil
 }
