@@ -57,8 +57,10 @@ func TestPeopleAdminBrowser(t *testing.T) {
 	b.front(tab)
 	b.do(tab, "the admin sets the agent's chat limit and disables them",
 		chromedp.SetValue(chromedp.CSS(`[data-user="`+user+`"] [data-testid="user-row-max"]`), "3"),
+		// The row is drawn again after the change: mark this one to tell them apart.
+		chromedp.Evaluate[chromedp.Void](row+`.dataset.old = '1'`),
 		chromedp.Click(chromedp.CSS(`[data-user="`+user+`"] [data-testid="user-row-max-save"]`)),
-		waitJS(row+`.querySelector('[data-testid="user-row-max"]').value === '3'`),
+		waitJS(`!`+row+`.dataset.old && `+row+`.querySelector('[data-testid="user-row-max"]').value === '3'`),
 		chromedp.Click(chromedp.CSS(`[data-user="`+user+`"] [data-testid="user-row-toggle"]`)),
 		waitJS(row+`.querySelector('[data-testid="user-row-toggle"]').textContent === '确认停用？'`),
 		chromedp.Click(chromedp.CSS(`[data-user="`+user+`"] [data-testid="user-row-toggle"]`)),
@@ -84,6 +86,8 @@ func TestPeopleAdminBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("users-close")),
 		chromedp.Click(chromedp.ID("profile-btn")),
 		chromedp.WaitVisible(chromedp.ID("password-form")),
+		// The dialog focuses the display name when it opens: type after that.
+		waitJS(`document.activeElement && document.activeElement.id === 'profile-name'`),
 		chromedp.SendKeys(chromedp.ID("password-current"), adminPW),
 		chromedp.SendKeys(chromedp.ID("password-new"), "admin-new-secret"),
 		chromedp.SendKeys(chromedp.ID("password-again"), "admin-new-secret"),
@@ -141,4 +145,25 @@ func TestPeopleAdminBrowser(t *testing.T) {
 		waitJS(`document.querySelector('[data-testid="audit-row"][data-action="user_disabled"]') !== null`),
 	)
 	b.screenshot(tab, "people-admin-5-audit.png")
+
+	// 顾客数据: an anonymous shopper's chat, named by its conversation id, is exported
+	// and erased.
+	shopper, _ := dialShopper(t, k, "")
+	shopper.send(map[string]any{"type": "message", "id": "m1", "text": "我的电话 13912345678"})
+	shopper.until("the message stored", func(f map[string]any) bool { return f["type"] == "ack" || isFrom("shopper")(f) })
+	b.do(tab, "the admin exports and erases the shopper's data",
+		chromedp.Click(chromedp.ID("users-tab-shopper")),
+		chromedp.WaitVisible(chromedp.ID("shopper-id")),
+		chromedp.SendKeys(chromedp.ID("shopper-id"), shopper.conv),
+		chromedp.Click(chromedp.ID("shopper-export")),
+		waitJS(`document.getElementById('shopper-ok').textContent.includes('已导出：1 个会话')`),
+		chromedp.Click(chromedp.ID("shopper-erase")),
+		waitJS(`document.getElementById('shopper-erase').textContent.includes('确认删除')`),
+		chromedp.Click(chromedp.ID("shopper-erase")),
+		waitJS(`document.getElementById('shopper-ok').textContent.includes('已删除 1 个会话')`),
+	)
+	b.screenshot(tab, "people-admin-6-shopper.png")
+	if code := admin.do("GET", "/api/shoppers/"+shopper.conv+"/export", nil, nil); code != 404 {
+		t.Errorf("export after the erasure in the console: %d, want 404", code)
+	}
 }

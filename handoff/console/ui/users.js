@@ -275,14 +275,15 @@ const AUDIT_ACTIONS = {
 let auditNext = '';
 
 function usersTab(which) {
-  const audit = which === 'audit';
-  show($('people-view'), !audit);
-  show($('audit-view'), audit);
-  for (const [id, on] of [['users-tab-people', !audit], ['users-tab-audit', audit]]) {
-    $(id).classList.toggle('is-on', on);
-    $(id).setAttribute('aria-selected', on ? 'true' : 'false');
+  const views = { people: 'people-view', audit: 'audit-view', shopper: 'shopper-view' };
+  for (const [tab, view] of Object.entries(views)) {
+    const on = tab === which;
+    show($(view), on);
+    $('users-tab-' + tab).classList.toggle('is-on', on);
+    $('users-tab-' + tab).setAttribute('aria-selected', on ? 'true' : 'false');
   }
-  if (audit) loadAudit(false);
+  if (which === 'audit') loadAudit(false);
+  if (which === 'shopper') resetShopperForm();
 }
 
 async function loadAudit(more) {
@@ -324,5 +325,84 @@ async function loadAudit(more) {
 function wireUsersTabs() {
   $('users-tab-people').addEventListener('click', () => usersTab('people'));
   $('users-tab-audit').addEventListener('click', () => usersTab('audit'));
+  $('users-tab-shopper').addEventListener('click', () => usersTab('shopper'));
   $('audit-more').addEventListener('click', () => loadAudit(true));
+  $('shopper-export').addEventListener('click', exportShopper);
+  $('shopper-erase').addEventListener('click', eraseShopper);
+  $('shopper-id').addEventListener('input', () => {
+    delete $('shopper-erase').dataset.confirm;
+    $('shopper-erase').textContent = '删除全部数据';
+  });
+  $('shopper-view').addEventListener('submit', (ev) => ev.preventDefault());
+}
+
+// ---------------------------------------------------------------------------
+// A shopper's data (顾客数据): export and erase, for the shopper's request.
+
+function resetShopperForm() {
+  show($('shopper-error'), false);
+  show($('shopper-ok'), false);
+  delete $('shopper-erase').dataset.confirm;
+  $('shopper-erase').textContent = '删除全部数据';
+}
+
+function shopperID() {
+  const id = $('shopper-id').value.trim();
+  if (!id) {
+    showText($('shopper-error'), '请输入顾客 ID 或会话 ID');
+    $('shopper-id').focus();
+  }
+  return id;
+}
+
+async function exportShopper() {
+  show($('shopper-error'), false);
+  show($('shopper-ok'), false);
+  const id = shopperID();
+  if (!id) return;
+  try {
+    const d = await api('GET', '/api/shoppers/' + enc(id) + '/export');
+    const blob = new Blob([JSON.stringify(d, null, 2)], { type: 'application/json' });
+    const a = h('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = 'kefu-shopper-' + id + '.json';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    const n = Array.isArray(d.conversations) ? d.conversations.length : 0;
+    showText($('shopper-ok'), '已导出：' + n + ' 个会话，' + (d.tickets || []).length + ' 个工单');
+  } catch (e) {
+    if (e.status === 401) return;
+    showText($('shopper-error'), e.status === 404 ? '没有找到该顾客的数据' : e.message);
+  }
+}
+
+async function eraseShopper() {
+  show($('shopper-error'), false);
+  show($('shopper-ok'), false);
+  const id = shopperID();
+  if (!id) return;
+  const btn = $('shopper-erase');
+  if (!btn.dataset.confirm) {
+    btn.dataset.confirm = '1';
+    btn.textContent = '确认删除？不可恢复';
+    return;
+  }
+  btn.disabled = true;
+  try {
+    const d = await api('DELETE', '/api/shoppers/' + enc(id));
+    if (!d.conversations) showText($('shopper-error'), '没有找到该顾客的数据');
+    else showText($('shopper-ok'), '已删除 ' + d.conversations + ' 个会话；' + d.tickets + ' 个工单已去除个人信息；' + d.unanswered + ' 条未解答问题已删除');
+  } catch (e) {
+    if (e.status !== 401) showText($('shopper-error'), e.message);
+  } finally {
+    btn.disabled = false;
+    resetShopperConfirm();
+  }
+}
+
+function resetShopperConfirm() {
+  delete $('shopper-erase').dataset.confirm;
+  $('shopper-erase').textContent = '删除全部数据';
 }
