@@ -90,6 +90,19 @@ func (s *Service) UpdateUser(ctx context.Context, name string, c Change) (User, 
 			return User{}, nil, fmt.Errorf("storing user %q: %w", name, err)
 		}
 	}
+	if isActiveAdmin(before) && !isActiveAdmin(u) {
+		// Two admins demoting each other at once, on two nodes, both pass the check
+		// above: read again now that this change is stored, and undo it if no enabled
+		// admin is left. Both then undo theirs, and one admin at least remains.
+		if err := s.keepAnAdmin(ctx, name); err != nil {
+			if errors.Is(err, ErrLastAdmin) {
+				if uerr := s.store.PutUser(ctx, before, false); uerr != nil {
+					return User{}, nil, fmt.Errorf("undoing the change of %q: %w", name, uerr)
+				}
+			}
+			return User{}, nil, err
+		}
+	}
 	if u.Disabled && !before.Disabled {
 		if err := s.revokeTokensOf(ctx, name); err != nil {
 			return User{}, nil, err

@@ -174,3 +174,50 @@ func testPasswords(t *testing.T, f *apiFixture) {
 		t.Errorf("EnsureAdmin after the password change = %q, %v; want no new password", pw, err)
 	}
 }
+
+// TestLastAdminConcurrent: two admins disable each other at once, many times over; an
+// enabled admin always remains, on both engines.
+func TestLastAdminConcurrent(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			s := newTestService(t, e, nil)
+			ctx := context.Background()
+			if _, err := s.EnsureAdmin(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.AddUser(ctx, "boss", testPassword, RoleAdmin, "presale"); err != nil {
+				t.Fatal(err)
+			}
+			for range 20 {
+				done := make(chan error, 2)
+				for _, name := range []string{"admin", "boss"} {
+					go func() {
+						_, _, err := s.UpdateUser(ctx, name, Change{Disabled: ptr(true)})
+						done <- err
+					}()
+				}
+				for range 2 {
+					if err := <-done; err != nil && !errors.Is(err, ErrLastAdmin) {
+						t.Fatal(err)
+					}
+				}
+				us, _ := s.Users(ctx)
+				enabled := 0
+				for _, u := range us {
+					if isActiveAdmin(u) {
+						enabled++
+					}
+				}
+				if enabled == 0 {
+					t.Fatal("both admins were disabled")
+				}
+				for _, name := range []string{"admin", "boss"} {
+					if _, _, err := s.UpdateUser(ctx, name, Change{Disabled: ptr(false)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
