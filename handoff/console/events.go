@@ -13,7 +13,7 @@ import (
 const sseKeepAlive = 20 * time.Second
 
 // sseRecheck is how often an event stream checks that its user may still read it.
-const sseRecheck = 5 * time.Second
+var sseRecheck = 5 * time.Second
 
 // streamEvent is an event as the console reads it off the stream: what changed, so that
 // it updates its lists and the open chat without reading them again.

@@ -2,8 +2,10 @@ package console
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/triage"
@@ -61,4 +63,31 @@ func TestUserChanges(t *testing.T) {
 		status, body = f.api.Call(t, "POST", "/api/login", "", map[string]string{"username": "alice", "password": ctPassword})
 		webtest.WantError(t, "alice's sign-in while disabled", status, body, http.StatusForbidden, "user_disabled")
 	})
+}
+
+// TestEventsEndWhenDisabled: an agent's open event stream ends once an admin disables
+// them (the stream checks its user again now and then).
+func TestEventsEndWhenDisabled(t *testing.T) {
+	old := sseRecheck
+	sseRecheck = 20 * time.Millisecond
+	t.Cleanup(func() { sseRecheck = old })
+	f := ctNewConsole(t, "bolt")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := f.api.NewRequest(t, "GET", "/api/events", nil).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+f.token["alice"])
+	res, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/events: %d", res.StatusCode)
+	}
+	status, body := f.api.Call(t, "PATCH", "/api/users/alice", f.token["admin"], map[string]any{"disabled": true})
+	webtest.WantStatus(t, "disabling alice", status, body, http.StatusOK)
+	// The stream ends: reading it to the end returns before the 10 s deadline.
+	if _, err := io.Copy(io.Discard, res.Body); err != nil {
+		t.Fatalf("the disabled agent's event stream did not end: %v", err)
+	}
 }
