@@ -235,6 +235,7 @@ type Desk struct {
 	staff     Staff
 	bot       Bot
 	files     Files
+	purger    Purger
 	unhelpful Unhelpful
 	tickets   *Tickets
 	hub       *hub
@@ -297,7 +298,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	tk.notifier = cfg.Notifier
 	d := &Desk{
 		convs: cfg.Conversations, roster: cfg.Roster, annals: cfg.Annals, bus: cfg.Bus, staff: cfg.Staff, bot: cfg.Bot,
-		files: cfg.Files, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, stats: cfg.Stats, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger, metrics: cfg.Metrics, notifier: cfg.Notifier,
+		files: cfg.Files, purger: cfg.Purger, unhelpful: cfg.Unhelpful, tickets: tk, hub: newHub(), docs: cfg.Documents, stats: cfg.Stats, defWait: cfg.DefaultWait, now: cfg.Now, log: cfg.Logger, metrics: cfg.Metrics, notifier: cfg.Notifier,
 		groups: cfg.Groups, maxChats: cfg.MaxChats, grace: cfg.Grace, sweepEvery: cfg.SweepInterval,
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: orDefault(cfg.ReopenWindow, 30*time.Minute),
 		timeout:   orDefault(cfg.QueueTimeout, 10*time.Minute),

@@ -30,6 +30,24 @@ type Engine struct {
 	// Stats reads the reports' counters the engine keeps from the tallies of changes;
 	// nil leaves the desk without reports (Desk.Report fails with ErrNoStats).
 	Stats Stats
+	// Purger deletes conversations for the retention sweep and a shopper's erasure;
+	// nil turns both off.
+	Purger Purger
+}
+
+// Purger lists and deletes whole conversations (docs/domain.md rules 28–29).
+type Purger interface {
+	// ConversationIDs returns the id of every stored conversation, in no order.
+	ConversationIDs(ctx context.Context) ([]string, error)
+	// Purge deletes everything the engine keeps of conversation id: its record, its
+	// log and record ids, its decisions and notes, its place in a queue, its agent's
+	// ownership and its place in its shopper's list. Tickets are not the engine's to
+	// purge here. An unknown id is no error.
+	Purge(ctx context.Context, id string) error
+	// RedactTicket replaces the stored ticket t.ID, history included, with t, which the
+	// desk stripped of a shopper's personal data, and drops it from the index of
+	// conversation conv. ErrNotFound for an unknown ticket.
+	RedactTicket(ctx context.Context, t Ticket, conv string) error
 }
 
 // Documents keeps named JSON documents, each with a revision for compare-and-set:

@@ -137,7 +137,7 @@ func (d *Desk) Agents(ctx context.Context, group Group) ([]AgentLoad, error) {
 }
 
 // RenewCap applies user name's chat limit (account.User.MaxChats, 0 for
-// DeskConfig.MaxChats) after it changed: assignment reads it from the presence, so an
+// DeskConfig.MaxChats) and their group after they changed: assignment reads it from the presence, so an
 // online agent's is renewed at once (an offline agent's by their next heartbeat). Chats
 // they own beyond a lowered limit stay; new ones wait until they are below it.
 func (d *Desk) RenewCap(ctx context.Context, name string) error {
@@ -149,13 +149,25 @@ func (d *Desk) RenewCap(ctx context.Context, name string) error {
 	if err != nil || !ok || p.Status == PresenceOffline {
 		return err
 	}
-	p.Cap, p.Paused = d.capFor(u), !u.IsServing()
+	p.Cap, p.Paused, p.Group = d.capFor(u), !u.IsServing(), Group(u.Group)
 	if _, err := d.roster.SetPresence(ctx, p, nil); err != nil {
 		return err
 	}
 	d.publish(ctx, Event{Type: EventPresence, Presence: &p})
 	d.assignSoon(ctx, p.Group)
 	return nil
+}
+
+// TakeOffline marks user name offline at once, as their own offline heartbeat would,
+// when they are online or away: their chats go back to the front of the queue. An
+// admin calls it for a user they disabled or who no longer serves chats.
+func (d *Desk) TakeOffline(ctx context.Context, name string) error {
+	p, ok, err := d.presenceOf(ctx, name)
+	if err != nil || !ok || p.Status == PresenceOffline {
+		return err
+	}
+	_, err = d.Heartbeat(ctx, name, PresenceOffline)
+	return err
 }
 
 // RenewServing applies whether user name serves (account.User.IsServing) after it

@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 )
@@ -336,6 +337,7 @@ func (s *Service) Delete() http.HandlerFunc {
 			s.writeSaveError(w, r, r.PathValue("id"), err)
 			return
 		}
+		s.cfg.Audit.Add(r, account.UserFrom(r).Name, audit.ActionArticleDeleted, r.PathValue("id"), "version "+strconv.Itoa(base))
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-im/kefu/bot"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/rs/zerolog"
@@ -40,6 +41,8 @@ type Config struct {
 	SeedSource string
 	// Poll bounds how long one read of the change feed waits; zero means 5 seconds.
 	Poll time.Duration
+	// Audit receives the deletions of articles; nil records none.
+	Audit *audit.Log
 	// Logger receives the Service's logs.
 	Logger zerolog.Logger
 }

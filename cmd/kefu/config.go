@@ -50,6 +50,9 @@ type config struct {
 	ShopSecret string
 	// AllowedLinkHosts are the hosts agents may link to (comma-separated).
 	AllowedLinkHosts string
+	// Retention is KEFU_RETENTION as given: days ("180"), a duration ("720h"), or
+	// "0" / "off" to keep conversations forever (retention()).
+	Retention string
 	// Groups are the skill groups, comma-separated; aftersale must be one of them.
 	Groups string
 	// Files is where the photos of chats are kept: empty for the data directory's
@@ -137,6 +140,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	str(&c.Assign, "assign", "KEFU_ASSIGN", "auto", "auto: waiting chats go to the least-loaded online agent of the group; manual: agents claim from the queue")
 	dur(&c.QueueTimeout, "queue-timeout", "KEFU_QUEUE_TIMEOUT", 10*time.Minute, "how long a chat waits before the shopper is offered to leave a message instead (offered at once when nobody of the group is online); 0 turns the timeout off")
 	dur(&c.ReopenWindow, "reopen-window", "KEFU_REOPEN_WINDOW", 30*time.Minute, "how long after an agent resolved a chat the shopper's next message goes back to that agent (or the front of the queue) instead of the bot; 0 turns it off")
+	str(&c.Retention, "retention", "KEFU_RETENTION", strconv.Itoa(defaultRetentionDays), "days after their last activity conversations are deleted, with their photos, decisions and notes (tickets and the audit log stay); 0 or off keeps them forever")
 	c.ShopSecret = os.Getenv("KEFU_SHOP_SECRET")
 	str(&c.Files, "files", "KEFU_FILES", "", "where the photos of chats are kept: empty for files/ in the data directory, another directory, or s3://BUCKET/PREFIX on an S3-compatible store (for several nodes)")
 	str(&c.S3Endpoint, "s3-endpoint", "KEFU_S3_ENDPOINT", "", "the S3-compatible store's URL for KEFU_FILES=s3://…, e.g. https://oss-cn-hangzhou.aliyuncs.com or http://minio:9000")
@@ -151,6 +155,28 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// defaultRetentionDays is how long conversations are kept unless KEFU_RETENTION says.
+const defaultRetentionDays = 180
+
+// retention is how long after their last activity conversations are deleted; 0 keeps
+// them forever.
+func (c *config) retention() (time.Duration, error) {
+	v := strings.TrimSpace(strings.ToLower(c.Retention))
+	switch v {
+	case "":
+		return defaultRetentionDays * 24 * time.Hour, nil
+	case "0", "off", "forever", "never":
+		return 0, nil
+	}
+	if days, err := strconv.Atoi(strings.TrimSuffix(v, "d")); err == nil && days > 0 {
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= time.Hour {
+		return d, nil
+	}
+	return 0, fmt.Errorf("retention %q: give days (180), a duration of at least 1h (720h), or 0 / off to keep conversations forever", c.Retention)
+}
+
 func (c *config) validate() error {
 	if len(c.badEnv) > 0 {
 		return fmt.Errorf("%s", strings.Join(c.badEnv, "; "))
@@ -160,6 +186,9 @@ func (c *config) validate() error {
 	}
 	if c.WebhookRetry <= 0 {
 		return fmt.Errorf("the webhook retry wait %v must be positive", c.WebhookRetry)
+	}
+	if _, err := c.retention(); err != nil {
+		return err
 	}
 	if c.ReopenWindow < 0 || c.QueueTimeout < 0 {
 		return fmt.Errorf("reopen window %v and queue timeout %v must not be negative (0 turns them off)", c.ReopenWindow, c.QueueTimeout)

@@ -96,3 +96,32 @@ func TestConfigTimezone(t *testing.T) {
 		t.Errorf("an unknown time zone: error %v, want one naming it", err)
 	}
 }
+
+func TestConfigRetention(t *testing.T) {
+	const day = 24 * time.Hour
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		err  bool
+	}{
+		{"", 180 * day, false}, {"180", 180 * day, false}, {"30d", 30 * day, false}, {"720h", 30 * day, false},
+		{"0", 0, false}, {"off", 0, false}, {"OFF", 0, false},
+		{"-5", 0, true}, {"soon", 0, true}, {"30m", 0, true},
+	} {
+		if tc.in == "" {
+			os.Unsetenv("KEFU_RETENTION")
+		} else {
+			t.Setenv("KEFU_RETENTION", tc.in)
+		}
+		c, err := parseConfig(t)
+		if tc.err {
+			if err == nil || !strings.Contains(err.Error(), "retention") {
+				t.Errorf("KEFU_RETENTION=%q: error %v, want one naming retention", tc.in, err)
+			}
+			continue
+		}
+		if got, _ := c.retention(); err != nil || got != tc.want {
+			t.Errorf("KEFU_RETENTION=%q: %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}

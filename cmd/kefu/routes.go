@@ -38,6 +38,13 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	// editor's: /api/login, /api/logout, /api/me, /api/users, /api/tokens.
 	a.accounts.API().Routes(mux)
 
+	// The audit log (package internal/audit), admins alone: /api/audit.
+	mux.HandleFunc("GET /api/audit", a.audit.Handler(a.accounts.Require(account.RoleAdmin)))
+
+	// A shopper's data, admins alone (privacy.go): export and erasure.
+	mux.HandleFunc("GET /api/shoppers/{id}/export", a.exportShopper())
+	mux.HandleFunc("DELETE /api/shoppers/{id}", a.eraseShopper())
+
 	// Agents (package handoff/console): /console, /api/queue, /api/events,
 	// /api/conversations, /api/canned, /api/presence, /api/me/load,
 	// /api/users/{name}/max_chats, PATCH /api/me, PATCH /api/users/{name}, /api/avatars,

@@ -12,6 +12,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/console"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/metrics"
 	"github.com/kefu-im/kefu/internal/triage"
@@ -30,6 +31,7 @@ type app struct {
 	knowledge *knowledge.Service
 	desk      *handoff.Desk
 	accounts  *account.Service
+	audit     *audit.Log
 	console   *console.Server
 	tickets   *console.TicketAPI
 	gateway   *widget.Gateway
@@ -117,11 +119,14 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.accounts, err = account.New(account.Config{Store: a.storage.accounts, Groups: groups, InsecureCookie: c.InsecureCookie}); err != nil {
+	if a.audit, err = audit.New(audit.Config{Store: a.storage.audit, Logger: log.With().Str("part", "audit").Logger()}); err != nil {
+		return nil, err
+	}
+	if a.accounts, err = account.New(account.Config{Store: a.storage.accounts, Groups: groups, InsecureCookie: c.InsecureCookie, Audit: a.audit}); err != nil {
 		return nil, err
 	}
 	a.knowledge, err = knowledge.New(knowledge.Config{
-		Store: a.storage.articles, Index: idx, NewBot: newBot, Accounts: a.accounts, Seed: seed, SeedSource: source,
+		Store: a.storage.articles, Index: idx, NewBot: newBot, Accounts: a.accounts, Seed: seed, SeedSource: source, Audit: a.audit,
 		Logger: log.With().Str("part", "knowledge").Logger(),
 	})
 	if err != nil {
@@ -168,7 +173,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.console, err = console.New(console.Config{Desk: a.desk, Accounts: a.accounts, Files: a.files, Location: loc, Logger: log})
+	a.console, err = console.New(console.Config{Desk: a.desk, Accounts: a.accounts, Files: a.files, Audit: a.audit, Location: loc, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +258,9 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	g.Go(func() error { return a.knowledge.Run(gctx) })
 	g.Go(func() error { return a.desk.Run(gctx) })
 	g.Go(func() error { return a.webhooks.Run(gctx) })
+	if keep, _ := c.retention(); keep > 0 {
+		g.Go(func() error { return a.sweepRetention(gctx, keep, log.With().Str("part", "retention").Logger()) })
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

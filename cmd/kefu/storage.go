@@ -12,6 +12,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/boltstore"
 	"github.com/kefu-im/kefu/handoff/redisstore"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/boltdb"
 	"github.com/kefu-im/kefu/internal/webhook"
 	webhookbolt "github.com/kefu-im/kefu/internal/webhook/boltstore"
@@ -40,6 +41,7 @@ type storage struct {
 	articles kb.Store
 	accounts account.Store
 	webhooks webhook.Store
+	audit    audit.Store
 }
 
 // deskConfig returns a desk configuration on s's engine, which serves every storage
@@ -85,6 +87,9 @@ func openStorage(c config, log zerolog.Logger) (*storage, error) {
 	if s.webhooks, err = webhookbolt.New(db); err != nil {
 		return fail(err)
 	}
+	if s.audit, err = audit.NewBoltStore(db); err != nil {
+		return fail(err)
+	}
 	return s, nil
 }
 
@@ -112,6 +117,9 @@ func openRedis(c config, log zerolog.Logger) (*storage, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if s.webhooks, err = webhookredis.New(ctx, rdb, c.RedisPrefix); err != nil {
+		return fail(err)
+	}
+	if s.audit, err = audit.NewRedisStore(rdb, c.RedisPrefix); err != nil {
 		return fail(err)
 	}
 	return s, nil

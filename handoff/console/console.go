@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
@@ -23,6 +24,9 @@ type Accounts interface {
 	SetMaxChats(ctx context.Context, name string, n int) (account.User, error)
 	SetProfile(ctx context.Context, name string, p account.Profile) (account.User, error)
 	SetServing(ctx context.Context, name string, on bool) (account.User, error)
+	User(ctx context.Context, name string) (account.User, error)
+	UpdateUser(ctx context.Context, name string, c account.Change) (account.User, []string, error)
+	Recheck(r *http.Request) error
 }
 
 // Config configures a Server.
@@ -38,7 +42,10 @@ type Config struct {
 	// nil means Asia/Shanghai.
 	Location *time.Location
 	// Now is the clock of waiting times; nil means time.Now.
-	Now    func() time.Time
+	Now func() time.Time
+	// Audit receives changes of users and replies sent past the contact guard; nil
+	// records none.
+	Audit  *audit.Log
 	Logger zerolog.Logger
 }
 
@@ -47,6 +54,7 @@ type Server struct {
 	desk     *handoff.Desk
 	accounts Accounts
 	files    *files.Service
+	audit    *audit.Log
 	now      func() time.Time
 	location *time.Location
 	log      zerolog.Logger
@@ -82,7 +90,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return &Server{
-		desk: cfg.Desk, accounts: cfg.Accounts, files: cfg.Files, now: cfg.Now, location: cfg.Location, log: cfg.Logger, ui: ui,
+		desk: cfg.Desk, accounts: cfg.Accounts, files: cfg.Files, audit: cfg.Audit, now: cfg.Now, location: cfg.Location, log: cfg.Logger, ui: ui,
 		agents: cfg.Accounts.Require(account.RoleAgent, account.RoleAdmin), admins: cfg.Accounts.Require(account.RoleAdmin),
 		leads:  cfg.Accounts.Require(account.RoleLead, account.RoleAdmin),
 		anyone: cfg.Accounts.Require(),

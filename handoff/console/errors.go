@@ -46,4 +46,5 @@ var ticketErrors = web.ErrorAnswers{
 var maxChatsErrors = web.ErrorAnswers{
 	{Err: account.ErrBadUser, Status: http.StatusBadRequest, Code: web.CodeBadRequest},
 	{Err: account.ErrNotFound, Status: http.StatusNotFound, Code: web.CodeNotFound, Message: "用户不存在"},
+	{Err: account.ErrLastAdmin, Status: http.StatusConflict, Code: web.CodeLastAdmin, Message: "至少要保留一位启用的管理员"},
 }

@@ -12,6 +12,9 @@ import (
 // sseKeepAlive is how often an idle event stream sends a comment, so proxies keep it open.
 const sseKeepAlive = 20 * time.Second
 
+// sseRecheck is how often an event stream checks that its user may still read it.
+var sseRecheck = 5 * time.Second
+
 // streamEvent is an event as the console reads it off the stream: what changed, so that
 // it updates its lists and the open chat without reading them again.
 type streamEvent struct {
@@ -64,6 +67,8 @@ func (c *Server) Events() http.HandlerFunc {
 		fl.Flush()
 		tick := time.NewTicker(sseKeepAlive)
 		defer tick.Stop()
+		recheck := time.NewTicker(sseRecheck)
+		defer recheck.Stop()
 		send := func(e streamEvent) bool {
 			b, _ := json.Marshal(e)
 			_, err := w.Write(append(append([]byte("data: "), b...), '\n', '\n'))
@@ -77,6 +82,12 @@ func (c *Server) Events() http.HandlerFunc {
 				if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
 					return
 				}
+			case <-recheck.C:
+				// A user disabled or signed out meanwhile gets no more events.
+				if c.accounts.Recheck(r) != nil {
+					return
+				}
+				continue
 			case e, ok := <-sub.C:
 				if !ok {
 					return

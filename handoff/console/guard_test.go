@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/audit"
+	"github.com/kefu-im/kefu/internal/boltdb/bolttest"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/kefu-im/kefu/internal/webtest"
 	"github.com/rs/zerolog"
@@ -37,7 +39,8 @@ func (l *gtLog) String() string {
 // log into log: alice and bob (after-sale), pete (pre-sale) and admin.
 type gtConsole struct {
 	*ctConsole
-	log *gtLog
+	log   *gtLog
+	audit *audit.Log
 }
 
 var gtCanned = []handoff.CannedReply{
@@ -51,7 +54,20 @@ func gtNewConsole(t *testing.T, engine string) *gtConsole {
 	f.ctConsole = ctNewConsoleWith(t, engine, func(c *handoff.DeskConfig) {
 		c.CannedReplies, c.AllowedLinkHosts = gtCanned, []string{"shop.example.com"}
 	})
-	mux := ctRoutes(t, f.desk, f.accounts, f.clock.Now)
+	as, err := audit.NewBoltStore(bolttest.Open(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.audit, err = audit.New(audit.Config{Store: as}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{Desk: f.desk, Accounts: f.accounts, Now: f.clock.Now, Audit: f.audit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	c.Routes(mux)
+	f.accounts.API().Routes(mux)
 	logger := zerolog.New(f.log)
 	f.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mux.ServeHTTP(w, r.WithContext(logger.WithContext(r.Context())))
@@ -202,6 +218,16 @@ func gtTestContact(t *testing.T, f *gtConsole) {
 	}
 	if strings.Contains(logged, "13812345678") || strings.Contains(logged, "kefu_2024") {
 		t.Errorf("the log holds the contact details: %s", logged)
+	}
+	entries, err := f.audit.List(context.Background(), 10, "")
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("the audit log after an override: %v, %v", entries, err)
+	}
+	for _, e := range entries {
+		if e.Action != audit.ActionGuardOverride || e.Actor != "alice" || e.Target != c.ID || !strings.Contains(e.Detail, "138******78") ||
+			!strings.Contains(e.Detail, "顾客要求提供售后联系方式") || strings.Contains(e.Detail, "13812345678") || strings.Contains(e.Detail, "kefu_2024") {
+			t.Errorf("audit entry of the override = %+v", e)
+		}
 	}
 
 	status, body = f.api.Call(t, "POST", path, f.token["alice"], map[string]any{"text": "商品详情请看 https://shop.example.com/item/1"})

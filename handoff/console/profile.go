@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
@@ -24,12 +26,98 @@ func (c *Server) SetProfile() http.HandlerFunc {
 	})
 }
 
-// SetUserProfile handles PATCH /api/users/{name} {display_name?, avatar?} (admin), as
-// SetProfile for another user.
+// SetUserProfile handles PATCH /api/users/{name} {display_name?, avatar?, role?, group?,
+// max_chats?, disabled?} (admin): a field left out is kept. The desk follows at once:
+// a new limit, group or role applies to the user's presence, and a user who is disabled
+// or no longer serves chats goes offline, their chats back to the queue. Disabling ends
+// the user's sessions and API tokens (account.Service.UpdateUser); the last enabled
+// admin cannot be disabled or demoted (409 last_admin). It answers the user
+// (account.PublicUser) with "changed", the fields that changed.
 func (c *Server) SetUserProfile() http.HandlerFunc {
 	return c.admins(func(w http.ResponseWriter, r *http.Request) {
-		c.setProfile(w, r, r.PathValue("name"))
+		var ch account.Change
+		if !web.ReadJSON(w, r, &ch) {
+			return
+		}
+		if !c.avatarStored(w, r, ch.Avatar) {
+			return
+		}
+		ctx := r.Context()
+		name := r.PathValue("name")
+		var before account.User
+		if ch.Role != nil {
+			before, _ = c.accounts.User(ctx, name)
+		}
+		u, changed, err := c.accounts.UpdateUser(ctx, name, ch)
+		if err != nil {
+			maxChatsErrors.Write(w, r, err)
+			return
+		}
+		c.auditChange(r, before, u, changed)
+		c.desk.ForgetPerson(u.Name)
+		if u.Disabled || !u.Role.Acts(account.RoleAgent, account.RoleAdmin) {
+			err = c.desk.TakeOffline(ctx, u.Name)
+		} else {
+			err = c.desk.RenewCap(ctx, u.Name)
+		}
+		if err != nil {
+			web.Fault(w, r, err)
+			return
+		}
+		zerolog.Ctx(ctx).Info().Str("user", u.Name).Strs("changed", changed).Str("by", account.UserFrom(r).Name).Msg("user changed")
+		out := account.PublicUser(u)
+		out["changed"] = nonNilStrings(changed)
+		web.WriteJSON(w, http.StatusOK, out)
 	})
+}
+
+// auditChange writes a change of user u to the audit log: a role change, disabling and
+// enabling each as their own action, the other fields together.
+func (c *Server) auditChange(r *http.Request, before, u account.User, changed []string) {
+	by := account.UserFrom(r).Name
+	var rest []string
+	for _, f := range changed {
+		switch f {
+		case "role":
+			c.audit.Add(r, by, audit.ActionRoleChanged, u.Name, string(before.Role)+" → "+string(u.Role))
+		case "disabled":
+			if u.Disabled {
+				c.audit.Add(r, by, audit.ActionUserDisabled, u.Name, "sessions and API tokens ended")
+			} else {
+				c.audit.Add(r, by, audit.ActionUserEnabled, u.Name, "")
+			}
+		default:
+			rest = append(rest, f)
+		}
+	}
+	if len(rest) > 0 {
+		c.audit.Add(r, by, audit.ActionUserChanged, u.Name, strings.Join(rest, ","))
+	}
+}
+
+// nonNilStrings is ss, or an empty list for none.
+func nonNilStrings(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
+}
+
+// avatarStored checks that avatar, when given and not "", is a stored avatar; if not,
+// it answers 400 and returns false.
+func (c *Server) avatarStored(w http.ResponseWriter, r *http.Request, avatar *string) bool {
+	if avatar == nil || *avatar == "" {
+		return true
+	}
+	if err := c.checkAvatar(r.Context(), *avatar); err != nil {
+		if errors.Is(err, files.ErrNotFound) || errors.Is(err, errNoFiles) {
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "头像不存在，请重新上传")
+			return false
+		}
+		web.Fault(w, r, err)
+		return false
+	}
+	return true
 }
 
 func (c *Server) setProfile(w http.ResponseWriter, r *http.Request, name string) {
@@ -37,15 +125,8 @@ func (c *Server) setProfile(w http.ResponseWriter, r *http.Request, name string)
 	if !web.ReadJSON(w, r, &p) {
 		return
 	}
-	if p.Avatar != nil && *p.Avatar != "" {
-		if err := c.checkAvatar(r.Context(), *p.Avatar); err != nil {
-			if errors.Is(err, files.ErrNotFound) || errors.Is(err, errNoFiles) {
-				web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "头像不存在，请重新上传")
-				return
-			}
-			web.Fault(w, r, err)
-			return
-		}
+	if !c.avatarStored(w, r, p.Avatar) {
+		return
 	}
 	u, err := c.accounts.SetProfile(r.Context(), name, p)
 	if err != nil {

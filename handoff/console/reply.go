@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -83,6 +85,8 @@ func (c *Server) reply(w http.ResponseWriter, r *http.Request) {
 		}
 		zerolog.Ctx(r.Context()).Warn().Str("conv", r.PathValue("id")).Str("agent", me).Int64("seq", m.Seq).
 			Strs("found", kinds).Str("reason", c.loggableReason(reason)).Msg("reply sent past the contact guard")
+		c.audit.Add(r, me, audit.ActionGuardOverride, r.PathValue("id"),
+			fmt.Sprintf("seq %d: %s; reason: %s", m.Seq, strings.Join(kinds, ", "), c.loggableReason(reason)))
 	}
 	web.WriteJSON(w, http.StatusCreated, map[string]int64{"seq": m.Seq})
 }

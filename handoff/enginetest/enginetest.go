@@ -29,6 +29,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ticket rules", func(t *testing.T) { runEach(t, open, ticketTests) })
 	t.Run("desk", func(t *testing.T) { runDesk(t, open) })
 	t.Run("people", func(t *testing.T) { runPeople(t, open) })
+	t.Run("retention", func(t *testing.T) { testRetention(t, open) })
+	t.Run("shopper erasure", func(t *testing.T) { withRig(testShopperErasure)(t, open) })
 }
 
 // engineTest is a test of the contract on a fresh engine.

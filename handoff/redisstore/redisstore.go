@@ -57,7 +57,7 @@ type Store struct {
 // Engine returns the store as the desk's storage: it serves every part (and so
 // implements handoff.Conversations, Roster, Annals, Bus and TicketStore).
 func (s *Store) Engine() handoff.Engine {
-	return handoff.Engine{Conversations: s, Roster: s, Annals: s, Bus: s, Tickets: s, Documents: s, Stats: s}
+	return handoff.Engine{Conversations: s, Roster: s, Annals: s, Bus: s, Tickets: s, Documents: s, Stats: s, Purger: s}
 }
 
 // New returns a Store. It does not contact Redis; Ping does.

@@ -1,9 +1,12 @@
 package account
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -21,7 +24,8 @@ func (s *Service) API() *API {
 	return &API{s: s, anyone: s.Require(), admins: s.Require(RoleAdmin)}
 }
 
-// Routes registers the API on mux: /api/login, /api/logout, /api/me, /api/users and
+// Routes registers the API on mux: /api/login, /api/logout, /api/me, /api/users,
+// the passwords (POST /api/users/{name}/password, POST /api/me/password) and
 // /api/tokens.
 func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/login", a.Login)
@@ -29,6 +33,8 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/me", a.Me())
 	mux.HandleFunc("GET /api/users", a.Users())
 	mux.HandleFunc("POST /api/users", a.AddUser())
+	mux.HandleFunc("POST /api/users/{name}/password", a.ResetPassword())
+	mux.HandleFunc("POST /api/me/password", a.ChangePassword())
 	mux.HandleFunc("GET /api/tokens", a.Tokens())
 	mux.HandleFunc("POST /api/tokens", a.AddToken())
 	mux.HandleFunc("DELETE /api/tokens/{id}", a.RevokeToken())
@@ -39,11 +45,13 @@ func publicUser(u User) map[string]any {
 	return map[string]any{
 		"name": u.Name, "role": string(u.Role), "group": u.Group, "display_name": u.DisplayName,
 		"shown_name": u.ShownName(), "avatar": AvatarURL(u.Avatar), "serving": u.IsServing(),
+		"max_chats": u.MaxChats, "disabled": u.Disabled,
 	}
 }
 
 // PublicUser is a user as the API shows them: name, role, group, display_name,
-// shown_name (what shoppers see), avatar (its URL, "" for none) and serving.
+// shown_name (what shoppers see), avatar (its URL, "" for none), serving, max_chats
+// (0: the desk's default) and disabled.
 func PublicUser(u User) map[string]any { return publicUser(u) }
 
 // AvatarURL is the URL of avatar id, which anyone may load (shoppers too); "" for none.
@@ -59,10 +67,14 @@ func AvatarURL(id string) string {
 var (
 	loginErrors = web.ErrorAnswers{
 		{Err: ErrBadCredentials, Status: http.StatusUnauthorized, Code: web.CodeBadCredentials, Message: "用户名或密码错误"},
+		{Err: ErrDisabled, Status: http.StatusForbidden, Code: web.CodeDisabled, Message: "账号已停用，请联系管理员"},
 	}
 	userErrors = web.ErrorAnswers{
 		{Err: ErrBadUser, Status: http.StatusBadRequest, Code: web.CodeBadRequest},
 		{Err: ErrUserExists, Status: http.StatusConflict, Code: web.CodeUserExists, Message: "用户名已存在"},
+		{Err: ErrLastAdmin, Status: http.StatusConflict, Code: web.CodeLastAdmin, Message: "至少要保留一位启用的管理员"},
+		{Err: ErrWrongPassword, Status: http.StatusForbidden, Code: web.CodeWrongPassword, Message: "当前密码不正确"},
+		{Err: ErrNotFound, Status: http.StatusNotFound, Code: web.CodeNotFound, Message: "用户不存在"},
 	}
 	tokenErrors = web.ErrorAnswers{
 		{Err: ErrBadAPIToken, Status: http.StatusBadRequest, Code: web.CodeBadRequest},
@@ -80,15 +92,24 @@ func (a *API) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	token, u, err := a.s.Login(r.Context(), req.Username, req.Password)
 	if err != nil {
+		if errors.Is(err, ErrBadCredentials) || errors.Is(err, ErrDisabled) {
+			a.s.audit.Add(r, typedName(req.Username), audit.ActionLoginFailed, "", loginFailure(err))
+		}
 		loginErrors.Write(w, r, err)
 		return
 	}
+	a.s.audit.Add(r, u.Name, audit.ActionLogin, "", "")
+	a.setCookie(w, token)
+	zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Msg("login")
+	web.WriteJSON(w, http.StatusOK, map[string]any{"token": token, "user": publicUser(u)})
+}
+
+// setCookie sets the session cookie to token.
+func (a *API) setCookie(w http.ResponseWriter, token string) {
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: a.s.secure,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(a.s.ttl / time.Second),
 	})
-	zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Msg("login")
-	web.WriteJSON(w, http.StatusOK, map[string]any{"token": token, "user": publicUser(u)})
 }
 
 // Logout handles POST /api/logout: it ends the session of the bearer token or of the
@@ -99,9 +120,13 @@ func (a *API) Logout(w http.ResponseWriter, r *http.Request) {
 		token = ck.Value
 	}
 	if token != "" {
+		u, authErr := a.s.Authenticate(r.Context(), token)
 		if err := a.s.Logout(r.Context(), token); err != nil {
 			web.Fault(w, r, err)
 			return
+		}
+		if authErr == nil {
+			a.s.audit.Add(r, u.Name, audit.ActionLogout, "", "")
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: a.s.secure, SameSite: http.SameSiteStrictMode, MaxAge: -1})
@@ -151,6 +176,71 @@ func (a *API) AddUser() http.HandlerFunc {
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Str("by", UserFrom(r).Name).Msg("user added")
+		a.s.audit.Add(r, UserFrom(r).Name, audit.ActionUserCreated, u.Name, "role="+string(u.Role)+" group="+u.Group)
 		web.WriteJSON(w, http.StatusCreated, publicUser(u))
 	})
+}
+
+// ResetPassword handles POST /api/users/{name}/password {password} (admin): the user's
+// new password; their sessions end. 204.
+func (a *API) ResetPassword() http.HandlerFunc {
+	return a.admins(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Password string }
+		if !web.ReadJSON(w, r, &req) {
+			return
+		}
+		name := r.PathValue("name")
+		if err := a.s.SetPassword(r.Context(), name, req.Password); err != nil {
+			userErrors.Write(w, r, err)
+			return
+		}
+		zerolog.Ctx(r.Context()).Info().Str("user", name).Str("by", UserFrom(r).Name).Msg("password reset")
+		a.s.audit.Add(r, UserFrom(r).Name, audit.ActionPasswordReset, name, "")
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// ChangePassword handles POST /api/me/password {current, password} (any signed-in
+// user): their own new password. Their other sessions end; this one goes on with a new
+// session cookie, and the answer {token} carries the new session token.
+func (a *API) ChangePassword() http.HandlerFunc {
+	return a.anyone(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Current, Password string }
+		if !web.ReadJSON(w, r, &req) {
+			return
+		}
+		me := UserFrom(r).Name
+		if strings.HasPrefix(me, TokenUserPrefix) {
+			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "API 令牌没有密码")
+			return
+		}
+		token, err := a.s.ChangePassword(r.Context(), me, req.Current, req.Password)
+		if err != nil {
+			userErrors.Write(w, r, err)
+			return
+		}
+		if _, err := r.Cookie(SessionCookie); err == nil {
+			a.setCookie(w, token)
+		}
+		zerolog.Ctx(r.Context()).Info().Str("user", me).Msg("password changed")
+		a.s.audit.Add(r, me, audit.ActionPasswordChange, me, "")
+		web.WriteJSON(w, http.StatusOK, map[string]string{"token": token})
+	})
+}
+
+// typedName is the user name a failed sign-in typed, as the audit log keeps it: at most
+// 64 bytes, cut at a character.
+func typedName(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return strings.ToValidUTF8(s[:64], "")
+}
+
+// loginFailure is why a sign-in failed, for the audit log.
+func loginFailure(err error) string {
+	if errors.Is(err, ErrDisabled) {
+		return "disabled"
+	}
+	return "wrong username or password"
 }

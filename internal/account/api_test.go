@@ -107,7 +107,7 @@ func testAPILogin(t *testing.T, f *apiFixture) {
 	}
 	webtest.Decode(t, body, &in)
 	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "display_name": "", "shown_name": NeutralLabel("alice"),
-		"avatar": "", "serving": true}; in.Token == "" || !reflect.DeepEqual(in.User, want) {
+		"avatar": "", "serving": true, "max_chats": 0.0, "disabled": false}; in.Token == "" || !reflect.DeepEqual(in.User, want) {
 		t.Errorf("login answered token %q, user %v; want a token and %v", in.Token, in.User, want)
 	}
 	i := slices.IndexFunc(res.Cookies(), func(c *http.Cookie) bool { return c.Name == SessionCookie })
@@ -123,7 +123,7 @@ func testAPILogin(t *testing.T, f *apiFixture) {
 	var me map[string]any
 	webtest.Decode(t, body, &me)
 	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "groups": []any{"presale", "aftersale"},
-		"display_name": "", "shown_name": NeutralLabel("alice"), "avatar": "", "serving": true}; !reflect.DeepEqual(me, want) {
+		"display_name": "", "shown_name": NeutralLabel("alice"), "avatar": "", "serving": true, "max_chats": 0.0, "disabled": false}; !reflect.DeepEqual(me, want) {
 		t.Errorf("GET /api/me = %v, want %v", me, want)
 	}
 	status, body = f.api.Call(t, "GET", "/api/me", "", nil)
@@ -212,7 +212,7 @@ func testAPIUsers(t *testing.T, f *apiFixture) {
 	var created map[string]any
 	webtest.Decode(t, body, &created)
 	if want := map[string]any{"name": "carol", "role": "agent", "group": "presale", "display_name": "", "shown_name": NeutralLabel("carol"),
-		"avatar": "", "serving": true}; !reflect.DeepEqual(created, want) {
+		"avatar": "", "serving": true, "max_chats": 0.0, "disabled": false}; !reflect.DeepEqual(created, want) {
 		t.Errorf("created %v, want %v", created, want)
 	}
 	status, body = f.api.Call(t, "POST", "/api/users", admin, carol)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -47,6 +48,7 @@ func (a *API) AddToken() http.HandlerFunc {
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("token", t.ID).Str("name", t.Name).Str("role", string(t.Role)).Str("by", by).Msg("API token issued")
+		a.s.audit.Add(r, by, audit.ActionTokenAdded, t.Name, "id="+t.ID+" role="+string(t.Role))
 		web.WriteJSON(w, http.StatusCreated, struct {
 			tokenView
 			Token string `json:"token"`
@@ -63,6 +65,7 @@ func (a *API) RevokeToken() http.HandlerFunc {
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("token", id).Str("by", UserFrom(r).Name).Msg("API token revoked")
+		a.s.audit.Add(r, UserFrom(r).Name, audit.ActionTokenRevoked, id, "")
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -17,6 +17,13 @@ var (
 	ErrBadUser = errors.New("用户信息无效")
 	// ErrBadAPIToken is the sentinel of a Refusal of a new API token.
 	ErrBadAPIToken = errors.New("API 令牌信息无效")
+	// ErrDisabled is returned when a disabled user signs in with the right password.
+	ErrDisabled = errors.New("user is disabled")
+	// ErrLastAdmin is returned when a change would leave no enabled admin.
+	ErrLastAdmin = errors.New("the last enabled admin cannot be disabled or demoted")
+	// ErrWrongPassword is returned when the current password given to change one's own
+	// is wrong.
+	ErrWrongPassword = errors.New("wrong current password")
 	// ErrAPITokenExists is returned when a new API token's name is taken.
 	ErrAPITokenExists = errors.New("API token name already in use")
 )

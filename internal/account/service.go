@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/secret"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -30,6 +31,9 @@ type Config struct {
 	InsecureCookie bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Audit receives the API's sign-ins, sign-outs, changes of users, passwords and
+	// API tokens; nil records none.
+	Audit *audit.Log
 }
 
 // Service keeps Kefu's users, signs them in and out, checks sessions and API tokens,
@@ -41,6 +45,7 @@ type Service struct {
 	cost   int
 	secure bool
 	now    func() time.Time
+	audit  *audit.Log
 	// dummyHash is compared against when a user does not exist, so that signing in
 	// takes as long for an unknown name as for a wrong password.
 	dummyHash []byte
@@ -66,7 +71,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		store: cfg.Store, groups: slices.Clone(cfg.Groups), ttl: cfg.SessionTTL, cost: cfg.PasswordCost,
-		secure: !cfg.InsecureCookie, now: cfg.Now, dummyHash: dummy,
+		secure: !cfg.InsecureCookie, now: cfg.Now, audit: cfg.Audit, dummyHash: dummy,
 	}, nil
 }
 
@@ -154,3 +159,6 @@ func (s *Service) SetMaxChats(ctx context.Context, name string, n int) (User, er
 	u.PassHash = ""
 	return u, nil
 }
+
+// Audit is the audit log the Service writes to (nil for none).
+func (s *Service) Audit() *audit.Log { return s.audit }

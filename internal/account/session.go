@@ -23,8 +23,16 @@ func (s *Service) Login(ctx context.Context, name, password string) (string, Use
 	if bcrypt.CompareHashAndPassword([]byte(u.PassHash), []byte(password)) != nil {
 		return "", User{}, ErrBadCredentials
 	}
+	if u.Disabled {
+		return "", User{}, ErrDisabled
+	}
+	return s.startSession(ctx, u)
+}
+
+// startSession starts a session of u at u's epoch and returns its token and u.
+func (s *Service) startSession(ctx context.Context, u User) (string, User, error) {
 	token := secret.New("s_")
-	if err := s.store.PutSession(ctx, secret.Hash(token), Session{User: u.Name, Expires: s.now().Add(s.ttl)}); err != nil {
+	if err := s.store.PutSession(ctx, secret.Hash(token), Session{User: u.Name, Expires: s.now().Add(s.ttl), Epoch: u.Epoch}); err != nil {
 		return "", User{}, err
 	}
 	u.PassHash = ""
@@ -37,7 +45,9 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 }
 
 // Authenticate returns the user of a session token or of an API token (see APIToken),
-// without the password hash, or ErrBadCredentials.
+// without the password hash, or ErrBadCredentials. A session of a disabled user, or of
+// an earlier epoch (User.Epoch), gives ErrBadCredentials: it reads the stored user on
+// every call, so a change on one node holds on every node at once.
 func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
 	if token == "" {
 		return User{}, ErrBadCredentials
@@ -57,6 +67,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 	}
 	u, err := s.store.User(ctx, sess.User)
 	if errors.Is(err, ErrNotFound) {
+		return User{}, ErrBadCredentials
+	}
+	if err == nil && (u.Disabled || u.Epoch != sess.Epoch) {
 		return User{}, ErrBadCredentials
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -26,6 +27,14 @@ type User struct {
 	// Serving says whether the user takes chats by automatic assignment (接待中); nil
 	// means their role's default (DefaultServing).
 	Serving *bool `json:"serving,omitempty"`
+	// Disabled users cannot sign in, and their sessions and API tokens no longer work
+	// (docs/domain.md rule 24).
+	Disabled bool `json:"disabled,omitempty"`
+	// Epoch is the generation of the user's sessions: a session made at another epoch
+	// is void. Disabling the user and changing their password move it on, which ends
+	// every session of theirs at once, on every node, since sessions are checked against
+	// the stored user on each request.
+	Epoch int `json:"epoch,omitempty"`
 	// PassHash is the bcrypt hash of the password; the Service never returns it.
 	PassHash string `json:"pass_hash,omitempty"`
 }
@@ -34,6 +43,8 @@ type User struct {
 type Session struct {
 	User    string    `json:"user"`
 	Expires time.Time `json:"expires"`
+	// Epoch is the user's Epoch when the session began.
+	Epoch int `json:"epoch,omitempty"`
 }
 
 // MinPasswordLen is the shortest password accepted, in characters.
@@ -55,18 +66,40 @@ func newUser(name, password string, role Role, group string, groups []string, co
 	switch {
 	case !namePattern.MatchString(name):
 		return User{}, refuse(ErrBadUser, "用户名须为 1-32 个字母、数字或 _ . -")
-	case utf8.RuneCountInString(password) < MinPasswordLen:
-		return User{}, refuse(ErrBadUser, "密码至少 %d 个字符", MinPasswordLen)
-	case len(password) > maxPasswordBytes:
-		return User{}, refuse(ErrBadUser, "密码过长（最多 %d 字节）", maxPasswordBytes)
+	case checkPassword(password) != nil:
+		return User{}, checkPassword(password)
 	case !role.Valid():
 		return User{}, refuse(ErrBadUser, "未知角色 %q", role)
 	case !slices.Contains(groups, group):
 		return User{}, refuse(ErrBadUser, "未知技能组 %q", group)
 	}
+	hash, err := hashPassword(password, cost)
+	if err != nil {
+		return User{}, err
+	}
+	return User{Name: name, Role: role, Group: group, PassHash: hash}, nil
+}
+
+// checkPassword checks a new password: at least MinPasswordLen characters, not only
+// whitespace, at most maxPasswordBytes bytes (what bcrypt hashes whole). A password
+// that is not right gives a Refusal (ErrBadUser).
+func checkPassword(password string) error {
+	switch {
+	case utf8.RuneCountInString(password) < MinPasswordLen:
+		return refuse(ErrBadUser, "密码至少 %d 个字符", MinPasswordLen)
+	case strings.TrimSpace(password) == "":
+		return refuse(ErrBadUser, "密码不能只有空白")
+	case len(password) > maxPasswordBytes:
+		return refuse(ErrBadUser, "密码过长（最多 %d 字节）", maxPasswordBytes)
+	}
+	return nil
+}
+
+// hashPassword hashes a checked password at bcrypt cost cost.
+func hashPassword(password string, cost int) (string, error) {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	if err != nil {
-		return User{}, fmt.Errorf("hashing password: %w", err)
+		return "", fmt.Errorf("hashing password: %w", err)
 	}
-	return User{Name: name, Role: role, Group: group, PassHash: string(hash)}, nil
+	return string(hash), nil
 }

@@ -92,6 +92,12 @@ func New(cfg Config) (*Service, error) {
 	return &Service{store: cfg.Store, key: cfg.URLKey, ttl: cfg.URLTTL, tmp: cfg.TempDir, now: cfg.Now, m: cfg.Metrics}, nil
 }
 
+// DeleteConversation removes every file of conversation conv (the retention sweep and
+// a shopper's erasure).
+func (s *Service) DeleteConversation(ctx context.Context, conv string) error {
+	return s.store.DeleteConversation(ctx, conv)
+}
+
 // Store returns the service's store.
 func (s *Service) Store() Store { return s.store }
 

@@ -39,6 +39,12 @@ const (
 	CodeConfirmShort     Code = "confirm_short"
 	CodeTooManyNotes     Code = "too_many_notes"
 	CodeBadTransition    Code = "bad_transition"
+	CodeLastAdmin        Code = "last_admin" // the last enabled admin stays an enabled admin
+
+	// 403: the user is disabled (账号已停用).
+	CodeDisabled Code = "user_disabled"
+	// 403: the current password given to change one's own is wrong.
+	CodeWrongPassword Code = "wrong_password"
 
 	// The knowledge API's.
 	CodeInvalid       Code = "invalid"        // 400: the article is not valid

@@ -10,6 +10,7 @@ function wire() {
   $('logout-btn').addEventListener('click', doLogout);
   $('users-btn').addEventListener('click', openUsers);
   wireModal('users', closeUsers);
+  wireUsersTabs();
   $('user-form').addEventListener('submit', addUser);
   wirePhrasebook();
   wireReports();

@@ -87,6 +87,7 @@ function openProfile() {
   profileAvatar = avatarID(S.me.avatar);
   renderProfileAvatar(S.me.avatar || '');
   show($('profile-error'), false);
+  show($('password-error'), false);
   show($('profile-panel'), true);
   setTimeout(() => $('profile-name').focus(), 0);
 }
@@ -192,15 +193,16 @@ function profileCells(u) {
   return [nameTd, avTd];
 }
 
-async function patchUser(name, body, btn) {
+async function patchUser(name, body, btn, done) {
   btn.disabled = true;
   try {
     await api('PATCH', '/api/users/' + enc(name), body);
-    toast(PEOPLE_TEXT.saved, 'ok');
+    toast(done || PEOPLE_TEXT.saved, 'ok');
     if (S.me && name === S.me.name) Object.assign(S.me, body.display_name != null ? { display_name: body.display_name.trim() } : {});
     loadUsers();
   } catch (e) {
     if (e.status !== 401) toast(e.message);
+    loadUsers();
   } finally {
     btn.disabled = false;
   }
@@ -242,6 +244,7 @@ function wirePeople() {
   $('profile-btn').addEventListener('click', openProfile);
   wireModal('profile', closeProfile);
   $('profile-form').addEventListener('submit', submitProfile);
+  $('password-form').addEventListener('submit', changeOwnPassword);
   $('profile-avatar-btn').addEventListener('click', () => $('profile-avatar-input').click());
   $('profile-avatar-input').addEventListener('change', onProfileAvatar);
   $('profile-avatar-clear').addEventListener('click', () => {
