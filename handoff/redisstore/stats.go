@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,8 +17,10 @@ import (
 // conversations (deleting a conversation keeps them):
 //
 //	h:HOUR        hash  group \x1f agent \x1f name → sum, the hour starting at HOUR (Unix s)
-//	done:CONV:ID  string  set when the tallies of CONV's change with first record ID
-//	              were added; it expires after doneTTL
+//	done:DIGEST   string  set when the tallies of a conversation's change (the digest
+//	              of the conversation's id and the change's first record id) were
+//	              added; it expires after doneTTL. A digest, not the ids: the markers
+//	              outlive a shopper's erasure for up to a day and must not name them.
 //
 // A change's tallies are added after its conversation side is written, by the node that
 // wrote it or by whoever finishes it (Recover): the done marker makes the addition
@@ -28,7 +32,8 @@ const doneTTL = 24 * time.Hour
 
 func (s *Store) statKey(hour int64) string { return s.prefix + "{st}:h:" + strconv.FormatInt(hour, 10) }
 func (s *Store) doneKey(conv, id string) string {
-	return s.prefix + "{st}:done:" + conv + ":" + id
+	sum := sha256.Sum256([]byte(conv + "\x00" + id))
+	return s.prefix + "{st}:done:" + hex.EncodeToString(sum[:16])
 }
 
 // tallyScript adds tallies once.
