@@ -15,6 +15,7 @@ import (
 // shopper asks the bot, is handed off, kefu restarts, the shopper resumes, an agent
 // claims, replies, hears back, and resolves.
 func TestEndToEndRestart(t *testing.T) {
+	t.Parallel() // waits mostly on servers and timers: it overlaps the rest
 	_, env := redisEnv(t)
 	k := startKefu(t, "", env...)
 	if k.adminPassword() == "" {
@@ -112,6 +113,7 @@ func TestEndToEndRestart(t *testing.T) {
 // TestTwoNodes runs two kefu processes on one Redis: the shopper talks to one, the
 // agent to the other, and messages cross both ways.
 func TestTwoNodes(t *testing.T) {
+	t.Parallel() // waits mostly on servers and timers: it overlaps the rest
 	_, env := redisEnv(t)
 	nodeA := startKefu(t, "", env...)
 	nodeB := startKefu(t, "", env...)

@@ -12,6 +12,7 @@ import (
 // checks that the editor says the bot may answer from an out-of-date index rather than
 // look as if all were well, and that the warning goes once Redis is back.
 func TestEditorStaleBanner(t *testing.T) {
+	t.Parallel() // waits mostly on servers and timers: it overlaps the rest
 	tab := browsertest.Tab(t)
 	b := browserSteps{t: t, shots: screenshotDir(t)}
 	rs, env := redisEnv(t)

@@ -57,6 +57,7 @@ var tradeInArticle = map[string]any{
 // TestKnowledgeTwoNodes publishes an article on one node and asks the other: each node
 // keeps its own index and follows the change feed in Redis.
 func TestKnowledgeTwoNodes(t *testing.T) {
+	t.Parallel() // waits mostly on servers and timers: it overlaps the rest
 	rs, env := redisEnv(t)
 	nodeA := startKefu(t, "", env...)
 	// Node B keeps its data directory across its restart below: it finds its index on

@@ -18,6 +18,7 @@ import (
 // and shown to the agent of the other, whose URL works on either node, since the nodes
 // share the store and the key that signs its URLs.
 func TestPhotosTwoNodes(t *testing.T) {
+	t.Parallel() // waits mostly on servers and timers: it overlaps the rest
 	mc := miniotest.Start(t)
 	_, env := redisEnv(t)
 	env = append(env, "KEFU_FILES=s3://kefu-photos/shop-a", "KEFU_S3_ENDPOINT="+mc.Endpoint,

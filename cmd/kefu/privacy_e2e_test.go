@@ -20,6 +20,7 @@ import (
 // phone number or any text of theirs — checked key by key — and the ticket stays,
 // stripped of personal data. The audit log names the shopper by a digest only.
 func TestShopperErasureRedis(t *testing.T) {
+	t.Parallel() // waits mostly on servers and timers: it overlaps the rest
 	rs, env := redisEnv(t)
 	k := startKefu(t, "", env...)
 	admin := adminAdding(t, k)

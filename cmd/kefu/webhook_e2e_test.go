@@ -87,6 +87,7 @@ func (r *hookReceiver) events() []string {
 // signed; the list hides the secret; 测试 sends a ping; the delivery log shows them;
 // a deleted webhook is gone.
 func TestWebhooksTwoNodes(t *testing.T) {
+	t.Parallel() // waits mostly on servers and timers: it overlaps the rest
 	_, env := redisEnv(t)
 	env = append(env, "KEFU_WEBHOOK_ALLOW_PRIVATE=1")
 	nodeA := startKefu(t, "", env...)
