@@ -220,14 +220,8 @@ func (c *Server) Avatar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	h := w.Header()
-	h.Set("Content-Type", info.Type)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 	// An avatar's id never names other bytes: a new photo gets a new id.
-	h.Set("Cache-Control", "public, max-age=86400, immutable")
-	http.ServeContent(w, r, "", info.Modified, f)
+	files.ServeImage(w, r, f, info, "public, max-age=86400, immutable")
 }
 
 // avatarID reports whether id may name a stored file.

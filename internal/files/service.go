@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -215,18 +216,24 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	h := w.Header()
-	h.Set("Content-Type", info.Type)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	// Shop pages on other origins show the widget's photos.
-	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	h.Set("Cache-Control", "private, max-age=3600")
 	disp := "inline"
 	if q.Get("download") == "1" {
 		disp = "attachment"
 	}
-	h.Set("Content-Disposition", disp+`; filename="`+id+extension(info.Type)+`"`)
+	w.Header().Set("Content-Disposition", disp+`; filename="`+id+extension(info.Type)+`"`)
+	ServeImage(w, r, f, info, "private, max-age=3600")
+}
+
+// ServeImage answers r with the stored image f: its sniffed type, never sniffed again nor
+// run (a sandbox), loadable by shop pages on other origins (the widget shows it there),
+// cached as cacheControl says, with ranges and conditional requests.
+func ServeImage(w http.ResponseWriter, r *http.Request, f io.ReadSeeker, info Info, cacheControl string) {
+	h := w.Header()
+	h.Set("Content-Type", info.Type)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h.Set("Cache-Control", cacheControl)
 	http.ServeContent(w, r, "", info.Modified, f)
 }
 
