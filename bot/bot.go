@@ -38,9 +38,6 @@ type Config struct {
 	OutOfScopeThreshold float64
 	// ClarifyText is the prompt above the suggestions; empty means 「您想问的是以下哪个问题呢？」.
 	ClarifyText string
-	// SmallTalk is what the bot says to small talk, by intent (greeting, thanks,
-	// goodbye, presence, ack); an intent left out gets DefaultSmallTalk's.
-	SmallTalk map[triage.Intent]string
 	// TopK is the number of hits the bot looks at; 0 means 5.
 	TopK int
 	// Phraser, when set, phrases answers from the top articles (an *LLM). On its
@@ -83,14 +80,6 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.TopK == 0 {
 		cfg.TopK = 5
 	}
-	talk := make(map[triage.Intent]string, len(DefaultSmallTalk))
-	for intent, text := range DefaultSmallTalk {
-		talk[intent] = text
-		if t := strings.TrimSpace(cfg.SmallTalk[intent]); t != "" {
-			talk[intent] = t
-		}
-	}
-	cfg.SmallTalk = talk
 	if cfg.ClarifyThreshold > cfg.AnswerThreshold {
 		return nil, fmt.Errorf("bot: clarify threshold %.2f is above the answer threshold %.2f", cfg.ClarifyThreshold, cfg.AnswerThreshold)
 	}
@@ -136,11 +125,12 @@ func (b *Bot) Decide(ctx context.Context, in Input) (Decision, error) {
 		}
 		// An unknown suggestion id is treated as free text.
 	}
-	// Small talk gets a short reply: it asks nothing, so it is neither answered nor
-	// missed (docs/domain.md rule 16). Small talk that opens a question is left out of
-	// the search.
+	// Small talk asks nothing, so it is neither answered nor missed (docs/domain.md
+	// rule 16); its reply is the shop's phrase of its intent, which the desk's phrasebook
+	// keeps in the conversation's language (handoff.Desk.SmallTalkReply), so the bot
+	// says nothing itself. Small talk that opens a question is left out of the search.
 	if intent, ok := SmallTalk(text); ok {
-		return Decision{Action: triage.SmallTalk, Intent: intent, Text: b.cfg.SmallTalk[intent]}, nil
+		return Decision{Action: triage.SmallTalk, Intent: intent}, nil
 	}
 	text = trimSmallTalk(text)
 	hits, err := b.cfg.Searcher.Search(ctx, text, b.cfg.TopK)

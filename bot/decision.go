@@ -23,8 +23,8 @@ type Decision struct {
 	Article *triage.ArticleRef `json:"article"`
 	// Text is what the bot says: the article's answer for triage.Answer (and for an
 	// after-sales hand-off that explains the procedure), the clarify prompt for
-	// triage.Clarify, the short reply (Config.SmallTalk) for triage.SmallTalk, whose
-	// Intent says which (greeting, thanks, goodbye, presence, ack), empty otherwise.
+	// triage.Clarify, empty otherwise: for triage.SmallTalk, Intent says which small talk
+	// (greeting, thanks, goodbye, presence, ack) and the caller words the reply.
 	Text        string              `json:"text"`
 	Suggestions []triage.ArticleRef `json:"suggestions"`
 	Hits        []ScoredHit         `json:"hits"`

@@ -14,16 +14,6 @@ import (
 // 「hi, where is my order」 are not, and go to retrieval with the greeting trimmed
 // (trimSmallTalk). The word lists match the normalised message (Normalize).
 
-// DefaultSmallTalk is what the bot says to small talk where Config.SmallTalk says
-// nothing (the smalltalk_* phrases of knowledge/phrases.yaml).
-var DefaultSmallTalk = map[triage.Intent]string{
-	triage.IntentGreeting: "您好！我是智能助手，请问有什么可以帮到您？",
-	triage.IntentThanks:   "不客气，很高兴能帮到您，还有问题随时问我哦。",
-	triage.IntentGoodbye:  "感谢您的咨询，祝您购物愉快，再见！",
-	triage.IntentPresence: "在的，我是智能助手，请问有什么可以帮到您？",
-	triage.IntentAck:      "好的，还有其他问题随时告诉我哦。",
-}
-
 // filler marks a word that belongs to small talk but says nothing by itself: a particle
 // (啦, 呀), a form of address (客服, 小姐姐) or an intensifier (非常, so much). A message of
 // fillers alone is not small talk.

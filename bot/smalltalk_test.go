@@ -110,20 +110,20 @@ func TestSmallTalk(t *testing.T) {
 	}
 }
 
-// TestDecideSmallTalk: small talk gets the configured reply and searches nothing; small
-// talk that opens a question is left out of the search, so the question is answered.
+// TestDecideSmallTalk: small talk gets its intent, no text (the desk words the reply)
+// and searches nothing; small talk that opens a question is left out of the search, so
+// the question is answered.
 func TestDecideSmallTalk(t *testing.T) {
-	b := newBot(t, bot.Config{SmallTalk: map[triage.Intent]string{triage.IntentThanks: "不客气，祝您购物愉快～"}})
+	b := newBot(t, bot.Config{})
 	ctx := context.Background()
 	for _, tt := range []struct {
 		in     string
 		intent triage.Intent
-		text   string
 	}{
-		{"谢谢", triage.IntentThanks, "不客气，祝您购物愉快～"},
-		{"你好", triage.IntentGreeting, bot.DefaultSmallTalk[triage.IntentGreeting]},
-		{"在吗", triage.IntentPresence, bot.DefaultSmallTalk[triage.IntentPresence]},
-		{"hello", triage.IntentGreeting, bot.DefaultSmallTalk[triage.IntentGreeting]},
+		{"谢谢", triage.IntentThanks},
+		{"你好", triage.IntentGreeting},
+		{"在吗", triage.IntentPresence},
+		{"hello", triage.IntentGreeting},
 	} {
 		in := bot.Input{Text: tt.in, Previous: &bot.Turn{Text: "能开发票吗", Article: "invoice"}}
 		d, err := b.Decide(ctx, in)
@@ -131,8 +131,8 @@ func TestDecideSmallTalk(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkInvariants(t, in, d)
-		if d.Action != triage.SmallTalk || d.Intent != tt.intent || d.Text != tt.text {
-			t.Errorf("Decide(%q) = %s/%s %q; want smalltalk/%s %q", tt.in, d.Action, d.Intent, d.Text, tt.intent, tt.text)
+		if d.Action != triage.SmallTalk || d.Intent != tt.intent || d.Text != "" || len(d.Hits) != 0 {
+			t.Errorf("Decide(%q) = %s/%s %q with %d hits; want smalltalk/%s, no text or hits", tt.in, d.Action, d.Intent, d.Text, len(d.Hits), tt.intent)
 		}
 	}
 	for _, q := range []string{"你好，可以开发票吗", "在吗？？可以开发票吗", "亲 可以开发票吗"} {

@@ -15,7 +15,6 @@ import (
 	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/metrics"
-	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/internal/webhook"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
@@ -91,11 +90,6 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		Searcher: idx, AnswerThreshold: c.AnswerThreshold, ClarifyThreshold: c.ClarifyThreshold,
 		CategoryThresholds: cats,
 		ClarifyText:        phrases["clarify"], Logger: log.With().Str("part", "bot").Logger(),
-		SmallTalk: map[triage.Intent]string{
-			triage.IntentGreeting: phrases["smalltalk_greeting"], triage.IntentThanks: phrases["smalltalk_thanks"],
-			triage.IntentGoodbye: phrases["smalltalk_goodbye"], triage.IntentPresence: phrases["smalltalk_presence"],
-			triage.IntentAck: phrases["smalltalk_ack"],
-		},
 	}
 	if c.LLMBaseURL != "" {
 		llm, err := bot.NewLLM(bot.LLMConfig{BaseURL: c.LLMBaseURL, Model: c.LLMModel, APIKey: c.LLMAPIKey, Timeout: c.LLMTimeout})
