@@ -17,7 +17,9 @@ const MAX_IMPORT = 20 << 20;
 const STATUS_MS = 5000; // how often the index state and the proposals count are polled
 
 const STATUSES = { draft: '草稿', published: '已发布', new: '未保存' };
-const ACTIONS = { answer: '直接回答', clarify: '追问（给出选项）', handoff: '转人工' };
+const ACTIONS = { answer: '直接回答', clarify: '追问（给出选项）', handoff: '转人工', smalltalk: '寒暄（回复话术设置中的寒暄话术）' };
+// The small talk a smalltalk decision is (its intent).
+const SMALLTALK = { greeting: '问候', thanks: '感谢', goodbye: '告别', presence: '问在不在', ack: '应答' };
 const FIELDS = {
   title: '标题',
   category: '分类',

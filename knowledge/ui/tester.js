@@ -99,6 +99,7 @@ function renderDecision(col, d, draftId) {
   }
   add('置信度', conf);
   if (d.reason) add('原因', h('span', '', REASONS[d.reason] || d.reason)).title = d.reason;
+  if (d.action === 'smalltalk') add('寒暄', h('span', '', SMALLTALK[d.intent] || d.intent || '—'));
   const artEl = h('span', 'tart' + (art && draftId && art.id === draftId ? ' is-draft' : ''));
   artEl.setAttribute('data-testid', 'tester-article');
   if (art) {
