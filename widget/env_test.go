@@ -261,3 +261,18 @@ func (e *env) connect(t *testing.T, query string) *shopper {
 func (sh *shopper) resumeQuery(after int64) string {
 	return url.Values{"conversation": {sh.conv}, "token": {sh.token}, "after": {fmt.Sprint(after)}}.Encode()
 }
+
+// keep stores sh's conversation, a draft until its shopper says something, so that a
+// test can write into it from the desk's side first.
+func (e *env) keep(t *testing.T, sh *shopper) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := e.desk.OpenAs(ctx, sh.conv, sh.token, "")
+	if err == nil {
+		c.Shopper = &handoff.Shopper{ID: "v_" + sh.conv}
+		_, err = e.desk.Keep(ctx, c)
+	}
+	if err != nil {
+		t.Fatalf("keeping %s: %v", sh.conv, err)
+	}
+}

@@ -18,6 +18,10 @@ func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 		s.c.enqueue(errFrame(s.lang, codeBadMessage, f.ID))
 		return
 	}
+	if ok, wait := s.g.allow(ctx, LimitLeave, s.client()); !ok {
+		s.c.enqueue(limitedFrame(s.lang, f.ID, wait))
+		return
+	}
 	s.order.Lock()
 	m := handoff.LeftMessage{Key: f.ID, Text: f.Text, Contact: f.Contact, Order: f.Order}
 	t, note, err := s.g.desk.LeaveMessage(ctx, s.id, m)

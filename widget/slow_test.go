@@ -28,6 +28,7 @@ func TestSlowConsumer(t *testing.T) {
 	})
 	// A client that reads its welcome and then nothing.
 	sh := e.connect(t, "")
+	e.keep(t, sh)
 
 	// Far more than the socket buffers (the server's is 8 KiB, the client's receive
 	// window a few hundred KiB at most) and the queue hold: the server's writes block.
@@ -124,6 +125,7 @@ func TestSlowConsumerQueueOverflow(t *testing.T) {
 		sndBuf:  4096,
 	})
 	sh := e.connect(t, "") // and then read nothing
+	e.keep(t, sh)
 
 	big := strings.Repeat("慢", 10000) // 30 KB a frame
 	appended := 0

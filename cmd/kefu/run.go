@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/metrics"
+	"github.com/kefu-im/kefu/internal/ratelimit"
 	"github.com/kefu-im/kefu/internal/webhook"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
@@ -37,6 +38,7 @@ type app struct {
 	files     *files.Service
 	metrics   *metrics.Metrics
 	webhooks  *webhook.Service
+	limiter   *ratelimit.Limiter
 }
 
 // build constructs kb → bot → handoff → widget from the config, on the storage it opens.
@@ -108,6 +110,16 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The public bot API answers anyone: without the language model unless the shop
+	// turned it on, and without recording its misses for the editors.
+	askBot := b
+	if bc.Phraser != nil && !c.BotAPILLM {
+		plain := bc
+		plain.Phraser = nil
+		if askBot, err = bot.New(plain); err != nil {
+			return nil, err
+		}
+	}
 
 	groups, err := c.groups()
 	if err != nil {
@@ -171,9 +183,18 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	limits, err := c.rateLimits()
+	if err != nil {
+		return nil, err
+	}
+	proxies, err := c.trustedProxies()
+	if err != nil {
+		return nil, err
+	}
+	a.limiter = a.newLimiter(c, log)
 	a.gateway, err = widget.New(widget.Config{
-		Desk: a.desk, Bot: watched, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(),
-		Files: a.files, Metrics: a.metrics,
+		Desk: a.desk, Bot: askBot, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(),
+		Files: a.files, Metrics: a.metrics, Limiter: a.limiter, Limits: limits, TrustedProxies: proxies,
 		Logger: log.With().Str("part", "widget").Logger(),
 	})
 	if err != nil {
@@ -252,8 +273,12 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	g.Go(func() error { return a.knowledge.Run(gctx) })
 	g.Go(func() error { return a.desk.Run(gctx) })
 	g.Go(func() error { return a.webhooks.Run(gctx) })
-	if keep, _ := c.retention(); keep > 0 {
-		g.Go(func() error { return a.sweepRetention(gctx, keep, log.With().Str("part", "retention").Logger()) })
+	keep, _ := c.retention()
+	unattended, _ := c.unattended()
+	if keep > 0 || unattended > 0 {
+		g.Go(func() error {
+			return a.sweepRetention(gctx, keep, unattended, log.With().Str("part", "retention").Logger())
+		})
 	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
