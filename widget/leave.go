@@ -39,7 +39,7 @@ func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 		s.log.Info().Msg("left a message after an agent took the chat: stored as a message")
 		s.onMessage(ctx, clientFrame{Type: "message", ID: f.ID, Text: f.Text})
 		return
-	case errors.Is(err, handoff.ErrNotQueued):
+	case errors.Is(err, handoff.ErrNotQueued), errors.Is(err, handoff.ErrNotFound): // a draft waits for nobody
 		s.c.enqueue(errFrame(s.lang, codeNotQueued, f.ID))
 	case err != nil:
 		s.log.Error().Err(err).Msg("leaving a message")

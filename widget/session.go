@@ -429,14 +429,15 @@ func (s *session) readLoop(ctx context.Context) {
 			"rate":           s.onRate,
 			"feedback":       s.onFeedback,
 		}[f.Type]
-		switch {
-		case !known:
+		if !known {
 			s.c.enqueue(errFrame(s.lang, codeUnknownType, f.ID))
-		case !lim.allow(time.Now()):
-			s.c.enqueue(errFrame(s.lang, codeRateLimited, f.ID))
-		default:
-			handle(ctx, f)
+			continue
 		}
+		if ok, wait := lim.allow(time.Now()); !ok {
+			s.c.enqueue(limitedFrame(s.lang, f.ID, wait))
+			continue
+		}
+		handle(ctx, f)
 	}
 }
 
