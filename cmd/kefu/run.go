@@ -13,6 +13,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/console"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/audit"
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/metrics"
 	"github.com/kefu-im/kefu/internal/webhook"
@@ -90,6 +91,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		Searcher: idx, AnswerThreshold: c.AnswerThreshold, ClarifyThreshold: c.ClarifyThreshold,
 		CategoryThresholds: cats,
 		ClarifyText:        phrases["clarify"], Logger: log.With().Str("part", "bot").Logger(),
+		ContactGuard: contactguard.New(c.linkHosts()),
 	}
 	if c.LLMBaseURL != "" {
 		llm, err := bot.NewLLM(bot.LLMConfig{BaseURL: c.LLMBaseURL, Model: c.LLMModel, APIKey: c.LLMAPIKey, Timeout: c.LLMTimeout})
