@@ -341,6 +341,11 @@ func TestClientErrors(t *testing.T) {
 		{name: "id with a colon", data: `{"type":"message","id":"bot:m1","text":"hi"}`, code: "bad_message", id: "bot:m1"},
 		{name: "id of 65 characters", data: mustJSON(msg{Type: "message", ID: strings.Repeat("a", 65), Text: "hi"}), code: "bad_message", id: strings.Repeat("a", 65)},
 		{name: "article id of 97 characters", data: mustJSON(msg{Type: "message", ID: "e5", Text: "hi", Article: strings.Repeat("a", 97)}), code: "bad_message", id: "e5"},
+		{name: "invalid UTF-8", data: "{\"type\":\"message\",\"id\":\"g1\",\"text\":\"bad \xff\xfe byte\"}", code: "bad_message", id: "g1"},
+		{name: "NUL", data: `{"type":"message","id":"g2","text":"nul \u0000 inside"}`, code: "bad_message", id: "g2"},
+		{name: "bidi override", data: `{"type":"message","id":"g3","text":"订单\u202e87654321"}`, code: "bad_message", id: "g3"},
+		{name: "zero-width only", data: `{"type":"message","id":"g4","text":"\u200b\u200c\u2060"}`, code: "bad_message", id: "g4"},
+		{name: "an emoji family", data: `{"type":"message","id":"ok2","text":"👨\u200d👩\u200d👧"}`, id: "ok2", stored: true},
 		{name: "1000 characters", data: mustJSON(msg{Type: "message", ID: "ok1", Text: strings.Repeat("好", 1000)}), id: "ok1", stored: true},
 		{name: "id of 64 characters", data: mustJSON(msg{Type: "message", ID: strings.Repeat("a", 64), Text: "hi"}), id: strings.Repeat("a", 64), stored: true},
 	} {

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"github.com/rs/zerolog"
 )
 
@@ -401,7 +402,8 @@ func (s *session) readLoop(ctx context.Context) {
 // acknowledges it as soon as it is stored.
 func (s *session) onMessage(ctx context.Context, f clientFrame) {
 	text := strings.TrimSpace(f.Text)
-	if !clientIDPattern.MatchString(f.ID) || text == "" && len(f.Attachments) == 0 || utf8.RuneCountInString(text) > MaxTextRunes || len(f.Article) > 96 {
+	if !clientIDPattern.MatchString(f.ID) || text == "" && len(f.Attachments) == 0 || utf8.RuneCountInString(text) > MaxTextRunes || len(f.Article) > 96 ||
+		contactguard.Garbled(text) {
 		s.c.enqueue(errFrame(s.lang, codeBadMessage, f.ID))
 		return
 	}
