@@ -177,6 +177,12 @@ func TestEmbeddedDefaults(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(b.String(), want) {
 			t.Errorf("GET %s: %d, body lacks %q", path, resp.StatusCode, want)
 		}
+		// Every answer's security headers; a shop may frame only what it embeds.
+		framed := path == "/" || path == "/widget.js"
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") != "same-origin" ||
+			(resp.Header.Get("X-Frame-Options") == "DENY") == framed {
+			t.Errorf("GET %s: headers %v", path, resp.Header)
+		}
 	}
 	login(t, k, "admin", pw)
 	s, _ := dialShopper(t, k, "")

@@ -233,12 +233,7 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	// event streams and websockets end instead of holding the shutdown up.
 	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer endRequests()
-	srv := &http.Server{
-		BaseContext:       func(net.Listener) context.Context { return reqCtx },
-		Handler:           routes(a, log),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := newServer(routes(a, log), defaultTimeouts, func(net.Listener) context.Context { return reqCtx })
 	admin := &http.Server{Handler: adminRoutes(a, log), ReadHeaderTimeout: 10 * time.Second}
 	base := baseURL(ln.Addr())
 	if password != "" {
