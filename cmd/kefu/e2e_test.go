@@ -48,7 +48,7 @@ func TestEndToEndRestart(t *testing.T) {
 	if pw := k.adminPassword(); pw != "" {
 		t.Errorf("restart logged a new admin password although an admin exists")
 	}
-	s2, w2 := dialShopper(t, k, s.resumeQuery())
+	s2, w2 := resumeShopper(t, k, s.conv, s.tok, s.last)
 	s2.conv, s2.tok, s2.last = s.conv, s.tok, s.last
 	if w2["conversation"] != s.conv || w2["status"] != "queued" || w2["reset"] == true {
 		t.Fatalf("resumed welcome = %v", w2)
