@@ -63,6 +63,8 @@ func TestCheckCanned(t *testing.T) {
 		{"twice", []CannedReply{{Key: "a", Text: "请稍等，马上为您查询"}, {Key: "a", Text: "请稍等片刻"}}, false},
 		{"short", []CannedReply{{Key: "a", Text: "好的"}}, false},
 		{"contact", []CannedReply{{Key: "a", Text: "有问题请拨打 13812345678"}}, false},
+		{"hidden contact", []CannedReply{{Key: "a", Text: "有问题请拨打 138\u200b1234\u200b5678"}}, false},
+		{"garbled", []CannedReply{{Key: "a", Text: "请稍等\x00马上为您查询"}}, false},
 	} {
 		_, err := checkCanned(tc.list, g)
 		if (err == nil) != tc.ok {

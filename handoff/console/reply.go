@@ -9,8 +9,8 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
-	"github.com/kefu-im/kefu/internal/contactguard"
 	"github.com/kefu-im/kefu/internal/audit"
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
