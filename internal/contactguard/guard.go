@@ -95,42 +95,58 @@ func (g *Guard) Check(text string) []Finding {
 		seen[kind+masked] = true
 		out = append(out, Finding{Kind: kind, Label: findLabels[kind], Masked: masked})
 	}
-	// Links and e-mail first; their text is blanked so that digits inside them are not
-	// read as phone numbers again.
-	for _, loc := range urlPattern.FindAllStringIndex(s, -1) {
-		raw := strings.TrimRight(s[loc[0]:loc[1]], ".,;:!?")
-		u, err := url.Parse(raw)
-		host := ""
-		if err == nil {
-			host = strings.ToLower(u.Hostname())
+	// Each pattern runs only when the text holds what it needs (a scheme, an at sign, a
+	// dot, a keyword's letter, enough digits): most replies have none of these, and the
+	// patterns are the guard's cost. Links and e-mail first; their text is blanked so that
+	// digits inside them are not read as phone numbers again.
+	if strings.Contains(s, "://") {
+		for _, loc := range urlPattern.FindAllStringIndex(s, -1) {
+			raw := strings.TrimRight(s[loc[0]:loc[1]], ".,;:!?")
+			u, err := url.Parse(raw)
+			host := ""
+			if err == nil {
+				host = strings.ToLower(u.Hostname())
+			}
+			if host == "" || !g.hostAllowed(host) {
+				add(FindLink, maskLink(host))
+			}
 		}
-		if host == "" || !g.hostAllowed(host) {
-			add(FindLink, maskLink(host))
+		s = blank(s, urlPattern)
+	}
+	if strings.IndexByte(s, '@') >= 0 {
+		for _, m := range emailPattern.FindAllString(s, -1) {
+			add(FindEmail, maskEmail(m))
+		}
+		s = blank(s, emailPattern)
+	}
+	if strings.IndexByte(s, '.') >= 0 {
+		for _, m := range bareDomain.FindAllStringSubmatch(s, -1) {
+			host := strings.ToLower(m[2])
+			if !g.hostAllowed(host) {
+				add(FindLink, maskLink(host))
+			}
 		}
 	}
-	s = blank(s, urlPattern)
-	for _, m := range emailPattern.FindAllString(s, -1) {
-		add(FindEmail, maskEmail(m))
+	digits := countDigits(s)
+	if digits >= 5 && (strings.ContainsAny(s, "qQ") || strings.Contains(s, "扣扣") || strings.Contains(s, "企鹅")) {
+		for _, m := range qqPattern.FindAllStringSubmatch(s, -1) {
+			add(FindQQ, maskDigits(m[1], 2, 1))
+		}
+		s = blank(s, qqPattern)
 	}
-	s = blank(s, emailPattern)
-	for _, m := range bareDomain.FindAllStringSubmatch(s, -1) {
-		host := strings.ToLower(m[2])
-		if !g.hostAllowed(host) {
-			add(FindLink, maskLink(host))
+	if strings.ContainsAny(s, "信vVwW") {
+		for _, m := range wechatPattern.FindAllStringSubmatch(s, -1) {
+			id := m[4]
+			explicit := strings.ContainsAny(m[3], ":：=号") || strings.ContainsAny(m[2], ":：")
+			if !explicit && !strings.ContainsAny(id, "0123456789_-") {
+				continue // 「微信 scan」: a word, not an id
+			}
+			add(FindWeChat, id[:2]+strings.Repeat("*", len(id)-2))
 		}
 	}
-	for _, m := range qqPattern.FindAllStringSubmatch(s, -1) {
-		add(FindQQ, maskDigits(m[1], 2, 1))
+	if digits < 7 {
+		return out // the shortest number to dial, a local one, has seven digits
 	}
-	for _, m := range wechatPattern.FindAllStringSubmatch(s, -1) {
-		id := m[4]
-		explicit := strings.ContainsAny(m[3], ":：=号") || strings.ContainsAny(m[2], ":：")
-		if !explicit && !strings.ContainsAny(id, "0123456789_-") {
-			continue // 「微信 scan」: a word, not an id
-		}
-		add(FindWeChat, id[:2]+strings.Repeat("*", len(id)-2))
-	}
-	s = blank(s, qqPattern)
 	for _, loc := range digitRun.FindAllStringIndex(s, -1) {
 		before := s[:loc[0]]
 		if loc[0] > 0 {
@@ -153,6 +169,17 @@ func (g *Guard) Check(text string) []Finding {
 		}
 	}
 	return out
+}
+
+// countDigits counts the ASCII digits of s.
+func countDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
 }
 
 func blank(s string, re *regexp.Regexp) string {

@@ -197,3 +197,25 @@ func BenchmarkCheckLong(b *testing.B) {
 		g.Check(text)
 	}
 }
+
+// BenchmarkCheckReplies: the replies agents send all day, most with no number at all.
+func BenchmarkCheckReplies(b *testing.B) {
+	replies := []string{
+		"亲，您好！很高兴为您服务，请问有什么可以帮您？",
+		"您的订单已经发货了，预计2-3天送达，请耐心等待哦～",
+		"好的，已为您登记，售后专员会在24小时内联系您。",
+		"这款是纯棉的，尺码偏大，建议您选小一码。",
+		"亲，7天无理由退货需要商品不影响二次销售，吊牌请保留哦。",
+		"退款已经原路退回，一般1-3个工作日到账，请留意。",
+		"订单 20240512883 的运单号是 SF1234567890，您可以在物流页面查看。",
+		"Hello! Your parcel left our warehouse today and should arrive within 3 days.",
+		"不客气，还有其他可以帮您的吗？",
+		"亲，这边帮您申请了5元无门槛优惠券，下单时会自动使用。",
+	}
+	g := New(nil)
+	for b.Loop() {
+		for _, r := range replies {
+			g.Check(r)
+		}
+	}
+}

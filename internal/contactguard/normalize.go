@@ -44,6 +44,9 @@ func Invisible(r rune) bool {
 
 // stripInvisible removes the Invisible characters; an invalid byte becomes U+FFFD.
 func stripInvisible(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, Invisible) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -93,6 +96,15 @@ var numeralRun = regexp.MustCompile(`[0-9〇零一幺壹二两贰貳三叁叄參
 // digits or more, the length of a number to call or add; shorter runs are words
 // (一二三, 三五天, 七七八八).
 func foldNumerals(s string) string {
+	n := 0
+	for _, r := range s {
+		if _, ok := numerals[r]; ok || r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	if n < 7 {
+		return s // no run can be long enough
+	}
 	return numeralRun.ReplaceAllStringFunc(s, func(run string) string {
 		digits, chinese := 0, false
 		for _, r := range run {
@@ -132,18 +144,29 @@ var (
 
 // foldSpellings writes the spellings of 微信, QQ, dots and at signs as the patterns
 // know them.
+// Each spelling is looked for only when the text holds a character every one of its
+// forms has.
 func foldSpellings(s string) string {
-	s = weChatSpelling.ReplaceAllString(s, "微信")
-	s = qqSpelling.ReplaceAllString(s, "QQ")
-	s = replaceBetween(s, dotSpelling, ".", func(before, after string) bool {
-		l, _ := utf8.DecodeLastRuneInString(before)
-		r, _ := utf8.DecodeRuneInString(after)
-		return isAlnum(l) && (isLetter(r) || isDigit(r) && isDigit(l))
-	})
-	return replaceBetween(s, atSpelling, "@", func(before, after string) bool {
-		l, _ := utf8.DecodeLastRuneInString(before)
-		return (isAlnum(l) || strings.ContainsRune("._%+-", l)) && domainAhead.MatchString(after)
-	})
+	if strings.ContainsAny(s, "信wW") {
+		s = weChatSpelling.ReplaceAllString(s, "微信")
+	}
+	if strings.ContainsAny(s, "qQ扣抠蔻") {
+		s = qqSpelling.ReplaceAllString(s, "QQ")
+	}
+	if strings.ContainsAny(s, "。点點丶.dD") {
+		s = replaceBetween(s, dotSpelling, ".", func(before, after string) bool {
+			l, _ := utf8.DecodeLastRuneInString(before)
+			r, _ := utf8.DecodeRuneInString(after)
+			return isAlnum(l) && (isLetter(r) || isDigit(r) && isDigit(l))
+		})
+	}
+	if strings.ContainsAny(s, "#艾aA") {
+		s = replaceBetween(s, atSpelling, "@", func(before, after string) bool {
+			l, _ := utf8.DecodeLastRuneInString(before)
+			return (isAlnum(l) || strings.ContainsRune("._%+-", l)) && domainAhead.MatchString(after)
+		})
+	}
+	return s
 }
 
 // replaceBetween replaces each match of re with repl where ok says so of the text
