@@ -273,9 +273,20 @@ func (e *env) connect(t *testing.T, query string) *shopper {
 	return &shopper{c: c, conv: w.str("conversation"), token: w.str("token"), welcome: w}
 }
 
-// resumeQuery is the query string that resumes sh's conversation after seq.
-func (sh *shopper) resumeQuery(after int64) string {
-	return url.Values{"conversation": {sh.conv}, "token": {sh.token}, "after": {fmt.Sprint(after)}}.Encode()
+// resume dials again as sh's widget does: the conversation and its token in the hello
+// frame, the records after seq asked for in the URL; it reads the welcome frame.
+func (e *env) resume(t *testing.T, sh *shopper, after int64) *shopper {
+	t.Helper()
+	c, _, err := e.dialRaw(t, url.Values{"hello": {"1"}, "after": {fmt.Sprint(after)}}.Encode(), nil)
+	if err != nil {
+		t.Fatalf("dialing: %v", err)
+	}
+	send(t, c, helloFrame{Type: "hello", Conversation: sh.conv, Token: sh.token})
+	w := readFrame(t, c)
+	if w.str("type") != "welcome" {
+		t.Fatalf("first frame = %v, want a welcome", w)
+	}
+	return &shopper{c: c, conv: w.str("conversation"), token: w.str("token"), welcome: w}
 }
 
 // keep stores sh's conversation, a draft until its shopper says something, so that a

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -68,8 +69,12 @@ type Config struct {
 	// conversation and of a client are Limits'.
 	RateBurst int
 	RateEvery time.Duration
-	// PollInterval is how often a socket reads its log and place again even without an
-	// event, in case one was lost; 0 means 15 s.
+	// PollInterval is about how often a socket reads its log and place again even
+	// without an event, in case one was lost; each wait is drawn between half and one and
+	// a half of it, so that sockets opened together do not poll together. Events are
+	// lost only when a node's link to the bus breaks, which the bus answers with a
+	// resync to every socket, so the poll is a last resort and rare: 0 means 5 minutes,
+	// about 0.007 Redis reads a second for a socket.
 	PollInterval time.Duration
 	// IdentitySecret is the shop's secret for signed shopper identities
 	// (KEFU_SHOP_SECRET); empty means no identity is accepted and every shopper is an
@@ -121,7 +126,7 @@ func New(cfg Config) (*Gateway, error) {
 	def(&cfg.PongWait, 60*time.Second)
 	def(&cfg.WriteWait, 10*time.Second)
 	def(&cfg.RateEvery, time.Second)
-	def(&cfg.PollInterval, 15*time.Second)
+	def(&cfg.PollInterval, 5*time.Minute)
 	def(&cfg.IdentityMaxAge, 24*time.Hour)
 	def(&cfg.HelloWait, 10*time.Second)
 	if cfg.Now == nil {
@@ -151,10 +156,12 @@ func New(cfg Config) (*Gateway, error) {
 		}
 	}
 	g.upgrader = websocket.Upgrader{
-		// Zero sizes reuse the buffers of the HTTP server's hijacked connection instead
-		// of keeping a second pair for every socket.
+		// The read buffer is the HTTP server's, of the hijacked connection; a socket
+		// that waits to read holds it. Writes take a buffer from a pool shared by all
+		// sockets and give it back after each message, so an idle socket holds none.
 		ReadBufferSize:    0,
 		WriteBufferSize:   0,
+		WriteBufferPool:   new(sync.Pool),
 		EnableCompression: false,
 		// The origin is checked before the upgrade, in ServeHTTP.
 		CheckOrigin: func(*http.Request) bool { return true },
@@ -174,7 +181,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.metrics.ShopperConnections.Inc()
 	defer g.metrics.ShopperConnections.Dec()
-	c := newConn(ws, g.cfg, g.metrics.DeliverySeconds)
-	s := &session{g: g, c: c, log: zerolog.Ctx(r.Context()).With().Logger(), ip: ratelimit.ClientIP(r, g.cfg.TrustedProxies)}
+	s := &session{g: g, log: zerolog.Ctx(r.Context()).With().Logger(), ip: ratelimit.ClientIP(r, g.cfg.TrustedProxies)}
+	s.c = newConn(ws, g.cfg, g.metrics.DeliverySeconds, s.kick)
 	s.run(r.Context(), r.URL.Query())
 }

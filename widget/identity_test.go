@@ -23,8 +23,10 @@ type identity struct {
 }
 
 type helloFrame struct {
-	Type     string    `json:"type"`
-	Identity *identity `json:"identity,omitempty"`
+	Type         string    `json:"type"`
+	Identity     *identity `json:"identity,omitempty"`
+	Conversation string    `json:"conversation,omitempty"`
+	Token        string    `json:"token,omitempty"`
 }
 
 // signed returns the identity of shopper id with attrs as the shop signs it with secret,

@@ -95,7 +95,7 @@ func TestConnectCloseStoresNothing(t *testing.T) {
 		if ids, err := e.rig.Engine.Purger.ConversationIDs(ctx); err != nil || len(ids) != 0 {
 			t.Fatalf("after 300 connect-and-close cycles %d conversations are stored (%v); want none", len(ids), err)
 		}
-		again := e.connect(t, last.resumeQuery(0))
+		again := e.resume(t, last, 0)
 		if again.conv != last.conv || again.welcome.str("epoch") != last.welcome.str("epoch") {
 			t.Fatalf("reconnecting to the draft: welcome %v, want conversation %s", again.welcome, last.conv)
 		}
@@ -117,7 +117,7 @@ func TestMessagesSharedBySockets(t *testing.T) {
 		for i := range 30 {
 			sh := first
 			if i > 0 {
-				sh = e.connect(t, first.resumeQuery(0))
+				sh = e.resume(t, first, 0)
 			}
 			for j := range 10 {
 				sh.say(t, fmt.Sprintf("s%dm%d", i, j), askInvoice)
@@ -151,7 +151,7 @@ func TestMessagesSharedBySockets(t *testing.T) {
 		}
 		// The limit refills with time: one more every 3 s.
 		e.limitClock.Advance(3 * time.Second)
-		fresh := e.connect(t, first.resumeQuery(0))
+		fresh := e.resume(t, first, 0)
 		fresh.say(t, "later", askInvoice)
 		readUntil(t, fresh.c, "the ack of a message 3 s later", isAck("later"))
 	})

@@ -64,6 +64,10 @@ type clientFrame struct {
 	Article string `json:"article"`
 	// Identity is the shop-signed shopper identity of a hello frame.
 	Identity *identityFrame `json:"identity"`
+	// Conversation and Token name the conversation a hello frame resumes: they stand in
+	// for the URL's, which proxies and servers log.
+	Conversation string `json:"conversation"`
+	Token        string `json:"token"`
 	// Ticket and Rev name the proposal a ticket_confirm or ticket_decline answers.
 	Ticket string `json:"ticket"`
 	Rev    int64  `json:"rev"`

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"github.com/rs/zerolog"
 )
 
@@ -46,8 +48,23 @@ type session struct {
 	shopper *handoff.Shopper
 	lang    handoff.Lang
 
-	// Owned by the pump goroutine: the last record sent, the conversation as last
-	// heard of, and its place while it waits.
+	// The worker: a goroutine started when there is work (events heard, frames to
+	// write, a timer due) and gone when there is none, so that an idle socket keeps
+	// only its reading goroutine. kick starts it, or makes a running one go round again.
+	wmu     sync.Mutex // guards running, again and closed
+	running bool
+	again   bool
+	closed  bool
+	working sync.WaitGroup
+	ctx     context.Context // the worker's, ended when the socket is
+	sub     atomic.Pointer[handoff.Subscription]
+	// What is due besides the events on sub: a read of everything (at the start and
+	// from the poll), and the queue's leave-a-message offer.
+	catchUpDue, offerDue atomic.Bool
+	poll, offer          *time.Timer
+
+	// Owned by the worker: the last record sent, the conversation as last heard of,
+	// and its place while it waits.
 	lastSent int64
 	conv     handoff.Conversation
 	place    *handoff.Place
@@ -65,8 +82,10 @@ type queueShown struct {
 func (s *session) run(ctx context.Context, q url.Values) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go s.c.writeLoop()
-	defer s.c.stop()
+	s.ctx = ctx
+	s.offer = time.AfterFunc(time.Hour, func() { s.offerDue.Store(true); s.kick() })
+	s.offer.Stop()
+	defer s.end()
 
 	s.lang = handoff.ParseLang(q.Get("lang"))
 	sh, refused, ok := s.identify(q)
@@ -119,18 +138,94 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	}
 
 	// Subscribe before reading the backlog, so nothing appended in between is missed.
+	s.conv = conv
 	sub := s.g.desk.Subscribe(conv.ID)
 	defer sub.Close()
-	s.conv = conv
-	pumpDone := make(chan struct{})
-	go func() {
-		defer close(pumpDone)
-		defer cancel()
-		s.pump(ctx, sub)
-	}()
+	s.poll = time.AfterFunc(jitter(s.g.cfg.PollInterval), func() { s.catchUpDue.Store(true); s.kick() })
+	sub.OnEvent(s.kick)
+	s.catchUpDue.Store(true)
+	s.sub.Store(sub)
+	s.kick()
 	s.readLoop(ctx)
-	cancel()
-	<-pumpDone
+}
+
+// kick makes the worker run: it starts one, or makes the running one go round again.
+// It never blocks, so the hub may call it (Subscription.OnEvent).
+func (s *session) kick() {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	switch {
+	case s.closed:
+	case s.running:
+		s.again = true
+	default:
+		s.running = true
+		s.working.Add(1)
+		go s.work()
+	}
+}
+
+// end stops the worker and the timers, waits for a running worker, and closes the
+// socket.
+func (s *session) end() {
+	s.c.stop()
+	s.wmu.Lock()
+	s.closed = true
+	s.wmu.Unlock()
+	s.offer.Stop()
+	if s.poll != nil {
+		s.poll.Stop()
+	}
+	s.working.Wait()
+}
+
+// work does what is due until nothing is.
+func (s *session) work() {
+	defer s.working.Done()
+	for {
+		s.step(s.ctx)
+		s.wmu.Lock()
+		if !s.again || s.closed {
+			s.running = false
+			s.wmu.Unlock()
+			return
+		}
+		s.again = false
+		s.wmu.Unlock()
+	}
+}
+
+// step sends the conversation's new records in order, and the queue position while
+// queued, from the events heard since the last step; then writes the frames queued.
+// Events carry what changed, so a wake-up reads nothing unless events were lost; a
+// rare timer reads the log in case a wake-up never came.
+func (s *session) step(ctx context.Context) {
+	if sub := s.sub.Load(); sub != nil && ctx.Err() == nil {
+		if s.catchUpDue.Swap(false) {
+			s.catchUp(ctx, sub, s.offer)
+			s.poll.Reset(jitter(s.g.cfg.PollInterval))
+		}
+	events:
+		for {
+			select {
+			case e, ok := <-sub.C:
+				if !ok {
+					break events
+				}
+				if sub.Missed() || e.Type == handoff.EventResync {
+					s.catchUp(ctx, sub, s.offer)
+					continue
+				}
+				s.hear(ctx, sub, s.offer, e)
+			default:
+				break events
+			}
+		}
+		if s.offerDue.Swap(false) {
+			s.tellQueue(ctx, s.offer)
+		}
+	}
+	s.c.writeQueued()
 }
 
 // drain waits for the write loop to flush a final frame and close, bounded in time.
@@ -195,39 +290,6 @@ func (s *session) keep(ctx context.Context, id string) bool {
 		s.log.Info().Msg("conversation started")
 	}
 	return true
-}
-
-// pump sends the conversation's new records in order, and the queue position while
-// queued. Events carry what changed, so a wake-up reads nothing unless events were lost;
-// a rare timer reads the log in case a wake-up never came.
-func (s *session) pump(ctx context.Context, sub *handoff.Subscription) {
-	poll := time.NewTicker(s.g.cfg.PollInterval)
-	defer poll.Stop()
-	offer := time.NewTimer(time.Hour)
-	offer.Stop()
-	defer offer.Stop()
-	s.catchUp(ctx, sub, offer)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.c.done:
-			return
-		case <-poll.C:
-			s.catchUp(ctx, sub, offer)
-		case <-offer.C:
-			s.tellQueue(ctx, offer)
-		case e, ok := <-sub.C:
-			if !ok {
-				return
-			}
-			if sub.Missed() || e.Type == handoff.EventResync {
-				s.catchUp(ctx, sub, offer)
-				continue
-			}
-			s.hear(ctx, sub, offer, e)
-		}
-	}
 }
 
 // hear handles one event.
@@ -445,7 +507,8 @@ func (s *session) readLoop(ctx context.Context) {
 // acknowledges it as soon as it is stored.
 func (s *session) onMessage(ctx context.Context, f clientFrame) {
 	text := strings.TrimSpace(f.Text)
-	if !clientIDPattern.MatchString(f.ID) || text == "" && len(f.Attachments) == 0 || utf8.RuneCountInString(text) > MaxTextRunes || len(f.Article) > 96 {
+	if !clientIDPattern.MatchString(f.ID) || text == "" && len(f.Attachments) == 0 || utf8.RuneCountInString(text) > MaxTextRunes || len(f.Article) > 96 ||
+		contactguard.Garbled(text) {
 		s.c.enqueue(errFrame(s.lang, codeBadMessage, f.ID))
 		return
 	}
@@ -558,4 +621,10 @@ func (s *session) onHandoff(ctx context.Context, f clientFrame) {
 func isObject(data []byte) bool {
 	data = bytes.TrimLeft(data, " \t\r\n")
 	return len(data) > 0 && data[0] == '{'
+}
+
+// jitter returns a duration between d/2 and 3d/2, so that the sockets opened together,
+// after a node's restart, do not poll together.
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d)
 }

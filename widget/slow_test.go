@@ -55,7 +55,7 @@ func TestSlowConsumer(t *testing.T) {
 	}
 
 	// The gateway still serves: the client resumes.
-	again := e.connect(t, sh.resumeQuery(n))
+	again := e.resume(t, sh, n)
 	if got := again.welcome.num("seq"); got != n {
 		t.Errorf("welcome on resume has seq %d, want %d", got, n)
 	}
@@ -164,7 +164,7 @@ func TestSlowConsumerQueueOverflow(t *testing.T) {
 	e.waitIdle(t)
 
 	// It resumes where it was cut off.
-	again := e.connect(t, sh.resumeQuery(int64(len(seqs))))
+	again := e.resume(t, sh, int64(len(seqs)))
 	if f := readFrame(t, again.c); f.num("seq") != int64(len(seqs))+1 {
 		t.Errorf("first frame on resume = %v, want seq %d", f, len(seqs)+1)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/console"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/audit"
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/metrics"
 	"github.com/kefu-im/kefu/internal/ratelimit"
@@ -92,6 +93,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		Searcher: idx, AnswerThreshold: c.AnswerThreshold, ClarifyThreshold: c.ClarifyThreshold,
 		CategoryThresholds: cats,
 		ClarifyText:        phrases["clarify"], Logger: log.With().Str("part", "bot").Logger(),
+		ContactGuard: contactguard.New(c.linkHosts()),
 	}
 	if c.LLMBaseURL != "" {
 		llm, err := bot.NewLLM(bot.LLMConfig{BaseURL: c.LLMBaseURL, Model: c.LLMModel, APIKey: c.LLMAPIKey, Timeout: c.LLMTimeout})
@@ -252,12 +254,7 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	// event streams and websockets end instead of holding the shutdown up.
 	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer endRequests()
-	srv := &http.Server{
-		BaseContext:       func(net.Listener) context.Context { return reqCtx },
-		Handler:           routes(a, log),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := newServer(routes(a, log), defaultTimeouts, func(net.Listener) context.Context { return reqCtx })
 	admin := &http.Server{Handler: adminRoutes(a, log), ReadHeaderTimeout: 10 * time.Second}
 	base := baseURL(ln.Addr())
 	if password != "" {
