@@ -11,6 +11,7 @@ import (
 // deskErrors are the answers to the desk's errors.
 var deskErrors = web.ErrorAnswers{
 	{Err: handoff.ErrNotFound, Status: http.StatusNotFound, Code: web.CodeNotFound, Message: "会话不存在"},
+	{Err: handoff.ErrNotReader, Status: http.StatusForbidden, Code: web.CodeForbidden, Message: "您无权查看该会话"},
 	{Err: handoff.ErrAlreadyClaimed, Status: http.StatusConflict, Code: web.CodeAlreadyClaimed, Message: "该会话已被其他客服接入"},
 	{Err: handoff.ErrNotQueued, Status: http.StatusConflict, Code: web.CodeNotQueued, Message: "该会话不在排队中"},
 	{Err: handoff.ErrResolved, Status: http.StatusConflict, Code: web.CodeResolved, Message: "该会话已结束"},
