@@ -76,3 +76,35 @@ func (d *Desk) ConversationFor(ctx context.Context, u account.User, id string) (
 	}
 	return c, nil
 }
+
+// OpenTicket opens an after-sales ticket from draft on behalf of by, on a conversation
+// that exists (ErrNoConversation otherwise) and, for an agent, is of their group and
+// one they own or served (ErrNotTheirs otherwise); leads and admins open tickets on any
+// conversation. The rest is Tickets.Open's.
+func (d *Desk) OpenTicket(ctx context.Context, draft TicketDraft, by account.User) (Ticket, error) {
+	if !isStaff(by.Role) {
+		return Ticket{}, ErrRoleNotAllowed
+	}
+	if !convPattern.MatchString(draft.Conversation) {
+		return Ticket{}, badTicket("会话编号无效")
+	}
+	c, err := d.convs.Conversation(ctx, draft.Conversation)
+	if errors.Is(err, ErrNotFound) {
+		return Ticket{}, fmt.Errorf("opening a ticket on %q: %w", draft.Conversation, ErrNoConversation)
+	}
+	if err != nil {
+		return Ticket{}, fmt.Errorf("opening a ticket on %q: %w", draft.Conversation, err)
+	}
+	if by.Role == account.RoleAgent {
+		theirs := c.Group != "" && string(c.Group) == by.Group && c.Agent == by.Name
+		if !theirs && c.Group != "" && string(c.Group) == by.Group {
+			if theirs, err = d.served(ctx, by.Name, c.ID); err != nil {
+				return Ticket{}, err
+			}
+		}
+		if !theirs {
+			return Ticket{}, fmt.Errorf("%s opening a ticket on %q: %w", by.Name, c.ID, ErrNotTheirs)
+		}
+	}
+	return d.tickets.Open(ctx, draft, by)
+}

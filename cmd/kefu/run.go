@@ -141,6 +141,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	dc.MaxChats, dc.Grace, dc.ManualOnly = c.MaxChats, c.AgentGrace, c.Assign == "manual"
 	dc.ReopenWindow, dc.QueueTimeout = offIfZero(c.ReopenWindow), offIfZero(c.QueueTimeout)
 	dc.AllowedLinkHosts = c.linkHosts()
+	dc.TicketApprovalCapFen, _ = c.refundCapFen() // checked by validate
 	dc.Logger = log.With().Str("part", "handoff").Logger()
 	if a.files, err = openFiles(c, log, a.metrics); err != nil {
 		return nil, fmt.Errorf("the photos' store: %w", err)
@@ -158,7 +159,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.tickets, err = console.NewTicketAPI(console.TicketAPIConfig{
-		Desk: a.desk, Accounts: a.accounts, Files: a.files, Logger: log.With().Str("part", "tickets").Logger(),
+		Desk: a.desk, Accounts: a.accounts, Files: a.files, Audit: a.audit, Logger: log.With().Str("part", "tickets").Logger(),
 	})
 	if err != nil {
 		return nil, err
