@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/metrics"
+	"github.com/kefu-im/kefu/internal/ratelimit"
 	"github.com/kefu-im/kefu/internal/webhook"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
@@ -116,7 +117,9 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if a.audit, err = audit.New(audit.Config{Store: a.storage.audit, Logger: log.With().Str("part", "audit").Logger()}); err != nil {
 		return nil, err
 	}
-	if a.accounts, err = account.New(account.Config{Store: a.storage.accounts, Groups: groups, InsecureCookie: c.InsecureCookie, Audit: a.audit}); err != nil {
+	// Failed sign-ins are limited on every node alike: in Redis when nodes share one.
+	signIns := ratelimit.New(ratelimit.Config{Redis: a.storage.rdb, Prefix: c.RedisPrefix, Log: log.With().Str("part", "ratelimit").Logger()})
+	if a.accounts, err = account.New(account.Config{Store: a.storage.accounts, Groups: groups, InsecureCookie: c.InsecureCookie, Audit: a.audit, Limiter: signIns}); err != nil {
 		return nil, err
 	}
 	a.knowledge, err = knowledge.New(knowledge.Config{

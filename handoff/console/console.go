@@ -27,6 +27,8 @@ type Accounts interface {
 	User(ctx context.Context, name string) (account.User, error)
 	UpdateUser(ctx context.Context, name string, c account.Change) (account.User, []string, error)
 	Recheck(r *http.Request) error
+	// Ends tells an event stream that its session was signed out on this node.
+	Ends(r *http.Request) (<-chan struct{}, func())
 }
 
 // Config configures a Server.

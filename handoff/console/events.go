@@ -114,6 +114,8 @@ func (c *Server) Events() http.HandlerFunc {
 			return
 		}
 		rd := &reader{c: c, u: account.UserFrom(r), seen: map[string]bool{}}
+		ended, stop := c.accounts.Ends(r)
+		defer stop()
 		sub := c.desk.Subscribe("")
 		defer sub.Close()
 		h := w.Header()
@@ -136,6 +138,8 @@ func (c *Server) Events() http.HandlerFunc {
 			select {
 			case <-r.Context().Done():
 				return
+			case <-ended:
+				return // signed out on this node
 			case <-tick.C:
 				if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
 					return
