@@ -8,7 +8,7 @@ import (
 	"github.com/kefu-im/kefu/internal/account"
 )
 
-// Who may read a conversation (docs/domain.md rule 30): least privilege for agents. The
+// Who may read a conversation (docs/domain.md rule 32): least privilege for agents. The
 // rule lives here once; the console's API, its event stream, notes, photos and tickets
 // all ask it.
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/metrics"
+	"github.com/kefu-im/kefu/internal/ratelimit"
 	"github.com/rs/zerolog"
 )
 
@@ -24,10 +26,25 @@ var _ Decider = (*bot.Bot)(nil)
 
 // Config configures a Gateway.
 type Config struct {
-	// Desk is required: what shoppers say goes to it. Bot answers the bot API
-	// (POST /api/bot/ask); required.
+	// Desk is required: what shoppers say goes to it. Bot answers the public bot API
+	// (POST /api/bot/ask) and nothing else; required. It should be a bot whose misses
+	// reach no editor's inbox and, unless the shop chose otherwise, without a language
+	// model: anyone may ask it anything.
 	Desk *handoff.Desk
 	Bot  Decider
+	// Limiter counts the limits of the shoppers' requests, per client and per
+	// conversation (limits.go); nil limits nothing.
+	Limiter *ratelimit.Limiter
+	// Limits are the limits by name; nil means DefaultLimits. A name missing is off.
+	Limits []ratelimit.Rule
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// (ratelimit.ClientIP); empty trusts none.
+	TrustedProxies []netip.Prefix
+	// AskCache is how many answers of the bot API are kept for identical questions;
+	// 0 means 512, a negative value none. AskCacheTTL is how long one is kept; 0 means
+	// a minute.
+	AskCache    int
+	AskCacheTTL time.Duration
 	// AllowedOrigins lists the origins (scheme://host[:port]) of the shop pages that may
 	// embed the widget; "*" allows any. The server's own origin is always allowed.
 	AllowedOrigins []string
@@ -44,8 +61,9 @@ type Config struct {
 	// SendQueue is the number of frames queued for a socket before it counts as a slow
 	// consumer and is dropped; 0 means 256.
 	SendQueue int
-	// RateBurst and RateEvery limit a socket's messages: a burst of RateBurst, then one
-	// per RateEvery; 0 means 10 and 1 s.
+	// RateBurst and RateEvery limit a socket's frames: a burst of RateBurst, then one
+	// per RateEvery; 0 means 10 and 1 s. The limits shared by every socket of a
+	// conversation and of a client are Limits'.
 	RateBurst int
 	RateEvery time.Duration
 	// PollInterval is how often a socket reads its log and place again even without an
@@ -82,6 +100,7 @@ type Gateway struct {
 	upgrader websocket.Upgrader
 	metrics  *metrics.Metrics
 	refused  refusals
+	answers  *askCache
 }
 
 var _ http.Handler = (*Gateway)(nil)
@@ -115,7 +134,11 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.RateBurst == 0 {
 		cfg.RateBurst = 10
 	}
+	if cfg.Limits == nil {
+		cfg.Limits = DefaultLimits()
+	}
 	g := &Gateway{cfg: cfg, desk: cfg.Desk, bot: cfg.Bot, log: cfg.Logger, metrics: cfg.Metrics, origins: make(map[string]bool)}
+	g.answers = newAskCache(cfg.AskCache, cfg.AskCacheTTL, cfg.Now)
 	for _, o := range cfg.AllowedOrigins {
 		o = strings.TrimRight(strings.TrimSpace(o), "/")
 		switch {
@@ -150,6 +173,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.metrics.ShopperConnections.Inc()
 	defer g.metrics.ShopperConnections.Dec()
 	c := newConn(ws, g.cfg, g.metrics.DeliverySeconds)
-	s := &session{g: g, c: c, log: zerolog.Ctx(r.Context()).With().Logger()}
+	s := &session{g: g, c: c, log: zerolog.Ctx(r.Context()).With().Logger(), ip: ratelimit.ClientIP(r, g.cfg.TrustedProxies)}
 	s.run(r.Context(), r.URL.Query())
 }

@@ -27,12 +27,12 @@ func TestWelcome(t *testing.T) {
 		if !strings.HasPrefix(sh.conv, "c_") || !strings.HasPrefix(sh.token, "t_") || sh.welcome.str("epoch") == "" {
 			t.Errorf("welcome = %v, want a c_ conversation, a t_ token and an epoch", sh.welcome)
 		}
-		conv, err := e.desk.Open(context.Background(), sh.conv, sh.token)
+		conv, err := e.desk.OpenAs(context.Background(), sh.conv, sh.token, "")
 		if err != nil {
 			t.Fatalf("the welcome's token does not open the conversation: %v", err)
 		}
-		if conv.Epoch != sh.welcome.str("epoch") || conv.Status != handoff.StatusBot {
-			t.Errorf("stored conversation = %+v, want epoch %q and status bot", conv, sh.welcome.str("epoch"))
+		if conv.Epoch != sh.welcome.str("epoch") || conv.Status != handoff.StatusBot || conv.Stored() {
+			t.Errorf("drafted conversation = %+v, want epoch %q, status bot, not stored before a message", conv, sh.welcome.str("epoch"))
 		}
 
 		// A second connection is a second conversation.

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -25,6 +27,13 @@ type session struct {
 	c   *conn
 	log zerolog.Logger
 	id  string
+	ip  netip.Addr // the client's address, for the limits per client
+
+	// draft is the conversation as opened, and kept whether it is stored: a new
+	// conversation is a draft until the shopper's first message, hand-off or photo
+	// (keep). Set before the read and pump loops start.
+	draft handoff.Conversation
+	kept  atomic.Bool
 
 	// order makes a shopper's ack go out before the record it acknowledges: a frame's
 	// handler holds it from storing the record to queueing the ack, and the pump while
@@ -77,7 +86,8 @@ func (s *session) run(ctx context.Context, q url.Values) {
 		s.drain()
 		return
 	}
-	s.id = conv.ID
+	s.id, s.draft = conv.ID, conv
+	s.kept.Store(conv.Stored())
 	s.log = s.log.With().Str("conv", conv.ID).Logger()
 	s.shopper, s.lang = conv.Shopper, conv.Lang.Of()
 
@@ -131,27 +141,60 @@ func (s *session) drain() {
 	}
 }
 
-// open resumes the conversation the query names or starts one. sh is the verified
-// shopper, nil for an anonymous visitor: a verified shopper's conversation opens only for
-// that shopper, and a new conversation belongs to sh or to a new random visitor id.
+// open resumes the conversation the query names or drafts one, stored only by keep.
+// sh is the verified shopper, nil for an anonymous visitor: a verified shopper's
+// conversation opens only for that shopper, and a new conversation belongs to sh or to
+// a new random visitor id.
 func (s *session) open(ctx context.Context, q url.Values, sh *handoff.Shopper) (handoff.Conversation, string, bool, error) {
-	if id := q.Get("conversation"); id != "" || q.Get("token") != "" {
-		verified := ""
-		if sh != nil {
-			verified = sh.ID
-		}
-		c, err := s.g.desk.OpenAs(ctx, id, q.Get("token"), verified)
-		return c, q.Get("token"), false, err
-	}
 	if sh == nil {
 		sh = &handoff.Shopper{ID: visitorID()}
 	}
-	c, token, err := s.g.desk.StartIn(ctx, sh, s.lang)
-	if err == nil {
-		s.g.metrics.ConversationsStarted.Inc()
-		s.log.Info().Str("conv", c.ID).Msg("conversation started")
+	if id := q.Get("conversation"); id != "" || q.Get("token") != "" {
+		c, err := s.g.desk.OpenAs(ctx, id, q.Get("token"), verifiedID(sh))
+		if err == nil && !c.Stored() {
+			// A draft never stored: it is whoever opens it now, in their language.
+			c.Shopper, c.Lang = sh, s.lang.Of()
+		}
+		return c, q.Get("token"), false, err
 	}
-	return c, token, true, err
+	c, token := s.g.desk.Draft(sh, s.lang)
+	return c, token, true, nil
+}
+
+// verifiedID is sh's id when sh is verified, else empty.
+func verifiedID(sh *handoff.Shopper) string {
+	if sh != nil && sh.Verified {
+		return sh.ID
+	}
+	return ""
+}
+
+// client is whom the session's requests count for in the limits per client.
+func (s *session) client() client {
+	return client{ip: s.ip, shopper: verifiedID(s.shopper)}
+}
+
+// keep stores the session's conversation if it is still a draft, within the client's
+// LimitConversation, and reports whether it is stored; when not, the shopper was told
+// why, for the frame of client id id.
+func (s *session) keep(ctx context.Context, id string) bool {
+	if s.kept.Load() {
+		return true
+	}
+	if ok, wait := s.g.allow(ctx, LimitConversation, s.client()); !ok {
+		s.log.Info().Msg("new conversation refused: over the limit")
+		s.c.enqueue(limitedFrame(s.lang, id, wait))
+		return false
+	}
+	if _, err := s.g.desk.Keep(ctx, s.draft); err != nil {
+		s.fault(err, id)
+		return false
+	}
+	if !s.kept.Swap(true) {
+		s.g.metrics.ConversationsStarted.Inc()
+		s.log.Info().Msg("conversation started")
+	}
+	return true
 }
 
 // pump sends the conversation's new records in order, and the queue position while
@@ -232,7 +275,7 @@ func (s *session) catchUp(ctx context.Context, sub *handoff.Subscription, offer 
 	}
 	c, err := s.g.desk.Conversation(ctx, s.id)
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !(errors.Is(err, handoff.ErrNotFound) && !s.kept.Load()) {
 			s.log.Warn().Err(err).Msg("reading the conversation")
 		}
 		return
@@ -386,14 +429,15 @@ func (s *session) readLoop(ctx context.Context) {
 			"rate":           s.onRate,
 			"feedback":       s.onFeedback,
 		}[f.Type]
-		switch {
-		case !known:
+		if !known {
 			s.c.enqueue(errFrame(s.lang, codeUnknownType, f.ID))
-		case !lim.allow(time.Now()):
-			s.c.enqueue(errFrame(s.lang, codeRateLimited, f.ID))
-		default:
-			handle(ctx, f)
+			continue
 		}
+		if ok, wait := lim.allow(time.Now()); !ok {
+			s.c.enqueue(limitedFrame(s.lang, f.ID, wait))
+			continue
+		}
+		handle(ctx, f)
 	}
 }
 
@@ -409,6 +453,25 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 		s.c.enqueue(errFrame(s.lang, codeBadAttachment, f.ID))
 		return
 	}
+	// The conversation's limit is shared by all its sockets, so that opening more of
+	// them sends no more; the client's by all its conversations.
+	if ok, wait := s.g.take(ctx, LimitMessage, "conv:"+s.id); !ok {
+		s.c.enqueue(limitedFrame(s.lang, f.ID, wait))
+		return
+	}
+	if ok, wait := s.g.allow(ctx, LimitClientMessage, s.client()); !ok {
+		s.c.enqueue(limitedFrame(s.lang, f.ID, wait))
+		return
+	}
+	if !s.keep(ctx, f.ID) {
+		return
+	}
+	var handoffWait time.Duration // set when the bot's hand-off is over the limit
+	mayHandOff := func(ctx context.Context) bool {
+		ok, wait := s.g.allow(ctx, LimitHandoff, s.client())
+		handoffWait = wait
+		return ok
+	}
 	s.order.Lock()
 	locked := true
 	unlock := func() {
@@ -418,7 +481,8 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 		}
 	}
 	defer unlock()
-	said, err := s.g.desk.ShopperSays(ctx, s.id, handoff.ShopperMessage{ID: f.ID, Text: text, Article: f.Article, Attachments: f.Attachments},
+	m := handoff.ShopperMessage{ID: f.ID, Text: text, Article: f.Article, Attachments: f.Attachments, MayHandOff: mayHandOff}
+	said, err := s.g.desk.ShopperSays(ctx, s.id, m,
 		func(m handoff.Message, dup bool) {
 			s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq})
 			unlock()
@@ -427,6 +491,16 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 				s.logDetected(text)
 			}
 		})
+	if errors.Is(err, handoff.ErrLimited) {
+		// Stored and acknowledged; the hand-off it called for is over the limit.
+		s.log.Info().Msg("hand-off refused: over the limit")
+		s.c.enqueue(limitedFrame(s.lang, "", handoffWait))
+		return
+	}
+	if errors.Is(err, handoff.ErrLogFull) {
+		s.c.enqueue(errFrame(s.lang, codeConversationFull, f.ID))
+		return
+	}
 	if err != nil && !locked && said.Message.Seq > 0 {
 		// Stored and acknowledged; what failed was the bot's part.
 		s.log.Error().Err(err).Msg("answering a shopper message")
@@ -464,6 +538,14 @@ func (s *session) onHandoff(ctx context.Context, f clientFrame) {
 	key := f.ID
 	if key == "" || !clientIDPattern.MatchString(key) {
 		key = strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	if ok, wait := s.g.allow(ctx, LimitHandoff, s.client()); !ok {
+		s.log.Info().Msg("hand-off refused: over the limit")
+		s.c.enqueue(limitedFrame(s.lang, f.ID, wait))
+		return
+	}
+	if !s.keep(ctx, f.ID) {
+		return
 	}
 	if err := s.g.desk.AskForPerson(ctx, s.id, key); err != nil {
 		s.fault(err, f.ID)

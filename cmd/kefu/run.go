@@ -38,6 +38,7 @@ type app struct {
 	files     *files.Service
 	metrics   *metrics.Metrics
 	webhooks  *webhook.Service
+	limiter   *ratelimit.Limiter
 }
 
 // build constructs kb → bot → handoff → widget from the config, on the storage it opens.
@@ -109,6 +110,16 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The public bot API answers anyone: without the language model unless the shop
+	// turned it on, and without recording its misses for the editors.
+	askBot := b
+	if bc.Phraser != nil && !c.BotAPILLM {
+		plain := bc
+		plain.Phraser = nil
+		if askBot, err = bot.New(plain); err != nil {
+			return nil, err
+		}
+	}
 
 	groups, err := c.groups()
 	if err != nil {
@@ -117,9 +128,21 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if a.audit, err = audit.New(audit.Config{Store: a.storage.audit, Logger: log.With().Str("part", "audit").Logger()}); err != nil {
 		return nil, err
 	}
-	// Failed sign-ins are limited on every node alike: in Redis when nodes share one.
-	signIns := ratelimit.New(ratelimit.Config{Redis: a.storage.rdb, Prefix: c.RedisPrefix, Log: log.With().Str("part", "ratelimit").Logger()})
-	if a.accounts, err = account.New(account.Config{Store: a.storage.accounts, Groups: groups, InsecureCookie: c.InsecureCookie, Audit: a.audit, Limiter: signIns}); err != nil {
+	limits, err := c.rateLimits()
+	if err != nil {
+		return nil, err
+	}
+	proxies, err := c.trustedProxies()
+	if err != nil {
+		return nil, err
+	}
+	a.limiter = a.newLimiter(c, log)
+	// Failed sign-ins are limited on every node alike, by the node's limiter (in Redis
+	// when nodes share one), with the limits of KEFU_RATE_LIMITS.
+	if a.accounts, err = account.New(account.Config{
+		Store: a.storage.accounts, Groups: groups, InsecureCookie: c.InsecureCookie, Audit: a.audit,
+		Limiter: a.limiter, LoginRules: limits, TrustedProxies: proxies,
+	}); err != nil {
 		return nil, err
 	}
 	a.knowledge, err = knowledge.New(knowledge.Config{
@@ -176,8 +199,8 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.gateway, err = widget.New(widget.Config{
-		Desk: a.desk, Bot: watched, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(),
-		Files: a.files, Metrics: a.metrics,
+		Desk: a.desk, Bot: askBot, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(),
+		Files: a.files, Metrics: a.metrics, Limiter: a.limiter, Limits: limits, TrustedProxies: proxies,
 		Logger: log.With().Str("part", "widget").Logger(),
 	})
 	if err != nil {
@@ -256,8 +279,12 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	g.Go(func() error { return a.knowledge.Run(gctx) })
 	g.Go(func() error { return a.desk.Run(gctx) })
 	g.Go(func() error { return a.webhooks.Run(gctx) })
-	if keep, _ := c.retention(); keep > 0 {
-		g.Go(func() error { return a.sweepRetention(gctx, keep, log.With().Str("part", "retention").Logger()) })
+	keep, _ := c.retention()
+	unattended, _ := c.unattended()
+	if keep > 0 || unattended > 0 {
+		g.Go(func() error {
+			return a.sweepRetention(gctx, keep, unattended, log.With().Str("part", "retention").Logger())
+		})
 	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -16,7 +16,7 @@ import (
 
 // TestLeastPrivilege reads conversations as agents of either group, a lead and an
 // admin: an agent reads the chats handed off to their group and those they served,
-// nothing else, on the API and on the event stream (docs/domain.md rule 30).
+// nothing else, on the API and on the event stream (docs/domain.md rule 32).
 func TestLeastPrivilege(t *testing.T) {
 	ctEachEngine(t, func(t *testing.T, engine string) {
 		f := ctNewConsole(t, engine)

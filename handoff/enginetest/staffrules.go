@@ -10,7 +10,7 @@ import (
 	"github.com/kefu-im/kefu/internal/account"
 )
 
-// Least privilege at the desk (docs/domain.md rules 30 and 31): who reads a
+// Least privilege at the desk (docs/domain.md rules 32 to 34): who reads a
 // conversation, who opens a ticket on it, what a remedy may say, who approves what.
 
 // testReadAccess: an agent reads the chats handed off to their group and those they

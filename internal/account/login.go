@@ -15,7 +15,7 @@ import (
 )
 
 // Failed sign-ins are limited per account and per client address (docs/domain.md rule
-// 30): a few may fail at once, then one more every while; past that every sign-in of
+// 31): a few may fail at once, then one more every while; past that every sign-in of
 // the account, or from the address, is refused with 429 and Retry-After, the right
 // password too, before any password is hashed. The limits are kept by
 // internal/ratelimit, in Redis when nodes share one, so that they hold on every node.

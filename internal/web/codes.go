@@ -26,6 +26,9 @@ const (
 	CodeInternal    Code = "internal"    // 500
 	CodeUnavailable Code = "unavailable" // 503: the storage does not answer
 
+	// 429: over a limit on the shoppers' requests; Retry-After says when to try again.
+	CodeRateLimited Code = "rate_limited"
+
 	// 409: the state forbids the change.
 	CodeAlreadyClaimed   Code = "already_claimed"
 	CodeNotQueued        Code = "not_queued"
