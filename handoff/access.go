@@ -108,3 +108,17 @@ func (d *Desk) OpenTicket(ctx context.Context, draft TicketDraft, by account.Use
 	}
 	return d.tickets.Open(ctx, draft, by)
 }
+
+// MayReadTicket reports whether u may read ticket t: staff read the after-sales tickets
+// opened from chats (the shop's records, without the chat's text), but a message a
+// shopper left, with the contact they gave, only the agents of its group, leads and
+// admins read.
+func MayReadTicket(u account.User, t Ticket) bool {
+	switch {
+	case u.Role == account.RoleAdmin || u.Role == account.RoleLead:
+		return true
+	case !isStaff(u.Role):
+		return false
+	}
+	return t.Group == "" || string(t.Group) == u.Group
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/kefu-im/kefu/handoff"
@@ -119,7 +120,8 @@ func (a *TicketAPI) recordOverride(r *http.Request, t handoff.Ticket, reason str
 		fmt.Sprintf("ticket remedy: %s; reason: %s", strings.Join(kinds, ", "), why))
 }
 
-// List handles GET /api/tickets?status=&conversation=&type=&group=.
+// List handles GET /api/tickets?status=&conversation=&type=&group=: the tickets the user
+// may read (handoff.MayReadTicket).
 func (a *TicketAPI) List() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -128,7 +130,9 @@ func (a *TicketAPI) List() http.HandlerFunc {
 			Type: strings.TrimSpace(q.Get("type")), Group: handoff.Group(strings.TrimSpace(q.Get("group"))),
 		}
 		ts, err := a.tickets.List(r.Context(), f)
-		ticketErrors.Reply(w, r, http.StatusOK, map[string]any{"tickets": ts}, err)
+		u := account.UserFrom(r)
+		ts = slices.DeleteFunc(ts, func(t handoff.Ticket) bool { return !handoff.MayReadTicket(u, t) })
+		ticketErrors.Reply(w, r, http.StatusOK, map[string]any{"tickets": nonNilTickets(ts)}, err)
 	})
 }
 
@@ -139,6 +143,10 @@ func (a *TicketAPI) Get() http.HandlerFunc {
 		t, err := a.tickets.Ticket(r.Context(), r.PathValue("id"))
 		if err != nil {
 			ticketErrors.Write(w, r, err)
+			return
+		}
+		if !handoff.MayReadTicket(account.UserFrom(r), t) {
+			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "该留言属于其他技能组")
 			return
 		}
 		photos := []handoff.Attachment{}
@@ -153,6 +161,14 @@ func (a *TicketAPI) Get() http.HandlerFunc {
 		}
 		web.WriteJSON(w, http.StatusOK, map[string]any{"ticket": t, "photos": photos})
 	})
+}
+
+// nonNilTickets is ts, or an empty list for none.
+func nonNilTickets(ts []handoff.Ticket) []handoff.Ticket {
+	if ts == nil {
+		return []handoff.Ticket{}
+	}
+	return ts
 }
 
 // mayRead reports whether the request's user may read conversation conv, whose photos

@@ -173,6 +173,24 @@ func TestTicketAPI(t *testing.T) {
 		t.Errorf("an admin approving ¥5,000.01 = %d %s, want 200", code, errCode(out))
 	}
 
+	// A message a pre-sale shopper left, with their phone number, is the pre-sale
+	// agents' (and the leads' and admins'): the after-sales agent neither reads nor lists
+	// it.
+	pre := ctQueue(t, d, handoff.GroupPresale)
+	left, _, err := d.LeaveMessage(context.Background(), pre.ID, handoff.LeftMessage{Key: "k1", Text: "请回电", Contact: "13812345678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := call(t, "GET", "/api/tickets/"+left.ID, "t-agent", ""); code != 403 || errCode(out) != "forbidden" {
+		t.Errorf("an after-sales agent reading a pre-sale left message = %d %s, want 403 forbidden", code, errCode(out))
+	}
+	if code, out := call(t, "GET", "/api/tickets?type=message", "t-agent", ""); code != 200 || strings.Contains(string(out["tickets"]), left.ID) {
+		t.Errorf("an after-sales agent's list of left messages = %d %s, want it without %s", code, out["tickets"], left.ID)
+	}
+	if code, _ := call(t, "GET", "/api/tickets/"+left.ID, "t-lead", ""); code != 200 {
+		t.Errorf("a lead reading a left message = %d, want 200", code)
+	}
+
 	// A session cookie from another origin may not change anything.
 	req, _ := http.NewRequest("POST", srv.URL+path+"/transition", strings.NewReader(`{"to":"resolved"}`))
 	req.AddCookie(&http.Cookie{Name: account.SessionCookie, Value: tokens["t-agent"]})
