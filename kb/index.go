@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -62,6 +63,10 @@ type Index struct {
 
 	closeOnce sync.Once
 	closeErr  error // of the one Close
+
+	// generation counts the writes, so that a cache of answers knows they may have
+	// changed (Generation).
+	generation atomic.Uint64
 
 	mu       sync.RWMutex // guards articles, terms and hashes
 	articles map[string]Article
@@ -215,6 +220,7 @@ func (x *Index) write(put []Article, del []string) error {
 	x.onDisk = nil
 	x.remember(put, hashes)
 	x.forget(del)
+	x.generation.Add(1)
 	return nil
 }
 
@@ -372,6 +378,10 @@ func (x *Index) load(ctx context.Context, arts []Article, head string) (reused b
 	}
 	return false, nil
 }
+
+// Generation changes whenever the index's articles change: a cache of the bot's
+// answers keyed by it gives no answer of articles edited since.
+func (x *Index) Generation() uint64 { return x.generation.Load() }
 
 // digest returns articlesDigest of the articles in memory.
 func (x *Index) digest() string {

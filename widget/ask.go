@@ -3,6 +3,7 @@ package widget
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -55,7 +56,11 @@ func (g *Gateway) Ask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := askLang(req.Lang, text)
-	key := string(l) + "\x00" + req.Article + "\x00" + bot.Normalize(text)
+	var gen uint64
+	if g.cfg.Generation != nil {
+		gen = g.cfg.Generation()
+	}
+	key := fmt.Sprintf("%d\x00%s\x00%s\x00%s", gen, l, req.Article, bot.Normalize(text))
 	if body, ok := g.answers.get(key); ok {
 		writeAnswer(w, body)
 		return

@@ -42,9 +42,11 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// AskCache is how many answers of the bot API are kept for identical questions;
 	// 0 means 512, a negative value none. AskCacheTTL is how long one is kept; 0 means
-	// a minute.
+	// a minute. Generation, when set, names the state of the articles (kb.Index's
+	// Generation): an answer kept under another is not given.
 	AskCache    int
 	AskCacheTTL time.Duration
+	Generation  func() uint64
 	// AllowedOrigins lists the origins (scheme://host[:port]) of the shop pages that may
 	// embed the widget; "*" allows any. The server's own origin is always allowed.
 	AllowedOrigins []string

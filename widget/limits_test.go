@@ -216,9 +216,10 @@ func TestAskLimitedAndCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	counting := &countingBot{Decider: b}
+	var generation atomic.Uint64
 	e := newEnv(t, setup{limits: true, gateway: func(c *widget.Config) {
-		c.Bot = counting
-		withLimits(t, "ask=5/1m")(c)
+		c.Bot, c.Generation = counting, generation.Load
+		withLimits(t, "ask=6/1m")(c)
 	}})
 	for i, q := range []string{"可以开发票吗？", "  可以开发票吗？ ", "可以开发票吗?", "可以开发票吗？"} {
 		resp, body := e.post(t, "", mustJSON(map[string]string{"text": q}))
@@ -229,10 +230,15 @@ func TestAskLimitedAndCached(t *testing.T) {
 	if n := counting.n.Load(); n != 1 {
 		t.Errorf("the bot decided %d times for one question asked 4 times, want 1", n)
 	}
+	generation.Add(1) // an article changed: the answer may have too
+	e.post(t, "", mustJSON(map[string]string{"text": "可以开发票吗？"}))
+	if n := counting.n.Load(); n != 2 {
+		t.Errorf("after the articles changed the bot decided %d times in all, want 2", n)
+	}
 	e.post(t, "", mustJSON(map[string]string{"text": askShipping}))
 	resp, body := e.post(t, "", mustJSON(map[string]string{"text": askShipping}))
-	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "12" ||
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "10" ||
 		!strings.Contains(string(body), `"rate_limited"`) {
-		t.Errorf("the 6th ask: %d, Retry-After %q, %s; want 429 rate_limited after 12 s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		t.Errorf("the 7th ask: %d, Retry-After %q, %s; want 429 rate_limited after 10 s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 }

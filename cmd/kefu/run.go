@@ -200,7 +200,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	}
 	a.gateway, err = widget.New(widget.Config{
 		Desk: a.desk, Bot: askBot, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(),
-		Files: a.files, Metrics: a.metrics, Limiter: a.limiter, Limits: limits, TrustedProxies: proxies,
+		Files: a.files, Metrics: a.metrics, Limiter: a.limiter, Limits: limits, TrustedProxies: proxies, Generation: idx.Generation,
 		Logger: log.With().Str("part", "widget").Logger(),
 	})
 	if err != nil {

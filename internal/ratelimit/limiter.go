@@ -2,6 +2,8 @@ package ratelimit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"sync"
 	"time"
@@ -18,7 +20,8 @@ type Config struct {
 	// Redis, when set, keeps the limits in Redis, shared by every node; nil keeps them
 	// in this process's memory.
 	Redis redis.UniversalClient
-	// Prefix starts every Redis key; empty means "kefu:". Keys are PREFIXrl:RULE:SUBJECT.
+	// Prefix starts every Redis key; empty means "kefu:". Keys are PREFIXrl:RULE:DIGEST,
+	// DIGEST naming the subject.
 	Prefix string
 	// MaxKeys bounds how many subjects the memory engine remembers; 0 means
 	// DefaultMaxKeys.
@@ -91,8 +94,11 @@ func (l *Limiter) Reset(ctx context.Context, rule Rule, subject string) error {
 	return nil
 }
 
+// key is the key of subject under rule. The subject is named by a digest, so that no
+// key names an address, a shopper or a conversation: an erasure leaves none behind.
 func (l *Limiter) key(rule Rule, subject string) string {
-	return l.prefix + "rl:" + rule.Name + ":" + subject
+	sum := sha256.Sum256([]byte(subject))
+	return l.prefix + "rl:" + rule.Name + ":" + base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 func (l *Limiter) decide(ctx context.Context, rule Rule, subject string, take bool) (bool, time.Duration, error) {

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,11 +152,15 @@ func TestRedisKeyExpires(t *testing.T) {
 	prefix := srv.Prefix(t)
 	l := New(Config{Redis: rdb, Prefix: prefix})
 	takes(t, l, Per("leave", 5, 10*time.Minute), "ip:192.0.2.1", 2)
-	ttl, err := rdb.PTTL(context.Background(), prefix+"rl:leave:ip:192.0.2.1").Result()
+	ttl, err := rdb.PTTL(context.Background(), l.key(Per("leave", 5, 10*time.Minute), "ip:192.0.2.1")).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ttl <= 0 || ttl > 4*time.Minute {
 		t.Fatalf("key's time to live %v, want (0, 4m]: until two requests' refill", ttl)
+	}
+	keys, _ := rdb.Keys(context.Background(), prefix+"*").Result()
+	if len(keys) != 1 || strings.Contains(keys[0], "192.0.2.1") {
+		t.Errorf("keys %q, want one that does not name the address", keys)
 	}
 }
