@@ -25,8 +25,8 @@ type Attachment struct {
 	Size int64  `json:"size"`
 }
 
-// MaySee reports whether u may see and send the photos of c: as for its notes, its
-// owner, an agent of its group, or an admin.
+// MaySee reports whether u may see and send the photos of c: as for its notes, whoever
+// may read it by its record (MayRead).
 func MaySee(u account.User, c Conversation) bool { return mayNote(u, c) }
 
 // MaxAttachments bounds the photos of one message.

@@ -213,6 +213,10 @@ type DeskConfig struct {
 	// TicketLocation is the time zone of the day in ticket ids; nil means China Standard
 	// Time (UTC+8).
 	TicketLocation *time.Location
+	// TicketApprovalCapFen is the largest refund or compensation, in fen, a lead may
+	// approve; a larger one needs an admin (KEFU_REFUND_CAP). 0 means
+	// DefaultApprovalCapFen (¥5,000), a negative number no cap.
+	TicketApprovalCapFen int64
 
 	// Metrics are the process's metrics the desk counts in; nil means metrics of its
 	// own, which nobody scrapes.
@@ -295,7 +299,8 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
-	tk, err := NewTickets(TicketsConfig{Store: cfg.Tickets, Now: cfg.Now, Location: cfg.TicketLocation})
+	guard := NewReplyGuard(cfg.AllowedLinkHosts)
+	tk, err := NewTickets(TicketsConfig{Store: cfg.Tickets, Now: cfg.Now, Location: cfg.TicketLocation, Guard: guard.Check, ApprovalCapFen: cfg.TicketApprovalCapFen})
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +325,7 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 			return nil, fmt.Errorf("handoff: DeskConfig.Groups: bad group name %q", g)
 		}
 	}
-	d.guard = NewReplyGuard(cfg.AllowedLinkHosts)
+	d.guard = guard
 	if err := d.initBook(cfg); err != nil {
 		return nil, err
 	}

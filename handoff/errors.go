@@ -1,6 +1,9 @@
 package handoff
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Errors that callers branch on.
 var (
@@ -59,4 +62,37 @@ var (
 	// ErrTicketChanged is returned for a shopper's answer to a remedy that is no longer
 	// the one proposed: withdrawn, changed, or answered already.
 	ErrTicketChanged = errors.New("ticket changed since the shopper saw it")
+	// ErrNoConversation is returned for a ticket opened on a conversation that does not
+	// exist.
+	ErrNoConversation = errors.New("the ticket's conversation does not exist")
+	// ErrNotTheirs is returned when an agent opens a ticket on a conversation that is
+	// not of their group or that they did not serve.
+	ErrNotTheirs = errors.New("the conversation is not the agent's")
+	// ErrSelfApproval is returned when a lead approves a ticket they opened or whose
+	// remedy they proposed.
+	ErrSelfApproval = errors.New("a lead may not approve their own ticket")
+	// ErrOverCap is returned when a lead approves an amount over the approval cap
+	// (TicketsConfig.ApprovalCapFen), which only an admin may approve.
+	ErrOverCap = errors.New("the amount needs an admin's approval")
 )
+
+// ErrBlockedContact is the sentinel of a ContactBlocked: staff-written text the shopper
+// would see holds outside contact details, and the writer did not override the guard.
+var ErrBlockedContact = errors.New("text holds outside contact details")
+
+// ContactBlocked is the refusal of a text the shopper would see that holds outside
+// contact details (the reply guard's findings, masked).
+type ContactBlocked struct {
+	Found []ContactFinding
+}
+
+func (e *ContactBlocked) Error() string {
+	names := make([]string, len(e.Found))
+	for i, f := range e.Found {
+		names[i] = f.String()
+	}
+	return ErrBlockedContact.Error() + ": " + strings.Join(names, ", ")
+}
+
+// Unwrap returns ErrBlockedContact.
+func (e *ContactBlocked) Unwrap() error { return ErrBlockedContact }

@@ -43,11 +43,9 @@ type Note struct {
 	TS int64 `json:"ts"`
 }
 
-// mayNote reports whether u may read and write the notes of c: its owner, an agent of
-// its group, or an admin.
-func mayNote(u account.User, c Conversation) bool {
-	return u.Role == account.RoleAdmin || (c.Agent != "" && c.Agent == u.Name) || (c.Group != "" && string(c.Group) == u.Group)
-}
+// mayNote reports whether u may write a note in c: whoever may read it by its record
+// (MayRead): its owner, an agent of the group it was handed off to, a lead or an admin.
+func mayNote(u account.User, c Conversation) bool { return MayRead(u, c) }
 
 // AddNote stores a note written by author in the conversation and announces it; noteID
 // makes a retry idempotent, empty means a fresh id. It returns ErrNotFound, ErrNotOwner
@@ -80,13 +78,18 @@ func (d *Desk) addNote(ctx context.Context, conv string, n Note) (Note, error) {
 	return stored, nil
 }
 
-// Notes returns the conversation's notes, oldest first, if u may read them.
+// Notes returns the conversation's notes, oldest first, if u may read the conversation
+// (Desk.MayRead).
 func (d *Desk) Notes(ctx context.Context, conv string, u account.User) ([]Note, error) {
 	c, err := d.convs.Conversation(ctx, conv)
 	if err != nil {
 		return nil, err
 	}
-	if !mayNote(u, c) {
+	ok, err := d.MayRead(ctx, u, c)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, ErrNotOwner
 	}
 	return d.annals.Notes(ctx, conv)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -89,7 +90,8 @@ type TicketEvent struct {
 
 // Ticket is an after-sales case (售后工单), opened by an agent from a chat.
 type Ticket struct {
-	// ID is AS-YYYYMMDD-NNNNNN: the day it was opened (China time) and that day's counter.
+	// ID is AS-YYYYMMDD-NNNNNN: the day it was opened (China time) and that day's
+	// counter, of six digits or more (TicketID).
 	ID           string `json:"id"`
 	Conversation string `json:"conversation"`
 	// Order is the order number; a left message may have none.
@@ -141,7 +143,7 @@ func (f TicketFilter) Listed(ts []Ticket) []Ticket {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
 		}
-		return cmp.Compare(b.ID, a.ID)
+		return compareTicketIDs(b.ID, a.ID)
 	})
 	if f.Limit > 0 && len(ts) > f.Limit {
 		ts = ts[:f.Limit]
@@ -172,12 +174,23 @@ type TicketStore interface {
 // it was read.
 var ErrTicketStale = errors.New("ticket changed since it was read")
 
-// TicketID formats the n-th ticket id of day.
+// TicketID formats the n-th ticket id of day: AS-YYYYMMDD-NNNNNN, the counter padded
+// to six digits and longer past 999,999, so a day's ids never run out and every id
+// ever given keeps its form.
 func TicketID(day string, n int64) (string, error) {
-	if n < 1 || n > 999999 {
-		return "", fmt.Errorf("ticket counter of %s at %d: out of ids", day, n)
+	if n < 1 {
+		return "", fmt.Errorf("ticket counter of %s at %d: not a counter", day, n)
 	}
 	return fmt.Sprintf("AS-%s-%06d", day, n), nil
+}
+
+// compareTicketIDs orders ticket ids as their days and counters do: a longer id of the
+// same day has the higher counter (AS-…-1000000 after AS-…-999999).
+func compareTicketIDs(a, b string) int {
+	if c := cmp.Compare(len(a), len(b)); c != 0 {
+		return c
+	}
+	return cmp.Compare(a, b)
 }
 
 // TicketsConfig configures Tickets.
@@ -189,7 +202,16 @@ type TicketsConfig struct {
 	// Location is the time zone of the day in ticket ids; nil means China Standard
 	// Time (UTC+8).
 	Location *time.Location
+	// Guard finds outside contact details in a remedy the shopper will see (the desk's
+	// reply guard, Desk.CheckContact); nil checks nothing.
+	Guard func(text string) []ContactFinding
+	// ApprovalCapFen is the largest amount, in fen, that a lead may approve; a larger
+	// one needs an admin. 0 means DefaultApprovalCapFen, a negative number no cap.
+	ApprovalCapFen int64
 }
+
+// DefaultApprovalCapFen is the approval cap unless configured: ¥5,000.
+const DefaultApprovalCapFen = 500_000
 
 // Tickets opens after-sales tickets and changes their status by the rules of
 // ticketRules. It does not depend on the Desk, so the widget can confirm too.
@@ -197,6 +219,8 @@ type Tickets struct {
 	store    TicketStore
 	now      func() time.Time
 	loc      *time.Location
+	guard    func(string) []ContactFinding
+	capFen   int64 // < 0: no cap
 	notifier Notifier
 }
 
@@ -211,7 +235,10 @@ func NewTickets(cfg TicketsConfig) (*Tickets, error) {
 	if cfg.Location == nil {
 		cfg.Location = time.FixedZone("CST", 8*60*60)
 	}
-	return &Tickets{store: cfg.Store, now: cfg.Now, loc: cfg.Location}, nil
+	if cfg.ApprovalCapFen == 0 {
+		cfg.ApprovalCapFen = DefaultApprovalCapFen
+	}
+	return &Tickets{store: cfg.Store, now: cfg.Now, loc: cfg.Location, guard: cfg.Guard, capFen: cfg.ApprovalCapFen}, nil
 }
 
 // TicketDraft is what an agent fills in to open a ticket.
@@ -222,6 +249,10 @@ type TicketDraft struct {
 	Reason       string   `json:"reason"`
 	Evidence     []string `json:"evidence"`
 	Remedy       Remedy   `json:"remedy"`
+	// Override lets a remedy with outside contact details through the guard, for
+	// OverrideReason (required with it); the caller records it in the audit log.
+	Override       bool   `json:"override,omitempty"`
+	OverrideReason string `json:"override_reason,omitempty"`
 }
 
 var (
@@ -230,6 +261,31 @@ var (
 )
 
 const maxTicketText = 500
+
+// maxOverrideReason bounds the reason of a guard override, as for replies.
+const maxOverrideReason = 200
+
+// CheckRemedyContact passes a remedy's text, which the shopper sees as the ticket's
+// card, through the guard: outside contact details give a ContactBlocked unless
+// override, which needs a reason. It returns what the guard found, for the caller to
+// record an override.
+func (tk *Tickets) CheckRemedyContact(text string, override bool, reason string) ([]ContactFinding, error) {
+	if tk.guard == nil || text == "" {
+		return nil, nil
+	}
+	found := tk.guard(text)
+	switch {
+	case len(found) == 0:
+		return nil, nil
+	case !override:
+		return found, &ContactBlocked{Found: found}
+	case strings.TrimSpace(reason) == "":
+		return found, badTicket("放行站外联系方式须填写原因")
+	case utf8.RuneCountInString(reason) > maxOverrideReason:
+		return found, badTicket("放行原因最多 %d 个字", maxOverrideReason)
+	}
+	return found, nil
+}
 
 func badTicket(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrBadTicket}, args...)...)
@@ -270,6 +326,9 @@ func (tk *Tickets) Open(ctx context.Context, d TicketDraft, by account.User) (Ti
 		return Ticket{}, badTicket("原因须为 1-%d 个字", maxTicketText)
 	}
 	if err := checkRemedy(d.Type, d.Remedy, false); err != nil {
+		return Ticket{}, err
+	}
+	if _, err := tk.CheckRemedyContact(d.Remedy.Text, d.Override, d.OverrideReason); err != nil {
 		return Ticket{}, err
 	}
 	evidence := []string{}
@@ -395,6 +454,10 @@ type TicketChange struct {
 	Note string `json:"note"`
 	// Remedy, with To awaiting_confirmation, replaces the proposed remedy.
 	Remedy *Remedy `json:"remedy,omitempty"`
+	// Override lets a proposed remedy with outside contact details through the guard,
+	// for OverrideReason, as TicketDraft's.
+	Override       bool   `json:"override,omitempty"`
+	OverrideReason string `json:"override_reason,omitempty"`
 }
 
 // maxTicketTries bounds how often a change is tried again after the ticket changed
@@ -402,8 +465,9 @@ type TicketChange struct {
 const maxTicketTries = 5
 
 // change moves ticket id to the status to(current ticket), as actor (name, role), if
-// the rules allow it, with edit applied to the stored ticket.
-func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string, name string, role account.Role, note string, edit func(*Ticket) error) (Ticket, error) {
+// the rules allow it and allow (nil: no more) does not refuse the current ticket, with
+// edit applied to the stored ticket.
+func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string, name string, role account.Role, note string, allow func(Ticket) error, edit func(*Ticket) error) (Ticket, error) {
 	if utf8.RuneCountInString(note) > maxTicketText {
 		return Ticket{}, badTicket("备注最多 %d 个字", maxTicketText)
 	}
@@ -419,6 +483,11 @@ func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string
 		}
 		if !slices.Contains(roles, role) {
 			return Ticket{}, fmt.Errorf("ticket %s from %s to %s as %q: %w", id, cur.Status, target, role, ErrRoleNotAllowed)
+		}
+		if allow != nil {
+			if err := allow(cur); err != nil {
+				return Ticket{}, fmt.Errorf("ticket %s from %s to %s by %s: %w", id, cur.Status, target, name, err)
+			}
 		}
 		now := tk.now()
 		next := cur
@@ -447,12 +516,27 @@ func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string
 }
 
 // Transition makes a change asked for by staff: any change of ticketRules but the
-// shopper's (use Confirm and Decline for those).
+// shopper's (use Confirm and Decline for those). A remedy proposed to the shopper
+// passes the contact guard (CheckRemedyContact); an approval is refused to the lead
+// who opened the ticket or proposed its remedy (ErrSelfApproval), and to a lead when
+// the amount is over the cap (ErrOverCap).
 func (tk *Tickets) Transition(ctx context.Context, id string, ch TicketChange, by account.User) (Ticket, error) {
 	if !isStaff(by.Role) {
 		return Ticket{}, ErrRoleNotAllowed
 	}
-	return tk.change(ctx, id, func(Ticket) string { return ch.To }, by.Name, by.Role, ch.Note, func(t *Ticket) error {
+	allow := func(cur Ticket) error {
+		if ch.To != TicketApproved {
+			return nil
+		}
+		if by.Role == account.RoleLead && proposedBy(cur, by.Name) {
+			return ErrSelfApproval
+		}
+		if by.Role != account.RoleAdmin && tk.capFen >= 0 && cur.Remedy.AmountFen > tk.capFen {
+			return ErrOverCap
+		}
+		return nil
+	}
+	return tk.change(ctx, id, func(Ticket) string { return ch.To }, by.Name, by.Role, ch.Note, allow, func(t *Ticket) error {
 		if ch.Remedy != nil {
 			if ch.To != TicketAwaitingConfirmation {
 				return badTicket("只有提交客户确认时可以修改处理方案")
@@ -461,11 +545,25 @@ func (tk *Tickets) Transition(ctx context.Context, id string, ch TicketChange, b
 		}
 		if t.Status == TicketAwaitingConfirmation {
 			t.Confirmation = nil
-			return checkRemedy(t.Type, t.Remedy, true)
+			if err := checkRemedy(t.Type, t.Remedy, true); err != nil {
+				return err
+			}
+			_, err := tk.CheckRemedyContact(t.Remedy.Text, ch.Override, ch.OverrideReason)
+			return err
 		}
 		return nil
 	})
 }
+
+// proposedBy reports whether name opened ticket t or proposed its remedy to the shopper.
+func proposedBy(t Ticket, name string) bool {
+	return t.CreatedBy == name || slices.ContainsFunc(t.History, func(e TicketEvent) bool {
+		return e.To == TicketAwaitingConfirmation && e.By == name
+	})
+}
+
+// ApprovalCapFen is the largest amount, in fen, a lead may approve; negative for none.
+func (tk *Tickets) ApprovalCapFen() int64 { return tk.capFen }
 
 // Approve approves a refund or compensation waiting for approval; only a lead or an
 // admin may.
@@ -498,7 +596,7 @@ func (tk *Tickets) Confirm(ctx context.Context, id, shopperID string, rev int64)
 		}
 		return TicketInProgress
 	}
-	return tk.change(ctx, id, to, shopperID, RoleShopper, "", func(t *Ticket) error {
+	return tk.change(ctx, id, to, shopperID, RoleShopper, "", nil, func(t *Ticket) error {
 		if t.Rev != rev {
 			return ErrTicketChanged
 		}
@@ -519,7 +617,7 @@ func (tk *Tickets) Decline(ctx context.Context, id, shopperID string, rev int64)
 		}
 		return TicketOpen
 	}
-	return tk.change(ctx, id, to, shopperID, RoleShopper, "顾客未接受处理方案", func(t *Ticket) error {
+	return tk.change(ctx, id, to, shopperID, RoleShopper, "顾客未接受处理方案", nil, func(t *Ticket) error {
 		if t.Rev != rev {
 			return ErrTicketChanged
 		}

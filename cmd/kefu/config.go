@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -70,6 +71,9 @@ type config struct {
 	// WebhookRetry is the wait before a failed webhook delivery's first retry; it
 	// doubles with each attempt, up to an hour.
 	WebhookRetry time.Duration
+	// RefundCap is KEFU_REFUND_CAP as given: the largest refund or compensation, in
+	// yuan, that a lead may approve; "off" for no cap (refundCapFen()).
+	RefundCap string
 	// Unattended is KEFU_UNATTENDED_RETENTION as given, like Retention: how long the
 	// anonymous conversations that never went to people are kept (unattended()).
 	Unattended string
@@ -164,6 +168,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	str(&c.S3Region, "s3-region", "KEFU_S3_REGION", "", "the S3 store's region, if it needs one")
 	c.S3AccessKey, c.S3SecretKey = os.Getenv("KEFU_S3_ACCESS_KEY"), os.Getenv("KEFU_S3_SECRET_KEY")
 	str(&c.AllowedLinkHosts, "allowed-link-hosts", "KEFU_ALLOWED_LINK_HOSTS", "", "comma-separated hosts (and their subdomains) agents may send links to; other links need an override")
+	str(&c.RefundCap, "refund-cap", "KEFU_REFUND_CAP", strconv.Itoa(handoff.DefaultApprovalCapFen/100), "the largest refund or compensation in yuan (up to 2 decimals) a lead may approve; a larger one needs an admin; off for no cap")
 	dur(&c.WebhookRetry, "webhook-retry", "KEFU_WEBHOOK_RETRY", 10*time.Second, "the wait before a failed webhook delivery is tried again; it doubles with each attempt up to an hour, for 24 hours")
 	private := os.Getenv("KEFU_WEBHOOK_ALLOW_PRIVATE") == "true" || os.Getenv("KEFU_WEBHOOK_ALLOW_PRIVATE") == "1"
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", private, "let webhooks go to private, loopback and link-local addresses ($KEFU_WEBHOOK_ALLOW_PRIVATE)")
@@ -210,6 +215,23 @@ func parseKeep(what, s string, def int) (time.Duration, error) {
 	return 0, fmt.Errorf("%s %q: give days (%d), a duration of at least 1h (720h), or 0 / off to keep conversations forever", what, s, def)
 }
 
+// refundCapFen is the approval cap of tickets in fen (handoff.DeskConfig's
+// TicketApprovalCapFen): negative for none.
+func (c *config) refundCapFen() (int64, error) {
+	v := strings.TrimSpace(strings.ToLower(c.RefundCap))
+	switch v {
+	case "":
+		return handoff.DefaultApprovalCapFen, nil
+	case "off", "none":
+		return -1, nil
+	}
+	yuan, err := strconv.ParseFloat(strings.TrimPrefix(v, "¥"), 64)
+	if err != nil || yuan <= 0 || yuan > 1e9 {
+		return 0, fmt.Errorf("refund cap %q: give an amount in yuan above 0 (5000, 199.99) or off", c.RefundCap)
+	}
+	return int64(math.Round(yuan * 100)), nil
+}
+
 func (c *config) validate() error {
 	if len(c.badEnv) > 0 {
 		return fmt.Errorf("%s", strings.Join(c.badEnv, "; "))
@@ -221,6 +243,9 @@ func (c *config) validate() error {
 		return fmt.Errorf("the webhook retry wait %v must be positive", c.WebhookRetry)
 	}
 	if _, err := c.retention(); err != nil {
+		return err
+	}
+	if _, err := c.refundCapFen(); err != nil {
 		return err
 	}
 	if _, err := c.unattended(); err != nil {

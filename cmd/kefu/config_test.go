@@ -128,6 +128,34 @@ func TestConfigRetention(t *testing.T) {
 	}
 }
 
+// TestRefundCap reads KEFU_REFUND_CAP: yuan to fen, off for none, the rest refused.
+func TestRefundCap(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		err  bool
+	}{
+		{"", 500_000, false}, {"5000", 500_000, false}, {"199.99", 19_999, false}, {"off", -1, false},
+		{"0", 0, true}, {"-5", 0, true}, {"lots", 0, true},
+	} {
+		if tc.in == "" {
+			os.Unsetenv("KEFU_REFUND_CAP")
+		} else {
+			t.Setenv("KEFU_REFUND_CAP", tc.in)
+		}
+		c, err := parseConfig(t)
+		if tc.err {
+			if err == nil || !strings.Contains(err.Error(), "refund cap") {
+				t.Errorf("KEFU_REFUND_CAP=%q: error %v, want one naming the refund cap", tc.in, err)
+			}
+			continue
+		}
+		if got, _ := c.refundCapFen(); err != nil || got != tc.want {
+			t.Errorf("KEFU_REFUND_CAP=%q: %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
 func TestConfigLimits(t *testing.T) {
 	c, err := parseConfig(t)
 	if err != nil {

@@ -58,6 +58,9 @@ type proc struct {
 	mu   sync.Mutex // guards log
 	log  bytes.Buffer
 	done chan struct{}
+	// adminOnce changes the printed admin password once, to adminPW (adminPassword).
+	adminOnce sync.Once
+	adminPW   string
 }
 
 func freeAddr(t *testing.T) string {
@@ -149,10 +152,30 @@ func (p *proc) stop() {
 	}
 }
 
-// adminPassword returns the one-time admin password from the log, or "" when the start
+// adminPassword returns the admin's password, or "" when the start printed none. The
+// first admin must change the printed password before anything else, so the first call
+// signs in with it and changes it, as a new admin does; it returns the new one.
+func (p *proc) adminPassword() string {
+	p.adminOnce.Do(func() {
+		printed := p.printedPassword()
+		if printed == "" {
+			return
+		}
+		a := login(p.t, p, "admin", printed)
+		next := printed + "-Changed1"
+		var out struct{ Token string }
+		if code := a.do("POST", "/api/me/password", map[string]string{"current": printed, "password": next}, &out); code != 200 {
+			p.t.Fatalf("changing the printed admin password: status %d", code)
+		}
+		p.adminPW = next
+	})
+	return p.adminPW
+}
+
+// printedPassword returns the one-time admin password from the log, or "" when the start
 // printed none. It waits for the start's last line, "kefu is serving", which the process
 // writes after the password.
-func (p *proc) adminPassword() string {
+func (p *proc) printedPassword() string {
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(p.logText(), "kefu is serving") {
 		if time.Now().After(deadline) {

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/ratelimit"
 	"github.com/kefu-im/kefu/widget"
 	"github.com/rs/zerolog"
@@ -12,7 +13,7 @@ import (
 // defaultLimits are every part's limits, as KEFU_RATE_LIMITS names them
 // (docs/security.md "Limits").
 func defaultLimits() []ratelimit.Rule {
-	return widget.DefaultLimits()
+	return append(widget.DefaultLimits(), account.DefaultLoginRules...)
 }
 
 // rateLimits are the limits with KEFU_RATE_LIMITS applied; "off" turns each one off.

@@ -130,7 +130,21 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if a.audit, err = audit.New(audit.Config{Store: a.storage.audit, Logger: log.With().Str("part", "audit").Logger()}); err != nil {
 		return nil, err
 	}
-	if a.accounts, err = account.New(account.Config{Store: a.storage.accounts, Groups: groups, InsecureCookie: c.InsecureCookie, Audit: a.audit}); err != nil {
+	limits, err := c.rateLimits()
+	if err != nil {
+		return nil, err
+	}
+	proxies, err := c.trustedProxies()
+	if err != nil {
+		return nil, err
+	}
+	a.limiter = a.newLimiter(c, log)
+	// Failed sign-ins are limited on every node alike, by the node's limiter (in Redis
+	// when nodes share one), with the limits of KEFU_RATE_LIMITS.
+	if a.accounts, err = account.New(account.Config{
+		Store: a.storage.accounts, Groups: groups, InsecureCookie: c.InsecureCookie, Audit: a.audit,
+		Limiter: a.limiter, LoginRules: limits, TrustedProxies: proxies,
+	}); err != nil {
 		return nil, err
 	}
 	a.knowledge, err = knowledge.New(knowledge.Config{
@@ -155,6 +169,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	dc.MaxChats, dc.Grace, dc.ManualOnly = c.MaxChats, c.AgentGrace, c.Assign == "manual"
 	dc.ReopenWindow, dc.QueueTimeout = offIfZero(c.ReopenWindow), offIfZero(c.QueueTimeout)
 	dc.AllowedLinkHosts = c.linkHosts()
+	dc.TicketApprovalCapFen, _ = c.refundCapFen() // checked by validate
 	dc.Logger = log.With().Str("part", "handoff").Logger()
 	if a.files, err = openFiles(c, log, a.metrics); err != nil {
 		return nil, fmt.Errorf("the photos' store: %w", err)
@@ -172,7 +187,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.tickets, err = console.NewTicketAPI(console.TicketAPIConfig{
-		Desk: a.desk, Accounts: a.accounts, Files: a.files, Logger: log.With().Str("part", "tickets").Logger(),
+		Desk: a.desk, Accounts: a.accounts, Files: a.files, Audit: a.audit, Logger: log.With().Str("part", "tickets").Logger(),
 	})
 	if err != nil {
 		return nil, err
@@ -185,15 +200,6 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	limits, err := c.rateLimits()
-	if err != nil {
-		return nil, err
-	}
-	proxies, err := c.trustedProxies()
-	if err != nil {
-		return nil, err
-	}
-	a.limiter = a.newLimiter(c, log)
 	a.gateway, err = widget.New(widget.Config{
 		Desk: a.desk, Bot: askBot, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(),
 		Files: a.files, Metrics: a.metrics, Limiter: a.limiter, Limits: limits, TrustedProxies: proxies, Generation: idx.Generation,

@@ -27,6 +27,8 @@ type Accounts interface {
 	User(ctx context.Context, name string) (account.User, error)
 	UpdateUser(ctx context.Context, name string, c account.Change) (account.User, []string, error)
 	Recheck(r *http.Request) error
+	// Ends tells an event stream that its session was signed out on this node.
+	Ends(r *http.Request) (<-chan struct{}, func())
 }
 
 // Config configures a Server.
@@ -242,10 +244,11 @@ func preview(msgs []handoff.Message) (string, bool) {
 	return "", false
 }
 
-// Conversation handles GET /api/conversations/{id}.
+// Conversation handles GET /api/conversations/{id}: the record, its log and the context
+// packet, for whoever may read it (handoff.Desk.MayRead; 403 forbidden otherwise).
 func (c *Server) Conversation() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
-		cv, err := c.desk.Conversation(r.Context(), r.PathValue("id"))
+		cv, err := c.desk.ConversationFor(r.Context(), account.UserFrom(r), r.PathValue("id"))
 		if err != nil {
 			deskErrors.Write(w, r, err)
 			return
@@ -267,7 +270,8 @@ func nonNil(ms []handoff.Message) []handoff.Message {
 	return ms
 }
 
-// Messages handles GET /api/conversations/{id}/messages?after=SEQ.
+// Messages handles GET /api/conversations/{id}/messages?after=SEQ, for whoever may read
+// the conversation.
 func (c *Server) Messages() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		after, err := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
@@ -276,6 +280,10 @@ func (c *Server) Messages() http.HandlerFunc {
 		}
 		if err != nil || after < 0 {
 			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "after 须为非负整数")
+			return
+		}
+		if _, err := c.desk.ConversationFor(r.Context(), account.UserFrom(r), r.PathValue("id")); err != nil {
+			deskErrors.Write(w, r, err)
 			return
 		}
 		msgs, err := c.desk.Messages(r.Context(), r.PathValue("id"), after, 0)

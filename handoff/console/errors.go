@@ -11,6 +11,7 @@ import (
 // deskErrors are the answers to the desk's errors.
 var deskErrors = web.ErrorAnswers{
 	{Err: handoff.ErrNotFound, Status: http.StatusNotFound, Code: web.CodeNotFound, Message: "会话不存在"},
+	{Err: handoff.ErrNotReader, Status: http.StatusForbidden, Code: web.CodeForbidden, Message: "您无权查看该会话"},
 	{Err: handoff.ErrAlreadyClaimed, Status: http.StatusConflict, Code: web.CodeAlreadyClaimed, Message: "该会话已被其他客服接入"},
 	{Err: handoff.ErrNotQueued, Status: http.StatusConflict, Code: web.CodeNotQueued, Message: "该会话不在排队中"},
 	{Err: handoff.ErrResolved, Status: http.StatusConflict, Code: web.CodeResolved, Message: "该会话已结束"},
@@ -34,6 +35,10 @@ var noteErrors = append(web.ErrorAnswers{
 // ticketErrors are the answers to the errors of Tickets. The text of ErrBadTicket after
 // the sentinel is written for the agent (badTicket).
 var ticketErrors = web.ErrorAnswers{
+	{Err: handoff.ErrNoConversation, Status: http.StatusNotFound, Code: web.CodeNotFound, Message: "会话不存在"},
+	{Err: handoff.ErrNotTheirs, Status: http.StatusForbidden, Code: web.CodeForbidden, Message: "只能为本组中您接待过的会话开工单"},
+	{Err: handoff.ErrSelfApproval, Status: http.StatusForbidden, Code: web.CodeSelfApproval, Message: "不能审批自己提交或提议的工单，请由其他主管审批"},
+	{Err: handoff.ErrOverCap, Status: http.StatusForbidden, Code: web.CodeOverCap, Message: "金额超过主管审批上限，须由管理员审批"},
 	{Err: handoff.ErrNotFound, Status: http.StatusNotFound, Code: web.CodeNotFound, Message: "工单不存在"},
 	{Err: handoff.ErrBadTicket, Status: http.StatusBadRequest, Code: web.CodeBadRequest},
 	{Err: handoff.ErrBadTransition, Status: http.StatusConflict, Code: web.CodeBadTransition, Message: "工单当前状态不允许此操作"},

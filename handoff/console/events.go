@@ -1,11 +1,13 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/kefu-im/kefu/handoff"
+	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/web"
 )
 
@@ -47,8 +49,63 @@ func (c *Server) streamOf(e *handoff.Event) (streamEvent, bool) {
 	return out, true
 }
 
+// maxSeen bounds how many conversations one event stream remembers having shown its
+// reader; past it the memory starts afresh (a chat that then leaves the reader's sight
+// stays in their lists until they next read the queue).
+const maxSeen = 10_000
+
+// reader filters the desk's events for the user of one event stream: the stream carries
+// only what they may read (handoff.MayRead). It is used by one goroutine.
+type reader struct {
+	c *Server
+	u account.User
+	// seen are the conversations the stream has shown: when one leaves the reader's
+	// sight (transferred to another group), they are told it left, and no more.
+	seen map[string]bool
+}
+
+// filter turns e into what the reader may see; ok is false for an event they get
+// nothing of.
+func (rd *reader) filter(ctx context.Context, e *handoff.Event) (streamEvent, bool) {
+	switch e.Type {
+	case handoff.EventConversation:
+		if e.Conversation == nil {
+			return streamEvent{}, false
+		}
+		if handoff.MayRead(rd.u, *e.Conversation) {
+			if len(rd.seen) >= maxSeen {
+				clear(rd.seen)
+			}
+			rd.seen[e.Conv] = true
+			return rd.c.streamOf(e)
+		}
+		if !rd.seen[e.Conv] {
+			return streamEvent{}, false
+		}
+		// It left the reader's sight: its queue line, without its records or preview,
+		// takes it off their lists.
+		delete(rd.seen, e.Conv)
+		cv := e.Conversation
+		return streamEvent{Type: e.Type, Conversation: e.Conv, Entry: &entry{Conversation: cv.ID, Status: cv.Status, Group: cv.Group}}, true
+	case handoff.EventNote:
+		if !rd.seen[e.Conv] && rd.u.Role != account.RoleAdmin && rd.u.Role != account.RoleLead {
+			cv, err := rd.c.desk.Conversation(ctx, e.Conv)
+			if err != nil || !handoff.MayRead(rd.u, cv) {
+				return streamEvent{}, false
+			}
+		}
+	case handoff.EventPresence:
+		if g := groupSeen(rd.u); e.Presence == nil || (g != "" && e.Presence.Group != g) {
+			return streamEvent{}, false
+		}
+	}
+	return rd.c.streamOf(e)
+}
+
 // Events handles GET /api/events: Server-Sent Events carrying what changed at the desk
-// (streamEvent), and a resync when events were lost.
+// (streamEvent) that the user may read (reader), and a resync when events were lost.
+// The stream ends when the user signs out (on this node at once, on others at the next
+// recheck), is disabled or changes their password.
 func (c *Server) Events() http.HandlerFunc {
 	return c.agents(func(w http.ResponseWriter, r *http.Request) {
 		fl, ok := w.(http.Flusher)
@@ -56,6 +113,9 @@ func (c *Server) Events() http.HandlerFunc {
 			web.WriteError(w, http.StatusInternalServerError, web.CodeInternal, "streaming unsupported")
 			return
 		}
+		rd := &reader{c: c, u: account.UserFrom(r), seen: map[string]bool{}}
+		ended, stop := c.accounts.Ends(r)
+		defer stop()
 		sub := c.desk.Subscribe("")
 		defer sub.Close()
 		h := w.Header()
@@ -78,6 +138,8 @@ func (c *Server) Events() http.HandlerFunc {
 			select {
 			case <-r.Context().Done():
 				return
+			case <-ended:
+				return // signed out on this node
 			case <-tick.C:
 				if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
 					return
@@ -92,7 +154,7 @@ func (c *Server) Events() http.HandlerFunc {
 				if !ok {
 					return
 				}
-				out, use := c.streamOf(e)
+				out, use := rd.filter(r.Context(), e)
 				if sub.Missed() {
 					out, use = streamEvent{Type: handoff.EventResync}, true
 				}

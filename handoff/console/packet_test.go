@@ -86,7 +86,10 @@ func TestConsolePacket(t *testing.T) {
 		// marked unverified, and there is no history.
 		anon, _, _ := d.StartAs(ctx, &handoff.Shopper{ID: "v_abc"})
 		d.Append(ctx, anon.ID, handoff.Message{ID: "a1", Kind: handoff.KindMessage, From: handoff.FromShopper, Text: "我的订单JD1234567890123"})
+		// Only the bot served it: no agent reads it, an admin does.
 		status, body = f.api.Call(t, "GET", "/api/conversations/"+anon.ID, f.token["pete"], nil)
+		webtest.WantError(t, "GET a chat only the bot served as an agent", status, body, http.StatusForbidden, "forbidden")
+		status, body = f.api.Call(t, "GET", "/api/conversations/"+anon.ID, f.token["admin"], nil)
 		webtest.WantStatus(t, "GET anonymous conversation", status, body, http.StatusOK)
 		got.Packet = handoff.Packet{}
 		webtest.Decode(t, body, &got)

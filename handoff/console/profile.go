@@ -39,7 +39,7 @@ func (c *Server) SetUserProfile() http.HandlerFunc {
 		if !web.ReadJSON(w, r, &ch) {
 			return
 		}
-		if !c.avatarStored(w, r, ch.Avatar) {
+		if !c.avatarStored(w, r, ch.Avatar) || !c.nameClean(w, ch.DisplayName) {
 			return
 		}
 		ctx := r.Context()
@@ -103,6 +103,20 @@ func nonNilStrings(ss []string) []string {
 	return ss
 }
 
+// nameClean checks that a display name, which shoppers see by every message of the
+// user, holds no outside contact details (the reply guard); if it does, it answers 422
+// blocked_contact and returns false. A name has no override: it is not a reply.
+func (c *Server) nameClean(w http.ResponseWriter, name *string) bool {
+	if name == nil {
+		return true
+	}
+	if found := c.desk.CheckContact(*name); len(found) > 0 {
+		writeBlocked(w, "昵称", found)
+		return false
+	}
+	return true
+}
+
 // avatarStored checks that avatar, when given and not "", is a stored avatar; if not,
 // it answers 400 and returns false.
 func (c *Server) avatarStored(w http.ResponseWriter, r *http.Request, avatar *string) bool {
@@ -125,7 +139,7 @@ func (c *Server) setProfile(w http.ResponseWriter, r *http.Request, name string)
 	if !web.ReadJSON(w, r, &p) {
 		return
 	}
-	if !c.avatarStored(w, r, p.Avatar) {
+	if !c.avatarStored(w, r, p.Avatar) || !c.nameClean(w, p.DisplayName) {
 		return
 	}
 	u, err := c.accounts.SetProfile(r.Context(), name, p)

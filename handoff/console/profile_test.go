@@ -69,10 +69,16 @@ func TestProfiles(t *testing.T) {
 			status, body := f.api.Call(t, "PATCH", "/api/me", f.token["alice"], bad.body)
 			webtest.WantError(t, bad.what, status, body, http.StatusBadRequest, "bad_request")
 		}
+		// Shoppers read the name by every message: a phone number in it is blocked, as in
+		// a reply, and an admin's naming too.
+		status, body := f.api.Call(t, "PATCH", "/api/me", f.token["alice"], map[string]any{"display_name": "小美13812345678"})
+		webtest.WantError(t, "a name with a phone number", status, body, http.StatusUnprocessableEntity, "blocked_contact")
+		status, body = f.api.Call(t, "PATCH", "/api/users/alice", f.token["admin"], map[string]any{"display_name": "小美13812345678"})
+		webtest.WantError(t, "an admin's name with a phone number", status, body, http.StatusUnprocessableEntity, "blocked_contact")
 		if u, _ := f.accounts.User(ctx, "alice"); u.DisplayName != "" || u.Avatar != "" {
 			t.Fatalf("refused profiles changed alice: %+v", u)
 		}
-		status, body := f.api.Call(t, "PATCH", "/api/me", f.token["alice"], map[string]any{"display_name": " 小美 ", "avatar": up.ID})
+		status, body = f.api.Call(t, "PATCH", "/api/me", f.token["alice"], map[string]any{"display_name": " 小美 ", "avatar": up.ID})
 		webtest.WantStatus(t, "alice's profile", status, body, http.StatusOK)
 		var me map[string]any
 		webtest.Decode(t, body, &me)

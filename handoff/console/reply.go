@@ -65,15 +65,7 @@ func (c *Server) reply(w http.ResponseWriter, r *http.Request) {
 	}
 	found := c.desk.CheckContact(text)
 	if len(found) > 0 && !req.Override {
-		names := make([]string, len(found))
-		for i, f := range found {
-			names[i] = f.String()
-		}
-		web.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{
-			"error": web.Error{Code: web.CodeBlockedContact, Message: "回复中含有站外联系方式（" + strings.Join(names, "、") +
-				"），平台规则不允许发送；如确有必要，请填写原因后放行"},
-			"found": found,
-		})
+		writeBlocked(w, "回复", found)
 		return
 	}
 	if len(found) > 0 && reason == "" {
@@ -100,12 +92,28 @@ func (c *Server) reply(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSON(w, http.StatusCreated, map[string]int64{"seq": m.Seq})
 }
 
+// writeBlocked answers 422 blocked_contact for a text (what names it: 回复, 处理方案)
+// in which the guard found outside contact details, with what it found, masked.
+func writeBlocked(w http.ResponseWriter, what string, found []handoff.ContactFinding) {
+	names := make([]string, len(found))
+	for i, f := range found {
+		names[i] = f.String()
+	}
+	web.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{
+		"error": web.Error{Code: web.CodeBlockedContact, Message: what + "中含有站外联系方式（" + strings.Join(names, "、") +
+			"），平台规则不允许发送；如确有必要，请填写原因后放行"},
+		"found": found,
+	})
+}
+
 var longNumber = regexp.MustCompile(`[0-9０-９]{5,}`)
 
 // loggableReason is the reason of an override as the log may keep it: the agent's own
 // words, withheld when they carry a contact detail or a long number themselves.
-func (c *Server) loggableReason(reason string) string {
-	if len(c.desk.CheckContact(reason)) > 0 || longNumber.MatchString(reason) {
+func (c *Server) loggableReason(reason string) string { return loggableReason(c.desk, reason) }
+
+func loggableReason(d *handoff.Desk, reason string) string {
+	if len(d.CheckContact(reason)) > 0 || longNumber.MatchString(reason) {
 		return "（原因中含联系方式，已隐去）"
 	}
 	return reason

@@ -2,11 +2,14 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/audit"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
@@ -25,7 +28,9 @@ type TicketAPIConfig struct {
 	}
 	// Files signs the URLs of the photos of a ticket's conversation, its evidence; nil
 	// shows none.
-	Files  *files.Service
+	Files *files.Service
+	// Audit receives remedies sent past the contact guard; nil records none.
+	Audit  *audit.Log
 	Logger zerolog.Logger
 }
 
@@ -34,6 +39,7 @@ type TicketAPI struct {
 	tickets *handoff.Tickets
 	desk    *handoff.Desk
 	files   *files.Service
+	audit   *audit.Log
 	log     zerolog.Logger
 	// staff admits agents, leads and admins; leads, leads and admins.
 	staff, leads func(http.HandlerFunc) http.HandlerFunc
@@ -45,7 +51,7 @@ func NewTicketAPI(cfg TicketAPIConfig) (*TicketAPI, error) {
 		return nil, errors.New("console: TicketAPIConfig.Desk and Accounts are required")
 	}
 	return &TicketAPI{
-		tickets: cfg.Desk.Tickets(), desk: cfg.Desk, files: cfg.Files, log: cfg.Logger,
+		tickets: cfg.Desk.Tickets(), desk: cfg.Desk, files: cfg.Files, audit: cfg.Audit, log: cfg.Logger,
 		staff: cfg.Accounts.Require(account.RoleAgent, account.RoleLead, account.RoleAdmin),
 		leads: cfg.Accounts.Require(account.RoleLead, account.RoleAdmin),
 	}, nil
@@ -61,7 +67,9 @@ func (a *TicketAPI) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/tickets/{id}/reject", a.Reject())
 }
 
-// Create handles POST /api/tickets.
+// Create handles POST /api/tickets: a ticket on a conversation that exists and that
+// the agent may open one on (handoff.Desk.OpenTicket), its remedy past the contact
+// guard (422 blocked_contact, or override with override_reason).
 func (a *TicketAPI) Create() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		var d handoff.TicketDraft
@@ -69,17 +77,51 @@ func (a *TicketAPI) Create() http.HandlerFunc {
 			return
 		}
 		u := account.UserFrom(r)
-		t, err := a.tickets.Open(r.Context(), d, u)
+		t, err := a.desk.OpenTicket(r.Context(), d, u)
 		if err != nil {
-			ticketErrors.Write(w, r, err)
+			writeTicketError(w, r, err)
 			return
 		}
 		zerolog.Ctx(r.Context()).Info().Str("ticket", t.ID).Str("conv", t.Conversation).Str("type", t.Type).Str("by", u.Name).Msg("ticket opened")
+		if d.Override {
+			a.recordOverride(r, t, d.OverrideReason)
+		}
 		web.WriteJSON(w, http.StatusCreated, map[string]any{"ticket": t})
 	})
 }
 
-// List handles GET /api/tickets?status=&conversation=&type=&group=.
+// writeTicketError answers err: a remedy the contact guard blocked as a refused reply
+// is (422 blocked_contact with what was found, masked), the rest by ticketErrors.
+func writeTicketError(w http.ResponseWriter, r *http.Request, err error) {
+	var blocked *handoff.ContactBlocked
+	if errors.As(err, &blocked) {
+		writeBlocked(w, "处理方案", blocked.Found)
+		return
+	}
+	ticketErrors.Write(w, r, err)
+}
+
+// recordOverride logs and audits a remedy of ticket t sent past the contact guard, if
+// the guard finds anything in it, masked, as reply overrides are.
+func (a *TicketAPI) recordOverride(r *http.Request, t handoff.Ticket, reason string) {
+	found := a.desk.CheckContact(t.Remedy.Text)
+	if len(found) == 0 {
+		return
+	}
+	kinds := make([]string, len(found))
+	for i, f := range found {
+		kinds[i] = f.Kind + " " + f.Masked
+	}
+	me := account.UserFrom(r).Name
+	why := loggableReason(a.desk, reason)
+	zerolog.Ctx(r.Context()).Warn().Str("ticket", t.ID).Str("conv", t.Conversation).Str("by", me).
+		Strs("found", kinds).Str("reason", why).Msg("ticket remedy sent past the contact guard")
+	a.audit.Add(r, me, audit.ActionGuardOverride, t.ID,
+		fmt.Sprintf("ticket remedy: %s; reason: %s", strings.Join(kinds, ", "), why))
+}
+
+// List handles GET /api/tickets?status=&conversation=&type=&group=: the tickets the user
+// may read (handoff.MayReadTicket).
 func (a *TicketAPI) List() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -88,7 +130,9 @@ func (a *TicketAPI) List() http.HandlerFunc {
 			Type: strings.TrimSpace(q.Get("type")), Group: handoff.Group(strings.TrimSpace(q.Get("group"))),
 		}
 		ts, err := a.tickets.List(r.Context(), f)
-		ticketErrors.Reply(w, r, http.StatusOK, map[string]any{"tickets": ts}, err)
+		u := account.UserFrom(r)
+		ts = slices.DeleteFunc(ts, func(t handoff.Ticket) bool { return !handoff.MayReadTicket(u, t) })
+		ticketErrors.Reply(w, r, http.StatusOK, map[string]any{"tickets": nonNilTickets(ts)}, err)
 	})
 }
 
@@ -101,8 +145,12 @@ func (a *TicketAPI) Get() http.HandlerFunc {
 			ticketErrors.Write(w, r, err)
 			return
 		}
+		if !handoff.MayReadTicket(account.UserFrom(r), t) {
+			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "该留言属于其他技能组")
+			return
+		}
 		photos := []handoff.Attachment{}
-		if a.files != nil && t.Conversation != "" {
+		if a.files != nil && t.Conversation != "" && a.mayRead(r, t.Conversation) {
 			if photos, err = a.desk.Photos(r.Context(), t.Conversation, a.files.URL); err != nil && !errors.Is(err, handoff.ErrNotFound) {
 				web.Fault(w, r, err)
 				return
@@ -115,7 +163,23 @@ func (a *TicketAPI) Get() http.HandlerFunc {
 	})
 }
 
-// Transition handles POST /api/tickets/{id}/transition {to, note, remedy}.
+// nonNilTickets is ts, or an empty list for none.
+func nonNilTickets(ts []handoff.Ticket) []handoff.Ticket {
+	if ts == nil {
+		return []handoff.Ticket{}
+	}
+	return ts
+}
+
+// mayRead reports whether the request's user may read conversation conv, whose photos
+// a ticket shows (handoff.Desk.MayRead); a conversation that is gone shows none.
+func (a *TicketAPI) mayRead(r *http.Request, conv string) bool {
+	_, err := a.desk.ConversationFor(r.Context(), account.UserFrom(r), conv)
+	return err == nil
+}
+
+// Transition handles POST /api/tickets/{id}/transition {to, note, remedy, override,
+// override_reason}.
 func (a *TicketAPI) Transition() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		var ch handoff.TicketChange
@@ -148,8 +212,11 @@ func (a *TicketAPI) change(w http.ResponseWriter, r *http.Request, ch handoff.Ti
 	u := account.UserFrom(r)
 	t, err := a.tickets.Transition(r.Context(), r.PathValue("id"), ch, u)
 	if err != nil {
-		ticketErrors.Write(w, r, err)
+		writeTicketError(w, r, err)
 		return
+	}
+	if ch.Override && t.Status == handoff.TicketAwaitingConfirmation {
+		a.recordOverride(r, t, ch.OverrideReason)
 	}
 	zerolog.Ctx(r.Context()).Info().Str("ticket", t.ID).Str("to", t.Status).Str("by", u.Name).Msg("ticket changed")
 	if err := a.desk.AnnounceTicket(r.Context(), t); err != nil {

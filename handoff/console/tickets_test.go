@@ -64,26 +64,45 @@ func TestTicketAPI(t *testing.T) {
 		return tt
 	}
 
-	draft := `{"conversation":"c1","order":"O1","type":"refund","reason":"破损","evidence":["defect_photo"],"remedy":{"text":"退款","amount_fen":990}}`
+	c := ctQueue(t, d, handoff.GroupAftersale)
+	if _, err := d.Claim(context.Background(), c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	draft := `{"conversation":"` + c.ID + `","order":"O1","type":"refund","reason":"破损","evidence":["defect_photo"],"remedy":{"text":"退款","amount_fen":990}}`
 	if code, out := call(t, "POST", "/api/tickets", "", draft); code != 401 || errCode(out) != "unauthorized" {
 		t.Errorf("create without login = %d %s, want 401 unauthorized", code, errCode(out))
 	}
 	if code, out := call(t, "POST", "/api/tickets", "t-editor", draft); code != 403 || errCode(out) != "forbidden" {
 		t.Errorf("create by an editor = %d %s, want 403 forbidden", code, errCode(out))
 	}
-	if code, out := call(t, "POST", "/api/tickets", "t-agent", `{"conversation":"c1","order":"O1","type":"gift","reason":"x"}`); code != 400 || errCode(out) != "bad_request" {
+	if code, out := call(t, "POST", "/api/tickets", "t-agent", `{"conversation":"`+c.ID+`","order":"O1","type":"gift","reason":"x"}`); code != 400 || errCode(out) != "bad_request" {
 		t.Errorf("create with an unknown type = %d %s, want 400 bad_request", code, errCode(out))
 	}
-	code, out := call(t, "POST", "/api/tickets", "t-agent", draft)
+	if code, out := call(t, "POST", "/api/tickets", "t-agent", strings.Replace(draft, c.ID, "c_none", 1)); code != 404 || errCode(out) != "not_found" {
+		t.Errorf("create on a conversation that does not exist = %d %s, want 404 not_found", code, errCode(out))
+	}
+	phone := strings.Replace(draft, `"text":"退款"`, `"text":"请加微信 kefu_2024，或致电 13812345678"`, 1)
+	code, out := call(t, "POST", "/api/tickets", "t-agent", phone)
+	if code != 422 || errCode(out) != "blocked_contact" || !strings.Contains(string(out["found"]), `"kind":"phone"`) || strings.Contains(string(out["found"]), "13812345678") {
+		t.Errorf("create with a phone number in the remedy = %d %s found %s, want 422 blocked_contact, masked", code, errCode(out), out["found"])
+	}
+	overridden := strings.Replace(phone, `"type"`, `"override":true,"override_reason":"顾客要求","type"`, 1)
+	if code, out := call(t, "POST", "/api/tickets", "t-agent", overridden); code != 201 {
+		t.Errorf("create with an override = %d %s, want 201", code, errCode(out))
+	}
+	if code, out := call(t, "GET", "/api/tickets?conversation="+c.ID, "t-agent", ""); code != 200 || strings.Count(string(out["tickets"]), `"id"`) != 1 {
+		t.Errorf("after the refusals the conversation's tickets = %d %s, want the overridden one alone", code, out["tickets"])
+	}
+	code, out = call(t, "POST", "/api/tickets", "t-agent", draft)
 	if code != 201 {
 		t.Fatalf("create = %d %s, want 201", code, errCode(out))
 	}
 	tt := ticketOf(t, out)
-	if tt.ID != "AS-20261123-000001" || tt.Status != handoff.TicketOpen || tt.CreatedBy != "alice" {
+	if tt.ID != "AS-20261123-000002" || tt.Status != handoff.TicketOpen || tt.CreatedBy != "alice" {
 		t.Errorf("created %+v", tt)
 	}
 
-	if code, out := call(t, "GET", "/api/tickets?conversation=c1&status=open", "t-agent", ""); code != 200 || !strings.Contains(string(out["tickets"]), tt.ID) {
+	if code, out := call(t, "GET", "/api/tickets?conversation="+c.ID+"&status=open", "t-agent", ""); code != 200 || !strings.Contains(string(out["tickets"]), tt.ID) {
 		t.Errorf("list = %d %s, want 200 with %s", code, out["tickets"], tt.ID)
 	}
 	if code, out := call(t, "GET", "/api/tickets?status=lost", "t-agent", ""); code != 400 {
@@ -122,6 +141,54 @@ func TestTicketAPI(t *testing.T) {
 	code, out = call(t, "GET", path, "t-agent", "")
 	if got := ticketOf(t, out); code != 200 || len(got.History) != 4 || got.Confirmation == nil {
 		t.Errorf("get = %d, %d events, confirmation %+v; want 200, 4 events, a confirmation", code, len(got.History), got.Confirmation)
+	}
+
+	// A lead does not approve what they proposed; a lead does not approve over the cap
+	// (¥5,000 by default), an admin does.
+	reach := func(t *testing.T, by, body string) string {
+		t.Helper()
+		code, out := call(t, "POST", "/api/tickets", by, body)
+		if code != 201 {
+			t.Fatalf("create = %d %s", code, errCode(out))
+		}
+		id := ticketOf(t, out).ID
+		code, out = call(t, "POST", "/api/tickets/"+id+"/transition", by, `{"to":"awaiting_confirmation"}`)
+		if code != 200 {
+			t.Fatalf("propose = %d %s", code, errCode(out))
+		}
+		if _, err := d.Tickets().Confirm(context.Background(), id, "shopper-42", ticketOf(t, out).Rev); err != nil {
+			t.Fatal(err)
+		}
+		return "/api/tickets/" + id
+	}
+	own := reach(t, "t-lead", draft)
+	if code, out := call(t, "POST", own+"/approve", "t-lead", ""); code != 403 || errCode(out) != "self_approval" {
+		t.Errorf("a lead approving their own proposal = %d %s, want 403 self_approval", code, errCode(out))
+	}
+	big := reach(t, "t-agent", strings.Replace(draft, `"amount_fen":990`, `"amount_fen":500001`, 1))
+	if code, out := call(t, "POST", big+"/approve", "t-lead", ""); code != 403 || errCode(out) != "over_cap" {
+		t.Errorf("a lead approving ¥5,000.01 = %d %s, want 403 over_cap", code, errCode(out))
+	}
+	if code, out := call(t, "POST", big+"/approve", "t-admin", ""); code != 200 {
+		t.Errorf("an admin approving ¥5,000.01 = %d %s, want 200", code, errCode(out))
+	}
+
+	// A message a pre-sale shopper left, with their phone number, is the pre-sale
+	// agents' (and the leads' and admins'): the after-sales agent neither reads nor lists
+	// it.
+	pre := ctQueue(t, d, handoff.GroupPresale)
+	left, _, err := d.LeaveMessage(context.Background(), pre.ID, handoff.LeftMessage{Key: "k1", Text: "请回电", Contact: "13812345678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := call(t, "GET", "/api/tickets/"+left.ID, "t-agent", ""); code != 403 || errCode(out) != "forbidden" {
+		t.Errorf("an after-sales agent reading a pre-sale left message = %d %s, want 403 forbidden", code, errCode(out))
+	}
+	if code, out := call(t, "GET", "/api/tickets?type=message", "t-agent", ""); code != 200 || strings.Contains(string(out["tickets"]), left.ID) {
+		t.Errorf("an after-sales agent's list of left messages = %d %s, want it without %s", code, out["tickets"], left.ID)
+	}
+	if code, _ := call(t, "GET", "/api/tickets/"+left.ID, "t-lead", ""); code != 200 {
+		t.Errorf("a lead reading a left message = %d, want 200", code)
 	}
 
 	// A session cookie from another origin may not change anything.

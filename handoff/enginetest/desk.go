@@ -34,6 +34,8 @@ func runDesk(t *testing.T, open Opener) {
 		{"queue positions", withRig(testPositions)},
 		{"tickets", withRig(testDeskTickets)},
 		{"ticket cards", withRig(testTicketCards)},
+		{"read access", withRig(testReadAccess)},
+		{"ticket guards", withRig(testTicketGuards)},
 		{"queue status", withRig(testQueueStatus)},
 		{"claim race", withRig(testClaimRace)},
 		{"capacity", withRig(testCapacity, func(c *handoff.DeskConfig) { c.MaxChats = 2 })},

@@ -24,6 +24,8 @@ import (
 // ticketTests are the ticket rules, each on a fresh engine.
 var ticketTests = []engineTest{
 	{"ids", testTicketIDs},
+	{"ids past a million", testTicketIDsLong},
+	{"approvers", testTicketApprovers},
 	{"open", testTicketOpen},
 	{"staff transitions", testTicketTransitions},
 	{"shopper", testTicketShopper},

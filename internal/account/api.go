@@ -17,11 +17,13 @@ type API struct {
 	s      *Service
 	anyone func(http.HandlerFunc) http.HandlerFunc
 	admins func(http.HandlerFunc) http.HandlerFunc
+	// pending admits any signed-in user, one who must change their password too.
+	pending func(http.HandlerFunc) http.HandlerFunc
 }
 
 // API returns the Service's HTTP API.
 func (s *Service) API() *API {
-	return &API{s: s, anyone: s.Require(), admins: s.Require(RoleAdmin)}
+	return &API{s: s, anyone: s.Require(), admins: s.Require(RoleAdmin), pending: s.require(true)}
 }
 
 // Routes registers the API on mux: /api/login, /api/logout, /api/me, /api/users,
@@ -45,13 +47,13 @@ func publicUser(u User) map[string]any {
 	return map[string]any{
 		"name": u.Name, "role": string(u.Role), "group": u.Group, "display_name": u.DisplayName,
 		"shown_name": u.ShownName(), "avatar": AvatarURL(u.Avatar), "serving": u.IsServing(),
-		"max_chats": u.MaxChats, "disabled": u.Disabled,
+		"max_chats": u.MaxChats, "disabled": u.Disabled, "must_change_password": u.MustChangePassword,
 	}
 }
 
 // PublicUser is a user as the API shows them: name, role, group, display_name,
 // shown_name (what shoppers see), avatar (its URL, "" for none), serving, max_chats
-// (0: the desk's default) and disabled.
+// (0: the desk's default), disabled and must_change_password.
 func PublicUser(u User) map[string]any { return publicUser(u) }
 
 // AvatarURL is the URL of avatar id, which anyone may load (shoppers too); "" for none.
@@ -84,10 +86,19 @@ var (
 )
 
 // Login handles POST /api/login {username, password}: {token, user}, and the session
-// cookie.
+// cookie. After repeated failures of the account or from the address it answers 429
+// too_many_attempts with Retry-After, without looking at the password (login.go). A
+// user whose user.must_change_password is true may do nothing but change it (POST
+// /api/me/password).
 func (a *API) Login(w http.ResponseWriter, r *http.Request) {
 	var req struct{ Username, Password string }
 	if !web.ReadJSON(w, r, &req) {
+		return
+	}
+	account, address := a.s.gate.subjects(r, req.Username)
+	if wait := a.s.gate.blocked(r.Context(), account, address); wait > 0 {
+		zerolog.Ctx(r.Context()).Info().Str("user", account).Str("ip", address).Msg("sign-in refused: locked")
+		writeLocked(w, wait)
 		return
 	}
 	token, u, err := a.s.Login(r.Context(), req.Username, req.Password)
@@ -95,9 +106,15 @@ func (a *API) Login(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, ErrBadCredentials) || errors.Is(err, ErrDisabled) {
 			a.s.audit.Add(r, typedName(req.Username), audit.ActionLoginFailed, "", loginFailure(err))
 		}
+		if errors.Is(err, ErrBadCredentials) {
+			if wait := a.s.gate.failed(r.Context(), account, address); wait > 0 {
+				a.lockedOut(r, account, address, wait)
+			}
+		}
 		loginErrors.Write(w, r, err)
 		return
 	}
+	a.s.gate.succeeded(r.Context(), account)
 	a.s.audit.Add(r, u.Name, audit.ActionLogin, "", "")
 	a.setCookie(w, token)
 	zerolog.Ctx(r.Context()).Info().Str("user", u.Name).Msg("login")
@@ -113,11 +130,17 @@ func (a *API) setCookie(w http.ResponseWriter, token string) {
 }
 
 // Logout handles POST /api/logout: it ends the session of the bearer token or of the
-// cookie, and clears the cookie.
+// cookie, and its event streams, and clears the cookie. With the cookie it must come
+// from the page's own origin, as every cookie request that changes state (403
+// forbidden otherwise).
 func (a *API) Logout(w http.ResponseWriter, r *http.Request) {
 	token := bearer(r)
 	if ck, err := r.Cookie(SessionCookie); token == "" && err == nil {
 		token = ck.Value
+		if !sameOrigin(r) {
+			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "请求来源不被允许")
+			return
+		}
 	}
 	if token != "" {
 		u, authErr := a.s.Authenticate(r.Context(), token)
@@ -135,7 +158,7 @@ func (a *API) Logout(w http.ResponseWriter, r *http.Request) {
 
 // Me handles GET /api/me: the user as publicUser shows them, and the skill groups.
 func (a *API) Me() http.HandlerFunc {
-	return a.anyone(func(w http.ResponseWriter, r *http.Request) {
+	return a.pending(func(w http.ResponseWriter, r *http.Request) {
 		u := publicUser(UserFrom(r))
 		u["groups"] = a.s.Groups()
 		web.WriteJSON(w, http.StatusOK, u)
@@ -194,6 +217,7 @@ func (a *API) ResetPassword() http.HandlerFunc {
 			userErrors.Write(w, r, err)
 			return
 		}
+		a.s.ResetLoginFailures(r.Context(), name)
 		zerolog.Ctx(r.Context()).Info().Str("user", name).Str("by", UserFrom(r).Name).Msg("password reset")
 		a.s.audit.Add(r, UserFrom(r).Name, audit.ActionPasswordReset, name, "")
 		w.WriteHeader(http.StatusNoContent)
@@ -204,7 +228,7 @@ func (a *API) ResetPassword() http.HandlerFunc {
 // user): their own new password. Their other sessions end; this one goes on with a new
 // session cookie, and the answer {token} carries the new session token.
 func (a *API) ChangePassword() http.HandlerFunc {
-	return a.anyone(func(w http.ResponseWriter, r *http.Request) {
+	return a.pending(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Current, Password string }
 		if !web.ReadJSON(w, r, &req) {
 			return

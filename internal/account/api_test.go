@@ -33,11 +33,15 @@ func newAPIFixture(t *testing.T, e engine) *apiFixture {
 	ctx := context.Background()
 	s := newTestService(t, e, nil)
 	f := &apiFixture{s: s, token: make(map[string]string)}
-	var err error
-	if f.adminPW, err = s.EnsureAdmin(ctx); err != nil {
+	printed, err := s.EnsureAdmin(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	f.token["admin"] = login(t, s, "admin", f.adminPW)
+	// The first admin changes the printed password, as they must before anything else.
+	f.adminPW = printed + "-changed"
+	if f.token["admin"], err = s.ChangePassword(ctx, "admin", printed, f.adminPW); err != nil {
+		t.Fatal(err)
+	}
 	for _, u := range []struct {
 		name  string
 		role  Role
@@ -107,7 +111,7 @@ func testAPILogin(t *testing.T, f *apiFixture) {
 	}
 	webtest.Decode(t, body, &in)
 	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "display_name": "", "shown_name": NeutralLabel("alice"),
-		"avatar": "", "serving": true, "max_chats": 0.0, "disabled": false}; in.Token == "" || !reflect.DeepEqual(in.User, want) {
+		"avatar": "", "serving": true, "max_chats": 0.0, "disabled": false, "must_change_password": false}; in.Token == "" || !reflect.DeepEqual(in.User, want) {
 		t.Errorf("login answered token %q, user %v; want a token and %v", in.Token, in.User, want)
 	}
 	i := slices.IndexFunc(res.Cookies(), func(c *http.Cookie) bool { return c.Name == SessionCookie })
@@ -123,7 +127,7 @@ func testAPILogin(t *testing.T, f *apiFixture) {
 	var me map[string]any
 	webtest.Decode(t, body, &me)
 	if want := map[string]any{"name": "alice", "role": "agent", "group": "aftersale", "groups": []any{"presale", "aftersale"},
-		"display_name": "", "shown_name": NeutralLabel("alice"), "avatar": "", "serving": true, "max_chats": 0.0, "disabled": false}; !reflect.DeepEqual(me, want) {
+		"display_name": "", "shown_name": NeutralLabel("alice"), "avatar": "", "serving": true, "max_chats": 0.0, "disabled": false, "must_change_password": false}; !reflect.DeepEqual(me, want) {
 		t.Errorf("GET /api/me = %v, want %v", me, want)
 	}
 	status, body = f.api.Call(t, "GET", "/api/me", "", nil)
@@ -212,7 +216,7 @@ func testAPIUsers(t *testing.T, f *apiFixture) {
 	var created map[string]any
 	webtest.Decode(t, body, &created)
 	if want := map[string]any{"name": "carol", "role": "agent", "group": "presale", "display_name": "", "shown_name": NeutralLabel("carol"),
-		"avatar": "", "serving": true, "max_chats": 0.0, "disabled": false}; !reflect.DeepEqual(created, want) {
+		"avatar": "", "serving": true, "max_chats": 0.0, "disabled": false, "must_change_password": false}; !reflect.DeepEqual(created, want) {
 		t.Errorf("created %v, want %v", created, want)
 	}
 	status, body = f.api.Call(t, "POST", "/api/users", admin, carol)
@@ -254,7 +258,7 @@ func testAPIUsers(t *testing.T, f *apiFixture) {
 		t.Errorf("the user list shows password hashes: %s", body)
 	}
 	status, body = f.api.Call(t, "POST", "/api/login", "", map[string]string{"username": "admin", "password": f.adminPW})
-	webtest.WantStatus(t, "the admin's login with EnsureAdmin's password", status, body, http.StatusOK)
+	webtest.WantStatus(t, "the admin's login with their changed password", status, body, http.StatusOK)
 }
 
 // testAPITokens issues an API token, uses it where a session token goes, within its

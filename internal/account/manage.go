@@ -149,7 +149,7 @@ func (s *Service) revokeTokensOf(ctx context.Context, name string) error {
 // SetPassword is an admin's reset of the password of the user name: the password must
 // pass the rules (a Refusal, ErrBadUser, otherwise); every session of the user ends.
 func (s *Service) SetPassword(ctx context.Context, name, password string) error {
-	if err := checkPassword(password); err != nil {
+	if err := checkPassword(name, password); err != nil {
 		return err
 	}
 	u, err := s.store.User(ctx, name)
@@ -167,12 +167,16 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 }
 
 // ChangePassword is the user name's change of their own password: current must be the
-// password now (ErrWrongPassword otherwise), password must pass the rules. Every
+// password now (ErrWrongPassword otherwise), password must pass the rules and differ
+// from it; a password they had to change (MustChangePassword) is changed now. Every
 // session of the user ends; it returns the token of a new session, so that the one who
 // changed it stays signed in.
 func (s *Service) ChangePassword(ctx context.Context, name, current, password string) (string, error) {
-	if err := checkPassword(password); err != nil {
+	if err := checkPassword(name, password); err != nil {
 		return "", err
+	}
+	if password == current {
+		return "", refuse(ErrBadUser, "新密码不能与当前密码相同")
 	}
 	u, err := s.store.User(ctx, name)
 	if err != nil {
@@ -185,6 +189,7 @@ func (s *Service) ChangePassword(ctx context.Context, name, current, password st
 		return "", err
 	}
 	u.Epoch++
+	u.MustChangePassword = false
 	if err := s.store.PutUser(ctx, u, false); err != nil {
 		return "", fmt.Errorf("storing the password of %q: %w", name, err)
 	}

@@ -131,7 +131,12 @@ func testLastAdmin(t *testing.T, s *Service) {
 // testPasswords resets and changes passwords through the API.
 func testPasswords(t *testing.T, f *apiFixture) {
 	old := f.token["alice"]
-	for _, bad := range []string{"short", "          ", "\t\t\t\t\n\n\n\n"} {
+	for _, bad := range []string{
+		"short", "          ", "\t\t\t\t\n\n\n\n", "       x", "ab cd ef g", // too few characters but spaces
+		"aaaaaaaaaa", "12345678", "87654321", "abcdefgh", "qwertyui", // one character, runs
+		"iloveyou", "PASSWORD1", "woaini1314", "pass word1", // among the commonest
+		"alice123", "ALICE2024", // the name and a few more
+	} {
 		status, body := f.api.Call(t, "POST", "/api/users/alice/password", f.token["admin"], map[string]string{"password": bad})
 		webtest.WantError(t, "reset to "+bad, status, body, http.StatusBadRequest, web.CodeBadRequest)
 	}
@@ -154,7 +159,11 @@ func testPasswords(t *testing.T, f *apiFixture) {
 	status, body = f.api.Call(t, "POST", "/api/me/password", first, map[string]string{"current": "wrong-password", "password": "new-password-2"})
 	webtest.WantError(t, "own change with a wrong current password", status, body, http.StatusForbidden, web.CodeWrongPassword)
 	status, body = f.api.Call(t, "POST", "/api/me/password", first, map[string]string{"current": "new-password-1", "password": "       x"})
-	webtest.WantStatus(t, "own change to a password of spaces and a letter", status, body, http.StatusOK)
+	webtest.WantError(t, "own change to a password of spaces and a letter", status, body, http.StatusBadRequest, web.CodeBadRequest)
+	status, body = f.api.Call(t, "POST", "/api/me/password", first, map[string]string{"current": "new-password-1", "password": "new-password-1"})
+	webtest.WantError(t, "own change to the same password", status, body, http.StatusBadRequest, web.CodeBadRequest)
+	status, body = f.api.Call(t, "POST", "/api/me/password", first, map[string]string{"current": "new-password-1", "password": "  moss lantern 7"})
+	webtest.WantStatus(t, "own change to a password with spaces", status, body, http.StatusOK)
 	var out struct{ Token string }
 	webtest.Decode(t, body, &out)
 	for what, token := range map[string]string{"the session that changed it": first, "another session": second} {
@@ -164,7 +173,7 @@ func testPasswords(t *testing.T, f *apiFixture) {
 	if status, body := f.api.Call(t, "GET", "/api/me", out.Token, nil); status != http.StatusOK {
 		t.Errorf("the new session after the change: %d %s", status, body)
 	}
-	login(t, f.s, "alice", "       x")
+	login(t, f.s, "alice", "  moss lantern 7")
 
 	// The admin changes the first admin's own password, and it holds.
 	status, body = f.api.Call(t, "POST", "/api/me/password", f.token["admin"], map[string]string{"current": f.adminPW, "password": "admin-password-2"})

@@ -26,8 +26,15 @@ var authErrors = web.ErrorAnswers{
 // is the bearer token of the Authorization header or else the session cookie; a request
 // that changes state with the cookie, which the browser sends on its own, must come
 // from the page's own origin. It answers 401 unauthorized without a good token, 403
-// forbidden for another origin or role, and 503 when the store fails.
+// forbidden for another origin or role, 403 must_change_password for a user who must
+// change their password first (User.MustChangePassword), and 503 when the store fails.
 func (s *Service) Require(roles ...Role) func(http.HandlerFunc) http.HandlerFunc {
+	return s.require(false, roles...)
+}
+
+// require is Require; pending admits a user who must change their password, for the
+// requests that let them: reading who they are and changing it.
+func (s *Service) require(pending bool, roles ...Role) func(http.HandlerFunc) http.HandlerFunc {
 	return func(h http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			token, fromCookie := bearer(r), false
@@ -43,6 +50,10 @@ func (s *Service) Require(roles ...Role) func(http.HandlerFunc) http.HandlerFunc
 			}
 			if fromCookie && r.Method != http.MethodGet && !sameOrigin(r) {
 				web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "请求来源不被允许")
+				return
+			}
+			if u.MustChangePassword && !pending {
+				web.WriteError(w, http.StatusForbidden, web.CodeMustChangePassword, "请先修改初始密码")
 				return
 			}
 			if len(roles) > 0 && !u.Role.Acts(roles...) {

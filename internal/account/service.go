@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/kefu-im/kefu/internal/audit"
+	"github.com/kefu-im/kefu/internal/ratelimit"
 	"github.com/kefu-im/kefu/internal/secret"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -34,6 +36,15 @@ type Config struct {
 	// Audit receives the API's sign-ins, sign-outs, changes of users, passwords and
 	// API tokens; nil records none.
 	Audit *audit.Log
+	// Limiter keeps the limits of failed sign-ins (login.go), in Redis when nodes
+	// share one; nil limits nothing.
+	Limiter *ratelimit.Limiter
+	// LoginRules are the rules RuleLoginAccount and RuleLoginIP; a rule not among them
+	// is DefaultLoginRules'.
+	LoginRules []ratelimit.Rule
+	// TrustedProxies are the addresses whose X-Forwarded-For names the client
+	// (KEFU_TRUSTED_PROXIES); the sign-in limits and the audit log go by it.
+	TrustedProxies []netip.Prefix
 }
 
 // Service keeps Kefu's users, signs them in and out, checks sessions and API tokens,
@@ -46,6 +57,9 @@ type Service struct {
 	secure bool
 	now    func() time.Time
 	audit  *audit.Log
+	gate   loginGate
+	// ends closes the event streams of a session that ends on this node (Ends).
+	ends sessionEnds
 	// dummyHash is compared against when a user does not exist, so that signing in
 	// takes as long for an unknown name as for a wrong password.
 	dummyHash []byte
@@ -69,9 +83,18 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("account: Config.PasswordCost: %w", err)
 	}
+	rule := func(name string) ratelimit.Rule {
+		for _, r := range cfg.LoginRules {
+			if r.Name == name {
+				return r
+			}
+		}
+		return ratelimit.Find(DefaultLoginRules, name)
+	}
 	return &Service{
 		store: cfg.Store, groups: slices.Clone(cfg.Groups), ttl: cfg.SessionTTL, cost: cfg.PasswordCost,
 		secure: !cfg.InsecureCookie, now: cfg.Now, audit: cfg.Audit, dummyHash: dummy,
+		gate: loginGate{lim: cfg.Limiter, account: rule(RuleLoginAccount), address: rule(RuleLoginIP), proxies: cfg.TrustedProxies},
 	}, nil
 }
 
@@ -94,7 +117,10 @@ func (s *Service) AddUser(ctx context.Context, name, password string, role Role,
 }
 
 // EnsureAdmin creates the user "admin" with a random password when no admin exists, and
-// returns that password; it returns "" when an admin exists already.
+// returns that password; it returns "" when an admin exists already. The admin must
+// change the password at their first sign-in (MustChangePassword). Nodes that start
+// together on an empty store all try: the store creates the user if absent, atomically,
+// so one node creates it and prints its password, and the others return "".
 func (s *Service) EnsureAdmin(ctx context.Context) (string, error) {
 	users, err := s.store.Users(ctx)
 	if err != nil {
@@ -110,7 +136,16 @@ func (s *Service) EnsureAdmin(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := s.store.PutUser(ctx, u, true); err != nil {
+	u.MustChangePassword = true
+	err = s.store.PutUser(ctx, u, true)
+	if errors.Is(err, ErrUserExists) {
+		// Another node created it meanwhile, or a user named admin is no admin.
+		if other, rerr := s.store.User(ctx, "admin"); rerr == nil && other.Role == RoleAdmin {
+			return "", nil
+		}
+		return "", fmt.Errorf("creating the admin: a user named admin exists and is no admin; make one of the users an admin with kefu user")
+	}
+	if err != nil {
 		return "", fmt.Errorf("creating the admin: %w", err)
 	}
 	return password, nil

@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"errors"
+	"net/http"
+	"sync"
 
 	"github.com/kefu-im/kefu/internal/secret"
 	"golang.org/x/crypto/bcrypt"
@@ -39,9 +41,13 @@ func (s *Service) startSession(ctx context.Context, u User) (string, User, error
 	return token, u, nil
 }
 
-// Logout ends the session of token.
+// Logout ends the session of token, and the event streams of it on this node (Ends).
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.store.DeleteSession(ctx, secret.Hash(token))
+	if err := s.store.DeleteSession(ctx, secret.Hash(token)); err != nil {
+		return err
+	}
+	s.ends.end(secret.Hash(token))
+	return nil
 }
 
 // Authenticate returns the user of a session token or of an API token (see APIToken),
@@ -77,4 +83,69 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 	}
 	u.PassHash = ""
 	return u, nil
+}
+
+// sessionEnds tells the long requests of a session (event streams) that it ended on
+// this node, so that they end at once; a session ended on another node ends them at
+// their next Recheck.
+type sessionEnds struct {
+	mu sync.Mutex
+	// by maps the hash of a session token to the channels of its open requests.
+	by map[string]map[chan struct{}]struct{}
+}
+
+// watch returns a channel closed when the session of tokenHash ends here, and a
+// function that stops watching.
+func (e *sessionEnds) watch(tokenHash string) (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	e.mu.Lock()
+	if e.by == nil {
+		e.by = map[string]map[chan struct{}]struct{}{}
+	}
+	if e.by[tokenHash] == nil {
+		e.by[tokenHash] = map[chan struct{}]struct{}{}
+	}
+	e.by[tokenHash][ch] = struct{}{}
+	e.mu.Unlock()
+	return ch, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if set := e.by[tokenHash]; set != nil {
+			if _, ok := set[ch]; ok {
+				delete(set, ch)
+				close(ch)
+			}
+			if len(set) == 0 {
+				delete(e.by, tokenHash)
+			}
+		}
+	}
+}
+
+// end closes the channels of the session of tokenHash.
+func (e *sessionEnds) end(tokenHash string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for ch := range e.by[tokenHash] {
+		close(ch)
+	}
+	delete(e.by, tokenHash)
+}
+
+// Ends returns a channel that is closed when the session r was admitted with is signed
+// out on this node, and a function to call when r is done. A long request (the event
+// stream) selects on it to end with the session.
+func (s *Service) Ends(r *http.Request) (<-chan struct{}, func()) {
+	return s.ends.watch(secret.Hash(requestToken(r)))
+}
+
+// requestToken is the token r carries: the bearer token, or else the session cookie.
+func requestToken(r *http.Request) string {
+	if t := bearer(r); t != "" {
+		return t
+	}
+	if ck, err := r.Cookie(SessionCookie); err == nil {
+		return ck.Value
+	}
+	return ""
 }

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -30,6 +28,10 @@ type User struct {
 	// Disabled users cannot sign in, and their sessions and API tokens no longer work
 	// (docs/domain.md rule 24).
 	Disabled bool `json:"disabled,omitempty"`
+	// MustChangePassword is set on a user whose password was printed or handed to them
+	// (the first admin): until they change it, they may only read who they are and
+	// change it (Require answers 403 must_change_password).
+	MustChangePassword bool `json:"must_change_password,omitempty"`
 	// Epoch is the generation of the user's sessions: a session made at another epoch
 	// is void. Disabling the user and changing their password move it on, which ends
 	// every session of theirs at once, on every node, since sessions are checked against
@@ -66,8 +68,8 @@ func newUser(name, password string, role Role, group string, groups []string, co
 	switch {
 	case !namePattern.MatchString(name):
 		return User{}, refuse(ErrBadUser, "用户名须为 1-32 个字母、数字或 _ . -")
-	case checkPassword(password) != nil:
-		return User{}, checkPassword(password)
+	case checkPassword(name, password) != nil:
+		return User{}, checkPassword(name, password)
 	case !role.Valid():
 		return User{}, refuse(ErrBadUser, "未知角色 %q", role)
 	case !slices.Contains(groups, group):
@@ -78,21 +80,6 @@ func newUser(name, password string, role Role, group string, groups []string, co
 		return User{}, err
 	}
 	return User{Name: name, Role: role, Group: group, PassHash: hash}, nil
-}
-
-// checkPassword checks a new password: at least MinPasswordLen characters, not only
-// whitespace, at most maxPasswordBytes bytes (what bcrypt hashes whole). A password
-// that is not right gives a Refusal (ErrBadUser).
-func checkPassword(password string) error {
-	switch {
-	case utf8.RuneCountInString(password) < MinPasswordLen:
-		return refuse(ErrBadUser, "密码至少 %d 个字符", MinPasswordLen)
-	case strings.TrimSpace(password) == "":
-		return refuse(ErrBadUser, "密码不能只有空白")
-	case len(password) > maxPasswordBytes:
-		return refuse(ErrBadUser, "密码过长（最多 %d 字节）", maxPasswordBytes)
-	}
-	return nil
 }
 
 // hashPassword hashes a checked password at bcrypt cost cost.

@@ -35,6 +35,7 @@ type Entry struct {
 const (
 	ActionLogin          = "login"
 	ActionLoginFailed    = "login_failed"
+	ActionLoginLocked    = "login_locked"
 	ActionLogout         = "logout"
 	ActionUserCreated    = "user_created"
 	ActionUserChanged    = "user_changed"

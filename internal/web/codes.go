@@ -51,6 +51,15 @@ const (
 	CodeDisabled Code = "user_disabled"
 	// 403: the current password given to change one's own is wrong.
 	CodeWrongPassword Code = "wrong_password"
+	// 403: the user must change the password they were given before anything else.
+	CodeMustChangePassword Code = "must_change_password"
+	// 403: a lead approving a ticket they opened or proposed.
+	CodeSelfApproval Code = "self_approval"
+	// 403: an amount over the approval cap, which only an admin approves.
+	CodeOverCap Code = "over_cap"
+	// 429: too many failed sign-ins for the account or from the address; Retry-After
+	// says when to try again.
+	CodeTooManyAttempts Code = "too_many_attempts"
 
 	// The knowledge API's.
 	CodeInvalid       Code = "invalid"        // 400: the article is not valid

@@ -250,7 +250,7 @@ async function moveTicket(t, to, note, bar, li, remedy) {
     } else {
       const body = { to: to, note: note };
       if (remedy) body.remedy = remedy;
-      res = await api('POST', '/api/tickets/' + enc(t.id) + '/transition', body);
+      res = await withOverride((extra) => api('POST', '/api/tickets/' + enc(t.id) + '/transition', Object.assign({}, body, extra)));
     }
     toast('工单 ' + t.id + ' 已更新为「' + (TICKET_STATUSES[res.ticket.status] || res.ticket.status) + '」', 'ok');
     loadTickets();
@@ -404,7 +404,7 @@ async function submitTicket(ev) {
   };
   $('ticket-submit').disabled = true;
   try {
-    const res = await api('POST', '/api/tickets', body);
+    const res = await withOverride((extra) => api('POST', '/api/tickets', Object.assign({}, body, extra)));
     toast('已创建工单 ' + res.ticket.id, 'ok');
     $('ticket-form').reset();
     $('ticket-order').value = detectedOrder(cur);
@@ -413,5 +413,19 @@ async function submitTicket(ev) {
     fail(e.message);
   } finally {
     $('ticket-submit').disabled = false;
+  }
+}
+
+// withOverride calls send({}), and, when the contact guard blocks the remedy
+// (blocked_contact), asks the agent for a reason to let it through and calls
+// send({override, override_reason}) once more; the override is kept in the audit log.
+async function withOverride(send) {
+  try {
+    return await send({});
+  } catch (e) {
+    if (e.code !== 'blocked_contact') throw e;
+    const reason = (window.prompt(e.message + '\n\n放行原因：') || '').trim();
+    if (!reason) throw e;
+    return send({ override: true, override_reason: reason });
   }
 }

@@ -198,9 +198,55 @@ function toast(text, kind) {
 // the session cookie is still good, or shows the form; logout (#logout-btn) runs
 // before, ends the session and shows the form.
 function newLogin(o) {
+  // A user who must change the password they were given (the first admin's printed
+  // one) changes it before the page starts: every other request answers 403
+  // must_change_password until then.
+  let changeMe = null;
+  function showChange(me, current) {
+    changeMe = me;
+    for (const id of o.hide) show($(id), false);
+    show($('login-view'), true);
+    show($('login-form'), false);
+    show($('pwchange-form'), true);
+    $('pwchange-current').value = current || '';
+    show($('pwchange-current-row'), !current);
+    show($('pwchange-error'), false);
+    setTimeout(() => (current ? $('pwchange-new') : $('pwchange-current')).focus(), 0);
+  }
+
+  async function submitChange(ev) {
+    ev.preventDefault();
+    const err = $('pwchange-error');
+    const current = $('pwchange-current').value;
+    const next = $('pwchange-new').value;
+    if (!current || !next) return showText(err, '请填写当前密码和新密码');
+    if (next !== $('pwchange-confirm').value) return showText(err, '两次输入的新密码不一致');
+    $('pwchange-submit').disabled = true;
+    try {
+      await o.api('POST', '/api/me/password', { current: current, password: next }, { noAuthRedirect: true });
+      let me = Object.assign({}, changeMe, { must_change_password: false });
+      try {
+        me = await o.api('GET', '/api/me', undefined, { noAuthRedirect: true });
+      } catch (_) {
+        /* start with what we know */
+      }
+      for (const id of ['pwchange-current', 'pwchange-new', 'pwchange-confirm']) $(id).value = '';
+      show($('pwchange-form'), false);
+      show($('login-form'), true);
+      o.started(me);
+    } catch (e) {
+      showText(err, e.message);
+    } finally {
+      $('pwchange-submit').disabled = false;
+    }
+  }
+  if ($('pwchange-form')) $('pwchange-form').addEventListener('submit', submitChange);
+
   function showLogin(message) {
     for (const id of o.hide) show($(id), false);
     show($('login-view'), true);
+    if ($('pwchange-form')) show($('pwchange-form'), false);
+    show($('login-form'), true);
     const err = $('login-error');
     err.textContent = message || '';
     show(err, !!message);
@@ -238,8 +284,16 @@ function newLogin(o) {
         }
         me = d.user || null;
       }
+      const typed = $('login-password').value;
       $('login-password').value = '';
-      o.started(me || d.user || { name: username, role: 'agent', group: '' });
+      me = me || d.user || { name: username, role: 'agent', group: '' };
+      if (me.must_change_password) {
+        btn.disabled = false;
+        btn.textContent = '登录';
+        showChange(me, typed);
+        return;
+      }
+      o.started(me);
     } catch (e) {
       showText(err, e.message);
       btn.disabled = false;
@@ -251,6 +305,8 @@ function newLogin(o) {
   async function boot() {
     try {
       const me = await o.api('GET', '/api/me', undefined, { noAuthRedirect: true });
+      show($('boot'), false);
+      if (me && me.must_change_password) return showChange(me, '');
       o.started(me);
     } catch (e) {
       showLogin(e.status === 401 ? '' : '无法获取登录状态：' + e.message);
