@@ -50,8 +50,10 @@ type classifier struct {
 	post map[int32][]posting
 	// slots holds each article under its slot number; a deleted article leaves nil.
 	slots []*clsArticle
-	// sim is the neighbour search's scratch space, one entry per slot.
-	sim []float32
+	// sim is the neighbour search's scratch space, one entry per slot, and touched
+	// the slots it has set.
+	sim     []float32
+	touched []int32
 	// background holds messages no article answers (background.txt), a negative of
 	// every model; they are not counted in the document frequencies.
 	background [][]termCount
@@ -258,7 +260,8 @@ func (c *classifier) neighboursLocked(id string) []string {
 	if len(c.sim) < len(c.slots) {
 		c.sim = make([]float32, len(c.slots)+len(c.slots)/4)
 	}
-	var touched []int32
+	touched := c.touched[:0]
+	defer func() { c.touched = touched[:0] }()
 	for _, tw := range a.centroid {
 		p := c.post[tw.t]
 		if len(p) > clsMaxPosting {
@@ -406,33 +409,43 @@ func (c *classifier) train(jobs []trainJob) {
 
 // fit trains one logistic model by stochastic gradient descent, the positives weighed
 // so that they count as much as all the negatives together. The order of the examples
-// is shuffled from the article's id, so the same knowledge gives the same model.
+// is shuffled from the article's id, so the same knowledge gives the same model. The
+// model keeps its weights in float32, in a slice of its exact size: 50,000 of them are
+// held for as long as the node runs.
 func fit(j trainJob) ([]termWeight, float32) {
-	// Terms are numbered locally, so that the weights are a dense slice.
+	// Terms are numbered locally, so that the weights are a dense slice; the examples'
+	// terms and values are kept in two flat slices, each example a range of them.
 	local := make(map[int32]int32)
 	var terms []int32
 	type example struct {
-		idx []int32
-		val []float64
-		y   float64
-		wgt float64
+		from, to int32
+		y, wgt   float64
 	}
 	posWeight := 1.0
 	if len(j.neg) > 0 {
 		posWeight = float64(len(j.neg)) / float64(len(j.pos))
 	}
+	n := 0
+	for _, v := range j.pos {
+		n += len(v)
+	}
+	for _, v := range j.neg {
+		n += len(v)
+	}
+	idx, val := make([]int32, 0, n), make([]float64, 0, n)
 	exs := make([]example, 0, len(j.pos)+len(j.neg))
 	add := func(v []termWeight, y, wgt float64) {
-		e := example{idx: make([]int32, len(v)), val: make([]float64, len(v)), y: y, wgt: wgt}
-		for i, tw := range v {
+		e := example{from: int32(len(idx)), y: y, wgt: wgt}
+		for _, tw := range v {
 			k, ok := local[tw.t]
 			if !ok {
 				k = int32(len(terms))
 				local[tw.t] = k
 				terms = append(terms, tw.t)
 			}
-			e.idx[i], e.val[i] = k, float64(tw.w)
+			idx, val = append(idx, k), append(val, float64(tw.w))
 		}
+		e.to = int32(len(idx))
 		exs = append(exs, e)
 	}
 	for _, v := range j.pos {
@@ -449,13 +462,14 @@ func fit(j trainJob) ([]termWeight, float32) {
 	for range clsEpochs {
 		rng.Shuffle(len(exs), func(a, b int) { exs[a], exs[b] = exs[b], exs[a] })
 		for _, e := range exs {
+			ei, ev := idx[e.from:e.to], val[e.from:e.to]
 			s := b
-			for i, k := range e.idx {
-				s += w[k] * e.val[i]
+			for i, k := range ei {
+				s += w[k] * ev[i]
 			}
 			g := e.wgt * (sigmoid(s) - e.y)
-			for i, k := range e.idx {
-				w[k] -= clsRate * (g*e.val[i] + clsL2*w[k])
+			for i, k := range ei {
+				w[k] -= clsRate * (g*ev[i] + clsL2*w[k])
 			}
 			b -= clsRate * 0.1 * g
 		}
@@ -478,7 +492,7 @@ func fit(j trainJob) ([]termWeight, float32) {
 		model = slices.DeleteFunc(model, func(tw termWeight) bool { return float32(math.Abs(float64(tw.w))) < cut })
 	}
 	slices.SortFunc(model, func(x, y termWeight) int { return cmp.Compare(x.t, y.t) })
-	return model, float32(b)
+	return slices.Clone(model), float32(b)
 }
 
 func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -63,19 +64,65 @@ type Index struct {
 	closeOnce sync.Once
 	closeErr  error // of the one Close
 
-	mu       sync.RWMutex // guards articles, terms and hashes
+	mu       sync.RWMutex // guards articles, terms, hashes and dict
 	articles map[string]Article
 	terms    map[string]articleTerms
 	hashes   map[string][sha256.Size]byte // articleHash of each article
+	dict     termDict
 }
 
 // articleTerms are the analysed terms of an article, for coverage, overlap and the
-// fields a question matches.
+// fields a question matches, as sets of term ids: a few bytes a term where a map of
+// strings took a hundred, which at 50,000 articles is most of a gigabyte.
 type articleTerms struct {
-	all       map[string]bool   // title and every question
-	questions []map[string]bool // title first, then each question
-	tags      map[string]bool
-	answer    map[string]bool
+	all       termSet   // title and every question
+	questions []termSet // title first, then each question
+	tags      termSet
+	answer    termSet
+}
+
+// termSet is a set of term ids (termDict), sorted.
+type termSet []int32
+
+func (s termSet) has(t int32) bool {
+	_, ok := slices.BinarySearch(s, t)
+	return ok
+}
+
+// termDict numbers the index terms of the articles. Ids are never reused: a term an
+// edit drops keeps its id, which costs a few bytes.
+type termDict struct {
+	ids   map[string]int32
+	terms []string
+}
+
+// id returns the id of term, adding it if add is set; -1 for a term unknown and not added.
+func (d *termDict) id(term string, add bool) int32 {
+	if t, ok := d.ids[term]; ok {
+		return t
+	}
+	if !add {
+		return -1
+	}
+	if d.ids == nil {
+		d.ids = make(map[string]int32)
+	}
+	t := int32(len(d.terms))
+	d.ids[term] = t
+	d.terms = append(d.terms, term)
+	return t
+}
+
+// set returns the set of the ids of terms, adding the new terms.
+func (d *termDict) set(terms ...[]string) termSet {
+	var out termSet
+	for _, ts := range terms {
+		for _, term := range ts {
+			out = append(out, d.id(term, true))
+		}
+	}
+	slices.Sort(out)
+	return slices.Clip(slices.Compact(out))
 }
 
 // New returns an index holding no articles: in memory, or at cfg.Path.
@@ -124,7 +171,9 @@ func buildMapping() (*mapping.IndexMappingImpl, error) {
 	text := func() *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = analyzerName
-		f.IncludeTermVectors = true
+		// No term vectors: nothing reads them (no highlighting, no phrase queries),
+		// and they cost a fifth of the build time and of its peak memory.
+		f.IncludeTermVectors = false
 		f.Store = false
 		return f
 	}
@@ -242,15 +291,12 @@ func (x *Index) remember(arts []Article, hashes map[string][sha256.Size]byte) {
 	// The models are trained before the articles are listed below, so a search never
 	// meets an article without its model.
 	x.cls.put(x.documents(arts))
-	terms := make(map[string]articleTerms, len(arts))
-	for _, a := range arts {
-		terms[a.ID] = x.articleTerms(a)
-	}
+	tokens := x.analyse(arts)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, a := range arts {
+	for i, a := range arts {
 		x.articles[a.ID] = a
-		x.terms[a.ID] = terms[a.ID]
+		x.terms[a.ID] = x.articleTermsLocked(tokens[i])
 		x.hashes[a.ID] = hashes[a.ID]
 	}
 }
@@ -273,20 +319,11 @@ func (x *Index) forget(ids []string) {
 // classifier, analysed on all cores.
 func (x *Index) documents(arts []Article) map[string][][]string {
 	feats := make([][][]string, len(arts))
-	var wg sync.WaitGroup
-	workers := min(runtime.GOMAXPROCS(0), len(arts))
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(arts); i += workers {
-				for _, q := range append([]string{arts[i].Title}, arts[i].Questions...) {
-					feats[i] = append(feats[i], x.features(q))
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	parallel(len(arts), func(i int) {
+		for _, q := range append([]string{arts[i].Title}, arts[i].Questions...) {
+			feats[i] = append(feats[i], x.features(q))
+		}
+	})
 	docs := make(map[string][][]string, len(arts))
 	for i, a := range arts {
 		docs[a.ID] = feats[i]
@@ -294,27 +331,54 @@ func (x *Index) documents(arts []Article) map[string][][]string {
 	return docs
 }
 
-func (x *Index) articleTerms(a Article) articleTerms {
-	t := articleTerms{all: make(map[string]bool), tags: x.termSet(a.Tags...), answer: x.termSet(a.Answer)}
-	for _, text := range append([]string{a.Title}, a.Questions...) {
-		set := make(map[string]bool)
-		for _, term := range x.Tokens(text) {
-			set[term] = true
-			t.all[term] = true
-		}
-		t.questions = append(t.questions, set)
+// parallel calls f(i) for each i in 0 … n-1 on all cores.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), n)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				f(i)
+			}
+		})
 	}
-	return t
+	wg.Wait()
 }
 
-func (x *Index) termSet(texts ...string) map[string]bool {
-	set := make(map[string]bool)
-	for _, text := range texts {
-		for _, term := range x.Tokens(text) {
-			set[term] = true
+// articleTokens are the index terms of an article's parts, before they are numbered.
+type articleTokens struct {
+	questions    [][]string // title first, then each question
+	tags, answer []string
+}
+
+// analyse returns the tokens of each article, analysed on all cores.
+func (x *Index) analyse(arts []Article) []articleTokens {
+	out := make([]articleTokens, len(arts))
+	parallel(len(arts), func(i int) {
+		a := arts[i]
+		t := articleTokens{answer: x.Tokens(a.Answer)}
+		for _, tag := range a.Tags {
+			t.tags = append(t.tags, x.Tokens(tag)...)
 		}
+		for _, text := range append([]string{a.Title}, a.Questions...) {
+			t.questions = append(t.questions, x.Tokens(text))
+		}
+		out[i] = t
+	})
+	return out
+}
+
+// articleTermsLocked numbers an article's tokens. The caller holds mu.
+func (x *Index) articleTermsLocked(tok articleTokens) articleTerms {
+	t := articleTerms{
+		all:    x.dict.set(tok.questions...),
+		tags:   x.dict.set(tok.tags),
+		answer: x.dict.set(tok.answer),
 	}
-	return set
+	for _, q := range tok.questions {
+		t.questions = append(t.questions, x.dict.set(q))
+	}
+	return t
 }
 
 // Delete removes an article; it returns ErrNotFound for an unknown id.

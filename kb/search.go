@@ -102,6 +102,10 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		q.AddQuery(fz)
 	}
 	req := bleve.NewSearchRequestOptions(q, max(20, 4*k), 0, false)
+	// Equal scores are ordered by document id, so that the cut at the size above keeps
+	// the same articles however the index was built (bleve's own order of equal scores
+	// follows its segments).
+	req.SortBy([]string{"-_score", "_id"})
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("searching index: %w", err)
@@ -138,10 +142,14 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 	if len(hits) > k {
 		hits = hits[:k]
 	}
+	qids := make([]int32, len(qterms))
+	for i, term := range qterms {
+		qids[i] = x.dict.id(term, false)
+	}
 	for i := range hits {
 		t := x.terms[hits[i].Article.ID]
-		hits[i].Coverage, hits[i].Overlap = coverage(qterms, t.all), bestOverlap(qterms, t.questions)
-		hits[i].Fields = t.matched(qterms)
+		hits[i].Coverage, hits[i].Overlap = coverage(qids, t.all), bestOverlap(qids, t.questions)
+		hits[i].Fields = t.matched(qids)
 	}
 	return hits, nil
 }
@@ -213,10 +221,8 @@ func articleLang(a Article) string {
 
 // matched names the fields that hold one of the question's terms, sorted. An article
 // found by a fuzzy term only (a typo in a question) matched its questions.
-func (t articleTerms) matched(q []string) []string {
-	has := func(set map[string]bool) bool {
-		return slices.ContainsFunc(q, func(term string) bool { return set[term] })
-	}
+func (t articleTerms) matched(q []int32) []string {
+	has := func(set termSet) bool { return slices.ContainsFunc(q, set.has) }
 	var out []string
 	if has(t.answer) {
 		out = append(out, "answer")
@@ -236,10 +242,11 @@ func (t articleTerms) matched(q []string) []string {
 	return out
 }
 
-func coverage(q []string, set map[string]bool) float64 {
+// coverage is the share of q (term ids, -1 for a term no article holds) in set.
+func coverage(q []int32, set termSet) float64 {
 	found := 0
 	for _, t := range q {
-		if set[t] {
+		if set.has(t) {
 			found++
 		}
 	}
@@ -247,7 +254,7 @@ func coverage(q []string, set map[string]bool) float64 {
 }
 
 // bestOverlap is the highest Dice coefficient between q and one of the sets.
-func bestOverlap(q []string, sets []map[string]bool) float64 {
+func bestOverlap(q []int32, sets []termSet) float64 {
 	best := 0.0
 	for _, s := range sets {
 		if len(s) == 0 {
@@ -255,7 +262,7 @@ func bestOverlap(q []string, sets []map[string]bool) float64 {
 		}
 		common := 0
 		for _, t := range q {
-			if s[t] {
+			if s.has(t) {
 				common++
 			}
 		}
