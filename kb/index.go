@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -51,6 +52,11 @@ type Index struct {
 	// records its state with every batch.
 	format  string
 	persist bool
+	path    string
+
+	// memoryDirty is set when a write changed the memory since it was last saved
+	// (memory.go); guarded by writeMu.
+	memoryDirty bool
 
 	// writeMu serialises the writes, so that the classifier retrains one change at a
 	// time, and guards head and onDisk.
@@ -146,6 +152,7 @@ func New(cfg Config) (*Index, error) {
 		cls:      newClassifier(backgroundFeatures(uni)),
 		format:   format,
 		persist:  cfg.Path != "",
+		path:     cfg.Path,
 		articles: make(map[string]Article),
 		terms:    make(map[string]articleTerms),
 		hashes:   make(map[string][sha256.Size]byte),
@@ -225,19 +232,52 @@ func checkBatch(ctx context.Context, arts []Article) error {
 	return ctx.Err()
 }
 
-// write indexes put and removes del (ids of articles in memory) in one bleve batch,
-// which also drops the documents found on disk and not loaded, and records the state
-// of an on-disk index; then it brings the memory in step. The caller holds writeMu.
+// write indexes put and removes del (ids of articles in memory), then brings the
+// memory in step. The caller holds writeMu.
 func (x *Index) write(put []Article, del []string) error {
 	hashes := make(map[string][sha256.Size]byte, len(put))
 	for _, a := range put {
 		hashes[a.ID] = articleHash(a)
 	}
-	b := x.idx.NewBatch()
-	for _, a := range put {
-		if err := b.Index(articleDocID(a.ID), articleDoc{Title: a.Title, Questions: a.Questions, Answer: a.Answer, Tags: a.Tags, Article: a.ID}); err != nil {
-			return fmt.Errorf("indexing article %q: %w", a.ID, err)
+	if err := x.writeDocs(put, del, hashes); err != nil {
+		return err
+	}
+	x.remember(put, hashes)
+	x.forget(del)
+	return nil
+}
+
+// docsPerBatch is the most documents one bleve batch indexes. A build of many articles
+// goes in batches of this size: one batch of 50,000 would hold all of their analysis
+// in memory at once.
+const docsPerBatch = 5000
+
+// writeDocs indexes put and removes del in bleve, the last batch of which also drops
+// the documents found on disk and not loaded, and records the state of an on-disk
+// index. The batches before the last record a state of no digest, which no start
+// reuses: a crash amid them leaves an index that is built again. The caller holds
+// writeMu.
+func (x *Index) writeDocs(put []Article, del []string, hashes map[string][sha256.Size]byte) error {
+	for len(put) > docsPerBatch {
+		b := x.idx.NewBatch()
+		if err := indexDocs(b, put[:docsPerBatch]); err != nil {
+			return err
 		}
+		if x.persist {
+			state, err := json.Marshal(indexState{Format: x.format, Head: x.head})
+			if err != nil {
+				return err
+			}
+			b.SetInternal(stateKey, state)
+		}
+		if err := x.idx.Batch(b); err != nil {
+			return fmt.Errorf("indexing %d articles: %w", docsPerBatch, err)
+		}
+		put = put[docsPerBatch:]
+	}
+	b := x.idx.NewBatch()
+	if err := indexDocs(b, put); err != nil {
+		return err
 	}
 	for _, id := range del {
 		b.Delete(articleDocID(id))
@@ -262,8 +302,16 @@ func (x *Index) write(put []Article, del []string) error {
 		return fmt.Errorf("indexing %d articles and removing %d: %w", len(put), len(del), err)
 	}
 	x.onDisk = nil
-	x.remember(put, hashes)
-	x.forget(del)
+	x.memoryDirty = true
+	return nil
+}
+
+func indexDocs(b *bleve.Batch, arts []Article) error {
+	for _, a := range arts {
+		if err := b.Index(articleDocID(a.ID), articleDoc{Title: a.Title, Questions: a.Questions, Answer: a.Answer, Tags: a.Tags, Article: a.ID}); err != nil {
+			return fmt.Errorf("indexing article %q: %w", a.ID, err)
+		}
+	}
 	return nil
 }
 
@@ -395,11 +443,15 @@ func (x *Index) Delete(ctx context.Context, id string) error {
 }
 
 // load makes the index hold exactly arts, the published articles of the store at feed
-// position head, and reports whether it reused the documents found on disk: it does
-// when they are those of arts, and only builds the memory then.
-func (x *Index) load(ctx context.Context, arts []Article, head string) (reused bool, err error) {
+// position head, and reports whether it reused the documents found on disk (it does
+// when they are those of arts) and how many articles it trained. The memory is read from the memory file if the index
+// has one (memory.go), and only the articles it does not hold as they are now are
+// trained; otherwise it is built. A load that built much returns the garbage of the
+// build to the operating system, so that the node's resident memory falls back to what
+// it holds.
+func (x *Index) load(ctx context.Context, arts []Article, head string) (reused bool, learned int, err error) {
 	if err := checkBatch(ctx, arts); err != nil {
-		return false, err
+		return false, 0, err
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
@@ -410,31 +462,73 @@ func (x *Index) load(ctx context.Context, arts []Article, head string) (reused b
 	}
 	digest := articlesDigest(hashes)
 	if x.onDisk == nil && digest == x.digest() {
-		return true, nil // what a rebuild after a feed gap finds when nothing changed
+		return true, 0, nil // what a rebuild after a feed gap finds when nothing changed
 	}
-	if x.onDisk != nil && x.onDisk.Digest == digest {
-		x.onDisk = nil
-		x.remember(arts, hashes)
-		// The documents stay; the state records the new head.
-		b := x.idx.NewBatch()
-		if err := x.recordState(b, nil, nil); err != nil {
-			return true, err
+
+	// The memory of the articles it holds as they are now is kept: read from the
+	// memory file at start, or what a rebuild after a feed gap finds.
+	var drop []string
+	if x.persist && x.Len() == 0 {
+		m, err := x.readMemory()
+		if err != nil {
+			x.log.Warn().Err(err).Str("path", x.path).Msg("the index's memory on disk cannot be read; building it again")
 		}
-		if err := x.idx.Batch(b); err != nil {
-			return true, fmt.Errorf("recording the index's state: %w", err)
+		if m != nil {
+			drop = x.restore(m, arts, hashes)
 		}
-		return true, nil
 	}
-	var del []string
 	for _, a := range x.Articles() {
 		if _, ok := hashes[a.ID]; !ok {
-			del = append(del, a.ID)
+			drop = append(drop, a.ID)
 		}
 	}
-	if err := x.write(arts, del); err != nil {
-		return false, fmt.Errorf("indexing articles: %w", err)
+	var learn []Article
+	x.mu.RLock()
+	for _, a := range arts {
+		if sum, ok := x.hashes[a.ID]; !ok || sum != hashes[a.ID] {
+			learn = append(learn, a)
+		}
 	}
-	return false, nil
+	x.mu.RUnlock()
+	x.log.Debug().Int("kept", len(arts)-len(learn)).Int("to_learn", len(learn)).Int("dropped", len(drop)).Msg("loading the index's memory")
+
+	if x.onDisk != nil && x.onDisk.Digest == digest {
+		x.onDisk = nil
+		reused = true
+		// The documents stay; the state records the new head.
+		b := x.idx.NewBatch()
+		if err := x.recordState(b, hashes, drop); err != nil {
+			return true, 0, err
+		}
+		if err := x.idx.Batch(b); err != nil {
+			return true, 0, fmt.Errorf("recording the index's state: %w", err)
+		}
+	} else {
+		var del []string
+		for _, id := range drop {
+			if _, ok := hashes[id]; !ok {
+				del = append(del, id)
+			}
+		}
+		if err := x.writeDocs(arts, del, hashes); err != nil {
+			return false, 0, fmt.Errorf("indexing articles: %w", err)
+		}
+	}
+	x.forget(drop)
+	learnHashes := make(map[string][sha256.Size]byte, len(learn))
+	for _, a := range learn {
+		learnHashes[a.ID] = hashes[a.ID]
+	}
+	x.remember(learn, learnHashes)
+	if len(learn) > 0 || len(drop) > 0 || x.memoryDirty {
+		if err := x.saveMemory(); err != nil {
+			x.log.Warn().Err(err).Msg("the index's memory could not be saved; the next start builds it again")
+		}
+	}
+	if len(learn) > 1000 {
+		debug.FreeOSMemory()
+	}
+	return reused, len(learn), nil
 }
 
 // digest returns articlesDigest of the articles in memory.
@@ -508,6 +602,15 @@ func (x *Index) Tokens(text string) []string {
 
 // Close releases the index; later calls do nothing.
 func (x *Index) Close() error {
-	x.closeOnce.Do(func() { x.closeErr = x.idx.Close() })
+	x.closeOnce.Do(func() {
+		x.writeMu.Lock()
+		defer x.writeMu.Unlock()
+		if x.memoryDirty && x.Len() > 0 {
+			if err := x.saveMemory(); err != nil {
+				x.log.Warn().Err(err).Msg("the index's memory could not be saved; the next start trains what changed")
+			}
+		}
+		x.closeErr = x.idx.Close()
+	})
 	return x.closeErr
 }
