@@ -108,19 +108,36 @@ var benchShapes = map[string][]string{
 	"en": {"%s: ", "my %s: ", "the %s - ", "%s order: ", "about the %s: ", "re my %s order, "},
 }
 
+// benchKinds are what a product is like, by language: past the first
+// len(nouns)*len(shapes) phrases, a kind goes before the product, so that the phrases of
+// a knowledge base of 50,000 articles are all different too.
+var benchKinds = map[string][]string{
+	"zh": {"", "黑色", "白色", "红色", "蓝色", "大号", "小号", "新款", "儿童", "加厚", "轻薄", "礼盒装"},
+	"en": {"", "black", "white", "red", "blue", "large", "small", "new", "kids'", "thick", "light", "gift-boxed"},
+}
+
 // benchPhrase is the k-th product phrase of a language ("" is zh); the first
-// len(nouns)*len(shapes) are all different.
+// len(nouns)*len(shapes)*len(kinds) are all different.
 func benchPhrase(lang string, k int) string {
 	if lang != "en" {
 		lang = "zh"
 	}
-	nouns, shapes := benchNouns[lang], benchShapes[lang]
-	return fmt.Sprintf(shapes[(k/len(nouns))%len(shapes)], nouns[k%len(nouns)])
+	nouns, shapes, kinds := benchNouns[lang], benchShapes[lang], benchKinds[lang]
+	noun := nouns[k%len(nouns)]
+	if kind := kinds[(k/(len(nouns)*len(shapes)))%len(kinds)]; kind != "" {
+		sep := ""
+		if lang == "en" {
+			sep = " "
+		}
+		noun = kind + sep + noun
+	}
+	return fmt.Sprintf(shapes[(k/len(nouns))%len(shapes)], noun)
 }
 
 // Articles returns n articles: the bundled ones as they are, then copies of them
 // (id "<id>-<i>") whose title and questions name a product in the article's language,
-// category and answer kept. The result is the same on every call.
+// category and answer kept. No two titles are the same up to 50,000 articles and well
+// beyond. The result is the same on every call.
 func Articles(n int) ([]kb.Article, error) {
 	bundled, err := Bundled()
 	if err != nil {
