@@ -95,28 +95,34 @@ func newClassifier(background [][]string) *classifier {
 	return c
 }
 
-// put adds or replaces articles, given as id → documents (each a list of features), and
-// retrains what they affect.
-func (c *classifier) put(docs map[string][][]string) {
-	c.mu.Lock()
-	changed := make(map[string]bool, len(docs))
-	// In id order, so that the same articles give the same term ids and the same sums.
-	ids := make([]string, 0, len(docs))
-	for id := range docs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		ds := docs[id]
-		c.dropLocked(id)
-		a := &clsArticle{id: id, slot: int32(len(c.slots))}
-		c.slots = append(c.slots, a)
-		for _, d := range ds {
-			a.docs = append(a.docs, c.termsLocked(d, true))
+// putChunk is how many articles put analyses before it numbers their features: the
+// features of 50,000 articles as strings would take most of a gigabyte at once.
+const putChunk = 2000
+
+// put adds or replaces the articles of ids, which are distinct and sorted (so that the
+// same articles give the same term ids and the same sums), and retrains what they
+// affect. docs returns the documents of ids[i], each a list of features; it is called
+// on all cores.
+func (c *classifier) put(ids []string, docs func(i int) [][]string) {
+	changed := make(map[string]bool, len(ids))
+	for from := 0; from < len(ids); from += putChunk {
+		to := min(from+putChunk, len(ids))
+		feats := make([][][]string, to-from)
+		parallel(len(feats), func(i int) { feats[i] = docs(from + i) })
+		c.mu.Lock()
+		for i, id := range ids[from:to] {
+			c.dropLocked(id)
+			a := &clsArticle{id: id, slot: int32(len(c.slots))}
+			c.slots = append(c.slots, a)
+			for _, d := range feats[i] {
+				a.docs = append(a.docs, c.termsLocked(d, true))
+			}
+			c.arts[id] = a
+			changed[id] = true
 		}
-		c.arts[id] = a
-		changed[id] = true
+		c.mu.Unlock()
 	}
+	c.mu.Lock()
 	for _, id := range ids {
 		c.setCentroidLocked(id)
 	}
@@ -303,10 +309,13 @@ func (c *classifier) neighboursLocked(id string) []string {
 	return out
 }
 
-// trainJob is one model to train: its positive and negative examples, as vectors.
+// trainJob is one model to train: its positive examples, and its negative ones as
+// lists of vectors (each neighbour's, then the background's), as vectors. The lists are
+// shared by the jobs, so that a job costs a few slice headers, not a copy of each.
 type trainJob struct {
-	id       string
-	pos, neg [][]termWeight
+	id  string
+	pos [][]termWeight
+	neg [][][]termWeight
 }
 
 // replanLocked recomputes the neighbours of the changed articles and of every article
@@ -362,11 +371,11 @@ func (c *classifier) replanLocked(changed map[string]bool) []trainJob {
 	for _, id := range ids {
 		a := c.arts[id]
 		a.neigh = c.neighboursLocked(id)
-		j := trainJob{id: id, pos: vectors(id)}
+		j := trainJob{id: id, pos: vectors(id), neg: make([][][]termWeight, 0, len(a.neigh)+1)}
 		for _, n := range a.neigh {
-			j.neg = append(j.neg, vectors(n)...)
+			j.neg = append(j.neg, vectors(n))
 		}
-		j.neg = append(j.neg, background...)
+		j.neg = append(j.neg, background)
 		jobs = append(jobs, j)
 	}
 	return jobs
@@ -421,19 +430,22 @@ func fit(j trainJob) ([]termWeight, float32) {
 		from, to int32
 		y, wgt   float64
 	}
-	posWeight := 1.0
-	if len(j.neg) > 0 {
-		posWeight = float64(len(j.neg)) / float64(len(j.pos))
-	}
-	n := 0
+	n, negs := 0, 0
 	for _, v := range j.pos {
 		n += len(v)
 	}
-	for _, v := range j.neg {
-		n += len(v)
+	for _, vs := range j.neg {
+		for _, v := range vs {
+			n += len(v)
+		}
+		negs += len(vs)
+	}
+	posWeight := 1.0
+	if negs > 0 {
+		posWeight = float64(negs) / float64(len(j.pos))
 	}
 	idx, val := make([]int32, 0, n), make([]float64, 0, n)
-	exs := make([]example, 0, len(j.pos)+len(j.neg))
+	exs := make([]example, 0, len(j.pos)+negs)
 	add := func(v []termWeight, y, wgt float64) {
 		e := example{from: int32(len(idx)), y: y, wgt: wgt}
 		for _, tw := range v {
@@ -451,8 +463,10 @@ func fit(j trainJob) ([]termWeight, float32) {
 	for _, v := range j.pos {
 		add(v, 1, posWeight)
 	}
-	for _, v := range j.neg {
-		add(v, 0, 1)
+	for _, vs := range j.neg {
+		for _, v := range vs {
+			add(v, 0, 1)
+		}
 	}
 	h := fnv.New64a()
 	h.Write([]byte(j.id))

@@ -336,15 +336,50 @@ func (x *Index) recordState(b *bleve.Batch, put map[string][sha256.Size]byte, de
 // remember brings the memory in step with arts, whose documents the bleve index holds.
 // The caller holds writeMu.
 func (x *Index) remember(arts []Article, hashes map[string][sha256.Size]byte) {
+	if len(arts) == 0 {
+		return
+	}
+	// In id order, the last of an id put twice standing, as in bleve's batch.
+	last := make(map[string]int, len(arts))
+	for i, a := range arts {
+		last[a.ID] = i
+	}
+	sorted := make([]Article, 0, len(last))
+	for i, a := range arts {
+		if last[a.ID] == i {
+			sorted = append(sorted, a)
+		}
+	}
+	slices.SortFunc(sorted, func(a, b Article) int { return strings.Compare(a.ID, b.ID) })
+	arts = sorted
 	// The models are trained before the articles are listed below, so a search never
 	// meets an article without its model.
-	x.cls.put(x.documents(arts))
-	tokens := x.analyse(arts)
+	ids := make([]string, len(arts))
+	for i, a := range arts {
+		ids[i] = a.ID
+	}
+	x.cls.put(ids, func(i int) [][]string {
+		docs := make([][]string, 0, 1+len(arts[i].Questions))
+		for _, q := range append([]string{arts[i].Title}, arts[i].Questions...) {
+			docs = append(docs, x.features(q))
+		}
+		return docs
+	})
+	// The terms are analysed a chunk at a time, for the same reason as the features.
+	terms := make([]articleTerms, 0, len(arts))
+	for from := 0; from < len(arts); from += putChunk {
+		tokens := x.analyse(arts[from:min(from+putChunk, len(arts))])
+		x.mu.Lock()
+		for _, tok := range tokens {
+			terms = append(terms, x.articleTermsLocked(tok))
+		}
+		x.mu.Unlock()
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for i, a := range arts {
 		x.articles[a.ID] = a
-		x.terms[a.ID] = x.articleTermsLocked(tokens[i])
+		x.terms[a.ID] = terms[i]
 		x.hashes[a.ID] = hashes[a.ID]
 	}
 }
@@ -361,22 +396,6 @@ func (x *Index) forget(ids []string) {
 	for _, id := range ids {
 		x.cls.remove(id)
 	}
-}
-
-// documents returns the features of each article's title and questions, for the
-// classifier, analysed on all cores.
-func (x *Index) documents(arts []Article) map[string][][]string {
-	feats := make([][][]string, len(arts))
-	parallel(len(arts), func(i int) {
-		for _, q := range append([]string{arts[i].Title}, arts[i].Questions...) {
-			feats[i] = append(feats[i], x.features(q))
-		}
-	})
-	docs := make(map[string][][]string, len(arts))
-	for i, a := range arts {
-		docs[a.ID] = feats[i]
-	}
-	return docs
 }
 
 // parallel calls f(i) for each i in 0 … n-1 on all cores.

@@ -490,14 +490,15 @@ func TestSearchToleratesTypos(t *testing.T) {
 	}
 }
 
-// Articles that score alike are cut, at the number of documents the search asks bleve
-// for, by id: the same articles are found however the index was built. Thirty articles
-// of the same text, put one by one from the last id to the first (each put is a bleve
-// segment of its own), are all tied; the five hits come from the twenty of the lowest ids that bleve returns.
+// Articles that score alike are cut, at the number of documents the search takes from
+// bleve (20 for five hits), by id: the same articles are found however the index was
+// built. Fifty articles of the same text, put one by one from the last id to the first
+// (each put is a bleve segment of its own), are all tied, more of them than the search
+// asks bleve for at first; the five hits come from the twenty of the lowest ids.
 func TestSearchBreaksTiesByID(t *testing.T) {
 	x := newIndex(t, kb.Config{})
 	ctx := context.Background()
-	for i := 29; i >= 0; i-- {
+	for i := 49; i >= 0; i-- {
 		a := kb.Article{
 			ID: fmt.Sprintf("tie-%02d", i), Title: "可以开发票吗？", Category: kb.CategoryPresale,
 			Questions: []string{"能开发票不"}, Answer: "可以的亲。",
