@@ -397,8 +397,9 @@ func (c *classifier) train(jobs []trainJob) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var sc fitScratch
 			for i := range next {
-				results[i].model, results[i].bias = fit(jobs[i])
+				results[i].model, results[i].bias = fit(jobs[i], &sc)
 			}
 		}()
 	}
@@ -421,15 +422,13 @@ func (c *classifier) train(jobs []trainJob) {
 // is shuffled from the article's id, so the same knowledge gives the same model. The
 // model keeps its weights in float32, in a slice of its exact size: 50,000 of them are
 // held for as long as the node runs.
-func fit(j trainJob) ([]termWeight, float32) {
+func fit(j trainJob, sc *fitScratch) ([]termWeight, float32) {
 	// Terms are numbered locally, so that the weights are a dense slice; the examples'
-	// terms and values are kept in two flat slices, each example a range of them.
-	local := make(map[int32]int32)
-	var terms []int32
-	type example struct {
-		from, to int32
-		y, wgt   float64
-	}
+	// terms and values are kept in two flat slices, each example a range of them. The
+	// space is the worker's, used again by its next job: a build trains 50,000 models.
+	sc.reset()
+	local := sc.local
+	terms := sc.terms[:0]
 	n, negs := 0, 0
 	for _, v := range j.pos {
 		n += len(v)
@@ -444,8 +443,8 @@ func fit(j trainJob) ([]termWeight, float32) {
 	if negs > 0 {
 		posWeight = float64(negs) / float64(len(j.pos))
 	}
-	idx, val := make([]int32, 0, n), make([]float64, 0, n)
-	exs := make([]example, 0, len(j.pos)+negs)
+	idx, val := slices.Grow(sc.idx[:0], n), slices.Grow(sc.val[:0], n)
+	exs := slices.Grow(sc.exs[:0], len(j.pos)+negs)
 	add := func(v []termWeight, y, wgt float64) {
 		e := example{from: int32(len(idx)), y: y, wgt: wgt}
 		for _, tw := range v {
@@ -471,7 +470,10 @@ func fit(j trainJob) ([]termWeight, float32) {
 	h := fnv.New64a()
 	h.Write([]byte(j.id))
 	rng := rand.New(rand.NewPCG(h.Sum64(), 0))
-	w := make([]float64, len(terms))
+	defer func() { sc.terms, sc.idx, sc.val, sc.exs = terms, idx, val, exs }()
+	w := slices.Grow(sc.w[:0], len(terms))[:len(terms)]
+	clear(w)
+	sc.w = w
 	var b float64
 	for range clsEpochs {
 		rng.Shuffle(len(exs), func(a, b int) { exs[a], exs[b] = exs[b], exs[a] })
@@ -497,7 +499,8 @@ func fit(j trainJob) ([]termWeight, float32) {
 	}
 	if len(model) > clsMaxWeights {
 		// Keep the largest: those at least as large as the clsMaxWeights-th.
-		mags := make([]float64, len(w))
+		mags := slices.Grow(sc.mags[:0], len(w))[:len(w)]
+		sc.mags = mags
 		for i, v := range w {
 			mags[i] = math.Abs(v)
 		}
@@ -507,6 +510,31 @@ func fit(j trainJob) ([]termWeight, float32) {
 	}
 	slices.SortFunc(model, func(x, y termWeight) int { return cmp.Compare(x.t, y.t) })
 	return slices.Clone(model), float32(b)
+}
+
+// example is one training example of fit: the range of its terms and values in the
+// flat slices, its label and its weight.
+type example struct {
+	from, to int32
+	y, wgt   float64
+}
+
+// fitScratch is the space fit works in, kept by a worker from one job to the next.
+type fitScratch struct {
+	local map[int32]int32
+	terms []int32
+	idx   []int32
+	val   []float64
+	exs   []example
+	w     []float64
+	mags  []float64
+}
+
+func (sc *fitScratch) reset() {
+	if sc.local == nil {
+		sc.local = make(map[int32]int32)
+	}
+	clear(sc.local)
 }
 
 func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
