@@ -461,6 +461,9 @@ func (x *Index) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
+// bigBuild is how many articles a load trains before it takes care of its memory.
+const bigBuild = 1000
+
 // load makes the index hold exactly arts, the published articles of the store at feed
 // position head, and reports whether it reused the documents found on disk (it does
 // when they are those of arts) and how many articles it trained. The memory is read from the memory file if the index
@@ -538,13 +541,19 @@ func (x *Index) load(ctx context.Context, arts []Article, head string) (reused b
 	for _, a := range learn {
 		learnHashes[a.ID] = hashes[a.ID]
 	}
+	if len(learn) > bigBuild {
+		// The garbage collector runs twice as often while a big memory is built: with
+		// its default (the heap grows to twice what is live), 50,000 articles
+		// peaked at more than 3 GB, for 1.5 GB kept.
+		defer debug.SetGCPercent(debug.SetGCPercent(50))
+	}
 	x.remember(learn, learnHashes)
 	if len(learn) > 0 || len(drop) > 0 || x.memoryDirty {
 		if err := x.saveMemory(); err != nil {
 			x.log.Warn().Err(err).Msg("the index's memory could not be saved; the next start builds it again")
 		}
 	}
-	if len(learn) > 1000 {
+	if len(learn) > bigBuild {
 		debug.FreeOSMemory()
 	}
 	return reused, len(learn), nil

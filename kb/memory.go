@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -142,15 +141,14 @@ func (x *Index) encodeMemory(e *encoder) {
 // readMemory reads the memory file of the index, if there is one of its format; a
 // missing file gives nil and no error.
 func (x *Index) readMemory() (*memory, error) {
-	f, err := os.Open(filepath.Join(x.path, memoryFile))
+	raw, err := os.ReadFile(filepath.Join(x.path, memoryFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the index's memory: %w", err)
 	}
-	defer f.Close()
-	d := &decoder{r: bufio.NewReaderSize(f, 1<<20)}
+	d := &decoder{b: raw}
 	if d.str() != memoryFormat(x.format) {
 		if d.err != nil {
 			return nil, fmt.Errorf("reading the index's memory: %w", d.err)
@@ -337,9 +335,10 @@ func (e *encoder) weights(ws []termWeight) {
 	}
 }
 
-// decoder reads what encoder writes; the first error stops it, and err tells it.
+// decoder reads what encoder writes, from the file read whole; the first error stops
+// it, and err tells it.
 type decoder struct {
-	r   *bufio.Reader
+	b   []byte
 	err error
 }
 
@@ -347,14 +346,21 @@ type decoder struct {
 // reader allocate without end.
 const maxCount = 1 << 28
 
+var errShort = errors.New("unexpected end of the file")
+
 func (d *decoder) uint() uint64 {
 	if d.err != nil {
 		return 0
 	}
-	v, err := binary.ReadUvarint(d.r)
-	if err != nil {
-		d.err = err
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		if n < 0 {
+			d.err = errors.New("a number out of range")
+		}
+		return 0
 	}
+	d.b = d.b[n:]
 	return v
 }
 
@@ -369,24 +375,27 @@ func (d *decoder) count() int {
 	return int(n)
 }
 
-func (d *decoder) bytes() []byte {
-	n := d.count()
+// take returns the next n bytes of the file.
+func (d *decoder) take(n int) []byte {
 	if d.err != nil {
 		return nil
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(d.r, b); err != nil {
-		d.err = err
+	if n > len(d.b) {
+		d.err = errShort
 		return nil
 	}
-	return b
+	out := d.b[:n:n]
+	d.b = d.b[n:]
+	return out
 }
+
+func (d *decoder) bytes() []byte { return d.take(d.count()) }
 
 func (d *decoder) str() string { return string(d.bytes()) }
 
 func (d *decoder) strs() []string {
 	n := d.count()
-	out := make([]string, 0, n)
+	out := make([]string, 0, min(n, len(d.b)))
 	for range n {
 		out = append(out, d.str())
 	}
@@ -395,7 +404,7 @@ func (d *decoder) strs() []string {
 
 func (d *decoder) set() termSet {
 	n := d.count()
-	out := make(termSet, 0, n)
+	out := make(termSet, 0, min(n, len(d.b)))
 	prev := int32(0)
 	for range n {
 		prev += int32(d.uint())
@@ -406,10 +415,10 @@ func (d *decoder) set() termSet {
 
 func (d *decoder) docs() [][]termCount {
 	n := d.count()
-	out := make([][]termCount, 0, n)
+	out := make([][]termCount, 0, min(n, len(d.b)))
 	for range n {
 		m := d.count()
-		doc := make([]termCount, 0, m)
+		doc := make([]termCount, 0, min(m, len(d.b)))
 		prev := int32(0)
 		for range m {
 			prev += int32(d.uint())
@@ -422,17 +431,12 @@ func (d *decoder) docs() [][]termCount {
 
 func (d *decoder) weights() []termWeight {
 	n := d.count()
-	out := make([]termWeight, 0, n)
-	prev := int32(0)
-	var b [4]byte
-	for range n {
+	out := make([]termWeight, 0, min(n, len(d.b)))
+	for prev := int32(0); len(out) < n && d.err == nil; {
 		prev += int32(d.uint())
-		if d.err == nil {
-			if _, err := io.ReadFull(d.r, b[:]); err != nil {
-				d.err = err
-			}
+		if b := d.take(4); b != nil {
+			out = append(out, termWeight{prev, math.Float32frombits(binary.LittleEndian.Uint32(b))})
 		}
-		out = append(out, termWeight{prev, math.Float32frombits(binary.LittleEndian.Uint32(b[:]))})
 	}
 	return out
 }
