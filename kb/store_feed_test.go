@@ -211,7 +211,7 @@ func testSeed(t *testing.T, s Store) {
 	}
 }
 
-// testLargeSeed seeds more articles than one step of a Redis seed writes (seedChunk),
+// testLargeSeed seeds more articles than one step of a seed writes (seedChunk),
 // one of them edited before: every other one is created once, in order, and a second
 // seed creates none.
 func testLargeSeed(t *testing.T, s Store) {
