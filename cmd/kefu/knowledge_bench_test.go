@@ -180,8 +180,8 @@ func freeBenchAddr(b *testing.B) string {
 }
 
 // decide50k opens the data directory's article store and index as a node does at
-// start, and reports the latency of Decide over the project's labelled questions,
-// p50 and p99 of 2,000 calls after a second of warming up; and the p99 of the CPU time
+// start, and reports the latency of Decide over the benchmarks' shopper questions
+// (kbtest.ShopperQuestions), p50 and p99 of 2,000 calls after a second of warming up; and the p99 of the CPU time
 // of the calls (the thread's, which the call runs on alone), which other work on the
 // machine does not lengthen.
 func decide50k(b *testing.B, data string) {
@@ -215,7 +215,7 @@ func decide50k(b *testing.B, data string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	questions := labelledQuestions(b)
+	questions := kbtest.ShopperQuestions
 	for start := time.Now(); time.Since(start) < time.Second; {
 		for _, q := range questions {
 			if _, err := bt.Decide(ctx, bot.Input{Text: q}); err != nil {
@@ -248,26 +248,6 @@ func threadCPU(b *testing.B) time.Duration {
 		b.Fatal(errno)
 	}
 	return time.Duration(ts.Nano())
-}
-
-// labelledQuestions returns the texts of the project's labelled questions.
-func labelledQuestions(b *testing.B) []string {
-	b.Helper()
-	f, err := os.Open("../../knowledge/eval/questions.jsonl")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var q struct{ Text string }
-		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
-			b.Fatal(err)
-		}
-		out = append(out, q.Text)
-	}
-	return out
 }
 
 // writeJSONL writes arts to file, one JSON article a line, as KEFU_KNOWLEDGE reads them.
