@@ -461,8 +461,12 @@ func (x *Index) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// bigBuild is how many articles a load trains before it takes care of its memory.
-const bigBuild = 1000
+// bigBuild is how many articles a load trains before it takes care of its memory, and
+// buildGCPercent the garbage collector's GOGC meanwhile.
+const (
+	bigBuild       = 1000
+	buildGCPercent = 50
+)
 
 // load makes the index hold exactly arts, the published articles of the store at feed
 // position head, and reports whether it reused the documents found on disk (it does
@@ -544,8 +548,13 @@ func (x *Index) load(ctx context.Context, arts []Article, head string) (reused b
 	if len(learn) > bigBuild {
 		// The garbage collector runs twice as often while a big memory is built: with
 		// its default (the heap grows to twice what is live), 50,000 articles
-		// peaked at more than 3 GB, for 1.5 GB kept.
-		defer debug.SetGCPercent(debug.SetGCPercent(50))
+		// peaked at more than 3 GB, for 1.5 GB kept. An operator's GOGC below 50, or
+		// off (then GOMEMLIMIT rules), stands.
+		prev := debug.SetGCPercent(buildGCPercent)
+		if prev < buildGCPercent {
+			debug.SetGCPercent(prev)
+		}
+		defer debug.SetGCPercent(prev)
 	}
 	x.remember(learn, learnHashes)
 	if len(learn) > 0 || len(drop) > 0 || x.memoryDirty {
