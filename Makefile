@@ -40,7 +40,9 @@ run:
 # on Redis: the time until every other shopper is told their new place, and the Redis
 # commands it took per waiting shopper. The memory of an idle shopper socket is read off
 # a server process of its own with 10,000 sockets open, beside a bare gorilla/websocket
-# server in the same run.
+# server in the same run. Then 5,000 idle sockets on a gateway node beside 200 chats
+# whose agents, on a second node, reply 1,000 times a second for 5 s: what the idle
+# sockets cost the busy ones, and what idleness costs Redis (a 20 s quiet spell).
 bench:
 	@echo '== knowledge at 50,000 articles: first start, restart, peak memory, Decide p50/p99 (kefu serve as a process)'
 	$(GO) test -run='^$$' -bench='^BenchmarkKnowledge50k$$' -benchtime=1x -timeout=30m ./cmd/kefu
@@ -62,6 +64,8 @@ bench:
 	$(GO) test -run='^$$' -bench='^BenchmarkQueueMove$$' -benchtime=20x ./widget
 	@echo '== widget: server memory per idle shopper socket with 10,000 open (bare gorilla/websocket, embedded, Redis)'
 	$(GO) test -run='^$$' -bench='^BenchmarkIdleSocketMemory$$' -benchtime=1x ./widget
+	@echo '== widget: replies at 1,000/s to 200 chats beside 5,000 idle sockets, two nodes on Redis (delivery p50/p99, deliveries per CPU-second of the gateway node, Redis commands per delivery, idle Redis commands per socket a second)'
+	$(GO) test -run='^$$' -bench='^BenchmarkDeliveryIdle5k$$' -benchtime=1x ./widget
 
 # Measure the bot: the project's labelled set on the bundled knowledge and its small-talk
 # set (precision and recall of small talk), then, when

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"github.com/kefu-im/kefu/internal/triage"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/rs/zerolog"
@@ -44,7 +45,12 @@ type Config struct {
 	// error the article's own answer is given; when it says the articles do not cover
 	// the question, the bot hands off.
 	Phraser Phraser
-	Logger  zerolog.Logger
+	// ContactGuard checks the text the Phraser words: an answer with outside contact
+	// details (a phone number, a WeChat id, a link off the shop's hosts) that a model made
+	// up or copied from elsewhere is replaced with the article's own answer. nil means a
+	// guard that allows no link host.
+	ContactGuard *contactguard.Guard
+	Logger       zerolog.Logger
 }
 
 // Phraser phrases an answer to a question from articles only; *LLM is one.
@@ -73,6 +79,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.OutOfScopeThreshold == 0 {
 		cfg.OutOfScopeThreshold = 0.2
+	}
+	if cfg.ContactGuard == nil {
+		cfg.ContactGuard = contactguard.New(nil)
 	}
 	if cfg.ClarifyText == "" {
 		cfg.ClarifyText = "您想问的是以下哪个问题呢？"
@@ -221,7 +230,8 @@ func (b *Bot) answerThreshold(category string) float64 {
 }
 
 // phrase lets the Phraser word the answer from the top articles. The decision keeps
-// the article's own answer when the Phraser fails, and becomes a hand-off when it says
+// the article's own answer when the Phraser fails or words outside contact details
+// (docs/domain.md rule 4 holds for the bot as for agents), and becomes a hand-off when it says
 // the articles do not cover the question.
 func (b *Bot) phrase(ctx context.Context, d Decision, question string, hits []kb.Hit) Decision {
 	arts := make([]kb.Article, 0, 3)
@@ -238,6 +248,15 @@ func (b *Bot) phrase(ctx context.Context, d Decision, question string, hits []kb
 	}
 	for _, a := range arts {
 		if a.ID == p.ArticleID {
+			if found := b.cfg.ContactGuard.Check(p.Text); len(found) > 0 {
+				masked := make([]string, len(found))
+				for i, f := range found {
+					masked[i] = f.Kind + " " + f.Masked
+				}
+				b.log.Warn().Strs("found", masked).Str("article", a.ID).
+					Msg("llm wording has outside contact details; answering with the article")
+				return d
+			}
 			d.Article, d.Text, d.Phrased = ref(a), p.Text, true
 			return d
 		}

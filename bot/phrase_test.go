@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"testing"
 
 	"github.com/kefu-im/kefu/internal/triage"
@@ -36,6 +37,9 @@ func TestPhrasedAnswers(t *testing.T) {
 		{"worded", &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "invoice", Text: "亲，可以开发票的，下单时填写发票信息就好。"}}, triage.Answer, "亲，可以开发票的，下单时填写发票信息就好。", true},
 		{"not covered", &fakePhraser{reply: Phrasing{Covered: false}}, triage.Handoff, "", false},
 		{"model fails", &fakePhraser{err: errors.New("timeout")}, triage.Answer, inv.Answer, false},
+		{"words a phone number", &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "invoice", Text: "亲，开发票请拨打 138\u200b1234\u200b5678"}}, triage.Answer, inv.Answer, false},
+		{"words a WeChat id", &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "invoice", Text: "亲，加 wei xin：kefu_shop 开发票"}}, triage.Answer, inv.Answer, false},
+		{"words a link", &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "invoice", Text: "亲，去 evil。com 开发票"}}, triage.Answer, inv.Answer, false},
 		{"cites an article it was not given", &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "nope", Text: "编造的答案"}}, triage.Answer, inv.Answer, false},
 	}
 	for _, tt := range tests {
@@ -61,6 +65,13 @@ func TestPhrasedAnswers(t *testing.T) {
 	b, _ := New(Config{Searcher: idx, Phraser: p})
 	if d, _ := b.Decide(context.Background(), Input{Text: "我要退货"}); d.Action != triage.Handoff || p.got != nil {
 		t.Errorf("after-sales: %s, phraser called with %v; want a hand-off without the model", d.Action, p.got)
+	}
+	// A link to one of the shop's own hosts is the model's to give.
+	text := "亲，发票在 https://shop.example.com/invoice 申请"
+	p = &fakePhraser{reply: Phrasing{Covered: true, ArticleID: "invoice", Text: text}}
+	b, _ = New(Config{Searcher: idx, Phraser: p, ContactGuard: contactguard.New([]string{"shop.example.com"})})
+	if d, _ := b.Decide(context.Background(), Input{Text: "能开发票吗"}); d.Text != text || !d.Phrased {
+		t.Errorf("a link to the shop: %q phrased=%v, want the wording kept", d.Text, d.Phrased)
 	}
 }
 

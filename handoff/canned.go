@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"fmt"
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"strings"
 	"unicode/utf8"
 )
@@ -34,6 +35,8 @@ func checkCanned(list []CannedReply, g *ReplyGuard) ([]CannedReply, error) {
 			return nil, fmt.Errorf("handoff: DeskConfig.CannedReplies %q: longer than %d characters", c.Key, MaxReplyRunes)
 		case IsShortReply(c.Text):
 			return nil, fmt.Errorf("handoff: DeskConfig.CannedReplies %q: a one-word reply", c.Key)
+		case contactguard.Garbled(c.Text):
+			return nil, fmt.Errorf("handoff: DeskConfig.CannedReplies %q: control characters, bidi overrides or invalid UTF-8", c.Key)
 		case len(g.Check(c.Text)) > 0:
 			return nil, fmt.Errorf("handoff: DeskConfig.CannedReplies %q: contains outside contact details (%v)", c.Key, g.Check(c.Text))
 		}

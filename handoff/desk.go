@@ -197,6 +197,9 @@ type DeskConfig struct {
 	VIPBoost       time.Duration
 	// MaxVIP is the highest VIP level that counts; 0 means 5.
 	MaxVIP int
+	// MaxLog bounds a conversation's log: once it holds MaxLog records, a shopper's
+	// message is refused with ErrLogFull; 0 means DefaultMaxLog.
+	MaxLog int
 
 	// CannedReplies are the standard replies (话术) agents insert from the console's
 	// composer by typing "/", in the order listed. Each needs a unique Key and a Text;
@@ -258,6 +261,7 @@ type Desk struct {
 	aftersale  time.Duration
 	vipBoost   time.Duration
 	maxVIP     int
+	maxLog     int64
 
 	guard *ReplyGuard
 	// bundle is the phrasebook before edits, and book the phrasebook in use.
@@ -303,7 +307,10 @@ func NewDesk(cfg DeskConfig) (*Desk, error) {
 		auto: !cfg.ManualOnly, maxVIP: cfg.MaxVIP, reopen: orDefault(cfg.ReopenWindow, 30*time.Minute),
 		timeout:   orDefault(cfg.QueueTimeout, 10*time.Minute),
 		complaint: orDefault(cfg.ComplaintBoost, 10*time.Minute), aftersale: orDefault(cfg.AftersaleBoost, 5*time.Minute),
-		vipBoost: orDefault(cfg.VIPBoost, 2*time.Minute),
+		vipBoost: orDefault(cfg.VIPBoost, 2*time.Minute), maxLog: int64(cfg.MaxLog),
+	}
+	if d.maxLog <= 0 {
+		d.maxLog = DefaultMaxLog
 	}
 	if len(d.groups) == 0 {
 		d.groups = DefaultGroups

@@ -67,7 +67,8 @@ var ErrConflict = errors.New("conversation changed since it was read")
 
 // Conversations keeps conversations, their logs, the queues and who owns what.
 type Conversations interface {
-	// Create stores a new conversation at revision 1; its ID must be unique.
+	// Create stores a new conversation at revision 1; for an ID that is stored already
+	// it stores nothing and returns ErrExists.
 	Create(ctx context.Context, c Conversation) error
 	// Conversation returns the conversation or ErrNotFound.
 	Conversation(ctx context.Context, id string) (Conversation, error)

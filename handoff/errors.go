@@ -24,6 +24,14 @@ var (
 	// ErrBusy is returned when another change of the conversation is being written;
 	// trying again shortly succeeds or gives the real answer.
 	ErrBusy = errors.New("conversation is changing, try again")
+	// ErrExists is returned by an engine's Create for an id that is stored already.
+	ErrExists = errors.New("conversation exists already")
+	// ErrLogFull is returned for a shopper's message to a conversation whose log is
+	// full (DeskConfig.MaxLog): nothing more of the shopper's is stored in it.
+	ErrLogFull = errors.New("conversation log is full")
+	// ErrLimited is returned when the bot would hand a chat to people but the
+	// shopper's client is over its limit of hand-offs (ShopperMessage.MayHandOff).
+	ErrLimited = errors.New("over the limit of hand-offs")
 )
 
 // Errors of the Store's routing changes, handled inside the desk.

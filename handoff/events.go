@@ -86,7 +86,18 @@ type Subscription struct {
 	conv   string
 	hub    *hub
 	missed atomic.Bool
-	queue  Group // guarded by hub.mu
+	queue  Group  // guarded by hub.mu
+	wake   func() // guarded by hub.mu
+}
+
+// OnEvent makes the hub call wake after it hands the subscription an event (or drops
+// one, see Missed), so that a subscriber need not keep a goroutine waiting on C: it
+// drains C when woken. wake runs on the delivering goroutine with the hub locked: it
+// must only note the wake-up or start a goroutine, never block or subscribe.
+func (s *Subscription) OnEvent(wake func()) {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	s.wake = wake
 }
 
 // Missed reports, and clears, whether events were dropped because C was full. A
@@ -197,6 +208,9 @@ func (h *hub) deliver(ev Event) {
 		case s.c <- e:
 		default:
 			s.missed.Store(true)
+		}
+		if s.wake != nil {
+			s.wake()
 		}
 	}
 	for s := range h.all {

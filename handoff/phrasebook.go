@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"maps"
 	"reflect"
 	"slices"
@@ -207,6 +208,8 @@ func (d *Desk) checkPhrase(s string) error {
 		return fmt.Errorf("不能超过 %d 个字", MaxReplyRunes)
 	case IsShortReply(s):
 		return errors.New("回复过短（一个词的回复）")
+	case contactguard.Garbled(s):
+		return errors.New("含有无效字符（控制字符、双向文本控制符，或只有不可见字符）")
 	}
 	if found := d.guard.Check(s); len(found) > 0 {
 		names := make([]string, len(found))

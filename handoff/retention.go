@@ -51,10 +51,35 @@ func (d *Desk) PurgeConversation(ctx context.Context, id string) error {
 	return d.purger.Purge(ctx, id)
 }
 
-// SweepRetention deletes every conversation whose last activity is before cutoff, and
-// returns how many it deleted. A conversation that fails is logged and left for the
-// next sweep; the sweep goes on.
-func (d *Desk) SweepRetention(ctx context.Context, cutoff time.Time) (int, error) {
+// Sweep says which conversations SweepRetention deletes. A zero time deletes none of
+// its kind.
+type Sweep struct {
+	// Before: every conversation last active before it (docs/domain.md rule 28).
+	Before time.Time
+	// Unattended: the anonymous conversations that never went to people, last active
+	// before it (docs/domain.md rule 30). A verified shopper's chats, and every chat an
+	// agent saw, wait for Before.
+	Unattended time.Time
+}
+
+// unattended reports whether c is an anonymous chat that never went to people.
+func unattended(c Conversation) bool {
+	return (c.Shopper == nil || !c.Shopper.Verified) && c.Marks&MarkPeople == 0 &&
+		c.Agent == "" && c.Status != StatusQueued && c.Status != StatusActive
+}
+
+// cutoff is the time before which c's last activity has it deleted; zero for none.
+func (s Sweep) cutoff(c Conversation) time.Time {
+	if !s.Unattended.IsZero() && unattended(c) && (s.Before.IsZero() || s.Unattended.After(s.Before)) {
+		return s.Unattended
+	}
+	return s.Before
+}
+
+// SweepRetention deletes every conversation that s says, and returns how many it
+// deleted. A conversation that fails is logged and left for the next sweep; the sweep
+// goes on.
+func (d *Desk) SweepRetention(ctx context.Context, s Sweep) (int, error) {
 	if d.purger == nil {
 		return 0, ErrNoPurge
 	}
@@ -72,6 +97,10 @@ func (d *Desk) SweepRetention(ctx context.Context, cutoff time.Time) (int, error
 			continue
 		}
 		if err == nil {
+			cutoff := s.cutoff(c)
+			if cutoff.IsZero() {
+				continue
+			}
 			var last time.Time
 			if last, err = d.LastActivity(ctx, c); err == nil && !last.Before(cutoff) {
 				continue
@@ -88,7 +117,7 @@ func (d *Desk) SweepRetention(ctx context.Context, cutoff time.Time) (int, error
 		n++
 	}
 	if n > 0 || failed > 0 {
-		d.log.Info().Int("deleted", n).Int("failed", failed).Time("cutoff", cutoff).Msg("retention sweep")
+		d.log.Info().Int("deleted", n).Int("failed", failed).Time("cutoff", s.Before).Time("unattended", s.Unattended).Msg("retention sweep")
 	}
 	return n, nil
 }

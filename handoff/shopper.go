@@ -2,6 +2,8 @@ package handoff
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,6 +20,12 @@ import (
 // maxShopperHistory is how many conversations are listed per verified shopper.
 const maxShopperHistory = 20
 
+// DefaultMaxLog bounds a conversation's log unless DeskConfig.MaxLog says otherwise
+// (docs/domain.md rule 30): once it holds that many records, a shopper's message is
+// refused with ErrLogFull. A real chat stays far below; a script writing into one chat
+// from many sockets stops there.
+const DefaultMaxLog = 2000
+
 // StartAs creates a conversation of shopper sh (nil: an anonymous visitor without
 // attributes) and returns it with the shopper's secret token. A verified shopper's
 // conversation is added to their list of conversations.
@@ -28,29 +36,83 @@ func (d *Desk) StartAs(ctx context.Context, sh *Shopper) (Conversation, string, 
 // StartIn is StartAs for a conversation held in language l: its system messages,
 // phrases and notices are in l.
 func (d *Desk) StartIn(ctx context.Context, sh *Shopper, l Lang) (Conversation, string, error) {
+	c, token := d.Draft(sh, l)
+	c, err := d.Keep(ctx, c)
+	return c, token, err
+}
+
+// Draft returns a new conversation of shopper sh in language l, and its token, without
+// storing it (docs/domain.md rule 30): a visitor who opens the widget and says nothing
+// leaves nothing behind. Keep stores it at the shopper's first message. The draft's id
+// and epoch are digests of its token (and of its shopper's id when verified), so OpenAs
+// knows a draft again by its token alone, on any node, with nothing stored, and a
+// verified shopper's draft only for that shopper.
+func (d *Desk) Draft(sh *Shopper, l Lang) (Conversation, string) {
 	token := secret.New("t_")
-	c := Conversation{
-		ID: secret.New("c_"), TokenHash: secret.Hash(token), Epoch: secret.New("")[:12],
-		Status: StatusBot, Rev: 1, CreatedAt: d.nowMS(), Shopper: sh, Lang: l.Of(),
-	}
-	if err := d.convs.Create(ctx, c); err != nil {
-		return Conversation{}, "", err
-	}
+	verified := ""
 	if sh != nil && sh.Verified {
+		verified = sh.ID
+	}
+	c := draftOf(token, verified)
+	c.Shopper, c.Lang = sh, l.Of()
+	return c, token
+}
+
+// draftOf is the unstored conversation of token drafted for the verified shopper
+// verified (empty for anyone else): Rev 0, with the bot.
+func draftOf(token, verified string) Conversation {
+	return Conversation{
+		ID: draftID(token, verified), TokenHash: secret.Hash(token), Epoch: secret.Hash("epoch:" + token)[:12],
+		Status: StatusBot,
+	}
+}
+
+// draftID is the id of the conversation of token and verified: "c_" and 22 characters
+// of a digest that a reader of the id cannot turn back into the token.
+func draftID(token, verified string) string {
+	sum := sha256.Sum256([]byte("conversation:" + verified + ":" + token))
+	return "c_" + base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// Stored reports whether c is kept by the desk rather than a draft (Draft).
+func (c Conversation) Stored() bool { return c.Rev > 0 }
+
+// Keep stores c if it is a draft and returns it as stored. Two sockets of one draft
+// may keep it at once: the second gets the first one's conversation.
+func (d *Desk) Keep(ctx context.Context, c Conversation) (Conversation, error) {
+	if c.Stored() {
+		return c, nil
+	}
+	c.Rev, c.CreatedAt = 1, d.nowMS()
+	err := d.convs.Create(ctx, c)
+	if errors.Is(err, ErrExists) {
+		return d.convs.Conversation(ctx, c.ID)
+	}
+	if err != nil {
+		return Conversation{}, err
+	}
+	if sh := c.Shopper; sh != nil && sh.Verified {
 		// The list only shows earlier chats to agents; a chat missing from it is still
 		// the shopper's, so a failure is logged and the chat goes on.
 		if err := d.annals.AddShopperConversation(ctx, sh.ID, c.ID, maxShopperHistory); err != nil {
 			d.log.Warn().Err(err).Str("conv", c.ID).Msg("listing the shopper's conversation")
 		}
 	}
-	return c, token, nil
+	return c, nil
 }
 
 // OpenAs is Open for a shopper: besides the token, a conversation of a verified shopper
 // may only be opened by that same verified shopper (shopperID is the verified id, empty
-// for an anonymous visitor). Every refusal is ErrBadToken, so it tells nothing.
+// for an anonymous visitor). Every refusal is ErrBadToken, so it tells nothing. A draft
+// (Draft) opens as a draft without a shopper or language: the caller gives it the
+// shopper and language of whoever opened it, since nothing of it was stored.
 func (d *Desk) OpenAs(ctx context.Context, id, token, shopperID string) (Conversation, error) {
 	c, err := d.Open(ctx, id, token)
+	if errors.Is(err, ErrBadToken) && token != "" && id == draftID(token, shopperID) {
+		// Only the token the id was drafted from gives the id again, so the token is
+		// right and the conversation was never stored.
+		return draftOf(token, shopperID), nil
+	}
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -71,6 +133,11 @@ type ShopperMessage struct {
 	// Attachments are the ids of photos uploaded to the conversation; a message has
 	// text, photos or both.
 	Attachments []string
+	// MayHandOff, when set, is asked before the bot's decision to hand the chat to
+	// people is carried out: the shopper's client may be over its limit of hand-offs. On
+	// false nothing more is stored (neither the decision nor the bot's reply) and
+	// ShopperSays returns ErrLimited, so that volume never buys a place in the queue.
+	MayHandOff func(ctx context.Context) bool
 }
 
 // Said is what became of a shopper's message.
@@ -105,6 +172,9 @@ func (d *Desk) ShopperSays(ctx context.Context, conv string, m ShopperMessage, s
 	c, err := d.convs.Conversation(ctx, conv)
 	if err != nil {
 		return Said{}, err
+	}
+	if c.Seq >= d.maxLog {
+		return Said{}, fmt.Errorf("storing a shopper's message in %q: %w", conv, ErrLogFull)
 	}
 	status := c.Status
 	if status == StatusResolved {
@@ -155,14 +225,14 @@ func (d *Desk) ShopperSays(ctx context.Context, conv string, m ShopperMessage, s
 		}
 		return said, nil
 	}
-	dec, err := d.answer(ctx, c, said.Message, m.Article)
+	dec, err := d.answer(ctx, c, said.Message, m.Article, m.MayHandOff)
 	said.Decision = &dec
 	return said, err
 }
 
 // answer lets the bot decide on the shopper's message msg and carries the decision out.
 // Every record is keyed by the message's id, so a resend never answers twice.
-func (d *Desk) answer(ctx context.Context, c Conversation, msg Message, article string) (BotDecision, error) {
+func (d *Desk) answer(ctx context.Context, c Conversation, msg Message, article string, mayHandOff func(context.Context) bool) (BotDecision, error) {
 	conv := c.ID
 	q := Question{Text: msg.Text, Article: article, Previous: d.previousTurn(ctx, conv, msg.Seq)}
 	start := time.Now()
@@ -175,6 +245,9 @@ func (d *Desk) answer(ctx context.Context, c Conversation, msg Message, article 
 	}
 	if dec.Action == triage.SmallTalk {
 		return dec, d.smallTalk(ctx, conv, c.Lang, msg, dec.Intent, q.Previous)
+	}
+	if dec.Action == triage.Handoff && mayHandOff != nil && !mayHandOff(ctx) {
+		return dec, ErrLimited
 	}
 	if err := d.RecordDecision(ctx, conv, decisionOf(dec, msg)); err != nil {
 		// The decision only informs agents; the answer goes on without it.

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -69,6 +70,10 @@ type Index struct {
 
 	closeOnce sync.Once
 	closeErr  error // of the one Close
+
+	// generation counts the writes, so that a cache of answers knows they may have
+	// changed (Generation).
+	generation atomic.Uint64
 
 	mu       sync.RWMutex // guards articles, terms, hashes and dict
 	articles map[string]Article
@@ -244,6 +249,7 @@ func (x *Index) write(put []Article, del []string) error {
 	}
 	x.remember(put, hashes)
 	x.forget(del)
+	x.generation.Add(1)
 	return nil
 }
 
@@ -557,6 +563,9 @@ func (x *Index) load(ctx context.Context, arts []Article, head string) (reused b
 		defer debug.SetGCPercent(prev)
 	}
 	x.remember(learn, learnHashes)
+	if len(learn) > 0 || len(drop) > 0 {
+		x.generation.Add(1)
+	}
 	if len(learn) > 0 || len(drop) > 0 || x.memoryDirty {
 		if err := x.saveMemory(); err != nil {
 			x.log.Warn().Err(err).Msg("the index's memory could not be saved; the next start builds it again")
@@ -567,6 +576,10 @@ func (x *Index) load(ctx context.Context, arts []Article, head string) (reused b
 	}
 	return reused, len(learn), nil
 }
+
+// Generation changes whenever the index's articles change: a cache of the bot's
+// answers keyed by it gives no answer of articles edited since.
+func (x *Index) Generation() uint64 { return x.generation.Load() }
 
 // digest returns articlesDigest of the articles in memory.
 func (x *Index) digest() string {

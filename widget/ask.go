@@ -3,6 +3,7 @@ package widget
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -16,12 +17,19 @@ import (
 )
 
 // Ask handles POST /api/bot/ask {text, article?, lang?}: the bot's decision as JSON. Like
-// the widget it is open to the shop's pages without login. The texts the shop writes
-// itself (small-talk replies, the clarify prompt) are in lang, or, without it, in the
-// language the question is written in (askLang).
+// the widget it is open to the shop's pages without login, so it answers within the
+// client's LimitAsk, from Config.Bot (which records no unanswered question and, unless
+// the shop turned it on, calls no language model), and answers an identical question
+// (the same normalised text, article and language) from a short cache. The texts the
+// shop writes itself (small-talk replies, the clarify prompt) are in lang, or, without
+// it, in the language the question is written in (askLang).
 func (g *Gateway) Ask(w http.ResponseWriter, r *http.Request) {
 	if !g.cors(w, r) {
 		writeAPIError(w, http.StatusForbidden, "forbidden", "origin not allowed")
+		return
+	}
+	if ok, wait := g.allow(r.Context(), LimitAsk, g.clientOf(r, nil)); !ok {
+		writeLimited(w, wait)
 		return
 	}
 	var req struct {
@@ -47,13 +55,22 @@ func (g *Gateway) Ask(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusBadRequest, "bad_request", "text must be 1-1000 characters")
 		return
 	}
+	l := askLang(req.Lang, text)
+	var gen uint64
+	if g.cfg.Generation != nil {
+		gen = g.cfg.Generation()
+	}
+	key := fmt.Sprintf("%d\x00%s\x00%s\x00%s", gen, l, req.Article, bot.Normalize(text))
+	if body, ok := g.answers.get(key); ok {
+		writeAnswer(w, body)
+		return
+	}
 	d, err := g.bot.Decide(r.Context(), bot.Input{Text: text, ArticleID: req.Article})
 	if err != nil {
 		zerolog.Ctx(r.Context()).Error().Err(err).Msg("bot decision")
 		writeAPIError(w, http.StatusServiceUnavailable, "unavailable", "the bot is unavailable")
 		return
 	}
-	l := askLang(req.Lang, text)
 	switch d.Action {
 	case triage.SmallTalk:
 		d.Text = g.desk.SmallTalkReply(l, d.Intent, false)
@@ -66,9 +83,20 @@ func (g *Gateway) Ask(w http.ResponseWriter, r *http.Request) {
 	if d.Hits == nil {
 		d.Hits = []bot.ScoredHit{}
 	}
+	body, err := json.Marshal(d)
+	if err != nil {
+		zerolog.Ctx(r.Context()).Error().Err(err).Msg("encoding a bot decision")
+		writeAPIError(w, http.StatusInternalServerError, "internal", "the answer could not be written")
+		return
+	}
+	g.answers.put(key, body)
+	writeAnswer(w, body)
+}
+
+func writeAnswer(w http.ResponseWriter, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(d)
+	w.Write(append(body, '\n'))
 }
 
 // askLang is the language of an answer to text: lang when given (handoff.ParseLang),

@@ -9,23 +9,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// conn is one shopper websocket: a read side used by one goroutine, and a write loop fed
-// by a queue that grows as frames come and is let go once written, so that an idle
-// socket holds none. A client too slow to drain the queue is disconnected instead of
-// being buffered without limit.
+// conn is one shopper websocket: a read side used by one goroutine, and a queue of
+// frames to write that grows as frames come and is let go once written, so that an
+// idle socket holds none. The queue is written by whichever goroutine its owner wakes
+// (kick): a socket keeps no goroutine of its own waiting to write. A client too slow to
+// drain the queue is disconnected instead of being buffered without limit.
 type conn struct {
 	ws   *websocket.Conn
 	cfg  Config
-	wake chan struct{} // one slot: frames or a close wait
-	done chan struct{}
+	kick func()        // asks the owner to write the queue soon, without blocking
+	done chan struct{} // closed when the socket is done: closed, or a write failed
 
-	mu      sync.Mutex // guards queue and closing
+	mu      sync.Mutex // guards queue, closing and ping
 	queue   []frame
 	closing *closeMsg
 	// delivery observes, for a frame of a committed record, the seconds from the
 	// commit to the frame written.
 	delivery prometheus.Observer
 
+	ping      *time.Timer // guarded by mu
 	closeOnce sync.Once
 }
 
@@ -40,16 +42,32 @@ type closeMsg struct {
 	reason string
 }
 
-func newConn(ws *websocket.Conn, cfg Config, delivery prometheus.Observer) *conn {
+// newConn wraps ws; kick is called whenever frames wait to be written (writeQueued).
+// The conn pings the client every PingInterval from a timer.
+func newConn(ws *websocket.Conn, cfg Config, delivery prometheus.Observer, kick func()) *conn {
 	ws.SetReadLimit(MaxFrameBytes)
-	return &conn{ws: ws, cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{}), delivery: delivery}
+	c := &conn{ws: ws, cfg: cfg, kick: kick, done: make(chan struct{}), delivery: delivery}
+	c.mu.Lock()
+	c.ping = time.AfterFunc(cfg.PingInterval, c.sendPing)
+	c.mu.Unlock()
+	return c
 }
 
-func (c *conn) notify() {
+// sendPing pings the client and sets the next ping. Control frames may be written
+// beside the writes of the queue (gorilla/websocket allows WriteControl concurrently).
+func (c *conn) sendPing() {
 	select {
-	case c.wake <- struct{}{}:
+	case <-c.done:
+		return
 	default:
 	}
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteWait)); err != nil {
+		c.stop()
+		return
+	}
+	c.mu.Lock()
+	c.ping.Reset(c.cfg.PingInterval)
+	c.mu.Unlock()
 }
 
 // enqueue queues a frame; it reports false when the connection is closed or the client
@@ -80,52 +98,44 @@ func (c *conn) enqueueAt(v any, at time.Time) bool {
 	}
 	c.queue = append(c.queue, frame{b, at})
 	c.mu.Unlock()
-	c.notify()
+	c.kick()
 	return true
 }
 
-// shutdown asks the write loop to send a close frame after the queued frames and stop.
+// shutdown asks for a close frame to be sent after the queued frames, and the socket
+// closed.
 func (c *conn) shutdown(m closeMsg) {
 	c.mu.Lock()
 	if c.closing == nil {
 		c.closing = &m
 	}
 	c.mu.Unlock()
-	c.notify()
+	c.kick()
 }
 
-// stop ends the write loop at once; the loop closes the socket.
-func (c *conn) stop() { c.closeOnce.Do(func() { close(c.done) }) }
-
-// writeLoop writes queued frames and pings until stop or shutdown, then closes the
-// socket. It has a goroutine of its own, so that a client that stops reading holds up
-// only its own writes: frames queued meanwhile count against the slow-consumer limit.
-func (c *conn) writeLoop() {
-	ping := time.NewTicker(c.cfg.PingInterval)
-	defer func() {
-		ping.Stop()
-		c.stop()
+// stop closes the socket at once; a read or write under way fails.
+func (c *conn) stop() {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.mu.Lock()
+		c.ping.Stop()
+		c.mu.Unlock()
 		c.ws.Close()
-	}()
-	for {
-		select {
-		case <-c.done:
-			return
-		case <-c.wake:
-			if !c.writeQueued() {
-				return
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteWait)); err != nil {
-				return
-			}
-		}
-	}
+	})
 }
 
-// writeQueued writes the queued frames, and the close frame when one was asked for. It
-// reports false when the socket is done: the close was sent or a write failed.
+// writeQueued writes the queued frames, and the close frame when one was asked for,
+// then closes the socket; it reports false when the socket is done: the close was sent
+// or a write failed. One goroutine at a time calls it.
 func (c *conn) writeQueued() bool {
+	if !c.write() {
+		c.stop()
+		return false
+	}
+	return true
+}
+
+func (c *conn) write() bool {
 	c.mu.Lock()
 	frames, closing := c.queue, c.closing
 	c.queue = nil

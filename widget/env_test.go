@@ -19,6 +19,7 @@ import (
 	"github.com/kefu-im/kefu/handoff/desktest"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/files"
+	"github.com/kefu-im/kefu/internal/ratelimit"
 	"github.com/kefu-im/kefu/internal/timetest"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/widget"
@@ -104,6 +105,10 @@ type setup struct {
 	wrap func(handoff.Conversations) handoff.Conversations
 	// sndBuf, when > 0, is the socket write buffer of the server's connections.
 	sndBuf int
+	// limits turns the limits on (the defaults unless gateway changes them): counted
+	// in the desk's Redis on the Redis engine, in memory on the embedded one, on
+	// env.limitClock, which stands still unless moved.
+	limits bool
 }
 
 // env is a gateway served by a real HTTP server.
@@ -115,6 +120,8 @@ type env struct {
 	tickets *handoff.Tickets
 	files   *files.Service
 	running atomic.Int64 // websocket handlers that have not returned
+	// limitClock is the limiter's clock when setup.limits is set.
+	limitClock *timetest.Clock
 }
 
 func newEnv(t *testing.T, s setup) *env {
@@ -146,6 +153,15 @@ func newEnv(t *testing.T, s setup) *env {
 	rig := desktest.Open(t, o)
 	desk := rig.Desk
 	wc := widget.Config{Desk: desk, Bot: b, AllowedOrigins: []string{shopOrigin}, Greeting: greeting, Files: fsvc}
+	var limitClock *timetest.Clock
+	if s.limits {
+		limitClock = timetest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), 0)
+		lc := ratelimit.Config{Now: limitClock.Now}
+		if rig.Client != nil {
+			lc.Redis, lc.Prefix = rig.Client, rig.Server.Prefix(t)
+		}
+		wc.Limiter = ratelimit.New(lc)
+	}
 	if s.gateway != nil {
 		s.gateway(&wc)
 	}
@@ -153,7 +169,7 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatalf("widget.New: %v", err)
 	}
-	e := &env{rig: rig, desk: desk, tickets: desk.Tickets(), files: fsvc}
+	e := &env{rig: rig, desk: desk, tickets: desk.Tickets(), files: fsvc, limitClock: limitClock}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws/shopper", func(w http.ResponseWriter, r *http.Request) {
 		e.running.Add(1)
@@ -257,7 +273,33 @@ func (e *env) connect(t *testing.T, query string) *shopper {
 	return &shopper{c: c, conv: w.str("conversation"), token: w.str("token"), welcome: w}
 }
 
-// resumeQuery is the query string that resumes sh's conversation after seq.
-func (sh *shopper) resumeQuery(after int64) string {
-	return url.Values{"conversation": {sh.conv}, "token": {sh.token}, "after": {fmt.Sprint(after)}}.Encode()
+// resume dials again as sh's widget does: the conversation and its token in the hello
+// frame, the records after seq asked for in the URL; it reads the welcome frame.
+func (e *env) resume(t *testing.T, sh *shopper, after int64) *shopper {
+	t.Helper()
+	c, _, err := e.dialRaw(t, url.Values{"hello": {"1"}, "after": {fmt.Sprint(after)}}.Encode(), nil)
+	if err != nil {
+		t.Fatalf("dialing: %v", err)
+	}
+	send(t, c, helloFrame{Type: "hello", Conversation: sh.conv, Token: sh.token})
+	w := readFrame(t, c)
+	if w.str("type") != "welcome" {
+		t.Fatalf("first frame = %v, want a welcome", w)
+	}
+	return &shopper{c: c, conv: w.str("conversation"), token: w.str("token"), welcome: w}
+}
+
+// keep stores sh's conversation, a draft until its shopper says something, so that a
+// test can write into it from the desk's side first.
+func (e *env) keep(t *testing.T, sh *shopper) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := e.desk.OpenAs(ctx, sh.conv, sh.token, "")
+	if err == nil {
+		c.Shopper = &handoff.Shopper{ID: "v_" + sh.conv}
+		_, err = e.desk.Keep(ctx, c)
+	}
+	if err != nil {
+		t.Fatalf("keeping %s: %v", sh.conv, err)
+	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -12,6 +14,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/metrics"
+	"github.com/kefu-im/kefu/internal/ratelimit"
 	"github.com/rs/zerolog"
 )
 
@@ -24,10 +27,27 @@ var _ Decider = (*bot.Bot)(nil)
 
 // Config configures a Gateway.
 type Config struct {
-	// Desk is required: what shoppers say goes to it. Bot answers the bot API
-	// (POST /api/bot/ask); required.
+	// Desk is required: what shoppers say goes to it. Bot answers the public bot API
+	// (POST /api/bot/ask) and nothing else; required. It should be a bot whose misses
+	// reach no editor's inbox and, unless the shop chose otherwise, without a language
+	// model: anyone may ask it anything.
 	Desk *handoff.Desk
 	Bot  Decider
+	// Limiter counts the limits of the shoppers' requests, per client and per
+	// conversation (limits.go); nil limits nothing.
+	Limiter *ratelimit.Limiter
+	// Limits are the limits by name; nil means DefaultLimits. A name missing is off.
+	Limits []ratelimit.Rule
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// (ratelimit.ClientIP); empty trusts none.
+	TrustedProxies []netip.Prefix
+	// AskCache is how many answers of the bot API are kept for identical questions;
+	// 0 means 512, a negative value none. AskCacheTTL is how long one is kept; 0 means
+	// a minute. Generation, when set, names the state of the articles (kb.Index's
+	// Generation): an answer kept under another is not given.
+	AskCache    int
+	AskCacheTTL time.Duration
+	Generation  func() uint64
 	// AllowedOrigins lists the origins (scheme://host[:port]) of the shop pages that may
 	// embed the widget; "*" allows any. The server's own origin is always allowed.
 	AllowedOrigins []string
@@ -44,12 +64,17 @@ type Config struct {
 	// SendQueue is the number of frames queued for a socket before it counts as a slow
 	// consumer and is dropped; 0 means 256.
 	SendQueue int
-	// RateBurst and RateEvery limit a socket's messages: a burst of RateBurst, then one
-	// per RateEvery; 0 means 10 and 1 s.
+	// RateBurst and RateEvery limit a socket's frames: a burst of RateBurst, then one
+	// per RateEvery; 0 means 10 and 1 s. The limits shared by every socket of a
+	// conversation and of a client are Limits'.
 	RateBurst int
 	RateEvery time.Duration
-	// PollInterval is how often a socket reads its log and place again even without an
-	// event, in case one was lost; 0 means 15 s.
+	// PollInterval is about how often a socket reads its log and place again even
+	// without an event, in case one was lost; each wait is drawn between half and one and
+	// a half of it, so that sockets opened together do not poll together. Events are
+	// lost only when a node's link to the bus breaks, which the bus answers with a
+	// resync to every socket, so the poll is a last resort and rare: 0 means 5 minutes,
+	// about 0.007 Redis reads a second for a socket.
 	PollInterval time.Duration
 	// IdentitySecret is the shop's secret for signed shopper identities
 	// (KEFU_SHOP_SECRET); empty means no identity is accepted and every shopper is an
@@ -82,6 +107,7 @@ type Gateway struct {
 	upgrader websocket.Upgrader
 	metrics  *metrics.Metrics
 	refused  refusals
+	answers  *askCache
 }
 
 var _ http.Handler = (*Gateway)(nil)
@@ -100,7 +126,7 @@ func New(cfg Config) (*Gateway, error) {
 	def(&cfg.PongWait, 60*time.Second)
 	def(&cfg.WriteWait, 10*time.Second)
 	def(&cfg.RateEvery, time.Second)
-	def(&cfg.PollInterval, 15*time.Second)
+	def(&cfg.PollInterval, 5*time.Minute)
 	def(&cfg.IdentityMaxAge, 24*time.Hour)
 	def(&cfg.HelloWait, 10*time.Second)
 	if cfg.Now == nil {
@@ -115,7 +141,11 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.RateBurst == 0 {
 		cfg.RateBurst = 10
 	}
+	if cfg.Limits == nil {
+		cfg.Limits = DefaultLimits()
+	}
 	g := &Gateway{cfg: cfg, desk: cfg.Desk, bot: cfg.Bot, log: cfg.Logger, metrics: cfg.Metrics, origins: make(map[string]bool)}
+	g.answers = newAskCache(cfg.AskCache, cfg.AskCacheTTL, cfg.Now)
 	for _, o := range cfg.AllowedOrigins {
 		o = strings.TrimRight(strings.TrimSpace(o), "/")
 		switch {
@@ -126,10 +156,12 @@ func New(cfg Config) (*Gateway, error) {
 		}
 	}
 	g.upgrader = websocket.Upgrader{
-		// Zero sizes reuse the buffers of the HTTP server's hijacked connection instead
-		// of keeping a second pair for every socket.
+		// The read buffer is the HTTP server's, of the hijacked connection; a socket
+		// that waits to read holds it. Writes take a buffer from a pool shared by all
+		// sockets and give it back after each message, so an idle socket holds none.
 		ReadBufferSize:    0,
 		WriteBufferSize:   0,
+		WriteBufferPool:   new(sync.Pool),
 		EnableCompression: false,
 		// The origin is checked before the upgrade, in ServeHTTP.
 		CheckOrigin: func(*http.Request) bool { return true },
@@ -149,7 +181,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.metrics.ShopperConnections.Inc()
 	defer g.metrics.ShopperConnections.Dec()
-	c := newConn(ws, g.cfg, g.metrics.DeliverySeconds)
-	s := &session{g: g, c: c, log: zerolog.Ctx(r.Context()).With().Logger()}
+	s := &session{g: g, log: zerolog.Ctx(r.Context()).With().Logger(), ip: ratelimit.ClientIP(r, g.cfg.TrustedProxies)}
+	s.c = newConn(ws, g.cfg, g.metrics.DeliverySeconds, s.kick)
 	s.run(r.Context(), r.URL.Query())
 }

@@ -27,12 +27,12 @@ func TestWelcome(t *testing.T) {
 		if !strings.HasPrefix(sh.conv, "c_") || !strings.HasPrefix(sh.token, "t_") || sh.welcome.str("epoch") == "" {
 			t.Errorf("welcome = %v, want a c_ conversation, a t_ token and an epoch", sh.welcome)
 		}
-		conv, err := e.desk.Open(context.Background(), sh.conv, sh.token)
+		conv, err := e.desk.OpenAs(context.Background(), sh.conv, sh.token, "")
 		if err != nil {
 			t.Fatalf("the welcome's token does not open the conversation: %v", err)
 		}
-		if conv.Epoch != sh.welcome.str("epoch") || conv.Status != handoff.StatusBot {
-			t.Errorf("stored conversation = %+v, want epoch %q and status bot", conv, sh.welcome.str("epoch"))
+		if conv.Epoch != sh.welcome.str("epoch") || conv.Status != handoff.StatusBot || conv.Stored() {
+			t.Errorf("drafted conversation = %+v, want epoch %q, status bot, not stored before a message", conv, sh.welcome.str("epoch"))
 		}
 
 		// A second connection is a second conversation.
@@ -175,7 +175,7 @@ func TestResume(t *testing.T) {
 				orig := first.transcript(t)
 				first.c.Close()
 
-				sh := e.connect(t, first.resumeQuery(after))
+				sh := e.resume(t, first, after)
 				checkFields(t, sh.welcome, map[string]any{
 					"type": "welcome", "conversation": first.conv, "token": first.token, "seq": 6,
 					"epoch": first.welcome.str("epoch"), "status": "queued", "lang": "zh", "hours": "每天9:00–23:00",
@@ -224,20 +224,31 @@ func TestBadToken(t *testing.T) {
 			{"unknown conversation", url.Values{"conversation": {"c_doesnotexist"}, "token": {owner.token}}},
 			{"token without conversation", url.Values{"token": {owner.token}}},
 		} {
-			t.Run(tc.name, func(t *testing.T) {
-				c, _, err := e.dialRaw(t, tc.query.Encode(), nil)
-				if err != nil {
-					t.Fatalf("dial: %v", err)
-				}
-				fs, err := readToClose(t, c)
-				if len(fs) != 1 {
-					t.Fatalf("got frames %v, want exactly one bad_token error", fs)
-				}
-				checkFields(t, fs[0], map[string]any{"type": "error", "code": "bad_token", "message": nil})
-				if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
-					t.Errorf("connection ended with %v, want a close frame 1008", err)
-				}
-			})
+			// In the hello frame, as the widget sends them, and in the URL, as widgets
+			// embedded before did.
+			for _, way := range []string{"hello", "url"} {
+				t.Run(tc.name+" in the "+way, func(t *testing.T) {
+					q := tc.query
+					if way == "hello" {
+						q = url.Values{"hello": {"1"}, "after": tc.query["after"]}
+					}
+					c, _, err := e.dialRaw(t, q.Encode(), nil)
+					if err != nil {
+						t.Fatalf("dial: %v", err)
+					}
+					if way == "hello" {
+						send(t, c, helloFrame{Type: "hello", Conversation: tc.query.Get("conversation"), Token: tc.query.Get("token")})
+					}
+					fs, err := readToClose(t, c)
+					if len(fs) != 1 {
+						t.Fatalf("got frames %v, want exactly one bad_token error", fs)
+					}
+					checkFields(t, fs[0], map[string]any{"type": "error", "code": "bad_token", "message": nil})
+					if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+						t.Errorf("connection ended with %v, want a close frame 1008", err)
+					}
+				})
+			}
 		}
 		if n := len(e.logOf(t, owner.conv)); n != 6 {
 			t.Errorf("log has %d records after the rejected connections, want 6", n)
@@ -341,6 +352,11 @@ func TestClientErrors(t *testing.T) {
 		{name: "id with a colon", data: `{"type":"message","id":"bot:m1","text":"hi"}`, code: "bad_message", id: "bot:m1"},
 		{name: "id of 65 characters", data: mustJSON(msg{Type: "message", ID: strings.Repeat("a", 65), Text: "hi"}), code: "bad_message", id: strings.Repeat("a", 65)},
 		{name: "article id of 97 characters", data: mustJSON(msg{Type: "message", ID: "e5", Text: "hi", Article: strings.Repeat("a", 97)}), code: "bad_message", id: "e5"},
+		{name: "invalid UTF-8", data: "{\"type\":\"message\",\"id\":\"g1\",\"text\":\"bad \xff\xfe byte\"}", code: "bad_message", id: "g1"},
+		{name: "NUL", data: `{"type":"message","id":"g2","text":"nul \u0000 inside"}`, code: "bad_message", id: "g2"},
+		{name: "bidi override", data: `{"type":"message","id":"g3","text":"订单\u202e87654321"}`, code: "bad_message", id: "g3"},
+		{name: "zero-width only", data: `{"type":"message","id":"g4","text":"\u200b\u200c\u2060"}`, code: "bad_message", id: "g4"},
+		{name: "an emoji family", data: `{"type":"message","id":"ok2","text":"👨\u200d👩\u200d👧"}`, id: "ok2", stored: true},
 		{name: "1000 characters", data: mustJSON(msg{Type: "message", ID: "ok1", Text: strings.Repeat("好", 1000)}), id: "ok1", stored: true},
 		{name: "id of 64 characters", data: mustJSON(msg{Type: "message", ID: strings.Repeat("a", 64), Text: "hi"}), id: strings.Repeat("a", 64), stored: true},
 	} {

@@ -125,7 +125,8 @@ func verifyIdentity(secret []byte, f identityFrame, now time.Time, maxAge time.D
 }
 
 // identify reads the hello frame of a client that announced one (hello=1 in the URL)
-// and verifies the identity in it. sh is the verified shopper, nil for an anonymous
+// and verifies the identity in it; the conversation and token it names, if any, replace
+// the URL's in q. sh is the verified shopper, nil for an anonymous
 // visitor; refused is true when an identity was sent but not accepted (the session goes
 // on as an anonymous visitor and the client is told with bad_identity after the
 // welcome). ok is false when the socket broke first.
@@ -143,6 +144,11 @@ func (s *session) identify(q url.Values) (sh *handoff.Shopper, refused, ok bool)
 	if kind != websocket.TextMessage || !isObject(data) || json.Unmarshal(data, &f) != nil || f.Type != "hello" {
 		s.log.Info().Msg("identity refused: first frame is not a hello")
 		return nil, true, true
+	}
+	if f.Conversation != "" || f.Token != "" {
+		// The hello's conversation and token stand in for the URL's (open reads q).
+		q.Set("conversation", f.Conversation)
+		q.Set("token", f.Token)
 	}
 	if f.Identity == nil {
 		return nil, false, true

@@ -23,8 +23,10 @@ type identity struct {
 }
 
 type helloFrame struct {
-	Type     string    `json:"type"`
-	Identity *identity `json:"identity,omitempty"`
+	Type         string    `json:"type"`
+	Identity     *identity `json:"identity,omitempty"`
+	Conversation string    `json:"conversation,omitempty"`
+	Token        string    `json:"token,omitempty"`
 }
 
 // signed returns the identity of shopper id with attrs as the shop signs it with secret,
@@ -61,6 +63,9 @@ func TestIdentityVerified(t *testing.T) {
 		if sh.welcome["verified"] != true {
 			t.Errorf("welcome = %v, want verified: true", sh.welcome)
 		}
+		// Stored at the hand-off, with the shopper's signed attributes; the signed VIP
+		// level, and only that, raises the hand-off's priority.
+		sh.handOff(t, "h1")
 		c, err := e.desk.Conversation(context.Background(), sh.conv)
 		if err != nil {
 			t.Fatal(err)
@@ -70,9 +75,7 @@ func TestIdentityVerified(t *testing.T) {
 			len(s.Orders) != 1 || s.Orders[0].ID != "2024052012345678901" || s.Orders[0].Status != "已发货" {
 			t.Fatalf("conversation shopper = %+v, want the verified buyer-42 with their attributes", s)
 		}
-		// The signed VIP level, and only that, raises the hand-off's priority.
-		sh.handOff(t, "h1")
-		if c, _ := e.desk.Conversation(context.Background(), sh.conv); c.VIP != 3 {
+		if c.VIP != 3 {
 			t.Errorf("queued conversation VIP = %d, want 3", c.VIP)
 		}
 		ids, err := e.rig.Engine.Annals.ShopperConversations(context.Background(), "buyer-42")

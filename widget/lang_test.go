@@ -3,6 +3,7 @@ package widget_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -41,8 +42,8 @@ func TestEnglishShopper(t *testing.T) {
 			"type": "welcome", "conversation": nil, "token": nil, "seq": 0, "epoch": nil, "status": "bot",
 			"lang": "en", "greeting": handoff.DefaultPhrasesEN.Greeting, "hours": "every day 9:00–23:00, Asia/Shanghai time",
 		})
-		if c, err := e.desk.Conversation(ctx, sh.conv); err != nil || c.Lang != handoff.LangEN {
-			t.Fatalf("the conversation's language = %q, %v; want en", c.Lang, err)
+		if _, err := e.desk.Conversation(ctx, sh.conv); !errors.Is(err, handoff.ErrNotFound) {
+			t.Fatalf("the conversation before the first message: %v; want none stored", err)
 		}
 
 		sh.say(t, "m1", "talk to a person")
@@ -51,6 +52,9 @@ func TestEnglishShopper(t *testing.T) {
 		}
 		offer := func(f frame) bool { return f.str("type") == "leave_message" && f.str("reason") == handoff.OfferOffline }
 		fs := readUntil(t, sh.c, "the transfer message and the leave-a-message offer", all(transfer, offer))
+		if c, err := e.desk.Conversation(ctx, sh.conv); err != nil || c.Lang != handoff.LangEN {
+			t.Fatalf("the conversation's language = %q, %v; want en", c.Lang, err)
+		}
 		if f, _ := find(fs, offer); !strings.Contains(f.str("text"), "every day 9:00–23:00") {
 			t.Errorf("the offer = %v, want the English no_agent text with the opening hours", f)
 		}

@@ -18,6 +18,10 @@ func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 		s.c.enqueue(errFrame(s.lang, codeBadMessage, f.ID))
 		return
 	}
+	if ok, wait := s.g.allow(ctx, LimitLeave, s.client()); !ok {
+		s.c.enqueue(limitedFrame(s.lang, f.ID, wait))
+		return
+	}
 	s.order.Lock()
 	m := handoff.LeftMessage{Key: f.ID, Text: f.Text, Contact: f.Contact, Order: f.Order}
 	t, note, err := s.g.desk.LeaveMessage(ctx, s.id, m)
@@ -35,7 +39,7 @@ func (s *session) onLeaveMessage(ctx context.Context, f clientFrame) {
 		s.log.Info().Msg("left a message after an agent took the chat: stored as a message")
 		s.onMessage(ctx, clientFrame{Type: "message", ID: f.ID, Text: f.Text})
 		return
-	case errors.Is(err, handoff.ErrNotQueued):
+	case errors.Is(err, handoff.ErrNotQueued), errors.Is(err, handoff.ErrNotFound): // a draft waits for nobody
 		s.c.enqueue(errFrame(s.lang, codeNotQueued, f.ID))
 	case err != nil:
 		s.log.Error().Err(err).Msg("leaving a message")

@@ -51,6 +51,9 @@ const (
 	// codeBadFeedback: a feedback frame names no bot answer (an unknown seq, a small-talk
 	// reply, a system or agent message).
 	codeBadFeedback = "bad_feedback"
+	// codeConversationFull: the conversation's log is full (handoff.ErrLogFull); the
+	// shopper starts a new one.
+	codeConversationFull = "conversation_full"
 )
 
 // clientFrame is any frame a shopper's client sends.
@@ -61,6 +64,10 @@ type clientFrame struct {
 	Article string `json:"article"`
 	// Identity is the shop-signed shopper identity of a hello frame.
 	Identity *identityFrame `json:"identity"`
+	// Conversation and Token name the conversation a hello frame resumes: they stand in
+	// for the URL's, which proxies and servers log.
+	Conversation string `json:"conversation"`
+	Token        string `json:"token"`
 	// Ticket and Rev name the proposal a ticket_confirm or ticket_decline answers.
 	Ticket string `json:"ticket"`
 	Rev    int64  `json:"rev"`
@@ -125,44 +132,48 @@ type errorFrame struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	ID      string `json:"id,omitempty"`
+	// RetryAfter is, for rate_limited, the seconds until the next try may succeed.
+	RetryAfter int64 `json:"retry_after,omitempty"`
 }
 
 // errorMessages are the texts of the error codes, shown to shoppers.
 var errorMessages = map[string]string{
-	codeBadJSON:       "消息格式有误",
-	codeUnknownType:   "不支持的消息类型",
-	codeBadMessage:    "消息不能为空，且不超过 1000 字",
-	codeBadToken:      "会话不存在或已失效",
-	codeRateLimited:   "发送太快了，请稍后再试",
-	codeUnavailable:   "服务暂时不可用，消息未发送，请稍后重试",
-	codeBadIdentity:   "身份验证未通过，将以访客身份继续",
-	codeBadTicket:     "工单不存在",
-	codeTicketChanged: "处理方案已更新或已答复，请查看最新的方案",
-	codeBadForm:       "留言内容有误",
-	codeNotQueued:     "会话已不在排队中，留言未提交，请直接发送消息",
-	codeBadAttachment: "图片未上传成功或已失效，请重新选择图片",
-	codeBadRating:     "评价无效：请选择 1-5 星，评价内容不超过 200 字",
-	codeNotRatable:    "会话结束后才能评价",
-	codeBadFeedback:   "只能评价智能助手的回答",
+	codeBadJSON:          "消息格式有误",
+	codeUnknownType:      "不支持的消息类型",
+	codeBadMessage:       "消息不能为空，且不超过 1000 字",
+	codeBadToken:         "会话不存在或已失效",
+	codeRateLimited:      "发送太快了，请稍后再试",
+	codeUnavailable:      "服务暂时不可用，消息未发送，请稍后重试",
+	codeBadIdentity:      "身份验证未通过，将以访客身份继续",
+	codeBadTicket:        "工单不存在",
+	codeTicketChanged:    "处理方案已更新或已答复，请查看最新的方案",
+	codeBadForm:          "留言内容有误",
+	codeNotQueued:        "会话已不在排队中，留言未提交，请直接发送消息",
+	codeBadAttachment:    "图片未上传成功或已失效，请重新选择图片",
+	codeBadRating:        "评价无效：请选择 1-5 星，评价内容不超过 200 字",
+	codeNotRatable:       "会话结束后才能评价",
+	codeBadFeedback:      "只能评价智能助手的回答",
+	codeConversationFull: "本次会话消息已达上限，请开始新的会话",
 }
 
 // errorMessagesEN are errorMessages in English.
 var errorMessagesEN = map[string]string{
-	codeBadJSON:       "The message is malformed",
-	codeUnknownType:   "This kind of message is not supported",
-	codeBadMessage:    "A message cannot be empty or longer than 1000 characters",
-	codeBadToken:      "This conversation does not exist or has expired",
-	codeRateLimited:   "You are sending too fast, please try again in a moment",
-	codeUnavailable:   "The service is unavailable right now; the message was not sent, please try again",
-	codeBadIdentity:   "Your identity could not be verified; you continue as a guest",
-	codeBadTicket:     "This ticket does not exist",
-	codeTicketChanged: "The solution was updated or answered already; please look at the latest one",
-	codeBadForm:       "The message form is not valid",
-	codeNotQueued:     "You are no longer waiting, so the message was not left; please write in the chat instead",
-	codeBadAttachment: "The photo was not uploaded or has expired; please choose it again",
-	codeBadRating:     "The rating is not valid: choose 1 to 5 stars and write at most 200 characters",
-	codeNotRatable:    "You can rate the chat once it has ended",
-	codeBadFeedback:   "Only the assistant's answers can be rated",
+	codeBadJSON:          "The message is malformed",
+	codeUnknownType:      "This kind of message is not supported",
+	codeBadMessage:       "A message cannot be empty or longer than 1000 characters",
+	codeBadToken:         "This conversation does not exist or has expired",
+	codeRateLimited:      "You are sending too fast, please try again in a moment",
+	codeUnavailable:      "The service is unavailable right now; the message was not sent, please try again",
+	codeBadIdentity:      "Your identity could not be verified; you continue as a guest",
+	codeBadTicket:        "This ticket does not exist",
+	codeTicketChanged:    "The solution was updated or answered already; please look at the latest one",
+	codeBadForm:          "The message form is not valid",
+	codeNotQueued:        "You are no longer waiting, so the message was not left; please write in the chat instead",
+	codeBadAttachment:    "The photo was not uploaded or has expired; please choose it again",
+	codeBadRating:        "The rating is not valid: choose 1 to 5 stars and write at most 200 characters",
+	codeNotRatable:       "You can rate the chat once it has ended",
+	codeBadFeedback:      "Only the assistant's answers can be rated",
+	codeConversationFull: "This conversation is full; please start a new one",
 }
 
 // errFrame is the error frame of code in the shopper's language.

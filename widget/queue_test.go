@@ -52,10 +52,10 @@ func TestQueuePosition(t *testing.T) {
 		checkFields(t, q, map[string]any{"type": "queue", "position": 2, "eta_s": 120})
 
 		// Both come back, and are told their places again.
-		a = e.connect(t, a.resumeQuery(4))
+		a = e.resume(t, a, 4)
 		q, _ = find(readUntil(t, a.c, "a's queue frame", isType("queue")), isType("queue"))
 		checkFields(t, q, map[string]any{"type": "queue", "position": 1, "eta_s": 60})
-		b = e.connect(t, b.resumeQuery(4))
+		b = e.resume(t, b, 4)
 		q, _ = find(readUntil(t, b.c, "b's queue frame", isType("queue")), isType("queue"))
 		checkFields(t, q, map[string]any{"type": "queue", "position": 2, "eta_s": 120})
 

@@ -27,7 +27,7 @@ func (s *session) onRate(ctx context.Context, f clientFrame) {
 	switch {
 	case errors.Is(err, handoff.ErrBadRating):
 		s.c.enqueue(errFrame(s.lang, codeBadRating, f.ID))
-	case errors.Is(err, handoff.ErrNotRatable):
+	case errors.Is(err, handoff.ErrNotRatable), errors.Is(err, handoff.ErrNotFound): // a draft has nothing to rate
 		s.c.enqueue(errFrame(s.lang, codeNotRatable, f.ID))
 	case err != nil:
 		s.log.Error().Err(err).Msg("rating the chat")
@@ -53,7 +53,7 @@ func (s *session) onFeedback(ctx context.Context, f clientFrame) {
 	defer s.order.Unlock()
 	m, err := s.g.desk.GiveFeedback(ctx, s.id, f.ID, f.Seq, *f.Helpful)
 	switch {
-	case errors.Is(err, handoff.ErrNotBotAnswer):
+	case errors.Is(err, handoff.ErrNotBotAnswer), errors.Is(err, handoff.ErrNotFound): // a draft has no answer
 		s.c.enqueue(errFrame(s.lang, codeBadFeedback, f.ID))
 	case err != nil:
 		s.log.Error().Err(err).Msg("feedback on a bot answer")

@@ -5,16 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"github.com/rs/zerolog"
 )
 
@@ -25,6 +29,13 @@ type session struct {
 	c   *conn
 	log zerolog.Logger
 	id  string
+	ip  netip.Addr // the client's address, for the limits per client
+
+	// draft is the conversation as opened, and kept whether it is stored: a new
+	// conversation is a draft until the shopper's first message, hand-off or photo
+	// (keep). Set before the read and pump loops start.
+	draft handoff.Conversation
+	kept  atomic.Bool
 
 	// order makes a shopper's ack go out before the record it acknowledges: a frame's
 	// handler holds it from storing the record to queueing the ack, and the pump while
@@ -37,8 +48,23 @@ type session struct {
 	shopper *handoff.Shopper
 	lang    handoff.Lang
 
-	// Owned by the pump goroutine: the last record sent, the conversation as last
-	// heard of, and its place while it waits.
+	// The worker: a goroutine started when there is work (events heard, frames to
+	// write, a timer due) and gone when there is none, so that an idle socket keeps
+	// only its reading goroutine. kick starts it, or makes a running one go round again.
+	wmu     sync.Mutex // guards running, again and closed
+	running bool
+	again   bool
+	closed  bool
+	working sync.WaitGroup
+	ctx     context.Context // the worker's, ended when the socket is
+	sub     atomic.Pointer[handoff.Subscription]
+	// What is due besides the events on sub: a read of everything (at the start and
+	// from the poll), and the queue's leave-a-message offer.
+	catchUpDue, offerDue atomic.Bool
+	poll, offer          *time.Timer
+
+	// Owned by the worker: the last record sent, the conversation as last heard of,
+	// and its place while it waits.
 	lastSent int64
 	conv     handoff.Conversation
 	place    *handoff.Place
@@ -56,8 +82,10 @@ type queueShown struct {
 func (s *session) run(ctx context.Context, q url.Values) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go s.c.writeLoop()
-	defer s.c.stop()
+	s.ctx = ctx
+	s.offer = time.AfterFunc(time.Hour, func() { s.offerDue.Store(true); s.kick() })
+	s.offer.Stop()
+	defer s.end()
 
 	s.lang = handoff.ParseLang(q.Get("lang"))
 	sh, refused, ok := s.identify(q)
@@ -77,7 +105,8 @@ func (s *session) run(ctx context.Context, q url.Values) {
 		s.drain()
 		return
 	}
-	s.id = conv.ID
+	s.id, s.draft = conv.ID, conv
+	s.kept.Store(conv.Stored())
 	s.log = s.log.With().Str("conv", conv.ID).Logger()
 	s.shopper, s.lang = conv.Shopper, conv.Lang.Of()
 
@@ -109,18 +138,94 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	}
 
 	// Subscribe before reading the backlog, so nothing appended in between is missed.
+	s.conv = conv
 	sub := s.g.desk.Subscribe(conv.ID)
 	defer sub.Close()
-	s.conv = conv
-	pumpDone := make(chan struct{})
-	go func() {
-		defer close(pumpDone)
-		defer cancel()
-		s.pump(ctx, sub)
-	}()
+	s.poll = time.AfterFunc(jitter(s.g.cfg.PollInterval), func() { s.catchUpDue.Store(true); s.kick() })
+	sub.OnEvent(s.kick)
+	s.catchUpDue.Store(true)
+	s.sub.Store(sub)
+	s.kick()
 	s.readLoop(ctx)
-	cancel()
-	<-pumpDone
+}
+
+// kick makes the worker run: it starts one, or makes the running one go round again.
+// It never blocks, so the hub may call it (Subscription.OnEvent).
+func (s *session) kick() {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	switch {
+	case s.closed:
+	case s.running:
+		s.again = true
+	default:
+		s.running = true
+		s.working.Add(1)
+		go s.work()
+	}
+}
+
+// end stops the worker and the timers, waits for a running worker, and closes the
+// socket.
+func (s *session) end() {
+	s.c.stop()
+	s.wmu.Lock()
+	s.closed = true
+	s.wmu.Unlock()
+	s.offer.Stop()
+	if s.poll != nil {
+		s.poll.Stop()
+	}
+	s.working.Wait()
+}
+
+// work does what is due until nothing is.
+func (s *session) work() {
+	defer s.working.Done()
+	for {
+		s.step(s.ctx)
+		s.wmu.Lock()
+		if !s.again || s.closed {
+			s.running = false
+			s.wmu.Unlock()
+			return
+		}
+		s.again = false
+		s.wmu.Unlock()
+	}
+}
+
+// step sends the conversation's new records in order, and the queue position while
+// queued, from the events heard since the last step; then writes the frames queued.
+// Events carry what changed, so a wake-up reads nothing unless events were lost; a
+// rare timer reads the log in case a wake-up never came.
+func (s *session) step(ctx context.Context) {
+	if sub := s.sub.Load(); sub != nil && ctx.Err() == nil {
+		if s.catchUpDue.Swap(false) {
+			s.catchUp(ctx, sub, s.offer)
+			s.poll.Reset(jitter(s.g.cfg.PollInterval))
+		}
+	events:
+		for {
+			select {
+			case e, ok := <-sub.C:
+				if !ok {
+					break events
+				}
+				if sub.Missed() || e.Type == handoff.EventResync {
+					s.catchUp(ctx, sub, s.offer)
+					continue
+				}
+				s.hear(ctx, sub, s.offer, e)
+			default:
+				break events
+			}
+		}
+		if s.offerDue.Swap(false) {
+			s.tellQueue(ctx, s.offer)
+		}
+	}
+	s.c.writeQueued()
 }
 
 // drain waits for the write loop to flush a final frame and close, bounded in time.
@@ -131,60 +236,60 @@ func (s *session) drain() {
 	}
 }
 
-// open resumes the conversation the query names or starts one. sh is the verified
-// shopper, nil for an anonymous visitor: a verified shopper's conversation opens only for
-// that shopper, and a new conversation belongs to sh or to a new random visitor id.
+// open resumes the conversation the query names or drafts one, stored only by keep.
+// sh is the verified shopper, nil for an anonymous visitor: a verified shopper's
+// conversation opens only for that shopper, and a new conversation belongs to sh or to
+// a new random visitor id.
 func (s *session) open(ctx context.Context, q url.Values, sh *handoff.Shopper) (handoff.Conversation, string, bool, error) {
-	if id := q.Get("conversation"); id != "" || q.Get("token") != "" {
-		verified := ""
-		if sh != nil {
-			verified = sh.ID
-		}
-		c, err := s.g.desk.OpenAs(ctx, id, q.Get("token"), verified)
-		return c, q.Get("token"), false, err
-	}
 	if sh == nil {
 		sh = &handoff.Shopper{ID: visitorID()}
 	}
-	c, token, err := s.g.desk.StartIn(ctx, sh, s.lang)
-	if err == nil {
-		s.g.metrics.ConversationsStarted.Inc()
-		s.log.Info().Str("conv", c.ID).Msg("conversation started")
+	if id := q.Get("conversation"); id != "" || q.Get("token") != "" {
+		c, err := s.g.desk.OpenAs(ctx, id, q.Get("token"), verifiedID(sh))
+		if err == nil && !c.Stored() {
+			// A draft never stored: it is whoever opens it now, in their language.
+			c.Shopper, c.Lang = sh, s.lang.Of()
+		}
+		return c, q.Get("token"), false, err
 	}
-	return c, token, true, err
+	c, token := s.g.desk.Draft(sh, s.lang)
+	return c, token, true, nil
 }
 
-// pump sends the conversation's new records in order, and the queue position while
-// queued. Events carry what changed, so a wake-up reads nothing unless events were lost;
-// a rare timer reads the log in case a wake-up never came.
-func (s *session) pump(ctx context.Context, sub *handoff.Subscription) {
-	poll := time.NewTicker(s.g.cfg.PollInterval)
-	defer poll.Stop()
-	offer := time.NewTimer(time.Hour)
-	offer.Stop()
-	defer offer.Stop()
-	s.catchUp(ctx, sub, offer)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.c.done:
-			return
-		case <-poll.C:
-			s.catchUp(ctx, sub, offer)
-		case <-offer.C:
-			s.tellQueue(ctx, offer)
-		case e, ok := <-sub.C:
-			if !ok {
-				return
-			}
-			if sub.Missed() || e.Type == handoff.EventResync {
-				s.catchUp(ctx, sub, offer)
-				continue
-			}
-			s.hear(ctx, sub, offer, e)
-		}
+// verifiedID is sh's id when sh is verified, else empty.
+func verifiedID(sh *handoff.Shopper) string {
+	if sh != nil && sh.Verified {
+		return sh.ID
 	}
+	return ""
+}
+
+// client is whom the session's requests count for in the limits per client.
+func (s *session) client() client {
+	return client{ip: s.ip, shopper: verifiedID(s.shopper)}
+}
+
+// keep stores the session's conversation if it is still a draft, within the client's
+// LimitConversation, and reports whether it is stored; when not, the shopper was told
+// why, for the frame of client id id.
+func (s *session) keep(ctx context.Context, id string) bool {
+	if s.kept.Load() {
+		return true
+	}
+	if ok, wait := s.g.allow(ctx, LimitConversation, s.client()); !ok {
+		s.log.Info().Msg("new conversation refused: over the limit")
+		s.c.enqueue(limitedFrame(s.lang, id, wait))
+		return false
+	}
+	if _, err := s.g.desk.Keep(ctx, s.draft); err != nil {
+		s.fault(err, id)
+		return false
+	}
+	if !s.kept.Swap(true) {
+		s.g.metrics.ConversationsStarted.Inc()
+		s.log.Info().Msg("conversation started")
+	}
+	return true
 }
 
 // hear handles one event.
@@ -232,7 +337,7 @@ func (s *session) catchUp(ctx context.Context, sub *handoff.Subscription, offer 
 	}
 	c, err := s.g.desk.Conversation(ctx, s.id)
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !(errors.Is(err, handoff.ErrNotFound) && !s.kept.Load()) {
 			s.log.Warn().Err(err).Msg("reading the conversation")
 		}
 		return
@@ -386,14 +491,15 @@ func (s *session) readLoop(ctx context.Context) {
 			"rate":           s.onRate,
 			"feedback":       s.onFeedback,
 		}[f.Type]
-		switch {
-		case !known:
+		if !known {
 			s.c.enqueue(errFrame(s.lang, codeUnknownType, f.ID))
-		case !lim.allow(time.Now()):
-			s.c.enqueue(errFrame(s.lang, codeRateLimited, f.ID))
-		default:
-			handle(ctx, f)
+			continue
 		}
+		if ok, wait := lim.allow(time.Now()); !ok {
+			s.c.enqueue(limitedFrame(s.lang, f.ID, wait))
+			continue
+		}
+		handle(ctx, f)
 	}
 }
 
@@ -401,13 +507,33 @@ func (s *session) readLoop(ctx context.Context) {
 // acknowledges it as soon as it is stored.
 func (s *session) onMessage(ctx context.Context, f clientFrame) {
 	text := strings.TrimSpace(f.Text)
-	if !clientIDPattern.MatchString(f.ID) || text == "" && len(f.Attachments) == 0 || utf8.RuneCountInString(text) > MaxTextRunes || len(f.Article) > 96 {
+	if !clientIDPattern.MatchString(f.ID) || text == "" && len(f.Attachments) == 0 || utf8.RuneCountInString(text) > MaxTextRunes || len(f.Article) > 96 ||
+		contactguard.Garbled(text) {
 		s.c.enqueue(errFrame(s.lang, codeBadMessage, f.ID))
 		return
 	}
 	if len(f.Attachments) > handoff.MaxAttachments {
 		s.c.enqueue(errFrame(s.lang, codeBadAttachment, f.ID))
 		return
+	}
+	// The conversation's limit is shared by all its sockets, so that opening more of
+	// them sends no more; the client's by all its conversations.
+	if ok, wait := s.g.take(ctx, LimitMessage, "conv:"+s.id); !ok {
+		s.c.enqueue(limitedFrame(s.lang, f.ID, wait))
+		return
+	}
+	if ok, wait := s.g.allow(ctx, LimitClientMessage, s.client()); !ok {
+		s.c.enqueue(limitedFrame(s.lang, f.ID, wait))
+		return
+	}
+	if !s.keep(ctx, f.ID) {
+		return
+	}
+	var handoffWait time.Duration // set when the bot's hand-off is over the limit
+	mayHandOff := func(ctx context.Context) bool {
+		ok, wait := s.g.allow(ctx, LimitHandoff, s.client())
+		handoffWait = wait
+		return ok
 	}
 	s.order.Lock()
 	locked := true
@@ -418,7 +544,8 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 		}
 	}
 	defer unlock()
-	said, err := s.g.desk.ShopperSays(ctx, s.id, handoff.ShopperMessage{ID: f.ID, Text: text, Article: f.Article, Attachments: f.Attachments},
+	m := handoff.ShopperMessage{ID: f.ID, Text: text, Article: f.Article, Attachments: f.Attachments, MayHandOff: mayHandOff}
+	said, err := s.g.desk.ShopperSays(ctx, s.id, m,
 		func(m handoff.Message, dup bool) {
 			s.c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq})
 			unlock()
@@ -427,6 +554,16 @@ func (s *session) onMessage(ctx context.Context, f clientFrame) {
 				s.logDetected(text)
 			}
 		})
+	if errors.Is(err, handoff.ErrLimited) {
+		// Stored and acknowledged; the hand-off it called for is over the limit.
+		s.log.Info().Msg("hand-off refused: over the limit")
+		s.c.enqueue(limitedFrame(s.lang, "", handoffWait))
+		return
+	}
+	if errors.Is(err, handoff.ErrLogFull) {
+		s.c.enqueue(errFrame(s.lang, codeConversationFull, f.ID))
+		return
+	}
 	if err != nil && !locked && said.Message.Seq > 0 {
 		// Stored and acknowledged; what failed was the bot's part.
 		s.log.Error().Err(err).Msg("answering a shopper message")
@@ -465,6 +602,14 @@ func (s *session) onHandoff(ctx context.Context, f clientFrame) {
 	if key == "" || !clientIDPattern.MatchString(key) {
 		key = strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
+	if ok, wait := s.g.allow(ctx, LimitHandoff, s.client()); !ok {
+		s.log.Info().Msg("hand-off refused: over the limit")
+		s.c.enqueue(limitedFrame(s.lang, f.ID, wait))
+		return
+	}
+	if !s.keep(ctx, f.ID) {
+		return
+	}
 	if err := s.g.desk.AskForPerson(ctx, s.id, key); err != nil {
 		s.fault(err, f.ID)
 		return
@@ -476,4 +621,10 @@ func (s *session) onHandoff(ctx context.Context, f clientFrame) {
 func isObject(data []byte) bool {
 	data = bytes.TrimLeft(data, " \t\r\n")
 	return len(data) > 0 && data[0] == '{'
+}
+
+// jitter returns a duration between d/2 and 3d/2, so that the sockets opened together,
+// after a node's restart, do not poll together.
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d)
 }

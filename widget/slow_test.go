@@ -28,6 +28,7 @@ func TestSlowConsumer(t *testing.T) {
 	})
 	// A client that reads its welcome and then nothing.
 	sh := e.connect(t, "")
+	e.keep(t, sh)
 
 	// Far more than the socket buffers (the server's is 8 KiB, the client's receive
 	// window a few hundred KiB at most) and the queue hold: the server's writes block.
@@ -54,7 +55,7 @@ func TestSlowConsumer(t *testing.T) {
 	}
 
 	// The gateway still serves: the client resumes.
-	again := e.connect(t, sh.resumeQuery(n))
+	again := e.resume(t, sh, n)
 	if got := again.welcome.num("seq"); got != n {
 		t.Errorf("welcome on resume has seq %d, want %d", got, n)
 	}
@@ -67,7 +68,7 @@ func TestRateLimit(t *testing.T) {
 	sh.say(t, "m2", askShipping)
 	sh.say(t, "m3", askInvoice)
 	fs := readUntil(t, sh.c, "the rate_limited error", isType("error"))
-	checkFields(t, fs[len(fs)-1], map[string]any{"type": "error", "code": "rate_limited", "message": nil, "id": "m3"})
+	checkFields(t, fs[len(fs)-1], map[string]any{"type": "error", "code": "rate_limited", "message": nil, "id": "m3", "retry_after": nil})
 	for _, id := range []string{"m1", "m2"} {
 		if f, _ := find(fs, isAck(id)); f == nil {
 			t.Errorf("no ack for %s before the rate_limited error: %v", id, fs)
@@ -75,7 +76,7 @@ func TestRateLimit(t *testing.T) {
 	}
 	send(t, sh.c, msg{Type: "handoff", ID: "h1"})
 	fs = readUntil(t, sh.c, "the rate_limited error of the handoff", isType("error"))
-	checkFields(t, fs[len(fs)-1], map[string]any{"type": "error", "code": "rate_limited", "message": nil, "id": "h1"})
+	checkFields(t, fs[len(fs)-1], map[string]any{"type": "error", "code": "rate_limited", "message": nil, "id": "h1", "retry_after": nil})
 
 	log := e.logOf(t, sh.conv)
 	var ids []string
@@ -124,6 +125,7 @@ func TestSlowConsumerQueueOverflow(t *testing.T) {
 		sndBuf:  4096,
 	})
 	sh := e.connect(t, "") // and then read nothing
+	e.keep(t, sh)
 
 	big := strings.Repeat("慢", 10000) // 30 KB a frame
 	appended := 0
@@ -162,7 +164,7 @@ func TestSlowConsumerQueueOverflow(t *testing.T) {
 	e.waitIdle(t)
 
 	// It resumes where it was cut off.
-	again := e.connect(t, sh.resumeQuery(int64(len(seqs))))
+	again := e.resume(t, sh, int64(len(seqs)))
 	if f := readFrame(t, again.c); f.num("seq") != int64(len(seqs))+1 {
 		t.Errorf("first frame on resume = %v, want seq %d", f, len(seqs)+1)
 	}

@@ -51,6 +51,8 @@ func TestTicketAnswer(t *testing.T) {
 		e := newEnv(t, setup{engine: eng})
 		sh := e.connect(t, "")
 		other := e.connect(t, "")
+		e.keep(t, sh)
+		e.keep(t, other)
 		open := func(conv string) handoff.Ticket {
 			t.Helper()
 			tt, err := e.tickets.Open(ctx, handoff.TicketDraft{Conversation: conv, Order: "O2026112300042", Type: handoff.TicketRefund, Reason: "外壳破损"}, tkAgent)

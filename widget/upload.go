@@ -20,7 +20,8 @@ const identityHeader = "Kefu-Identity"
 // shopper for their conversation (files.Service.Accept), 201 {id, url, type, size}. The
 // token is checked as the socket checks it, and a verified shopper's conversation takes
 // uploads only with the same shopper's signed identity in the Kefu-Identity header:
-// anything else is 403 bad_token.
+// anything else is 403 bad_token. Uploads count against the client's LimitUpload; a
+// photo sent before the first message stores the conversation (LimitConversation).
 func (g *Gateway) Upload(w http.ResponseWriter, r *http.Request) {
 	if !g.cors(w, r) {
 		web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "origin not allowed")
@@ -31,13 +32,16 @@ func (g *Gateway) Upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	verified := ""
+	var sh *handoff.Shopper
 	if h := r.Header.Get(identityHeader); h != "" {
-		if sh := g.uploadIdentity(r, h); sh != nil {
-			verified = sh.ID
-		}
+		sh = g.uploadIdentity(r, h)
 	}
-	conv, err := g.desk.OpenAs(r.Context(), q.Get("conversation"), q.Get("token"), verified)
+	cl := g.clientOf(r, sh)
+	if ok, wait := g.allow(r.Context(), LimitUpload, cl); !ok {
+		writeLimited(w, wait)
+		return
+	}
+	conv, err := g.desk.OpenAs(r.Context(), q.Get("conversation"), q.Get("token"), verifiedID(sh))
 	if errors.Is(err, handoff.ErrBadToken) {
 		web.WriteError(w, http.StatusForbidden, web.CodeBadToken, errorMessages[codeBadToken])
 		return
@@ -45,6 +49,23 @@ func (g *Gateway) Upload(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		web.Fault(w, r, err)
 		return
+	}
+	if !conv.Stored() {
+		// A photo before the first message: the conversation is stored now, within the
+		// client's limit of new conversations, for the shopper who uploads.
+		if ok, wait := g.allow(r.Context(), LimitConversation, cl); !ok {
+			writeLimited(w, wait)
+			return
+		}
+		if sh == nil {
+			sh = &handoff.Shopper{ID: visitorID()}
+		}
+		conv.Shopper, conv.Lang = sh, handoff.ParseLang(q.Get("lang")).Of()
+		if conv, err = g.desk.Keep(r.Context(), conv); err != nil {
+			web.Fault(w, r, err)
+			return
+		}
+		g.metrics.ConversationsStarted.Inc()
 	}
 	if up, ok := g.cfg.Files.Accept(w, r, conv.ID); ok {
 		zerolog.Ctx(r.Context()).Info().Str("conv", conv.ID).Str("file", up.ID).Str("type", up.Type).Int64("size", up.Size).

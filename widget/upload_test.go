@@ -155,7 +155,7 @@ func TestPhotos(t *testing.T) {
 	t.Run("a reload gets working URLs again", func(t *testing.T) {
 		send(t, sh.c, photoMsg{Type: "message", ID: "p2", Text: "快递面单也拍了", Attachments: []string{raw.ID, up.ID}})
 		readUntil(t, sh.c, "the ack", isType("ack"))
-		again := e.connect(t, sh.resumeQuery(0))
+		again := e.resume(t, sh, 0)
 		fs := readUntil(t, again.c, "the photo message", func(f frame) bool { return f.str("id") == "p2" })
 		atts := fs[len(fs)-1]["attachments"].([]any)
 		var ids []string

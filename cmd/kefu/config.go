@@ -70,6 +70,18 @@ type config struct {
 	// WebhookRetry is the wait before a failed webhook delivery's first retry; it
 	// doubles with each attempt, up to an hour.
 	WebhookRetry time.Duration
+	// Unattended is KEFU_UNATTENDED_RETENTION as given, like Retention: how long the
+	// anonymous conversations that never went to people are kept (unattended()).
+	Unattended string
+	// RateLimits is KEFU_RATE_LIMITS: "off", or changes to the default limits such as
+	// "conversation=30/10m,handoff=off" (rateLimits()).
+	RateLimits string
+	// TrustedProxies is KEFU_TRUSTED_PROXIES: the CIDR prefixes of the proxies whose
+	// X-Forwarded-For names the client (trustedProxies()).
+	TrustedProxies string
+	// BotAPILLM lets the public bot API word answers with the language model
+	// (KEFU_BOT_API_LLM=on); off, anonymous callers cost no model call.
+	BotAPILLM bool
 
 	// badEnv lists the variables that could not be parsed, for validate.
 	badEnv []string
@@ -141,6 +153,11 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	dur(&c.QueueTimeout, "queue-timeout", "KEFU_QUEUE_TIMEOUT", 10*time.Minute, "how long a chat waits before the shopper is offered to leave a message instead (offered at once when nobody of the group is online); 0 turns the timeout off")
 	dur(&c.ReopenWindow, "reopen-window", "KEFU_REOPEN_WINDOW", 30*time.Minute, "how long after an agent resolved a chat the shopper's next message goes back to that agent (or the front of the queue) instead of the bot; 0 turns it off")
 	str(&c.Retention, "retention", "KEFU_RETENTION", strconv.Itoa(defaultRetentionDays), "days after their last activity conversations are deleted, with their photos, decisions and notes (tickets and the audit log stay); 0 or off keeps them forever")
+	str(&c.Unattended, "unattended-retention", "KEFU_UNATTENDED_RETENTION", strconv.Itoa(defaultUnattendedDays), "days after their last activity anonymous conversations that never went to people are deleted; 0 or off leaves them to the retention")
+	str(&c.RateLimits, "rate-limits", "KEFU_RATE_LIMITS", "", "changes to the default limits per client and per conversation, e.g. conversation=30/10m,handoff=off; off turns every limit off (load tests only)")
+	str(&c.TrustedProxies, "trusted-proxies", "KEFU_TRUSTED_PROXIES", "", "comma-separated CIDR prefixes or addresses of the reverse proxies whose X-Forwarded-For names the client; empty trusts none")
+	apiLLM := strings.EqualFold(os.Getenv("KEFU_BOT_API_LLM"), "on") || os.Getenv("KEFU_BOT_API_LLM") == "1" || strings.EqualFold(os.Getenv("KEFU_BOT_API_LLM"), "true")
+	fs.BoolVar(&c.BotAPILLM, "bot-api-llm", apiLLM, "let the public bot API (/api/bot/ask) word answers with the language model; off, it answers from the articles ($KEFU_BOT_API_LLM=on)")
 	c.ShopSecret = os.Getenv("KEFU_SHOP_SECRET")
 	str(&c.Files, "files", "KEFU_FILES", "", "where the photos of chats are kept: empty for files/ in the data directory, another directory, or s3://BUCKET/PREFIX on an S3-compatible store (for several nodes)")
 	str(&c.S3Endpoint, "s3-endpoint", "KEFU_S3_ENDPOINT", "", "the S3-compatible store's URL for KEFU_FILES=s3://…, e.g. https://oss-cn-hangzhou.aliyuncs.com or http://minio:9000")
@@ -158,13 +175,29 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 // defaultRetentionDays is how long conversations are kept unless KEFU_RETENTION says.
 const defaultRetentionDays = 180
 
+// defaultUnattendedDays is how long anonymous conversations that never went to people
+// are kept unless KEFU_UNATTENDED_RETENTION says.
+const defaultUnattendedDays = 7
+
 // retention is how long after their last activity conversations are deleted; 0 keeps
 // them forever.
 func (c *config) retention() (time.Duration, error) {
-	v := strings.TrimSpace(strings.ToLower(c.Retention))
+	return parseKeep("retention", c.Retention, defaultRetentionDays)
+}
+
+// unattended is how long after their last activity anonymous conversations that never
+// went to people are deleted; 0 leaves them to the retention.
+func (c *config) unattended() (time.Duration, error) {
+	return parseKeep("unattended retention", c.Unattended, defaultUnattendedDays)
+}
+
+// parseKeep reads a time to keep: days ("180", "30d"), a duration of at least an
+// hour ("720h"), or "0" / "off" for forever; empty means def days.
+func parseKeep(what, s string, def int) (time.Duration, error) {
+	v := strings.TrimSpace(strings.ToLower(s))
 	switch v {
 	case "":
-		return defaultRetentionDays * 24 * time.Hour, nil
+		return time.Duration(def) * 24 * time.Hour, nil
 	case "0", "off", "forever", "never":
 		return 0, nil
 	}
@@ -174,7 +207,7 @@ func (c *config) retention() (time.Duration, error) {
 	if d, err := time.ParseDuration(v); err == nil && d >= time.Hour {
 		return d, nil
 	}
-	return 0, fmt.Errorf("retention %q: give days (180), a duration of at least 1h (720h), or 0 / off to keep conversations forever", c.Retention)
+	return 0, fmt.Errorf("%s %q: give days (%d), a duration of at least 1h (720h), or 0 / off to keep conversations forever", what, s, def)
 }
 
 func (c *config) validate() error {
@@ -188,6 +221,15 @@ func (c *config) validate() error {
 		return fmt.Errorf("the webhook retry wait %v must be positive", c.WebhookRetry)
 	}
 	if _, err := c.retention(); err != nil {
+		return err
+	}
+	if _, err := c.unattended(); err != nil {
+		return err
+	}
+	if _, err := c.rateLimits(); err != nil {
+		return err
+	}
+	if _, err := c.trustedProxies(); err != nil {
 		return err
 	}
 	if c.ReopenWindow < 0 || c.QueueTimeout < 0 {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefu-im/kefu/internal/ratelimit"
 )
 
 // parseConfig parses serve's flags with the environment the test set.
@@ -123,5 +125,51 @@ func TestConfigRetention(t *testing.T) {
 		if got, _ := c.retention(); err != nil || got != tc.want {
 			t.Errorf("KEFU_RETENTION=%q: %v, %v; want %v", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+func TestConfigLimits(t *testing.T) {
+	c, err := parseConfig(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.rateLimits(); !slices.Equal(got, defaultLimits()) || c.rateLimitsOff() || c.BotAPILLM {
+		t.Errorf("defaults: limits %v, off %v, bot API LLM %v; want the defaults, on, off", got, c.rateLimitsOff(), c.BotAPILLM)
+	}
+	if d, _ := c.unattended(); d != 7*24*time.Hour {
+		t.Errorf("unattended retention %v, want 7 days", d)
+	}
+	t.Setenv("KEFU_RATE_LIMITS", "handoff=5/1h,ask=off")
+	t.Setenv("KEFU_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")
+	t.Setenv("KEFU_BOT_API_LLM", "on")
+	t.Setenv("KEFU_UNATTENDED_RETENTION", "off")
+	c, err = parseConfig(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, _ := c.rateLimits()
+	if h := ratelimit.Find(rules, "handoff"); h != ratelimit.Per("handoff", 5, time.Hour) || !ratelimit.Find(rules, "ask").Off() {
+		t.Errorf("KEFU_RATE_LIMITS=handoff=5/1h,ask=off: %v", rules)
+	}
+	if p, _ := c.trustedProxies(); len(p) != 2 || !c.BotAPILLM {
+		t.Errorf("proxies %v, bot API LLM %v", p, c.BotAPILLM)
+	}
+	if d, _ := c.unattended(); d != 0 {
+		t.Errorf("KEFU_UNATTENDED_RETENTION=off: %v", d)
+	}
+	t.Setenv("KEFU_RATE_LIMITS", "off")
+	if c, _ := parseConfig(t); !c.rateLimitsOff() {
+		t.Error("KEFU_RATE_LIMITS=off does not turn the limits off")
+	}
+	for env, bad := range map[string]string{
+		"KEFU_RATE_LIMITS":          "handof=5/1h",
+		"KEFU_TRUSTED_PROXIES":      "proxy.local",
+		"KEFU_UNATTENDED_RETENTION": "soon",
+	} {
+		t.Setenv(env, bad)
+		if _, err := parseConfig(t); err == nil {
+			t.Errorf("%s=%q accepted", env, bad)
+		}
+		os.Unsetenv(env)
 	}
 }

@@ -91,7 +91,7 @@ func TestEmbeddedSurvivesKill(t *testing.T) {
 	login(t, k, "dave", "dave-secret")
 
 	// The shopper comes back and gets the same transcript and place.
-	again, w := dialShopper(t, k, "conversation="+first.conv+"&token="+first.tok+"&after=0")
+	again, w := resumeShopper(t, k, first.conv, first.tok, 0)
 	if w["status"] != "queued" || w["reset"] == true {
 		t.Errorf("welcome after the restart = %v", w)
 	}
@@ -101,7 +101,7 @@ func TestEmbeddedSurvivesKill(t *testing.T) {
 	if q := again.until("the first place again", isType("queue")); q["position"] != 1.0 {
 		t.Errorf("first shopper's place after the restart = %v", q)
 	}
-	back, _ := dialShopper(t, k, "conversation="+second.conv+"&token="+second.tok+"&after=0")
+	back, _ := resumeShopper(t, k, second.conv, second.tok, 0)
 	if q := back.until("the second place again", isType("queue")); q["position"] != 2.0 {
 		t.Errorf("second shopper's place after the restart = %v", q)
 	}

@@ -87,6 +87,10 @@ func spawnKefu(t *testing.T, addr, wait string, env ...string) *proc {
 	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "KEFU_DATA_DIR=") }) {
 		env = append(slices.Clip(env), "KEFU_DATA_DIR="+t.TempDir())
 	}
+	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "KEFU_RATE_LIMITS=") }) {
+		// The tests poll the bot API until an edited answer shows; the other limits hold.
+		env = append(slices.Clip(env), "KEFU_RATE_LIMITS=ask=off")
+	}
 	p := &proc{t: t, addr: addr, env: env, done: make(chan struct{})}
 	p.cmd = exec.Command(kefuBin, "serve")
 	p.cmd.Env = append(os.Environ(), append([]string{"KEFU_ADDR=" + addr, "KEFU_LOG_FORMAT=json"}, env...)...)
@@ -223,8 +227,24 @@ func dialShopper(t *testing.T, p *proc, query string) (*shopper, map[string]any)
 	return s, w
 }
 
-func (s *shopper) resumeQuery() string {
-	return url.Values{"conversation": {s.conv}, "token": {s.tok}, "after": {fmt.Sprint(s.last)}}.Encode()
+// resumeShopper dials again as the widget does: the conversation and its token in the
+// hello frame, the records after after asked for in the URL.
+func resumeShopper(t *testing.T, p *proc, conv, tok string, after int64) (*shopper, map[string]any) {
+	t.Helper()
+	u := "ws://" + p.addr + "/ws/shopper?" + url.Values{"hello": {"1"}, "after": {fmt.Sprint(after)}}.Encode()
+	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", u, err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	s := &shopper{t: t, ws: ws, last: after}
+	s.send(map[string]any{"type": "hello", "conversation": conv, "token": tok})
+	w := s.next()
+	if w["type"] != "welcome" {
+		t.Fatalf("first frame = %v, want welcome", w)
+	}
+	s.conv, s.tok = w["conversation"].(string), w["token"].(string)
+	return s, w
 }
 
 func (s *shopper) send(v map[string]any) {

@@ -48,7 +48,7 @@ func TestEndToEndRestart(t *testing.T) {
 	if pw := k.adminPassword(); pw != "" {
 		t.Errorf("restart logged a new admin password although an admin exists")
 	}
-	s2, w2 := dialShopper(t, k, s.resumeQuery())
+	s2, w2 := resumeShopper(t, k, s.conv, s.tok, s.last)
 	s2.conv, s2.tok, s2.last = s.conv, s.tok, s.last
 	if w2["conversation"] != s.conv || w2["status"] != "queued" || w2["reset"] == true {
 		t.Fatalf("resumed welcome = %v", w2)
@@ -176,6 +176,12 @@ func TestEmbeddedDefaults(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.Contains(b.String(), want) {
 			t.Errorf("GET %s: %d, body lacks %q", path, resp.StatusCode, want)
+		}
+		// Every answer's security headers; a shop may frame only what it embeds.
+		framed := path == "/" || path == "/widget.js"
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") != "same-origin" ||
+			(resp.Header.Get("X-Frame-Options") == "DENY") == framed {
+			t.Errorf("GET %s: headers %v", path, resp.Header)
 		}
 	}
 	login(t, k, "admin", pw)

@@ -36,7 +36,7 @@ func TestImports(t *testing.T) {
 		"github.com/gorilla/websocket":       {"widget"},
 		"github.com/yuin/goldmark":           {"knowledge"},
 		"github.com/microcosm-cc/bluemonday": {"knowledge"},
-		"github.com/redis/go-redis":          {"handoff/redisstore", "handoff/desktest", "kb", "internal/account", "internal/audit", "internal/webhook/redisstore", "cmd/kefu"},
+		"github.com/redis/go-redis":          {"handoff/redisstore", "handoff/desktest", "kb", "internal/account", "internal/audit", "internal/ratelimit", "internal/webhook/redisstore", "cmd/kefu"},
 		"github.com/minio/minio-go":          {"internal/files"},
 		"go.etcd.io/bbolt":                   {"handoff/boltstore", "handoff/desktest", "kb", "internal/account", "internal/audit", "internal/boltdb", "internal/boltdb/bolttest", "internal/webhook/boltstore", "cmd/kefu"},
 	}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/kefu-im/kefu/internal/browsertest"
 )
@@ -72,6 +74,33 @@ func TestEnglishBrowser(t *testing.T) {
 		t.Errorf("after asking for a person the English widget shows Chinese: %q", ui)
 	}
 	b.screenshot(tab, "english-2-handoff.png")
+
+	// After a reload the widget resumes the same chat; the token went in the hello
+	// frame, never in a websocket URL (which proxies log).
+	conv, err := chromedp.Run(b.within(tab), chromedp.Evaluate[string](`window.Kefu.state().conversation`))
+	if err != nil || conv == "" {
+		t.Fatalf("the widget's conversation: %q, %v", conv, err)
+	}
+	if _, err := chromedp.Call(b.within(tab), page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+		window.__wsURLs = [];
+		const WS = window.WebSocket;
+		window.WebSocket = function (url, protocols) { window.__wsURLs.push(String(url)); return new WS(url, protocols); };
+		window.WebSocket.prototype = WS.prototype;`}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(tab, "after a reload the widget resumes the chat",
+		chromedp.Reload(),
+		waitJS(`!!window.Kefu && window.Kefu.state().connected && window.Kefu.state().status === "queued" && window.Kefu.state().conversation === `+strconv.Quote(conv)),
+	)
+	urls, err := chromedp.Run(b.within(tab), chromedp.Evaluate[[]string](`window.__wsURLs`))
+	if err != nil || len(urls) == 0 {
+		t.Fatalf("websocket URLs after the reload: %q, %v", urls, err)
+	}
+	for _, u := range urls {
+		if strings.Contains(u, "token") || strings.Contains(u, conv) {
+			t.Errorf("the websocket URL %q names the conversation or its token", u)
+		}
+	}
 	b.do(tab, "on a phone", chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
 	b.screenshot(tab, "english-3-handoff-mobile.png")
 

@@ -63,19 +63,10 @@ func routes(a *app, log zerolog.Logger) http.Handler {
 	// Operations.
 	mux.Handle("GET /metrics", a.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := a.desk.Ping(r.Context()); err != nil {
-			zerolog.Ctx(r.Context()).Warn().Err(err).Msg("not ready")
-			http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		if !a.knowledge.Follower().Ready() {
-			http.Error(w, "knowledge index not built or not following the article store", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ready\n"))
-	})
-	return withRequestLog(mux, log)
+	mux.Handle("GET /readyz", &readiness{ping: a.desk.Ping, wait: readyWithin, ready: func() (bool, string) {
+		return a.knowledge.Follower().Ready(), "knowledge index not built or not following the article store"
+	}})
+	return withSecurityHeaders(withRequestLog(mux, log))
 }
 
 // withRequestLog gives each request an id (X-Request-Id) and a logger carrying it, and

@@ -14,8 +14,10 @@ import (
 	"github.com/kefu-im/kefu/handoff/console"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/audit"
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"github.com/kefu-im/kefu/internal/files"
 	"github.com/kefu-im/kefu/internal/metrics"
+	"github.com/kefu-im/kefu/internal/ratelimit"
 	"github.com/kefu-im/kefu/internal/webhook"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/knowledge"
@@ -38,6 +40,7 @@ type app struct {
 	files     *files.Service
 	metrics   *metrics.Metrics
 	webhooks  *webhook.Service
+	limiter   *ratelimit.Limiter
 
 	// started is set once the node's start is done (app.start): the storage answered,
 	// the index is built and the admin user exists.
@@ -95,6 +98,7 @@ func build(c config, log zerolog.Logger) (*app, error) {
 		Searcher: idx, AnswerThreshold: c.AnswerThreshold, ClarifyThreshold: c.ClarifyThreshold,
 		CategoryThresholds: cats,
 		ClarifyText:        phrases["clarify"], Logger: log.With().Str("part", "bot").Logger(),
+		ContactGuard: contactguard.New(c.linkHosts()),
 	}
 	if c.LLMBaseURL != "" {
 		llm, err := bot.NewLLM(bot.LLMConfig{BaseURL: c.LLMBaseURL, Model: c.LLMModel, APIKey: c.LLMAPIKey, Timeout: c.LLMTimeout})
@@ -112,6 +116,16 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	b, err := bot.New(bc)
 	if err != nil {
 		return nil, err
+	}
+	// The public bot API answers anyone: without the language model unless the shop
+	// turned it on, and without recording its misses for the editors.
+	askBot := b
+	if bc.Phraser != nil && !c.BotAPILLM {
+		plain := bc
+		plain.Phraser = nil
+		if askBot, err = bot.New(plain); err != nil {
+			return nil, err
+		}
 	}
 
 	groups, err := c.groups()
@@ -176,9 +190,18 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	limits, err := c.rateLimits()
+	if err != nil {
+		return nil, err
+	}
+	proxies, err := c.trustedProxies()
+	if err != nil {
+		return nil, err
+	}
+	a.limiter = a.newLimiter(c, log)
 	a.gateway, err = widget.New(widget.Config{
-		Desk: a.desk, Bot: watched, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(),
-		Files: a.files, Metrics: a.metrics,
+		Desk: a.desk, Bot: askBot, IdentitySecret: []byte(c.ShopSecret), AllowedOrigins: c.origins(),
+		Files: a.files, Metrics: a.metrics, Limiter: a.limiter, Limits: limits, TrustedProxies: proxies, Generation: idx.Generation,
 		Logger: log.With().Str("part", "widget").Logger(),
 	})
 	if err != nil {
@@ -229,12 +252,7 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	// event streams and websockets end instead of holding the shutdown up.
 	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer endRequests()
-	srv := &http.Server{
-		BaseContext:       func(net.Listener) context.Context { return reqCtx },
-		Handler:           a.untilStarted(routes(a, log)),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := newServer(a.untilStarted(routes(a, log)), defaultTimeouts, func(net.Listener) context.Context { return reqCtx })
 	admin := &http.Server{Handler: adminRoutes(a, log), ReadHeaderTimeout: 10 * time.Second}
 	base := baseURL(ln.Addr())
 	log.Info().Str("health", base+"/healthz").Str("ready", base+"/readyz").Msg("listening; starting")
@@ -277,8 +295,12 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 		g.Go(func() error { return a.knowledge.Run(gctx) })
 		g.Go(func() error { return a.desk.Run(gctx) })
 		g.Go(func() error { return a.webhooks.Run(gctx) })
-		if keep, _ := c.retention(); keep > 0 {
-			g.Go(func() error { return a.sweepRetention(gctx, keep, log.With().Str("part", "retention").Logger()) })
+		keep, _ := c.retention()
+		unattended, _ := c.unattended()
+		if keep > 0 || unattended > 0 {
+			g.Go(func() error {
+				return a.sweepRetention(gctx, keep, unattended, log.With().Str("part", "retention").Logger())
+			})
 		}
 		return nil
 	})

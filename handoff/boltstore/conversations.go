@@ -45,7 +45,7 @@ func putConversation(tx *bolt.Tx, c handoff.Conversation) error {
 func (s *Store) Create(ctx context.Context, c handoff.Conversation) error {
 	return s.update(ctx, func(tx *bolt.Tx, _ func(handoff.Event)) error {
 		if tx.Bucket(bConvs).Get([]byte(c.ID)) != nil {
-			return fmt.Errorf("creating conversation %q: already exists", c.ID)
+			return fmt.Errorf("creating conversation %q: %w", c.ID, handoff.ErrExists)
 		}
 		c.Rev, c.Seq = 1, 0
 		return putConversation(tx, c)

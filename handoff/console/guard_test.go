@@ -81,6 +81,7 @@ func TestConsoleGuard(t *testing.T) {
 		t.Run("canned", func(t *testing.T) { gtTestCanned(t, f) })
 		t.Run("notes", func(t *testing.T) { gtTestNotes(t, f) })
 		t.Run("short", func(t *testing.T) { gtTestShort(t, f) })
+		t.Run("garbled", func(t *testing.T) { gtTestGarbled(t, f) })
 		t.Run("contact", func(t *testing.T) { gtTestContact(t, f) })
 		t.Run("first_reply", func(t *testing.T) { gtTestFirstReply(t, f) })
 	})
@@ -152,6 +153,29 @@ func gtTestNotes(t *testing.T, f *gtConsole) {
 		if strings.Contains(m.Text, "优惠券") || strings.Contains(m.Text, "跟进") {
 			t.Errorf("a note reached the shopper's log: %+v", m)
 		}
+	}
+}
+
+// gtTestGarbled: replies, reasons and notes with invalid UTF-8, control characters, bidi
+// overrides or only invisible characters are refused with bad_message, and nothing is
+// stored.
+func gtTestGarbled(t *testing.T, f *gtConsole) {
+	c := gtClaimed(t, f)
+	before, notes := len(ctLog(t, f.desk, c.ID)), len(gtNotes(t, f, c.ID))
+	for _, text := range []string{"bad \xff byte", "nul \x00 inside", "订单\u202e87654321", "\u200b\u200b", "replaced \ufffd"} {
+		status, body := f.api.Call(t, "POST", "/api/conversations/"+c.ID+"/messages", f.token["alice"], map[string]any{"text": text})
+		webtest.WantError(t, "the reply "+text, status, body, http.StatusBadRequest, "bad_message")
+		status, body = f.api.Call(t, "POST", "/api/conversations/"+c.ID+"/notes", f.token["alice"], map[string]any{"text": text})
+		webtest.WantError(t, "the note "+text, status, body, http.StatusBadRequest, "bad_message")
+	}
+	// The bytes as sent, not as a JSON encoder would mend them.
+	status, body := f.api.Call(t, "POST", "/api/conversations/"+c.ID+"/messages", f.token["alice"], []byte("{\"text\":\"bad \xff\xfe byte\"}"))
+	webtest.WantError(t, "a reply of invalid UTF-8", status, body, http.StatusBadRequest, "bad_message")
+	ov := map[string]any{"text": "拨打 13812345678", "override": true, "reason": "顾客\u202e要求"}
+	status, body = f.api.Call(t, "POST", "/api/conversations/"+c.ID+"/messages", f.token["alice"], ov)
+	webtest.WantError(t, "an override with a bidi override in its reason", status, body, http.StatusBadRequest, "bad_message")
+	if n, m := len(ctLog(t, f.desk, c.ID)), len(gtNotes(t, f, c.ID)); n != before || m != notes {
+		t.Errorf("refused texts stored: log %d to %d, notes %d to %d", before, n, notes, m)
 	}
 }
 
@@ -228,6 +252,15 @@ func gtTestContact(t *testing.T, f *gtConsole) {
 			!strings.Contains(e.Detail, "顾客要求提供售后联系方式") || strings.Contains(e.Detail, "13812345678") || strings.Contains(e.Detail, "kefu_2024") {
 			t.Errorf("audit entry of the override = %+v", e)
 		}
+	}
+
+	// Written so that it looks like an ordinary number, or not like one at all.
+	for _, text := range []string{"有事打 138\u200b1234\u200b5678", "加 wei xin：kefu_2024", "电话 ①③⑧-①②③④-⑤⑥⑦⑧", "邮箱 me(at)other-shop.com"} {
+		status, body := f.api.Call(t, "POST", path, f.token["alice"], map[string]any{"text": text})
+		webtest.WantError(t, "hidden contact "+text, status, body, http.StatusUnprocessableEntity, "blocked_contact")
+	}
+	if n := len(ctLog(t, f.desk, c.ID)); n != before+1 {
+		t.Fatalf("refused hidden contacts grew the log to %d, want %d", n, before+1)
 	}
 
 	status, body = f.api.Call(t, "POST", path, f.token["alice"], map[string]any{"text": "商品详情请看 https://shop.example.com/item/1"})

@@ -10,6 +10,7 @@ import (
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
 	"github.com/kefu-im/kefu/internal/audit"
+	"github.com/kefu-im/kefu/internal/contactguard"
 	"github.com/kefu-im/kefu/internal/web"
 	"github.com/rs/zerolog"
 )
@@ -19,6 +20,10 @@ import (
 
 // maxReasonRunes bounds the reason of an override.
 const maxReasonRunes = 200
+
+// badMessage is the answer to a text that is garbled whatever it says
+// (contactguard.Garbled): nothing of it is stored.
+const badMessage = "消息含有无效字符（无效编码、控制字符、双向文本控制符，或只有不可见字符）"
 
 // replyRequest is the body of POST /api/conversations/{id}/messages.
 type replyRequest struct {
@@ -48,6 +53,10 @@ func (c *Server) reply(w http.ResponseWriter, r *http.Request) {
 	reason := strings.TrimSpace(req.Reason)
 	if text == "" && len(req.Attachments) == 0 || utf8.RuneCountInString(text) > handoff.MaxReplyRunes || len(req.ID) > 64 || utf8.RuneCountInString(reason) > maxReasonRunes {
 		web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "消息不能为空，且不超过 2000 字")
+		return
+	}
+	if contactguard.Garbled(text) || contactguard.Garbled(reason) {
+		web.WriteError(w, http.StatusBadRequest, web.CodeBadMessage, badMessage)
 		return
 	}
 	if text != "" && handoff.IsShortReply(text) && !req.Confirm {
@@ -123,6 +132,10 @@ func (c *Server) PostNote() http.HandlerFunc {
 		text := strings.TrimSpace(req.Text)
 		if text == "" || utf8.RuneCountInString(text) > handoff.MaxReplyRunes || len(req.ID) > 64 {
 			web.WriteError(w, http.StatusBadRequest, web.CodeBadRequest, "备注不能为空，且不超过 2000 字")
+			return
+		}
+		if contactguard.Garbled(text) {
+			web.WriteError(w, http.StatusBadRequest, web.CodeBadMessage, badMessage)
 			return
 		}
 		n, err := c.desk.AddNote(r.Context(), r.PathValue("id"), account.UserFrom(r), req.ID, text)

@@ -48,6 +48,9 @@ func runDesk(t *testing.T, open Opener) {
 		{"photos", testPhotos},
 		{"report of a scripted day", withRig(testReportDay)},
 		{"phrasebook", withRig(testPhrasebook, func(c *handoff.DeskConfig) { c.CannedReplies = askOrder })},
+		{"drafts", withRig(testDrafts)},
+		{"unattended chats expire", withRig(testUnattended)},
+		{"log limits", withRig(testLogLimits, func(c *handoff.DeskConfig) { c.MaxLog = 6 })},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}

@@ -78,6 +78,8 @@ func testPhrasebook(t *testing.T, r *rig) {
 	for name, bad := range map[string]handoff.PhrasebookEdits{
 		"a phone number":  {Phrases: map[handoff.Lang]map[string]string{handoff.LangZH: {"greeting": "有问题请打 13800138000 找我"}}},
 		"a one-word text": {Phrases: map[handoff.Lang]map[string]string{handoff.LangZH: {"closing": "好的"}}},
+		"a hidden phone":  {Phrases: map[handoff.Lang]map[string]string{handoff.LangZH: {"greeting": "请加 wei xin 或拨打 138\u200b0013\u200b8000"}}},
+		"a bidi override": {Phrases: map[handoff.Lang]map[string]string{handoff.LangZH: {"closing": "感谢您的耐心\u202e等待"}}},
 		"an unknown key":  {Phrases: map[handoff.Lang]map[string]string{handoff.LangEN: {"no_such_phrase": "Hello there, friend"}}},
 		"bad hours":       {Hours: &handoff.OpeningHours{Days: []int{1}, From: "18:00", To: "10:00", Zone: "Asia/Shanghai"}},
 	} {

@@ -58,7 +58,7 @@ func testRetention(t *testing.T, open Opener) {
 	if err != nil || !last.Equal(r.clock.Now().Add(-90*day).Truncate(time.Millisecond)) && last.After(r.clock.Now().Add(-89*day)) {
 		t.Fatalf("LastActivity of the recent chat = %v, %v", last, err)
 	}
-	n, err := r.desk.SweepRetention(ctx, r.clock.Now().Add(-180*day))
+	n, err := r.desk.SweepRetention(ctx, handoff.Sweep{Before: r.clock.Now().Add(-180 * day)})
 	if err != nil || n != 2 {
 		t.Fatalf("SweepRetention = %d, %v; want the old chat and the waiting one deleted", n, err)
 	}
@@ -95,7 +95,7 @@ func testRetention(t *testing.T, open Opener) {
 	if got := r.texts(t, recent.ID); len(got) < 2 {
 		t.Errorf("the recent chat's log after the sweep = %q", got)
 	}
-	if n, err := r.desk.SweepRetention(ctx, r.clock.Now().Add(-180*day)); err != nil || n != 0 {
+	if n, err := r.desk.SweepRetention(ctx, handoff.Sweep{Before: r.clock.Now().Add(-180 * day)}); err != nil || n != 0 {
 		t.Errorf("a second sweep = %d, %v; want nothing to delete", n, err)
 	}
 	if err := r.e.Purger.Purge(ctx, "c_never"); err != nil {

@@ -28,7 +28,7 @@ func (s *Store) Create(ctx context.Context, c handoff.Conversation) error {
 		return fmt.Errorf("creating conversation: %w", err)
 	}
 	if n == 0 {
-		return fmt.Errorf("creating conversation %q: already exists", c.ID)
+		return fmt.Errorf("creating conversation %q: %w", c.ID, handoff.ErrExists)
 	}
 	return nil
 }

@@ -24,6 +24,8 @@ type Metrics struct {
 	ConversationsStarted prometheus.Counter
 	// ShopperMessages counts shopper messages stored by the gateway.
 	ShopperMessages prometheus.Counter
+	// RateLimited counts the shoppers' requests refused by a limit, by the limit's name.
+	RateLimited *prometheus.CounterVec
 	// BotDecisions counts the bot's decisions by action and hand-off reason.
 	BotDecisions *prometheus.CounterVec
 	// BotFeedback counts 有帮助 / 没帮助 on bot answers by article and helpful.
@@ -69,6 +71,7 @@ func New() *Metrics {
 		ShopperConnections:   f.gauge("kefu_shopper_connections", "Open shopper websockets on this node."),
 		ConversationsStarted: f.counter("kefu_conversations_started_total", "Conversations started on this node."),
 		ShopperMessages:      f.counter("kefu_shopper_messages_total", "Shopper messages stored by this node."),
+		RateLimited:          f.counterVec("kefu_rate_limited_total", "Shoppers' requests refused by a limit on this node, by limit.", "limit"),
 		BotDecisions: f.counterVec("kefu_bot_decisions_total",
 			"Bot decisions on this node by action and hand-off reason.", "action", "reason"),
 		BotFeedback: f.counterVec("kefu_bot_feedback_total",

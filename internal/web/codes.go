@@ -6,8 +6,11 @@ type Code string
 
 // The codes of the whole HTTP API.
 const (
-	CodeBadRequest     Code = "bad_request"     // 400: a field is missing or wrong
-	CodeBadJSON        Code = "bad_json"        // 400, 415: the body is not the JSON asked for
+	CodeBadRequest Code = "bad_request" // 400: a field is missing or wrong
+	CodeBadJSON    Code = "bad_json"    // 400, 415: the body is not the JSON asked for
+	// 400: a text holds invalid UTF-8, a control character or a bidi override, or only
+	// invisible characters (contactguard.Garbled).
+	CodeBadMessage     Code = "bad_message"
 	CodeBadCredentials Code = "bad_credentials" // 401: wrong user name or password
 	CodeUnauthorized   Code = "unauthorized"    // 401: not signed in
 	CodeForbidden      Code = "forbidden"       // 403: the role, the group or the origin may not
@@ -25,6 +28,9 @@ const (
 	CodeBadPhrase   Code = "bad_phrase"
 	CodeInternal    Code = "internal"    // 500
 	CodeUnavailable Code = "unavailable" // 503: the storage does not answer
+
+	// 429: over a limit on the shoppers' requests; Retry-After says when to try again.
+	CodeRateLimited Code = "rate_limited"
 
 	// 409: the state forbids the change.
 	CodeAlreadyClaimed   Code = "already_claimed"

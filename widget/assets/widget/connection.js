@@ -1,16 +1,26 @@
   // ---------------------------------------------------------------- connection
 
   function buildUrl() {
-    // hello=1: the first frame is a hello carrying the signed identity (not in the URL,
-    // which servers and proxies log).
+    // hello=1: the first frame is a hello carrying the signed identity and the
+    // conversation's token, never the URL, which servers and proxies log.
     // lang: the language the server writes its system messages in.
-    var hello = (identity ? 'hello=1&' : '') + 'lang=' + LANG;
-    if (!session) return WS_URL + '?' + hello;
-    var q = '?conversation=' + encodeURIComponent(session.conversation) +
-      '&token=' + encodeURIComponent(session.token) +
-      '&after=' + lastSeq;
+    var q = (identity || session ? 'hello=1&' : '') + 'lang=' + LANG;
+    if (!session) return WS_URL + '?' + q;
+    q += '&after=' + lastSeq;
     if (session.epoch) q += '&epoch=' + encodeURIComponent(session.epoch);
-    return WS_URL + q + '&' + hello;
+    return WS_URL + '?' + q;
+  }
+
+  // helloFrame is the first frame of a connection opened with hello=1: the identity,
+  // and the conversation to resume with its token.
+  function helloFrame(id, resume) {
+    var f = { type: 'hello' };
+    if (id) f.identity = id;
+    if (resume) {
+      f.conversation = resume.conversation;
+      f.token = resume.token;
+    }
+    return f;
   }
 
   function connect() {
@@ -34,12 +44,13 @@
     ws = sock;
     ready = false;
     var hello = identity;
+    var resume = session;
     var opened = false;
     connShopper = hello ? hello.id : '';
     sock.onopen = function () {
       opened = true;
-      if (ws !== sock || !hello) return;
-      sock.send(JSON.stringify({ type: 'hello', identity: hello }));
+      if (ws !== sock || !hello && !resume) return;
+      sock.send(JSON.stringify(helloFrame(hello, resume)));
     };
     sock.onmessage = function (ev) {
       if (ws !== sock) return;

@@ -126,7 +126,7 @@
       if (blob.size > PHOTO_MAX) return uploadFailed(item, UPLOAD_ERRORS.too_large);
       var xhr = item.xhr = new XMLHttpRequest();
       xhr.open('POST', ORIGIN + '/api/uploads?conversation=' + encodeURIComponent(conv) +
-        '&token=' + encodeURIComponent(session.token));
+        '&token=' + encodeURIComponent(session.token) + '&lang=' + LANG);
       if (identity) {
         try { xhr.setRequestHeader('Kefu-Identity', btoa(unescape(encodeURIComponent(JSON.stringify(identity))))); } catch (e) { /* anonymous */ }
       }
