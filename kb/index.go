@@ -253,9 +253,12 @@ func (x *Index) write(put []Article, del []string) error {
 	return nil
 }
 
-// docsPerBatch is the most documents one bleve batch indexes. A build of many articles
-// goes in batches of this size: bleve holds the analysis of a whole batch at once,
-// some 80 MB for 1,000 articles of the bundled kind, and several gigabytes for 50,000.
+// docsPerBatch is the most documents one bleve batch of an on-disk index indexes. A
+// build of many articles goes in batches of this size: bleve holds the analysis of a
+// whole batch at once, some 80 MB for 1,000 articles of the bundled kind, and several
+// gigabytes for 50,000. Each batch is a segment, which bleve merges on disk in the
+// background; an in-memory index (the evaluation's, the tests') is never merged, and a
+// search reads every segment, so it is built in one batch.
 const docsPerBatch = 1000
 
 // writeDocs indexes put and removes del in bleve, the last batch of which also drops
@@ -264,18 +267,16 @@ const docsPerBatch = 1000
 // reuses: a crash amid them leaves an index that is built again. The caller holds
 // writeMu.
 func (x *Index) writeDocs(put []Article, del []string, hashes map[string][sha256.Size]byte) error {
-	for len(put) > docsPerBatch {
+	for x.persist && len(put) > docsPerBatch {
 		b := x.idx.NewBatch()
 		if err := indexDocs(b, put[:docsPerBatch]); err != nil {
 			return err
 		}
-		if x.persist {
-			state, err := json.Marshal(indexState{Format: x.format, Head: x.head})
-			if err != nil {
-				return err
-			}
-			b.SetInternal(stateKey, state)
+		state, err := json.Marshal(indexState{Format: x.format, Head: x.head})
+		if err != nil {
+			return err
 		}
+		b.SetInternal(stateKey, state)
 		if err := x.idx.Batch(b); err != nil {
 			return fmt.Errorf("indexing %d articles: %w", docsPerBatch, err)
 		}
