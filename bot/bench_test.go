@@ -16,68 +16,8 @@ import (
 // Decide under 2 ms with 10,000 articles.
 const benchArticles = 10_000
 
-// shopperQuestions are typical shopper messages: mostly invoices, shipping and returns,
-// some other questions, a few in English, and chit-chat that no article answers.
-var shopperQuestions = []string{
-	// Invoices.
-	"可以开发票吗",
-	"能开专票吗？公司要报销",
-	"发票抬头写公司可以吗",
-	"收到货了还能补开发票吗",
-	"开票要加税点吗",
-	"电子发票在哪里下载",
-	"买的羽绒服能开发票不",
-	// Shipping.
-	"付款后多久发货",
-	"今天下单明天能到吗",
-	"我的快递到哪了",
-	"物流三天没动了",
-	"能发顺丰吗？",
-	"新疆包邮吗",
-	"可以寄到香港吗",
-	"预售的连衣裙什么时候发货",
-	"怎么还没发货啊",
-	"显示签收了但是我没收到",
-	"运费多少钱",
-	// Returns, refunds and after-sales.
-	"我要退货",
-	"退货运费谁出",
-	"支持七天无理由吗",
-	"退款多久到账",
-	"怎么申请退款",
-	"鞋子尺码小了能换大一码吗",
-	"收到的耳机是坏的",
-	"少发了一件",
-	"发错颜色了",
-	"手机壳裂了，包装也破了",
-	"保温杯不保温，质量太差了",
-	// Other questions.
-	"优惠券怎么用",
-	"优惠券能叠加吗",
-	"刚买就降价了，能补差价吗",
-	"积分有什么用",
-	"怎么改收货地址",
-	"付款失败了怎么办",
-	"支持花呗吗",
-	"是正品吗",
-	"这个羊毛衫怎么洗",
-	"没货了还补吗",
-	"能帮忙包装成礼物吗",
-	"客服几点上班",
-	"转人工",
-	// English.
-	"Do you issue invoices?",
-	"When will my order ship?",
-	"How do I return an item?",
-	"Where is my package",
-	// Chit-chat and questions no article answers.
-	"在吗",
-	"你好",
-	"今天天气怎么样",
-	"你是机器人吗",
-	"哈哈哈",
-	"推荐一款适合送女朋友的礼物",
-}
+// shopperQuestions are the benchmark's questions (kbtest.ShopperQuestions).
+var shopperQuestions = kbtest.ShopperQuestions
 
 // The index of benchArticles articles, built once per process and kept: the testing
 // package calls a benchmark more than once, and building it takes long.

@@ -2,14 +2,17 @@ package kb_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/kefu-im/kefu/internal/redistest"
 	"github.com/kefu-im/kefu/kb"
 	"github.com/kefu-im/kefu/kb/kbtest"
+	"github.com/redis/go-redis/v9"
 )
 
 // benchArticles is the size of the knowledge base of the latency target.
@@ -185,4 +188,51 @@ func startIndex(b *testing.B, path string, store kb.Store) {
 	if err := f.Sync(context.Background()); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkSeedRedis50k seeds 50,000 generated articles into an empty Redis store, as
+// the first node of a big shop does, and reports the longest Redis held every other
+// client meanwhile: the slowest command of the seed by Redis's SLOWLOG (a script, or
+// the EXEC of a MULTI), in milliseconds, beside the seed's own time.
+func BenchmarkSeedRedis50k(b *testing.B) {
+	arts := generateArticles(b, 50_000)
+	es := make([]kb.Entry, len(arts))
+	for i, a := range arts {
+		es[i] = kb.Entry{Article: a, Status: kb.StatusPublished}
+	}
+	srv := redistest.Start(b)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	ctx := context.Background()
+	for _, kv := range [][2]string{{"slowlog-log-slower-than", "0"}, {"slowlog-max-len", "1000000"}} {
+		if err := rdb.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var slowest time.Duration
+	var seedTime time.Duration
+	for i := range b.N {
+		store, err := kb.NewRedisStore(kb.RedisConfig{Client: rdb, Prefix: fmt.Sprintf("seed%d:", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := rdb.SlowLogReset(ctx).Err(); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		created, err := store.Seed(ctx, "bench", es, "bench")
+		seedTime += time.Since(start)
+		if err != nil || len(created) != len(es) {
+			b.Fatalf("Seed = %d created, %v", len(created), err)
+		}
+		log, err := rdb.SlowLogGet(ctx, -1).Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, l := range log {
+			slowest = max(slowest, l.Duration)
+		}
+	}
+	b.ReportMetric(float64(slowest)/float64(time.Millisecond), "max-block-ms")
+	b.ReportMetric(seedTime.Seconds()/float64(b.N), "s/seed")
 }

@@ -336,9 +336,25 @@ func (s *BoltStore) Version(ctx context.Context, id string, n int) (Version, err
 	return v, nil
 }
 
-// Seed implements Store.
+// Seed implements Store. Like the Redis store's, it seeds es in steps of seedChunk
+// articles, one update transaction each: bbolt splits its pages only when a
+// transaction commits, so one transaction of 50,000 articles inserted each key into
+// ever longer pages, a time that grows with the square of the articles.
 func (s *BoltStore) Seed(ctx context.Context, source string, es []Entry, by string) ([]string, error) {
 	es = seedIDs(es)
+	var created []string
+	for start := 0; start < len(es); start += seedChunk {
+		c, err := s.seedStep(source, es[start:min(start+seedChunk, len(es))], by)
+		if err != nil {
+			return nil, err
+		}
+		created = append(created, c...)
+	}
+	return created, nil
+}
+
+// seedStep seeds es (distinct ids) in one transaction.
+func (s *BoltStore) seedStep(source string, es []Entry, by string) ([]string, error) {
 	var created []string
 	err := s.save(fmt.Sprintf("seeding from %q", source), func(tx *bolt.Tx) (bool, error) {
 		created = nil

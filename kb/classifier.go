@@ -50,8 +50,10 @@ type classifier struct {
 	post map[int32][]posting
 	// slots holds each article under its slot number; a deleted article leaves nil.
 	slots []*clsArticle
-	// sim is the neighbour search's scratch space, one entry per slot.
-	sim []float32
+	// sim is the neighbour search's scratch space, one entry per slot, and touched
+	// the slots it has set.
+	sim     []float32
+	touched []int32
 	// background holds messages no article answers (background.txt), a negative of
 	// every model; they are not counted in the document frequencies.
 	background [][]termCount
@@ -93,28 +95,34 @@ func newClassifier(background [][]string) *classifier {
 	return c
 }
 
-// put adds or replaces articles, given as id → documents (each a list of features), and
-// retrains what they affect.
-func (c *classifier) put(docs map[string][][]string) {
-	c.mu.Lock()
-	changed := make(map[string]bool, len(docs))
-	// In id order, so that the same articles give the same term ids and the same sums.
-	ids := make([]string, 0, len(docs))
-	for id := range docs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		ds := docs[id]
-		c.dropLocked(id)
-		a := &clsArticle{id: id, slot: int32(len(c.slots))}
-		c.slots = append(c.slots, a)
-		for _, d := range ds {
-			a.docs = append(a.docs, c.termsLocked(d, true))
+// putChunk is how many articles put analyses before it numbers their features: the
+// features of 50,000 articles as strings would take most of a gigabyte at once.
+const putChunk = 2000
+
+// put adds or replaces the articles of ids, which are distinct and sorted (so that the
+// same articles give the same term ids and the same sums), and retrains what they
+// affect. docs returns the documents of ids[i], each a list of features; it is called
+// on all cores.
+func (c *classifier) put(ids []string, docs func(i int) [][]string) {
+	changed := make(map[string]bool, len(ids))
+	for from := 0; from < len(ids); from += putChunk {
+		to := min(from+putChunk, len(ids))
+		feats := make([][][]string, to-from)
+		parallel(len(feats), func(i int) { feats[i] = docs(from + i) })
+		c.mu.Lock()
+		for i, id := range ids[from:to] {
+			c.dropLocked(id)
+			a := &clsArticle{id: id, slot: int32(len(c.slots))}
+			c.slots = append(c.slots, a)
+			for _, d := range feats[i] {
+				a.docs = append(a.docs, c.termsLocked(d, true))
+			}
+			c.arts[id] = a
+			changed[id] = true
 		}
-		c.arts[id] = a
-		changed[id] = true
+		c.mu.Unlock()
 	}
+	c.mu.Lock()
 	for _, id := range ids {
 		c.setCentroidLocked(id)
 	}
@@ -258,7 +266,8 @@ func (c *classifier) neighboursLocked(id string) []string {
 	if len(c.sim) < len(c.slots) {
 		c.sim = make([]float32, len(c.slots)+len(c.slots)/4)
 	}
-	var touched []int32
+	touched := c.touched[:0]
+	defer func() { c.touched = touched[:0] }()
 	for _, tw := range a.centroid {
 		p := c.post[tw.t]
 		if len(p) > clsMaxPosting {
@@ -300,10 +309,13 @@ func (c *classifier) neighboursLocked(id string) []string {
 	return out
 }
 
-// trainJob is one model to train: its positive and negative examples, as vectors.
+// trainJob is one model to train: its positive examples, and its negative ones as
+// lists of vectors (each neighbour's, then the background's), as vectors. The lists are
+// shared by the jobs, so that a job costs a few slice headers, not a copy of each.
 type trainJob struct {
-	id       string
-	pos, neg [][]termWeight
+	id  string
+	pos [][]termWeight
+	neg [][][]termWeight
 }
 
 // replanLocked recomputes the neighbours of the changed articles and of every article
@@ -359,11 +371,11 @@ func (c *classifier) replanLocked(changed map[string]bool) []trainJob {
 	for _, id := range ids {
 		a := c.arts[id]
 		a.neigh = c.neighboursLocked(id)
-		j := trainJob{id: id, pos: vectors(id)}
+		j := trainJob{id: id, pos: vectors(id), neg: make([][][]termWeight, 0, len(a.neigh)+1)}
 		for _, n := range a.neigh {
-			j.neg = append(j.neg, vectors(n)...)
+			j.neg = append(j.neg, vectors(n))
 		}
-		j.neg = append(j.neg, background...)
+		j.neg = append(j.neg, background)
 		jobs = append(jobs, j)
 	}
 	return jobs
@@ -385,8 +397,9 @@ func (c *classifier) train(jobs []trainJob) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var sc fitScratch
 			for i := range next {
-				results[i].model, results[i].bias = fit(jobs[i])
+				results[i].model, results[i].bias = fit(jobs[i], &sc)
 			}
 		}()
 	}
@@ -406,56 +419,73 @@ func (c *classifier) train(jobs []trainJob) {
 
 // fit trains one logistic model by stochastic gradient descent, the positives weighed
 // so that they count as much as all the negatives together. The order of the examples
-// is shuffled from the article's id, so the same knowledge gives the same model.
-func fit(j trainJob) ([]termWeight, float32) {
-	// Terms are numbered locally, so that the weights are a dense slice.
-	local := make(map[int32]int32)
-	var terms []int32
-	type example struct {
-		idx []int32
-		val []float64
-		y   float64
-		wgt float64
+// is shuffled from the article's id, so the same knowledge gives the same model. The
+// model keeps its weights in float32, in a slice of its exact size: 50,000 of them are
+// held for as long as the node runs.
+func fit(j trainJob, sc *fitScratch) ([]termWeight, float32) {
+	// Terms are numbered locally, so that the weights are a dense slice; the examples'
+	// terms and values are kept in two flat slices, each example a range of them. The
+	// space is the worker's, used again by its next job: a build trains 50,000 models.
+	sc.reset()
+	local := sc.local
+	terms := sc.terms[:0]
+	n, negs := 0, 0
+	for _, v := range j.pos {
+		n += len(v)
+	}
+	for _, vs := range j.neg {
+		for _, v := range vs {
+			n += len(v)
+		}
+		negs += len(vs)
 	}
 	posWeight := 1.0
-	if len(j.neg) > 0 {
-		posWeight = float64(len(j.neg)) / float64(len(j.pos))
+	if negs > 0 {
+		posWeight = float64(negs) / float64(len(j.pos))
 	}
-	exs := make([]example, 0, len(j.pos)+len(j.neg))
+	idx, val := slices.Grow(sc.idx[:0], n), slices.Grow(sc.val[:0], n)
+	exs := slices.Grow(sc.exs[:0], len(j.pos)+negs)
 	add := func(v []termWeight, y, wgt float64) {
-		e := example{idx: make([]int32, len(v)), val: make([]float64, len(v)), y: y, wgt: wgt}
-		for i, tw := range v {
+		e := example{from: int32(len(idx)), y: y, wgt: wgt}
+		for _, tw := range v {
 			k, ok := local[tw.t]
 			if !ok {
 				k = int32(len(terms))
 				local[tw.t] = k
 				terms = append(terms, tw.t)
 			}
-			e.idx[i], e.val[i] = k, float64(tw.w)
+			idx, val = append(idx, k), append(val, float64(tw.w))
 		}
+		e.to = int32(len(idx))
 		exs = append(exs, e)
 	}
 	for _, v := range j.pos {
 		add(v, 1, posWeight)
 	}
-	for _, v := range j.neg {
-		add(v, 0, 1)
+	for _, vs := range j.neg {
+		for _, v := range vs {
+			add(v, 0, 1)
+		}
 	}
 	h := fnv.New64a()
 	h.Write([]byte(j.id))
 	rng := rand.New(rand.NewPCG(h.Sum64(), 0))
-	w := make([]float64, len(terms))
+	defer func() { sc.terms, sc.idx, sc.val, sc.exs = terms, idx, val, exs }()
+	w := slices.Grow(sc.w[:0], len(terms))[:len(terms)]
+	clear(w)
+	sc.w = w
 	var b float64
 	for range clsEpochs {
 		rng.Shuffle(len(exs), func(a, b int) { exs[a], exs[b] = exs[b], exs[a] })
 		for _, e := range exs {
+			ei, ev := idx[e.from:e.to], val[e.from:e.to]
 			s := b
-			for i, k := range e.idx {
-				s += w[k] * e.val[i]
+			for i, k := range ei {
+				s += w[k] * ev[i]
 			}
 			g := e.wgt * (sigmoid(s) - e.y)
-			for i, k := range e.idx {
-				w[k] -= clsRate * (g*e.val[i] + clsL2*w[k])
+			for i, k := range ei {
+				w[k] -= clsRate * (g*ev[i] + clsL2*w[k])
 			}
 			b -= clsRate * 0.1 * g
 		}
@@ -469,7 +499,8 @@ func fit(j trainJob) ([]termWeight, float32) {
 	}
 	if len(model) > clsMaxWeights {
 		// Keep the largest: those at least as large as the clsMaxWeights-th.
-		mags := make([]float64, len(w))
+		mags := slices.Grow(sc.mags[:0], len(w))[:len(w)]
+		sc.mags = mags
 		for i, v := range w {
 			mags[i] = math.Abs(v)
 		}
@@ -478,7 +509,32 @@ func fit(j trainJob) ([]termWeight, float32) {
 		model = slices.DeleteFunc(model, func(tw termWeight) bool { return float32(math.Abs(float64(tw.w))) < cut })
 	}
 	slices.SortFunc(model, func(x, y termWeight) int { return cmp.Compare(x.t, y.t) })
-	return model, float32(b)
+	return slices.Clone(model), float32(b)
+}
+
+// example is one training example of fit: the range of its terms and values in the
+// flat slices, its label and its weight.
+type example struct {
+	from, to int32
+	y, wgt   float64
+}
+
+// fitScratch is the space fit works in, kept by a worker from one job to the next.
+type fitScratch struct {
+	local map[int32]int32
+	terms []int32
+	idx   []int32
+	val   []float64
+	exs   []example
+	w     []float64
+	mags  []float64
+}
+
+func (sc *fitScratch) reset() {
+	if sc.local == nil {
+		sc.local = make(map[int32]int32)
+	}
+	clear(sc.local)
 }
 
 func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }

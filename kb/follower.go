@@ -109,14 +109,14 @@ func (f *Follower) Sync(ctx context.Context) error {
 			arts = append(arts, e.Article)
 		}
 	}
-	reused, err := f.index.load(ctx, arts, head)
+	reused, learned, err := f.index.load(ctx, arts, head)
 	if err != nil {
 		return err
 	}
 	f.cursor = head
 	f.observe(true, entries, nil)
 	f.readyOnce.Do(func() { close(f.ready) })
-	f.log.Info().Int("articles", len(arts)).Bool("reused", reused).Dur("took", time.Since(start)).Msg("index built from the article store")
+	f.log.Info().Int("articles", len(arts)).Bool("reused", reused).Int("trained", learned).Dur("took", time.Since(start)).Msg("index built from the article store")
 	return nil
 }
 

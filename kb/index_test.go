@@ -489,3 +489,34 @@ func TestSearchToleratesTypos(t *testing.T) {
 		t.Fatalf("Search with two typos = %v, want mattress-size first", ids(hits))
 	}
 }
+
+// Articles that score alike are cut, at the number of documents the search takes from
+// bleve (20 for five hits), by id: the same articles are found however the index was
+// built. Fifty articles of the same text, put one by one from the last id to the first
+// (each put is a bleve segment of its own), are all tied, more of them than the search
+// asks bleve for at first; the five hits come from the twenty of the lowest ids.
+func TestSearchBreaksTiesByID(t *testing.T) {
+	x := newIndex(t, kb.Config{})
+	ctx := context.Background()
+	for i := 49; i >= 0; i-- {
+		a := kb.Article{
+			ID: fmt.Sprintf("tie-%02d", i), Title: "可以开发票吗？", Category: kb.CategoryPresale,
+			Questions: []string{"能开发票不"}, Answer: "可以的亲。",
+		}
+		if err := x.Put(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hits, err := x.Search(ctx, "开发票", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 5 {
+		t.Fatalf("got %d hits, want 5", len(hits))
+	}
+	for _, h := range hits {
+		if h.Article.ID >= "tie-20" {
+			t.Errorf("hit %s: ties at the cut must go to the lowest ids", h.Article.ID)
+		}
+	}
+}

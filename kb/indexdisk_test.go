@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,9 @@ type diskNode struct {
 	x      *kb.Index
 	f      *kb.Follower
 	reused bool
+	// trained is how many articles the start trained the classifier on; the others'
+	// memory was read from disk.
+	trained int
 }
 
 // startDisk opens the index at path and syncs it with store, as a node does at start,
@@ -48,9 +52,10 @@ func startDisk(t *testing.T, path string, store kb.Store) diskNode {
 		var l struct {
 			Message string `json:"message"`
 			Reused  bool   `json:"reused"`
+			Trained int    `json:"trained"`
 		}
 		if json.Unmarshal([]byte(line), &l) == nil && l.Message == "index built from the article store" {
-			return diskNode{x: x, f: f, reused: l.Reused}
+			return diskNode{x: x, f: f, reused: l.Reused, trained: l.Trained}
 		}
 	}
 	t.Fatalf("Sync logged no build:\n%s", logs.String())
@@ -77,21 +82,32 @@ func storeOf(t *testing.T, arts ...kb.Article) *kb.BoltStore {
 }
 
 // TestIndexReused restarts a node on one index directory: the index is reused while the
-// published articles are those it holds, and built again when they changed.
+// published articles are those it holds, and built again when they changed; the
+// memory (term sets, models) is read back, and only the changed articles are trained.
 func TestIndexReused(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "index")
 	store := storeOf(t, testArticles()...)
 
 	n := startDisk(t, path, store)
-	if n.reused {
-		t.Fatal("a new index was reused")
+	if n.reused || n.trained != len(testArticles()) {
+		t.Fatalf("a new index: reused %v, trained %d; want built, %d trained", n.reused, n.trained, len(testArticles()))
+	}
+	queries := []string{"可以开发票吗？", "物流到哪了", "怎么领券", "Do you issue invoices?"}
+	var before [][]kb.Hit
+	for _, q := range queries {
+		before = append(before, search(t, n.x, q))
 	}
 	n.close(t)
 
 	n = startDisk(t, path, store)
-	if !n.reused || n.x.Len() != len(testArticles()) {
-		t.Fatalf("restart with nothing changed: reused %v, %d articles; want reused, %d", n.reused, n.x.Len(), len(testArticles()))
+	if !n.reused || n.trained != 0 || n.x.Len() != len(testArticles()) {
+		t.Fatalf("restart with nothing changed: reused %v, %d trained, %d articles; want reused, none trained, %d", n.reused, n.trained, n.x.Len(), len(testArticles()))
+	}
+	for i, q := range queries {
+		if got := search(t, n.x, q); !reflect.DeepEqual(got, before[i]) {
+			t.Errorf("Search(%q) after the restart = %+v, want what the built index found: %+v", q, got, before[i])
+		}
 	}
 	if hits := search(t, n.x, "可以开发票吗？"); len(hits) == 0 || hits[0].Article.ID != "invoice" {
 		t.Fatalf("Search of the reused index = %v, want invoice first", ids(hits))
@@ -118,8 +134,8 @@ func TestIndexReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	n = startDisk(t, path, store)
-	if n.reused {
-		t.Fatal("restart after articles changed: reused")
+	if n.reused || n.trained != 1 {
+		t.Fatalf("restart after articles changed: reused %v, %d trained; want built again, 1 trained (the changed one)", n.reused, n.trained)
 	}
 	if hits := search(t, n.x, "电子票怎么拿"); len(hits) == 0 || hits[0].Article.ID != "invoice" {
 		t.Errorf("Search for the new question = %v, want invoice first", ids(hits))
@@ -136,8 +152,37 @@ func TestIndexReused(t *testing.T) {
 	timetest.Poll(t, 5*time.Second, "later indexed", indexed(n.x, "later"))
 	n.x.Close() // as a node's shutdown does, with the follower still running
 	n = startDisk(t, path, store)
-	if !n.reused || !indexed(n.x, "later")() {
-		t.Errorf("restart after following a change: reused %v, later indexed %v; want both", n.reused, indexed(n.x, "later")())
+	if !n.reused || !indexed(n.x, "later")() || n.trained != 0 {
+		t.Errorf("restart after following a change: reused %v, later indexed %v, %d trained; want reused, indexed, none trained", n.reused, indexed(n.x, "later")(), n.trained)
+	}
+}
+
+// TestIndexMemoryDamaged builds the memory again when its file cannot be read, and
+// serves.
+func TestIndexMemoryDamaged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "index")
+	store := storeOf(t, testArticles()...)
+	startDisk(t, path, store).close(t)
+	file := filepath.Join(path, "kefu-memory")
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("no memory file after a start: %v", err)
+	}
+	for name, damaged := range map[string][]byte{
+		"cut short": raw[:len(raw)/2],
+		"garbage":   append(raw[:80:80], bytes.Repeat([]byte{0xff}, 64)...),
+	} {
+		if err := os.WriteFile(file, damaged, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		n := startDisk(t, path, store)
+		if !n.reused || n.trained != len(testArticles()) {
+			t.Errorf("%s: reused %v, %d trained; want the documents reused and all %d trained", name, n.reused, n.trained, len(testArticles()))
+		}
+		if hits := search(t, n.x, "可以开发票吗？"); len(hits) == 0 || hits[0].Article.ID != "invoice" {
+			t.Errorf("%s: Search = %v, want invoice first", name, ids(hits))
+		}
+		n.close(t)
 	}
 }
 

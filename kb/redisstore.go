@@ -295,13 +295,32 @@ func (s *RedisStore) Version(ctx context.Context, id string, n int) (Version, er
 	return v, nil
 }
 
-// Seed implements Store.
+// seedChunk is the most articles one step of a Seed reads and writes. Redis runs a
+// script, and a MULTI, alone: one step for 50,000 articles held every other client
+// (every node's shoppers) for 2.2 s; a step of this many takes about 10 ms (some 45 µs
+// an article), which leaves room under 50 ms on a busy machine.
+const seedChunk = 200
+
+// Seed implements Store. It seeds es in steps of seedChunk articles, each atomic (read,
+// decided in Go, written by a script if nothing changed since): a seed cut short, by a
+// crash or a lost connection, leaves its first steps done, and the next start seeds the
+// rest, since an id once seeded is never seeded again.
 func (s *RedisStore) Seed(ctx context.Context, source string, es []Entry, by string) ([]string, error) {
 	es = seedIDs(es)
-	if len(es) == 0 {
-		return nil, nil
-	}
 	token := rand.Text()
+	var created []string
+	for start := 0; start < len(es); start += seedChunk {
+		c, err := s.seedStep(ctx, source, es[start:min(start+seedChunk, len(es))], by, token)
+		if err != nil {
+			return nil, err
+		}
+		created = append(created, c...)
+	}
+	return created, nil
+}
+
+// seedStep seeds es (distinct ids) in one step.
+func (s *RedisStore) seedStep(ctx context.Context, source string, es []Entry, by, token string) ([]string, error) {
 	for range staleRetries {
 		// Read whether each id was seeded, and its state, in one MULTI.
 		pipe := s.rdb.TxPipeline()

@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
@@ -101,17 +103,16 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 		fz.SetBoost(boostFuzzy)
 		q.AddQuery(fz)
 	}
-	req := bleve.NewSearchRequestOptions(q, max(20, 4*k), 0, false)
-	res, err := x.idx.SearchInContext(ctx, req)
+	found, err := x.retrieve(ctx, q, max(20, 4*k))
 	if err != nil {
-		return nil, fmt.Errorf("searching index: %w", err)
+		return nil, err
 	}
 
 	qv := x.cls.vector(x.features(text))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	hits := make([]Hit, 0, len(res.Hits))
-	for _, h := range res.Hits {
+	hits := make([]Hit, 0, len(found))
+	for _, h := range found {
 		id, _ := cutDocID(h.ID)
 		art, ok := x.articles[id]
 		if !ok {
@@ -138,12 +139,45 @@ func (x *Index) Search(ctx context.Context, text string, k int) ([]Hit, error) {
 	if len(hits) > k {
 		hits = hits[:k]
 	}
+	qids := make([]int32, len(qterms))
+	for i, term := range qterms {
+		qids[i] = x.dict.id(term, false)
+	}
 	for i := range hits {
 		t := x.terms[hits[i].Article.ID]
-		hits[i].Coverage, hits[i].Overlap = coverage(qterms, t.all), bestOverlap(qterms, t.questions)
-		hits[i].Fields = t.matched(qterms)
+		hits[i].Coverage, hits[i].Overlap = coverage(qids, t.all), bestOverlap(qids, t.questions)
+		hits[i].Fields = t.matched(qids)
 	}
 	return hits, nil
+}
+
+// retrieve returns the size best documents for q, equal scores ordered by document id,
+// so that the cut at size keeps the same articles however the index was built:
+// bleve's own order of equal scores follows its segments, which two builds of the
+// same articles lay out differently. bleve is asked for a few more than size; when
+// the documents tied at the cut may go on past what it returned, it is asked again for
+// twice as many. (bleve's sort by _id would do the same at the price of reading the id
+// of every matching document, a large share of 50,000 for a common word.)
+func (x *Index) retrieve(ctx context.Context, q query.Query, size int) ([]*search.DocumentMatch, error) {
+	fetch := size + 20
+	for {
+		req := bleve.NewSearchRequestOptions(q, fetch, 0, false)
+		res, err := x.idx.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("searching index: %w", err)
+		}
+		hits := res.Hits
+		if len(hits) < fetch || hits[size-1].Score != hits[len(hits)-1].Score {
+			slices.SortStableFunc(hits, func(a, b *search.DocumentMatch) int {
+				if c := cmp.Compare(b.Score, a.Score); c != 0 {
+					return c
+				}
+				return strings.Compare(a.ID, b.ID)
+			})
+			return hits[:min(size, len(hits))], nil
+		}
+		fetch *= 2
+	}
 }
 
 // Terms held by more than commonDocs titles and questions are left out of the search,
@@ -213,10 +247,8 @@ func articleLang(a Article) string {
 
 // matched names the fields that hold one of the question's terms, sorted. An article
 // found by a fuzzy term only (a typo in a question) matched its questions.
-func (t articleTerms) matched(q []string) []string {
-	has := func(set map[string]bool) bool {
-		return slices.ContainsFunc(q, func(term string) bool { return set[term] })
-	}
+func (t articleTerms) matched(q []int32) []string {
+	has := func(set termSet) bool { return slices.ContainsFunc(q, set.has) }
 	var out []string
 	if has(t.answer) {
 		out = append(out, "answer")
@@ -236,10 +268,11 @@ func (t articleTerms) matched(q []string) []string {
 	return out
 }
 
-func coverage(q []string, set map[string]bool) float64 {
+// coverage is the share of q (term ids, -1 for a term no article holds) in set.
+func coverage(q []int32, set termSet) float64 {
 	found := 0
 	for _, t := range q {
-		if set[t] {
+		if set.has(t) {
 			found++
 		}
 	}
@@ -247,7 +280,7 @@ func coverage(q []string, set map[string]bool) float64 {
 }
 
 // bestOverlap is the highest Dice coefficient between q and one of the sets.
-func bestOverlap(q []string, sets []map[string]bool) float64 {
+func bestOverlap(q []int32, sets []termSet) float64 {
 	best := 0.0
 	for _, s := range sets {
 		if len(s) == 0 {
@@ -255,7 +288,7 @@ func bestOverlap(q []string, sets []map[string]bool) float64 {
 		}
 		common := 0
 		for _, t := range q {
-			if s[t] {
+			if s.has(t) {
 				common++
 			}
 		}

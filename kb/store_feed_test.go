@@ -211,6 +211,33 @@ func testSeed(t *testing.T, s Store) {
 	}
 }
 
+// testLargeSeed seeds more articles than one step of a seed writes (seedChunk),
+// one of them edited before: every other one is created once, in order, and a second
+// seed creates none.
+func testLargeSeed(t *testing.T, s Store) {
+	ctx := context.Background()
+	mine := mustCreate(t, s, article("n0700", "editor's own"))
+	var bundle []Entry
+	var want []string
+	for i := range 2*seedChunk + 3 {
+		id := fmt.Sprintf("n%04d", i)
+		bundle = append(bundle, article(id, "article "+id))
+		if id != mine.ID {
+			want = append(want, id)
+		}
+	}
+	created, err := s.Seed(ctx, "bundle", bundle, "system")
+	if err != nil || !slices.Equal(created, want) {
+		t.Fatalf("Seed of %d = %d created, %v; want %d", len(bundle), len(created), err, len(want))
+	}
+	if e := mustGet(t, s, mine.ID); !sameEntry(e, mine) {
+		t.Errorf("Seed overwrote an editor's article: %+v", e)
+	}
+	if created, err = s.Seed(ctx, "bundle", bundle, "system"); err != nil || len(created) != 0 {
+		t.Errorf("second Seed = %d created, %v; want nothing", len(created), err)
+	}
+}
+
 func unansweredTexts(t *testing.T, s Store, limit int) ([]string, []Unanswered) {
 	t.Helper()
 	us, err := s.Unanswered(context.Background(), limit)

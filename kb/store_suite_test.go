@@ -74,6 +74,7 @@ func TestStore(t *testing.T) {
 			t.Run("feed wait", func(t *testing.T) { testFeedWait(t, fresh(t)) })
 			t.Run("feed gap", func(t *testing.T) { testFeedGap(t, newStore(t, limits{feedLen: 3})) })
 			t.Run("seed", func(t *testing.T) { testSeed(t, fresh(t)) })
+			t.Run("large seed", func(t *testing.T) { testLargeSeed(t, fresh(t)) })
 			t.Run("unanswered", func(t *testing.T) { testUnanswered(t, fresh(t)) })
 			t.Run("unanswered trim", func(t *testing.T) { testUnansweredTrim(t, newStore(t, limits{maxUnanswered: 3})) })
 			t.Run("restart", func(t *testing.T) { testRestart(t, fresh(t), restart) })

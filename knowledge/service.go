@@ -151,7 +151,7 @@ func (s *Service) Follower() *kb.Follower { return s.follower }
 
 // Start imports the seed articles not imported before and builds the index from the
 // store (kb.Follower.Sync). The server calls it once the store is reachable and before
-// it serves.
+// it serves, from one goroutine; it is not safe for concurrent use.
 func (s *Service) Start(ctx context.Context) error {
 	if len(s.cfg.Seed) > 0 {
 		es := make([]kb.Entry, len(s.cfg.Seed))
@@ -165,6 +165,10 @@ func (s *Service) Start(ctx context.Context) error {
 		if len(created) > 0 {
 			s.log.Info().Int("articles", len(created)).Str("source", s.cfg.SeedSource).Msg("imported articles")
 		}
+		// Imported: the store has them now, and a big knowledge base's seed (50,000
+		// articles, some 150 MB) is not held for the rest of the run. A Start retried
+		// after this point has nothing left to import.
+		s.cfg.Seed = nil
 	}
 	return s.follower.Sync(ctx)
 }

@@ -74,9 +74,15 @@ func freeAddr(t *testing.T) string {
 }
 
 // startKefu runs "kefu serve" with env on addr (a free port when empty) and waits until
-// /healthz answers. Unless env sets KEFU_DATA_DIR, the process has a fresh data
-// directory of its own. The process is stopped when the test ends.
+// /readyz answers 200: the node has started. Unless env sets KEFU_DATA_DIR, the process
+// has a fresh data directory of its own. The process is stopped when the test ends.
 func startKefu(t *testing.T, addr string, env ...string) *proc {
+	t.Helper()
+	return spawnKefu(t, addr, "/readyz", env...)
+}
+
+// spawnKefu is startKefu waiting for wait, /readyz or /healthz, to answer 200.
+func spawnKefu(t *testing.T, addr, wait string, env ...string) *proc {
 	t.Helper()
 	if addr == "" {
 		addr = freeAddr(t)
@@ -100,7 +106,7 @@ func startKefu(t *testing.T, addr string, env ...string) *proc {
 	t.Cleanup(p.stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(p.url("/healthz"))
+		resp, err := http.Get(p.url(wait))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -113,7 +119,7 @@ func startKefu(t *testing.T, addr string, env ...string) *proc {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("kefu did not become healthy:\n%s", p.logText())
+			t.Fatalf("kefu did not answer %s:\n%s", wait, p.logText())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

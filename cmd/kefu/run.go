@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/kefu-im/kefu/bot"
@@ -40,6 +41,10 @@ type app struct {
 	metrics   *metrics.Metrics
 	webhooks  *webhook.Service
 	limiter   *ratelimit.Limiter
+
+	// started is set once the node's start is done (app.start): the storage answered,
+	// the index is built and the admin user exists.
+	started atomic.Bool
 }
 
 // build constructs kb → bot → handoff → widget from the config, on the storage it opens.
@@ -225,25 +230,18 @@ func (a *app) close() {
 }
 
 // run serves until ctx ends, then shuts down gracefully.
+//
+// The node listens at once, before its storage answers and before its index is built
+// (minutes with tens of thousands of articles): /healthz answers from the first moment,
+// so that a liveness probe does not kill a node that is only starting, and /readyz,
+// the shoppers' websocket and the bot's API answer 503 until the start is done
+// (starting.go).
 func run(ctx context.Context, c config, log zerolog.Logger) error {
 	a, err := build(c, log)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-
-	// Wait for Redis at start rather than fail: in a deployment it may come up later.
-	if !retry(ctx, log, "storage not reachable yet; retrying", a.desk.Ping) {
-		return nil
-	}
-	// The index is built from the article store before the first shopper is served.
-	if !retry(ctx, log, "building the index from the article store; retrying", a.knowledge.Start) {
-		return nil
-	}
-	password, err := a.accounts.EnsureAdmin(ctx)
-	if err != nil {
-		return fmt.Errorf("creating the admin user: %w", err)
-	}
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -260,33 +258,12 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 	// event streams and websockets end instead of holding the shutdown up.
 	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer endRequests()
-	srv := newServer(routes(a, log), defaultTimeouts, func(net.Listener) context.Context { return reqCtx })
+	srv := newServer(a.untilStarted(routes(a, log)), defaultTimeouts, func(net.Listener) context.Context { return reqCtx })
 	admin := &http.Server{Handler: adminRoutes(a, log), ReadHeaderTimeout: 10 * time.Second}
 	base := baseURL(ln.Addr())
-	if password != "" {
-		log.Warn().Str("user", "admin").Str("password", password).
-			Msg("created the admin user with this one-time password; sign in at " + base + "/console and keep it safe")
-	}
-	// The last line before serving: whoever reads the log knows all of the start's lines
-	// are written once it shows.
-	log.Info().Str("engine", a.storage.engine).Str("data", c.DataDir).Str("shop_demo", base+"/").Str("console", base+"/console").
-		Str("editor", base+"/editor").Str("widget", base+"/widget.js").Str("health", base+"/healthz").Msg("kefu is serving")
+	log.Info().Str("health", base+"/healthz").Str("ready", base+"/readyz").Msg("listening; starting")
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return a.knowledge.Run(gctx) })
-	g.Go(func() error { return a.desk.Run(gctx) })
-	g.Go(func() error { return a.webhooks.Run(gctx) })
-	g.Go(func() error {
-		a.accounts.Run(log.With().Str("part", "accounts").Logger().WithContext(gctx))
-		return nil
-	})
-	keep, _ := c.retention()
-	unattended, _ := c.unattended()
-	if keep > 0 || unattended > 0 {
-		g.Go(func() error {
-			return a.sweepRetention(gctx, keep, unattended, log.With().Str("part", "retention").Logger())
-		})
-	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -312,7 +289,55 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 		// with reqCtx, and their widgets resume on another node or after the restart.
 		return srv.Shutdown(sctx)
 	})
+	g.Go(func() error {
+		started, err := a.start(gctx, log, base)
+		if err != nil || !started {
+			return err
+		}
+		// The last line of the start: whoever reads the log knows all of the start's
+		// lines are written once it shows.
+		log.Info().Str("engine", a.storage.engine).Str("data", c.DataDir).Str("shop_demo", base+"/").Str("console", base+"/console").
+			Str("editor", base+"/editor").Str("widget", base+"/widget.js").Str("health", base+"/healthz").Msg("kefu is serving")
+		g.Go(func() error { return a.knowledge.Run(gctx) })
+		g.Go(func() error { return a.desk.Run(gctx) })
+		g.Go(func() error { return a.webhooks.Run(gctx) })
+		g.Go(func() error {
+			a.accounts.Run(log.With().Str("part", "accounts").Logger().WithContext(gctx))
+			return nil
+		})
+		keep, _ := c.retention()
+		unattended, _ := c.unattended()
+		if keep > 0 || unattended > 0 {
+			g.Go(func() error {
+				return a.sweepRetention(gctx, keep, unattended, log.With().Str("part", "retention").Logger())
+			})
+		}
+		return nil
+	})
 	return g.Wait()
+}
+
+// start does what the node needs before it serves shoppers: it waits for the storage
+// (in a deployment Redis may come up later), builds the index from the article store
+// and creates the admin user on a new installation; then it marks the node started. It
+// reports false when ctx ends first.
+func (a *app) start(ctx context.Context, log zerolog.Logger, base string) (bool, error) {
+	if !retry(ctx, log, "storage not reachable yet; retrying", a.desk.Ping) {
+		return false, nil
+	}
+	if !retry(ctx, log, "building the index from the article store; retrying", a.knowledge.Start) {
+		return false, nil
+	}
+	password, err := a.accounts.EnsureAdmin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("creating the admin user: %w", err)
+	}
+	if password != "" {
+		log.Warn().Str("user", "admin").Str("password", password).
+			Msg("created the admin user with this one-time password; sign in at " + base + "/console and keep it safe")
+	}
+	a.started.Store(true)
+	return true, nil
 }
 
 // retry calls f until it succeeds, every half second, and logs every tenth failure

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/handoff/boltstore"
@@ -114,9 +112,7 @@ func openRedis(c config, log zerolog.Logger) (*storage, error) {
 	if s.accounts, err = account.NewRedisStore(account.RedisConfig{Client: rdb, Prefix: c.RedisPrefix}); err != nil {
 		return fail(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if s.webhooks, err = webhookredis.New(ctx, rdb, c.RedisPrefix); err != nil {
+	if s.webhooks, err = webhookredis.New(rdb, c.RedisPrefix); err != nil {
 		return fail(err)
 	}
 	if s.audit, err = audit.NewRedisStore(rdb, c.RedisPrefix); err != nil {

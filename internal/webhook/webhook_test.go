@@ -58,7 +58,7 @@ var engines = []engine{
 		open := func() webhook.Store {
 			c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 			t.Cleanup(func() { c.Close() })
-			s, err := redisstore.New(context.Background(), c, prefix)
+			s, err := redisstore.New(c, prefix)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kefu-im/kefu/internal/secret"
@@ -30,13 +31,16 @@ type Store struct {
 	log      string
 	group    string
 	consumer string
+	// grouped is set once the consumer group exists.
+	grouped atomic.Bool
 }
 
 var _ webhook.Store = (*Store)(nil)
 
-// New returns the store under prefix (empty: "kefu:") on rdb, creating the
-// consumer group.
-func New(ctx context.Context, rdb redis.UniversalClient, prefix string) (*Store, error) {
+// New returns the store under prefix (empty: "kefu:") on rdb. It does not reach Redis,
+// so that a node starts while Redis is not up yet: the first Due creates the consumer
+// group, which reads the queue from its start, deliveries enqueued before included.
+func New(rdb redis.UniversalClient, prefix string) (*Store, error) {
 	if prefix == "" {
 		prefix = "kefu:"
 	}
@@ -45,11 +49,20 @@ func New(ctx context.Context, rdb redis.UniversalClient, prefix string) (*Store,
 		points: prefix + "webhook:endpoints", log: prefix + "webhook:log:", group: "deliverers",
 		consumer: secret.New("node_"),
 	}
-	err := rdb.XGroupCreateMkStream(ctx, s.stream, s.group, "0").Err()
-	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return nil, fmt.Errorf("creating the webhook consumer group: %w", err)
-	}
 	return s, nil
+}
+
+// ensureGroup creates the consumer group unless this store has seen it.
+func (s *Store) ensureGroup(ctx context.Context) error {
+	if s.grouped.Load() {
+		return nil
+	}
+	err := s.rdb.XGroupCreateMkStream(ctx, s.stream, s.group, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("creating the webhook consumer group: %w", err)
+	}
+	s.grouped.Store(true)
+	return nil
 }
 
 // AddEndpoint implements webhook.Store.
@@ -120,6 +133,9 @@ return #due
 // Due implements webhook.Store: retries come due are moved to the stream; then this node takes
 // over what other nodes left pending longer than lease, and reads new entries.
 func (s *Store) Due(ctx context.Context, now time.Time, lease time.Duration, n int) ([]webhook.Delivery, error) {
+	if err := s.ensureGroup(ctx); err != nil {
+		return nil, err
+	}
 	if err := promote.Run(ctx, s.rdb, []string{s.retries, s.stream}, now.UnixMilli(), n).Err(); err != nil {
 		return nil, fmt.Errorf("moving due webhook retries: %w", err)
 	}
