@@ -301,6 +301,10 @@ func run(ctx context.Context, c config, log zerolog.Logger) error {
 		g.Go(func() error { return a.knowledge.Run(gctx) })
 		g.Go(func() error { return a.desk.Run(gctx) })
 		g.Go(func() error { return a.webhooks.Run(gctx) })
+		g.Go(func() error {
+			a.accounts.Run(log.With().Str("part", "accounts").Logger().WithContext(gctx))
+			return nil
+		})
 		keep, _ := c.retention()
 		unattended, _ := c.unattended()
 		if keep > 0 || unattended > 0 {

@@ -185,3 +185,35 @@ func hvals[T any](ctx context.Context, rdb redis.UniversalClient, key, what stri
 	}
 	return out, nil
 }
+
+var _ Broadcaster = (*RedisStore)(nil)
+
+func (s *RedisStore) changesChannel() string { return s.prefix + "{u}:changed" }
+
+// Changed implements Broadcaster: it publishes key on PREFIX{u}:changed.
+func (s *RedisStore) Changed(ctx context.Context, key string) error {
+	if err := s.rdb.Publish(ctx, s.changesChannel(), key).Err(); err != nil {
+		return fmt.Errorf("announcing a change of %s: %w", key, err)
+	}
+	return nil
+}
+
+// Listen implements Broadcaster; it returns at the first error of the subscription,
+// since messages may have been lost with it.
+func (s *RedisStore) Listen(ctx context.Context, f func(key string)) error {
+	ps := s.rdb.Subscribe(ctx, s.changesChannel())
+	defer ps.Close()
+	// A read of the subscription does not end with ctx; closing it ends the read.
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
+	if _, err := ps.Receive(ctx); err != nil {
+		return fmt.Errorf("subscribing to changes of users: %w", err)
+	}
+	for {
+		msg, err := ps.ReceiveMessage(ctx)
+		if err != nil {
+			return fmt.Errorf("receiving changes of users: %w", err)
+		}
+		f(msg.Payload)
+	}
+}

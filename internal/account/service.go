@@ -50,7 +50,8 @@ type Config struct {
 // Service keeps Kefu's users, signs them in and out, checks sessions and API tokens,
 // and admits requests by role (Require).
 type Service struct {
-	store  Store
+	store  changingStore
+	cache  *sessionCache
 	groups []string
 	ttl    time.Duration
 	cost   int
@@ -91,8 +92,10 @@ func New(cfg Config) (*Service, error) {
 		}
 		return ratelimit.Find(DefaultLoginRules, name)
 	}
+	cache := &sessionCache{}
+	bc, _ := cfg.Store.(Broadcaster)
 	return &Service{
-		store: cfg.Store, groups: slices.Clone(cfg.Groups), ttl: cfg.SessionTTL, cost: cfg.PasswordCost,
+		store: changingStore{Store: cfg.Store, cache: cache, bc: bc}, cache: cache, groups: slices.Clone(cfg.Groups), ttl: cfg.SessionTTL, cost: cfg.PasswordCost,
 		secure: !cfg.InsecureCookie, now: cfg.Now, audit: cfg.Audit, dummyHash: dummy,
 		gate: loginGate{lim: cfg.Limiter, account: rule(RuleLoginAccount), address: rule(RuleLoginIP), proxies: cfg.TrustedProxies},
 	}, nil

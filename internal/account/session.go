@@ -52,8 +52,9 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 
 // Authenticate returns the user of a session token or of an API token (see APIToken),
 // without the password hash, or ErrBadCredentials. A session of a disabled user, or of
-// an earlier epoch (User.Epoch), gives ErrBadCredentials: it reads the stored user on
-// every call, so a change on one node holds on every node at once.
+// an earlier epoch (User.Epoch), gives ErrBadCredentials. A session and its user are
+// read again after a few seconds, or at once after a change of either (cache.go), so a
+// change on one node holds on every node at once.
 func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
 	if token == "" {
 		return User{}, ErrBadCredentials
@@ -61,28 +62,29 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 	if isAPIToken(token) {
 		return s.authenticateToken(ctx, token)
 	}
-	sess, err := s.store.Session(ctx, secret.Hash(token))
-	if errors.Is(err, ErrNotFound) {
+	h := secret.Hash(token)
+	now := s.now()
+	e, ok, gen := s.cache.get(h, now)
+	if !ok {
+		var err error
+		if e.sess, err = s.store.Session(ctx, h); errors.Is(err, ErrNotFound) {
+			return User{}, ErrBadCredentials
+		} else if err != nil {
+			return User{}, err
+		}
+		if e.user, err = s.store.User(ctx, e.sess.User); errors.Is(err, ErrNotFound) {
+			return User{}, ErrBadCredentials
+		} else if err != nil {
+			return User{}, err
+		}
+		e.user.PassHash = ""
+		e.until = now.Add(sessionCacheTTL)
+		s.cache.put(h, e, gen)
+	}
+	if !now.Before(e.sess.Expires) || e.user.Disabled || e.user.Epoch != e.sess.Epoch {
 		return User{}, ErrBadCredentials
 	}
-	if err != nil {
-		return User{}, err
-	}
-	if !s.now().Before(sess.Expires) {
-		return User{}, ErrBadCredentials
-	}
-	u, err := s.store.User(ctx, sess.User)
-	if errors.Is(err, ErrNotFound) {
-		return User{}, ErrBadCredentials
-	}
-	if err == nil && (u.Disabled || u.Epoch != sess.Epoch) {
-		return User{}, ErrBadCredentials
-	}
-	if err != nil {
-		return User{}, err
-	}
-	u.PassHash = ""
-	return u, nil
+	return e.user, nil
 }
 
 // sessionEnds tells the long requests of a session (event streams) that it ended on
