@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -230,7 +231,11 @@ func serveChild(mode string) error {
 			}
 			cfg = handoff.DeskConfig{Engine: s.Engine()}
 		}
-		cfg.Staff, cfg.ManualOnly = desktest.NewStaff(), true
+		bt, err := testBot()
+		if err != nil {
+			return err
+		}
+		cfg.Staff, cfg.ManualOnly, cfg.Bot = desktest.NewStaff(), true, widget.DeskBot(bt)
 		d, err := handoff.NewDesk(cfg)
 		if err != nil {
 			return err
@@ -238,10 +243,6 @@ func serveChild(mode string) error {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go d.Run(ctx)
-		bt, err := testBot()
-		if err != nil {
-			return err
-		}
 		gw, err := widget.New(widget.Config{Desk: d, Bot: bt})
 		if err != nil {
 			return err
@@ -283,12 +284,17 @@ func BenchmarkIdleSocketMemory(b *testing.B) {
 	}
 	srv := redistest.Start(b)
 	for _, mode := range []string{"bare", "bolt", "redis"} {
-		kb := idleSocketKB(b, mode, srv.Addr())
+		kb := idleSocketKB(b, mode, srv.Addr(), false, idleSockets)
 		b.ReportMetric(kb, "KB/socket-"+mode)
 	}
+	// Shoppers who said something and were answered, then went quiet: their
+	// conversations are stored and followed.
+	b.ReportMetric(idleSocketKB(b, "redis", srv.Addr(), true, idleSockets/5), "KB/socket-redis-after-a-chat")
 }
 
-func idleSocketKB(b *testing.B, mode, redisAddr string) float64 {
+// idleSocketKB opens n sockets to a server of mode and returns the server memory each
+// holds, idle; with spoken, each socket says 你好 and reads the bot's answer first.
+func idleSocketKB(b *testing.B, mode, redisAddr string, spoken bool, n int) float64 {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+mode, "KEFU_BENCH_REDIS="+redisAddr)
@@ -331,8 +337,21 @@ func idleSocketKB(b *testing.B, mode, redisAddr string) float64 {
 					return
 				}
 				c.SetReadDeadline(time.Now().Add(time.Minute))
-				if _, _, err := c.ReadMessage(); err != nil {
-					b.Error(err)
+				if _, data, err := c.ReadMessage(); err != nil || !strings.Contains(string(data), `"type":"welcome"`) {
+					b.Errorf("first frame %s, %v; want a welcome", data, err)
+				}
+				if spoken {
+					c.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","id":"m1","text":"你好"}`))
+					for {
+						_, data, err := c.ReadMessage()
+						if err != nil {
+							b.Errorf("waiting for the bot's answer: %v", err)
+							break
+						}
+						if strings.Contains(string(data), `"from":"bot"`) {
+							break
+						}
+					}
 				}
 				conns[i] = c
 			}()
@@ -342,15 +361,25 @@ func idleSocketKB(b *testing.B, mode, redisAddr string) float64 {
 	}
 	warm := open(100)
 	before := rss()
-	conns := open(idleSockets)
+	conns := open(n)
 	time.Sleep(time.Second) // let the sessions settle into idle
 	after := rss()
+	// Every socket is still open: a read finds nothing to read, not an end.
+	for _, c := range conns[:100] {
+		if c == nil {
+			continue
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+		if _, data, err := c.ReadMessage(); !isTimeout(err) {
+			b.Fatalf("an idle socket of the %s server read %s, %v; want it open and quiet", mode, data, err)
+		}
+	}
 	for _, c := range append(warm, conns...) {
 		if c != nil {
 			c.Close()
 		}
 	}
-	return float64(after-before) / idleSockets
+	return float64(after-before) / float64(n)
 }
 
 // childServer is an HTTP server on a free loopback port.
@@ -370,3 +399,8 @@ func httptestServer(h http.Handler) *childServer {
 }
 
 func (c *childServer) Close() { c.srv.Close() }
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

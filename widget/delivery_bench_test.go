@@ -274,8 +274,8 @@ func (c *child) open(b *testing.B, n int) []*websocket.Conn {
 				return
 			}
 			ws.SetReadDeadline(time.Now().Add(time.Minute))
-			if _, _, err := ws.ReadMessage(); err != nil {
-				b.Error(err)
+			if _, data, err := ws.ReadMessage(); err != nil || !strings.Contains(string(data), `"type":"welcome"`) {
+				b.Errorf("first frame %s, %v; want a welcome", data, err)
 			}
 			ws.SetReadDeadline(time.Time{})
 			conns[i] = ws

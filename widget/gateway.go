@@ -180,8 +180,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered the client
 	}
 	g.metrics.ShopperConnections.Inc()
-	defer g.metrics.ShopperConnections.Dec()
 	s := &session{g: g, log: zerolog.Ctx(r.Context()).With().Logger(), ip: ratelimit.ClientIP(r, g.cfg.TrustedProxies)}
 	s.c = newConn(ws, g.cfg, g.metrics.DeliverySeconds, s.kick)
-	s.run(r.Context(), r.URL.Query())
+	// The session reads its socket in a goroutine of its own, and this one ends: it
+	// holds the HTTP server's write buffer and the deep stack of opening the
+	// conversation, which an idle socket has no use for.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	sub := s.start(ctx, r.URL.Query())
+	if sub == nil {
+		cancel()
+		s.end()
+		g.metrics.ShopperConnections.Dec()
+		return
+	}
+	go s.serve(ctx, cancel, sub)
 }

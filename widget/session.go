@@ -78,19 +78,18 @@ type queueShown struct {
 	offer string
 }
 
-// run serves the connection until it ends.
-func (s *session) run(ctx context.Context, q url.Values) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// start opens the conversation the connection asks for, sends the welcome and
+// subscribes to the conversation's events; it returns the subscription, or nil when the
+// connection ended (the client was told why).
+func (s *session) start(ctx context.Context, q url.Values) *handoff.Subscription {
 	s.ctx = ctx
 	s.offer = time.AfterFunc(time.Hour, func() { s.offerDue.Store(true); s.kick() })
 	s.offer.Stop()
-	defer s.end()
 
 	s.lang = handoff.ParseLang(q.Get("lang"))
 	sh, refused, ok := s.identify(q)
 	if !ok {
-		return // the socket broke before its hello frame
+		return nil // the socket broke before its hello frame
 	}
 	conv, token, isNew, err := s.open(ctx, q, sh)
 	if err != nil {
@@ -103,7 +102,7 @@ func (s *session) run(ctx context.Context, q url.Values) {
 			s.c.shutdown(closeMsg{websocket.CloseTryAgainLater, codeUnavailable})
 		}
 		s.drain()
-		return
+		return nil
 	}
 	s.id, s.draft = conv.ID, conv
 	s.kept.Store(conv.Stored())
@@ -140,13 +139,21 @@ func (s *session) run(ctx context.Context, q url.Values) {
 	// Subscribe before reading the backlog, so nothing appended in between is missed.
 	s.conv = conv
 	sub := s.g.desk.Subscribe(conv.ID)
-	defer sub.Close()
 	s.poll = time.AfterFunc(jitter(s.g.cfg.PollInterval), func() { s.catchUpDue.Store(true); s.kick() })
 	sub.OnEvent(s.kick)
 	s.catchUpDue.Store(true)
 	s.sub.Store(sub)
 	s.kick()
+	return sub
+}
+
+// serve reads the client's frames until the socket ends, then ends the session.
+func (s *session) serve(ctx context.Context, cancel context.CancelFunc, sub *handoff.Subscription) {
+	defer s.g.metrics.ShopperConnections.Dec()
 	s.readLoop(ctx)
+	cancel()
+	s.end()
+	sub.Close()
 }
 
 // kick makes the worker run: it starts one, or makes the running one go round again.
