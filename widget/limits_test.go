@@ -185,8 +185,9 @@ func TestUploadLimited(t *testing.T) {
 	if _, err := e.desk.Conversation(context.Background(), sh.conv); err != nil {
 		t.Errorf("the conversation after a photo: %v, want it stored", err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/uploads?conversation="+sh.conv+"&token="+sh.token, bytes.NewReader(png))
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/uploads?conversation="+sh.conv, bytes.NewReader(png))
 	req.Header.Set("Content-Type", "image/png")
+	req.Header.Set("Kefu-Token", sh.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -16,9 +16,14 @@ import (
 // text and headers only Latin-1.
 const identityHeader = "Kefu-Identity"
 
-// Upload handles POST /api/uploads?conversation=ID&token=TOKEN: one photo of the
-// shopper for their conversation (files.Service.Accept), 201 {id, url, type, size}. The
-// token is checked as the socket checks it, and a verified shopper's conversation takes
+// tokenHeader carries the conversation's token on an upload, out of the URL that
+// proxies and access logs keep; the query's token is still read for widgets embedded
+// before.
+const tokenHeader = "Kefu-Token"
+
+// Upload handles POST /api/uploads?conversation=ID with the conversation's token in the
+// Kefu-Token header: one photo of the shopper for their conversation
+// (files.Service.Accept), 201 {id, url, type, size}. The token is checked as the socket checks it, and a verified shopper's conversation takes
 // uploads only with the same shopper's signed identity in the Kefu-Identity header:
 // anything else is 403 bad_token. Uploads count against the client's LimitUpload; a
 // photo sent before the first message stores the conversation (LimitConversation).
@@ -41,7 +46,11 @@ func (g *Gateway) Upload(w http.ResponseWriter, r *http.Request) {
 		writeLimited(w, wait)
 		return
 	}
-	conv, err := g.desk.OpenAs(r.Context(), q.Get("conversation"), q.Get("token"), verifiedID(sh))
+	token := r.Header.Get(tokenHeader)
+	if token == "" {
+		token = q.Get("token")
+	}
+	conv, err := g.desk.OpenAs(r.Context(), q.Get("conversation"), token, verifiedID(sh))
 	if errors.Is(err, handoff.ErrBadToken) {
 		web.WriteError(w, http.StatusForbidden, web.CodeBadToken, errorMessages[codeBadToken])
 		return
@@ -101,7 +110,7 @@ func (g *Gateway) UploadPreflight(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Access-Control-Allow-Methods", "POST")
-	w.Header().Set("Access-Control-Allow-Headers", "Content-Type, "+identityHeader)
+	w.Header().Set("Access-Control-Allow-Headers", "Content-Type, "+identityHeader+", "+tokenHeader)
 	w.Header().Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)
 }

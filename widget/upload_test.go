@@ -29,13 +29,24 @@ type uploaded struct {
 }
 
 // upload posts body (a photo's bytes, or a multipart body when contentType says so) to
-// conversation conv with token.
+// conversation conv with token in the Kefu-Token header, as widget.js does; h, when it
+// names a "token" header, puts the token in the query instead, as widgets embedded
+// before did.
 func (e *env) upload(t *testing.T, conv, token string, body io.Reader, contentType string, h http.Header) uploaded {
 	t.Helper()
-	q := url.Values{"conversation": {conv}, "token": {token}}
+	q := url.Values{"conversation": {conv}}
+	inQuery := h.Get("token") != ""
+	if inQuery {
+		q.Set("token", token)
+		h = h.Clone()
+		h.Del("token")
+	}
 	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/api/uploads?"+q.Encode(), body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !inQuery {
+		req.Header.Set("Kefu-Token", token)
 	}
 	for k, v := range h {
 		req.Header[k] = v
@@ -96,6 +107,10 @@ func TestPhotos(t *testing.T) {
 		t.Fatalf("raw upload = %+v", raw)
 	}
 	theirs := e.upload(t, other.conv, other.token, bytes.NewReader(filestest.PNG(t, 20, 20, 5)), "image/png", nil)
+	// A widget embedded before the token moved to a header puts it in the query.
+	if old := e.upload(t, sh.conv, sh.token, bytes.NewReader(filestest.PNG(t, 30, 30, 7)), "image/png", http.Header{"Token": {"query"}}); old.status != http.StatusCreated {
+		t.Fatalf("upload with the token in the query = %+v", old)
+	}
 
 	t.Run("refused uploads", func(t *testing.T) {
 		for name, u := range map[string]uploaded{
@@ -117,7 +132,7 @@ func TestPhotos(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Kefu-Identity") {
+		if allow := resp.Header.Get("Access-Control-Allow-Headers"); resp.StatusCode != http.StatusNoContent || !strings.Contains(allow, "Kefu-Identity") || !strings.Contains(allow, "Kefu-Token") {
 			t.Errorf("preflight = %d %v", resp.StatusCode, resp.Header)
 		}
 	})

@@ -32,8 +32,11 @@ func TestPhotosTwoNodes(t *testing.T) {
 	s.send(map[string]any{"type": "message", "id": "m1", "text": "我要退货，杯子碎了"})
 	s.until("the hand-off", isType("handoff"))
 	photo := filestest.PNG(t, 240, 180, 77)
-	q := url.Values{"conversation": {s.conv}, "token": {s.tok}}
-	resp, err := http.Post(nodeA.url("/api/uploads?"+q.Encode()), "image/png", bytes.NewReader(photo))
+	q := url.Values{"conversation": {s.conv}}
+	req, _ := http.NewRequest(http.MethodPost, nodeA.url("/api/uploads?"+q.Encode()), bytes.NewReader(photo))
+	req.Header.Set("Content-Type", "image/png")
+	req.Header.Set("Kefu-Token", s.tok)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,8 +125,8 @@
     shrink(item.photo, function (blob) {
       if (blob.size > PHOTO_MAX) return uploadFailed(item, UPLOAD_ERRORS.too_large);
       var xhr = item.xhr = new XMLHttpRequest();
-      xhr.open('POST', ORIGIN + '/api/uploads?conversation=' + encodeURIComponent(conv) +
-        '&token=' + encodeURIComponent(session.token) + '&lang=' + LANG);
+      xhr.open('POST', ORIGIN + '/api/uploads?conversation=' + encodeURIComponent(conv) + '&lang=' + LANG);
+      xhr.setRequestHeader('Kefu-Token', session.token); // not in the URL, which logs keep
       if (identity) {
         try { xhr.setRequestHeader('Kefu-Identity', btoa(unescape(encodeURIComponent(JSON.stringify(identity))))); } catch (e) { /* anonymous */ }
       }
