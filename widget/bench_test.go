@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -296,74 +297,13 @@ func BenchmarkIdleSocketMemory(b *testing.B) {
 // holds, idle; with spoken, each socket says 你好 and reads the bot's answer first.
 func idleSocketKB(b *testing.B, mode, redisAddr string, spoken bool, n int) float64 {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+mode, "KEFU_BENCH_REDIS="+redisAddr)
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { stdin.Close(); cmd.Wait() }()
-	out := bufio.NewScanner(stdout)
-	line := func(prefix string) string {
-		for out.Scan() {
-			if v, ok := strings.CutPrefix(out.Text(), prefix+" "); ok {
-				return v
-			}
-		}
-		b.Fatalf("the %s server said no %s", mode, prefix)
-		return ""
-	}
-	addr := line("ADDR")
-	rss := func() int64 {
-		fmt.Fprintln(stdin, "rss")
-		n, _ := strconv.ParseInt(line("RSS"), 10, 64)
-		return n
-	}
-	open := func(n int) []*websocket.Conn {
-		conns := make([]*websocket.Conn, n)
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 64)
-		for i := range n {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws/shopper", nil)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				c.SetReadDeadline(time.Now().Add(time.Minute))
-				if _, data, err := c.ReadMessage(); err != nil || !strings.Contains(string(data), `"type":"welcome"`) {
-					b.Errorf("first frame %s, %v; want a welcome", data, err)
-				}
-				if spoken {
-					c.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","id":"m1","text":"你好"}`))
-					for {
-						_, data, err := c.ReadMessage()
-						if err != nil {
-							b.Errorf("waiting for the bot's answer: %v", err)
-							break
-						}
-						if strings.Contains(string(data), `"from":"bot"`) {
-							break
-						}
-					}
-				}
-				conns[i] = c
-			}()
-		}
-		wg.Wait()
-		return conns
-	}
-	warm := open(100)
-	before := rss()
-	conns := open(n)
+	ch := startChild(b, mode, redisAddr)
+	defer ch.close()
+	warm := ch.open(b, 100, false)
+	before := ch.rss(b)
+	conns := ch.open(b, n, spoken)
 	time.Sleep(time.Second) // let the sessions settle into idle
-	after := rss()
+	after := ch.rss(b)
 	// Every socket is still open: a read finds nothing to read, not an end.
 	for _, c := range conns[:100] {
 		if c == nil {
@@ -403,4 +343,108 @@ func (c *childServer) Close() { c.srv.Close() }
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// child is a gateway server in a process of its own (serveChild).
+type child struct {
+	addr string
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Scanner
+	stop sync.Once
+}
+
+// startChild starts this test binary as a server of mode; it stops at close, or when
+// the benchmark ends.
+func startChild(b *testing.B, mode, redisAddr string) *child {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+mode, "KEFU_BENCH_REDIS="+redisAddr)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	c := &child{cmd: cmd, in: stdin, out: bufio.NewScanner(stdout)}
+	b.Cleanup(c.close)
+	c.addr = c.line(b, "ADDR")
+	return c
+}
+
+// close stops the child.
+func (c *child) close() { c.stop.Do(func() { c.in.Close(); c.cmd.Wait() }) }
+
+// rss returns the child's resident memory in kilobytes, its garbage collected.
+func (c *child) rss(b *testing.B) int64 {
+	fmt.Fprintln(c.in, "rss")
+	n, _ := strconv.ParseInt(c.line(b, "RSS"), 10, 64)
+	return n
+}
+
+// line reads the child's next line starting with prefix and returns the rest.
+func (c *child) line(b *testing.B, prefix string) string {
+	b.Helper()
+	for c.out.Scan() {
+		if v, ok := strings.CutPrefix(c.out.Text(), prefix+" "); ok {
+			return v
+		}
+	}
+	b.Fatalf("the server said no %s", prefix)
+	return ""
+}
+
+// cpu returns the user and system time the child has used.
+func (c *child) cpu(b *testing.B) time.Duration {
+	b.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The fields after the command's name, which is in parentheses: utime and stime
+	// are the 14th and 15th of the whole line, in clock ticks (100 a second on Linux).
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// open opens n sockets to the child, each past its welcome frame; with spoken, each
+// says 你好 and reads the bot's answer too.
+func (c *child) open(b *testing.B, n int, spoken bool) []*websocket.Conn {
+	b.Helper()
+	conns := make([]*websocket.Conn, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ws, _, err := websocket.DefaultDialer.Dial("ws://"+c.addr+"/ws/shopper", nil)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			ws.SetReadDeadline(time.Now().Add(time.Minute))
+			if _, data, err := ws.ReadMessage(); err != nil || !strings.Contains(string(data), `"type":"welcome"`) {
+				b.Errorf("first frame %s, %v; want a welcome", data, err)
+			}
+			if spoken {
+				ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","id":"m1","text":"你好"}`))
+				_, data, err := ws.ReadMessage()
+				for err == nil && !strings.Contains(string(data), `"from":"bot"`) {
+					_, data, err = ws.ReadMessage()
+				}
+				if err != nil {
+					b.Errorf("waiting for the bot's answer: %v", err)
+				}
+			}
+			ws.SetReadDeadline(time.Time{})
+			conns[i] = ws
+		}()
+	}
+	wg.Wait()
+	return conns
 }

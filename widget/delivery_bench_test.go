@@ -1,12 +1,9 @@
 package widget_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,20 +52,7 @@ func BenchmarkDeliveryIdle5k(b *testing.B) {
 	})
 	desk, rdb := rig.Desk, rig.Client
 	ctx := context.Background()
-	commands := func() int64 {
-		info, err := rdb.Info(ctx, "stats").Result()
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, line := range strings.Split(info, "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "total_commands_processed:"); ok {
-				n, _ := strconv.ParseInt(v, 10, 64)
-				return n
-			}
-		}
-		b.Fatal("no total_commands_processed in INFO")
-		return 0
-	}
+	commands := func() int64 { return redisCommands(b, rdb) }
 
 	// The chats: each shopper asks for a person, and one of ten agents claims the chat.
 	type active struct {
@@ -109,7 +93,7 @@ func BenchmarkDeliveryIdle5k(b *testing.B) {
 	}
 
 	// The idle shoppers: connected, welcomed, and then silent.
-	idle := ch.open(b, deliveryIdle)
+	idle := ch.open(b, deliveryIdle, false)
 	defer func() {
 		for _, c := range idle {
 			if c != nil {
@@ -201,86 +185,4 @@ func BenchmarkDeliveryIdle5k(b *testing.B) {
 	b.ReportMetric(float64(replies)/cpu.Seconds(), "deliveries/cpu-s")
 	b.ReportMetric(float64(cmds)/float64(replies), "cmds/delivery")
 	b.ReportMetric(float64(idleCmds)/float64(deliveryIdle+deliveryActive)/deliveryIdleFor.Seconds(), "idle-cmds/socket/s")
-}
-
-// child is a gateway server in a process of its own (serveChild).
-type child struct {
-	addr string
-	cmd  *exec.Cmd
-	in   interface{ Write([]byte) (int, error) }
-	out  *bufio.Scanner
-}
-
-// startChild starts this test binary as a server of mode; it stops when the benchmark
-// ends.
-func startChild(b *testing.B, mode, redisAddr string) *child {
-	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+mode, "KEFU_BENCH_REDIS="+redisAddr)
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	c := &child{cmd: cmd, in: stdin, out: bufio.NewScanner(stdout)}
-	c.addr = c.line(b, "ADDR")
-	return c
-}
-
-// line reads the child's next line starting with prefix and returns the rest.
-func (c *child) line(b *testing.B, prefix string) string {
-	b.Helper()
-	for c.out.Scan() {
-		if v, ok := strings.CutPrefix(c.out.Text(), prefix+" "); ok {
-			return v
-		}
-	}
-	b.Fatalf("the server said no %s", prefix)
-	return ""
-}
-
-// cpu returns the user and system time the child has used.
-func (c *child) cpu(b *testing.B) time.Duration {
-	b.Helper()
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	// The fields after the command's name, which is in parentheses: utime and stime
-	// are the 14th and 15th of the whole line, in clock ticks (100 a second on Linux).
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
-}
-
-// open opens n sockets to the child, each past its welcome frame.
-func (c *child) open(b *testing.B, n int) []*websocket.Conn {
-	b.Helper()
-	conns := make([]*websocket.Conn, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			ws, _, err := websocket.DefaultDialer.Dial("ws://"+c.addr+"/ws/shopper", nil)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			ws.SetReadDeadline(time.Now().Add(time.Minute))
-			if _, data, err := ws.ReadMessage(); err != nil || !strings.Contains(string(data), `"type":"welcome"`) {
-				b.Errorf("first frame %s, %v; want a welcome", data, err)
-			}
-			ws.SetReadDeadline(time.Time{})
-			conns[i] = ws
-		}()
-	}
-	wg.Wait()
-	return conns
 }

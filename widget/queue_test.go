@@ -262,9 +262,12 @@ func (w *waitingRoom) await(tb testing.TB, want map[string]int) {
 }
 
 // commands returns how many commands Redis has processed.
-func (w *waitingRoom) commands(tb testing.TB) int64 {
+func (w *waitingRoom) commands(tb testing.TB) int64 { return redisCommands(tb, w.rdb) }
+
+// redisCommands returns how many commands the Redis of rdb has processed.
+func redisCommands(tb testing.TB, rdb *redis.Client) int64 {
 	tb.Helper()
-	info, err := w.rdb.Info(context.Background(), "stats").Result()
+	info, err := rdb.Info(context.Background(), "stats").Result()
 	if err != nil {
 		tb.Fatal(err)
 	}
