@@ -64,7 +64,8 @@ func TestPeopleBrowser(t *testing.T) {
 	b.do(agent, "the agent answers",
 		chromedp.WaitVisible(chromedp.CSS(mine)),
 		chromedp.Click(chromedp.CSS(mine)),
-		chromedp.WaitVisible(chromedp.ID("reply-input")),
+		// The composer opens once the chat is read and shown to be the agent's own.
+		chromedp.WaitEnabled(chromedp.ID("reply-input")),
 		chromedp.SendKeys(chromedp.ID("reply-input"), "您好，请拍一张杯子破损处的照片，我马上为您处理退款。\n"),
 		waitJS(`[...document.querySelectorAll('[data-testid="chat-msg"][data-from="agent"]')].length === 1`),
 	)
