@@ -339,6 +339,17 @@ func (s *session) hear(ctx context.Context, sub *handoff.Subscription, offer *ti
 
 // catchUp reads what may have been missed: the log, the conversation and its place.
 func (s *session) catchUp(ctx context.Context, sub *handoff.Subscription, offer *time.Timer) {
+	if !s.kept.Load() {
+		// A draft has nothing stored to read, unless another socket of it stored it
+		// since: one read tells.
+		if _, err := s.g.desk.Conversation(ctx, s.id); err != nil {
+			if ctx.Err() == nil && !errors.Is(err, handoff.ErrNotFound) {
+				s.log.Warn().Err(err).Msg("reading the conversation")
+			}
+			return
+		}
+		s.kept.Store(true)
+	}
 	if err := s.flush(ctx); err != nil && ctx.Err() == nil {
 		s.log.Warn().Err(err).Msg("reading the log")
 	}
