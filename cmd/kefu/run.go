@@ -132,15 +132,15 @@ func build(c config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.audit, err = audit.New(audit.Config{Store: a.storage.audit, Logger: log.With().Str("part", "audit").Logger()}); err != nil {
-		return nil, err
-	}
 	limits, err := c.rateLimits()
 	if err != nil {
 		return nil, err
 	}
 	proxies, err := c.trustedProxies()
 	if err != nil {
+		return nil, err
+	}
+	if a.audit, err = audit.New(audit.Config{Store: a.storage.audit, Logger: log.With().Str("part", "audit").Logger(), TrustedProxies: proxies}); err != nil {
 		return nil, err
 	}
 	a.limiter = a.newLimiter(c, log)

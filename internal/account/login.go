@@ -53,12 +53,7 @@ func (g *loginGate) subjects(r *http.Request, name string) (account, address str
 
 // clientIP is the address r came from, X-Forwarded-For believed from trusted proxies
 // alone.
-func (g *loginGate) clientIP(r *http.Request) string {
-	if a := ratelimit.ClientIP(r, g.proxies); a.IsValid() {
-		return a.String()
-	}
-	return audit.ClientIP(r)
-}
+func (g *loginGate) clientIP(r *http.Request) string { return audit.ClientIP(r, g.proxies) }
 
 // blocked returns how long until a sign-in of account from address may be tried, 0 when
 // it may now. It takes nothing.

@@ -1,9 +1,12 @@
 package audit
 
 import (
+	"net/netip"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kefu-im/kefu/internal/ratelimit"
 	"net"
 	"net/http"
 	"time"
@@ -78,15 +81,19 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger zerolog.Logger
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client an entry
+	// records (ratelimit.ClientIP); empty trusts none.
+	TrustedProxies []netip.Prefix
 }
 
 // Log writes and reads the audit log. A nil *Log records nothing, so that parts may run
 // without one (in tests).
 type Log struct {
-	store Store
-	max   int
-	now   func() time.Time
-	log   zerolog.Logger
+	store   Store
+	proxies []netip.Prefix
+	max     int
+	now     func() time.Time
+	log     zerolog.Logger
 }
 
 // New returns a Log.
@@ -100,7 +107,7 @@ func New(cfg Config) (*Log, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Log{store: cfg.Store, max: cfg.MaxEntries, now: cfg.Now, log: cfg.Logger}, nil
+	return &Log{store: cfg.Store, max: cfg.MaxEntries, now: cfg.Now, log: cfg.Logger, proxies: cfg.TrustedProxies}, nil
 }
 
 // Add records that actor did action to target, with detail, from the address of r (nil
@@ -113,7 +120,7 @@ func (l *Log) Add(r *http.Request, actor, action, target, detail string) {
 	ctx := context.Background()
 	ip := ""
 	if r != nil {
-		ctx, ip = context.WithoutCancel(r.Context()), ClientIP(r)
+		ctx, ip = context.WithoutCancel(r.Context()), ClientIP(r, l.proxies)
 	}
 	e := Entry{At: l.now().UTC(), Actor: actor, Action: action, Target: target, Detail: detail, IP: ip}
 	if _, err := l.store.Append(ctx, e, l.max); err != nil {
@@ -138,10 +145,13 @@ func (l *Log) List(ctx context.Context, limit int, before string) ([]Entry, erro
 // MaxLimit is the most entries one List returns.
 const MaxLimit = 500
 
-// ClientIP is the address a request came from: the host of its RemoteAddr. Kefu has no
-// setting of trusted proxies, so X-Forwarded-For, which any client may send, is not
-// believed.
-func ClientIP(r *http.Request) string {
+// ClientIP is the address a request came from: X-Forwarded-For's when the request
+// came through one of trusted (ratelimit.ClientIP), else the host of its RemoteAddr;
+// any client may send X-Forwarded-For, so it is believed from trusted proxies alone.
+func ClientIP(r *http.Request, trusted []netip.Prefix) string {
+	if a := ratelimit.ClientIP(r, trusted); a.IsValid() {
+		return a.String()
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -121,5 +122,25 @@ func TestHandler(t *testing.T) {
 	h(w, httptest.NewRequest("GET", "/api/audit?limit=2", nil))
 	if w.Code != 200 {
 		t.Fatalf("GET /api/audit?limit=2 = %d %s", w.Code, w.Body)
+	}
+}
+
+// TestClientIP: an entry records the address X-Forwarded-For names only when the request
+// came through a trusted proxy.
+func TestClientIP(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct{ peer, forwarded, want string }{
+		{"10.0.0.2:4000", "198.51.100.9", "198.51.100.9"},
+		{"203.0.113.7:51000", "198.51.100.9", "203.0.113.7"},
+		{"10.0.0.2:4000", "", "10.0.0.2"},
+	} {
+		r := httptest.NewRequest("POST", "/api/login", nil)
+		r.RemoteAddr = tc.peer
+		if tc.forwarded != "" {
+			r.Header.Set("X-Forwarded-For", tc.forwarded)
+		}
+		if got := ClientIP(r, trusted); got != tc.want {
+			t.Errorf("ClientIP from %s forwarding %q = %s, want %s", tc.peer, tc.forwarded, got, tc.want)
+		}
 	}
 }
