@@ -147,7 +147,9 @@ func (s *Service) revokeTokensOf(ctx context.Context, name string) error {
 }
 
 // SetPassword is an admin's reset of the password of the user name: the password must
-// pass the rules (a Refusal, ErrBadUser, otherwise); every session of the user ends.
+// pass the rules (a Refusal, ErrBadUser, otherwise); every session of the user ends, and
+// the user must change the password, which someone else now knows, at their next
+// sign-in (MustChangePassword).
 func (s *Service) SetPassword(ctx context.Context, name, password string) error {
 	if err := checkPassword(name, password); err != nil {
 		return err
@@ -160,6 +162,7 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 		return err
 	}
 	u.Epoch++
+	u.MustChangePassword = true
 	if err := s.store.PutUser(ctx, u, false); err != nil {
 		return fmt.Errorf("storing the password of %q: %w", name, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kefu-im/kefu/internal/web"
@@ -155,6 +156,11 @@ func testPasswords(t *testing.T, f *apiFixture) {
 	webtest.WantError(t, "the old password", status, body, http.StatusUnauthorized, web.CodeBadCredentials)
 	first := login(t, f.s, "alice", "new-password-1")
 	second := login(t, f.s, "alice", "new-password-1")
+	// The admin knows the new password: alice must change it before anything else.
+	status, body = f.api.Call(t, "GET", "/api/me", first, nil)
+	if status != http.StatusOK || !strings.Contains(string(body), `"must_change_password":true`) {
+		t.Errorf("alice after the reset: %d %s, want must_change_password", status, body)
+	}
 
 	status, body = f.api.Call(t, "POST", "/api/me/password", first, map[string]string{"current": "wrong-password", "password": "new-password-2"})
 	webtest.WantError(t, "own change with a wrong current password", status, body, http.StatusForbidden, web.CodeWrongPassword)
@@ -170,8 +176,8 @@ func testPasswords(t *testing.T, f *apiFixture) {
 		status, body = f.api.Call(t, "GET", "/api/me", token, nil)
 		webtest.WantError(t, what+" after the change", status, body, http.StatusUnauthorized, web.CodeUnauthorized)
 	}
-	if status, body := f.api.Call(t, "GET", "/api/me", out.Token, nil); status != http.StatusOK {
-		t.Errorf("the new session after the change: %d %s", status, body)
+	if status, body := f.api.Call(t, "GET", "/api/me", out.Token, nil); status != http.StatusOK || !strings.Contains(string(body), `"must_change_password":false`) {
+		t.Errorf("the new session after the change: %d %s, want it free to work", status, body)
 	}
 	login(t, f.s, "alice", "  moss lantern 7")
 
