@@ -62,7 +62,7 @@ bench:
 	$(GO) test -run='^$$' -bench='^BenchmarkHandoffToQueueFrame$$' -benchtime=200x ./widget
 	@echo '== widget: a queue move with 1,000 shoppers waiting, Redis (time until all are told; Redis commands per waiting shopper)'
 	$(GO) test -run='^$$' -bench='^BenchmarkQueueMove$$' -benchtime=20x ./widget
-	@echo '== widget: server memory per idle shopper socket with 10,000 open (bare gorilla/websocket, embedded, Redis)'
+	@echo '== widget: server memory per idle shopper socket with 10,000 open (bare gorilla/websocket, embedded, Redis; and 2,000 on Redis after a chat with the bot)'
 	$(GO) test -run='^$$' -bench='^BenchmarkIdleSocketMemory$$' -benchtime=1x ./widget
 	@echo '== widget: replies at 1,000/s to 200 chats beside 5,000 idle sockets, two nodes on Redis (delivery p50/p99, deliveries per CPU-second of the gateway node, Redis commands per delivery, idle Redis commands per socket a second)'
 	$(GO) test -run='^$$' -bench='^BenchmarkDeliveryIdle5k$$' -benchtime=1x ./widget
