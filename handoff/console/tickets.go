@@ -35,11 +35,10 @@ type TicketAPIConfig struct {
 
 // TicketAPI serves the console's after-sales ticket API.
 type TicketAPI struct {
-	tickets *handoff.Tickets
-	desk    *handoff.Desk
-	files   *files.Service
-	audit   *audit.Log
-	log     zerolog.Logger
+	desk  *handoff.Desk
+	files *files.Service
+	audit *audit.Log
+	log   zerolog.Logger
 	// staff admits agents, leads and admins; leads, leads and admins.
 	staff, leads func(http.HandlerFunc) http.HandlerFunc
 }
@@ -50,7 +49,7 @@ func NewTicketAPI(cfg TicketAPIConfig) (*TicketAPI, error) {
 		return nil, errors.New("console: TicketAPIConfig.Desk and Accounts are required")
 	}
 	return &TicketAPI{
-		tickets: cfg.Desk.Tickets(), desk: cfg.Desk, files: cfg.Files, audit: cfg.Audit, log: cfg.Logger,
+		desk: cfg.Desk, files: cfg.Files, audit: cfg.Audit, log: cfg.Logger,
 		staff: cfg.Accounts.Require(account.RoleAgent, account.RoleLead, account.RoleAdmin),
 		leads: cfg.Accounts.Require(account.RoleLead, account.RoleAdmin),
 	}, nil
