@@ -109,16 +109,101 @@ func (d *Desk) OpenTicket(ctx context.Context, draft TicketDraft, by account.Use
 	return d.tickets.Open(ctx, draft, by)
 }
 
-// MayReadTicket reports whether u may read ticket t: staff read the after-sales tickets
-// opened from chats (the shop's records, without the chat's text), but a message a
-// shopper left, with the contact they gave, only the agents of its group, leads and
-// admins read.
+// MayReadTicket reports whether u may read ticket t by its record alone: leads and
+// admins read every ticket; a message a shopper left, with the contact they gave, is
+// read by the agents of its group; an after-sales ticket by the agent who opened it.
+// An agent reads the after-sales tickets of the conversations they may read too, but
+// only the conversation tells that: Desk.MayReadTicket asks it.
 func MayReadTicket(u account.User, t Ticket) bool {
 	switch {
 	case u.Role == account.RoleAdmin || u.Role == account.RoleLead:
 		return true
-	case !isStaff(u.Role):
+	case u.Role != account.RoleAgent || u.Name == "":
 		return false
+	case t.Type == TicketMessage:
+		return t.Group != "" && string(t.Group) == u.Group
 	}
-	return t.Group == "" || string(t.Group) == u.Group
+	return t.CreatedBy == u.Name
+}
+
+// MayReadTicket reports whether u may read ticket t: by its record (MayReadTicket), or,
+// for an agent and an after-sales ticket, because they may read its conversation
+// (Desk.MayRead). Acting on a ticket asks the same (Desk.TransitionTicket): what an
+// agent may not read they may not change.
+func (d *Desk) MayReadTicket(ctx context.Context, u account.User, t Ticket) (bool, error) {
+	if MayReadTicket(u, t) {
+		return true, nil
+	}
+	if u.Role != account.RoleAgent || u.Name == "" || t.Type == TicketMessage || t.Conversation == "" {
+		return false, nil
+	}
+	c, err := d.convs.Conversation(ctx, t.Conversation)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil // deleted: the ticket is its opener's
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the conversation of ticket %s: %w", t.ID, err)
+	}
+	return d.MayRead(ctx, u, c)
+}
+
+// TicketFor returns ticket id, with its history, if u may read it (Desk.MayReadTicket);
+// ErrNotFound for none, ErrNotReader for one they may not read.
+func (d *Desk) TicketFor(ctx context.Context, u account.User, id string) (Ticket, error) {
+	t, err := d.tickets.Ticket(ctx, id)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if err := d.mayReadTicket(ctx, u, t); err != nil {
+		return Ticket{}, err
+	}
+	return t, nil
+}
+
+// mayReadTicket is Desk.MayReadTicket as an error: ErrNotReader when u may not.
+func (d *Desk) mayReadTicket(ctx context.Context, u account.User, t Ticket) error {
+	ok, err := d.MayReadTicket(ctx, u, t)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%s reading ticket %s: %w", u.Name, t.ID, ErrNotReader)
+	}
+	return nil
+}
+
+// TicketsFor returns the tickets matching f that u may read (Desk.MayReadTicket),
+// newest first, as Tickets.List does. A conversation is asked once however many of its
+// tickets are listed.
+func (d *Desk) TicketsFor(ctx context.Context, u account.User, f TicketFilter) ([]Ticket, error) {
+	ts, err := d.tickets.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	readable := map[string]bool{} // by conversation, for the tickets the record does not give
+	out := ts[:0]
+	for _, t := range ts {
+		ok := MayReadTicket(u, t)
+		if !ok && t.Type != TicketMessage && t.Conversation != "" {
+			known, asked := readable[t.Conversation]
+			if !asked {
+				if known, err = d.MayReadTicket(ctx, u, t); err != nil {
+					return nil, err
+				}
+				readable[t.Conversation] = known
+			}
+			ok = known
+		}
+		if ok {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// TransitionTicket makes a change asked for by staff (Tickets.Transition) on a ticket
+// they may read (Desk.MayReadTicket, asked of the ticket as it is when the change is
+// stored); ErrNotReader otherwise, and nothing changes.
+func (d *Desk) TransitionTicket(ctx context.Context, id string, ch TicketChange, by account.User) (Ticket, error) {
+	return d.tickets.transition(ctx, id, ch, by, func(cur Ticket) error { return d.mayReadTicket(ctx, by, cur) })
 }

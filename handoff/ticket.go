@@ -520,11 +520,24 @@ func (tk *Tickets) change(ctx context.Context, id string, to func(Ticket) string
 // passes the contact guard (CheckRemedyContact); an approval is refused to the lead
 // who opened the ticket or proposed its remedy (ErrSelfApproval), and to a lead when
 // the amount is over the cap (ErrOverCap).
+// It does not ask who may read the ticket: the console changes tickets through
+// Desk.TransitionTicket, which does.
 func (tk *Tickets) Transition(ctx context.Context, id string, ch TicketChange, by account.User) (Ticket, error) {
+	return tk.transition(ctx, id, ch, by, nil)
+}
+
+// transition is Transition, with mayAct (nil: anyone the rules allow) refusing staff
+// who may not act on the current ticket.
+func (tk *Tickets) transition(ctx context.Context, id string, ch TicketChange, by account.User, mayAct func(Ticket) error) (Ticket, error) {
 	if !isStaff(by.Role) {
 		return Ticket{}, ErrRoleNotAllowed
 	}
 	allow := func(cur Ticket) error {
+		if mayAct != nil {
+			if err := mayAct(cur); err != nil {
+				return err
+			}
+		}
 		if ch.To != TicketApproved {
 			return nil
 		}

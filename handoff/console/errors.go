@@ -36,6 +36,7 @@ var noteErrors = append(web.ErrorAnswers{
 // the sentinel is written for the agent (badTicket).
 var ticketErrors = web.ErrorAnswers{
 	{Err: handoff.ErrNoConversation, Status: http.StatusNotFound, Code: web.CodeNotFound, Message: "会话不存在"},
+	{Err: handoff.ErrNotReader, Status: http.StatusForbidden, Code: web.CodeForbidden, Message: "您无权查看或处理该工单"},
 	{Err: handoff.ErrNotTheirs, Status: http.StatusForbidden, Code: web.CodeForbidden, Message: "只能为本组中您接待过的会话开工单"},
 	{Err: handoff.ErrSelfApproval, Status: http.StatusForbidden, Code: web.CodeSelfApproval, Message: "不能审批自己提交或提议的工单，请由其他主管审批"},
 	{Err: handoff.ErrOverCap, Status: http.StatusForbidden, Code: web.CodeOverCap, Message: "金额超过主管审批上限，须由管理员审批"},

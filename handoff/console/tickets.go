@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/kefu-im/kefu/handoff"
@@ -36,11 +35,10 @@ type TicketAPIConfig struct {
 
 // TicketAPI serves the console's after-sales ticket API.
 type TicketAPI struct {
-	tickets *handoff.Tickets
-	desk    *handoff.Desk
-	files   *files.Service
-	audit   *audit.Log
-	log     zerolog.Logger
+	desk  *handoff.Desk
+	files *files.Service
+	audit *audit.Log
+	log   zerolog.Logger
 	// staff admits agents, leads and admins; leads, leads and admins.
 	staff, leads func(http.HandlerFunc) http.HandlerFunc
 }
@@ -51,7 +49,7 @@ func NewTicketAPI(cfg TicketAPIConfig) (*TicketAPI, error) {
 		return nil, errors.New("console: TicketAPIConfig.Desk and Accounts are required")
 	}
 	return &TicketAPI{
-		tickets: cfg.Desk.Tickets(), desk: cfg.Desk, files: cfg.Files, audit: cfg.Audit, log: cfg.Logger,
+		desk: cfg.Desk, files: cfg.Files, audit: cfg.Audit, log: cfg.Logger,
 		staff: cfg.Accounts.Require(account.RoleAgent, account.RoleLead, account.RoleAdmin),
 		leads: cfg.Accounts.Require(account.RoleLead, account.RoleAdmin),
 	}, nil
@@ -121,7 +119,7 @@ func (a *TicketAPI) recordOverride(r *http.Request, t handoff.Ticket, reason str
 }
 
 // List handles GET /api/tickets?status=&conversation=&type=&group=: the tickets the user
-// may read (handoff.MayReadTicket).
+// may read (handoff.Desk.MayReadTicket).
 func (a *TicketAPI) List() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -129,24 +127,19 @@ func (a *TicketAPI) List() http.HandlerFunc {
 			Status: strings.TrimSpace(q.Get("status")), Conversation: strings.TrimSpace(q.Get("conversation")),
 			Type: strings.TrimSpace(q.Get("type")), Group: handoff.Group(strings.TrimSpace(q.Get("group"))),
 		}
-		ts, err := a.tickets.List(r.Context(), f)
-		u := account.UserFrom(r)
-		ts = slices.DeleteFunc(ts, func(t handoff.Ticket) bool { return !handoff.MayReadTicket(u, t) })
+		ts, err := a.desk.TicketsFor(r.Context(), account.UserFrom(r), f)
 		ticketErrors.Reply(w, r, http.StatusOK, map[string]any{"tickets": nonNilTickets(ts)}, err)
 	})
 }
 
 // Get handles GET /api/tickets/{id}: {ticket, photos}, the photos sent in the ticket's
-// conversation being its evidence.
+// conversation being its evidence; 403 for a ticket the user may not read
+// (handoff.Desk.MayReadTicket).
 func (a *TicketAPI) Get() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
-		t, err := a.tickets.Ticket(r.Context(), r.PathValue("id"))
+		t, err := a.desk.TicketFor(r.Context(), account.UserFrom(r), r.PathValue("id"))
 		if err != nil {
 			ticketErrors.Write(w, r, err)
-			return
-		}
-		if !handoff.MayReadTicket(account.UserFrom(r), t) {
-			web.WriteError(w, http.StatusForbidden, web.CodeForbidden, "该留言属于其他技能组")
 			return
 		}
 		photos := []handoff.Attachment{}
@@ -179,7 +172,8 @@ func (a *TicketAPI) mayRead(r *http.Request, conv string) bool {
 }
 
 // Transition handles POST /api/tickets/{id}/transition {to, note, remedy, override,
-// override_reason}.
+// override_reason}. This and every other change is made only by those who may read the
+// ticket (handoff.Desk.TransitionTicket), 403 otherwise.
 func (a *TicketAPI) Transition() http.HandlerFunc {
 	return a.staff(func(w http.ResponseWriter, r *http.Request) {
 		var ch handoff.TicketChange
@@ -210,7 +204,7 @@ func (a *TicketAPI) decide(to string) http.HandlerFunc {
 
 func (a *TicketAPI) change(w http.ResponseWriter, r *http.Request, ch handoff.TicketChange) {
 	u := account.UserFrom(r)
-	t, err := a.tickets.Transition(r.Context(), r.PathValue("id"), ch, u)
+	t, err := a.desk.TransitionTicket(r.Context(), r.PathValue("id"), ch, u)
 	if err != nil {
 		writeTicketError(w, r, err)
 		return

@@ -25,6 +25,7 @@ func TestTicketAPI(t *testing.T) {
 		"t-lead":   ctAddUser(t, acc, "lena", account.RoleLead, handoff.GroupAftersale),
 		"t-admin":  ctAddUser(t, acc, "admin", account.RoleAdmin, handoff.GroupPresale),
 		"t-editor": ctAddUser(t, acc, "ed", account.RoleEditor, handoff.GroupPresale),
+		"t-pete":   ctAddUser(t, acc, "pete", account.RoleAgent, handoff.GroupPresale),
 	}
 	// 2026-11-23 15:00 UTC is 23:00 in China: the day of the ids is 20261123.
 	now := func() time.Time { return time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC) }
@@ -189,6 +190,31 @@ func TestTicketAPI(t *testing.T) {
 	}
 	if code, _ := call(t, "GET", "/api/tickets/"+left.ID, "t-lead", ""); code != 200 {
 		t.Errorf("a lead reading a left message = %d, want 200", code)
+	}
+	// Nor does she act on it: every change asks who may read the ticket, and a refused
+	// one changes nothing. The pre-sale agent takes it up.
+	if code, out := call(t, "POST", "/api/tickets/"+left.ID+"/transition", "t-agent", `{"to":"in_progress"}`); code != 403 || errCode(out) != "forbidden" {
+		t.Errorf("an after-sales agent taking up a pre-sale left message = %d %s, want 403 forbidden", code, errCode(out))
+	}
+	if code, out := call(t, "GET", "/api/tickets/"+left.ID, "t-lead", ""); code != 200 || ticketOf(t, out).Status != handoff.TicketOpen || ticketOf(t, out).Rev != left.Rev {
+		t.Errorf("after the refusal the left message = %d %+v, want open at rev %d", code, ticketOf(t, out), left.Rev)
+	}
+	if code, out := call(t, "POST", "/api/tickets/"+left.ID+"/transition", "t-pete", `{"to":"in_progress"}`); code != 200 || ticketOf(t, out).Status != handoff.TicketInProgress {
+		t.Errorf("the pre-sale agent taking up the left message = %d %s", code, errCode(out))
+	}
+	// The pre-sale agent neither lists, reads nor changes the after-sales tickets of a
+	// chat he may not read, which he did not open.
+	if code, out := call(t, "GET", "/api/tickets", "t-pete", ""); code != 200 || strings.Contains(string(out["tickets"]), tt.ID) || !strings.Contains(string(out["tickets"]), left.ID) {
+		t.Errorf("the pre-sale agent's list = %d %s, want %s without %s", code, out["tickets"], left.ID, tt.ID)
+	}
+	if code, out := call(t, "GET", path, "t-pete", ""); code != 403 || errCode(out) != "forbidden" {
+		t.Errorf("the pre-sale agent reading an after-sales ticket = %d %s, want 403 forbidden", code, errCode(out))
+	}
+	if code, out := call(t, "POST", path+"/transition", "t-pete", `{"to":"cancelled"}`); code != 403 || errCode(out) != "forbidden" {
+		t.Errorf("the pre-sale agent cancelling an after-sales ticket = %d %s, want 403 forbidden", code, errCode(out))
+	}
+	if code, out := call(t, "GET", "/api/tickets?conversation="+c.ID, "t-agent", ""); code != 200 || !strings.Contains(string(out["tickets"]), tt.ID) {
+		t.Errorf("the agent who opened it lists %s: %d %s", tt.ID, code, out["tickets"])
 	}
 
 	// A session cookie from another origin may not change anything.

@@ -36,6 +36,7 @@ func runDesk(t *testing.T, open Opener) {
 		{"ticket cards", withRig(testTicketCards)},
 		{"read access", withRig(testReadAccess)},
 		{"ticket guards", withRig(testTicketGuards)},
+		{"ticket access", withRig(testTicketAccess)},
 		{"queue status", withRig(testQueueStatus)},
 		{"claim race", withRig(testClaimRace)},
 		{"capacity", withRig(testCapacity, func(c *handoff.DeskConfig) { c.MaxChats = 2 })},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
+	"github.com/kefu-im/kefu/internal/triage"
 )
 
 // Least privilege at the desk (docs/domain.md rules 32 to 34): who reads a
@@ -207,5 +208,101 @@ func testTicketIDsLong(t *testing.T, _ handoff.Engine) {
 	got := handoff.TicketFilter{}.Listed(ts)
 	if got[0].ID != "AS-20261123-1000000" || got[1].ID != "AS-20261123-999999" || got[2].ID != "AS-20261123-000002" {
 		t.Errorf("listing order = %s, %s, %s; want the highest counter first", got[0].ID, got[1].ID, got[2].ID)
+	}
+}
+
+// testTicketAccess: an agent reads, lists and changes the after-sales tickets they
+// opened and those of the chats they may read, and the messages left in their group's
+// queue; nothing else, and a refused change changes nothing. Leads read and change all.
+func testTicketAccess(t *testing.T, r *rig) {
+	ctx := context.Background()
+	alice, carol, lead := r.staff["alice"], r.staff["carol"], r.staff["lead"]
+	open := func(conv string, by account.User) handoff.Ticket {
+		t.Helper()
+		tt, err := r.desk.OpenTicket(ctx, handoff.TicketDraft{Conversation: conv, Order: "O1", Type: handoff.TicketReturn, Reason: "破损"}, by)
+		if err != nil {
+			t.Fatalf("OpenTicket on %s by %s: %v", conv, by.Name, err)
+		}
+		return tt
+	}
+	after := r.queued(t) // after-sales, handed off: carol's group's
+	bot := r.start(t, 0) // never handed off: no agent's
+	ofGroup, ofBot := open(after.ID, lead), open(bot.ID, lead)
+	// Alice, of pre-sales, served a pre-sale chat that went on to after-sales: she
+	// opened a ticket on it, and reads it after the chat left her group.
+	pre := r.waiting(t, handoff.GroupPresale, triage.ReasonRequested, 0)
+	if _, err := r.desk.Claim(ctx, pre, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	hers := open(pre, alice)
+	if _, err := r.desk.TransferGroup(ctx, pre, "alice", handoff.GroupAftersale); err != nil {
+		t.Fatal(err)
+	}
+	// A message a shopper left in the pre-sale queue, with their phone number.
+	left, _, err := r.desk.LeaveMessage(ctx, r.waiting(t, handoff.GroupPresale, triage.ReasonRequested, 0),
+		handoff.LeftMessage{Key: "l1", Text: "请回电", Contact: "13812345678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reads := map[string]map[string]bool{ // user, ticket: may read
+		"alice": {ofGroup.ID: false, ofBot.ID: false, hers.ID: true, left.ID: true},
+		"carol": {ofGroup.ID: true, ofBot.ID: false, hers.ID: true, left.ID: false},
+		"lead":  {ofGroup.ID: true, ofBot.ID: true, hers.ID: true, left.ID: true},
+	}
+	for name, want := range reads {
+		u := r.staff[name]
+		list, err := r.desk.TicketsFor(ctx, u, handoff.TicketFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := map[string]bool{}
+		for _, tt := range list {
+			listed[tt.ID] = true
+		}
+		for id, may := range want {
+			_, err := r.desk.TicketFor(ctx, u, id)
+			if err != nil && !errors.Is(err, handoff.ErrNotReader) {
+				t.Fatalf("TicketFor(%s, %s): %v", name, id, err)
+			}
+			if (err == nil) != may || listed[id] != may {
+				t.Errorf("%s reads %s: %v, lists it: %v; want %v", name, id, err == nil, listed[id], may)
+			}
+		}
+	}
+	if _, err := r.desk.TicketFor(ctx, carol, "AS-20000101-000001"); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("TicketFor(unknown) = %v, want ErrNotFound", err)
+	}
+
+	// Acting asks the same: another group's left message and a ticket of a chat one may
+	// not read are refused and stay as they were; one's own are changed.
+	for _, tc := range []struct {
+		by account.User
+		tt handoff.Ticket
+		to string
+	}{
+		{carol, left, handoff.TicketInProgress},
+		{carol, ofBot, handoff.TicketCancelled},
+		{alice, ofGroup, handoff.TicketCancelled},
+	} {
+		if _, err := r.desk.TransitionTicket(ctx, tc.tt.ID, handoff.TicketChange{To: tc.to}, tc.by); !errors.Is(err, handoff.ErrNotReader) {
+			t.Errorf("%s moving %s to %s: %v, want ErrNotReader", tc.by.Name, tc.tt.ID, tc.to, err)
+		}
+		if got, _ := r.desk.Tickets().Ticket(ctx, tc.tt.ID); got.Status != handoff.TicketOpen || got.Rev != tc.tt.Rev {
+			t.Errorf("after the refusal %s is %s at rev %d", tc.tt.ID, got.Status, got.Rev)
+		}
+	}
+	for _, tc := range []struct {
+		by account.User
+		tt handoff.Ticket
+		to string
+	}{
+		{alice, left, handoff.TicketInProgress},
+		{carol, ofGroup, handoff.TicketCancelled},
+		{lead, ofBot, handoff.TicketCancelled},
+	} {
+		if got, err := r.desk.TransitionTicket(ctx, tc.tt.ID, handoff.TicketChange{To: tc.to}, tc.by); err != nil || got.Status != tc.to {
+			t.Errorf("%s moving %s to %s: %s, %v", tc.by.Name, tc.tt.ID, tc.to, got.Status, err)
+		}
 	}
 }
