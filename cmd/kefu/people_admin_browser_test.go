@@ -19,7 +19,7 @@ func TestPeopleAdminBrowser(t *testing.T) {
 	tab := browsertest.Tab(t)
 	b := browserSteps{t: t, shots: screenshotDir(t)}
 	k := startKefu(t, "")
-	const user, password, newPassword = "xiaowang", "agent-secret", "new-secret-2"
+	const user, password, newPassword, ownPassword = "xiaowang", "agent-secret", "new-secret-2", "moss-lantern-7"
 	// The first admin signs in with the printed password: the console asks them to
 	// change it before anything else.
 	const firstPW = "admin-first-secret"
@@ -57,12 +57,16 @@ func TestPeopleAdminBrowser(t *testing.T) {
 	b.screenshot(tab, "people-admin-1-users.png")
 
 	b.front(agent)
-	b.do(agent, "the agent's console is signed out; they sign in with the new password",
+	b.do(agent, "the agent's console is signed out; they sign in with the new password, which the admin knows, and must change it",
 		waitJS(signedOut),
 		selectAll("login-username"),
 		chromedp.SendKeys(chromedp.ID("login-username"), user),
 		chromedp.SendKeys(chromedp.ID("login-password"), newPassword),
 		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("pwchange-form")),
+		chromedp.SendKeys(chromedp.ID("pwchange-new"), ownPassword),
+		chromedp.SendKeys(chromedp.ID("pwchange-confirm"), ownPassword),
+		chromedp.Click(chromedp.ID("pwchange-submit")),
 		chromedp.WaitVisible(chromedp.ID("app")),
 	)
 
@@ -85,7 +89,7 @@ func TestPeopleAdminBrowser(t *testing.T) {
 		waitJS(signedOut),
 		selectAll("login-username"),
 		chromedp.SendKeys(chromedp.ID("login-username"), user),
-		chromedp.SendKeys(chromedp.ID("login-password"), newPassword),
+		chromedp.SendKeys(chromedp.ID("login-password"), ownPassword),
 		chromedp.Click(chromedp.ID("login-submit")),
 		waitJS(`document.getElementById('login-error').textContent.includes('账号已停用')`),
 	)
@@ -147,6 +151,7 @@ func TestPeopleAdminBrowser(t *testing.T) {
 		"admin token_revoked " + tok.ID, "admin token_added sync",
 		"admin password_changed admin",
 		"admin user_enabled " + user, user + " login_failed ", "admin user_disabled " + user, "admin user_changed " + user,
+		user + " password_changed " + user, // the password the admin reset, changed at the next sign-in
 		"admin password_reset " + user, "admin user_created " + user,
 		"admin password_changed admin", // the printed password, changed in the console at the first sign-in
 	}
