@@ -1,13 +1,9 @@
 package console
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"net/http"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/kefu-im/kefu/handoff"
 	"github.com/kefu-im/kefu/internal/account"
@@ -59,32 +55,7 @@ func TestLeastPrivilege(t *testing.T) {
 func TestEventsForReader(t *testing.T) {
 	ctEachEngine(t, func(t *testing.T, engine string) {
 		f := ctNewConsole(t, engine)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		req := f.api.NewRequest(t, "GET", "/api/events", nil).WithContext(ctx)
-		req.Header.Set("Authorization", "Bearer "+f.token["pete"])
-		res, err := f.srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		rd := bufio.NewReader(res.Body)
-		next := func() streamEvent {
-			t.Helper()
-			for {
-				line, err := rd.ReadString('\n')
-				if err != nil {
-					t.Fatalf("reading the event stream: %v", err)
-				}
-				if data, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "data: "); ok {
-					var e streamEvent
-					if err := json.Unmarshal([]byte(data), &e); err != nil {
-						t.Fatalf("event %q: %v", data, err)
-					}
-					return e
-				}
-			}
-		}
+		_, next := f.events(t, "pete")
 		// until reads events up to the first of conversation id, failing on any event
 		// of a conversation in hidden.
 		until := func(id string, hidden ...string) streamEvent {
@@ -101,10 +72,6 @@ func TestEventsForReader(t *testing.T) {
 				}
 			}
 		}
-		if line, err := rd.ReadString('\n'); err != nil || !strings.HasPrefix(line, "retry: ") {
-			t.Fatalf("first line of the stream = %q, %v", line, err)
-		}
-
 		after := ctQueue(t, f.desk, handoff.GroupAftersale)
 		pre := ctQueue(t, f.desk, handoff.GroupPresale)
 		if e := until(pre.ID, after.ID); e.Entry == nil || e.Entry.Group != handoff.GroupPresale {

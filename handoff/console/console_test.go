@@ -1,10 +1,8 @@
 package console
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -422,43 +420,7 @@ func ctTestEvents(t *testing.T, f *ctConsole) {
 	status, body := f.api.Call(t, "GET", "/api/events", "", nil)
 	webtest.WantError(t, "events without a token", status, body, http.StatusUnauthorized, "unauthorized")
 
-	// The deadline of the whole stream: a read blocked past it fails.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req := f.api.NewRequest(t, "GET", "/api/events", nil).WithContext(ctx)
-	req.Header.Set("Authorization", "Bearer "+f.token["alice"])
-	res, err := f.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
-		t.Fatalf("GET /api/events: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
-	}
-	rd := bufio.NewReader(res.Body)
-	// next returns the next event of the stream, skipping comments and other fields.
-	next := func() streamEvent {
-		t.Helper()
-		for {
-			line, err := rd.ReadString('\n')
-			if err != nil {
-				t.Fatalf("reading the event stream: %v", err)
-			}
-			data, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "data: ")
-			if !ok {
-				continue
-			}
-			var e streamEvent
-			if err := json.Unmarshal([]byte(data), &e); err != nil {
-				t.Fatalf("event %q: %v", data, err)
-			}
-			return e
-		}
-	}
-	// The handler subscribes before it answers; "retry:" comes right after the headers.
-	if line, err := rd.ReadString('\n'); err != nil || !strings.HasPrefix(line, "retry: ") {
-		t.Fatalf("first line of the stream = %q, %v", line, err)
-	}
+	_, next := f.events(t, "alice")
 
 	// Events carry what changed: the chat's queue line, and the records it gained.
 	c := ctQueue(t, f.desk, handoff.GroupAftersale)

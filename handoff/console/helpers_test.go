@@ -1,7 +1,11 @@
 package console
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +134,46 @@ func ctConv(t *testing.T, d *handoff.Desk, id string) handoff.Conversation {
 func ctHandoff(t *testing.T, d *handoff.Desk, group handoff.Group, reason triage.Reason) string {
 	t.Helper()
 	return ctStart(t, d, "你好", handoff.HandoffRequest{Reason: reason, Group: group})
+}
+
+// events opens the event stream as user, within a deadline of 10 s that fails a read
+// blocked past it, past its first line ("retry:"); it returns the response and a
+// function that reads the next event, skipping comments and other fields.
+func (f *ctConsole) events(t *testing.T, user string) (*http.Response, func() streamEvent) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	req := f.api.NewRequest(t, "GET", "/api/events", nil).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+f.token[user])
+	res, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("GET /api/events as %s: %d %s", user, res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	rd := bufio.NewReader(res.Body)
+	// The handler subscribes before it answers; "retry:" comes right after the headers.
+	if line, err := rd.ReadString('\n'); err != nil || !strings.HasPrefix(line, "retry: ") {
+		t.Fatalf("first line of the stream = %q, %v", line, err)
+	}
+	return res, func() streamEvent {
+		t.Helper()
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading the event stream: %v", err)
+			}
+			data, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "data: ")
+			if !ok {
+				continue
+			}
+			var e streamEvent
+			if err := json.Unmarshal([]byte(data), &e); err != nil {
+				t.Fatalf("event %q: %v", data, err)
+			}
+			return e
+		}
+	}
 }

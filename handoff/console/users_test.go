@@ -72,18 +72,7 @@ func TestEventsEndWhenDisabled(t *testing.T) {
 	sseRecheck = 20 * time.Millisecond
 	t.Cleanup(func() { sseRecheck = old })
 	f := ctNewConsole(t, "bolt")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req := f.api.NewRequest(t, "GET", "/api/events", nil).WithContext(ctx)
-	req.Header.Set("Authorization", "Bearer "+f.token["alice"])
-	res, err := f.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET /api/events: %d", res.StatusCode)
-	}
+	res, _ := f.events(t, "alice")
 	status, body := f.api.Call(t, "PATCH", "/api/users/alice", f.token["admin"], map[string]any{"disabled": true})
 	webtest.WantStatus(t, "disabling alice", status, body, http.StatusOK)
 	// The stream ends: reading it to the end returns before the 10 s deadline.
