@@ -26,11 +26,7 @@ func TestPeopleAdminBrowser(t *testing.T) {
 	b.do(tab, "the first admin must change the printed password",
 		chromedp.EmulateViewport(1280, 800),
 		signIn(k.url("/console"), "admin", k.printedPassword()),
-		chromedp.WaitVisible(chromedp.ID("pwchange-form")),
-		chromedp.SendKeys(chromedp.ID("pwchange-new"), firstPW),
-		chromedp.SendKeys(chromedp.ID("pwchange-confirm"), firstPW),
-		chromedp.Click(chromedp.ID("pwchange-submit")),
-		chromedp.WaitVisible(chromedp.ID("app")),
+		changePassword(firstPW),
 	)
 	k.adminOnce.Do(func() { k.adminPW = firstPW })
 	adminAdding(t, k, map[string]string{"username": user, "password": password, "role": "agent", "group": "presale"})
@@ -59,15 +55,8 @@ func TestPeopleAdminBrowser(t *testing.T) {
 	b.front(agent)
 	b.do(agent, "the agent's console is signed out; they sign in with the new password, which the admin knows, and must change it",
 		waitJS(signedOut),
-		selectAll("login-username"),
-		chromedp.SendKeys(chromedp.ID("login-username"), user),
-		chromedp.SendKeys(chromedp.ID("login-password"), newPassword),
-		chromedp.Click(chromedp.ID("login-submit")),
-		chromedp.WaitVisible(chromedp.ID("pwchange-form")),
-		chromedp.SendKeys(chromedp.ID("pwchange-new"), ownPassword),
-		chromedp.SendKeys(chromedp.ID("pwchange-confirm"), ownPassword),
-		chromedp.Click(chromedp.ID("pwchange-submit")),
-		chromedp.WaitVisible(chromedp.ID("app")),
+		signInAgain(user, newPassword),
+		changePassword(ownPassword),
 	)
 
 	b.front(tab)
@@ -87,10 +76,7 @@ func TestPeopleAdminBrowser(t *testing.T) {
 	b.front(agent)
 	b.do(agent, "the disabled agent's console is signed out, and they cannot sign in",
 		waitJS(signedOut),
-		selectAll("login-username"),
-		chromedp.SendKeys(chromedp.ID("login-username"), user),
-		chromedp.SendKeys(chromedp.ID("login-password"), ownPassword),
-		chromedp.Click(chromedp.ID("login-submit")),
+		signInAgain(user, ownPassword),
 		waitJS(`document.getElementById('login-error').textContent.includes('账号已停用')`),
 	)
 	b.screenshot(agent, "people-admin-3-agent-disabled.png")
@@ -184,4 +170,26 @@ func TestPeopleAdminBrowser(t *testing.T) {
 	if code := admin.do("GET", "/api/shoppers/"+shopper.conv+"/export", nil, nil); code != 404 {
 		t.Errorf("export after the erasure in the console: %d, want 404", code)
 	}
+}
+
+// signInAgain signs in on the login view a signed-out page shows.
+func signInAgain(user, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		selectAll("login-username"),
+		chromedp.SendKeys(chromedp.ID("login-username"), user),
+		chromedp.SendKeys(chromedp.ID("login-password"), password),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+}
+
+// changePassword waits for the form of a password that must be changed, changes it to
+// password and waits for the console.
+func changePassword(password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.ID("pwchange-form")),
+		chromedp.SendKeys(chromedp.ID("pwchange-new"), password),
+		chromedp.SendKeys(chromedp.ID("pwchange-confirm"), password),
+		chromedp.Click(chromedp.ID("pwchange-submit")),
+		chromedp.WaitVisible(chromedp.ID("app")),
+	)
 }
